@@ -1,0 +1,56 @@
+"""`migrator discover`: read a vCenter (strictly read-only) into a new inventory snapshot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from migrator.cli.context import state
+from migrator.cli.progress import discovery_progress
+from migrator.cli.summary import print_snapshot_summary
+from migrator.discovery import DiscoveryOptions, discover as run_discovery
+from migrator.errors import InterruptedRun, MigratorError, UsageError
+from migrator.secrets import read_password
+from migrator.store.snapshots import FAILED, INTERRUPTED
+from migrator.vcenter.address import parse_server
+from migrator.vcenter.connection import ConnectionParams, TLSOptions
+
+
+def discover(
+    ctx: typer.Context,
+    server: str = typer.Option(..., "--server", help="vCenter URL or host name (https and /sdk by default)."),
+    user: str = typer.Option(..., "--user", help="A read-only vCenter account, e.g. ro@vsphere.local."),
+    password_env: str = typer.Option(
+        None, "--password-env", help="Name of the environment variable holding the password (else a prompt)."
+    ),
+    insecure: bool = typer.Option(False, "--insecure", help="Do not verify the TLS certificate (labs only)."),
+    thumbprint: str = typer.Option(None, "--thumbprint", help="Pin the server certificate by SHA-256 fingerprint."),
+    ca_file: Path = typer.Option(None, "--ca-file", exists=True, dir_okay=False, help="Trust this CA bundle."),
+    perf_days: float = typer.Option(7.0, "--perf-days", min=0, max=365, help="Days of utilisation to read (0: none)."),
+    workers: int = typer.Option(None, "--workers", min=1, max=16, help="Worker processes [default: CPU cores]."),
+    timeout: float = typer.Option(120.0, "--timeout", min=1, help="Seconds to wait for each vCenter answer."),
+) -> None:
+    """Discover a vCenter into a new inventory snapshot (read-only)."""
+    if insecure and thumbprint:
+        raise UsageError("--insecure and --thumbprint exclude each other: a pinned thumbprint is verified")
+    address = parse_server(server)
+    password = read_password(password_env, user)
+    params = ConnectionParams(address, user, password, TLSOptions(insecure, thumbprint, ca_file), timeout)
+    store = state(ctx).store
+    snapshot_id = store.begin("vcenter", address.display)
+    try:
+        with discovery_progress() as progress:
+            inventory = run_discovery(params, DiscoveryOptions(perf_days, workers), progress)
+    except KeyboardInterrupt:
+        store.fail(snapshot_id, INTERRUPTED, "interrupted by the user")
+        raise InterruptedRun(f"discovery interrupted; snapshot {snapshot_id} recorded as interrupted") from None
+    except MigratorError as exc:
+        store.fail(snapshot_id, INTERRUPTED if isinstance(exc, InterruptedRun) else FAILED, exc.message)
+        raise
+    store.commit(snapshot_id, inventory)
+    warn = Console(stderr=True, highlight=False)
+    for line in inventory.warnings:
+        warn.print(f"[yellow]warning:[/] {line.replace('[', chr(92) + '[')}")
+    print_snapshot_summary(store, snapshot_id)

@@ -1,0 +1,29 @@
+"""`migrator import`: bring in inventories from files (RVTools exports)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from migrator.cli.context import state
+from migrator.cli.summary import print_snapshot_summary
+from migrator.errors import MigratorError
+from migrator.rvtools.reader import read_rvtools
+from migrator.store.snapshots import FAILED
+
+app = typer.Typer(help="Import inventories from files.", no_args_is_help=True)
+
+
+@app.command("rvtools")
+def rvtools(ctx: typer.Context, path: Path = typer.Argument(..., help="An RVTools export (.xlsx).")) -> None:
+    """Import an RVTools xlsx export as a new snapshot."""
+    inventory = read_rvtools(path)  # fully parsed and checked before anything is stored
+    store = state(ctx).store
+    snapshot_id = store.begin("rvtools", path.name)
+    try:
+        store.commit(snapshot_id, inventory)
+    except MigratorError as exc:
+        store.fail(snapshot_id, FAILED, exc.message)
+        raise
+    print_snapshot_summary(store, snapshot_id)

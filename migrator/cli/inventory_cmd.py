@@ -1,0 +1,110 @@
+"""`migrator inventory`: list, show and export what a snapshot holds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from migrator.cli.context import state
+from migrator.errors import UsageError
+from migrator.export import build_export
+from migrator.output import Format, dump_json, render
+
+app = typer.Typer(help="Inspect and export an inventory snapshot.", no_args_is_help=True)
+
+SNAPSHOT_OPTION = typer.Option(None, "--snapshot", help="Snapshot id [default: the latest complete one].")
+
+VM_COLUMNS = [
+    ("name", "VM"),
+    ("power_state", "Power"),
+    ("num_cpu", "vCPU"),
+    ("memory_mb", "Memory MB"),
+    ("storage_gb", "Disk GB"),
+    ("guest_os", "Guest OS"),
+    ("cluster", "Cluster"),
+    ("ip_addresses", "IPs"),
+]
+
+
+def _summary_row(vm: dict[str, Any]) -> dict[str, Any]:
+    row = dict(vm)
+    row["storage_gb"] = round(sum(d.get("capacity_gb") or 0 for d in vm.get("disks") or []), 1)
+    return row
+
+
+@app.command("list")
+def list_vms(
+    ctx: typer.Context,
+    fmt: Format = typer.Option(Format.table, "--format", help="table, json or csv."),
+    snapshot: int = SNAPSHOT_OPTION,
+) -> None:
+    """List the VMs of a snapshot."""
+    store = state(ctx).store
+    snap = store.get(snapshot)
+    assert snap.id is not None
+    vms = list(store.records(snap.id, "vms"))
+    render([_summary_row(v) for v in vms], VM_COLUMNS, fmt, title=f"Snapshot {snap.id}: {len(vms)} VMs", json_payload=vms)
+
+
+@app.command("show")
+def show_vm(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="VM name (exact; case-insensitive if unique)."),
+    fmt: Format = typer.Option(Format.table, "--format", help="table or json."),
+    snapshot: int = SNAPSHOT_OPTION,
+) -> None:
+    """Everything known about one VM."""
+    store = state(ctx).store
+    snap = store.get(snapshot)
+    assert snap.id is not None
+    vm = store.vm(snap.id, name)
+    if fmt is Format.json:
+        dump_json(vm)
+        return
+    if fmt is Format.csv:
+        raise UsageError("inventory show supports --format table or json")
+    console = Console()
+    facts = Table(title=f"VM {vm['name']}", show_header=False)
+    facts.add_column("fact")
+    facts.add_column("value", overflow="fold")
+    for key, value in vm.items():
+        if key in ("disks", "nics"):
+            continue
+        facts.add_row(key, Text("" if value is None else str(value)))
+    console.print(facts)
+    for key, columns in (
+        ("disks", ["label", "capacity_gb", "thin", "datastore", "disk_mode", "rdm", "sharing", "controller"]),
+        ("nics", ["label", "type", "mac", "network", "vlan", "connected", "ip_addresses"]),
+    ):
+        table = Table(title=key)
+        for col in columns:
+            table.add_column(col)
+        for item in vm.get(key) or []:
+            table.add_row(*(Text("" if item.get(c) is None else str(item.get(c))) for c in columns))
+        console.print(table)
+
+
+@app.command("export")
+def export(
+    ctx: typer.Context,
+    fmt: Format = typer.Option(Format.json, "--format", help="json (the export contract)."),
+    output: Path = typer.Option(None, "-o", "--output", help="Write to this file instead of stdout."),
+    snapshot: int = SNAPSHOT_OPTION,
+) -> None:
+    """Export a snapshot as one JSON document (docs/inventory-export.md)."""
+    if fmt is not Format.json:
+        raise UsageError("inventory export writes --format json")
+    doc = build_export(state(ctx).store, snapshot)
+    if output is None:
+        dump_json(doc)
+        return
+    tmp = output.with_name(output.name + ".tmp")
+    with tmp.open("w", encoding="utf-8") as fh:
+        dump_json(doc, fh)
+    tmp.replace(output)  # never leave a half-written export behind
+    Console(stderr=True).print(f"wrote {len(doc['vms'])} VMs to {output}")

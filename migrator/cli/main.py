@@ -1,0 +1,84 @@
+"""Entry point: global options, the command groups, and the one place errors become exit codes."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+import typer
+from rich.console import Console
+
+from migrator import __version__
+from migrator.cli import discover_cmd, import_cmd, inventory_cmd, snapshots_cmd
+from migrator.cli.context import AppState
+from migrator.errors import ExitCode, MigratorError
+from migrator.settings import DB_URL_ENV, WORKSPACE_ENV, Settings
+
+app = typer.Typer(
+    name="migrator",
+    help="Plan the move of a VMware estate to the cloud.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,  # never print locals (credentials) in a traceback
+)
+app.command("discover")(discover_cmd.discover)
+app.add_typer(import_cmd.app, name="import")
+app.add_typer(inventory_cmd.app, name="inventory")
+app.add_typer(snapshots_cmd.app, name="snapshots")
+
+_err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"migrator {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    workspace: Path = typer.Option(
+        None, "--workspace", envvar=WORKSPACE_ENV, help="Folder for the SQLite database and plans (default: ./.migrator)."
+    ),
+    db: str = typer.Option(
+        None, "--db", envvar=DB_URL_ENV, help="Database URL (e.g. postgresql://...) instead of SQLite in the workspace."
+    ),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+) -> None:
+    ctx.obj = AppState(Settings.resolve(workspace, db))
+
+
+def error(message: str) -> None:
+    _err.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+
+
+def run(argv: list[str] | None = None) -> None:
+    """Console-script entry: run the app and map every failure to a documented exit code."""
+    code: int = ExitCode.OK
+    try:
+        result = app(args=argv, standalone_mode=False)
+        code = result if isinstance(result, int) else ExitCode.OK
+    except MigratorError as exc:
+        error(_escape(exc.message))
+        code = exc.exit_code
+    except click.exceptions.Exit as exc:
+        code = exc.exit_code
+    except click.exceptions.Abort:
+        error("aborted")
+        code = ExitCode.INTERRUPTED
+    except click.ClickException as exc:
+        exc.show()
+        code = ExitCode.USAGE
+    except KeyboardInterrupt:
+        error("interrupted")
+        code = ExitCode.INTERRUPTED
+    except Exception as exc:  # a bug: one line, no locals, no traceback
+        error(f"internal error: {type(exc).__name__}: {_escape(str(exc))[:300]} (please report this)")
+        code = ExitCode.INTERNAL
+    sys.exit(int(code))
+
+
+def _escape(text: str) -> str:
+    return text.replace("[", r"\[").replace("\n", " ")

@@ -1,0 +1,60 @@
+"""Exit codes and the errors that become them.
+
+Every failure the user can cause or meet (bad input, an unreachable vCenter, a broken
+database) is raised as a MigratorError subclass; the CLI turns it into one line on stderr
+and the exit code below, in one place (migrator.cli.main). Nothing else prints tracebacks.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    INTERNAL = 1  # a bug in migrator: please report it
+    USAGE = 2  # bad arguments or bad input file
+    VCENTER = 3  # vCenter unreachable, TLS verification failed, or login refused
+    INTERRUPTED = 4  # the run was interrupted or only partly completed; nothing partial was stored
+    STORE = 5  # the inventory database cannot be opened or written
+    NOT_FOUND = 6  # the named VM, snapshot or object does not exist
+
+
+class MigratorError(Exception):
+    """An expected failure with a message fit for the user and an exit code."""
+
+    exit_code: ExitCode = ExitCode.INTERNAL
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class UsageError(MigratorError):
+    exit_code = ExitCode.USAGE
+
+
+class InputFileError(UsageError):
+    """A file given to migrator is missing, unreadable or malformed."""
+
+
+class VCenterError(MigratorError):
+    exit_code = ExitCode.VCENTER
+
+
+class WriteRefused(MigratorError):
+    """A non-read vSphere method was about to be sent; discovery is strictly read-only."""
+
+    exit_code = ExitCode.INTERNAL
+
+
+class InterruptedRun(MigratorError):
+    exit_code = ExitCode.INTERRUPTED
+
+
+class StoreError(MigratorError):
+    exit_code = ExitCode.STORE
+
+
+class NotFound(MigratorError):
+    exit_code = ExitCode.NOT_FOUND

@@ -1,0 +1,1 @@
+"""RVTools xlsx import."""

@@ -1,0 +1,1 @@
+"""The inventory store: snapshots of an estate in SQLite (default) or PostgreSQL."""

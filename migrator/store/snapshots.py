@@ -1,0 +1,171 @@
+"""Writing and reading inventory snapshots.
+
+A run first records a `running` snapshot row (so even a crash leaves a trace), then writes
+every inventory object and flips the status to `complete` in ONE transaction. A failure
+rolls that transaction back and records `failed`/`interrupted` with the reason: earlier
+snapshots are never touched, and a half-written snapshot never becomes visible.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
+
+from migrator.errors import NotFound, StoreError
+from migrator.store.models import INVENTORY_TABLES, Snapshot, VMRecord
+
+COMPLETE = "complete"
+RUNNING = "running"
+FAILED = "failed"
+INTERRUPTED = "interrupted"
+
+_BATCH = 2000
+
+
+@dataclass
+class Inventory:
+    """One estate's objects as export-contract records, ready to store."""
+
+    vms: list[dict[str, Any]] = field(default_factory=list)
+    hosts: list[dict[str, Any]] = field(default_factory=list)
+    clusters: list[dict[str, Any]] = field(default_factory=list)
+    networks: list[dict[str, Any]] = field(default_factory=list)
+    datastores: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        return {key: len(getattr(self, key)) for key in INVENTORY_TABLES}
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class SnapshotStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    # -- writing ---------------------------------------------------------------------------
+    def begin(self, source: str, server: str) -> int:
+        """Record a running snapshot and return its id; mark crashed earlier runs as interrupted."""
+        with self._session() as session:
+            for stale in session.exec(select(Snapshot).where(Snapshot.status == RUNNING)).scalars():
+                if not _pid_alive(stale.pid):
+                    stale.status = INTERRUPTED
+                    stale.error = stale.error or "the run ended without finishing (process gone)"
+                    stale.finished_at = stale.finished_at or now()
+                    session.add(stale)
+            snap = Snapshot(source=source, server=server, started_at=now(), pid=os.getpid())
+            session.add(snap)
+            session.commit()
+            assert snap.id is not None
+            return snap.id
+
+    def commit(self, snapshot_id: int, inventory: Inventory) -> None:
+        """Store every object and mark the snapshot complete, atomically."""
+        counts = inventory.counts()
+        try:
+            with self.engine.begin() as conn:
+                for key, table in INVENTORY_TABLES.items():
+                    rows = [
+                        {"snapshot_id": snapshot_id, "moref": rec["moref"], "name": rec["name"], "data": rec}
+                        for rec in getattr(inventory, key)
+                    ]
+                    for start in range(0, len(rows), _BATCH):
+                        conn.execute(insert(table), rows[start : start + _BATCH])
+                conn.execute(
+                    update(Snapshot)
+                    .where(Snapshot.id == snapshot_id)  # type: ignore[arg-type]
+                    .values(
+                        status=COMPLETE,
+                        finished_at=now(),
+                        vm_count=counts["vms"],
+                        host_count=counts["hosts"],
+                        cluster_count=counts["clusters"],
+                        network_count=counts["networks"],
+                        datastore_count=counts["datastores"],
+                        warnings=inventory.warnings,
+                    )
+                )
+        except SQLAlchemyError as exc:
+            self.fail(snapshot_id, FAILED, f"database write failed: {type(exc).__name__}")
+            raise StoreError(f"could not store snapshot {snapshot_id}: {type(exc).__name__}") from None
+
+    def fail(self, snapshot_id: int, status: str, reason: str) -> None:
+        """Record why a run did not complete. Never raises: the original error matters more."""
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    update(Snapshot)
+                    .where(Snapshot.id == snapshot_id)  # type: ignore[arg-type]
+                    .values(status=status, error=reason[:2000], finished_at=now())
+                )
+        except SQLAlchemyError:
+            pass
+
+    # -- reading ---------------------------------------------------------------------------
+    def list(self) -> list[Snapshot]:
+        with self._session() as session:
+            return list(session.exec(select(Snapshot).order_by(Snapshot.id)).scalars())  # type: ignore[arg-type]
+
+    def get(self, snapshot_id: int | None = None) -> Snapshot:
+        """The given snapshot, or the latest complete one."""
+        with self._session() as session:
+            if snapshot_id is not None:
+                snap = session.get(Snapshot, snapshot_id)
+                if snap is None:
+                    raise NotFound(f"no snapshot with id {snapshot_id}")
+                return snap
+            stmt = select(Snapshot).where(Snapshot.status == COMPLETE).order_by(Snapshot.id.desc())  # type: ignore[union-attr]
+            snap = session.exec(stmt).scalars().first()
+            if snap is None:
+                raise NotFound("no complete snapshot yet: run `migrator discover` or `migrator import rvtools`")
+            return snap
+
+    def records(self, snapshot_id: int, kind: str) -> Iterator[dict[str, Any]]:
+        table = INVENTORY_TABLES[kind]
+        with self.engine.connect() as conn:
+            stmt = select(table.data).where(table.snapshot_id == snapshot_id).order_by(table.name, table.id)  # type: ignore[arg-type]
+            for (data,) in conn.execute(stmt):
+                yield data
+
+    def vm(self, snapshot_id: int, name: str) -> dict[str, Any]:
+        with self.engine.connect() as conn:
+            stmt = select(VMRecord.data).where(VMRecord.snapshot_id == snapshot_id, VMRecord.name == name)  # type: ignore[arg-type]
+            rows = [data for (data,) in conn.execute(stmt)]
+            if not rows:
+                stmt = select(VMRecord.data).where(
+                    VMRecord.snapshot_id == snapshot_id,  # type: ignore[arg-type]
+                    func.lower(VMRecord.name) == name.lower(),
+                )
+                rows = [data for (data,) in conn.execute(stmt)]
+        if not rows:
+            raise NotFound(f"no VM named {name!r} in snapshot {snapshot_id}")
+        return rows[0]
+
+    def _session(self) -> Session:
+        return Session(self.engine)
+
+
+def iter_all(store: SnapshotStore, snapshot_id: int, kinds: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
+    return {kind: list(store.records(snapshot_id, kind)) for kind in kinds}

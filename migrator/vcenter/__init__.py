@@ -1,0 +1,1 @@
+"""Read-only access to vCenter: connection, bulk property retrieval, performance, tags."""

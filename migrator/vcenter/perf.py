@@ -1,0 +1,134 @@
+"""Utilisation from PerformanceManager, rolled up per VM to p50/p95/max with coverage.
+
+QueryPerf is batched (many VMs per call) and asks for CSV series, which real vCenters
+return as one string per series instead of one XML element per sample; simulators that
+answer in the normal format are handled too.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pyVmomi import vim
+
+from migrator.vcenter.retrieval import retrieve_objects
+
+BATCH = 100
+COUNTERS = {"cpu": "cpu.usage.average", "mem": "mem.usage.average"}  # both in 1/100 percent
+
+# vCenter's default historical intervals: (sampling period s, retention s).
+DEFAULT_INTERVALS = [(300, 86400), (1800, 7 * 86400), (7200, 30 * 86400), (86400, 365 * 86400)]
+
+
+@dataclass(frozen=True)
+class PerfPlan:
+    counter_ids: dict[str, int]  # "cpu" | "mem" -> counter id
+    interval_s: int
+    window_days: float
+    start: datetime
+    end: datetime
+
+    @property
+    def expected_samples(self) -> int:
+        return max(1, int(self.window_days * 86400 // self.interval_s))
+
+
+def plan_perf(content: Any, days: float) -> PerfPlan | None:
+    """Choose counters and the finest historical interval that still covers `days`."""
+    if days <= 0:
+        return None
+    manager = content.perfManager
+    props: dict[str, Any] = {}
+    for _ref, _obj, found in retrieve_objects(
+        content, vim.PerformanceManager, [manager._moId], ["perfCounter", "historicalInterval"]  # noqa: SLF001
+    ):
+        props = found
+    by_name = {
+        f"{c.groupInfo.key}.{c.nameInfo.key}.{c.rollupType}": c.key for c in props.get("perfCounter") or []
+    }
+    ids = {short: by_name[full] for short, full in COUNTERS.items() if full in by_name}
+    if not ids:
+        return None
+    intervals = sorted(
+        (int(i.samplingPeriod), int(i.length)) for i in props.get("historicalInterval") or [] if i.enabled
+    ) or DEFAULT_INTERVALS
+    window = days * 86400
+    period = next((p for p, length in intervals if length >= window), intervals[-1][0])
+    end = datetime.now(UTC)
+    return PerfPlan(ids, period, days, end - timedelta(days=days), end)
+
+
+def percentile(sorted_values: list[float], pct: float) -> float:
+    """Linear interpolation between closest ranks (the usual 'p95')."""
+    if not sorted_values:
+        return math.nan
+    k = (len(sorted_values) - 1) * pct / 100
+    lo, hi = math.floor(k), math.ceil(k)
+    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (k - lo)
+
+
+def _series(metric: Any) -> dict[int, list[float]]:
+    out: dict[int, list[float]] = {}
+    for series in metric.value or []:
+        raw = series.value
+        if isinstance(raw, str):  # CSV format
+            values = [float(v) for v in raw.split(",") if v not in ("", "-1")]
+        else:
+            values = [float(v) for v in raw or [] if v >= 0]
+        out.setdefault(series.id.counterId, []).extend(values)
+    return out
+
+
+def rollup(values_by_counter: dict[int, list[float]], plan: PerfPlan) -> dict[str, Any] | None:
+    result: dict[str, Any] = {}
+    samples = 0
+    for short, counter in plan.counter_ids.items():
+        values = sorted(v / 100 for v in values_by_counter.get(counter, []))  # 1/100 % -> %
+        samples = max(samples, len(values))
+        if values:
+            result[f"{short}_p50_pct"] = round(percentile(values, 50), 2)
+            result[f"{short}_p95_pct"] = round(percentile(values, 95), 2)
+            result[f"{short}_max_pct"] = round(values[-1], 2)
+        else:
+            result[f"{short}_p50_pct"] = result[f"{short}_p95_pct"] = result[f"{short}_max_pct"] = None
+    if samples == 0:
+        return None
+    result.update(
+        samples=samples,
+        expected_samples=plan.expected_samples,
+        coverage=round(min(1.0, samples / plan.expected_samples), 3),
+        interval_s=plan.interval_s,
+        window_days=plan.window_days,
+        window_start=plan.start.isoformat(timespec="seconds"),
+        window_end=plan.end.isoformat(timespec="seconds"),
+    )
+    return result
+
+
+def query_perf(content: Any, morefs: Iterable[str], plan: PerfPlan) -> dict[str, dict[str, Any] | None]:
+    """moref -> rolled-up utilisation (None where vCenter has no samples)."""
+    manager = content.perfManager
+    stub = manager._stub  # noqa: SLF001
+    metric_ids = [vim.PerformanceManager.MetricId(counterId=c, instance="") for c in plan.counter_ids.values()]
+    refs = list(morefs)
+    out: dict[str, dict[str, Any] | None] = {ref: None for ref in refs}
+    for start in range(0, len(refs), BATCH):
+        specs = [
+            vim.PerformanceManager.QuerySpec(
+                entity=vim.VirtualMachine(ref, stub),
+                metricId=metric_ids,
+                intervalId=plan.interval_s,
+                startTime=plan.start,
+                endTime=plan.end,
+                maxSample=plan.expected_samples,
+                format="csv",
+            )
+            for ref in refs[start : start + BATCH]
+        ]
+        for metric in manager.QueryPerf(querySpec=specs) or []:
+            out[metric.entity._moId] = rollup(_series(metric), plan)  # noqa: SLF001
+    return out

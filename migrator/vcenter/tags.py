@@ -1,0 +1,87 @@
+"""vSphere tags through the vAPI REST endpoint (/rest), read-only.
+
+Only GETs and the `list-*` POST actions are sent; a vCenter without the endpoint (or an
+account without tagging rights) yields no tags and a warning, never a failed discovery.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import ssl
+from typing import Any
+
+from migrator.vcenter.connection import ConnectionParams, _ssl_context
+
+_READ_ACTIONS = {"list-attached-objects-on-tags"}
+
+
+class TagsUnavailable(Exception):
+    pass
+
+
+class _Rest:
+    def __init__(self, params: ConnectionParams) -> None:
+        addr = params.address
+        if addr.scheme == "https":
+            self.conn: http.client.HTTPConnection = http.client.HTTPSConnection(
+                addr.host, addr.port, timeout=params.timeout, context=_ssl_context(params.tls)
+            )
+        else:
+            self.conn = http.client.HTTPConnection(addr.host, addr.port, timeout=params.timeout)
+        self.session: str | None = None
+        self.params = params
+
+    def call(self, method: str, path: str, body: Any = None, action: str | None = None) -> Any:
+        if method not in ("GET", "DELETE") and not (path.endswith("/session") or action in _READ_ACTIONS):
+            raise TagsUnavailable(f"refused non-read REST call {method} {path}")
+        headers = {"Accept": "application/json", "Content-Type": "application/json"}
+        if self.session:
+            headers["vmware-api-session-id"] = self.session
+        else:
+            creds = f"{self.params.user}:{self.params.password.reveal()}".encode()
+            headers["Authorization"] = "Basic " + base64.b64encode(creds).decode()
+        url = "/rest" + path + (f"?~action={action}" if action else "")
+        try:
+            self.conn.request(method, url, body=json.dumps(body) if body is not None else None, headers=headers)
+            response = self.conn.getresponse()
+            data = response.read()
+        except (OSError, http.client.HTTPException, ssl.SSLError) as exc:
+            raise TagsUnavailable(f"tagging endpoint unreachable ({type(exc).__name__})") from None
+        if response.status != 200:
+            raise TagsUnavailable(f"tagging endpoint answered HTTP {response.status} to {method} {path}")
+        return json.loads(data or b"null").get("value") if data else None
+
+
+def collect_tags(params: ConnectionParams) -> dict[str, list[str]]:
+    """moref -> ["Category:Tag", ...] for every tagged object."""
+    rest = _Rest(params)
+    try:
+        rest.session = rest.call("POST", "/com/vmware/cis/session")
+        tag_ids: list[str] = rest.call("GET", "/com/vmware/cis/tagging/tag") or []
+        if not tag_ids:
+            return {}
+        categories: dict[str, str] = {}
+        names: dict[str, str] = {}
+        for tag_id in tag_ids:
+            tag = rest.call("GET", f"/com/vmware/cis/tagging/tag/id:{tag_id}")
+            cat_id = tag["category_id"]
+            if cat_id not in categories:
+                categories[cat_id] = rest.call("GET", f"/com/vmware/cis/tagging/category/id:{cat_id}")["name"]
+            names[tag_id] = f"{categories[cat_id]}:{tag['name']}"
+        attached = rest.call(
+            "POST", "/com/vmware/cis/tagging/tag-association", {"tag_ids": tag_ids}, "list-attached-objects-on-tags"
+        )
+        out: dict[str, list[str]] = {}
+        for entry in attached or []:
+            for obj in entry.get("object_ids") or []:
+                out.setdefault(obj["id"], []).append(names[entry["tag_id"]])
+        return out
+    finally:
+        if rest.session:
+            try:
+                rest.call("DELETE", "/com/vmware/cis/session")
+            except TagsUnavailable:
+                pass
+        rest.conn.close()

@@ -1,0 +1,44 @@
+# migrator: the two commands a newcomer needs are `make demo` and `make test`.
+SHELL  := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
+
+.PHONY: demo test deps system-deps lint typecheck unit bench vcsim clean
+
+demo: deps                     ## seed the bundled estate into vcsim, discover it, print a summary
+	$(BIN)/python -m migrator.simulator demo --estate fixtures/estates/demo.yaml
+
+test: deps lint typecheck      ## everything CI runs
+	$(BIN)/python -m pytest -q
+
+deps: system-deps $(STAMP)
+
+system-deps:
+	bash scripts/install-system-deps.sh
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]' 2>&1 | { grep -v 'is ignored: it is neither' || true; }
+	rm -f $(VENV)/.installed-* && touch $@
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: deps                     ## the fast tests only (no simulator, no PostgreSQL)
+	$(BIN)/python -m pytest -q -m "not vcsim and not postgres"
+
+vcsim: deps                    ## build the simulator launcher (also done on demand)
+	$(BIN)/python -m migrator.simulator build
+
+bench: deps                    ## performance figures (not part of `make test`)
+	$(BIN)/python benchmarks/discovery.py
+
+clean:
+	rm -rf $(VENV) .migrator .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,83 @@
+"""`python -m migrator.simulator build|serve|demo`: the simulator harness from the shell."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from migrator.simulator.build import SimulatorUnavailable, binary_path
+from migrator.simulator.estate import Estate
+from migrator.simulator.launcher import Simulator
+from migrator.simulator.seed import seed
+
+PASSWORD_ENV = "MIGRATOR_DEMO_VC_PASSWORD"
+
+
+def _start(estate_file: Path) -> tuple[Simulator, Estate]:
+    estate = Estate.load(estate_file)
+    sim = Simulator(topology=estate.topology()).start()
+    seed(sim, estate)
+    return sim, estate
+
+
+def _migrator(*args: str, env: dict[str, str] | None = None) -> None:
+    cmd = [sys.executable, "-m", "migrator", *args]
+    print("$ migrator " + " ".join(args), flush=True)
+    result = subprocess.run(cmd, env=env, check=False)
+    if result.returncode != 0:
+        raise SystemExit(result.returncode)
+
+
+def demo(estate_file: Path) -> None:
+    started = time.monotonic()
+    sim, estate = _start(estate_file)
+    try:
+        print(f"vcsim serving the '{estate.raw['name']}' estate ({len(estate.vms)} VMs) at {sim.url}", flush=True)
+        env = dict(os.environ, **{PASSWORD_ENV: sim.password})
+        _migrator("discover", "--server", sim.url, "--user", sim.username, "--password-env", PASSWORD_ENV,
+                  "--perf-days", "1", env=env)
+        _migrator("inventory", "list")
+    finally:
+        sim.stop()
+    print(f"demo finished in {time.monotonic() - started:.1f} s; the snapshot stays in ./.migrator", flush=True)
+
+
+def serve(estate_file: Path) -> None:
+    sim, estate = _start(estate_file)
+    print(f"{sim.url}  user: {sim.username}  password: in ${PASSWORD_ENV} of the demo, here: {sim.password}")
+    print("Ctrl-C to stop", flush=True)
+    try:
+        while sim.process and sim.process.poll() is None:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sim.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m migrator.simulator")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("build", help="build the vcsim launcher from Debian's govmomi")
+    for name in ("serve", "demo"):
+        p = sub.add_parser(name)
+        p.add_argument("--estate", type=Path, default=Path("fixtures/estates/demo.yaml"))
+    args = parser.parse_args()
+    try:
+        if args.command == "build":
+            print(binary_path())
+        elif args.command == "serve":
+            serve(args.estate)
+        else:
+            demo(args.estate)
+    except SimulatorUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(3) from None
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Debian packages migrator's simulator harness and test suite need:
+#   golang-go + golang-github-vmware-govmomi-dev  -> build vcsim (a real vSphere API) from source
+#   postgresql                                    -> a real PostgreSQL server for the store tests
+# Idempotent: installs only what is missing.
+set -euo pipefail
+
+need=()
+command -v go >/dev/null 2>&1 || need+=(golang-go)
+[ -d /usr/share/gocode/src/github.com/vmware/govmomi/simulator ] || need+=(golang-github-vmware-govmomi-dev)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+[ "${#need[@]}" -eq 0 ] && exit 0
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+echo "installing Debian packages: ${need[*]}"
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null

@@ -5,12 +5,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import click
 import typer
 from rich.console import Console
 
 from migrator import __version__
 from migrator.cli import discover_cmd, import_cmd, inventory_cmd, snapshots_cmd
+from migrator.cli.compat import ABORT_EXCEPTIONS, EXIT_EXCEPTIONS, USAGE_EXCEPTIONS
 from migrator.cli.context import AppState
 from migrator.errors import ExitCode, MigratorError
 from migrator.settings import DB_URL_ENV, WORKSPACE_ENV, Settings
@@ -63,13 +63,13 @@ def run(argv: list[str] | None = None) -> None:
     except MigratorError as exc:
         error(_escape(exc.message))
         code = exc.exit_code
-    except click.exceptions.Exit as exc:
-        code = exc.exit_code
-    except click.exceptions.Abort:
+    except EXIT_EXCEPTIONS as exc:
+        code = int(getattr(exc, "exit_code", 0))
+    except ABORT_EXCEPTIONS:
         error("aborted")
         code = ExitCode.INTERRUPTED
-    except click.ClickException as exc:
-        exc.show()
+    except USAGE_EXCEPTIONS as exc:
+        exc.show()  # type: ignore[attr-defined]
         code = ExitCode.USAGE
     except KeyboardInterrupt:
         error("interrupted")

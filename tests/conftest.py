@@ -1,0 +1,96 @@
+"""Shared fixtures: a real vcsim (seeded with the demo estate) and a real PostgreSQL server."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from glob import glob
+from pathlib import Path
+
+import pytest
+
+from migrator.simulator.build import binary_path
+from migrator.simulator.estate import Estate
+from migrator.simulator.launcher import Simulator
+from migrator.simulator.seed import seed
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO_ESTATE = ROOT / "fixtures" / "estates" / "demo.yaml"
+PASSWORD_ENV = "TEST_VC_PASSWORD"
+
+
+@pytest.fixture(scope="session")
+def vcsim_binary() -> Path:
+    # No skip: the suite is only green when the real simulator runs (make test installs it).
+    return binary_path()
+
+
+@pytest.fixture(scope="session")
+def demo_estate() -> Estate:
+    return Estate.load(DEMO_ESTATE)
+
+
+@pytest.fixture(scope="session")
+def demo_sim(vcsim_binary: Path, demo_estate: Estate) -> Iterator[Simulator]:
+    sim = Simulator(topology=demo_estate.topology(), password="demo-S3cret!pw").start()
+    try:
+        seed(sim, demo_estate)
+        yield sim
+    finally:
+        sim.stop()
+
+
+def discover_args(sim: Simulator, *extra: str) -> list[str]:
+    return ["discover", "--server", sim.url, "--user", sim.username, "--password-env", PASSWORD_ENV, *extra]
+
+
+def sim_env(sim: Simulator) -> dict[str, str]:
+    return {PASSWORD_ENV: sim.password}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A throw-away PostgreSQL cluster from Debian's package, with password authentication."""
+    bins = sorted(glob("/usr/lib/postgresql/*/bin"))
+    assert bins, "PostgreSQL server binaries missing: make test installs Debian's postgresql"
+    bindir = Path(bins[-1])
+    datadir = Path(tempfile.mkdtemp(prefix="migrator-pg-"))
+    port = free_port()
+    password = "pg-Secret-42"
+    as_postgres: list[str] = []
+    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+        shutil.chown(datadir, "postgres", "postgres")
+        as_postgres = ["runuser", "-u", "postgres", "--"]
+    pwfile = datadir / "pw"
+    pwfile.write_text(password)
+    if as_postgres:
+        shutil.chown(pwfile, "postgres", "postgres")
+    subprocess.run(
+        [*as_postgres, str(bindir / "initdb"), "-D", str(datadir / "data"), "-U", "migrator",
+         "--pwfile", str(pwfile), "-A", "scram-sha-256"],
+        check=True, capture_output=True,
+    )
+    opts = f"-p {port} -k {datadir} -c listen_addresses=127.0.0.1 -c fsync=off"
+    subprocess.run(
+        [*as_postgres, str(bindir / "pg_ctl"), "-D", str(datadir / "data"), "-o", opts, "-l",
+         str(datadir / "log"), "-w", "start"],
+        check=True, capture_output=True,
+    )
+    try:
+        yield f"postgresql+psycopg2://migrator:{password}@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(
+            [*as_postgres, str(bindir / "pg_ctl"), "-D", str(datadir / "data"), "-m", "immediate", "stop"],
+            check=False, capture_output=True,
+        )
+        shutil.rmtree(datadir, ignore_errors=True)

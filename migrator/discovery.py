@@ -57,7 +57,9 @@ def _silent(_phase: str, _done: int, _total: int) -> None:
     return None
 
 
-def discover(params: ConnectionParams, options: DiscoveryOptions, progress: ProgressFn = _silent) -> Inventory:
+def discover(
+    params: ConnectionParams, options: DiscoveryOptions, progress: ProgressFn = _silent
+) -> Inventory:
     conn = Connection.open(params)  # VCenterError (exit 3) when unreachable or refused
     try:
         return _discover(conn, params, options, progress)
@@ -66,16 +68,22 @@ def discover(params: ConnectionParams, options: DiscoveryOptions, progress: Prog
     except NETWORK_ERRORS as exc:
         raise InterruptedRun(f"connection to vCenter lost during discovery ({_describe(exc)})") from None
     except vmodl.MethodFault as exc:
-        raise InterruptedRun(f"vCenter refused a read during discovery: {exc.msg}") from None
+        raise InterruptedRun(f"vCenter refused a read during discovery: {fault_message(exc)}") from None
     finally:
         conn.close()
+
+
+def fault_message(fault: BaseException) -> str:
+    return str(getattr(fault, "msg", None) or type(fault).__name__)
 
 
 def _describe(exc: BaseException) -> str:
     return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
 
 
-def _discover(conn: Connection, params: ConnectionParams, options: DiscoveryOptions, progress: ProgressFn) -> Inventory:
+def _discover(
+    conn: Connection, params: ConnectionParams, options: DiscoveryOptions, progress: ProgressFn
+) -> Inventory:
     content = conn.content
     warnings = privilege_warnings(content)
     progress("infrastructure", 0, 1)
@@ -108,8 +116,14 @@ def privilege_warnings(content: Any) -> list[str]:
     """Warn when the discovery account could change vCenter: a read-only role is enough."""
     try:
         session = next(
-            iter(retrieve_objects(content, vim.SessionManager, [content.sessionManager._moId], ["currentSession"]))  # noqa: SLF001
+            iter(
+                retrieve_objects(
+                    content, vim.SessionManager, [content.sessionManager._moId], ["currentSession"]
+                )
+            )
         )[2].get("currentSession")
+        if session is None:
+            raise AttributeError("no current session")
         result = content.authorizationManager.HasPrivilegeOnEntities(
             entity=[content.rootFolder], sessionId=session.key, privId=WRITE_PRIVILEGES
         )
@@ -128,7 +142,7 @@ def _custom_field_names(content: Any) -> dict[int, str]:
     manager = content.customFieldsManager
     if manager is None:
         return {}
-    for _ref, _obj, props in retrieve_objects(content, vim.CustomFieldsManager, [manager._moId], ["field"]):  # noqa: SLF001
+    for _ref, _obj, props in retrieve_objects(content, vim.CustomFieldsManager, [manager._moId], ["field"]):
         return {f.key: f.name for f in props.get("field") or []}
     return {}
 
@@ -143,10 +157,14 @@ def _resolve_rule_members(infra: Infrastructure, vms: list[dict[str, Any]]) -> N
 # -- VM retrieval ------------------------------------------------------------------------------
 
 
-def collect_chunk(conn: Connection, refs: list[str], lookups: Lookups, plan: PerfPlan | None) -> list[dict[str, Any]]:
+def collect_chunk(
+    conn: Connection, refs: list[str], lookups: Lookups, plan: PerfPlan | None
+) -> list[dict[str, Any]]:
     records = [
         vm_record(ref, props, lookups)
-        for ref, _obj, props in retrieve_objects(conn.content, vim.VirtualMachine, refs, P.VM_PROPERTIES.values())
+        for ref, _obj, props in retrieve_objects(
+            conn.content, vim.VirtualMachine, refs, P.VM_PROPERTIES.values()
+        )
     ]
     if plan is not None:
         live = [r["moref"] for r in records if r["power_state"] == "poweredOn" and not r["template"]]
@@ -175,7 +193,9 @@ def _collect_vms(
 
     context = multiprocessing.get_context("spawn")  # never fork a process holding live sockets
     initargs = (conn.params, conn.api_version, conn.session_cookie, lookups, plan)
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init, initargs=initargs) as pool:
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_worker_init, initargs=initargs
+    ) as pool:
         futures: list[Future[list[dict[str, Any]]]] = [pool.submit(_worker_chunk, chunk) for chunk in chunks]
         pending: set[Future[list[dict[str, Any]]]] = set(futures)
         done_count = 0
@@ -200,7 +220,9 @@ def _collect_vms(
 _worker_state: dict[str, Any] = {}
 
 
-def _worker_init(params: ConnectionParams, version: str, cookie: str, lookups: Lookups, plan: PerfPlan | None) -> None:
+def _worker_init(
+    params: ConnectionParams, version: str, cookie: str, lookups: Lookups, plan: PerfPlan | None
+) -> None:
     _worker_state["args"] = (params, version, cookie)
     _worker_state["lookups"] = lookups
     _worker_state["plan"] = plan
@@ -217,6 +239,6 @@ def _worker_chunk(refs: list[str]) -> list[dict[str, Any]]:
     except NETWORK_ERRORS as exc:
         raise InterruptedRun(f"connection to vCenter lost during discovery ({_describe(exc)})") from None
     except vmodl.MethodFault as exc:
-        raise InterruptedRun(f"vCenter refused a read during discovery: {exc.msg}") from None
+        raise InterruptedRun(f"vCenter refused a read during discovery: {fault_message(exc)}") from None
     except Exception as exc:  # anything else must still cross the process boundary as text
         raise VCenterError(f"discovery worker failed: {type(exc).__name__}: {exc}") from None

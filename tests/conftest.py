@@ -76,21 +76,44 @@ def postgres_url() -> Iterator[str]:
     if as_postgres:
         shutil.chown(pwfile, "postgres", "postgres")
     subprocess.run(
-        [*as_postgres, str(bindir / "initdb"), "-D", str(datadir / "data"), "-U", "migrator",
-         "--pwfile", str(pwfile), "-A", "scram-sha-256"],
-        check=True, capture_output=True,
+        [
+            *as_postgres,
+            str(bindir / "initdb"),
+            "-D",
+            str(datadir / "data"),
+            "-U",
+            "migrator",
+            "--pwfile",
+            str(pwfile),
+            "-A",
+            "scram-sha-256",
+        ],
+        check=True,
+        capture_output=True,
     )
     opts = f"-p {port} -k {datadir} -c listen_addresses=127.0.0.1 -c fsync=off"
     subprocess.run(
-        [*as_postgres, str(bindir / "pg_ctl"), "-D", str(datadir / "data"), "-o", opts, "-l",
-         str(datadir / "log"), "-w", "start"],
-        check=True, capture_output=True,
+        [
+            *as_postgres,
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(datadir / "data"),
+            "-o",
+            opts,
+            "-l",
+            str(datadir / "log"),
+            "-w",
+            "start",
+        ],
+        check=True,
+        capture_output=True,
     )
     try:
         yield f"postgresql+psycopg2://migrator:{password}@127.0.0.1:{port}/postgres"
     finally:
         subprocess.run(
             [*as_postgres, str(bindir / "pg_ctl"), "-D", str(datadir / "data"), "-m", "immediate", "stop"],
-            check=False, capture_output=True,
+            check=False,
+            capture_output=True,
         )
         shutil.rmtree(datadir, ignore_errors=True)

@@ -21,14 +21,22 @@ class Result:
         return json.loads(self.stdout)
 
 
-def migrator(*args: str, workspace: Path | None = None, env: dict[str, str] | None = None, timeout: float = 300) -> Result:
+def migrator(
+    *args: str, workspace: Path | None = None, env: dict[str, str] | None = None, timeout: float = 300
+) -> Result:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("MIGRATOR_")}
     full_env.update(env or {})
     cmd = [sys.executable, "-m", "migrator"]
     if workspace is not None:
         cmd += ["--workspace", str(workspace)]
     proc = subprocess.run(
-        [*cmd, *args], capture_output=True, text=True, env=full_env, timeout=timeout, stdin=subprocess.DEVNULL, check=False
+        [*cmd, *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+        check=False,
     )
     return Result(proc.returncode, proc.stdout, proc.stderr)
 

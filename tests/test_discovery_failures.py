@@ -46,14 +46,32 @@ def test_wrong_password(demo_sim: Simulator, tmp_path: Path) -> None:
 
 def test_unreachable_server(tmp_path: Path) -> None:
     url = f"https://127.0.0.1:{free_port()}/sdk"
-    result = migrator("discover", "--server", url, "--user", "u", "--password-env", PASSWORD_ENV,
-                      workspace=tmp_path, env={PASSWORD_ENV: "x"})
+    result = migrator(
+        "discover",
+        "--server",
+        url,
+        "--user",
+        "u",
+        "--password-env",
+        PASSWORD_ENV,
+        workspace=tmp_path,
+        env={PASSWORD_ENV: "x"},
+    )
     assert_one_line_error(result, ExitCode.VCENTER, "cannot reach vCenter", "Connection refused")
 
 
 def test_unknown_host_name(tmp_path: Path) -> None:
-    result = migrator("discover", "--server", "vc.invalid", "--user", "u", "--password-env", PASSWORD_ENV,
-                      workspace=tmp_path, env={PASSWORD_ENV: "x"})
+    result = migrator(
+        "discover",
+        "--server",
+        "vc.invalid",
+        "--user",
+        "u",
+        "--password-env",
+        PASSWORD_ENV,
+        workspace=tmp_path,
+        env={PASSWORD_ENV: "x"},
+    )
     assert_one_line_error(result, ExitCode.VCENTER, "cannot reach vCenter at https://vc.invalid/sdk")
 
 
@@ -63,7 +81,9 @@ def test_missing_password_variable(demo_sim: Simulator, tmp_path: Path) -> None:
 
 
 def test_password_is_never_an_argument(demo_sim: Simulator, tmp_path: Path) -> None:
-    result = migrator("discover", "--server", demo_sim.url, "--user", "u", "--password", "pw", workspace=tmp_path)
+    result = migrator(
+        "discover", "--server", demo_sim.url, "--user", "u", "--password", "pw", workspace=tmp_path
+    )
     assert result.code == ExitCode.USAGE
     assert "No such option" in result.stderr and "Traceback" not in result.stderr
 
@@ -75,17 +95,23 @@ def test_tls_is_verified_by_default(tls_sim: Simulator, tmp_path: Path) -> None:
 
 def test_tls_thumbprint_mismatch(tls_sim: Simulator, tmp_path: Path) -> None:
     wrong = "ab" * 32
-    result = migrator(*discover_args(tls_sim, "--thumbprint", wrong), workspace=tmp_path, env=sim_env(tls_sim))
+    result = migrator(
+        *discover_args(tls_sim, "--thumbprint", wrong), workspace=tmp_path, env=sim_env(tls_sim)
+    )
     assert_one_line_error(result, ExitCode.VCENTER, "not the pinned --thumbprint", _thumbprint(tls_sim))
 
 
 def test_tls_pinned_thumbprint_and_insecure_work(tls_sim: Simulator, tmp_path: Path) -> None:
     pinned = ":".join(_thumbprint(tls_sim)[i : i + 2] for i in range(0, 64, 2)).upper()
-    ok = migrator(*discover_args(tls_sim, "--thumbprint", pinned, "--perf-days", "0"), workspace=tmp_path,
-                  env=sim_env(tls_sim))
+    ok = migrator(
+        *discover_args(tls_sim, "--thumbprint", pinned, "--perf-days", "0"),
+        workspace=tmp_path,
+        env=sim_env(tls_sim),
+    )
     assert ok.code == 0, ok.stderr
-    insecure = migrator(*discover_args(tls_sim, "--insecure", "--perf-days", "0"), workspace=tmp_path,
-                        env=sim_env(tls_sim))
+    insecure = migrator(
+        *discover_args(tls_sim, "--insecure", "--perf-days", "0"), workspace=tmp_path, env=sim_env(tls_sim)
+    )
     assert insecure.code == 0, insecure.stderr
     snaps = migrator("snapshots", "list", "--format", "json", workspace=tmp_path).json()
     assert [(s["status"], s["vms"]) for s in snaps] == [("complete", 2), ("complete", 2)]
@@ -110,9 +136,21 @@ def test_killed_vcenter_mid_discovery_keeps_earlier_snapshots(
 
     big = Simulator(topology=Estate.generated(6000, clusters=4), password="big-pw").start()
     try:
-        cmd = [sys.executable, "-m", "migrator", "--workspace", str(tmp_path), *discover_args(big, "--perf-days", "7")]
-        proc = subprocess.Popen(cmd, env={**sim_env(big), "PATH": "/usr/bin:/bin"}, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True)
+        cmd = [
+            sys.executable,
+            "-m",
+            "migrator",
+            "--workspace",
+            str(tmp_path),
+            *discover_args(big, "--perf-days", "7"),
+        ]
+        proc = subprocess.Popen(
+            cmd,
+            env={**sim_env(big), "PATH": "/usr/bin:/bin"},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         engine = create_engine(f"sqlite:///{tmp_path / 'inventory.db'}")
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:  # wait until the run is under way
@@ -123,7 +161,7 @@ def test_killed_vcenter_mid_discovery_keeps_earlier_snapshots(
         time.sleep(3.0)
         assert proc.poll() is None, "discovery finished before the simulator could be killed"
         big.kill()
-        stdout, stderr = proc.communicate(timeout=300)
+        _stdout, stderr = proc.communicate(timeout=300)
     finally:
         big.stop()
     assert proc.returncode == ExitCode.INTERRUPTED, stderr
@@ -135,4 +173,6 @@ def test_killed_vcenter_mid_discovery_keeps_earlier_snapshots(
     after = migrator("inventory", "export", "--format", "json", workspace=tmp_path).json()
     assert after == before  # the latest complete snapshot is untouched
     with engine.connect() as conn:
-        assert conn.execute(text(f"select count(*) from vms where snapshot_id={snaps[1]['id']}")).scalar() == 0
+        assert (
+            conn.execute(text(f"select count(*) from vms where snapshot_id={snaps[1]['id']}")).scalar() == 0
+        )

@@ -7,7 +7,7 @@ import typer
 try:  # Typer >= 0.26
     from typer._click.exceptions import ClickException
 except ImportError:  # pragma: no cover -- older Typer on top of Click
-    from click.exceptions import ClickException  # type: ignore[assignment,no-redef]
+    from click.exceptions import ClickException  # type: ignore[assignment]
 
 try:
     import click.exceptions as _click_exceptions

@@ -10,7 +10,8 @@ from rich.console import Console
 from migrator.cli.context import state
 from migrator.cli.progress import discovery_progress
 from migrator.cli.summary import print_snapshot_summary
-from migrator.discovery import DiscoveryOptions, discover as run_discovery
+from migrator.discovery import DiscoveryOptions
+from migrator.discovery import discover as run_discovery
 from migrator.errors import InterruptedRun, MigratorError, UsageError
 from migrator.secrets import read_password
 from migrator.store.snapshots import FAILED, INTERRUPTED
@@ -26,10 +27,18 @@ def discover(
         None, "--password-env", help="Name of the environment variable holding the password (else a prompt)."
     ),
     insecure: bool = typer.Option(False, "--insecure", help="Do not verify the TLS certificate (labs only)."),
-    thumbprint: str = typer.Option(None, "--thumbprint", help="Pin the server certificate by SHA-256 fingerprint."),
-    ca_file: Path = typer.Option(None, "--ca-file", exists=True, dir_okay=False, help="Trust this CA bundle."),
-    perf_days: float = typer.Option(7.0, "--perf-days", min=0, max=365, help="Days of utilisation to read (0: none)."),
-    workers: int = typer.Option(None, "--workers", min=1, max=16, help="Worker processes [default: CPU cores]."),
+    thumbprint: str = typer.Option(
+        None, "--thumbprint", help="Pin the server certificate by SHA-256 fingerprint."
+    ),
+    ca_file: Path = typer.Option(
+        None, "--ca-file", exists=True, dir_okay=False, help="Trust this CA bundle."
+    ),
+    perf_days: float = typer.Option(
+        7.0, "--perf-days", min=0, max=365, help="Days of utilisation to read (0: none)."
+    ),
+    workers: int = typer.Option(
+        None, "--workers", min=1, max=16, help="Worker processes [default: CPU cores]."
+    ),
     timeout: float = typer.Option(120.0, "--timeout", min=1, help="Seconds to wait for each vCenter answer."),
 ) -> None:
     """Discover a vCenter into a new inventory snapshot (read-only)."""
@@ -45,7 +54,9 @@ def discover(
             inventory = run_discovery(params, DiscoveryOptions(perf_days, workers), progress)
     except KeyboardInterrupt:
         store.fail(snapshot_id, INTERRUPTED, "interrupted by the user")
-        raise InterruptedRun(f"discovery interrupted; snapshot {snapshot_id} recorded as interrupted") from None
+        raise InterruptedRun(
+            f"discovery interrupted; snapshot {snapshot_id} recorded as interrupted"
+        ) from None
     except MigratorError as exc:
         store.fail(snapshot_id, INTERRUPTED if isinstance(exc, InterruptedRun) else FAILED, exc.message)
         raise

@@ -48,7 +48,13 @@ def list_vms(
     snap = store.get(snapshot)
     assert snap.id is not None
     vms = list(store.records(snap.id, "vms"))
-    render([_summary_row(v) for v in vms], VM_COLUMNS, fmt, title=f"Snapshot {snap.id}: {len(vms)} VMs", json_payload=vms)
+    render(
+        [_summary_row(v) for v in vms],
+        VM_COLUMNS,
+        fmt,
+        title=f"Snapshot {snap.id}: {len(vms)} VMs",
+        json_payload=vms,
+    )
 
 
 @app.command("show")

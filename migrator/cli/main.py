@@ -7,12 +7,14 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from migrator import __version__
 from migrator.cli import discover_cmd, import_cmd, inventory_cmd, snapshots_cmd
 from migrator.cli.compat import ABORT_EXCEPTIONS, EXIT_EXCEPTIONS, USAGE_EXCEPTIONS
 from migrator.cli.context import AppState
-from migrator.errors import ExitCode, MigratorError
+from migrator.errors import ExitCode, MigratorError, UsageError
 from migrator.settings import DB_URL_ENV, WORKSPACE_ENV, Settings
 
 app = typer.Typer(
@@ -40,14 +42,33 @@ def _version(value: bool) -> None:
 def root(
     ctx: typer.Context,
     workspace: Path = typer.Option(
-        None, "--workspace", envvar=WORKSPACE_ENV, help="Folder for the SQLite database and plans (default: ./.migrator)."
+        None,
+        "--workspace",
+        envvar=WORKSPACE_ENV,
+        help="Folder for the SQLite database and plans (default: ./.migrator).",
     ),
     db: str = typer.Option(
-        None, "--db", envvar=DB_URL_ENV, help="Database URL (e.g. postgresql://...) instead of SQLite in the workspace."
+        None,
+        "--db",
+        help=f"Database URL (postgresql://user@host/db) instead of SQLite; env {DB_URL_ENV}. "
+        "Keep passwords out of argv: use the env variable, PGPASSWORD or ~/.pgpass.",
     ),
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version."
+    ),
 ) -> None:
+    if db and _has_password(db):
+        raise UsageError(
+            f"--db must not carry a password (argv is visible to every user): set {DB_URL_ENV} instead"
+        )
     ctx.obj = AppState(Settings.resolve(workspace, db))
+
+
+def _has_password(url: str) -> bool:
+    try:
+        return make_url(url).password is not None
+    except ArgumentError:
+        return False
 
 
 def error(message: str) -> None:

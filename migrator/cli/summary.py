@@ -25,10 +25,15 @@ def print_snapshot_summary(store: SnapshotStore, snapshot_id: int) -> None:
     table.add_row("vCPUs", str(sum(vm.get("num_cpu") or 0 for vm in vms)))
     table.add_row("memory (GiB)", f"{sum(vm.get('memory_mb') or 0 for vm in vms) / 1024:.1f}")
     table.add_row("disks", str(sum(len(vm.get("disks") or []) for vm in vms)))
-    table.add_row("provisioned storage (GiB)", f"{sum(d['capacity_gb'] for vm in vms for d in vm.get('disks') or []):.1f}")
+    table.add_row(
+        "provisioned storage (GiB)",
+        f"{sum(d['capacity_gb'] for vm in vms for d in vm.get('disks') or []):.1f}",
+    )
     table.add_row("hosts", str(snap.host_count))
     table.add_row("clusters", str(snap.cluster_count))
-    table.add_row("DRS rules", str(sum(len(c.get("drs_rules") or []) for c in store.records(snapshot_id, "clusters"))))
+    table.add_row(
+        "DRS rules", str(sum(len(c.get("drs_rules") or []) for c in store.records(snapshot_id, "clusters")))
+    )
     table.add_row("networks", str(snap.network_count))
     table.add_row("datastores", str(snap.datastore_count))
     table.add_row("warnings", str(len(snap.warnings or [])))

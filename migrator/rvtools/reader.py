@@ -72,7 +72,9 @@ def _load(path: Path) -> dict[str, list[tuple[Any, ...]]]:
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError):
-        raise InputFileError(f"{path.name}: not a readable xlsx workbook (is it an RVTools export?)") from None
+        raise InputFileError(
+            f"{path.name}: not a readable xlsx workbook (is it an RVTools export?)"
+        ) from None
     try:
         present = {name.lower(): name for name in workbook.sheetnames}
         sheets: dict[str, list[tuple[Any, ...]]] = {}
@@ -104,7 +106,7 @@ def read_rvtools(path: Path) -> Inventory:
             raise InputFileError(f"{path.name}: sheet vInfo row {row_no} has no VM name")
         key = _text(rec.get("moref")) or f"rvtools-{row_no}"
         raw_row = info.rows[row_no - 2]
-        vm = {
+        vm: dict[str, Any] = {
             "name": name,
             "moref": key,
             "instance_uuid": _text(rec.get("instance_uuid")),
@@ -128,7 +130,9 @@ def read_rvtools(path: Path) -> Inventory:
             "resource_pool": _text(rec.get("resource_pool")),
             "vapp": _text(rec.get("vapp")),
             "custom_fields": {
-                label: text for label, i in custom_columns.items() if (text := _text(raw_row[i] if i < len(raw_row) else None))
+                label: text
+                for label, i in custom_columns.items()
+                if (text := _text(raw_row[i] if i < len(raw_row) else None))
             },
             "tags": [],
             "disks": [],
@@ -165,7 +169,9 @@ def read_rvtools(path: Path) -> Inventory:
         name = _text(rec.get("vm")) or ""
         if name in by_name:
             return vms[by_name[name]]
-        raise InputFileError(f"{path.name}: sheet {sheet.name} row {row_no} names VM {name!r}, absent from vInfo")
+        raise InputFileError(
+            f"{path.name}: sheet {sheet.name} row {row_no} names VM {name!r}, absent from vInfo"
+        )
 
     if disk_sheet := sheets.get("vDisk"):
         for row_no, rec in disk_sheet.records():
@@ -176,7 +182,9 @@ def read_rvtools(path: Path) -> Inventory:
             vm["disks"].append(
                 {
                     "label": _text(rec.get("label")) or f"disk {len(vm['disks']) + 1}",
-                    "capacity_gb": round((disk_sheet.number(row_no, "capacity_mb", rec.get("capacity_mb")) or 0) / 1024, 3),
+                    "capacity_gb": round(
+                        (disk_sheet.number(row_no, "capacity_mb", rec.get("capacity_mb")) or 0) / 1024, 3
+                    ),
                     "thin": _flag(rec.get("thin")),
                     "datastore": match.group(1) if match else None,
                     "file": disk_path or None,
@@ -185,14 +193,21 @@ def read_rvtools(path: Path) -> Inventory:
                     "rdm": _text(rec.get("raw_mode")) if _flag(rec.get("raw")) else None,
                     "sharing": _text(rec.get("sharing")) or "sharingNone",
                     "controller": _text(rec.get("controller")),
-                    "unit_number": int(n) if (n := disk_sheet.number(row_no, "unit_number", rec.get("unit_number"))) is not None else None,
+                    "unit_number": int(n)
+                    if (n := disk_sheet.number(row_no, "unit_number", rec.get("unit_number"))) is not None
+                    else None,
                 }
             )
     networks: dict[str, dict[str, Any]] = {}
     if net_sheet := sheets.get("vNetwork"):
         for row_no, rec in net_sheet.records():
             vm = owner(net_sheet, row_no, rec)
-            ips = [ip.strip() for col in ("ipv4", "ipv6") for ip in str(rec.get(col) or "").split(",") if ip.strip()]
+            ips = [
+                ip.strip()
+                for col in ("ipv4", "ipv6")
+                for ip in str(rec.get(col) or "").split(",")
+                if ip.strip()
+            ]
             network = _text(rec.get("network"))
             vm["nics"].append(
                 {

@@ -36,18 +36,33 @@ def demo(estate_file: Path) -> None:
     started = time.monotonic()
     sim, estate = _start(estate_file)
     try:
-        print(f"vcsim serving the '{estate.raw['name']}' estate ({len(estate.vms)} VMs) at {sim.url}", flush=True)
+        print(
+            f"vcsim serving the '{estate.raw['name']}' estate ({len(estate.vms)} VMs) at {sim.url}",
+            flush=True,
+        )
         env = dict(os.environ, **{PASSWORD_ENV: sim.password})
-        _migrator("discover", "--server", sim.url, "--user", sim.username, "--password-env", PASSWORD_ENV,
-                  "--perf-days", "1", env=env)
+        _migrator(
+            "discover",
+            "--server",
+            sim.url,
+            "--user",
+            sim.username,
+            "--password-env",
+            PASSWORD_ENV,
+            "--perf-days",
+            "1",
+            env=env,
+        )
         _migrator("inventory", "list")
     finally:
         sim.stop()
-    print(f"demo finished in {time.monotonic() - started:.1f} s; the snapshot stays in ./.migrator", flush=True)
+    print(
+        f"demo finished in {time.monotonic() - started:.1f} s; the snapshot stays in ./.migrator", flush=True
+    )
 
 
 def serve(estate_file: Path) -> None:
-    sim, estate = _start(estate_file)
+    sim, _estate = _start(estate_file)
     print(f"{sim.url}  user: {sim.username}  password: in ${PASSWORD_ENV} of the demo, here: {sim.password}")
     print("Ctrl-C to stop", flush=True)
     try:

@@ -34,15 +34,23 @@ def binary_path() -> Path:
     go = shutil.which("go")
     if go is None or not (GOPATH / "src/github.com/vmware/govmomi/simulator").is_dir():
         raise SimulatorUnavailable(
-            "building vcsim needs Debian's golang-go and golang-github-vmware-govmomi-dev (make deps installs them)"
+            "building vcsim needs Debian's golang-go and golang-github-vmware-govmomi-dev "
+            "(make deps installs them)"
         )
     workdir = cache_dir() / f"build-{digest}"
     workdir.mkdir(parents=True, exist_ok=True)
     shutil.copy(GO_SOURCE, workdir / "main.go")
-    env = dict(os.environ, GOPATH=str(GOPATH), GO111MODULE="off", GOCACHE=str(cache_dir() / "gocache"), GOFLAGS="")
+    env = dict(
+        os.environ, GOPATH=str(GOPATH), GO111MODULE="off", GOCACHE=str(cache_dir() / "gocache"), GOFLAGS=""
+    )
     partial = target.with_suffix(".partial")
     result = subprocess.run(
-        [go, "build", "-o", str(partial), "."], cwd=workdir, env=env, capture_output=True, text=True, check=False
+        [go, "build", "-o", str(partial), "."],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if result.returncode != 0:
         raise SimulatorUnavailable(f"go build of vcsim failed: {result.stderr.strip()[-2000:]}")

@@ -58,7 +58,7 @@ class Simulator:
         if self.trace_file:
             args.append(f"-trace={self.trace_file}")
         env = dict(os.environ, VCSIM_USERNAME=self.username, VCSIM_PASSWORD=self.password)
-        self.process = subprocess.Popen(  # noqa: S603 -- our own binary, fixed arguments
+        self.process = subprocess.Popen(
             args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
         )
         assert self.process.stdout is not None
@@ -103,5 +103,7 @@ class Simulator:
     def __enter__(self) -> Simulator:
         return self.start()
 
-    def __exit__(self, *exc: tuple[type[BaseException] | None, BaseException | None, TracebackType | None]) -> None:
+    def __exit__(
+        self, *exc: tuple[type[BaseException] | None, BaseException | None, TracebackType | None]
+    ) -> None:
         self.stop()

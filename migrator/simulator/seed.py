@@ -61,7 +61,7 @@ class _Seeder:
         self._vms()
         self._drs_rules()
         self._tags()
-        return {name: vm._moId for name, vm in self.vm_objs.items()}  # noqa: SLF001
+        return {name: vm._moId for name, vm in self.vm_objs.items()}
 
     def _clusters(self) -> None:
         clusters = sorted(_all(self.content, vim.ClusterComputeResource), key=lambda c: c.name)
@@ -78,13 +78,17 @@ class _Seeder:
                     vlanId=[vim.NumericRange(start=a, end=b) for a, b in pg["trunk"]], inherited=False
                 )
             else:
-                vlan = vim.dvs.VmwareDistributedVirtualSwitch.VlanIdSpec(vlanId=pg.get("vlan", 0), inherited=False)
+                vlan = vim.dvs.VmwareDistributedVirtualSwitch.VlanIdSpec(
+                    vlanId=pg.get("vlan", 0), inherited=False
+                )
             specs.append(
                 vim.dvs.DistributedVirtualPortgroup.ConfigSpec(
                     name=pg["name"],
                     type="earlyBinding",
                     numPorts=32,
-                    defaultPortConfig=vim.dvs.VmwareDistributedVirtualSwitch.VmwarePortConfigPolicy(vlan=vlan),
+                    defaultPortConfig=vim.dvs.VmwareDistributedVirtualSwitch.VmwarePortConfigPolicy(
+                        vlan=vlan
+                    ),
                 )
             )
         if specs:
@@ -144,7 +148,9 @@ class _Seeder:
                     diskMode=mode, thinProvisioned=index % 2 == 1, fileName=""
                 ),
             )
-            changes.append(vim.vm.device.VirtualDeviceSpec(operation="add", fileOperation="create", device=new_disk))
+            changes.append(
+                vim.vm.device.VirtualDeviceSpec(operation="add", fileOperation="create", device=new_disk)
+            )
         for index, network in enumerate(spec.get("nics") or []):
             if index == 0:
                 nic.backing = self._nic_backing(network)
@@ -156,7 +162,9 @@ class _Seeder:
                     device=vim.vm.device.VirtualVmxnet3(
                         key=-200 - index,
                         backing=self._nic_backing(network),
-                        connectable=vim.vm.device.VirtualDevice.ConnectInfo(startConnected=True, connected=True),
+                        connectable=vim.vm.device.VirtualDevice.ConnectInfo(
+                            startConnected=True, connected=True
+                        ),
                     ),
                 )
             )
@@ -184,8 +192,12 @@ class _Seeder:
         for field, value in (spec.get("custom") or {}).items():
             self.content.customFieldsManager.SetField(entity=vm, key=self.field_keys[field], value=str(value))
         for n in range(int(spec.get("snapshots", 0))):
-            WaitForTask(vm.CreateSnapshot_Task(name=f"snap-{n + 1}", description="", memory=False, quiesce=False))
-        if spec.get("power") in ("off", False) and vm.runtime.powerState == "poweredOn":  # YAML 1.1 reads off as false
+            WaitForTask(
+                vm.CreateSnapshot_Task(name=f"snap-{n + 1}", description="", memory=False, quiesce=False)
+            )
+        if (
+            spec.get("power") in ("off", False) and vm.runtime.powerState == "poweredOn"
+        ):  # YAML 1.1 reads off as false
             WaitForTask(vm.PowerOffVM_Task())
 
     def _drs_rules(self) -> None:
@@ -218,7 +230,9 @@ class _Seeder:
             WaitForTask(cluster.ReconfigureComputeResource_Task(spec, modify=True))
 
     def _tags(self) -> None:
-        wanted = {(tag, name) for vm in self.estate.vms for tag in vm.get("tags") or [] for name in [vm["name"]]}
+        wanted = {
+            (tag, name) for vm in self.estate.vms for tag in vm.get("tags") or [] for name in [vm["name"]]
+        }
         if not wanted:
             return
         rest = _RestWriter(self.sim)
@@ -229,14 +243,21 @@ class _Seeder:
             if category not in categories:
                 categories[category] = rest.post(
                     "/com/vmware/cis/tagging/category",
-                    {"create_spec": {"name": category, "description": "", "cardinality": "MULTIPLE", "associable_types": []}},
+                    {
+                        "create_spec": {
+                            "name": category,
+                            "description": "",
+                            "cardinality": "MULTIPLE",
+                            "associable_types": [],
+                        }
+                    },
                 )
             if tag not in tags:
                 tags[tag] = rest.post(
                     "/com/vmware/cis/tagging/tag",
                     {"create_spec": {"name": name, "description": "", "category_id": categories[category]}},
                 )
-            moref = self.vm_objs[vm_name]._moId  # noqa: SLF001
+            moref = self.vm_objs[vm_name]._moId
             rest.post(
                 f"/com/vmware/cis/tagging/tag-association/id:{tags[tag]}?~action=attach",
                 {"object_id": {"type": "VirtualMachine", "id": moref}},
@@ -259,7 +280,9 @@ class _RestWriter:
 
     def _call(self, method: str, path: str, body: Any, headers: dict[str, str]) -> Any:
         headers = {"Content-Type": "application/json", **headers}
-        self.conn.request(method, "/rest" + path, body=json.dumps(body) if body is not None else None, headers=headers)
+        self.conn.request(
+            method, "/rest" + path, body=json.dumps(body) if body is not None else None, headers=headers
+        )
         response = self.conn.getresponse()
         data = response.read()
         if response.status != 200:

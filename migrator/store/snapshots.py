@@ -17,7 +17,8 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.schema import Table
 
 from migrator.errors import NotFound, StoreError
 from migrator.store.models import INVENTORY_TABLES, Snapshot, VMRecord
@@ -45,6 +46,15 @@ class Inventory:
         return {key: len(getattr(self, key)) for key in INVENTORY_TABLES}
 
 
+def _table(model: type) -> Table:
+    """The Core table of a SQLModel class (typed column access for queries)."""
+    table: Table = model.__table__  # type: ignore[attr-defined]
+    return table
+
+
+SNAPSHOTS = _table(Snapshot)
+
+
 def now() -> datetime:
     return datetime.now(UTC)
 
@@ -69,7 +79,7 @@ class SnapshotStore:
     def begin(self, source: str, server: str) -> int:
         """Record a running snapshot and return its id; mark crashed earlier runs as interrupted."""
         with self._session() as session:
-            for stale in session.exec(select(Snapshot).where(Snapshot.status == RUNNING)).scalars():
+            for stale in session.scalars(select(Snapshot).where(SNAPSHOTS.c.status == RUNNING)):
                 if not _pid_alive(stale.pid):
                     stale.status = INTERRUPTED
                     stale.error = stale.error or "the run ended without finishing (process gone)"
@@ -92,10 +102,10 @@ class SnapshotStore:
                         for rec in getattr(inventory, key)
                     ]
                     for start in range(0, len(rows), _BATCH):
-                        conn.execute(insert(table), rows[start : start + _BATCH])
+                        conn.execute(insert(_table(table)), rows[start : start + _BATCH])
                 conn.execute(
-                    update(Snapshot)
-                    .where(Snapshot.id == snapshot_id)  # type: ignore[arg-type]
+                    update(SNAPSHOTS)
+                    .where(SNAPSHOTS.c.id == snapshot_id)
                     .values(
                         status=COMPLETE,
                         finished_at=now(),
@@ -116,8 +126,8 @@ class SnapshotStore:
         try:
             with self.engine.begin() as conn:
                 conn.execute(
-                    update(Snapshot)
-                    .where(Snapshot.id == snapshot_id)  # type: ignore[arg-type]
+                    update(SNAPSHOTS)
+                    .where(SNAPSHOTS.c.id == snapshot_id)
                     .values(status=status, error=reason[:2000], finished_at=now())
                 )
         except SQLAlchemyError:
@@ -126,7 +136,7 @@ class SnapshotStore:
     # -- reading ---------------------------------------------------------------------------
     def list(self) -> list[Snapshot]:
         with self._session() as session:
-            return list(session.exec(select(Snapshot).order_by(Snapshot.id)).scalars())  # type: ignore[arg-type]
+            return list(session.scalars(select(Snapshot).order_by(SNAPSHOTS.c.id)))
 
     def get(self, snapshot_id: int | None = None) -> Snapshot:
         """The given snapshot, or the latest complete one."""
@@ -136,29 +146,33 @@ class SnapshotStore:
                 if snap is None:
                     raise NotFound(f"no snapshot with id {snapshot_id}")
                 return snap
-            stmt = select(Snapshot).where(Snapshot.status == COMPLETE).order_by(Snapshot.id.desc())  # type: ignore[union-attr]
-            snap = session.exec(stmt).scalars().first()
+            stmt = select(Snapshot).where(SNAPSHOTS.c.status == COMPLETE).order_by(SNAPSHOTS.c.id.desc())
+            snap = session.scalars(stmt).first()
             if snap is None:
-                raise NotFound("no complete snapshot yet: run `migrator discover` or `migrator import rvtools`")
+                raise NotFound(
+                    "no complete snapshot yet: run `migrator discover` or `migrator import rvtools`"
+                )
             return snap
 
     def records(self, snapshot_id: int, kind: str) -> Iterator[dict[str, Any]]:
-        table = INVENTORY_TABLES[kind]
+        t = _table(INVENTORY_TABLES[kind])
         with self.engine.connect() as conn:
-            stmt = select(table.data).where(table.snapshot_id == snapshot_id).order_by(table.name, table.id)  # type: ignore[arg-type]
+            stmt = select(t.c.data).where(t.c.snapshot_id == snapshot_id).order_by(t.c.name, t.c.id)
             for (data,) in conn.execute(stmt):
                 yield data
 
     def vm(self, snapshot_id: int, name: str) -> dict[str, Any]:
+        t = _table(VMRecord)
         with self.engine.connect() as conn:
-            stmt = select(VMRecord.data).where(VMRecord.snapshot_id == snapshot_id, VMRecord.name == name)  # type: ignore[arg-type]
-            rows = [data for (data,) in conn.execute(stmt)]
-            if not rows:
-                stmt = select(VMRecord.data).where(
-                    VMRecord.snapshot_id == snapshot_id,  # type: ignore[arg-type]
-                    func.lower(VMRecord.name) == name.lower(),
+            exact = select(t.c.data).where(t.c.snapshot_id == snapshot_id, t.c.name == name)
+            rows = [data for (data,) in conn.execute(exact)]
+            if not rows:  # fall back to a case-insensitive match, if it is unambiguous
+                loose = select(t.c.data).where(
+                    t.c.snapshot_id == snapshot_id, func.lower(t.c.name) == name.lower()
                 )
-                rows = [data for (data,) in conn.execute(stmt)]
+                rows = [data for (data,) in conn.execute(loose)]
+                if len(rows) > 1:
+                    raise NotFound(f"{len(rows)} VMs match {name!r} ignoring case; give the exact name")
         if not rows:
             raise NotFound(f"no VM named {name!r} in snapshot {snapshot_id}")
         return rows[0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.client
 import socket
@@ -9,7 +10,6 @@ import ssl
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
 from xml.etree import ElementTree
 
 from pyVmomi import vim, vmodl
@@ -118,7 +118,9 @@ class Connection:
         except vim.fault.InvalidLogin:
             raise VCenterError(f"login refused at {addr.display} for user {params.user!r}") from None
         except vmodl.MethodFault as exc:
-            raise VCenterError(f"login at {addr.display} failed: {exc.msg}") from None
+            raise VCenterError(
+                f"login at {addr.display} failed: {getattr(exc, 'msg', type(exc).__name__)}"
+            ) from None
         except (OSError, http.client.HTTPException) as exc:
             raise _unreachable(addr, exc) from None
         return cls(params, stub, content)
@@ -157,15 +159,15 @@ class Connection:
         except (OSError, http.client.HTTPException) as exc:
             raise _unreachable(addr, exc) from None
         except vmodl.MethodFault as exc:
-            raise VCenterError(f"{addr.display} is not a usable vSphere endpoint: {exc.msg}") from None
+            raise VCenterError(
+                f"{addr.display} is not a usable vSphere endpoint: {getattr(exc, 'msg', type(exc).__name__)}"
+            ) from None
         except Exception as exc:  # pyvmomi raises plain Exceptions for non-SOAP answers
             raise VCenterError(f"{addr.display} did not answer as a vSphere SDK endpoint ({exc})") from None
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(Exception):
             self.content.sessionManager.Logout()
-        except Exception:  # noqa: BLE001 -- logout is best effort; the session expires anyway
-            pass
 
 
 def negotiate_version(params: ConnectionParams) -> str:
@@ -190,7 +192,9 @@ def negotiate_version(params: ConnectionParams) -> str:
     try:
         root = ElementTree.fromstring(body)
     except ElementTree.ParseError:
-        raise VCenterError(f"{addr.display} is not a vSphere SDK endpoint (unreadable version list)") from None
+        raise VCenterError(
+            f"{addr.display} is not a vSphere SDK endpoint (unreadable version list)"
+        ) from None
     offered = {v.text for ns in root.iter("namespace") for v in [*ns.iter("version")] if v.text}
     for candidate in GetServiceVersions("vim25"):
         if versionIdMap.get(candidate) in offered:

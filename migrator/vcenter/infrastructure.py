@@ -63,10 +63,14 @@ def collect_infrastructure(content: Any) -> Infrastructure:
 
     switches = {
         ref: clean_text(props.get("name"))
-        for ref, _obj, props in retrieve_all(content, vim.DistributedVirtualSwitch, P.DVSWITCH_PROPERTIES.values())
+        for ref, _obj, props in retrieve_all(
+            content, vim.DistributedVirtualSwitch, P.DVSWITCH_PROPERTIES.values()
+        )
     }
     dvpg_refs: set[str] = set()
-    for ref, _obj, props in retrieve_all(content, vim.dvs.DistributedVirtualPortgroup, P.DVPORTGROUP_PROPERTIES.values()):
+    for ref, _obj, props in retrieve_all(
+        content, vim.dvs.DistributedVirtualPortgroup, P.DVPORTGROUP_PROPERTIES.values()
+    ):
         remember(ref, "DistributedVirtualPortgroup", props)
         dvpg_refs.add(ref)
         lookups.dvportgroup_by_key[props.get("key") or ref] = ref
@@ -119,7 +123,9 @@ def _host_record(ref: str, props: dict[str, Any], lookups: Lookups) -> dict[str,
     return {
         "name": lookups.names[ref],
         "moref": ref,
-        "cluster": lookups.names.get(parent or "") if lookups.kinds.get(parent or "") == "ClusterComputeResource" else None,
+        "cluster": lookups.names.get(parent or "")
+        if lookups.kinds.get(parent or "") == "ClusterComputeResource"
+        else None,
         "datacenter": lookups.names.get(lookups.ancestor(ref, "Datacenter") or ""),
         "cpu_model": getattr(hw, "cpuModel", None),
         "cpu_sockets": getattr(hw, "numCpuPkgs", None),
@@ -163,7 +169,7 @@ def _cluster_record(ref: str, props: dict[str, Any], lookups: Lookups) -> dict[s
             host_group = rule.affineHostGroupName or rule.antiAffineHostGroupName
             entry.update(
                 kind="vm-host",
-                vms=vm_groups.get(rule.vmGroupName, []),
+                vms=vm_groups.get(rule.vmGroupName or "", []),
                 vm_group=rule.vmGroupName,
                 host_group=host_group,
                 affine=bool(rule.affineHostGroupName),
@@ -187,7 +193,9 @@ def _cluster_record(ref: str, props: dict[str, Any], lookups: Lookups) -> dict[s
     }
 
 
-def _dvportgroup_record(ref: str, props: dict[str, Any], lookups: Lookups, switches: dict[str, str | None]) -> dict[str, Any]:
+def _dvportgroup_record(
+    ref: str, props: dict[str, Any], lookups: Lookups, switches: dict[str, str | None]
+) -> dict[str, Any]:
     config = props.get("config")
     vlan_spec = getattr(getattr(config, "defaultPortConfig", None), "vlan", None)
     vlan: int | None = None

@@ -56,7 +56,7 @@ def plain(value: Any) -> Any:
 
 
 def moref(obj: Any) -> str | None:
-    return obj._moId if obj is not None else None  # noqa: SLF001 (pyvmomi's public id accessor)
+    return obj._moId if obj is not None else None
 
 
 _CONTROLLERS: list[tuple[type, str]] = [
@@ -89,7 +89,8 @@ def _type_name(obj: Any, table: list[tuple[type, str]], default: str) -> str:
 
 def _label(dev: Any) -> str:
     info = getattr(dev, "deviceInfo", None)
-    return clean_text(info.label) if info is not None and info.label else f"device-{dev.key}"
+    label = clean_text(info.label) if info is not None else None
+    return label or f"device-{dev.key}"
 
 
 def _disk(dev: Any, controllers: dict[int, str], lookups: Lookups) -> dict[str, Any]:
@@ -169,7 +170,9 @@ def vm_record(ref: str, props: dict[str, Any], lookups: Lookups) -> dict[str, An
     """One VM of the inventory export contract, from its retrieved properties."""
     devices = props.get("config.hardware.device") or []
     controllers = {
-        d.key: _type_name(d, _CONTROLLERS, "other") for d in devices if isinstance(d, vim.vm.device.VirtualController)
+        d.key: _type_name(d, _CONTROLLERS, "other")
+        for d in devices
+        if isinstance(d, vim.vm.device.VirtualController)
     }
     ips_by_mac = _guest_ips(props.get("guest.net"))
     disks = [_disk(d, controllers, lookups) for d in devices if isinstance(d, vim.vm.device.VirtualDisk)]
@@ -191,52 +194,54 @@ def vm_record(ref: str, props: dict[str, Any], lookups: Lookups) -> dict[str, An
         lookups.custom_field_names.get(cv.key, str(cv.key)): clean_text(cv.value)
         for cv in props.get("customValue") or []
     }
-    return plain({
-        "name": clean_text(props.get("name")) or ref,
-        "moref": ref,
-        "instance_uuid": props.get("config.instanceUuid"),
-        "bios_uuid": props.get("config.uuid"),
-        "template": bool(props.get("config.template", False)),
-        "power_state": props.get("runtime.powerState"),
-        "num_cpu": props.get("config.hardware.numCPU"),
-        "cores_per_socket": props.get("config.hardware.numCoresPerSocket") or 1,
-        "memory_mb": props.get("config.hardware.memoryMB"),
-        "guest_id": props.get("config.guestId"),
-        "guest_os": clean_text(props.get("config.guestFullName") or props.get("guest.guestFullName")),
-        "tools_guest_os": clean_text(props.get("guest.guestFullName")),
-        "firmware": props.get("config.firmware") or "bios",
-        "secure_boot": bool(boot is not None and boot.efiSecureBootEnabled),
-        "hw_version": props.get("config.version"),
-        "annotation": clean_text(props.get("config.annotation")) or "",
-        "datacenter": lookups.names.get(lookups.ancestor(folder, "Datacenter") or ""),
-        "cluster": lookups.names.get(cluster or ""),
-        "host": lookups.names.get(host or ""),
-        "folder": lookups.path_below(folder, "Datacenter"),
-        "resource_pool": lookups.path_below(pool, "ClusterComputeResource") if pool else None,
-        "vapp": lookups.names.get(vapp or ""),
-        "custom_fields": custom,
-        "tags": sorted(lookups.tags.get(ref, [])),
-        "disks": disks,
-        "nics": nics,
-        "ip_addresses": ip_addresses,
-        "hostname": clean_text(props.get("guest.hostName")),
-        "tools_status": props.get("guest.toolsRunningStatus"),
-        "tools_version_status": props.get("guest.toolsVersionStatus2"),
-        "snapshot_count": _snapshot_count(props.get("snapshot")),
-        "cbt_enabled": bool(props.get("config.changeTrackingEnabled", False)),
-        "consolidation_needed": bool(props.get("runtime.consolidationNeeded", False)),
-        "cpu_hot_add": bool(props.get("config.cpuHotAddEnabled", False)),
-        "memory_hot_add": bool(props.get("config.memoryHotAddEnabled", False)),
-        "cpu_affinity": list(cpu_affinity.affinitySet) if cpu_affinity is not None else [],
-        "numa_affinity": extra.get("numa.nodeAffinity"),
-        "fault_tolerance": props.get("runtime.faultToleranceState") or "notConfigured",
-        "committed_gb": round((props.get("summary.storage.committed") or 0) / GIB, 3),
-        "passthrough_devices": sum(isinstance(d, vim.vm.device.VirtualPCIPassthrough) for d in devices),
-        "sriov_nics": sum(isinstance(d, vim.vm.device.VirtualSriovEthernetCard) for d in devices),
-        "usb_controllers": sum(
-            isinstance(d, vim.vm.device.VirtualUSBController | vim.vm.device.VirtualUSBXHCIController)
-            for d in devices
-        ),
-        "vtpm": any(isinstance(d, vim.vm.device.VirtualTPM) for d in devices),
-        "perf": None,
-    })
+    return plain(
+        {
+            "name": clean_text(props.get("name")) or ref,
+            "moref": ref,
+            "instance_uuid": props.get("config.instanceUuid"),
+            "bios_uuid": props.get("config.uuid"),
+            "template": bool(props.get("config.template", False)),
+            "power_state": props.get("runtime.powerState"),
+            "num_cpu": props.get("config.hardware.numCPU"),
+            "cores_per_socket": props.get("config.hardware.numCoresPerSocket") or 1,
+            "memory_mb": props.get("config.hardware.memoryMB"),
+            "guest_id": props.get("config.guestId"),
+            "guest_os": clean_text(props.get("config.guestFullName") or props.get("guest.guestFullName")),
+            "tools_guest_os": clean_text(props.get("guest.guestFullName")),
+            "firmware": props.get("config.firmware") or "bios",
+            "secure_boot": bool(boot is not None and boot.efiSecureBootEnabled),
+            "hw_version": props.get("config.version"),
+            "annotation": clean_text(props.get("config.annotation")) or "",
+            "datacenter": lookups.names.get(lookups.ancestor(folder, "Datacenter") or ""),
+            "cluster": lookups.names.get(cluster or ""),
+            "host": lookups.names.get(host or ""),
+            "folder": lookups.path_below(folder, "Datacenter"),
+            "resource_pool": lookups.path_below(pool, "ClusterComputeResource") if pool else None,
+            "vapp": lookups.names.get(vapp or ""),
+            "custom_fields": custom,
+            "tags": sorted(lookups.tags.get(ref, [])),
+            "disks": disks,
+            "nics": nics,
+            "ip_addresses": ip_addresses,
+            "hostname": clean_text(props.get("guest.hostName")),
+            "tools_status": props.get("guest.toolsRunningStatus"),
+            "tools_version_status": props.get("guest.toolsVersionStatus2"),
+            "snapshot_count": _snapshot_count(props.get("snapshot")),
+            "cbt_enabled": bool(props.get("config.changeTrackingEnabled", False)),
+            "consolidation_needed": bool(props.get("runtime.consolidationNeeded", False)),
+            "cpu_hot_add": bool(props.get("config.cpuHotAddEnabled", False)),
+            "memory_hot_add": bool(props.get("config.memoryHotAddEnabled", False)),
+            "cpu_affinity": list(cpu_affinity.affinitySet) if cpu_affinity is not None else [],
+            "numa_affinity": extra.get("numa.nodeAffinity"),
+            "fault_tolerance": props.get("runtime.faultToleranceState") or "notConfigured",
+            "committed_gb": round((props.get("summary.storage.committed") or 0) / GIB, 3),
+            "passthrough_devices": sum(isinstance(d, vim.vm.device.VirtualPCIPassthrough) for d in devices),
+            "sriov_nics": sum(isinstance(d, vim.vm.device.VirtualSriovEthernetCard) for d in devices),
+            "usb_controllers": sum(
+                isinstance(d, vim.vm.device.VirtualUSBController | vim.vm.device.VirtualUSBXHCIController)
+                for d in devices
+            ),
+            "vtpm": any(isinstance(d, vim.vm.device.VirtualTPM) for d in devices),
+            "perf": None,
+        }
+    )

@@ -44,7 +44,10 @@ def plan_perf(content: Any, days: float) -> PerfPlan | None:
     manager = content.perfManager
     props: dict[str, Any] = {}
     for _ref, _obj, found in retrieve_objects(
-        content, vim.PerformanceManager, [manager._moId], ["perfCounter", "historicalInterval"]  # noqa: SLF001
+        content,
+        vim.PerformanceManager,
+        [manager._moId],
+        ["perfCounter", "historicalInterval"],
     ):
         props = found
     by_name = {
@@ -53,9 +56,12 @@ def plan_perf(content: Any, days: float) -> PerfPlan | None:
     ids = {short: by_name[full] for short, full in COUNTERS.items() if full in by_name}
     if not ids:
         return None
-    intervals = sorted(
-        (int(i.samplingPeriod), int(i.length)) for i in props.get("historicalInterval") or [] if i.enabled
-    ) or DEFAULT_INTERVALS
+    intervals = (
+        sorted(
+            (int(i.samplingPeriod), int(i.length)) for i in props.get("historicalInterval") or [] if i.enabled
+        )
+        or DEFAULT_INTERVALS
+    )
     window = days * 86400
     period = next((p for p, length in intervals if length >= window), intervals[-1][0])
     end = datetime.now(UTC)
@@ -112,8 +118,10 @@ def rollup(values_by_counter: dict[int, list[float]], plan: PerfPlan) -> dict[st
 def query_perf(content: Any, morefs: Iterable[str], plan: PerfPlan) -> dict[str, dict[str, Any] | None]:
     """moref -> rolled-up utilisation (None where vCenter has no samples)."""
     manager = content.perfManager
-    stub = manager._stub  # noqa: SLF001
-    metric_ids = [vim.PerformanceManager.MetricId(counterId=c, instance="") for c in plan.counter_ids.values()]
+    stub = manager._stub
+    metric_ids = [
+        vim.PerformanceManager.MetricId(counterId=c, instance="") for c in plan.counter_ids.values()
+    ]
     refs = list(morefs)
     out: dict[str, dict[str, Any] | None] = {ref: None for ref in refs}
     for start in range(0, len(refs), BATCH):
@@ -130,5 +138,5 @@ def query_perf(content: Any, morefs: Iterable[str], plan: PerfPlan) -> dict[str,
             for ref in refs[start : start + BATCH]
         ]
         for metric in manager.QueryPerf(querySpec=specs) or []:
-            out[metric.entity._moId] = rollup(_series(metric), plan)  # noqa: SLF001
+            out[metric.entity._moId] = rollup(_series(metric), plan)
     return out

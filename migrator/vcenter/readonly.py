@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pyVmomi import SoapStubAdapter  # type: ignore[attr-defined]
+from pyVmomi import SoapStubAdapter
 
 from migrator.errors import WriteRefused
 
@@ -46,10 +46,10 @@ READ_METHODS: frozenset[str] = frozenset(
 )
 
 
-class ReadOnlyStub(SoapStubAdapter):  # type: ignore[misc]
+class ReadOnlyStub(SoapStubAdapter):
     """A pyvmomi SOAP stub that refuses every method outside READ_METHODS."""
 
-    def InvokeMethod(self, mo: Any, info: Any, args: Any, *rest: Any) -> Any:  # noqa: N802 (pyvmomi API)
+    def InvokeMethod(self, mo: Any, info: Any, args: Any, *rest: Any) -> Any:
         name = getattr(info, "wsdlName", None)
         if name not in READ_METHODS:
             raise WriteRefused(f"refused to call vSphere method {name!r}: discovery is read-only")

@@ -6,6 +6,7 @@ connection on lazily read unset properties); ReadOnlyStub refuses the `Fetch` su
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -28,7 +29,7 @@ def _run(content: Any, spec: Any, page_size: int) -> Iterator[tuple[str, Any, di
     result = collector.RetrievePropertiesEx([spec], PC.RetrieveOptions(maxObjects=page_size))
     while result is not None:
         for obj in result.objects:
-            yield obj.obj._moId, obj.obj, {p.name: p.val for p in obj.propSet or []}  # noqa: SLF001
+            yield obj.obj._moId, obj.obj, {p.name: p.val for p in obj.propSet or []}
         if not result.token:
             break
         result = collector.ContinueRetrievePropertiesEx(result.token)
@@ -42,17 +43,15 @@ def retrieve_all(
     try:
         yield from _run(content, spec, page_size)
     finally:
-        try:
+        with contextlib.suppress(Exception):
             view.DestroyView()
-        except Exception:  # noqa: BLE001 -- the view dies with the session anyway
-            pass
 
 
 def retrieve_objects(
     content: Any, obj_type: type, morefs: Iterable[str], paths: Iterable[str], page_size: int = PAGE_SIZE
 ) -> Iterator[tuple[str, Any, dict[str, Any]]]:
     """The same for a given list of objects (a worker's share of the VMs)."""
-    stub = content.propertyCollector._stub  # noqa: SLF001
+    stub = content.propertyCollector._stub
     objs = [PC.ObjectSpec(obj=obj_type(ref, stub), skip=False) for ref in morefs]
     if not objs:
         return
@@ -70,10 +69,8 @@ def list_morefs(content: Any, obj_type: type) -> list[str]:
         )
         refs: list[str] = []
         for _ref, _obj, props in _run(content, spec, PAGE_SIZE):
-            refs.extend(o._moId for o in props.get("view") or [])  # noqa: SLF001
+            refs.extend(o._moId for o in props.get("view") or [])
         return refs
     finally:
-        try:
+        with contextlib.suppress(Exception):
             view.DestroyView()
-        except Exception:  # noqa: BLE001
-            pass

@@ -7,6 +7,7 @@ account without tagging rights) yields no tags and a warning, never a failed dis
 from __future__ import annotations
 
 import base64
+import contextlib
 import http.client
 import json
 import ssl
@@ -44,7 +45,9 @@ class _Rest:
             headers["Authorization"] = "Basic " + base64.b64encode(creds).decode()
         url = "/rest" + path + (f"?~action={action}" if action else "")
         try:
-            self.conn.request(method, url, body=json.dumps(body) if body is not None else None, headers=headers)
+            self.conn.request(
+                method, url, body=json.dumps(body) if body is not None else None, headers=headers
+            )
             response = self.conn.getresponse()
             data = response.read()
         except (OSError, http.client.HTTPException, ssl.SSLError) as exc:
@@ -71,7 +74,10 @@ def collect_tags(params: ConnectionParams) -> dict[str, list[str]]:
                 categories[cat_id] = rest.call("GET", f"/com/vmware/cis/tagging/category/id:{cat_id}")["name"]
             names[tag_id] = f"{categories[cat_id]}:{tag['name']}"
         attached = rest.call(
-            "POST", "/com/vmware/cis/tagging/tag-association", {"tag_ids": tag_ids}, "list-attached-objects-on-tags"
+            "POST",
+            "/com/vmware/cis/tagging/tag-association",
+            {"tag_ids": tag_ids},
+            "list-attached-objects-on-tags",
         )
         out: dict[str, list[str]] = {}
         for entry in attached or []:
@@ -80,8 +86,6 @@ def collect_tags(params: ConnectionParams) -> dict[str, list[str]]:
         return out
     finally:
         if rest.session:
-            try:
+            with contextlib.suppress(TagsUnavailable):
                 rest.call("DELETE", "/com/vmware/cis/session")
-            except TagsUnavailable:
-                pass
         rest.conn.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
@@ -13,7 +14,7 @@ from migrator.rvtools.headers import normalise, resolve
 from migrator.secrets import Secret
 from migrator.text import MAX_TEXT, clean_text
 from migrator.vcenter.address import parse_server
-from migrator.vcenter.perf import PerfPlan, percentile, rollup
+from migrator.vcenter.perf import PerfPlan, _series, percentile, rollup
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -86,3 +87,30 @@ def test_exit_codes_are_documented() -> None:
         row = re.search(rf"^\| {code.value} \| `{code.name}` \|", doc, re.MULTILINE)
         assert row, f"docs/exit-codes.md lacks {code.name}"
         assert f"| {code.value} |" in readme, f"README lacks exit code {code.value}"
+
+
+def _returnval(xml_values: str, kind: str) -> ElementTree.Element:
+    doc = (
+        '<returnval xmlns="urn:vim25" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+        f'xsi:type="{kind}"><entity type="VirtualMachine">vm-7</entity>{xml_values}</returnval>'
+    )
+    return ElementTree.fromstring(doc)
+
+
+def test_perf_series_in_both_soap_formats() -> None:
+    normal = _returnval(
+        '<value xsi:type="PerfMetricIntSeries"><id><counterId>2</counterId><instance></instance></id>'
+        "<value>150</value><value>-1</value><value>300</value></value>"
+        '<value xsi:type="PerfMetricIntSeries"><id><counterId>24</counterId><instance></instance></id>'
+        "<value>5000</value></value>",
+        "PerfEntityMetric",
+    )
+    csv = _returnval(
+        '<value xsi:type="PerfMetricSeriesCSV"><id><counterId>2</counterId><instance></instance></id>'
+        "<value>150,-1,300</value></value>"
+        '<value xsi:type="PerfMetricSeriesCSV"><id><counterId>24</counterId><instance></instance></id>'
+        "<value>5000</value></value>",
+        "PerfEntityMetricCSV",
+    )
+    for metric in (normal, csv):
+        assert _series(metric) == {2: [150.0, 300.0], 24: [5000.0]}  # -1 means "no sample"

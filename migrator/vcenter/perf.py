@@ -2,7 +2,8 @@
 
 QueryPerf is batched (many VMs per call) and asks for CSV series, which real vCenters
 return as one string per series instead of one XML element per sample; simulators that
-answer in the normal format are handled too.
+answer in the normal format are handled too. Responses are parsed with ElementTree
+(migrator.vcenter.rawsoap), not pyvmomi: a week of samples is millions of elements.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from xml.etree import ElementTree
 
 from pyVmomi import vim
 
+from migrator.vcenter.rawsoap import VIM, series_values, stream_returnvals
 from migrator.vcenter.retrieval import retrieve_objects
 
 BATCH = 100
@@ -77,15 +80,12 @@ def percentile(sorted_values: list[float], pct: float) -> float:
     return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (k - lo)
 
 
-def _series(metric: Any) -> dict[int, list[float]]:
+def _series(metric: ElementTree.Element) -> dict[int, list[float]]:
+    """counter id -> samples, from one <returnval> (PerfEntityMetric or PerfEntityMetricCSV)."""
     out: dict[int, list[float]] = {}
-    for series in metric.value or []:
-        raw = series.value
-        if isinstance(raw, str):  # CSV format
-            values = [float(v) for v in raw.split(",") if v not in ("", "-1")]
-        else:
-            values = [float(v) for v in raw or [] if v >= 0]
-        out.setdefault(series.id.counterId, []).extend(values)
+    for series in metric.findall(VIM + "value"):
+        counter = int(series.findtext(f"{VIM}id/{VIM}counterId") or -1)
+        out.setdefault(counter, []).extend(series_values(series))
     return out
 
 
@@ -137,6 +137,6 @@ def query_perf(content: Any, morefs: Iterable[str], plan: PerfPlan) -> dict[str,
             )
             for ref in refs[start : start + BATCH]
         ]
-        for metric in manager.QueryPerf(querySpec=specs) or []:
-            out[metric.entity._moId] = rollup(_series(metric), plan)
+        for metric in stream_returnvals(manager, "QueryStats", [specs]):  # pyvmomi's name for QueryPerf
+            out[metric.findtext(VIM + "entity") or ""] = rollup(_series(metric), plan)
     return out

@@ -1,23 +1,28 @@
-"""Typer's exception classes across versions (newer Typer vendors Click as typer._click)."""
+"""Typer's exception classes across versions: newer Typer vendors Click as typer._click,
+older Typer runs on Click itself. Resolved at import time, without a hard Click dependency."""
 
 from __future__ import annotations
 
+import importlib
+from types import ModuleType
+
 import typer
 
-try:  # Typer >= 0.26
-    from typer._click.exceptions import ClickException
-except ImportError:  # pragma: no cover -- older Typer on top of Click
-    from click.exceptions import ClickException  # type: ignore[assignment]
 
-try:
-    import click.exceptions as _click_exceptions
+def _click_exceptions() -> ModuleType:
+    for name in ("typer._click.exceptions", "click.exceptions"):
+        try:
+            return importlib.import_module(name)
+        except ImportError:
+            continue
+    raise ImportError("neither typer._click nor click is importable")
 
-    _EXIT: tuple[type[BaseException], ...] = (typer.Exit, _click_exceptions.Exit)
-    _ABORT: tuple[type[BaseException], ...] = (typer.Abort, _click_exceptions.Abort)
-    _USAGE: tuple[type[BaseException], ...] = (ClickException, _click_exceptions.ClickException)
-except ImportError:  # pragma: no cover
-    _EXIT, _ABORT, _USAGE = (typer.Exit,), (typer.Abort,), (ClickException,)
 
-EXIT_EXCEPTIONS = _EXIT
-ABORT_EXCEPTIONS = _ABORT
-USAGE_EXCEPTIONS = _USAGE
+_ex = _click_exceptions()
+
+USAGE_EXCEPTIONS: tuple[type[BaseException], ...] = (_ex.ClickException,)
+EXIT_EXCEPTIONS: tuple[type[BaseException], ...] = (typer.Exit, *([_ex.Exit] if hasattr(_ex, "Exit") else []))
+ABORT_EXCEPTIONS: tuple[type[BaseException], ...] = (
+    typer.Abort,
+    *([_ex.Abort] if hasattr(_ex, "Abort") else []),
+)

@@ -42,6 +42,7 @@ WRITE_PRIVILEGES = [
 
 # Errors that mean the connection broke after login: the run is interrupted, not refused.
 NETWORK_ERRORS: tuple[type[BaseException], ...] = (OSError, http.client.HTTPException, ssl.SSLError, EOFError)
+AFTER_LOGIN_ERRORS: tuple[type[BaseException], ...] = (*NETWORK_ERRORS, vmodl.MethodFault)
 
 
 @dataclass(frozen=True)
@@ -63,14 +64,17 @@ def discover(
     conn = Connection.open(params)  # VCenterError (exit 3) when unreachable or refused
     try:
         return _discover(conn, params, options, progress)
-    except MigratorError:
-        raise
-    except NETWORK_ERRORS as exc:
-        raise InterruptedRun(f"connection to vCenter lost during discovery ({_describe(exc)})") from None
-    except vmodl.MethodFault as exc:
-        raise InterruptedRun(f"vCenter refused a read during discovery: {fault_message(exc)}") from None
+    except AFTER_LOGIN_ERRORS as exc:
+        raise interrupted(exc) from None
     finally:
         conn.close()
+
+
+def interrupted(exc: BaseException) -> InterruptedRun:
+    """What a failure after login means for the user: the run was interrupted (exit 4)."""
+    if isinstance(exc, vmodl.MethodFault):
+        return InterruptedRun(f"vCenter refused a read during discovery: {fault_message(exc)}")
+    return InterruptedRun(f"connection to vCenter lost during discovery ({_describe(exc)})")
 
 
 def fault_message(fault: BaseException) -> str:
@@ -236,9 +240,7 @@ def _worker_chunk(refs: list[str]) -> list[dict[str, Any]]:
         return collect_chunk(conn, refs, _worker_state["lookups"], _worker_state["plan"])
     except MigratorError:
         raise
-    except NETWORK_ERRORS as exc:
-        raise InterruptedRun(f"connection to vCenter lost during discovery ({_describe(exc)})") from None
-    except vmodl.MethodFault as exc:
-        raise InterruptedRun(f"vCenter refused a read during discovery: {fault_message(exc)}") from None
+    except AFTER_LOGIN_ERRORS as exc:
+        raise interrupted(exc) from None
     except Exception as exc:  # anything else must still cross the process boundary as text
         raise VCenterError(f"discovery worker failed: {type(exc).__name__}: {exc}") from None

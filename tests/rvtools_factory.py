@@ -158,53 +158,6 @@ DIALECTS: dict[str, dict[str, dict[str, str]]] = {
         "vPartition": {"vm": "VM", "disk": "Disk", "capacity": "Capacity MiB", "free": "Free MiB"},
         "vMemory": {"vm": "VM", "size": "Size MiB", "hot_add": "Hot Add"},
     },
-    "legacy-mb": {
-        "vInfo": {
-            "vm": "VM",
-            "power": "Powerstate",
-            "template": "Template",
-            "cpus": "CPUs",
-            "memory": "Memory",
-            "annotation": "Annotation",
-            "dc": "Datacenter",
-            "cluster": "Cluster",
-            "host": "Host",
-            "os": "OS according to the configuration file",
-            "vmid": "VM ID",
-            "uuid": "VM UUID",
-            "firmware": "Firmware",
-            "hw": "HW version",
-            "dns": "DNS Name",
-            "ip": "Primary IP Address",
-            "folder": "Folder",
-            "cbt": "CBT",
-        },
-        "vDisk": {
-            "vm": "VM",
-            "vmid": "VM ID",
-            "disk": "Disk",
-            "capacity": "Capacity MB",
-            "thin": "Thin",
-            "mode": "Disk Mode",
-            "sharing": "Sharing mode",
-            "raw": "Raw",
-            "path": "Path",
-        },
-        "vNetwork": {
-            "vm": "VM",
-            "vmid": "VM ID",
-            "label": "NIC label",
-            "adapter": "Adapter",
-            "network": "Network",
-            "switch": "Switch",
-            "connected": "Connected",
-            "mac": "Mac Address",
-            "ipv4": "IP Address",
-            "ipv6": "IPv6 Address",
-        },
-        "vPartition": {"vm": "VM", "disk": "Disk", "capacity": "Capacity MB", "free": "Free MB"},
-        "vMemory": {"vm": "VM", "size": "Size MB", "hot_add": "Hot Add"},
-    },
     "internal": {
         "vInfo": {
             "vm": "vInfoVMName",
@@ -257,6 +210,14 @@ DIALECTS: dict[str, dict[str, dict[str, str]]] = {
         },
         "vMemory": {"vm": "vMemoryVMName", "size": "vMemorySizeMiB", "hot_add": "vMemoryHotAdd"},
     },
+}
+# RVTools before its MiB headers: "MB" units and "IP Address" on vNetwork.
+DIALECTS["legacy-mb"] = {
+    sheet: {
+        key: header.replace(" MiB", " MB").replace("IPv4 Address", "IP Address")
+        for key, header in columns.items()
+    }
+    for sheet, columns in DIALECTS["display"].items()
 }
 PARTITIONS = [{"vm": "web-01", "disk": "/", "capacity": 40000, "free": 12000}]
 MEMORY = [

@@ -19,7 +19,8 @@ PASSWORD_ENV = "MIGRATOR_DEMO_VC_PASSWORD"
 
 def _start(estate_file: Path) -> tuple[Simulator, Estate]:
     estate = Estate.load(estate_file)
-    sim = Simulator(topology=estate.topology()).start()
+    password = os.environ.get(PASSWORD_ENV) or Simulator.password  # a local lab simulator's login
+    sim = Simulator(topology=estate.topology(), password=password).start()
     seed(sim, estate)
     return sim, estate
 
@@ -63,7 +64,7 @@ def demo(estate_file: Path) -> None:
 
 def serve(estate_file: Path) -> None:
     sim, _estate = _start(estate_file)
-    print(f"{sim.url}  user: {sim.username}  password: in ${PASSWORD_ENV} of the demo, here: {sim.password}")
+    print(f"{sim.url}  user: {sim.username}  password: ${PASSWORD_ENV} if set, else the documented default")
     print("Ctrl-C to stop", flush=True)
     try:
         while sim.process and sim.process.poll() is None:

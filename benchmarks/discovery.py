@@ -46,15 +46,7 @@ def run_cli_discovery(sim: Simulator, perf_days: float, workspace: Path) -> tupl
         sys.executable,
         "-m",
         "migrator",
-        "discover",
-        "--server",
-        sim.url,
-        "--user",
-        sim.username,
-        "--password-env",
-        "BENCH_VC_PASSWORD",
-        "--perf-days",
-        str(perf_days),
+        *sim.discover_args("BENCH_VC_PASSWORD", "--perf-days", str(perf_days)),
     ]
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

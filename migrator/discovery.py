@@ -23,7 +23,7 @@ from pyVmomi import vim, vmodl
 from migrator.errors import InterruptedRun, MigratorError, VCenterError
 from migrator.store.snapshots import Inventory
 from migrator.vcenter import properties as P
-from migrator.vcenter.connection import Connection, ConnectionParams
+from migrator.vcenter.connection import Connection, ConnectionParams, fault_message
 from migrator.vcenter.infrastructure import Infrastructure, collect_infrastructure
 from migrator.vcenter.mapping import Lookups, vm_record
 from migrator.vcenter.perf import PerfPlan, plan_perf, query_perf
@@ -75,10 +75,6 @@ def interrupted(exc: BaseException) -> InterruptedRun:
     if isinstance(exc, vmodl.MethodFault):
         return InterruptedRun(f"vCenter refused a read during discovery: {fault_message(exc)}")
     return InterruptedRun(f"connection to vCenter lost during discovery ({_describe(exc)})")
-
-
-def fault_message(fault: BaseException) -> str:
-    return str(getattr(fault, "msg", None) or type(fault).__name__)
 
 
 def _describe(exc: BaseException) -> str:
@@ -207,8 +203,7 @@ def _collect_vms(
             while pending:
                 done, pending = wait(pending, return_when=FIRST_EXCEPTION)
                 for fut in done:
-                    fut.result()  # re-raise a worker's failure here
-                    done_count += len(fut.result())
+                    done_count += len(fut.result())  # re-raises a worker's failure here
                 progress("vms", done_count, len(refs))
         except BrokenProcessPool:
             raise InterruptedRun("a discovery worker process died") from None

@@ -45,7 +45,7 @@ def demo_sim(vcsim_binary: Path, demo_estate: Estate) -> Iterator[Simulator]:
 
 
 def discover_args(sim: Simulator, *extra: str) -> list[str]:
-    return ["discover", "--server", sim.url, "--user", sim.username, "--password-env", PASSWORD_ENV, *extra]
+    return sim.discover_args(PASSWORD_ENV, *extra)
 
 
 def sim_env(sim: Simulator) -> dict[str, str]:

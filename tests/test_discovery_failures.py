@@ -17,7 +17,7 @@ from migrator.errors import ExitCode
 from migrator.simulator.estate import Estate
 from migrator.simulator.launcher import Simulator, Topology
 from tests.conftest import PASSWORD_ENV, discover_args, free_port, sim_env
-from tests.helpers import assert_one_line_error, migrator
+from tests.helpers import Result, assert_one_line_error, migrator
 
 pytestmark = pytest.mark.vcsim
 
@@ -44,34 +44,29 @@ def test_wrong_password(demo_sim: Simulator, tmp_path: Path) -> None:
     ]
 
 
-def test_unreachable_server(tmp_path: Path) -> None:
-    url = f"https://127.0.0.1:{free_port()}/sdk"
-    result = migrator(
+def _discover_at(server: str, workspace: Path) -> Result:
+    """Discovery against an address where no simulator answers."""
+    return migrator(
         "discover",
         "--server",
-        url,
+        server,
         "--user",
         "u",
         "--password-env",
         PASSWORD_ENV,
-        workspace=tmp_path,
+        workspace=workspace,
         env={PASSWORD_ENV: "x"},
     )
+
+
+def test_unreachable_server(tmp_path: Path) -> None:
+    url = f"https://127.0.0.1:{free_port()}/sdk"
+    result = _discover_at(url, tmp_path)
     assert_one_line_error(result, ExitCode.VCENTER, "cannot reach vCenter", "Connection refused")
 
 
 def test_unknown_host_name(tmp_path: Path) -> None:
-    result = migrator(
-        "discover",
-        "--server",
-        "vc.invalid",
-        "--user",
-        "u",
-        "--password-env",
-        PASSWORD_ENV,
-        workspace=tmp_path,
-        env={PASSWORD_ENV: "x"},
-    )
+    result = _discover_at("vc.invalid", tmp_path)
     assert_one_line_error(result, ExitCode.VCENTER, "cannot reach vCenter at https://vc.invalid/sdk")
 
 

@@ -42,18 +42,7 @@ def demo(estate_file: Path) -> None:
             flush=True,
         )
         env = dict(os.environ, **{PASSWORD_ENV: sim.password})
-        _migrator(
-            "discover",
-            "--server",
-            sim.url,
-            "--user",
-            sim.username,
-            "--password-env",
-            PASSWORD_ENV,
-            "--perf-days",
-            "1",
-            env=env,
-        )
+        _migrator(*sim.discover_args(PASSWORD_ENV, "--perf-days", "1"), env=env)
         _migrator("inventory", "list")
     finally:
         sim.stop()

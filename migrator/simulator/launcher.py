@@ -83,6 +83,19 @@ class Simulator:
         host, port = hostport.rsplit(":", 1)
         return host, int(port)
 
+    def discover_args(self, password_env: str, *extra: str) -> list[str]:
+        """`migrator discover` arguments for this simulator; the password stays in password_env."""
+        return [
+            "discover",
+            "--server",
+            self.url,
+            "--user",
+            self.username,
+            "--password-env",
+            password_env,
+            *extra,
+        ]
+
     def kill(self) -> None:
         """Die abruptly, as a crashed or unplugged vCenter would."""
         if self.process and self.process.poll() is None:

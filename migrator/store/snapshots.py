@@ -9,7 +9,7 @@ snapshots are never touched, and a half-written snapshot never becomes visible.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -179,7 +179,3 @@ class SnapshotStore:
 
     def _session(self) -> Session:
         return Session(self.engine)
-
-
-def iter_all(store: SnapshotStore, snapshot_id: int, kinds: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
-    return {kind: list(store.records(snapshot_id, kind)) for kind in kinds}

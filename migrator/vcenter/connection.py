@@ -77,6 +77,21 @@ def _check_pinned_thumbprint(params: ConnectionParams, expected: str) -> None:
         )
 
 
+def fault_message(fault: BaseException) -> str:
+    """The text of a vSphere fault (pyvmomi's MethodFault.msg), or its type when it has none."""
+    return str(getattr(fault, "msg", None) or type(fault).__name__)
+
+
+def http_connection(params: ConnectionParams) -> http.client.HTTPConnection:
+    """A plain HTTP(S) connection to the server with the same TLS choices as the SOAP stub."""
+    addr = params.address
+    if addr.scheme == "https":
+        return http.client.HTTPSConnection(
+            addr.host, addr.port, timeout=params.timeout, context=_ssl_context(params.tls)
+        )
+    return http.client.HTTPConnection(addr.host, addr.port, timeout=params.timeout)
+
+
 def _unreachable(addr: ServerAddress, exc: BaseException) -> VCenterError:
     if isinstance(exc, ssl.SSLCertVerificationError):
         return VCenterError(
@@ -118,9 +133,7 @@ class Connection:
         except vim.fault.InvalidLogin:
             raise VCenterError(f"login refused at {addr.display} for user {params.user!r}") from None
         except vmodl.MethodFault as exc:
-            raise VCenterError(
-                f"login at {addr.display} failed: {getattr(exc, 'msg', type(exc).__name__)}"
-            ) from None
+            raise VCenterError(f"login at {addr.display} failed: {fault_message(exc)}") from None
         except (OSError, http.client.HTTPException) as exc:
             raise _unreachable(addr, exc) from None
         return cls(params, stub, content)
@@ -160,7 +173,7 @@ class Connection:
             raise _unreachable(addr, exc) from None
         except vmodl.MethodFault as exc:
             raise VCenterError(
-                f"{addr.display} is not a usable vSphere endpoint: {getattr(exc, 'msg', type(exc).__name__)}"
+                f"{addr.display} is not a usable vSphere endpoint: {fault_message(exc)}"
             ) from None
         except Exception as exc:  # pyvmomi raises plain Exceptions for non-SOAP answers
             raise VCenterError(f"{addr.display} did not answer as a vSphere SDK endpoint ({exc})") from None
@@ -173,12 +186,7 @@ class Connection:
 def negotiate_version(params: ConnectionParams) -> str:
     """The newest vim25 API version both pyvmomi and the server speak (vimServiceVersions.xml)."""
     addr = params.address
-    if addr.scheme == "https":
-        conn: http.client.HTTPConnection = http.client.HTTPSConnection(
-            addr.host, addr.port, timeout=params.timeout, context=_ssl_context(params.tls)
-        )
-    else:
-        conn = http.client.HTTPConnection(addr.host, addr.port, timeout=params.timeout)
+    conn = http_connection(params)
     try:
         conn.request("GET", addr.path + "/vimServiceVersions.xml")
         response = conn.getresponse()

@@ -45,9 +45,14 @@ def collect_infrastructure(content: Any) -> Infrastructure:
         if parent:
             lookups.parents[ref] = parent
 
+    cluster_rows: list[tuple[str, dict[str, Any]]] = []
     for obj_type, kind in _CONTAINER_TYPES:
-        for ref, _obj, props in retrieve_all(content, obj_type, P.CONTAINER_PROPERTIES.values()):
+        # Clusters come with their configuration in the same pass; their records need host names.
+        paths = P.CLUSTER_PROPERTIES if kind == "ClusterComputeResource" else P.CONTAINER_PROPERTIES
+        for ref, _obj, props in retrieve_all(content, obj_type, paths.values()):
             remember(ref, kind, props)
+            if kind == "ClusterComputeResource":
+                cluster_rows.append((ref, props))
 
     host_portgroups: dict[str, tuple[int | None, str | None]] = {}
     host_rows = list(retrieve_all(content, vim.HostSystem, P.HOST_PROPERTIES.values()))
@@ -58,8 +63,7 @@ def collect_infrastructure(content: Any) -> Infrastructure:
     for ref, _obj, props in host_rows:
         infra.hosts.append(_host_record(ref, props, lookups))
 
-    for ref, _obj, props in retrieve_all(content, vim.ClusterComputeResource, P.CLUSTER_PROPERTIES.values()):
-        infra.clusters.append(_cluster_record(ref, props, lookups))
+    infra.clusters = [_cluster_record(ref, props, lookups) for ref, props in cluster_rows]
 
     switches = {
         ref: clean_text(props.get("name"))

@@ -9,7 +9,7 @@ connection pool, cookie and read-only allow-list; only the response parsing diff
 from __future__ import annotations
 
 import http.client
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 from xml.etree import ElementTree
 
@@ -55,10 +55,10 @@ def _fault_string(body: bytes) -> str:
     return (text or "unknown fault").strip()[:300]
 
 
-def series_values(series: ElementTree.Element, to_float: Callable[[str], float] = float) -> list[float]:
+def series_values(series: ElementTree.Element) -> list[float]:
     """Samples of one PerfMetricIntSeries (one <value> each) or PerfMetricSeriesCSV (one CSV string)."""
     values = series.findall(VIM + "value")
     if "CSV" in (series.get(XSI_TYPE) or "") or (len(values) == 1 and "," in (values[0].text or "")):
         text = values[0].text if values else ""
-        return [to_float(v) for v in (text or "").split(",") if v not in ("", "-1")]
-    return [v for v in (to_float(el.text or "-1") for el in values) if v >= 0]
+        return [float(v) for v in (text or "").split(",") if v not in ("", "-1")]
+    return [v for v in (float(el.text or "-1") for el in values) if v >= 0]

@@ -13,7 +13,7 @@ import json
 import ssl
 from typing import Any
 
-from migrator.vcenter.connection import ConnectionParams, _ssl_context
+from migrator.vcenter.connection import ConnectionParams, http_connection
 
 _READ_ACTIONS = {"list-attached-objects-on-tags"}
 
@@ -24,13 +24,7 @@ class TagsUnavailable(Exception):
 
 class _Rest:
     def __init__(self, params: ConnectionParams) -> None:
-        addr = params.address
-        if addr.scheme == "https":
-            self.conn: http.client.HTTPConnection = http.client.HTTPSConnection(
-                addr.host, addr.port, timeout=params.timeout, context=_ssl_context(params.tls)
-            )
-        else:
-            self.conn = http.client.HTTPConnection(addr.host, addr.port, timeout=params.timeout)
+        self.conn = http_connection(params)
         self.session: str | None = None
         self.params = params
 

@@ -18,6 +18,7 @@ class ExitCode(IntEnum):
     INTERRUPTED = 4  # the run was interrupted or only partly completed; nothing partial was stored
     STORE = 5  # the inventory database cannot be opened or written
     NOT_FOUND = 6  # the named VM, snapshot or object does not exist
+    INCOMPLETE = 7  # the result was stored but is not complete (VMs left unplaced); see its report
 
 
 class MigratorError(Exception):
@@ -58,3 +59,9 @@ class StoreError(MigratorError):
 
 class NotFound(MigratorError):
     exit_code = ExitCode.NOT_FOUND
+
+
+class Incomplete(MigratorError):
+    """The work was done and stored, but part of it needs a human (for example unplaced VMs)."""
+
+    exit_code = ExitCode.INCOMPLETE

@@ -1,18 +1,20 @@
-"""`migrator import`: bring in inventories from files (RVTools exports)."""
+"""`migrator import`: bring in inventories (RVTools exports) and flow evidence from files."""
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 
 import typer
 
+from migrator.cli import flows_cmd
 from migrator.cli.context import state
 from migrator.cli.summary import print_snapshot_summary
 from migrator.errors import MigratorError
 from migrator.rvtools.reader import read_rvtools
 from migrator.store.snapshots import FAILED
 
-app = typer.Typer(help="Import inventories from files.", no_args_is_help=True)
+app = typer.Typer(help="Import inventories and flow evidence from files.", no_args_is_help=True)
 
 
 @app.command("rvtools")
@@ -27,3 +29,18 @@ def rvtools(ctx: typer.Context, path: Path = typer.Argument(..., help="An RVTool
         store.fail(snapshot_id, FAILED, exc.message)
         raise
     print_snapshot_summary(store, snapshot_id)
+
+
+class FlowFormat(StrEnum):
+    generic = "generic"
+    azure_migrate = "azure-migrate"
+
+
+@app.command("flows")
+def flows(
+    ctx: typer.Context,
+    path: Path = typer.Argument(..., help="A flow CSV (docs/flows.md)."),
+    fmt: FlowFormat = typer.Option(FlowFormat.generic, "--format", help="generic or azure-migrate."),
+) -> None:
+    """Import observed connections: the generic flow CSV or an Azure Migrate dependency export."""
+    flows_cmd.import_file(ctx, path, fmt.value)

@@ -11,13 +11,12 @@ from rich.table import Table
 from rich.text import Text
 
 from migrator.cli.context import state
+from migrator.cli.options import SNAPSHOT_OPTION
 from migrator.errors import UsageError
 from migrator.export import build_export
 from migrator.output import Format, dump_json, render
 
 app = typer.Typer(help="Inspect and export an inventory snapshot.", no_args_is_help=True)
-
-SNAPSHOT_OPTION = typer.Option(None, "--snapshot", help="Snapshot id [default: the latest complete one].")
 
 VM_COLUMNS = [
     ("name", "VM"),

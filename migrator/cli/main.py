@@ -11,7 +11,16 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from migrator import __version__
-from migrator.cli import discover_cmd, import_cmd, inventory_cmd, snapshots_cmd
+from migrator.cli import (
+    discover_cmd,
+    flows_cmd,
+    graph_cmd,
+    import_cmd,
+    inventory_cmd,
+    size_cmd,
+    snapshots_cmd,
+    waves_cmd,
+)
 from migrator.cli.compat import ABORT_EXCEPTIONS, EXIT_EXCEPTIONS, USAGE_EXCEPTIONS
 from migrator.cli.context import AppState
 from migrator.errors import ExitCode, MigratorError, UsageError
@@ -28,6 +37,10 @@ app.command("discover")(discover_cmd.discover)
 app.add_typer(import_cmd.app, name="import")
 app.add_typer(inventory_cmd.app, name="inventory")
 app.add_typer(snapshots_cmd.app, name="snapshots")
+app.add_typer(flows_cmd.app, name="flows")
+app.add_typer(graph_cmd.app, name="graph")
+app.add_typer(waves_cmd.app, name="waves")
+app.command("size")(size_cmd.size)
 
 _err = Console(stderr=True, highlight=False, soft_wrap=True)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Index
+from sqlalchemy import JSON, BigInteger, DateTime, Index
 from sqlmodel import Field, SQLModel
 
 
@@ -69,3 +69,61 @@ INVENTORY_TABLES: dict[str, type[_InventoryColumns]] = {
     "networks": NetworkRecord,
     "datastores": DatastoreRecord,
 }
+
+
+class FlowSet(SQLModel, table=True):
+    """One batch of flow evidence: an imported file or a collector run."""
+
+    __tablename__ = "flow_sets"
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str  # generic-csv | azure-migrate | ipfix
+    origin: str  # file name, or the collector's listen address
+    digest: str = Field(index=True)  # sha256 of the file (or of the collected records): no double import
+    created_at: datetime = Field(sa_type=DateTime(timezone=True))
+    records: int = 0  # aggregated flow rows stored
+    malformed: int = 0  # rows or packets that could not be read (reported, never fatal)
+    warnings: list[str] = Field(default_factory=list, sa_type=JSON, nullable=False)
+
+
+class FlowRow(SQLModel, table=True):
+    """Observed traffic from a client to a server port, aggregated per (src, dst, port, protocol)."""
+
+    __tablename__ = "flows"
+
+    id: int | None = Field(default=None, primary_key=True)
+    flow_set_id: int = Field(foreign_key="flow_sets.id", index=True)
+    src_ip: str | None = None
+    dst_ip: str | None = None
+    dst_port: int | None = None
+    protocol: str = "tcp"
+    bytes: int = Field(default=0, sa_type=BigInteger)
+    packets: int = Field(default=0, sa_type=BigInteger)
+    connections: int = Field(default=1, sa_type=BigInteger)
+    first_seen: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    last_seen: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    src_name: str | None = None  # server names where the source gives them (Azure Migrate)
+    dst_name: str | None = None
+    process: str | None = None
+
+
+class WavePlanRecord(SQLModel, table=True):
+    """A stored wave plan: its parameters and the whole `waves show --format json` document."""
+
+    __tablename__ = "wave_plans"
+
+    id: int | None = Field(default=None, primary_key=True)
+    snapshot_id: int = Field(foreign_key="snapshots.id", index=True)
+    created_at: datetime = Field(sa_type=DateTime(timezone=True))
+    parameters: dict[str, Any] = Field(default_factory=dict, sa_type=JSON, nullable=False)
+    document: dict[str, Any] = Field(default_factory=dict, sa_type=JSON, nullable=False)
+
+
+class WavePin(SQLModel, table=True):
+    """An architect's decision: this VM moves in this wave, in every later plan."""
+
+    __tablename__ = "wave_pins"
+
+    vm: str = Field(primary_key=True)
+    wave: int
+    created_at: datetime = Field(sa_type=DateTime(timezone=True))

@@ -1,0 +1,312 @@
+"""`migrator waves`: plan migration waves, show and explain them, pin decisions, compare plans."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.text import Text
+
+from migrator.cli.context import state
+from migrator.cli.inputs import load_inputs
+from migrator.cli.options import PLAN_OPTION, SNAPSHOT_OPTION
+from migrator.errors import Incomplete, NotFound, UsageError
+from migrator.output import Format, dump_json, render
+from waves.diff import diff_plans
+from waves.parameters import PlanParameters
+from waves.plan import plan_waves
+
+app = typer.Typer(
+    help="Plan migration waves, explain them, pin decisions, compare plans.", no_args_is_help=True
+)
+_out = Console(highlight=False, soft_wrap=True)
+_err = Console(stderr=True, highlight=False)
+
+WAVE_COLUMNS = [
+    ("number", "Wave"),
+    ("name", "Name"),
+    ("vm_count", "VMs"),
+    ("vcpu", "vCPU"),
+    ("memory_gb", "RAM GB"),
+    ("storage_gb", "Disk GB"),
+    ("replication_hours", "Repl. h"),
+    ("cross_wave_edges", "X-wave edges"),
+    ("risk", "Risk"),
+    ("aws_monthly_usd", "AWS $/month"),
+]
+
+
+def _wave_row(wave: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "number": wave["number"],
+        "name": wave["name"],
+        "vm_count": len(wave["vms"]),
+        **{k: wave["metrics"][k] for k in ("vcpu", "memory_gb", "storage_gb", "replication_hours")},
+        "cross_wave_edges": wave["metrics"]["cross_wave_edges"],
+        "risk": wave["risk"]["level"],
+        "aws_monthly_usd": wave["metrics"]["aws_monthly_usd"],
+        "vms": wave["vms"],
+    }
+
+
+def _print_plan(doc: dict[str, Any], fmt: Format) -> None:
+    rows = [_wave_row(w) for w in doc["waves"]]
+    if fmt is Format.json:
+        dump_json(doc)
+        return
+    render(rows, WAVE_COLUMNS, fmt, title=f"Plan {doc['plan']['id']}: {len(rows)} waves")
+    if fmt is Format.table:
+        for wave in doc["waves"]:
+            _out.print(Text(f"wave {wave['number']}: " + ", ".join(wave["vms"])))
+        cross = doc["cross_wave"]
+        _out.print(
+            f"cross-wave traffic: {cross['edges']} edge(s), {cross['bytes'] / 1e9:.3g} GB; "
+            f"AWS estimate ${doc['cost']['aws_monthly_usd']:,.0f}/month sized "
+            f"(${doc['cost']['aws_as_is_monthly_usd']:,.0f} as-is)"
+        )
+
+
+@app.command("plan")
+def plan(
+    ctx: typer.Context,
+    max_vms: int = typer.Option(50, "--max-vms", help="VMs per wave."),
+    max_disks: int = typer.Option(500, "--max-disks", help="Disks per wave."),
+    max_storage_gb: float = typer.Option(None, "--max-storage-gb", help="Provisioned GB per wave."),
+    bandwidth_mbps: float = typer.Option(
+        None, "--bandwidth-mbps", help="Replication link (with --window-hours)."
+    ),
+    window_hours: float = typer.Option(None, "--window-hours", help="Replication window per wave."),
+    max_per_host: int = typer.Option(10, "--max-per-host", help="VMs per source ESXi host per wave."),
+    target: str = typer.Option("aws", "--target", help="aws or kubevirt."),
+    couple_gb_per_day: float = typer.Option(1.0, "--couple-gb-per-day", help="Traffic that ties two VMs."),
+    shared_min_clients: int = typer.Option(
+        25, "--shared-min-clients", help="Clients that make a shared service."
+    ),
+    pilot_vms: int = typer.Option(5, "--pilot-vms", help="Size of the pilot wave (0: none)."),
+    mix_environments: bool = typer.Option(
+        False, "--mix-environments", help="Let prod and dev/test share waves."
+    ),
+    app_key: list[str] = typer.Option(
+        None, "--app-key", help="Custom attribute / tag category naming the app."
+    ),
+    env_key: list[str] = typer.Option(
+        None, "--env-key", help="Custom attribute / tag category naming the env."
+    ),
+    shared: list[str] = typer.Option(
+        None, "--shared", help="A VM to treat as a shared service (repeatable)."
+    ),
+    fmt: Format = typer.Option(Format.table, "--format", help="table, json or csv."),
+    snapshot: int = SNAPSHOT_OPTION,
+) -> None:
+    """Plan waves from the latest snapshot, all flow evidence and the pins; store and print the plan."""
+    defaults = PlanParameters()
+    params = PlanParameters(
+        max_vms=max_vms,
+        max_disks=max_disks,
+        max_storage_gb=max_storage_gb,
+        bandwidth_mbps=bandwidth_mbps,
+        window_hours=window_hours,
+        max_per_host=max_per_host,
+        target=target,
+        couple_gb_per_day=couple_gb_per_day,
+        shared_min_clients=shared_min_clients,
+        pilot_vms=pilot_vms,
+        mix_environments=mix_environments,
+        app_keys=tuple(app_key) if app_key else defaults.app_keys,
+        env_keys=tuple(env_key) if env_key else defaults.env_keys,
+        shared_services=tuple(shared or ()),
+    )
+    app_state = state(ctx)
+    inputs = load_inputs(app_state, snapshot)
+    result = plan_waves(inputs.vms, inputs.clusters, inputs.flows, params, inputs.pins)
+    doc = app_state.plans.save(inputs.snapshot_id, params.as_dict(), result.document)
+    _print_plan(doc, fmt)
+    for note in doc["notes"]:
+        _err.print(f"note: {note}", markup=False)
+    for violation in doc["violations"]:  # the planner's own check; none expected
+        _err.print(f"violation: {violation['rule']}: {violation['message']}", markup=False)
+    if doc["unplaced"]:
+        for reason in dict.fromkeys(item["reason"] for item in doc["unplaced"]):
+            _err.print(f"unplaced: {reason}", markup=False)
+        raise Incomplete(
+            f"plan {doc['plan']['id']} stored with {len(doc['unplaced'])} unplaced VM(s); "
+            "see the reasons above"
+        )
+    if doc["violations"]:
+        raise Incomplete(
+            f"plan {doc['plan']['id']} breaks {len(doc['violations'])} rule(s); please report this"
+        )
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    wave: int = typer.Argument(None, help="One wave's number [default: all waves]."),
+    fmt: Format = typer.Option(Format.table, "--format", help="table, json or csv."),
+    plan_id: int = PLAN_OPTION,
+) -> None:
+    """A stored plan (the JSON form is the contract in docs/waves-json.md)."""
+    doc = state(ctx).plans.get(plan_id)
+    if wave is None:
+        _print_plan(doc, fmt)
+        return
+    match = [w for w in doc["waves"] if w["number"] == wave]
+    if not match:
+        raise NotFound(f"plan {doc['plan']['id']} has no wave {wave} (it has {len(doc['waves'])})")
+    w = match[0]
+    if fmt is Format.json:
+        dump_json(w)
+        return
+    rows = [{"vm": vm, **_vm_row(doc["vms"][vm])} for vm in w["vms"]]
+    render(
+        rows,
+        [("vm", "VM"), ("app", "App"), ("env", "Env"), ("placement", "Why here")],
+        fmt,
+        title=f"Wave {w['number']}: {w['name']} (risk {w['risk']['level']})",
+    )
+    if fmt is Format.table:
+        for line in w["rationale"]:
+            _out.print(Text(f"- {line}"))
+        for reason in w["risk"]["reasons"]:
+            _out.print(Text(f"  risk: {reason}"))
+
+
+def _vm_row(info: dict[str, Any]) -> dict[str, Any]:
+    return {"app": info.get("app"), "env": info.get("env"), "placement": info.get("placement")}
+
+
+@app.command("explain")
+def explain(
+    ctx: typer.Context,
+    vm: str = typer.Argument(..., help="VM name."),
+    fmt: Format = typer.Option(Format.table, "--format", help="table or json."),
+    plan_id: int = PLAN_OPTION,
+) -> None:
+    """Why this VM is in its wave: the rules and edges that put it there."""
+    doc = state(ctx).plans.get(plan_id)
+    info = doc["vms"].get(vm)
+    if info is None:
+        unplaced = [u for u in doc["unplaced"] if u["vm"] == vm]
+        if unplaced:
+            raise NotFound(f"{vm} is not in any wave of plan {doc['plan']['id']}: {unplaced[0]['reason']}")
+        raise NotFound(f"no VM named {vm!r} in plan {doc['plan']['id']}")
+    if fmt is Format.json:
+        dump_json({"vm": vm, **info})
+        return
+    if fmt is Format.csv:
+        raise UsageError("waves explain supports --format table or json")
+    lines = [f"{vm}: wave {info['wave']} ({info['phase']})", f"  placement: {info['placement']}"]
+    if info["pinned"]:
+        lines.append("  pinned by an architect")
+    if info["shared_service"]:
+        lines.append(f"  shared service: {info['shared_service']}")
+    if len(info["group"]) > 1:
+        lines.append(f"  moves with: {', '.join(m for m in info['group'] if m != vm)}")
+    for link in info["tied_by"]:
+        lines.append(f"    {link['a']} + {link['b']}: {link['rule']}: {link['reason']}")
+    for title, key in (("depends on", "depends_on"), ("depended on by", "dependents")):
+        for edge in info[key]:
+            where = f"wave {edge['wave']}" if edge["wave"] else "not in a wave"
+            ports = ", ".join(edge["ports"]) or "-"
+            lines.append(
+                f"  {title} {edge['vm']} ({where}; {ports}; {edge['bytes'] / 1e9:.3g} GB; "
+                f"{'+'.join(edge['evidence'])}; confidence {edge['confidence']})"
+            )
+    for line in lines:
+        _out.print(Text(line))
+
+
+@app.command("pin")
+def pin(
+    ctx: typer.Context,
+    vm: str = typer.Argument(..., help="VM name."),
+    wave: int = typer.Option(..., "--wave", min=1, help="Wave number to keep it in."),
+) -> None:
+    """Record an architect's decision: this VM (and its move group) moves in wave N in every re-plan."""
+    app_state = state(ctx)
+    snap = app_state.store.get(None)
+    assert snap.id is not None
+    name = app_state.store.vm(snap.id, vm)["name"]  # a typo is an error, not a silent pin
+    app_state.plans.pin(name, wave)
+    _out.print(Text(f"pinned {name} to wave {wave}; run `migrator waves plan` to re-plan"))
+
+
+@app.command("unpin")
+def unpin(ctx: typer.Context, vm: str = typer.Argument(..., help="VM name.")) -> None:
+    """Remove a pin."""
+    if not state(ctx).plans.unpin(vm):
+        raise NotFound(f"{vm!r} is not pinned")
+    _out.print(Text(f"unpinned {vm}"))
+
+
+@app.command("pins")
+def pins(
+    ctx: typer.Context, fmt: Format = typer.Option(Format.table, "--format", help="table, json or csv.")
+) -> None:
+    """The architects' pins every plan keeps."""
+    rows = [{"vm": vm, "wave": wave} for vm, wave in state(ctx).plans.pins().items()]
+    render(rows, [("vm", "VM"), ("wave", "Wave")], fmt, title="Pins")
+
+
+@app.command("list")
+def list_plans(
+    ctx: typer.Context, fmt: Format = typer.Option(Format.table, "--format", help="table, json or csv.")
+) -> None:
+    """The stored plans."""
+    rows = state(ctx).plans.summaries()
+    columns = [
+        ("id", "Plan"),
+        ("created_at", "Created"),
+        ("snapshot_id", "Snapshot"),
+        ("waves", "Waves"),
+        ("vms", "VMs"),
+        ("unplaced", "Unplaced"),
+        ("cross_wave_bytes", "Cross-wave bytes"),
+    ]
+    render(rows, columns, fmt, title="Wave plans")
+
+
+@app.command("diff")
+def diff(
+    ctx: typer.Context,
+    plan_a: int = typer.Argument(None, help="Older plan id [default: the one before PLAN_B]."),
+    plan_b: int = typer.Argument(None, help="Newer plan id [default: the latest]."),
+    fmt: Format = typer.Option(Format.table, "--format", help="table, json or csv."),
+) -> None:
+    """What moved between two plans and why."""
+    plans = state(ctx).plans
+    ids = plans.ids()
+    if plan_b is None:
+        if plan_a is not None:
+            plan_a, plan_b = None, plan_a
+        else:
+            plan_b = ids[-1] if ids else None
+    if plan_b is None:
+        raise NotFound("no wave plan yet: run `migrator waves plan`")
+    if plan_a is None:
+        earlier = [i for i in ids if i < plan_b]
+        if not earlier:
+            raise NotFound(f"no plan before plan {plan_b} to compare with")
+        plan_a = earlier[-1]
+    result = diff_plans(plans.get(plan_a), plans.get(plan_b))
+    if fmt is Format.json:
+        dump_json(result)
+        return
+    render(
+        result["moved"],
+        [("vm", "VM"), ("from", "From"), ("to", "To"), ("why", "Why")],
+        fmt,
+        title=f"Plan {plan_a} -> {plan_b}: {len(result['moved'])} VM(s) moved",
+    )
+    if fmt is Format.table:
+        for key, change in result["parameters"].items():
+            _out.print(Text(f"parameter {key}: {change['from']} -> {change['to']}"))
+        for vm, wave in result["pins"]["added"].items():
+            _out.print(Text(f"pin {vm} -> wave {wave}"))
+        for vm in result["pins"]["removed"]:
+            _out.print(Text(f"unpinned {vm}"))
+        for key in ("added", "removed", "newly_unplaced"):
+            if result[key]:
+                _out.print(Text(f"{key.replace('_', ' ')}: {', '.join(result[key])}"))
+        _out.print(Text(f"waves: {result['waves']['from']} -> {result['waves']['to']}"))

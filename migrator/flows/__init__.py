@@ -1,0 +1,1 @@
+"""Flow evidence: observed connections between machines, from files or an IPFIX/NetFlow collector."""

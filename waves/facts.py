@@ -1,0 +1,194 @@
+"""Per-VM planning facts from the inventory record: metadata, size, placement, references.
+
+Application, environment, tier and criticality come from custom attributes or tags whose key
+(or tag category) matches the configured keys, case-insensitively; the source is kept so a
+rationale can say where a value came from.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from waves.parameters import PlanParameters
+
+NONPROD_VALUES = frozenset(
+    {
+        "dev",
+        "development",
+        "test",
+        "testing",
+        "qa",
+        "uat",
+        "staging",
+        "stage",
+        "sandbox",
+        "lab",
+        "demo",
+        "int",
+        "integration",
+        "preprod",
+        "pre-prod",
+        "nonprod",
+        "non-prod",
+    }
+)
+CRITICAL_VALUES = frozenset({"high", "critical", "mission-critical", "tier-1", "tier1", "tier 1"})
+
+
+@dataclass(slots=True)
+class Facts:
+    name: str
+    moref: str
+    app: str | None
+    app_source: str | None
+    env: str | None
+    env_class: str  # "prod" | "nonprod"  (unknown counts as prod: the careful choice)
+    tier: str | None
+    critical: str | None  # why it is critical, or None
+    vapp: str | None
+    host: str | None
+    cluster: str | None
+    vcpu: int
+    memory_mb: int
+    disks: int
+    storage_gb: float
+    replicate_gb: float  # committed (used) space where known: what replication moves
+    powered_on: bool
+    template: bool
+    hostname: str | None
+    ips: list[str]
+    annotation: str
+    concerns: list[str] = field(default_factory=list)  # inventory facts that raise risk
+
+
+def _lookup(vm: dict[str, Any], keys: Iterable[str]) -> tuple[str | None, str | None]:
+    wanted = {k.lower() for k in keys}
+    for key, value in sorted((vm.get("custom_fields") or {}).items()):
+        if key.lower() in wanted and str(value).strip():
+            return str(value).strip(), f"custom attribute {key}"
+    for tag in vm.get("tags") or []:
+        category, _, value = str(tag).partition(":")
+        if category.lower() in wanted and value.strip():
+            return value.strip(), f"tag {tag}"
+    return None, None
+
+
+def facts_of(vm: dict[str, Any], params: PlanParameters) -> Facts:
+    app, app_source = _lookup(vm, params.app_keys)
+    env, _ = _lookup(vm, params.env_keys)
+    tier, _ = _lookup(vm, params.tier_keys)
+    crit, crit_source = _lookup(vm, params.criticality_keys)
+    disks = vm.get("disks") or []
+    storage = float(sum(d.get("capacity_gb") or 0 for d in disks))
+    committed = vm.get("committed_gb")
+    ips = list(vm.get("ip_addresses") or [])
+    for nic in vm.get("nics") or []:
+        ips += [ip for ip in nic.get("ip_addresses") or [] if ip not in ips]
+    return Facts(
+        name=vm["name"],
+        moref=vm.get("moref") or "",
+        app=app,
+        app_source=app_source,
+        env=env,
+        env_class="nonprod" if env and env.lower() in NONPROD_VALUES else "prod",
+        tier=tier,
+        critical=f"{crit_source}={crit}" if crit and crit.lower() in CRITICAL_VALUES else None,
+        vapp=vm.get("vapp"),
+        host=vm.get("host"),
+        cluster=vm.get("cluster"),
+        vcpu=int(vm.get("num_cpu") or 0),
+        memory_mb=int(vm.get("memory_mb") or 0),
+        disks=len(disks),
+        storage_gb=round(storage, 2),
+        replicate_gb=round(float(committed), 2) if committed else round(storage, 2),
+        powered_on=vm.get("power_state") == "poweredOn",
+        template=bool(vm.get("template")),
+        hostname=vm.get("hostname"),
+        ips=ips,
+        annotation=vm.get("annotation") or "",
+        concerns=_concerns(vm),
+    )
+
+
+def _concerns(vm: dict[str, Any]) -> list[str]:
+    found = []
+    if vm.get("snapshot_count"):
+        found.append(f"{vm['snapshot_count']} snapshot(s)")
+    disks = vm.get("disks") or []
+    if any(d.get("independent") for d in disks):
+        found.append("independent disk(s)")
+    if any(d.get("rdm") for d in disks):
+        found.append("RDM disk(s)")
+    if any(d.get("sharing") == "sharingMultiWriter" for d in disks):
+        found.append("shared disk(s)")
+    if vm.get("passthrough_devices"):
+        found.append("PCI passthrough")
+    if vm.get("fault_tolerance") not in (None, "notConfigured"):
+        found.append("fault tolerance")
+    return found
+
+
+# -- references in free text ----------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Reference:
+    source: str  # the VM whose text mentions the other
+    target: str
+    relation: str  # "depends" (source needs target) | "peer" (they belong together)
+    phrase: str  # the words that say so, for the rationale
+    confidence: float
+
+
+class ReferenceInterpreter(Protocol):
+    """Turns a VM's free text into references to other VMs. The deterministic one is below; the
+    LLM interpreter of the agent issue plugs in here with the same signature."""
+
+    def references(self, vm: str, text: str, names: NameIndex) -> list[Reference]: ...
+
+
+class NameIndex:
+    """Resolves a word to a VM by name, host name or short host name (case-insensitive)."""
+
+    def __init__(self, facts: Iterable[Facts]) -> None:
+        self._by_key: dict[str, str | None] = {}
+        for f in facts:
+            keys = {f.name.lower()}
+            if f.hostname:
+                keys |= {f.hostname.lower(), f.hostname.lower().split(".")[0]}
+            for key in keys:
+                # an ambiguous key resolves to nothing rather than to a guess
+                self._by_key[key] = f.name if self._by_key.get(key, f.name) == f.name else None
+
+    def resolve(self, word: str) -> str | None:
+        return self._by_key.get(word.lower().strip(".,;:()[]'\"`"))
+
+
+_DEPENDS = re.compile(
+    r"\b(depends on|depend on|requires|uses|talks to|connects to|calls|backend|database|db)\b"
+    r"[:\s]+(.{1,200})",
+    re.IGNORECASE,
+)
+_PEER = re.compile(
+    r"\b(replica(?: of)?|primary(?: of)?|standby(?: of)?|mirror(?:ed)? (?:of|with)|clustered with|"
+    r"partner)\b[:\s]+(.{1,200})",
+    re.IGNORECASE,
+)
+_WORD = re.compile(r"[^\s,;/]+")
+
+
+class PatternInterpreter:
+    """Finds 'Depends on X', 'Replica: Y' style phrases and resolves the words that follow."""
+
+    def references(self, vm: str, text: str, names: NameIndex) -> list[Reference]:
+        found: dict[tuple[str, str], Reference] = {}
+        for pattern, relation, confidence in ((_DEPENDS, "depends", 0.6), (_PEER, "peer", 0.6)):
+            for match in pattern.finditer(text[:4096]):
+                tail = match.group(2).split("\n")[0].split(".  ")[0]
+                for word in _WORD.findall(tail)[:8]:
+                    target = names.resolve(word)
+                    if target and target != vm and (relation, target) not in found:
+                        phrase = f"{match.group(1)} {word.strip('.,;:()')}"
+                        found[(relation, target)] = Reference(vm, target, relation, phrase, confidence)
+        return sorted(found.values(), key=lambda r: (r.relation, r.target))

@@ -1,0 +1,215 @@
+"""The dependency graph: VMs and external endpoints, with typed, weighted evidence on each edge.
+
+An edge u -> v with `depends` means u needs v (u is the client of a flow to v's service port,
+or u's annotation says it depends on v). Symmetric relations (DRS affinity and anti-affinity,
+declared peers) are stored once, from the smaller name to the larger. Every edge keeps its
+evidence as a list of {kind, detail, confidence}; `confidence` combines them as independent
+sources (1 - product of (1 - c)).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import networkx as nx
+
+from migrator.flows.records import Flow
+from waves.facts import Facts, NameIndex, PatternInterpreter, ReferenceInterpreter, facts_of
+from waves.parameters import PlanParameters
+
+EXTERNAL_PREFIX = "ext:"
+
+
+@dataclass
+class DependencyGraph:
+    g: nx.DiGraph
+    facts: dict[str, Facts]
+    affinity: list[dict[str, Any]] = field(default_factory=list)  # DRS VM-VM affinity rules
+    anti_affinity: list[dict[str, Any]] = field(default_factory=list)  # for the transpilers
+    stats: dict[str, Any] = field(default_factory=dict)
+    window_days: float = 1.0
+
+    def per_day(self, nbytes: float) -> float:
+        return nbytes / self.window_days
+
+    def vm_edges(self) -> Iterable[tuple[str, str, dict[str, Any]]]:
+        """Edges between two VMs (external endpoints are not placed in waves)."""
+        for u, v, data in self.g.edges(data=True):
+            if u in self.facts and v in self.facts:
+                yield u, v, data
+
+
+def flow_confidence(connections: int) -> float:
+    """More observed connections, more confidence that the dependency is real (docs/waves.md)."""
+    return 0.9 if connections >= 10 else 0.7 if connections >= 2 else 0.5
+
+
+def combine(confidences: Iterable[float]) -> float:
+    return round(1 - math.prod(1 - c for c in confidences), 3)
+
+
+def _unique_names(vms: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """vCenter allows equal names in different folders; the graph needs unique node ids."""
+    counts: dict[str, int] = defaultdict(int)
+    for vm in vms:
+        counts[vm["name"]] += 1
+    return [
+        vm if counts[vm["name"]] == 1 else {**vm, "name": f"{vm['name']} [{vm.get('moref')}]"} for vm in vms
+    ]
+
+
+def build_graph(
+    vms: list[dict[str, Any]],
+    clusters: list[dict[str, Any]],
+    flows: Iterable[Flow],
+    params: PlanParameters,
+    interpreter: ReferenceInterpreter | None = None,
+) -> DependencyGraph:
+    facts = {f.name: f for f in (facts_of(vm, params) for vm in _unique_names(vms))}
+    g = nx.DiGraph()
+    for f in facts.values():
+        g.add_node(
+            f.name,
+            kind="vm",
+            app=f.app or "",
+            env=f.env or "",
+            tier=f.tier or "",
+            host=f.host or "",
+            cluster=f.cluster or "",
+            vapp=f.vapp or "",
+            moref=f.moref,
+        )
+    graph = DependencyGraph(g, facts)
+    _add_flows(graph, flows)
+    _add_drs(graph, clusters)
+    _add_references(graph, interpreter or PatternInterpreter())
+    for _u, _v, data in g.edges(data=True):
+        data["confidence"] = combine(e["confidence"] for e in data["evidence"])
+    return graph
+
+
+def _edge(graph: DependencyGraph, u: str, v: str) -> dict[str, Any]:
+    if not graph.g.has_edge(u, v):
+        graph.g.add_edge(u, v, depends=False, bytes=0, packets=0, connections=0, ports=[], evidence=[])
+    data: dict[str, Any] = graph.g.edges[u, v]
+    return data
+
+
+def _add_flows(graph: DependencyGraph, flows: Iterable[Flow]) -> None:
+    by_ip: dict[str, str | None] = {}
+    for f in graph.facts.values():
+        for ip in f.ips:
+            by_ip[ip] = f.name if by_ip.get(ip, f.name) == f.name else None  # None: claimed twice
+    names = NameIndex(graph.facts.values())
+    stats: dict[str, Any] = {"flows": 0, "self": 0, "external_endpoints": 0, "ambiguous_ips": 0}
+    ambiguous: set[str] = set()
+    first: datetime | None = None
+    last: datetime | None = None
+    pairs: dict[tuple[str, str], dict[str, Any]] = {}
+    for flow in flows:
+        stats["flows"] += 1
+        src = _endpoint(flow.src_ip, flow.src_name, by_ip, names, ambiguous)
+        dst = _endpoint(flow.dst_ip, flow.dst_name, by_ip, names, ambiguous)
+        if src == dst:
+            stats["self"] += 1
+            continue
+        agg = pairs.setdefault((src, dst), {"bytes": 0, "packets": 0, "connections": 0, "ports": set()})
+        agg["bytes"] += flow.bytes
+        agg["packets"] += flow.packets
+        agg["connections"] += flow.connections
+        if flow.dst_port is not None:
+            agg["ports"].add(f"{flow.protocol}/{flow.dst_port}")
+        for seen in (flow.first_seen, flow.last_seen):
+            if seen is not None:
+                first = seen if first is None or seen < first else first
+                last = seen if last is None or seen > last else last
+    if first is not None and last is not None:
+        graph.window_days = max((last - first).total_seconds() / 86400, 1.0)
+    for (src, dst), agg in pairs.items():
+        for node in (src, dst):
+            if node not in graph.g:
+                graph.g.add_node(node, kind="external")
+        data = _edge(graph, src, dst)
+        data["depends"] = True
+        data["bytes"] += agg["bytes"]
+        data["packets"] += agg["packets"]
+        data["connections"] += agg["connections"]
+        data["ports"] = sorted(set(data["ports"]) | agg["ports"], key=_port_key)
+        ports = ", ".join(data["ports"][:5]) or "no port"
+        detail = f"{ports}; {agg['bytes'] / 1e9:.3g} GB, {agg['connections']} connection(s)"
+        data["evidence"].append(
+            {"kind": "flow", "detail": detail, "confidence": flow_confidence(agg["connections"])}
+        )
+    stats["external_endpoints"] = sum(1 for _n, kind in graph.g.nodes(data="kind") if kind == "external")
+    stats["ambiguous_ips"] = len(ambiguous)
+    stats["window_days"] = round(graph.window_days, 2)
+    graph.stats.update(stats)
+
+
+def _port_key(port: str) -> tuple[str, int]:
+    proto, _, number = port.partition("/")
+    return proto, int(number) if number.isdigit() else 0
+
+
+def _endpoint(
+    ip: str | None, name: str | None, by_ip: dict[str, str | None], names: NameIndex, ambiguous: set[str]
+) -> str:
+    if ip is not None:
+        vm = by_ip.get(ip)
+        if vm is not None:
+            return vm
+        if ip in by_ip:
+            ambiguous.add(ip)
+    if name:
+        vm = names.resolve(name)
+        if vm is not None:
+            return vm
+    return EXTERNAL_PREFIX + (ip or name or "unknown")
+
+
+def _add_drs(graph: DependencyGraph, clusters: list[dict[str, Any]]) -> None:
+    for cluster in clusters:
+        for rule in cluster.get("drs_rules") or []:
+            if rule.get("kind") not in ("vm-affinity", "vm-anti-affinity") or not rule.get("enabled", True):
+                continue
+            members = sorted(vm for vm in rule.get("vms") or [] if vm in graph.facts)
+            record = {
+                "rule": rule["name"],
+                "cluster": cluster["name"],
+                "vms": members,
+                "mandatory": bool(rule.get("mandatory")),
+            }
+            kind = "drs-affinity" if rule["kind"] == "vm-affinity" else "drs-anti-affinity"
+            (graph.affinity if kind == "drs-affinity" else graph.anti_affinity).append(record)
+            for a, b in itertools.pairwise(members):
+                _edge(graph, a, b)["evidence"].append(
+                    {
+                        "kind": kind,
+                        "detail": f"DRS rule {rule['name']} ({cluster['name']})",
+                        "confidence": 1.0,
+                    }
+                )
+
+
+def _add_references(graph: DependencyGraph, interpreter: ReferenceInterpreter) -> None:
+    names = NameIndex(graph.facts.values())
+    for f in graph.facts.values():
+        if not f.annotation:
+            continue
+        for ref in interpreter.references(f.name, f.annotation, names):
+            if ref.relation == "depends":
+                u, v = ref.source, ref.target
+            else:
+                u, v = sorted((ref.source, ref.target))
+            data = _edge(graph, u, v)
+            kind = "annotation" if ref.relation == "depends" else "annotation-peer"
+            data["depends"] = data["depends"] or ref.relation == "depends"
+            data["evidence"].append(
+                {"kind": kind, "detail": f"{ref.source}: '{ref.phrase}'", "confidence": ref.confidence}
+            )

@@ -1,0 +1,157 @@
+"""Right-sizing from observed utilisation, and mapping to AWS instance types and KubeVirt requests.
+
+Need = configured size x the chosen percentile of utilisation x a comfort factor (Azure's
+convention: P95 and 1.3), never below a floor for the guest OS family. Without samples the VM
+is sized as it is and flagged. Discovery stores p50, p95 and max, so --percentile is one of
+50, 95 or 100.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from migrator.errors import UsageError
+
+PERCENTILE_KEYS = {50: "p50", 95: "p95", 100: "max"}
+MEMORY_FLOOR_MB = {"windows": 2048, "linux": 1024}  # below this the guest OS itself struggles
+KUBEVIRT_MEMORY_STEP_MB = 128
+
+
+@dataclass(frozen=True)
+class SizingParameters:
+    percentile: int = 95
+    comfort: float = 1.3
+
+    def __post_init__(self) -> None:
+        if self.percentile not in PERCENTILE_KEYS:
+            raise UsageError("--percentile must be 50, 95 or 100 (discovery stores p50, p95 and max)")
+        if not 1.0 <= self.comfort <= 4.0:
+            raise UsageError("--comfort must be between 1.0 and 4.0")
+
+
+@cache
+def catalog() -> dict[str, Any]:
+    text = resources.files("waves").joinpath("data/aws-ec2-us-east-1.json").read_text(encoding="utf-8")
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
+def os_family(vm: dict[str, Any]) -> str:
+    text = f"{vm.get('guest_id') or ''} {vm.get('guest_os') or ''}".lower()
+    return "windows" if "win" in text else "linux"
+
+
+def _mentions_sql_server(vm: dict[str, Any]) -> bool:
+    haystack = " ".join(
+        [
+            str(vm.get("annotation") or ""),
+            str(vm.get("guest_os") or ""),
+            *map(str, (vm.get("custom_fields") or {}).values()),
+        ]
+    ).lower()
+    return "sql server" in haystack or "mssql" in haystack
+
+
+def coverage_rating(perf: dict[str, Any] | None) -> str:
+    if not perf or not perf.get("samples"):
+        return "none"
+    share = float(perf.get("coverage") or 0)
+    return "high" if share >= 0.9 else "medium" if share >= 0.5 else "low"
+
+
+def cheapest(vcpu: int, memory_mb: int, family: str) -> dict[str, Any] | None:
+    price_key = f"{family}_hourly"
+    fitting = [
+        i
+        for i in catalog()["instances"]
+        if i["vcpu"] >= vcpu and i["memory_gib"] * 1024 >= memory_mb and i.get(price_key) is not None
+    ]
+    if not fitting:
+        return None
+    return min(fitting, key=lambda i: (i[price_key], i["vcpu"], i["memory_gib"], i["type"]))
+
+
+def size_vm(vm: dict[str, Any], params: SizingParameters) -> dict[str, Any]:
+    vcpu_now = int(vm.get("num_cpu") or 1)
+    mem_now = int(vm.get("memory_mb") or 1024)
+    family = os_family(vm)
+    perf = vm.get("perf")
+    rating = coverage_rating(perf)
+    flags: list[str] = []
+    suffix = PERCENTILE_KEYS[params.percentile]
+    if rating == "none" or perf is None:
+        vcpu, memory, basis = vcpu_now, mem_now, "as-is: no utilisation data"
+        flags.append("sized as-is: no utilisation samples")
+    else:
+        cpu_pct = float(perf.get(f"cpu_{suffix}_pct") or 0)
+        mem_pct = float(perf.get(f"mem_{suffix}_pct") or 0)
+        vcpu = max(1, math.ceil(vcpu_now * cpu_pct / 100 * params.comfort))
+        memory = math.ceil(mem_now * mem_pct / 100 * params.comfort)
+        basis = f"p{params.percentile} x {params.comfort:g} over {perf.get('window_days', '?')} day(s)"
+        if rating == "low":
+            flags.append(f"low coverage: {float(perf.get('coverage') or 0):.0%} of expected samples")
+        if vcpu > vcpu_now:
+            flags.append("CPU busy today: sized above the current vCPU count")
+    floor = MEMORY_FLOOR_MB[family]
+    if memory < floor:
+        memory = floor
+        flags.append(f"memory raised to the {family} floor of {floor} MiB")
+    if _mentions_sql_server(vm):
+        flags.append(
+            "SQL Server: licence not priced; bring your own (License Mobility) or use a licence-included AMI"
+        )
+    sized_type, as_is_type = cheapest(vcpu, memory, family), cheapest(vcpu_now, mem_now, family)
+    hours = catalog()["hours_per_month"]
+    price_key = f"{family}_hourly"
+    if sized_type is None:
+        flags.append("larger than every catalogued instance type")
+    memory_guest = math.ceil(memory / KUBEVIRT_MEMORY_STEP_MB) * KUBEVIRT_MEMORY_STEP_MB
+    return {
+        "vm": vm["name"],
+        "os_family": family,
+        "vcpu_now": vcpu_now,
+        "memory_mb_now": mem_now,
+        "vcpu": vcpu,
+        "memory_mb": memory,
+        "basis": basis,
+        "coverage": rating,
+        "flags": flags,
+        "aws": {
+            "instance_type": sized_type["type"] if sized_type else None,
+            "monthly_usd": round(sized_type[price_key] * hours, 2) if sized_type else None,
+            "as_is_type": as_is_type["type"] if as_is_type else None,
+            "as_is_monthly_usd": round(as_is_type[price_key] * hours, 2) if as_is_type else None,
+        },
+        "kubevirt": {
+            "cores": vcpu,
+            "memory_guest": f"{memory_guest}Mi",
+            "cpu_request": f"{vcpu * 1000}m",
+            "memory_request": f"{memory_guest}Mi",
+        },
+    }
+
+
+def totals(sizes: list[dict[str, Any]]) -> dict[str, Any]:
+    sized = sum(s["aws"]["monthly_usd"] or 0 for s in sizes)
+    as_is = sum(s["aws"]["as_is_monthly_usd"] or 0 for s in sizes)
+    return {
+        "vms": len(sizes),
+        "vcpu": sum(s["vcpu"] for s in sizes),
+        "vcpu_now": sum(s["vcpu_now"] for s in sizes),
+        "memory_gb": round(sum(s["memory_mb"] for s in sizes) / 1024, 1),
+        "memory_gb_now": round(sum(s["memory_mb_now"] for s in sizes) / 1024, 1),
+        "aws_monthly_usd": round(sized, 2),
+        "aws_as_is_monthly_usd": round(as_is, 2),
+        "aws_monthly_saving_usd": round(as_is - sized, 2),
+        "sized_as_is": sum(1 for s in sizes if s["coverage"] == "none"),
+    }
+
+
+def price_source() -> dict[str, str]:
+    data = catalog()
+    return {k: data[k] for k in ("region", "currency", "as_of", "source")}

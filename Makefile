@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12
 .PHONY: demo test deps system-deps lint typecheck unit bench vcsim clean
 
 demo: deps                     ## seed the bundled estate into vcsim, discover it, print a summary
-	$(BIN)/python -m migrator.simulator demo --estate fixtures/estates/demo.yaml
+	$(BIN)/python -m migrator.simulator demo --estate fixtures/estates/demo.yaml --flows fixtures/flows/demo-flows.csv
 
 test: deps lint typecheck      ## everything CI runs
 	$(BIN)/python -m pytest -q

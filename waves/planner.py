@@ -294,14 +294,16 @@ class Planner:
         return {gid: rank for rank, members in enumerate(ordered) for gid in members}
 
     # -- 6. placement --------------------------------------------------------------------------
+    def _slot(self, phase: str) -> str:
+        """Groups of the same slot may share a wave (prod and dev/test meet with --mix-environments)."""
+        if self.params.mix_environments and phase != "pilot":
+            return "critical" if phase.endswith("critical") else "any"
+        return phase
+
     def _compatible(self, wave: Wave, g: Group) -> bool:
         if wave.phase is None or g.pin is not None:
             return True
-        if wave.phase == g.phase:
-            return True
-        if self.params.mix_environments and "pilot" not in (wave.phase, g.phase):
-            return wave.phase.endswith("critical") == g.phase.endswith("critical")
-        return False
+        return self._slot(wave.phase) == self._slot(g.phase)
 
     def _fits(self, wave: Wave, g: Group) -> bool:
         p = self.params
@@ -380,7 +382,7 @@ class Planner:
         by_phase: dict[str, list[int]] = defaultdict(list)
         for index, wave in enumerate(waves):
             if wave.phase:
-                by_phase[wave.phase].append(index)
+                by_phase[self._slot(wave.phase)].append(index)
 
         for gid in order:
             g = groups[gid]
@@ -393,7 +395,7 @@ class Planner:
             for other, w in adj.get(gid, {}).items():
                 if other in wave_of:
                     traffic[wave_of[other]] += w
-            nearby = [i for i in by_phase.get(g.phase, []) if i >= lb][-NEARBY_WAVES:]
+            nearby = [i for i in by_phase.get(self._slot(g.phase), []) if i >= lb][-NEARBY_WAVES:]
             unclaimed = [i for i in range(lb, last_pin + 1) if waves[i].phase is None]  # kept for pins
             candidates = sorted(set(traffic) | set(nearby) | set(unclaimed))
             best: tuple[float, int] | None = None
@@ -415,14 +417,14 @@ class Planner:
                     continue
                 waves.append(Wave(g.phase))
                 index = len(waves) - 1
-                by_phase[g.phase].append(index)
+                by_phase[self._slot(g.phase)].append(index)
                 g.placement = self._why_new(g, lb, blockers, wave_of, groups)
             else:
                 index = -best[1]
                 g.placement = self._why_join(g, index, best[0], lb, blockers, wave_of, groups)
             if waves[index].phase is None:
-                by_phase[g.phase].append(index)
-                by_phase[g.phase].sort()
+                by_phase[self._slot(g.phase)].append(index)
+                by_phase[self._slot(g.phase)].sort()
             self._add(waves[index], g)
             wave_of[gid] = index
 

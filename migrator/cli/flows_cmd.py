@@ -19,7 +19,7 @@ from migrator.output import Format, render
 from migrator.store.models import FlowSet
 
 app = typer.Typer(help="Flow evidence: collect IPFIX, list and remove flow sets.", no_args_is_help=True)
-_err = Console(stderr=True, highlight=False)
+_err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _report(flow_set: FlowSet) -> None:
@@ -31,12 +31,12 @@ def _report(flow_set: FlowSet) -> None:
         _err.print(f"warning: {warning}", markup=False)
 
 
-def import_file(ctx: typer.Context, path: Path, fmt: str) -> None:
+def import_file(ctx: typer.Context, path: Path, fmt: str, replace: bool = False) -> None:
     """Read a flow file completely, then store it as one flow set (see `migrator import flows`)."""
     result = read_flow_file(path, fmt)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     source = "generic-csv" if fmt == "generic" else fmt
-    _report(state(ctx).flows.add(source, path.name, digest, result))
+    _report(state(ctx).flows.add(source, path.name, digest, result, replace=replace))
 
 
 def _digest(flows: list[Flow]) -> str:

@@ -11,8 +11,9 @@ from migrator.cli import flows_cmd
 from migrator.cli.context import state
 from migrator.cli.summary import print_snapshot_summary
 from migrator.errors import MigratorError
+from migrator.inventory_import import read_export
 from migrator.rvtools.reader import read_rvtools
-from migrator.store.snapshots import FAILED
+from migrator.store.snapshots import FAILED, Inventory
 
 app = typer.Typer(help="Import inventories and flow evidence from files.", no_args_is_help=True)
 
@@ -20,9 +21,20 @@ app = typer.Typer(help="Import inventories and flow evidence from files.", no_ar
 @app.command("rvtools")
 def rvtools(ctx: typer.Context, path: Path = typer.Argument(..., help="An RVTools export (.xlsx).")) -> None:
     """Import an RVTools xlsx export as a new snapshot."""
-    inventory = read_rvtools(path)  # fully parsed and checked before anything is stored
+    _store_snapshot(ctx, "rvtools", path.name, read_rvtools(path))  # checked completely first
+
+
+@app.command("inventory")
+def inventory(
+    ctx: typer.Context, path: Path = typer.Argument(..., help="A `migrator inventory export` JSON file.")
+) -> None:
+    """Import an inventory export (docs/inventory-export.md) as a new snapshot."""
+    _store_snapshot(ctx, "import", path.name, read_export(path))
+
+
+def _store_snapshot(ctx: typer.Context, source: str, origin: str, inventory: Inventory) -> None:
     store = state(ctx).store
-    snapshot_id = store.begin("rvtools", path.name)
+    snapshot_id = store.begin(source, origin)
     try:
         store.commit(snapshot_id, inventory)
     except MigratorError as exc:
@@ -41,6 +53,9 @@ def flows(
     ctx: typer.Context,
     path: Path = typer.Argument(..., help="A flow CSV (docs/flows.md)."),
     fmt: FlowFormat = typer.Option(FlowFormat.generic, "--format", help="generic or azure-migrate."),
+    replace: bool = typer.Option(
+        False, "--replace", help="Replace flow sets imported earlier from this file name."
+    ),
 ) -> None:
     """Import observed connections: the generic flow CSV or an Azure Migrate dependency export."""
-    flows_cmd.import_file(ctx, path, fmt.value)
+    flows_cmd.import_file(ctx, path, fmt.value, replace)

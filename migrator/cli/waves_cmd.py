@@ -21,7 +21,7 @@ app = typer.Typer(
     help="Plan migration waves, explain them, pin decisions, compare plans.", no_args_is_help=True
 )
 _out = Console(highlight=False, soft_wrap=True)
-_err = Console(stderr=True, highlight=False)
+_err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 WAVE_COLUMNS = [
     ("number", "Wave"),

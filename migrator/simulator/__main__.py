@@ -33,7 +33,7 @@ def _migrator(*args: str, env: dict[str, str] | None = None) -> None:
         raise SystemExit(result.returncode)
 
 
-def demo(estate_file: Path) -> None:
+def demo(estate_file: Path, flows_file: Path) -> None:
     started = time.monotonic()
     sim, estate = _start(estate_file)
     try:
@@ -44,6 +44,10 @@ def demo(estate_file: Path) -> None:
         env = dict(os.environ, **{PASSWORD_ENV: sim.password})
         _migrator(*sim.discover_args(PASSWORD_ENV, "--perf-days", "1"), env=env)
         _migrator("inventory", "list")
+        if flows_file.exists():
+            _migrator("import", "flows", str(flows_file), "--replace")
+            _migrator("waves", "plan")
+            _migrator("waves", "explain", "crm-app-01")
     finally:
         sim.stop()
     print(
@@ -71,6 +75,7 @@ def main() -> None:
     for name in ("serve", "demo"):
         p = sub.add_parser(name)
         p.add_argument("--estate", type=Path, default=Path("fixtures/estates/demo.yaml"))
+    sub.choices["demo"].add_argument("--flows", type=Path, default=Path("fixtures/flows/demo-flows.csv"))
     args = parser.parse_args()
     try:
         if args.command == "build":
@@ -78,7 +83,7 @@ def main() -> None:
         elif args.command == "serve":
             serve(args.estate)
         else:
-            demo(args.estate)
+            demo(args.estate, args.flows)
     except SimulatorUnavailable as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(3) from None

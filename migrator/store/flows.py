@@ -23,13 +23,25 @@ class FlowStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def add(self, source: str, origin: str, digest: str, result: ReadResult) -> FlowSet:
+    def add(
+        self, source: str, origin: str, digest: str, result: ReadResult, replace: bool = False
+    ) -> FlowSet:
+        """Store a flow set; with `replace`, earlier sets from the same origin go in the same transaction."""
         with Session(self.engine) as session:
             dup = session.scalars(select(FlowSet).where(FLOW_SETS.c.digest == digest)).first()
-        if dup is not None:
-            raise UsageError(f"{origin}: the same flows were already imported as flow set {dup.id}")
+        if dup is not None and not replace:
+            raise UsageError(
+                f"{origin}: the same flows were already imported as flow set {dup.id} (--replace to re-import)"
+            )
         try:
             with self.engine.begin() as conn:
+                if replace:
+                    old = select(FLOW_SETS.c.id).where(
+                        (FLOW_SETS.c.origin == origin) | (FLOW_SETS.c.digest == digest)
+                    )
+                    old_ids = [row[0] for row in conn.execute(old)]
+                    conn.execute(delete(FLOWS).where(FLOWS.c.flow_set_id.in_(old_ids)))
+                    conn.execute(delete(FLOW_SETS).where(FLOW_SETS.c.id.in_(old_ids)))
                 inserted = conn.execute(
                     insert(FLOW_SETS).values(
                         source=source,

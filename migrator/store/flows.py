@@ -26,7 +26,7 @@ class FlowStore:
     def add(
         self, source: str, origin: str, digest: str, result: ReadResult, replace: bool = False
     ) -> FlowSet:
-        """Store a flow set; with `replace`, earlier sets from the same origin go in the same transaction."""
+        """Store a flow set; `replace` drops earlier sets from the same origin in the same transaction."""
         with Session(self.engine) as session:
             dup = session.scalars(select(FlowSet).where(FLOW_SETS.c.digest == digest)).first()
         if dup is not None and not replace:

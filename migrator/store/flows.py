@@ -31,7 +31,8 @@ class FlowStore:
             dup = session.scalars(select(FlowSet).where(FLOW_SETS.c.digest == digest)).first()
         if dup is not None and not replace:
             raise UsageError(
-                f"{origin}: the same flows were already imported as flow set {dup.id} (--replace to re-import)"
+                f"{origin}: the same flows were already imported as flow set {dup.id} "
+                "(--replace to re-import)"
             )
         try:
             with self.engine.begin() as conn:

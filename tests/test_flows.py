@@ -58,8 +58,10 @@ def test_generic_csv_aggregates_and_reports_malformed_rows(tmp_path: Path) -> No
     again = migrator("import", "flows", str(path), workspace=tmp_path)
     assert_one_line_error(again, 2, "already imported as flow set 1")
     replaced = migrator("import", "flows", str(path), "--replace", workspace=tmp_path)
-    assert "flow set 2: 2 aggregated flow(s)" in replaced.stdout
-    assert [s["id"] for s in migrator("flows", "list", "--format", "json", workspace=tmp_path).json()] == [2]
+    assert replaced.code == 0 and "2 aggregated flow(s) from flows.csv" in replaced.stdout
+    listed = migrator("flows", "list", "--format", "json", workspace=tmp_path).json()
+    assert [(s["origin"], s["records"]) for s in listed] == [("flows.csv", 2)]
+    assert len(stored_flows(tmp_path)) == 2
 
 
 def test_flow_files_that_cannot_be_read(tmp_path: Path) -> None:

@@ -121,6 +121,11 @@ def test_explain_pin_replan_and_diff(demo_ws: Path) -> None:
     assert "crm-app-01 + crm-db-01: application-together: same application 'crm'" in text
     assert "depends on shop-app-01 (wave 3; tcp/8080" in text
 
+    kubevirt = migrator("waves", "plan", "--target", "kubevirt", workspace=demo_ws)
+    assert "Sized cores" in kubevirt.stdout and "AWS $/month" not in kubevirt.stdout
+    assert (
+        "compared with plan 1: 0 VM(s) moved, 0 added, 0 removed (migrator waves diff 1 2)" in kubevirt.stderr
+    )
     pinned = migrator("waves", "pin", "legacy web (old)", "--wave", "4", workspace=demo_ws)
     assert pinned.code == 0 and "pinned legacy web (old) to wave 4" in pinned.stdout
     pins = migrator("waves", "pins", "--format", "json", workspace=demo_ws).json()
@@ -128,7 +133,7 @@ def test_explain_pin_replan_and_diff(demo_ws: Path) -> None:
     replanned = migrator("waves", "plan", "--format", "json", workspace=demo_ws).json()
     assert replanned["waves"][3]["vms"] == ["legacy web (old)"]
     diff = migrator("waves", "diff", "--format", "json", workspace=demo_ws).json()
-    assert (diff["from_plan"], diff["to_plan"]) == (1, 2)
+    assert (diff["from_plan"], diff["to_plan"]) == (2, 3)
     assert diff["moved"] == [
         {
             "vm": "legacy web (old)",
@@ -139,10 +144,13 @@ def test_explain_pin_replan_and_diff(demo_ws: Path) -> None:
         }
     ]
     assert diff["pins"]["added"] == {"legacy web (old)": 4}
-    table = migrator("waves", "diff", "1", "2", workspace=demo_ws)
+    table = migrator("waves", "diff", "1", "3", workspace=demo_ws)
     assert "pin legacy web (old) -> wave 4" in table.stdout
+    assert (
+        "parameter target: kubevirt -> aws" in migrator("waves", "diff", "2", "3", workspace=demo_ws).stdout
+    )
     listed = migrator("waves", "list", "--format", "json", workspace=demo_ws).json()
-    assert [p["id"] for p in listed] == [1, 2]
+    assert [p["id"] for p in listed] == [1, 2, 3]
     assert migrator("waves", "unpin", "legacy web (old)", workspace=demo_ws).code == 0
     one = migrator("waves", "show", "3", "--format", "json", "--plan", "1", workspace=demo_ws).json()
     assert one["number"] == 3 and "shop-db-01" in one["vms"]
@@ -245,3 +253,27 @@ def test_inventory_import_rejects_bad_files(tmp_path: Path) -> None:
         path.write_text(text)
         assert_one_line_error(migrator("import", "inventory", str(path), workspace=tmp_path), 2, message)
     assert migrator("snapshots", "list", "--format", "json", workspace=tmp_path).json() == []
+
+
+@pytest.mark.postgres
+def test_flows_and_plans_on_postgresql(postgres_url: str, tmp_path: Path) -> None:
+    env = {"MIGRATOR_DB_URL": postgres_url}
+    imports = [
+        ("import", "inventory", str(FIXTURES / "inventories" / "demo.json")),
+        ("import", "flows", str(FIXTURES / "flows" / "demo-flows.csv"), "--replace"),
+    ]
+    for args in imports:
+        result = migrator(*args, env=env, workspace=tmp_path / "pg")
+        assert result.code == 0, result.stderr
+    on_pg = migrator("waves", "plan", "--format", "json", env=env, workspace=tmp_path / "pg")
+    assert on_pg.code == 0, on_pg.stderr
+    on_sqlite = migrator(
+        "waves",
+        "plan",
+        "--format",
+        "json",
+        workspace=workspace_with(tmp_path / "lite", "demo.json", "demo-flows.csv"),
+    )
+    assert normalised(on_pg.json()) == normalised(on_sqlite.json())
+    shown = migrator("waves", "show", "--format", "json", env=env, workspace=tmp_path / "pg").json()
+    assert shown == on_pg.json()

@@ -46,8 +46,16 @@ def _wave_row(wave: dict[str, Any]) -> dict[str, Any]:
         "cross_wave_edges": wave["metrics"]["cross_wave_edges"],
         "risk": wave["risk"]["level"],
         "aws_monthly_usd": wave["metrics"]["aws_monthly_usd"],
+        "sized_vcpu": wave["metrics"]["sized_vcpu"],
+        "sized_memory_gb": wave["metrics"]["sized_memory_gb"],
         "vms": wave["vms"],
     }
+
+
+KUBEVIRT_COLUMNS = [c for c in WAVE_COLUMNS if c[0] != "aws_monthly_usd"] + [
+    ("sized_vcpu", "Sized cores"),
+    ("sized_memory_gb", "Sized GiB"),
+]
 
 
 def _print_plan(doc: dict[str, Any], fmt: Format) -> None:
@@ -55,7 +63,9 @@ def _print_plan(doc: dict[str, Any], fmt: Format) -> None:
     if fmt is Format.json:
         dump_json(doc)
         return
-    render(rows, WAVE_COLUMNS, fmt, title=f"Plan {doc['plan']['id']}: {len(rows)} waves")
+    kubevirt = doc["plan"]["parameters"].get("target") == "kubevirt"
+    columns = KUBEVIRT_COLUMNS if kubevirt else WAVE_COLUMNS
+    render(rows, columns, fmt, title=f"Plan {doc['plan']['id']}: {len(rows)} waves")
     if fmt is Format.table:
         for wave in doc["waves"]:
             _out.print(Text(f"wave {wave['number']}: " + ", ".join(wave["vms"])))
@@ -120,8 +130,16 @@ def plan(
     app_state = state(ctx)
     inputs = load_inputs(app_state, snapshot)
     result = plan_waves(inputs.vms, inputs.clusters, inputs.flows, params, inputs.pins)
+    earlier = app_state.plans.ids()
     doc = app_state.plans.save(inputs.snapshot_id, params.as_dict(), result.document)
     _print_plan(doc, fmt)
+    if earlier:  # re-planning: say what changed, so nobody compares spreadsheets by hand
+        change = diff_plans(app_state.plans.get(earlier[-1]), doc)
+        _err.print(
+            f"compared with plan {earlier[-1]}: {len(change['moved'])} VM(s) moved, "
+            f"{len(change['added'])} added, {len(change['removed'])} removed (migrator waves diff {earlier[-1]} {doc['plan']['id']})",
+            markup=False,
+        )
     for note in doc["notes"]:
         _err.print(f"note: {note}", markup=False)
     for violation in doc["violations"]:  # the planner's own check; none expected

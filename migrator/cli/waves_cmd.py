@@ -137,7 +137,8 @@ def plan(
         change = diff_plans(app_state.plans.get(earlier[-1]), doc)
         _err.print(
             f"compared with plan {earlier[-1]}: {len(change['moved'])} VM(s) moved, "
-            f"{len(change['added'])} added, {len(change['removed'])} removed (migrator waves diff {earlier[-1]} {doc['plan']['id']})",
+            f"{len(change['added'])} added, {len(change['removed'])} removed "
+            f"(migrator waves diff {earlier[-1]} {doc['plan']['id']})",
             markup=False,
         )
     for note in doc["notes"]:

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from migrator.export import SCHEMA_VERSION
+from migrator.flows.csv_import import GENERIC_COLUMNS
 from waves.synthetic import generate
 
 NAME = "synthetic-300"
@@ -32,19 +33,7 @@ def render() -> tuple[str, str]:
     }
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(
-        [
-            "src_ip",
-            "dst_ip",
-            "dst_port",
-            "protocol",
-            "bytes",
-            "packets",
-            "connections",
-            "first_seen",
-            "last_seen",
-        ]
-    )
+    writer.writerow(GENERIC_COLUMNS)
     for f in estate.flows:
         writer.writerow(
             [

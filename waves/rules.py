@@ -13,7 +13,7 @@ violation it finds (there should be none: the benchmark counts them).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -78,6 +78,18 @@ def _depends_edges(ctx: PlanContext) -> Iterator[tuple[str, str, dict[str, Any]]
     for u, v, data in ctx.graph.vm_edges():
         if data["depends"]:
             yield u, v, data
+
+
+def _star(rule: str, key_of: Mapping[str, Any], reason: Callable[[Any, list[str]], str]) -> Iterator[Link]:
+    """Link every VM sharing a key to the first (by name) of them: enough for union-find."""
+    members_of: dict[Any, list[str]] = defaultdict(list)
+    for name, key in key_of.items():
+        members_of[key].append(name)
+    for key, members in sorted(members_of.items()):
+        members.sort()
+        why = reason(key, members)
+        for other in members[1:]:
+            yield Link(members[0], other, rule, why)
 
 
 def _ports(data: dict[str, Any]) -> str:
@@ -150,15 +162,11 @@ class ApplicationTogether(TogetherRule):
     )
 
     def links(self, ctx: PlanContext) -> Iterator[Link]:
-        apps: dict[tuple[str, str], list[str]] = defaultdict(list)
-        for name, f in ctx.graph.facts.items():
-            if f.app:
-                apps[(f.app, f.env_class)].append(name)
-        for (app, env), members in sorted(apps.items()):
-            members.sort()
-            source = ctx.graph.facts[members[0]].app_source
-            for other in members[1:]:
-                yield Link(members[0], other, self.id, f"same application '{app}' ({env}, {source})")
+        def describe(key: tuple[str, str], members: list[str]) -> str:
+            return f"same application '{key[0]}' ({key[1]}, {ctx.graph.facts[members[0]].app_source})"
+
+        facts = ctx.graph.facts.items()
+        yield from _star(self.id, {n: (f.app, f.env_class) for n, f in facts if f.app}, describe)
 
 
 class DrsAffinity(TogetherRule):
@@ -181,14 +189,8 @@ class VAppTogether(TogetherRule):
     description = "VMs of the same vApp share a wave: the vApp defines their start order and networks."
 
     def links(self, ctx: PlanContext) -> Iterator[Link]:
-        vapps: dict[str, list[str]] = defaultdict(list)
-        for name, f in ctx.graph.facts.items():
-            if f.vapp:
-                vapps[f.vapp].append(name)
-        for vapp, members in sorted(vapps.items()):
-            members.sort()
-            for other in members[1:]:
-                yield Link(members[0], other, self.id, f"same vApp '{vapp}'")
+        vapps = {name: f.vapp for name, f in ctx.graph.facts.items() if f.vapp}
+        yield from _star(self.id, vapps, lambda vapp, _members: f"same vApp '{vapp}'")
 
 
 class DeclaredPeers(TogetherRule):

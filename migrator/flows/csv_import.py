@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,6 +27,7 @@ from migrator.text import clean_text
 
 GENERIC_REQUIRED = ("src_ip", "dst_ip", "dst_port", "protocol")
 GENERIC_OPTIONAL = ("bytes", "packets", "connections", "first_seen", "last_seen")
+GENERIC_COLUMNS = GENERIC_REQUIRED + GENERIC_OPTIONAL
 
 # Azure Migrate (agentless dependency analysis) export columns, matched case-insensitively.
 AZURE_COLUMNS = {
@@ -49,8 +50,8 @@ def read_flow_file(path: Path, fmt: str) -> ReadResult:
     fieldnames, rows = _rows(path)
     if fmt == "generic":
         _need(path, fieldnames, GENERIC_REQUIRED)
-        return _generic(path, rows)
-    return _azure(path, _azure_columns(path, fieldnames), rows)
+        return _collect(path, rows, _generic_row, "flow")
+    return _collect(path, rows, _azure_row(_azure_columns(path, fieldnames)), "dependency")
 
 
 Rows = Iterator[tuple[int, dict[str, str]]]
@@ -92,65 +93,57 @@ def _need(path: Path, fieldnames: set[str], required: tuple[str, ...]) -> None:
         raise InputFileError(f"{path}: missing column(s) {', '.join(missing)} (docs/flows.md)")
 
 
-def _generic(path: Path, rows: Rows) -> ReadResult:
+def _collect(path: Path, rows: Rows, parse: Callable[[dict[str, str]], Flow], what: str) -> ReadResult:
+    """Parse every row; a row that fails is counted with its line number, the rest are kept."""
     result = ReadResult(flows=[])
-    first = True
+    seen = False
     for line, row in rows:
-        first = False
+        seen = True
         try:
-            result.flows.append(
-                Flow(
-                    src_ip=normalise_ip(row["src_ip"]),
-                    dst_ip=normalise_ip(row["dst_ip"]),
-                    dst_port=normalise_port(row["dst_port"]),
-                    protocol=normalise_protocol(row["protocol"]),
-                    bytes=_count(row.get("bytes"), 0),
-                    packets=_count(row.get("packets"), 0),
-                    connections=_count(row.get("connections"), 1),
-                    first_seen=_time(row.get("first_seen")),
-                    last_seen=_time(row.get("last_seen")),
-                )
-            )
+            result.flows.append(parse(row))
         except FlowValueError as exc:
             result.warn(f"line {line}: {exc}")
-    if first:
-        raise InputFileError(f"{path}: no flow rows")
+    if not seen:
+        raise InputFileError(f"{path}: no {what} rows")
     result.flows = aggregate(result.flows)
     return result
 
 
-def _azure(path: Path, columns: dict[str, str], rows: Rows) -> ReadResult:
-    result = ReadResult(flows=[])
-    first = True
-    for line, row in rows:
-        first = False
+def _generic_row(row: dict[str, str]) -> Flow:
+    return Flow(
+        src_ip=normalise_ip(row["src_ip"]),
+        dst_ip=normalise_ip(row["dst_ip"]),
+        dst_port=normalise_port(row["dst_port"]),
+        protocol=normalise_protocol(row["protocol"]),
+        bytes=_count(row.get("bytes"), 0),
+        packets=_count(row.get("packets"), 0),
+        connections=_count(row.get("connections"), 1),
+        first_seen=_time(row.get("first_seen")),
+        last_seen=_time(row.get("last_seen")),
+    )
 
-        def get(key: str, row: dict[str, str] = row) -> str:
+
+def _azure_row(columns: dict[str, str]) -> Callable[[dict[str, str]], Flow]:
+    def parse(row: dict[str, str]) -> Flow:
+        def get(key: str) -> str:
             return row.get(columns.get(key, ""), "").strip()
 
-        try:
-            src_ip, dst_ip = _optional_ip(get("src_ip")), _optional_ip(get("dst_ip"))
-            src_name, dst_name = _name(get("src_name")), _name(get("dst_name"))
-            if not (src_ip or src_name) or not (dst_ip or dst_name):
-                raise FlowValueError("needs a source and a destination (server name or IP)")
-            result.flows.append(
-                Flow(
-                    src_ip=src_ip,
-                    dst_ip=dst_ip,
-                    dst_port=normalise_port(get("dst_port")),
-                    protocol="tcp",  # the export lists TCP connections only
-                    connections=1,  # one row: the connection was seen in one time slot
-                    src_name=src_name,
-                    dst_name=dst_name,
-                    process=_name(get("dst_process")),
-                )
-            )
-        except FlowValueError as exc:
-            result.warn(f"line {line}: {exc}")
-    if first:
-        raise InputFileError(f"{path}: no dependency rows")
-    result.flows = aggregate(result.flows)
-    return result
+        src_ip, dst_ip = _optional_ip(get("src_ip")), _optional_ip(get("dst_ip"))
+        src_name, dst_name = _name(get("src_name")), _name(get("dst_name"))
+        if not (src_ip or src_name) or not (dst_ip or dst_name):
+            raise FlowValueError("needs a source and a destination (server name or IP)")
+        return Flow(
+            src_ip=src_ip,
+            dst_ip=dst_ip,
+            dst_port=normalise_port(get("dst_port")),
+            protocol="tcp",  # the export lists TCP connections only
+            connections=1,  # one row: the connection was seen in one time slot
+            src_name=src_name,
+            dst_name=dst_name,
+            process=_name(get("dst_process")),
+        )
+
+    return parse
 
 
 def _azure_columns(path: Path, fieldnames: set[str]) -> dict[str, str]:

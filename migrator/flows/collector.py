@@ -12,6 +12,7 @@ from migrator.flows.ipfix import DecodeStats, FlowDecoder
 from migrator.flows.records import Flow, aggregate
 
 MAX_DATAGRAM = 65535
+AGGREGATE_EVERY = 50_000
 
 
 @dataclass
@@ -64,6 +65,8 @@ def collect(
                 continue
             exporters.add(addr[0])
             flows += decoder.decode(packet, addr[0])
+            if len(flows) > AGGREGATE_EVERY:  # a busy switch: keep memory bounded by distinct flows
+                flows = aggregate(flows)
     except KeyboardInterrupt:
         stopped_early = True  # keep what arrived: every stored record is complete
     finally:

@@ -15,10 +15,9 @@ import jsonschema
 
 from migrator.errors import InputFileError
 from migrator.export import SCHEMA_VERSION
+from migrator.input_files import read_input
 from migrator.store.snapshots import Inventory
 from migrator.text import clean_text
-
-MAX_BYTES = 2 * 1024**3
 
 _NAMED: dict[str, Any] = {
     "type": "object",
@@ -66,12 +65,9 @@ def _clean(value: Any) -> Any:
 
 
 def read_export(path: Path) -> Inventory:
+    raw = read_input(path)
     try:
-        if path.stat().st_size > MAX_BYTES:
-            raise InputFileError(f"{path}: larger than 2 GiB")
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputFileError(f"cannot read {path}: {exc.strerror or exc}") from None
+        doc = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise InputFileError(f"{path}: not UTF-8 text") from None
     except json.JSONDecodeError as exc:

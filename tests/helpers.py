@@ -21,16 +21,21 @@ class Result:
         return json.loads(self.stdout)
 
 
+def migrator_command(*args: str, workspace: Path | None = None) -> list[str]:
+    """argv for the CLI in this interpreter (also for tests that drive a long-running Popen)."""
+    cmd = [sys.executable, "-m", "migrator"]
+    if workspace is not None:
+        cmd += ["--workspace", str(workspace)]
+    return [*cmd, *args]
+
+
 def migrator(
     *args: str, workspace: Path | None = None, env: dict[str, str] | None = None, timeout: float = 300
 ) -> Result:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("MIGRATOR_")}
     full_env.update(env or {})
-    cmd = [sys.executable, "-m", "migrator"]
-    if workspace is not None:
-        cmd += ["--workspace", str(workspace)]
     proc = subprocess.run(
-        [*cmd, *args],
+        migrator_command(*args, workspace=workspace),
         capture_output=True,
         text=True,
         env=full_env,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import ssl
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +16,7 @@ from migrator.errors import ExitCode
 from migrator.simulator.estate import Estate
 from migrator.simulator.launcher import Simulator, Topology
 from tests.conftest import PASSWORD_ENV, discover_args, free_port, sim_env
-from tests.helpers import Result, assert_one_line_error, migrator
+from tests.helpers import Result, assert_one_line_error, migrator, migrator_command
 
 pytestmark = pytest.mark.vcsim
 
@@ -131,14 +130,7 @@ def test_killed_vcenter_mid_discovery_keeps_earlier_snapshots(
 
     big = Simulator(topology=Estate.generated(6000, clusters=4), password="big-pw").start()
     try:
-        cmd = [
-            sys.executable,
-            "-m",
-            "migrator",
-            "--workspace",
-            str(tmp_path),
-            *discover_args(big, "--perf-days", "7"),
-        ]
+        cmd = migrator_command(*discover_args(big, "--perf-days", "7"), workspace=tmp_path)
         proc = subprocess.Popen(
             cmd,
             env={**sim_env(big), "PATH": "/usr/bin:/bin"},

@@ -7,7 +7,6 @@ import ipaddress
 import socket
 import struct
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from migrator.settings import Settings
 from migrator.store.database import open_engine
 from migrator.store.flows import FlowStore
 from tests.conftest import free_port
-from tests.helpers import assert_one_line_error, migrator
+from tests.helpers import assert_one_line_error, migrator, migrator_command
 
 ROOT = Path(__file__).resolve().parents[1]
 FLOWS = ROOT / "fixtures" / "flows"
@@ -214,12 +213,7 @@ def test_decoder_handles_templates_ipv6_replies_and_bad_packets() -> None:
 def test_collector_receives_ipfix_over_udp(tmp_path: Path) -> None:
     port = free_port()
     packets = ipfix_packets()
-    cmd = [
-        sys.executable,
-        "-m",
-        "migrator",
-        "--workspace",
-        str(tmp_path),
+    cmd = migrator_command(
         "flows",
         "collect",
         "--listen",
@@ -228,7 +222,8 @@ def test_collector_receives_ipfix_over_udp(tmp_path: Path) -> None:
         str(len(packets)),
         "--duration",
         "60",
-    ]
+        workspace=tmp_path,
+    )
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert proc.stderr is not None
     line = proc.stderr.readline()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from migrator.errors import UsageError
@@ -33,7 +33,6 @@ class PlanParameters:
     criticality_keys: tuple[str, ...] = ("criticality", "business-criticality")
     shared_services: tuple[str, ...] = ()  # VM names always treated as shared services
     seed: int = 7
-    extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
         if self.max_vms < 1:
@@ -66,5 +65,4 @@ class PlanParameters:
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        data.pop("extra")
         return {k: list(v) if isinstance(v, tuple) else v for k, v in data.items()}

@@ -84,9 +84,11 @@ class Placement:
     wave_of_vm: dict[str, int]  # VM -> wave number (1-based)
     unplaced: list[dict[str, str]]
     group_of: dict[str, int]
-    dag: nx.DiGraph  # group dependency DAG: target -> dependent
-    phase_of_wave: list[str]
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def phase_of_wave(self) -> list[str]:
+        return [w.phase or "prod" for w in self.waves]
 
 
 class Planner:
@@ -220,10 +222,8 @@ class Planner:
         for g in groups:
             pinned = {vm: self.ctx.pins[vm] for vm in g.members if vm in self.ctx.pins}
             if len(set(pinned.values())) > 1:
-                (a, wa), (b, wb) = (
-                    sorted(pinned.items(), key=lambda kv: kv[1])[:1]
-                    + sorted(pinned.items(), key=lambda kv: -kv[1])[:1]
-                )
+                a, wa = min(pinned.items(), key=lambda kv: kv[1])
+                b, wb = max(pinned.items(), key=lambda kv: kv[1])
                 why = g.links[0].reason if g.links else "same move group"
                 raise UsageError(
                     f"pins conflict: {a} (wave {wa}) and {b} (wave {wb}) must move together ({why}); "
@@ -391,10 +391,7 @@ class Planner:
             blockers = [t for t in dag.predecessors(gid) if t in wave_of]
             lb = max((wave_of[t] for t in blockers), default=0)
             limit = ub.get(gid)
-            traffic: dict[int, float] = defaultdict(float)
-            for other, w in adj.get(gid, {}).items():
-                if other in wave_of:
-                    traffic[wave_of[other]] += w
+            traffic = _traffic_by_wave(gid, adj, wave_of)
             nearby = [i for i in by_phase.get(self._slot(g.phase), []) if i >= lb][-NEARBY_WAVES:]
             unclaimed = [i for i in range(lb, last_pin + 1) if waves[i].phase is None]  # kept for pins
             candidates = sorted(set(traffic) | set(nearby) | set(unclaimed))
@@ -429,7 +426,7 @@ class Planner:
             wave_of[gid] = index
 
         self._refine(groups, waves, wave_of, adj, dag, ub)
-        return self._finish(groups, group_of, waves, wave_of, dag, last_pin)
+        return self._finish(groups, group_of, waves, wave_of, last_pin)
 
     def _why_new(
         self, g: Group, lb: int, blockers: list[int], wave_of: dict[int, int], groups: list[Group]
@@ -484,10 +481,7 @@ class Planner:
             for gid in movable:
                 g = groups[gid]
                 cur = wave_of[gid]
-                traffic: dict[int, float] = defaultdict(float)
-                for other, w in adj.get(gid, {}).items():
-                    if other in wave_of:
-                        traffic[wave_of[other]] += w
+                traffic = _traffic_by_wave(gid, adj, wave_of)
                 lb = max((wave_of[t] for t in dag.predecessors(gid) if t in wave_of), default=0)
                 hi = min((wave_of[d] for d in dag.successors(gid) if d in wave_of), default=len(waves))
                 if gid in ub:
@@ -520,7 +514,6 @@ class Planner:
         group_of: dict[str, int],
         waves: list[Wave],
         wave_of: dict[int, int],
-        dag: nx.DiGraph,
         last_pin: int,
     ) -> Placement:
         keep = [i for i, w in enumerate(waves) if w.groups or i <= last_pin]
@@ -544,10 +537,17 @@ class Planner:
             wave_of_vm=wave_of_vm,
             unplaced=self.unplaced,
             group_of=group_of,
-            dag=dag,
-            phase_of_wave=[w.phase or "prod" for w in kept],
             notes=self.notes,
         )
+
+
+def _traffic_by_wave(gid: int, adj: dict[int, dict[int, float]], wave_of: dict[int, int]) -> dict[int, float]:
+    """Bytes per day between a group and each wave holding its placed traffic partners."""
+    traffic: dict[int, float] = defaultdict(float)
+    for other, w in adj.get(gid, {}).items():
+        if other in wave_of:
+            traffic[wave_of[other]] += w
+    return traffic
 
 
 def place(graph: DependencyGraph, params: PlanParameters, pins: Mapping[str, int] | None = None) -> Placement:

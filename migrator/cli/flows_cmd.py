@@ -34,9 +34,8 @@ def _report(flow_set: FlowSet) -> None:
 def import_file(ctx: typer.Context, path: Path, fmt: str, replace: bool = False) -> None:
     """Read a flow file completely, then store it as one flow set (see `migrator import flows`)."""
     result = read_flow_file(path, fmt)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
     source = "generic-csv" if fmt == "generic" else fmt
-    _report(state(ctx).flows.add(source, path.name, digest, result, replace=replace))
+    _report(state(ctx).flows.add(source, path.name, result, replace=replace))
 
 
 def _digest(flows: list[Flow]) -> str:
@@ -78,8 +77,8 @@ def collect_cmd(
     if not collected.flows:
         _err.print("no flows received: nothing stored", markup=False)
         return
-    result = ReadResult(collected.flows, stats.malformed, warnings)
-    _report(store.add("ipfix", f"udp {listen}", _digest(collected.flows), result))
+    result = ReadResult(collected.flows, stats.malformed, warnings, _digest(collected.flows))
+    _report(store.add("ipfix", f"udp {listen}", result))
 
 
 @app.command("list")

@@ -8,6 +8,7 @@ required column, is an error before anything is stored.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -23,6 +24,7 @@ from migrator.flows.records import (
     normalise_port,
     normalise_protocol,
 )
+from migrator.input_files import read_input
 from migrator.text import clean_text
 
 GENERIC_REQUIRED = ("src_ip", "dst_ip", "dst_port", "protocol")
@@ -41,29 +43,25 @@ AZURE_COLUMNS = {
     "time_slot": ("time slot",),
 }
 
-MAX_FILE_BYTES = 2 * 1024**3
-
 
 def read_flow_file(path: Path, fmt: str) -> ReadResult:
     if fmt not in ("generic", "azure-migrate"):
         raise InputFileError(f"unknown flow format {fmt!r}: use generic or azure-migrate")
-    fieldnames, rows = _rows(path)
+    raw = read_input(path, "; split it and import the parts")
+    fieldnames, rows = _rows(path, raw)
     if fmt == "generic":
         _need(path, fieldnames, GENERIC_REQUIRED)
-        return _collect(path, rows, _generic_row, "flow")
-    return _collect(path, rows, _azure_row(_azure_columns(path, fieldnames)), "dependency")
+        result = _collect(path, rows, _generic_row, "flow")
+    else:
+        result = _collect(path, rows, _azure_row(_azure_columns(path, fieldnames)), "dependency")
+    result.digest = hashlib.sha256(raw).hexdigest()
+    return result
 
 
 Rows = Iterator[tuple[int, dict[str, str]]]
 
 
-def _rows(path: Path) -> tuple[set[str], Rows]:
-    try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise InputFileError(f"{path}: larger than 2 GiB; split it and import the parts")
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputFileError(f"cannot read {path}: {exc.strerror or exc}") from None
+def _rows(path: Path, raw: bytes) -> tuple[set[str], Rows]:
     if b"\x00" in raw[:4096]:
         raise InputFileError(f"{path}: not a CSV file (binary content)")
     text = raw.decode("utf-8-sig", errors="replace")

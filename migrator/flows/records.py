@@ -115,6 +115,7 @@ class ReadResult:
     flows: list[Flow]
     malformed: int = 0
     warnings: list[str] = field(default_factory=list)
+    digest: str = ""  # sha256 of what was read: the same evidence is not imported twice
 
     def warn(self, message: str, limit: int = 20) -> None:
         self.malformed += 1

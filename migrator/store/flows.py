@@ -23,10 +23,9 @@ class FlowStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def add(
-        self, source: str, origin: str, digest: str, result: ReadResult, replace: bool = False
-    ) -> FlowSet:
+    def add(self, source: str, origin: str, result: ReadResult, replace: bool = False) -> FlowSet:
         """Store a flow set; `replace` drops earlier sets from the same origin in the same transaction."""
+        digest = result.digest
         with Session(self.engine) as session:
             dup = session.scalars(select(FlowSet).where(FLOW_SETS.c.digest == digest)).first()
         if dup is not None and not replace:

@@ -19,6 +19,7 @@ class ExitCode(IntEnum):
     STORE = 5  # the inventory database cannot be opened or written
     NOT_FOUND = 6  # the named VM, snapshot or object does not exist
     INCOMPLETE = 7  # the result was stored but is not complete (VMs left unplaced); see its report
+    CHECKS_FAILED = 8  # validation or policy tests found problems at or above the --fail-on level
 
 
 class MigratorError(Exception):
@@ -65,3 +66,9 @@ class Incomplete(MigratorError):
     """The work was done and stored, but part of it needs a human (for example unplaced VMs)."""
 
     exit_code = ExitCode.INCOMPLETE
+
+
+class ChecksFailed(MigratorError):
+    """The checked code or the policy fixtures did not pass; the report says what failed."""
+
+    exit_code = ExitCode.CHECKS_FAILED

@@ -13,12 +13,16 @@ from sqlalchemy.exc import ArgumentError
 from migrator import __version__
 from migrator.cli import (
     discover_cmd,
+    findings_cmd,
     flows_cmd,
     graph_cmd,
     import_cmd,
     inventory_cmd,
+    plan_cmd,
+    policies_cmd,
     size_cmd,
     snapshots_cmd,
+    validate_cmd,
     waves_cmd,
 )
 from migrator.cli.compat import ABORT_EXCEPTIONS, EXIT_EXCEPTIONS, USAGE_EXCEPTIONS
@@ -41,6 +45,10 @@ app.add_typer(flows_cmd.app, name="flows")
 app.add_typer(graph_cmd.app, name="graph")
 app.add_typer(waves_cmd.app, name="waves")
 app.command("size")(size_cmd.size)
+app.command("plan")(plan_cmd.plan)
+app.command("validate")(validate_cmd.validate)
+app.add_typer(policies_cmd.app, name="policies")
+app.command("findings")(findings_cmd.findings)
 
 _err = Console(stderr=True, highlight=False, soft_wrap=True)
 

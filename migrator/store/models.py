@@ -127,3 +127,22 @@ class WavePin(SQLModel, table=True):
     vm: str = Field(primary_key=True)
     wave: int
     created_at: datetime = Field(sa_type=DateTime(timezone=True))
+
+
+class GeneratedWave(SQLModel, table=True):
+    """One wave transpiled for one target: where it was written, its status and diagnostics."""
+
+    __tablename__ = "generated_waves"
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="wave_plans.id", index=True)
+    target: str  # transpiler id
+    wave: int
+    created_at: datetime = Field(sa_type=DateTime(timezone=True))
+    status: str  # clean | needs-human
+    attempts: int = 1
+    out_dir: str
+    files: dict[str, str] = Field(default_factory=dict, sa_type=JSON, nullable=False)  # path -> sha256
+    blocked: dict[str, list[str]] = Field(default_factory=dict, sa_type=JSON, nullable=False)
+    diagnostics: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON, nullable=False)
+    timings: dict[str, float] = Field(default_factory=dict, sa_type=JSON, nullable=False)

@@ -1,0 +1,1 @@
+"""Agents: the validator pipeline and the transpiler agent that regenerates until output is clean."""

@@ -1,0 +1,338 @@
+"""The built-in Terraform validator: what `terraform validate` reports for the constructs
+migrator emits, checked against the hashicorp/aws provider schema subset in
+agents/data/aws-provider-schema.json (scripts/extract_aws_schema.py).
+
+Summaries and details follow Terraform's own wording so a reviewer sees the same message either
+way. Expressions are not evaluated: their references are checked, their types are not.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from agents.tf_module import TfBlock, TfModule, is_expression, literal
+from migrator.diagnostics import Diagnostic
+
+CHECKER = "terraform-builtin"
+META_ARGUMENTS = {"count", "for_each", "depends_on", "provider"}
+META_BLOCKS = {"lifecycle", "provisioner", "connection", "dynamic"}
+LANGUAGE_BLOCKS: dict[str, tuple[set[str], set[str], set[str]]] = {
+    # kind -> (arguments, blocks, required arguments)
+    "variable": (
+        {"type", "default", "description", "sensitive", "nullable", "ephemeral"},
+        {"validation"},
+        set(),
+    ),
+    "output": ({"value", "description", "sensitive", "depends_on", "ephemeral"}, {"precondition"}, {"value"}),
+}
+_REF = re.compile(r"(?<![\w.\"])([a-z][a-z0-9_]*)\.([A-Za-z_][\w-]*)(?:\[[^\]]*\])?(?:\.([A-Za-z_]\w*))?")
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_INTERPOLATION = re.compile(r"(?<!\$)\$\{(.*?)\}")
+_SKIP_ROOTS = {"each", "count", "self", "path", "terraform", "module", "data"}
+
+
+@cache
+def provider_schema() -> dict[str, Any]:
+    text = resources.files("agents").joinpath("data/aws-provider-schema.json").read_text(encoding="utf-8")
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
+def _suggest(name: str, candidates: list[str] | set[str]) -> str:
+    match = difflib.get_close_matches(name, sorted(candidates), n=1, cutoff=0.75)
+    return f' Did you mean "{match[0]}"?' if match else ""
+
+
+class BuiltinTerraformValidator:
+    def __init__(self, module: TfModule) -> None:
+        self.module = module
+        self.schema = provider_schema()
+        self.diagnostics: list[Diagnostic] = []
+
+    def error(self, block: TfBlock, rule: str, line: int | None, summary: str, detail: str) -> None:
+        self.diagnostics.append(
+            Diagnostic(CHECKER, rule, "error", block.file, line, f"{summary}: {detail}", block.address)
+        )
+
+    def run(self) -> list[Diagnostic]:
+        self._duplicates()
+        for block in self.module.blocks:
+            if block.kind == "resource":
+                self._resource(block)
+            elif block.kind == "provider" and block.labels == ("aws",):
+                self._body(block, block.body, self.schema["provider_config"], "provider")
+            elif block.kind in LANGUAGE_BLOCKS:
+                self._language_block(block)
+            self._references(block, block.body)
+        return self.diagnostics
+
+    def _duplicates(self) -> None:
+        seen: dict[tuple[str, tuple[str, ...]], TfBlock] = {}
+        for block in self.module.blocks:
+            if block.kind not in ("resource", "variable", "output"):
+                continue
+            key = (block.kind, block.labels)
+            if key in seen:
+                first = seen[key]
+                what = (
+                    f'{block.kind} "{block.labels[-1]}"'
+                    if block.kind != "resource"
+                    else (f'resource "{block.labels[0]}" "{block.labels[1]}"')
+                )
+                self.error(
+                    block,
+                    "TF-DUPLICATE",
+                    block.line,
+                    f"Duplicate {block.kind} declaration",
+                    f"{what} was already declared at {first.file}:{first.line}.",
+                )
+            seen.setdefault(key, block)
+
+    def _resource(self, block: TfBlock) -> None:
+        rtype = block.labels[0]
+        if not rtype.startswith("aws_"):
+            self.diagnostics.append(
+                Diagnostic(
+                    CHECKER,
+                    "TF-NOT-CHECKED",
+                    "info",
+                    block.file,
+                    block.line,
+                    f"resource type {rtype} is outside the built-in schema (hashicorp/aws); not checked",
+                    block.address,
+                )
+            )
+            return
+        if rtype not in self.schema["resources"]:
+            if rtype not in set(self.schema["resource_types"]):
+                self.error(
+                    block,
+                    "TF-INVALID-RESOURCE-TYPE",
+                    block.line,
+                    "Invalid resource type",
+                    f'The provider hashicorp/aws does not support resource type "{rtype}".'
+                    + _suggest(rtype, self.schema["resource_types"]),
+                )
+            else:
+                self.diagnostics.append(
+                    Diagnostic(
+                        CHECKER,
+                        "TF-NOT-CHECKED",
+                        "info",
+                        block.file,
+                        block.line,
+                        f"{rtype} is a valid type outside the built-in schema subset; "
+                        "its arguments are not checked",
+                        block.address,
+                    )
+                )
+            return
+        self._body(block, block.body, self.schema["resources"][rtype]["block"], "resource")
+
+    def _body(self, block: TfBlock, body: dict[str, Any], schema: dict[str, Any], context: str) -> None:
+        attributes, blocks = schema["attributes"], schema["blocks"]
+        for key, value in body.items():
+            if key.startswith("__"):
+                continue
+            nested = (
+                isinstance(value, list)
+                and value
+                and all(isinstance(v, dict) and v.get("__is_block__") for v in value)
+            )
+            line = self.module.line_of(block, key)
+            if context == "resource" and (key in META_ARGUMENTS or key in META_BLOCKS):
+                continue
+            if nested:
+                if key not in blocks:
+                    hint = (
+                        f' Did you mean to define argument "{key}"? '
+                        "If so, use the equals sign to assign it a value."
+                        if key in attributes
+                        else _suggest(key, set(blocks))
+                    )
+                    self.error(
+                        block,
+                        "TF-UNSUPPORTED-BLOCK",
+                        line,
+                        "Unsupported block type",
+                        f'Blocks of type "{key}" are not expected here.' + hint,
+                    )
+                    continue
+                spec = blocks[key]
+                if spec["nesting"] == "single" and len(value) > 1:
+                    self.error(
+                        block,
+                        "TF-TOO-MANY-BLOCKS",
+                        line,
+                        "Too many " + key + " blocks",
+                        f'No more than 1 "{key}" blocks are allowed',
+                    )
+                for item in value:
+                    self._body(block, item, spec["block"], "nested")
+                continue
+            if key not in attributes:
+                if key in blocks:
+                    detail = (
+                        f'An argument named "{key}" is not expected here. '
+                        f'Did you mean to define a block of type "{key}"?'
+                    )
+                else:
+                    detail = f'An argument named "{key}" is not expected here.' + _suggest(
+                        key, set(attributes)
+                    )
+                self.error(block, "TF-UNSUPPORTED-ARGUMENT", line, "Unsupported argument", detail)
+                continue
+            problem = type_problem(value, attributes[key]["type"])
+            if problem:
+                self.error(
+                    block,
+                    "TF-INCORRECT-TYPE",
+                    line,
+                    "Incorrect attribute value type",
+                    f'Inappropriate value for attribute "{key}": {problem}',
+                )
+        for name, spec in attributes.items():
+            if spec["required"] and name not in body:
+                self.error(
+                    block,
+                    "TF-MISSING-ARGUMENT",
+                    block.line,
+                    "Missing required argument",
+                    f'The argument "{name}" is required, but no definition was found.',
+                )
+
+    def _language_block(self, block: TfBlock) -> None:
+        arguments, blocks, required = LANGUAGE_BLOCKS[block.kind]
+        for key in block.body:
+            if key.startswith("__") or key in arguments or key in blocks:
+                continue
+            self.error(
+                block,
+                "TF-UNSUPPORTED-ARGUMENT",
+                self.module.line_of(block, key),
+                "Unsupported argument",
+                f'An argument named "{key}" is not expected here.' + _suggest(key, arguments),
+            )
+        for name in sorted(required - set(block.body)):
+            self.error(
+                block,
+                "TF-MISSING-ARGUMENT",
+                block.line,
+                "Missing required argument",
+                f'The argument "{name}" is required, but no definition was found.',
+            )
+
+    def _references(self, block: TfBlock, value: Any) -> None:
+        for expression in _expressions(value):
+            for root, name, attribute in _REF.findall(_STRING.sub('""', expression)):
+                self._reference(block, expression, root, name, attribute)
+
+    def _reference(self, block: TfBlock, expression: str, root: str, name: str, attribute: str) -> None:
+        declared = {b.labels for b in self.module.blocks}
+        line = self._line_of_text(block, f"{root}.{name}")
+        if root == "var":
+            if ("variable", name) not in {(b.kind, *b.labels) for b in self.module.of("variable")}:
+                self.error(
+                    block,
+                    "TF-UNDECLARED-VARIABLE",
+                    line,
+                    "Reference to undeclared input variable",
+                    f'An input variable with the name "{name}" has not been declared. '
+                    f'This variable can be declared with a variable "{name}" {{}} block.',
+                )
+        elif root == "local":
+            names = {k for b in self.module.of("locals") for k in b.body if not k.startswith("__")}
+            if name not in names:
+                self.error(
+                    block,
+                    "TF-UNDECLARED-LOCAL",
+                    line,
+                    "Reference to undeclared local value",
+                    f'A local value with the name "{name}" has not been declared.',
+                )
+        elif root in _SKIP_ROOTS or "_" not in root:
+            return
+        elif (root, name) not in declared:
+            self.error(
+                block,
+                "TF-UNDECLARED-RESOURCE",
+                line,
+                "Reference to undeclared resource",
+                f'A managed resource "{root}" "{name}" has not been declared in the root module.',
+            )
+        elif attribute and root in self.schema["resources"]:
+            readable = self.schema["resources"][root]["readable"]
+            if attribute not in readable:
+                self.error(
+                    block,
+                    "TF-UNSUPPORTED-ATTRIBUTE",
+                    line,
+                    "Unsupported attribute",
+                    f'This object has no argument, nested block, or exported attribute named "{attribute}".'
+                    + _suggest(attribute, readable),
+                )
+
+    def _line_of_text(self, block: TfBlock, needle: str) -> int | None:
+        lines = self.module.texts.get(block.file, [])
+        if block.line is None:
+            return None
+        for number in range(block.line, min(block.end_line or len(lines), len(lines)) + 1):
+            if needle in lines[number - 1]:
+                return number
+        return block.line
+
+
+def _expressions(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        return [e for k, v in value.items() if not k.startswith("__") for e in _expressions(v)]
+    if isinstance(value, list):
+        return [e for v in value for e in _expressions(v)]
+    if not isinstance(value, str):
+        return []
+    if is_expression(value):
+        return [value[2:-1] if value.startswith("${") and value.endswith("}") else value]
+    return _INTERPOLATION.findall(value)
+
+
+def type_problem(value: Any, expected: Any) -> str | None:
+    """Terraform's message when a literal cannot convert to the attribute type; None if it can."""
+    if is_expression(value):
+        return None
+    value = literal(value)
+    if expected == "any":
+        return None
+    if expected == "string":
+        return None if isinstance(value, str | int | float | bool) else "string required."
+    if expected == "number":
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            return "a number is required."
+        if isinstance(value, str):
+            try:
+                float(value)
+            except ValueError:
+                return "a number is required."
+        return None
+    if expected == "bool":
+        if isinstance(value, bool) or (isinstance(value, str) and value in ("true", "false")):
+            return None
+        return "a bool is required."
+    kind, element = expected
+    label = f"{kind} of {element if isinstance(element, str) else 'object'} required."
+    if kind == "list":
+        if not isinstance(value, list):
+            return label
+        problems = [type_problem(v, element) for v in value]
+    else:
+        if not isinstance(value, dict):
+            return label
+        problems = [type_problem(v, element) for v in value.values()]
+    return next((f"element: {p}" for p in problems if p), None)
+
+
+def validate_module(module: TfModule) -> list[Diagnostic]:
+    return BuiltinTerraformValidator(module).run()

@@ -1,0 +1,154 @@
+"""A Terraform root module read with python-hcl2, with the file and line of every block.
+
+python-hcl2 keeps literal strings in their quotes and writes expressions as `${...}`, so the
+two stay distinguishable; it gives no line numbers, so blocks and attributes are located in the
+source text by their headers.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import hcl2
+from hcl2.utils import SerializationOptions
+
+from migrator.diagnostics import Diagnostic
+
+_META_KEYS = ("__is_block__", "__start_line__", "__end_line__", "__comments__", "__inline_comments__")
+
+
+@dataclass
+class TfBlock:
+    kind: str  # resource | data | variable | output | locals | provider | terraform | module
+    labels: tuple[str, ...]
+    body: dict[str, Any]
+    file: str
+    line: int | None
+    end_line: int | None  # last line of the block's text (for locating attributes)
+
+    @property
+    def address(self) -> str:
+        return ".".join(self.labels) if self.kind == "resource" else ".".join((self.kind, *self.labels))
+
+
+@dataclass
+class TfModule:
+    blocks: list[TfBlock] = field(default_factory=list)
+    texts: dict[str, list[str]] = field(default_factory=dict)  # file -> lines
+
+    def of(self, kind: str) -> list[TfBlock]:
+        return [b for b in self.blocks if b.kind == kind]
+
+    def line_of(self, block: TfBlock, key: str, start: int | None = None) -> int | None:
+        """The line where `key = ...` or `key {` appears inside the block (first match)."""
+        lines = self.texts.get(block.file, [])
+        first = start or block.line
+        if first is None:
+            return None
+        pattern = re.compile(rf'^\s*"?{re.escape(key)}"?\s*(=|\{{)')
+        last = block.end_line or len(lines)
+        for number in range(first, min(last, len(lines)) + 1):
+            if pattern.match(lines[number - 1]):
+                return number
+        return block.line
+
+
+def literal(value: Any) -> Any:
+    """hcl2's quoted literal -> its text; expressions and other values are returned unchanged."""
+    if isinstance(value, str) and len(value) >= 2 and value.startswith('"') and value.endswith('"'):
+        return _unescape(value[1:-1])
+    return value
+
+
+def is_expression(value: Any) -> bool:
+    return isinstance(value, str) and not (value.startswith('"') and value.endswith('"'))
+
+
+def _unescape(text: str) -> str:
+    return re.sub(r"\\(u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|.)", _escape_char, text)
+
+
+def _escape_char(match: re.Match[str]) -> str:
+    code = match.group(1)
+    if code[0] in "uU" and len(code) > 1:
+        return chr(int(code[1:], 16))
+    return {"n": "\n", "r": "\r", "t": "\t"}.get(code, code)
+
+
+def clean(value: Any) -> Any:
+    """Drop python-hcl2's bookkeeping keys, recursively."""
+    if isinstance(value, dict):
+        return {k: clean(v) for k, v in value.items() if k not in _META_KEYS}
+    if isinstance(value, list):
+        return [clean(v) for v in value]
+    return value
+
+
+_HEADER = re.compile(
+    r'^\s*(resource|data|variable|output|locals|provider|terraform|module)\b((?:\s+"[^"]*"|\s+[\w-]+)*)\s*\{'
+)
+
+
+def _headers(lines: list[str]) -> list[tuple[int, str, tuple[str, ...]]]:
+    found = []
+    for number, text in enumerate(lines, start=1):
+        match = _HEADER.match(text)
+        if match and not text.startswith((" ", "\t")):
+            labels = tuple(re.findall(r'"([^"]*)"|([\w-]+)', match.group(2)))
+            found.append((number, match.group(1), tuple(a or b for a, b in labels)))
+    return found
+
+
+def load_module(folder: Path) -> tuple[TfModule, list[Diagnostic]]:
+    module = TfModule()
+    problems: list[Diagnostic] = []
+    options = SerializationOptions(with_comments=False)
+    for path in sorted(folder.glob("*.tf")):
+        rel = path.name
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(Diagnostic("parse", "HCL-UNREADABLE", "error", rel, None, f"cannot read: {exc}"))
+            continue
+        lines = text.splitlines()
+        module.texts[rel] = lines
+        try:
+            parsed = hcl2.loads(text, serialization_options=options)
+        except Exception as exc:  # lark raises many types; every one means "not valid HCL"
+            line = getattr(exc, "line", None)
+            message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            problems.append(Diagnostic("parse", "HCL-SYNTAX", "error", rel, line, f"invalid HCL: {message}"))
+            continue
+        headers = _headers(lines)
+        ends = [h[0] - 1 for h in headers[1:]] + [len(lines)]
+        located = {
+            (kind, labels): (start, end) for (start, kind, labels), end in zip(headers, ends, strict=True)
+        }
+        for kind, entries in parsed.items():
+            for entry in entries if isinstance(entries, list) else [entries]:
+                for labels, body in _flatten(kind, entry):
+                    start, end = located.get((kind, labels), (None, None))
+                    module.blocks.append(TfBlock(kind, labels, body, rel, start, end))
+    return module, problems
+
+
+def _flatten(kind: str, entry: dict[str, Any]) -> list[tuple[tuple[str, ...], dict[str, Any]]]:
+    depth = {"resource": 2, "data": 2, "variable": 1, "output": 1, "provider": 1, "module": 1}.get(kind, 0)
+
+    def walk(
+        node: dict[str, Any], labels: tuple[str, ...], left: int
+    ) -> list[tuple[tuple[str, ...], dict[str, Any]]]:
+        if left == 0:
+            return [(labels, node)]
+        out = []
+        for key, child in node.items():
+            if key in _META_KEYS:
+                continue
+            for item in child if isinstance(child, list) else [child]:
+                out += walk(item, (*labels, str(literal(key))), left - 1)
+        return out
+
+    return walk(entry, (), depth)

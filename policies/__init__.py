@@ -1,0 +1,1 @@
+"""The Rego policy pack: source migratability (source/) and IaC guardrails (iac/)."""

@@ -1,0 +1,100 @@
+"""Running the pack: source policies over inventory records, IaC policies over generated code."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from migrator.diagnostics import Diagnostic
+from policies.registry import DIAGNOSTIC_SEVERITY, Policy, interpreter, policies, query
+
+BATCH = 50  # rego-cpp slows down more than linearly with input size; evaluate in batches
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    vm: str
+    policy: str  # id
+    severity: str  # critical | warning | info
+    title: str
+    message: str
+    vsphere_path: str
+    meaning: str  # what it means for the chosen target
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+def _by_package(family: str) -> dict[str, Policy]:
+    return {p.package.rsplit(".", 1)[1]: p for p in policies(family)}
+
+
+def source_findings(
+    vms: list[dict[str, Any]], clusters: list[dict[str, Any]], target: str | None = None
+) -> list[Finding]:
+    """Every source policy over the VMs; `target` picks the meaning text (and target limits)."""
+    rego = interpreter("source")
+    by_package = _by_package("source")
+    found: set[Finding] = set()
+    for start in range(0, len(vms), BATCH):
+        batch = vms[start : start + BATCH]
+        rego.set_input_term(
+            json.dumps({"target": target or "any", "vms": batch, "clusters": clusters}, default=str)
+        )
+        for package, result in query(rego, "data.migrator.source").items():
+            policy = by_package.get(package)
+            if policy is None:
+                continue
+            meaning = (policy.metadata.get("targets") or {}).get(target or "", "")
+            for f in result.get("findings") or []:
+                found.add(
+                    Finding(
+                        str(f["vm"]),
+                        policy.id,
+                        policy.severity,
+                        str(policy.metadata["title"]),
+                        str(f["message"]),
+                        str(policy.metadata.get("vsphere_path", "")),
+                        meaning,
+                    )
+                )
+    return sorted(found, key=lambda f: (f.vm, _rank(f.severity), f.policy, f.message))
+
+
+def _rank(severity: str) -> int:
+    return ("critical", "warning", "info").index(severity)
+
+
+def blocking(findings: Iterable[Finding]) -> dict[str, list[str]]:
+    """VM -> its critical findings: these VMs are left out of the generated code."""
+    out: dict[str, list[str]] = {}
+    for f in findings:
+        if f.severity == "critical":
+            out.setdefault(f.vm, []).append(f"{f.policy}: {f.message}")
+    return out
+
+
+def iac_diagnostics(policy_input: dict[str, Any]) -> list[Diagnostic]:
+    rego = interpreter("iac")
+    rego.set_input_term(json.dumps(policy_input, default=str))
+    by_package = _by_package("iac")
+    out = []
+    for package, result in query(rego, "data.migrator.iac").items():
+        policy = by_package.get(package)
+        if policy is None:
+            continue
+        for f in result.get("findings") or []:
+            out.append(
+                Diagnostic(
+                    "policy",
+                    policy.id,
+                    DIAGNOSTIC_SEVERITY[policy.severity],
+                    str(f.get("file", "")),
+                    f.get("line"),
+                    str(f["message"]),
+                    str(f.get("resource", "")),
+                )
+            )
+    return sorted(set(out), key=lambda d: (d.file, d.resource, d.rule, d.message))

@@ -1,0 +1,21 @@
+# No admin ports open to the world: SSH, RDP, WinRM and telnet are never reachable from 0.0.0.0/0 or ::/0.
+package migrator.iac.admin_ports_world
+
+import data.migrator.lib
+import rego.v1
+
+metadata := {
+	"id": "IAC-ADMIN-PORTS-WORLD",
+	"severity": "critical",
+	"title": "No admin ports open to the world",
+	"description": "SSH, RDP, WinRM and telnet are never reachable from 0.0.0.0/0 or ::/0.",
+	"remediation": "Admit the management network or a bastion's security group instead of the world.",
+	"applies_to": ["terraform"],
+}
+
+findings contains {"resource": rule.address, "file": rule.file, "message": sprintf("port %d open to the world", [port])} if {
+	some rule in lib.ingress
+	lib.open_to_world(rule)
+	some port in lib.admin_ports
+	lib.admits(rule, port)
+}

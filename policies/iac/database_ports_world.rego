@@ -1,0 +1,21 @@
+# No database ports open to the world: Database and cache ports (SQL Server, Oracle, MySQL, PostgreSQL, MongoDB, Redis, ...) are never reachable from the world.
+package migrator.iac.database_ports_world
+
+import data.migrator.lib
+import rego.v1
+
+metadata := {
+	"id": "IAC-DATABASE-PORTS-WORLD",
+	"severity": "critical",
+	"title": "No database ports open to the world",
+	"description": "Database and cache ports (SQL Server, Oracle, MySQL, PostgreSQL, MongoDB, Redis, ...) are never reachable from the world.",
+	"remediation": "Admit the application tier's security group instead.",
+	"applies_to": ["terraform"],
+}
+
+findings contains {"resource": rule.address, "file": rule.file, "message": sprintf("database port %d open to the world", [port])} if {
+	some rule in lib.ingress
+	lib.open_to_world(rule)
+	some port in lib.database_ports
+	lib.admits(rule, port)
+}

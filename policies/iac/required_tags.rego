@@ -1,0 +1,33 @@
+# Traceability tags and labels present: Instances and volumes carry Name, migration-wave, source-moref, source-uuid, app and env tags; VirtualMachines carry the migration-wave label and the source annotations.
+package migrator.iac.required_tags
+
+import data.migrator.lib
+import rego.v1
+
+metadata := {
+	"id": "IAC-REQUIRED-TAGS",
+	"severity": "warning",
+	"title": "Traceability tags and labels present",
+	"description": "Instances and volumes carry Name, migration-wave, source-moref, source-uuid, app and env tags; VirtualMachines carry the migration-wave label and the source annotations.",
+	"remediation": "Regenerate with migrator, or add the missing tags by hand.",
+	"applies_to": ["terraform", "kubernetes"],
+}
+
+required := {"Name", "migration-wave", "source-moref", "source-uuid", "app", "env"}
+
+findings contains {"resource": r.address, "file": r.file, "message": sprintf("missing tag %s", [tag])} if {
+	some type in ["aws_instance", "aws_ebs_volume"]
+	some r in lib.resources(type)
+	some tag in required
+	not tag in object.keys(object.get(r.config, "tags", {}))
+}
+
+findings contains {"resource": sprintf("VirtualMachine/%s", [m.name]), "file": m.file, "message": "missing label migration-wave"} if {
+	some m in lib.manifests("VirtualMachine")
+	not "migration-wave" in object.keys(object.get(m.doc.metadata, "labels", {}))
+}
+
+findings contains {"resource": sprintf("VirtualMachine/%s", [m.name]), "file": m.file, "message": "missing annotation migrator.io/source-moref"} if {
+	some m in lib.manifests("VirtualMachine")
+	not "migrator.io/source-moref" in object.keys(object.get(m.doc.metadata, "annotations", {}))
+}

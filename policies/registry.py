@@ -1,0 +1,115 @@
+"""The policy registry: every .rego file under source/ and iac/ is one policy, its metadata the
+`metadata` rule of its package, its fixtures fixtures/<ID>.json. Files are listed explicitly by
+folder (no import magic) and loaded once per process."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from importlib.resources.abc import Traversable
+from typing import Any
+
+from regopy import Interpreter
+
+from migrator.errors import MigratorError
+
+FAMILIES = ("source", "iac")
+SEVERITIES = ("critical", "warning", "info")
+REQUIRED_METADATA = ("id", "severity", "title", "description", "remediation")
+# Policy severity -> diagnostic severity: a critical finding blocks, like an error.
+DIAGNOSTIC_SEVERITY = {"critical": "error", "warning": "warning", "info": "info"}
+
+
+@dataclass(frozen=True)
+class Policy:
+    family: str  # source | iac
+    package: str  # migrator.source.passthrough
+    file: str  # relative to the policies package
+    text: str
+    metadata: dict[str, Any] = field(hash=False)
+
+    @property
+    def id(self) -> str:
+        return str(self.metadata["id"])
+
+    @property
+    def severity(self) -> str:
+        return str(self.metadata["severity"])
+
+
+def _rego_files(folder: str) -> list[Traversable]:
+    root = resources.files("policies").joinpath(folder)
+    return sorted((f for f in root.iterdir() if f.name.endswith(".rego")), key=lambda f: f.name)
+
+
+def library() -> dict[str, str]:
+    return {f"lib/{f.name}": f.read_text(encoding="utf-8") for f in _rego_files("lib")}
+
+
+@cache
+def interpreter(family: str) -> Interpreter:
+    """The interpreter with the shared library and every policy of one family (one per process;
+    callers set the input before each query)."""
+    rego = Interpreter()
+    for name, text in library().items():
+        rego.add_module(name, text)
+    for policy in policies(family):
+        rego.add_module(policy.file, policy.text)
+    return rego
+
+
+@cache
+def _load() -> tuple[Policy, ...]:
+    found = []
+    for family in FAMILIES:
+        for f in _rego_files(family):
+            text = f.read_text(encoding="utf-8")
+            package = next(
+                (line.split()[1] for line in text.splitlines() if line.startswith("package ")), None
+            )
+            if package is None:
+                raise MigratorError(f"policies/{family}/{f.name}: no package line")
+            found.append((family, package, f"{family}/{f.name}", text))
+    metadata: dict[str, Any] = {}
+    for family in FAMILIES:
+        rego = Interpreter()
+        for name, text in library().items():
+            rego.add_module(name, text)
+        for fam, _package, file, text in found:
+            if fam == family:
+                rego.add_module(file, text)
+        metadata.update(
+            {
+                f"migrator.{family}.{k}": v.get("metadata")
+                for k, v in query(rego, f"data.migrator.{family}").items()
+            }
+        )
+    return tuple(Policy(fam, pkg, file, text, metadata.get(pkg) or {}) for fam, pkg, file, text in found)
+
+
+def policies(family: str | None = None) -> list[Policy]:
+    return [p for p in _load() if family is None or p.family == family]
+
+
+def fixtures(policy_id: str) -> dict[str, Any] | None:
+    f = resources.files("policies").joinpath(f"fixtures/{policy_id}.json")
+    if not f.is_file():
+        return None
+    data: dict[str, Any] = json.loads(f.read_text(encoding="utf-8"))
+    return data
+
+
+def query(rego: Interpreter, path: str) -> dict[str, Any]:
+    """Evaluate `path` and return its value ({} when undefined)."""
+    try:
+        output = rego.query(path)
+    except json.JSONDecodeError as exc:
+        raise MigratorError(f"the policy engine returned unreadable output for {path}: {exc.msg}") from None
+    except Exception as exc:  # regopy raises its own error types for evaluation failures
+        raise MigratorError(f"policy evaluation failed for {path}: {str(exc).splitlines()[0]}") from None
+    data = json.loads(str(output))
+    expressions = data.get("expressions") or [{}]
+    value: dict[str, Any] = expressions[0] if isinstance(expressions[0], dict) else {}
+    return value

@@ -1,0 +1,24 @@
+# Disk without datastore: A virtual disk has no datastore backing, so there is nothing to copy.
+package migrator.source.disk_without_datastore
+
+import rego.v1
+
+metadata := {
+	"id": "SRC-DISK-WITHOUT-DATASTORE",
+	"severity": "critical",
+	"title": "Disk without datastore",
+	"description": "A virtual disk has no datastore backing, so there is nothing to copy.",
+	"remediation": "Fix the disk in vCenter (or remove it) and discover again.",
+	"vsphere_path": "config.hardware.device[VirtualDisk].backing.datastore",
+	"targets": {
+		"kubevirt": "CDI has no backing file to import over VDDK.",
+		"terraform-aws": "There is no file to replicate into an EBS volume.",
+	},
+}
+
+findings contains {"vm": vm.name, "message": msg} if {
+	some vm in input.vms
+	some disk in vm.disks
+	object.get(disk, "datastore", null) == null
+	msg := sprintf("disk %s has no datastore", [object.get(disk, "label", "?")])
+}

@@ -1,0 +1,28 @@
+# DRS or DPM in the source cluster: The VM's cluster balances or powers hosts automatically; placement decisions do not carry over.
+package migrator.source.drs_dpm
+
+import rego.v1
+
+metadata := {
+	"id": "SRC-DRS-DPM",
+	"severity": "info",
+	"title": "DRS or DPM in the source cluster",
+	"description": "The VM's cluster balances or powers hosts automatically; placement decisions do not carry over.",
+	"remediation": "Nothing to do unless the VM relies on a DRS rule (see the anti-affinity mapping).",
+	"vsphere_path": "cluster.configurationEx.drsConfig, dpmConfigInfo",
+	"targets": {
+		"kubevirt": "Scheduling is done by Kubernetes.",
+		"terraform-aws": "Placement is done by EC2.",
+	},
+}
+
+findings contains {"vm": vm.name, "message": msg} if {
+	some vm in input.vms
+	some cluster in input.clusters
+	cluster.name == vm.cluster
+	some key, label in features
+	cluster[key] == true
+	msg := sprintf("cluster %s has %s enabled", [cluster.name, label])
+}
+
+features := {"drs_enabled": "DRS", "dpm_enabled": "DPM"}

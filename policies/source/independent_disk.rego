@@ -1,0 +1,24 @@
+# Independent disk: An independent disk is excluded from snapshots, so snapshot-based (warm) copies miss it.
+package migrator.source.independent_disk
+
+import rego.v1
+
+metadata := {
+	"id": "SRC-INDEPENDENT-DISK",
+	"severity": "warning",
+	"title": "Independent disk",
+	"description": "An independent disk is excluded from snapshots, so snapshot-based (warm) copies miss it.",
+	"remediation": "Switch the disk to dependent mode, or copy it cold with the VM powered off.",
+	"vsphere_path": "config.hardware.device[VirtualDisk].backing.diskMode",
+	"targets": {
+		"kubevirt": "Warm migration with CBT cannot snapshot it; plan a cold migration.",
+		"terraform-aws": "Snapshot-based replication does not see it; plan a cold copy.",
+	},
+}
+
+findings contains {"vm": vm.name, "message": msg} if {
+	some vm in input.vms
+	some disk in vm.disks
+	disk.independent == true
+	msg := sprintf("disk %s is independent (%s)", [object.get(disk, "label", "?"), object.get(disk, "disk_mode", "?")])
+}

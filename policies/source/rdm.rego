@@ -1,0 +1,24 @@
+# Raw device mapping: A disk maps a LUN directly instead of a VMDK.
+package migrator.source.rdm
+
+import rego.v1
+
+metadata := {
+	"id": "SRC-RDM",
+	"severity": "warning",
+	"title": "Raw device mapping",
+	"description": "A disk maps a LUN directly instead of a VMDK.",
+	"remediation": "Convert the RDM to a VMDK (storage vMotion, virtual mode) or move the LUN's data separately.",
+	"vsphere_path": "config.hardware.device[VirtualDisk].backing (VirtualDiskRawDiskMappingVer1BackingInfo)",
+	"targets": {
+		"kubevirt": "VDDK imports VMDKs; the RDM's data is not copied.",
+		"terraform-aws": "The LUN's data is not replicated into EBS.",
+	},
+}
+
+findings contains {"vm": vm.name, "message": msg} if {
+	some vm in input.vms
+	some disk in vm.disks
+	object.get(disk, "rdm", null) != null
+	msg := sprintf("disk %s is an RDM (%s)", [object.get(disk, "label", "?"), disk.rdm])
+}

@@ -1,0 +1,39 @@
+# Unsupported or unknown guest OS: The guest OS is unknown to vCenter (other*) or not supported for conversion.
+package migrator.source.unsupported_os
+
+import rego.v1
+
+metadata := {
+	"id": "SRC-UNSUPPORTED-OS",
+	"severity": "warning",
+	"title": "Unsupported or unknown guest OS",
+	"description": "The guest OS is unknown to vCenter (other*) or not supported for conversion.",
+	"remediation": "Confirm the real OS; virt-v2v and AWS VM Import support current Windows Server and major Linux distributions.",
+	"vsphere_path": "config.guestId",
+	"targets": {
+		"kubevirt": "virt-v2v may not install virtio drivers; the VM may not boot.",
+		"terraform-aws": "VM Import may refuse the image; use a rebuilt AMI.",
+	},
+}
+
+findings contains {"vm": vm.name, "message": msg} if {
+	some vm in input.vms
+	gid := object.get(vm, "guest_id", "")
+	unsupported(gid)
+	msg := sprintf("guest OS %v is unknown or unsupported", [object.get(vm, "guest_id", "")])
+}
+
+# vCenter guest ids of systems neither virt-v2v nor AWS VM Import converts, and "other*".
+unsupported_prefixes := [
+	"other", "win31", "win95", "win98", "winNT", "win2000", "winXP", "dos", "netware",
+	"solaris", "freebsd", "darwin", "os2", "sco", "unixWare",
+]
+
+unsupported(gid) if {
+	some prefix in unsupported_prefixes
+	startswith(gid, prefix)
+}
+
+unsupported(gid) if gid == ""
+
+unsupported(null)

@@ -1,0 +1,24 @@
+# Disk of zero capacity: A virtual disk reports no capacity; its size cannot be mapped.
+package migrator.source.zero_capacity_disk
+
+import rego.v1
+
+metadata := {
+	"id": "SRC-ZERO-CAPACITY-DISK",
+	"severity": "critical",
+	"title": "Disk of zero capacity",
+	"description": "A virtual disk reports no capacity; its size cannot be mapped.",
+	"remediation": "Check the disk in vCenter (a broken or still-creating disk) and discover again.",
+	"vsphere_path": "config.hardware.device[VirtualDisk].capacityInKB",
+	"targets": {
+		"kubevirt": "A DataVolume needs a storage request larger than zero.",
+		"terraform-aws": "An EBS volume needs a size of at least 1 GiB.",
+	},
+}
+
+findings contains {"vm": vm.name, "message": msg} if {
+	some vm in input.vms
+	some disk in vm.disks
+	object.get(disk, "capacity_gb", 0) <= 0
+	msg := sprintf("disk %s has no capacity", [object.get(disk, "label", "?")])
+}

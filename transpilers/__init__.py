@@ -1,0 +1,1 @@
+"""Transpilers: a planned wave in, infrastructure code out (Terraform for AWS, KubeVirt YAML)."""

@@ -1,0 +1,30 @@
+"""The transpiler plugin contract and its explicit registry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from migrator.diagnostics import Diagnostic
+from transpilers.model import TargetOptions, WaveInput
+
+
+@dataclass(frozen=True)
+class TranspilerMeta:
+    id: str  # the --target value
+    target: str  # what the output is applied to
+    version: str  # bumped whenever the output for the same input changes
+    language: str  # "terraform" | "kubernetes": which validators read the output
+    description: str
+
+
+@dataclass
+class Rendered:
+    files: dict[str, str]  # relative path -> content
+    diagnostics: list[Diagnostic] = field(default_factory=list)  # what the transpiler could not map
+
+
+class Transpiler(Protocol):
+    meta: TranspilerMeta
+
+    def render(self, wave: WaveInput, options: TargetOptions) -> Rendered: ...

@@ -1,0 +1,74 @@
+"""What a transpiler receives for one wave: VMs with their facts and sizing, the observed
+traffic that touches them, anti-affinity and replica sets, and the source networks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class VMInput:
+    name: str  # unique planning name (vCenter name, made unique with the moref if needed)
+    record: dict[str, Any]  # the inventory record (docs/inventory-export.md)
+    sizing: dict[str, Any]  # waves.sizing.size_vm
+    app: str | None
+    env: str | None
+    tier: str | None
+    ips: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Traffic:
+    """Observed client -> server traffic; either end may be outside the wave or outside the estate."""
+
+    client: str  # VM name, or "ext:<address>"
+    server: str
+    ports: tuple[str, ...]  # "tcp/443", ...
+    client_ips: tuple[str, ...]  # addresses of the client (a VM's guest IPs, or the external address)
+
+
+@dataclass(frozen=True)
+class SpreadSet:
+    """VMs that must not share a host: a DRS anti-affinity rule or a primary/replica pair."""
+
+    id: str  # stable source name: the DRS rule name, or "replicas:<first VM>"
+    kind: str  # "drs-anti-affinity" | "replicas"
+    vms: tuple[str, ...]  # members in this wave
+    mandatory: bool
+
+
+@dataclass(frozen=True)
+class NetworkInput:
+    name: str
+    vlan: int | None
+    vlan_trunk: tuple[tuple[int, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class TargetOptions:
+    """Settings the inventory cannot tell: where the import reads from and where VMs land."""
+
+    namespace: str = "vm-migration"
+    run_strategy: str = "Halted"  # reviewers start VMs at cutover
+    bridge: str = "br1"
+    storage_class: str | None = None
+    vddk_url: str | None = None
+    vddk_thumbprint: str | None = None
+    vddk_secret: str = "vcenter-credentials"
+    vddk_init_image: str | None = None  # None: CDI's cluster-wide v2v-vmware setting
+    region: str = "us-east-1"
+    internet_ports: tuple[int, ...] = (80, 443)  # ports that may be opened to 0.0.0.0/0
+    internet_min_sources: int = 10  # distinct public clients on a port that make it internet-facing
+
+
+@dataclass(frozen=True)
+class WaveInput:
+    number: int
+    name: str
+    vms: tuple[VMInput, ...]
+    traffic: tuple[Traffic, ...]
+    spread: tuple[SpreadSet, ...]
+    networks: dict[str, NetworkInput]
+    wave_of: dict[str, int]  # every planned VM -> its wave (peers in other waves)
+    blocked: dict[str, list[str]] = field(default_factory=dict)  # VM -> critical findings

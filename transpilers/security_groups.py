@@ -1,0 +1,93 @@
+"""Security groups from observed flows: one group per application tier in the wave, ingress only
+on the ports and from the peers actually seen.
+
+A peer in the same wave is referenced by its group; a VM elsewhere (earlier or later wave, still
+on premises) or an external address by its /32 (or /128). A port is opened to the whole
+internet only when it is one of the allowed internet ports and enough distinct public clients
+were observed on it; the guardrail policies check the result independently.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections import defaultdict
+from dataclasses import dataclass
+
+from migrator.diagnostics import Diagnostic
+from transpilers.model import TargetOptions, VMInput, WaveInput
+from waves.graph import EXTERNAL_PREFIX
+
+WORLD_V4 = "0.0.0.0/0"
+
+
+@dataclass(frozen=True, order=True)
+class IngressRule:
+    group: str  # tier key of the receiving group
+    protocol: str
+    port: int
+    peer_group: str | None  # tier key of a group in the same wave
+    cidr: str | None
+
+
+def tier_key(vm: VMInput) -> str:
+    return f"{vm.app or 'vm'}-{vm.tier or 'all'}"
+
+
+def _cidr(address: str) -> str | None:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return None
+    return f"{ip}/{ip.max_prefixlen}"
+
+
+def _is_public(cidr: str) -> bool:
+    return ipaddress.ip_network(cidr).is_global
+
+
+def ingress_rules(
+    wave: WaveInput, placed: dict[str, VMInput], options: TargetOptions
+) -> tuple[list[IngressRule], list[Diagnostic]]:
+    rules: set[IngressRule] = set()
+    notes: list[Diagnostic] = []
+    public: dict[tuple[str, str, int], set[str]] = defaultdict(set)
+    for t in wave.traffic:
+        server = placed.get(t.server)
+        if server is None:
+            continue
+        group = tier_key(server)
+        for port_text in t.ports:
+            protocol, _, number = port_text.partition("/")
+            if protocol not in ("tcp", "udp") or not number.isdigit():
+                continue
+            port = int(number)
+            client = placed.get(t.client)
+            if client is not None:  # same-group traffic needs its rule too: a group does not admit itself
+                rules.add(IngressRule(group, protocol, port, tier_key(client), None))
+                continue
+            cidrs = [c for c in (_cidr(ip) for ip in t.client_ips) if c]
+            if not cidrs:
+                notes.append(
+                    Diagnostic(
+                        "transpiler",
+                        "TF-PEER-WITHOUT-ADDRESS",
+                        "warning",
+                        "main.tf",
+                        None,
+                        f"traffic to {t.server} on {port_text} from "
+                        f"{t.client.removeprefix(EXTERNAL_PREFIX)!r} "
+                        "has no IP address; no rule written",
+                        t.server,
+                    )
+                )
+            for cidr in cidrs:
+                if t.client.startswith(EXTERNAL_PREFIX) and _is_public(cidr):
+                    public[(group, protocol, port)].add(cidr)
+                else:
+                    rules.add(IngressRule(group, protocol, port, None, cidr))
+    for (group, protocol, port), sources in public.items():
+        if port in options.internet_ports and len(sources) >= options.internet_min_sources:
+            rules.add(IngressRule(group, protocol, port, None, WORLD_V4))
+        else:
+            rules.update(IngressRule(group, protocol, port, None, c) for c in sources)
+    return sorted(rules, key=lambda r: (r.group, r.protocol, r.port, r.peer_group or "", r.cidr or "")), notes

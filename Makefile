@@ -42,7 +42,7 @@ bench: deps                    ## performance figures (not part of `make test`)
 	$(BIN)/python benchmarks/waves.py
 
 golden: deps                   ## rewrite the golden plans after an intended change (review the diff)
-	UPDATE_GOLDEN=1 $(BIN)/python -m pytest -q tests/test_waves_cli.py -k golden
+	UPDATE_GOLDEN=1 $(BIN)/python -m pytest -q tests/test_waves_cli.py tests/test_transpilers.py -k golden
 
 clean:
 	rm -rf $(VENV) .migrator .pytest_cache .mypy_cache .ruff_cache

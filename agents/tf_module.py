@@ -68,7 +68,9 @@ def is_expression(value: Any) -> bool:
 
 
 def _unescape(text: str) -> str:
-    return re.sub(r"\\(u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|.)", _escape_char, text)
+    """HCL string escapes, and the doubled `$${` / `%%{` that stand for a literal `${` / `%{`."""
+    text = re.sub(r"\\(u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|.)", _escape_char, text)
+    return text.replace("$${", "${").replace("%%{", "%{")
 
 
 def _escape_char(match: re.Match[str]) -> str:

@@ -6,9 +6,7 @@ Golden files live in fixtures/golden; regenerate them with `make golden` after a
 
 from __future__ import annotations
 
-import difflib
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +14,8 @@ import networkx as nx
 import pytest
 
 from tests.fixture_estates import render as render_synthetic
+from tests.golden import FIXTURES, check_golden, workspace_with
 from tests.helpers import assert_one_line_error, migrator
-
-ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = ROOT / "fixtures"
-GOLDEN = FIXTURES / "golden"
-UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
 
 
 def normalised(doc: dict[str, Any], explanations: bool = True) -> str:
@@ -31,29 +25,6 @@ def normalised(doc: dict[str, Any], explanations: bool = True) -> str:
     if not explanations:  # keeps the large estate's golden file reviewable
         doc["vms"] = f"{len(doc['vms'])} explanations (checked in the demo golden file)"
     return json.dumps(doc, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
-
-
-def check_golden(name: str, text: str) -> None:
-    path = GOLDEN / name
-    if UPDATE:
-        path.write_text(text, encoding="utf-8")
-        return
-    expected = path.read_text(encoding="utf-8")
-    if text != expected:
-        diff = "".join(
-            list(difflib.unified_diff(expected.splitlines(True), text.splitlines(True), "golden", "now"))[:60]
-        )
-        pytest.fail(f"{name} differs from the golden file (run `make golden` if intended):\n{diff}")
-
-
-def workspace_with(tmp_path: Path, inventory: str, flows: str) -> Path:
-    assert (
-        migrator("import", "inventory", str(FIXTURES / "inventories" / inventory), workspace=tmp_path).code
-        == 0
-    )
-    result = migrator("import", "flows", str(FIXTURES / "flows" / flows), workspace=tmp_path)
-    assert result.code == 0, result.stderr
-    return tmp_path
 
 
 @pytest.fixture

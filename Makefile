@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 
-.PHONY: demo test deps system-deps lint typecheck unit bench golden vcsim clean
+.PHONY: demo test deps system-deps lint typecheck unit bench golden docs vcsim clean
 
 demo: deps                     ## seed the bundled estate into vcsim, discover it, print a summary
 	$(BIN)/python -m migrator.simulator demo --estate fixtures/estates/demo.yaml --flows fixtures/flows/demo-flows.csv
@@ -40,6 +40,9 @@ vcsim: deps                    ## build the simulator launcher (also done on dem
 bench: deps                    ## performance figures (not part of `make test`)
 	$(BIN)/python benchmarks/discovery.py
 	$(BIN)/python benchmarks/waves.py
+
+docs: deps                     ## rewrite docs/policies.md from the policy metadata
+	$(BIN)/python -m policies.docs > docs/policies.md
 
 golden: deps                   ## rewrite the golden plans after an intended change (review the diff)
 	UPDATE_GOLDEN=1 $(BIN)/python -m pytest -q tests/test_waves_cli.py tests/test_transpilers.py -k golden

@@ -18,7 +18,7 @@ metadata := {
 
 findings contains {"vm": vm.name, "message": msg} if {
 	some vm in input.vms
-	some disk in vm.disks
+	some i, disk in vm.disks
 	object.get(disk, "datastore", null) == null
-	msg := sprintf("disk %s has no datastore", [object.get(disk, "label", "?")])
+	msg := sprintf("disk %d has no datastore", [i])
 }

@@ -18,7 +18,7 @@ metadata := {
 
 findings contains {"vm": vm.name, "message": msg} if {
 	some vm in input.vms
-	some disk in vm.disks
+	some i, disk in vm.disks
 	disk.independent == true
-	msg := sprintf("disk %s is independent (%s)", [object.get(disk, "label", "?"), object.get(disk, "disk_mode", "?")])
+	msg := sprintf("disk %d is independent", [i])
 }

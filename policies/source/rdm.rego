@@ -18,7 +18,7 @@ metadata := {
 
 findings contains {"vm": vm.name, "message": msg} if {
 	some vm in input.vms
-	some disk in vm.disks
+	some i, disk in vm.disks
 	object.get(disk, "rdm", null) != null
-	msg := sprintf("disk %s is an RDM (%s)", [object.get(disk, "label", "?"), disk.rdm])
+	msg := sprintf("disk %d is an RDM (%v)", [i, disk.rdm])
 }

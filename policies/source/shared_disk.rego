@@ -18,7 +18,7 @@ metadata := {
 
 findings contains {"vm": vm.name, "message": msg} if {
 	some vm in input.vms
-	some disk in vm.disks
+	some i, disk in vm.disks
 	object.get(disk, "sharing", "sharingNone") == "sharingMultiWriter"
-	msg := sprintf("disk %s is shared (multi-writer)", [object.get(disk, "label", "?")])
+	msg := sprintf("disk %d is shared (multi-writer)", [i])
 }

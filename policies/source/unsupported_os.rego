@@ -20,7 +20,7 @@ findings contains {"vm": vm.name, "message": msg} if {
 	some vm in input.vms
 	gid := object.get(vm, "guest_id", "")
 	unsupported(gid)
-	msg := sprintf("guest OS %v is unknown or unsupported", [object.get(vm, "guest_id", "")])
+	msg := message(vm)
 }
 
 # vCenter guest ids of systems neither virt-v2v nor AWS VM Import converts, and "other*".
@@ -37,3 +37,10 @@ unsupported(gid) if {
 unsupported(gid) if gid == ""
 
 unsupported(null)
+
+# Messages quote input values only: rego-cpp (regopy 1.5) emits policy-side default strings
+# passed through sprintf with unescaped quotes, which corrupts the JSON result.
+message(vm) := sprintf("guest OS %s is unknown or unsupported", [vm.guest_id]) if {
+	is_string(vm.guest_id)
+	vm.guest_id != ""
+} else := "no guest OS recorded"

@@ -1,0 +1,58 @@
+"""docs/policies.md's reference section, rendered from the policy metadata so it cannot drift.
+
+    python -m policies.docs > docs/policies.md      (also: make docs)
+"""
+
+from __future__ import annotations
+
+from policies.registry import policies
+
+INTRO = """# Policies
+
+migrator's policy pack is Rego (run in-process by PyPI `regopy`, Microsoft's rego-cpp; no OPA
+server). One policy per file under `policies/source/` (migratability of the source VMs, read from
+the inventory) and `policies/iac/` (guardrails on generated or hand-edited code), with shared
+helpers in `policies/lib/`. Each policy's package has a `metadata` rule (id, severity, title,
+description, remediation; source policies add the vSphere property path and what the finding
+means on each target) and a `findings` set naming the VM or resource.
+
+- `migrator policies list [--format json]` lists them; `migrator policies test` runs every policy
+  against `policies/fixtures/<ID>.json`: the `pass` input must give no finding, the `fail` input
+  exactly the VMs or resources named in `expect`. Exit 8 when a fixture check fails.
+- `migrator findings [VM | --wave N] [--target T] [--format json]` shows source findings.
+- **Critical** source findings block a VM: `migrator plan` leaves it out of the generated code and
+  lists it, with the finding, under "Blocked VMs" in the wave's REPORT.md. Warnings and info are
+  listed there as concerns. Critical IaC findings are errors: the wave is not clean until they
+  are gone (exit 7, "needs human"); IaC warnings fail `migrator validate --fail-on warning`.
+
+Writing a policy: add `policies/<family>/<name>.rego` with `package migrator.<family>.<name>`, a
+`metadata` rule and `findings contains {...} if {...}`, plus `policies/fixtures/<ID>.json`; then
+`make docs` to refresh this page. Build messages from input values only: rego-cpp 1.5 writes
+policy-side strings computed by builtins (or `object.get` defaults) unescaped when they pass
+through `sprintf`, which corrupts its JSON output (`tests/test_policies.py` feeds every policy
+minimal and hostile input to catch this).
+
+## Reference
+"""
+
+
+def render_markdown() -> str:
+    parts = [INTRO]
+    for family, heading in (("source", "Source migratability"), ("iac", "IaC guardrails")):
+        parts.append(f"\n### {heading}\n")
+        for p in policies(family):
+            m = p.metadata
+            parts.append(f"\n#### `{p.id}`: {m['title']} ({m['severity']})\n\n")
+            parts.append(f"{m['description']}\n\n")
+            if family == "source":
+                parts.append(f"- vSphere: `{m['vsphere_path']}`\n")
+                for target, meaning in sorted(m["targets"].items()):
+                    parts.append(f"- On {target}: {meaning}\n")
+            else:
+                parts.append(f"- Applies to: {', '.join(m['applies_to'])}\n")
+            parts.append(f"- Remediation: {m['remediation']}\n- File: `policies/{p.file}`\n")
+    return "".join(parts)
+
+
+if __name__ == "__main__":
+    print(render_markdown(), end="")

@@ -1,0 +1,243 @@
+"""The validator agent: broken-IaC fixtures give exactly the expected diagnostics, the CRD schema
+copies are present, policies catch edited output, real-tool output is mapped, and the retry
+loop fixes what it can and hands the rest to a human."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+from pathlib import Path
+
+import pytest
+
+from agents.external_tools import terraform_validate
+from agents.fixers import DeterministicFixer
+from agents.transpiler_agent import CLEAN, NEEDS_HUMAN, run_wave
+from agents.validator import ValidatorOptions, validate_folder
+from migrator.diagnostics import Diagnostic
+from tests.golden import FIXTURES, GOLDEN
+from tests.helpers import assert_one_line_error, migrator
+from transpilers.base import Rendered, TranspilerMeta
+from transpilers.model import TargetOptions, WaveInput
+
+BROKEN = sorted((FIXTURES / "broken-iac").glob("*/*"))
+OFFLINE = ValidatorOptions(use_tools=False)
+
+
+@pytest.mark.parametrize("case", BROKEN, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_broken_fixture_gives_exactly_the_expected_diagnostics(case: Path) -> None:
+    expected = json.loads((case / "expected.json").read_text(encoding="utf-8"))
+    report = validate_folder(case, ValidatorOptions(use_tools=False, policies=False))
+    got = [
+        {k: d.as_dict()[k] for k in ("rule", "severity", "file", "line", "message")}
+        for d in report.diagnostics
+    ]
+    assert got == expected and expected
+
+
+def test_fixture_set_covers_what_the_issue_names() -> None:
+    rules = {
+        d["rule"] for case in BROKEN for d in json.loads((case / "expected.json").read_text(encoding="utf-8"))
+    }
+    assert {
+        "TF-UNSUPPORTED-ARGUMENT",
+        "TF-INCORRECT-TYPE",
+        "TF-MISSING-ARGUMENT",
+        "TF-UNDECLARED-RESOURCE",
+        "K8S-SCHEMA-ADDITIONAL-PROPERTY",
+        "K8S-NO-SCHEMA",
+    } <= rules
+
+
+def test_crd_schema_copies_are_present_with_provenance() -> None:
+    data = Path(__file__).parents[1] / "agents" / "data" / "k8s"
+    for rel in (
+        "kubevirt.io/virtualmachine_v1.json",
+        "cdi.kubevirt.io/datavolume_v1beta1.json",
+        "k8s.cni.cncf.io/networkattachmentdefinition_v1.json",
+    ):
+        assert json.loads((data / rel).read_text(encoding="utf-8"))["properties"]["spec"]
+        assert rel in (data / "README.md").read_text(encoding="utf-8")
+    assert "datreeio/CRDs-catalog" in (data / "README.md").read_text(encoding="utf-8")
+
+
+def test_validate_cli_reports_and_fails_with_exit_8(tmp_path: Path) -> None:
+    result = migrator(
+        "validate", str(FIXTURES / "broken-iac" / "terraform"), "--no-tools", "--format", "json"
+    )
+    assert result.code == 8, result.stderr
+    reports = result.json()["reports"]
+    assert len(reports) == len(list((FIXTURES / "broken-iac" / "terraform").iterdir()))
+    assert all(not r["valid"] for r in reports)
+    clean = migrator("validate", str(GOLDEN / "iac"), "--no-tools", "--format", "json")
+    assert clean.code == 0, clean.stdout
+    assert len(clean.json()["reports"]) == 6
+    # warnings fail too when asked: wave 1 of kubevirt has none, so build one with a floating image
+    folder = tmp_path / "kv"
+    shutil.copytree(GOLDEN / "iac" / "kubevirt" / "wave-01", folder)
+    vm_file = next(folder.glob("vm-payroll-app-dev.yaml"))
+    vm_file.write_text(
+        vm_file.read_text(encoding="utf-8").replace(
+            "secretRef:", "initImageURL: quay.io/vddk\n      secretRef:"
+        ),
+        encoding="utf-8",
+    )
+    assert migrator("validate", str(folder), "--no-tools").code == 0
+    warned = migrator("validate", str(folder), "--no-tools", "--fail-on", "warning", "--format", "json")
+    assert warned.code == 8
+    assert {d["rule"] for d in warned.json()["reports"][0]["diagnostics"]} == {"IAC-NO-LATEST-IMAGES"}
+
+
+def test_validate_cli_bad_input() -> None:
+    assert_one_line_error(migrator("validate", "/nonexistent"), 2, "not a folder")
+    assert_one_line_error(migrator("validate", str(FIXTURES / "flows")), 2, "no .tf, .yaml or .yml files")
+    assert_one_line_error(migrator("validate", str(FIXTURES), "--fail-on", "never"), 2, "--fail-on")
+
+
+def test_policies_catch_a_hand_edit_of_generated_code(tmp_path: Path) -> None:
+    folder = tmp_path / "wave"
+    shutil.copytree(GOLDEN / "iac" / "terraform-aws" / "wave-03", folder)
+    main = folder / "main.tf"
+    text = main.read_text(encoding="utf-8")
+    text = text.replace(
+        'http_tokens                 = "required"', 'http_tokens                 = "optional"', 1
+    )
+    text = text.replace('cidr_ipv4         = "0.0.0.0/0"', 'cidr_ipv4         = "10.0.0.0/8"')
+    text = text.replace(
+        "referenced_security_group_id = aws_security_group.shop_app.id", 'cidr_ipv4 = "0.0.0.0/0"', 1
+    )
+    main.write_text(text, encoding="utf-8")
+    report = validate_folder(folder, OFFLINE)
+    policy = {(d.rule, d.resource) for d in report.diagnostics if d.checker == "policy"}
+    assert ("IAC-IMDSV2", "aws_instance.crm_app_01") in policy
+    assert any(rule == "IAC-DATABASE-PORTS-WORLD" for rule, _ in policy)
+    assert all(d.line for d in report.diagnostics if d.checker == "policy")
+
+
+def test_real_terraform_json_is_mapped_and_a_failed_init_falls_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Control flow only: a scripted `terraform` stands in for the binary this machine lacks."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    script = bin_dir / "terraform"
+    validate_json = {
+        "valid": False,
+        "error_count": 1,
+        "warning_count": 0,
+        "diagnostics": [
+            {
+                "severity": "error",
+                "summary": "Unsupported argument",
+                "detail": 'An argument named "instance_typo" is not expected here.',
+                "range": {"filename": "main.tf", "start": {"line": 3, "column": 3}},
+            }
+        ],
+    }
+    script.write_text(
+        "#!/bin/sh\n"
+        'if [ "$1" = init ]; then\n'
+        '  [ -n "$FAIL_INIT" ] && { echo "Error: registry unreachable" >&2; exit 1; }\n'
+        "  exit 0\n"
+        "fi\n"
+        f"echo '{json.dumps(validate_json)}'\nexit 1\n",
+        encoding="utf-8",
+    )
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    case = FIXTURES / "broken-iac" / "terraform" / "misspelled-argument"
+    result = terraform_validate(case, str(script))
+    assert result.ran and [(d.checker, d.file, d.line, d.severity) for d in result.diagnostics] == [
+        ("terraform", "main.tf", 3, "error")
+    ]
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("FAIL_INIT", "1")
+    report = validate_folder(case, ValidatorOptions(policies=False))
+    assert "terraform-builtin" in report.checkers and any("init failed" in n for n in report.notes)
+    assert [d.rule for d in report.diagnostics] == ["TF-UNSUPPORTED-ARGUMENT"]
+    assert not (case / ".terraform").exists()
+
+
+class ScriptedTranspiler:
+    """Emits a fixed file set: a stand-in for a transpiler (or an LLM) that makes mistakes."""
+
+    meta = TranspilerMeta("scripted", "test", "1", "terraform", "emits what it is given")
+
+    def __init__(self, files: dict[str, str]) -> None:
+        self.files = files
+
+    def render(self, wave: WaveInput, options: TargetOptions) -> Rendered:
+        return Rendered(dict(self.files))
+
+
+def _wave() -> WaveInput:
+    return WaveInput(1, "test", (), (), (), {}, {})
+
+
+def test_agent_fixes_a_misspelling_then_stops_clean(tmp_path: Path) -> None:
+    broken = (FIXTURES / "broken-iac" / "terraform" / "misspelled-argument" / "main.tf").read_text(
+        encoding="utf-8"
+    )
+    result = run_wave(
+        ScriptedTranspiler({"main.tf": broken}),
+        _wave(),
+        TargetOptions(),
+        tmp_path / "w",
+        validator=ValidatorOptions(use_tools=False, policies=False),
+    )
+    assert result.status == CLEAN and result.attempts == 2
+    assert "instance_type = " in result.files["main.tf"].replace("instance_type =", "instance_type = ")
+    assert result.history[0]["error"] == 1 and result.history[1]["error"] == 0
+
+
+def test_agent_hands_unfixable_output_to_a_human_without_looping(tmp_path: Path) -> None:
+    broken = (FIXTURES / "broken-iac" / "terraform" / "dangling-reference" / "main.tf").read_text(
+        encoding="utf-8"
+    )
+    result = run_wave(
+        ScriptedTranspiler({"main.tf": broken}),
+        _wave(),
+        TargetOptions(),
+        tmp_path / "w",
+        max_attempts=5,
+        validator=ValidatorOptions(use_tools=False, policies=False),
+    )
+    assert result.status == NEEDS_HUMAN and result.attempts == 1  # nothing to fix: no second round
+    assert [d.rule for d in result.diagnostics] == ["TF-UNDECLARED-RESOURCE"]
+
+
+class CirclingFixer:
+    """A fixer that always proposes a change that does not help (what a confused LLM might do)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def fix(self, files: dict[str, str], diagnostics: list[Diagnostic]) -> dict[str, str] | None:
+        self.calls += 1
+        return {name: text + f"\n# attempt {self.calls}\n" for name, text in files.items()}
+
+
+def test_agent_stops_when_the_same_diagnostics_repeat(tmp_path: Path) -> None:
+    broken = (FIXTURES / "broken-iac" / "terraform" / "dangling-reference" / "main.tf").read_text(
+        encoding="utf-8"
+    )
+    fixer = CirclingFixer()
+    result = run_wave(
+        ScriptedTranspiler({"main.tf": broken}),
+        _wave(),
+        TargetOptions(),
+        tmp_path / "w",
+        fixer=fixer,
+        max_attempts=6,
+        validator=ValidatorOptions(use_tools=False, policies=False),
+    )
+    assert result.status == NEEDS_HUMAN and result.attempts == 2 and fixer.calls == 1
+
+
+def test_deterministic_fixer_drops_an_unknown_kubernetes_field() -> None:
+    case = FIXTURES / "broken-iac" / "kubernetes" / "unknown-field"
+    files = {"vm.yaml": (case / "vm.yaml").read_text(encoding="utf-8")}
+    report = validate_folder(case, ValidatorOptions(use_tools=False, policies=False))
+    fixed = DeterministicFixer().fix(files, report.diagnostics)
+    assert fixed is not None and "cpuu" not in fixed["vm.yaml"] and "memory:" in fixed["vm.yaml"]

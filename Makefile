@@ -48,4 +48,4 @@ golden: deps                   ## rewrite the golden plans after an intended cha
 	UPDATE_GOLDEN=1 $(BIN)/python -m pytest -q tests/test_waves_cli.py tests/test_transpilers.py -k golden
 
 clean:
-	rm -rf $(VENV) .migrator .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .migrator migration .pytest_cache .mypy_cache .ruff_cache

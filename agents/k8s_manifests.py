@@ -10,6 +10,9 @@ import yaml
 
 from migrator.diagnostics import Diagnostic
 
+# libyaml's loader when PyYAML was built with it (the PyPI wheels are): about ten times faster.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 @dataclass
 class Manifest:
@@ -51,8 +54,8 @@ def load_manifests(folder: Path) -> tuple[list[Manifest], list[Diagnostic]]:
         rel = path.name
         try:
             text = path.read_text(encoding="utf-8")
-            nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
-            docs = list(yaml.safe_load_all(text))
+            nodes = list(yaml.compose_all(text, Loader=_LOADER))
+            docs = list(yaml.load_all(text, Loader=_LOADER))
         except (OSError, UnicodeDecodeError) as exc:
             problems.append(Diagnostic("parse", "YAML-UNREADABLE", "error", rel, None, f"cannot read: {exc}"))
             continue

@@ -1,6 +1,6 @@
 """docs/policies.md's reference section, rendered from the policy metadata so it cannot drift.
 
-    python -m policies.docs > docs/policies.md      (also: make docs)
+python -m policies.docs > docs/policies.md      (also: make docs)
 """
 
 from __future__ import annotations

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
+import ssl
 import subprocess
 import sys
 import time
@@ -33,6 +35,16 @@ def _migrator(*args: str, env: dict[str, str] | None = None) -> None:
         raise SystemExit(result.returncode)
 
 
+def _vddk_flags(sim: Simulator) -> list[str]:
+    """The simulator's SDK URL and certificate thumbprint, as a real vCenter's would be given."""
+    flags = ["--vddk-url", sim.url]
+    if sim.cert_file:
+        der = ssl.PEM_cert_to_DER_cert(Path(sim.cert_file).read_text(encoding="ascii"))
+        digest = hashlib.sha1(der).hexdigest().upper()  # VDDK pins vCenter by its SHA-1 thumbprint
+        flags += ["--vddk-thumbprint", ":".join(digest[i : i + 2] for i in range(0, len(digest), 2))]
+    return flags
+
+
 def demo(estate_file: Path, flows_file: Path) -> None:
     started = time.monotonic()
     sim, estate = _start(estate_file)
@@ -48,6 +60,8 @@ def demo(estate_file: Path, flows_file: Path) -> None:
             _migrator("import", "flows", str(flows_file), "--replace")
             _migrator("waves", "plan")
             _migrator("waves", "explain", "crm-app-01")
+            _migrator("plan", "--target", "terraform-aws", "--out", "migration")
+            _migrator("plan", "--target", "kubevirt", "--out", "migration", *_vddk_flags(sim))
     finally:
         sim.stop()
     print(

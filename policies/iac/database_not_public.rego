@@ -23,9 +23,8 @@ findings contains {"resource": r.address, "file": r.file, "message": "database i
 findings contains {"resource": r.address, "file": r.file, "message": "database instance is in a security group open to the world"} if {
 	some r in database_instances
 	some sg in object.get(r.config, "vpc_security_group_ids", [])
-	some rule in lib.ingress
+	some rule in lib.world_ingress
 	rule.sg == sg
-	lib.open_to_world(rule)
 }
 
 findings contains {"resource": sprintf("Service/%s", [m.name]), "file": m.file, "message": "service exposes database VMs outside the cluster"} if {

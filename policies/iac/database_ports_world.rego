@@ -14,8 +14,7 @@ metadata := {
 }
 
 findings contains {"resource": rule.address, "file": rule.file, "message": sprintf("database port %d open to the world", [port])} if {
-	some rule in lib.ingress
-	lib.open_to_world(rule)
+	some rule in lib.world_ingress
 	some port in lib.database_ports
 	lib.admits(rule, port)
 }

@@ -17,52 +17,45 @@ first_block(config, name) := b if {
 	some b in object.get(config, name, [])
 } else := {}
 
-# An ingress rule as {sg, cidrs, protocol, from, to, address, file} from any of the three ways
-# Terraform writes one.
-ingress contains rule if {
+# Ingress rules open to the whole internet, from any of the three ways Terraform writes one,
+# as {sg, protocol, from, to, address, file}. Arrays, not partial sets: rego-cpp inserts into
+# sets slowly, and a large wave has a thousand rules (benchmarks/plan.py).
+world_ingress := array.concat(array.concat(_vpc_rules, _sg_rules), _inline_rules)
+
+_vpc_rules := [rule |
 	some r in resources("aws_vpc_security_group_ingress_rule")
-	rule := {
-		"sg": object.get(r.config, "security_group_id", ""),
-		"cidrs": {c | some k in ["cidr_ipv4", "cidr_ipv6"]; c := object.get(r.config, k, null); c != null},
-		"protocol": object.get(r.config, "ip_protocol", ""),
-		"from": object.get(r.config, "from_port", -1),
-		"to": object.get(r.config, "to_port", -1),
-		"address": r.address,
-		"file": r.file,
-	}
-}
+	some key in ["cidr_ipv4", "cidr_ipv6"]
+	object.get(r.config, key, "") in world_cidrs
+	rule := _rule(r, object.get(r.config, "security_group_id", ""), r.config, "ip_protocol")
+]
 
-ingress contains rule if {
+_sg_rules := [rule |
 	some r in resources("aws_security_group_rule")
-	r.config.type == "ingress"
-	rule := {
-		"sg": object.get(r.config, "security_group_id", ""),
-		"cidrs": {c | some k in ["cidr_blocks", "ipv6_cidr_blocks"]; some c in object.get(r.config, k, [])},
-		"protocol": object.get(r.config, "protocol", ""),
-		"from": object.get(r.config, "from_port", -1),
-		"to": object.get(r.config, "to_port", -1),
-		"address": r.address,
-		"file": r.file,
-	}
-}
+	object.get(r.config, "type", "") == "ingress"
+	_world_in(r.config)
+	rule := _rule(r, object.get(r.config, "security_group_id", ""), r.config, "protocol")
+]
 
-ingress contains rule if {
+_inline_rules := [rule |
 	some r in resources("aws_security_group")
 	some block in object.get(r.config, "ingress", [])
-	rule := {
-		"sg": sprintf("${aws_security_group.%s.id}", [r.name]),
-		"cidrs": {c | some k in ["cidr_blocks", "ipv6_cidr_blocks"]; some c in object.get(block, k, [])},
-		"protocol": object.get(block, "protocol", ""),
-		"from": object.get(block, "from_port", -1),
-		"to": object.get(block, "to_port", -1),
-		"address": r.address,
-		"file": r.file,
-	}
+	_world_in(block)
+	rule := _rule(r, sprintf("${aws_security_group.%s.id}", [r.name]), block, "protocol")
+]
+
+_world_in(config) if {
+	some key in ["cidr_blocks", "ipv6_cidr_blocks"]
+	some cidr in object.get(config, key, [])
+	cidr in world_cidrs
 }
 
-open_to_world(rule) if {
-	some c in rule.cidrs
-	c in world_cidrs
+_rule(r, sg, config, protocol_key) := {
+	"sg": sg,
+	"protocol": object.get(config, protocol_key, ""),
+	"from": object.get(config, "from_port", -1),
+	"to": object.get(config, "to_port", -1),
+	"address": r.address,
+	"file": r.file,
 }
 
 # Does the rule admit this port? "-1"/"all" protocols admit every port.

@@ -40,6 +40,7 @@ vcsim: deps                    ## build the simulator launcher (also done on dem
 bench: deps                    ## performance figures (not part of `make test`)
 	$(BIN)/python benchmarks/discovery.py
 	$(BIN)/python benchmarks/waves.py
+	$(BIN)/python benchmarks/plan.py
 
 docs: deps                     ## rewrite docs/policies.md from the policy metadata
 	$(BIN)/python -m policies.docs > docs/policies.md

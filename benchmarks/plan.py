@@ -60,7 +60,7 @@ def main() -> int:
     estate = generate(args.vms, seed=args.seed)
     furnish(estate.vms)
     started = time.perf_counter()
-    params = PlanParameters(max_vms=max(1, args.vms // 15), pilot_vms=0)
+    params = PlanParameters(max_vms=max(1, args.vms // 10), pilot_vms=0)  # about 20 waves
     result = plan_waves(estate.vms, estate.clusters, estate.flows, params)
     document = {**result.document, "plan": {**result.document["plan"], "snapshot_id": 1}}
     networks = sorted({(n["network"], n["vlan"]) for vm in estate.vms for n in vm["nics"]})

@@ -59,6 +59,19 @@ class BuiltinTerraformValidator:
             Diagnostic(CHECKER, rule, "error", block.file, line, f"{summary}: {detail}", block.address)
         )
 
+    def not_checked(self, block: TfBlock, why: str) -> None:
+        self.diagnostics.append(
+            Diagnostic(
+                CHECKER,
+                "TF-NOT-CHECKED",
+                "info",
+                block.file,
+                block.line,
+                f"{why}; not checked",
+                block.address,
+            )
+        )
+
     def run(self) -> list[Diagnostic]:
         self._duplicates()
         for block in self.module.blocks:
@@ -96,17 +109,7 @@ class BuiltinTerraformValidator:
     def _resource(self, block: TfBlock) -> None:
         rtype = block.labels[0]
         if not rtype.startswith("aws_"):
-            self.diagnostics.append(
-                Diagnostic(
-                    CHECKER,
-                    "TF-NOT-CHECKED",
-                    "info",
-                    block.file,
-                    block.line,
-                    f"resource type {rtype} is outside the built-in schema (hashicorp/aws); not checked",
-                    block.address,
-                )
-            )
+            self.not_checked(block, f"resource type {rtype} is outside the built-in schema (hashicorp/aws)")
             return
         if rtype not in self.schema["resources"]:
             if rtype not in set(self.schema["resource_types"]):
@@ -119,18 +122,7 @@ class BuiltinTerraformValidator:
                     + _suggest(rtype, self.schema["resource_types"]),
                 )
             else:
-                self.diagnostics.append(
-                    Diagnostic(
-                        CHECKER,
-                        "TF-NOT-CHECKED",
-                        "info",
-                        block.file,
-                        block.line,
-                        f"{rtype} is a valid type outside the built-in schema subset; "
-                        "its arguments are not checked",
-                        block.address,
-                    )
-                )
+                self.not_checked(block, f"{rtype} is a valid type outside the built-in schema subset")
             return
         self._body(block, block.body, self.schema["resources"][rtype]["block"], "resource")
 

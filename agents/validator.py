@@ -115,21 +115,30 @@ def _with_lines(diagnostics: list[Diagnostic], lines: dict[str, tuple[str, int |
     return out
 
 
+def _schema(
+    report: ValidationReport,
+    timer: _Timer,
+    tool: tuple[str, Callable[[], ToolResult]] | None,
+    builtin: tuple[str, Callable[[], list[Diagnostic]]],
+) -> None:
+    """The real tool when there is one and it reaches a verdict, else the built-in checker."""
+    if tool is not None:
+        result = timer.run(*tool)
+        if result.ran:
+            report.diagnostics += result.diagnostics
+            return
+        report.notes.append(result.reason + "; used the built-in validator")
+    report.diagnostics += timer.run(*builtin)
+
+
 def _terraform(folder: Path, report: ValidationReport, timer: _Timer, options: ValidatorOptions) -> None:
     module, problems = timer.run("parse", lambda: load_module(folder))
     report.diagnostics += problems
     if problems:
         return
     binary = terraform_binary() if options.use_tools else None
-    result: ToolResult | None = None
-    if binary:
-        result = timer.run(Path(binary).name, lambda: terraform_validate(folder, binary))
-        if result.ran:
-            report.diagnostics += result.diagnostics
-        else:
-            report.notes.append(result.reason + "; used the built-in validator")
-    if result is None or not result.ran:
-        report.diagnostics += timer.run("terraform-builtin", lambda: validate_module(module))
+    tool = (Path(binary).name, lambda: terraform_validate(folder, binary)) if binary else None
+    _schema(report, timer, tool, ("terraform-builtin", lambda: validate_module(module)))
     if options.policies:
         policy_input = terraform_input(module)
         lines = {r["address"]: (r["file"], r["line"]) for r in policy_input["resources"]}
@@ -157,15 +166,8 @@ def _kubernetes(folder: Path, report: ValidationReport, timer: _Timer, options: 
     if problems:
         return
     binary = kubeconform_binary() if options.use_tools else None
-    result: ToolResult | None = None
-    if binary:
-        result = timer.run("kubeconform", lambda: kubeconform(folder, binary, kubeconform_locations()))
-        if result.ran:
-            report.diagnostics += result.diagnostics
-        else:
-            report.notes.append(result.reason + "; used the built-in validator")
-    if result is None or not result.ran:
-        report.diagnostics += timer.run("kubernetes-builtin", lambda: validate_manifests(manifests))
+    tool = ("kubeconform", lambda: kubeconform(folder, binary, kubeconform_locations())) if binary else None
+    _schema(report, timer, tool, ("kubernetes-builtin", lambda: validate_manifests(manifests)))
     if options.policies:
         policy_input = kubernetes_input(manifests)
         lines = {f"{m['kind']}/{m['name']}": (m["file"], m["line"]) for m in policy_input["manifests"]}

@@ -24,7 +24,7 @@ CHECKER = "kubernetes-builtin"
 KUBERNETES_VERSION = "1.37.0"  # of the core schemas used (kubernetes-validate's newest)
 
 
-def _core_dir() -> Path:
+def core_schema_dir() -> Path:
     return (
         Path(kubernetes_validate.__file__).parent
         / "kubernetes-json-schema"
@@ -34,7 +34,7 @@ def _core_dir() -> Path:
 
 @cache
 def _core_registry() -> Registry:
-    definitions = json.loads((_core_dir() / "_definitions.json").read_text(encoding="utf-8"))
+    definitions = json.loads((core_schema_dir() / "_definitions.json").read_text(encoding="utf-8"))
     return Registry().with_resource(definitions["$id"], Resource.from_contents(definitions))
 
 
@@ -47,7 +47,7 @@ def validator_for(api_version: str, kind: str) -> jsonschema.protocols.Validator
         schema.setdefault("additionalProperties", False)  # -strict: unknown top-level keys too
         return jsonschema.Draft7Validator(schema)
     suffix = f"-{group.split('.')[0]}-{version}" if group else f"-{version}"
-    core = _core_dir() / f"{kind.lower()}{suffix}.json"
+    core = core_schema_dir() / f"{kind.lower()}{suffix}.json"
     if core.is_file():
         schema = json.loads(core.read_text(encoding="utf-8"))
         return jsonschema.Draft202012Validator(schema, registry=_core_registry())

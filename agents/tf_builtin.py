@@ -53,6 +53,11 @@ class BuiltinTerraformValidator:
         self.module = module
         self.schema = provider_schema()
         self.diagnostics: list[Diagnostic] = []
+        # what references may name, gathered once (a large wave has thousands of references)
+        self.resource_types = set(self.schema["resource_types"])
+        self.resources = {b.labels for b in module.of("resource")}
+        self.variables = {b.labels[0] for b in module.of("variable") if b.labels}
+        self.locals = {k for b in module.of("locals") for k in b.body if not k.startswith("__")}
 
     def error(self, block: TfBlock, rule: str, line: int | None, summary: str, detail: str) -> None:
         self.diagnostics.append(
@@ -112,7 +117,7 @@ class BuiltinTerraformValidator:
             self.not_checked(block, f"resource type {rtype} is outside the built-in schema (hashicorp/aws)")
             return
         if rtype not in self.schema["resources"]:
-            if rtype not in set(self.schema["resource_types"]):
+            if rtype not in self.resource_types:
                 self.error(
                     block,
                     "TF-INVALID-RESOURCE-TYPE",
@@ -222,38 +227,38 @@ class BuiltinTerraformValidator:
     def _references(self, block: TfBlock, value: Any) -> None:
         for expression in _expressions(value):
             for root, name, attribute in _REF.findall(_STRING.sub('""', expression)):
-                self._reference(block, expression, root, name, attribute)
+                self._reference(block, root, name, attribute)
 
-    def _reference(self, block: TfBlock, expression: str, root: str, name: str, attribute: str) -> None:
-        declared = {b.labels for b in self.module.blocks}
-        line = self._line_of_text(block, f"{root}.{name}")
+    def _reference(self, block: TfBlock, root: str, name: str, attribute: str) -> None:
+        def line() -> int | None:  # searched only when there is something to report
+            return self._line_of_text(block, f"{root}.{name}")
+
         if root == "var":
-            if ("variable", name) not in {(b.kind, *b.labels) for b in self.module.of("variable")}:
+            if name not in self.variables:
                 self.error(
                     block,
                     "TF-UNDECLARED-VARIABLE",
-                    line,
+                    line(),
                     "Reference to undeclared input variable",
                     f'An input variable with the name "{name}" has not been declared. '
                     f'This variable can be declared with a variable "{name}" {{}} block.',
                 )
         elif root == "local":
-            names = {k for b in self.module.of("locals") for k in b.body if not k.startswith("__")}
-            if name not in names:
+            if name not in self.locals:
                 self.error(
                     block,
                     "TF-UNDECLARED-LOCAL",
-                    line,
+                    line(),
                     "Reference to undeclared local value",
                     f'A local value with the name "{name}" has not been declared.',
                 )
         elif root in _SKIP_ROOTS or "_" not in root:
             return
-        elif (root, name) not in declared:
+        elif (root, name) not in self.resources:
             self.error(
                 block,
                 "TF-UNDECLARED-RESOURCE",
-                line,
+                line(),
                 "Reference to undeclared resource",
                 f'A managed resource "{root}" "{name}" has not been declared in the root module.',
             )
@@ -263,7 +268,7 @@ class BuiltinTerraformValidator:
                 self.error(
                     block,
                     "TF-UNSUPPORTED-ATTRIBUTE",
-                    line,
+                    line(),
                     "Unsupported attribute",
                     f'This object has no argument, nested block, or exported attribute named "{attribute}".'
                     + _suggest(attribute, readable),

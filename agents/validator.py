@@ -23,7 +23,7 @@ from agents.external_tools import (
     terraform_binary,
     terraform_validate,
 )
-from agents.k8s_builtin import KUBERNETES_VERSION, validate_manifests
+from agents.k8s_builtin import core_schema_dir, validate_manifests
 from agents.k8s_manifests import load_manifests
 from agents.policy_input import kubernetes_input, terraform_input
 from agents.tf_builtin import validate_module
@@ -105,14 +105,15 @@ def validate_folder(folder: Path, options: ValidatorOptions | None = None) -> Va
     return report
 
 
-def _with_lines(diagnostics: list[Diagnostic], lines: dict[str, tuple[str, int | None]]) -> list[Diagnostic]:
-    out = []
-    for d in diagnostics:
+def _policies(report: ValidationReport, timer: _Timer, policy_input: dict[str, Any]) -> None:
+    """The IaC guardrails; findings name a resource, which gives them their file and line."""
+    lines = {r["address"]: (r["file"], r["line"]) for r in policy_input["resources"]}
+    lines.update({f"{m['kind']}/{m['name']}": (m["file"], m["line"]) for m in policy_input["manifests"]})
+    for d in timer.run("policy", lambda: iac_diagnostics(policy_input)):
         file, line = lines.get(d.resource, (d.file, d.line))
-        out.append(
+        report.diagnostics.append(
             Diagnostic(d.checker, d.rule, d.severity, d.file or file, d.line or line, d.message, d.resource)
         )
-    return out
 
 
 def _schema(
@@ -140,22 +141,14 @@ def _terraform(folder: Path, report: ValidationReport, timer: _Timer, options: V
     tool = (Path(binary).name, lambda: terraform_validate(folder, binary)) if binary else None
     _schema(report, timer, tool, ("terraform-builtin", lambda: validate_module(module)))
     if options.policies:
-        policy_input = terraform_input(module)
-        lines = {r["address"]: (r["file"], r["line"]) for r in policy_input["resources"]}
-        report.diagnostics += _with_lines(timer.run("policy", lambda: iac_diagnostics(policy_input)), lines)
+        _policies(report, timer, terraform_input(module))
 
 
 def kubeconform_locations() -> list[str]:
+    """The same schemas the built-in validator uses, as kubeconform location templates."""
     crds = resources.files("agents").joinpath("data/k8s")
-    import kubernetes_validate
-
-    core = (
-        Path(kubernetes_validate.__file__).parent
-        / "kubernetes-json-schema"
-        / f"v{KUBERNETES_VERSION}-local-strict"
-    )
     return [
-        f"{core}/{{{{.ResourceKind}}}}{{{{.KindSuffix}}}}.json",
+        f"{core_schema_dir()}/{{{{.ResourceKind}}}}{{{{.KindSuffix}}}}.json",
         f"{crds}/{{{{.Group}}}}/{{{{.ResourceKind}}}}_{{{{.ResourceAPIVersion}}}}.json",
     ]
 
@@ -169,6 +162,4 @@ def _kubernetes(folder: Path, report: ValidationReport, timer: _Timer, options: 
     tool = ("kubeconform", lambda: kubeconform(folder, binary, kubeconform_locations())) if binary else None
     _schema(report, timer, tool, ("kubernetes-builtin", lambda: validate_manifests(manifests)))
     if options.policies:
-        policy_input = kubernetes_input(manifests)
-        lines = {f"{m['kind']}/{m['name']}": (m["file"], m["line"]) for m in policy_input["manifests"]}
-        report.diagnostics += _with_lines(timer.run("policy", lambda: iac_diagnostics(policy_input)), lines)
+        _policies(report, timer, kubernetes_input(manifests))

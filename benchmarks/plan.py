@@ -13,6 +13,7 @@ import tempfile
 import time
 import uuid
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from agents.transpiler_agent import run_wave
 from agents.validator import ValidatorOptions
 from policies.engine import blocking, source_findings
 from transpilers.inputs import wave_inputs
-from transpilers.model import TargetOptions, WaveInput
+from transpilers.model import TargetOptions
 from transpilers.registry import TRANSPILERS
 from waves.parameters import PlanParameters
 from waves.plan import plan_waves
@@ -84,7 +85,7 @@ def main() -> int:
             files = errors = warnings = 0
             statuses: dict[str, int] = defaultdict(int)
             for wave in inputs:
-                wave = WaveInput(**{**wave.__dict__, "blocked": blocked[wave.number]})
+                wave = replace(wave, blocked=blocked[wave.number])
                 outcome = run_wave(
                     transpiler,
                     wave,

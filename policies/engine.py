@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from migrator.diagnostics import Diagnostic
-from policies.registry import DIAGNOSTIC_SEVERITY, Policy, interpreter, policies, query
+from policies.registry import DIAGNOSTIC_SEVERITY, SEVERITIES, Policy, evaluate, policies
 
 BATCH = 50  # rego-cpp slows down more than linearly with input size; evaluate in batches
 
@@ -28,22 +27,19 @@ class Finding:
 
 
 def _by_package(family: str) -> dict[str, Policy]:
-    return {p.package.rsplit(".", 1)[1]: p for p in policies(family)}
+    return {p.name: p for p in policies(family)}
 
 
 def source_findings(
     vms: list[dict[str, Any]], clusters: list[dict[str, Any]], target: str | None = None
 ) -> list[Finding]:
     """Every source policy over the VMs; `target` picks the meaning text (and target limits)."""
-    rego = interpreter("source")
     by_package = _by_package("source")
     found: set[Finding] = set()
     for start in range(0, len(vms), BATCH):
         batch = vms[start : start + BATCH]
-        rego.set_input_term(
-            json.dumps({"target": target or "any", "vms": batch, "clusters": clusters}, default=str)
-        )
-        for package, result in query(rego, "data.migrator.source").items():
+        results = evaluate("source", {"target": target or "any", "vms": batch, "clusters": clusters})
+        for package, result in results.items():
             policy = by_package.get(package)
             if policy is None:
                 continue
@@ -60,11 +56,7 @@ def source_findings(
                         meaning,
                     )
                 )
-    return sorted(found, key=lambda f: (f.vm, _rank(f.severity), f.policy, f.message))
-
-
-def _rank(severity: str) -> int:
-    return ("critical", "warning", "info").index(severity)
+    return sorted(found, key=lambda f: (f.vm, SEVERITIES.index(f.severity), f.policy, f.message))
 
 
 def blocking(findings: Iterable[Finding]) -> dict[str, list[str]]:
@@ -77,11 +69,9 @@ def blocking(findings: Iterable[Finding]) -> dict[str, list[str]]:
 
 
 def iac_diagnostics(policy_input: dict[str, Any]) -> list[Diagnostic]:
-    rego = interpreter("iac")
-    rego.set_input_term(json.dumps(policy_input, default=str))
     by_package = _by_package("iac")
     out = []
-    for package, result in query(rego, "data.migrator.iac").items():
+    for package, result in evaluate("iac", policy_input).items():
         policy = by_package.get(package)
         if policy is None:
             continue

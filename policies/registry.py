@@ -38,6 +38,11 @@ class Policy:
     def severity(self) -> str:
         return str(self.metadata["severity"])
 
+    @property
+    def name(self) -> str:
+        """The last part of the package: its key in the family's query result."""
+        return self.package.rsplit(".", 1)[1]
+
 
 def _rego_files(folder: str) -> list[Traversable]:
     root = resources.files("policies").joinpath(folder)
@@ -48,16 +53,25 @@ def library() -> dict[str, str]:
     return {f"lib/{f.name}": f.read_text(encoding="utf-8") for f in _rego_files("lib")}
 
 
+def _interpreter(modules: dict[str, str]) -> Interpreter:
+    """An interpreter with the shared library and the given policy modules (file -> text)."""
+    rego = Interpreter()
+    for name, text in {**library(), **modules}.items():
+        rego.add_module(name, text)
+    return rego
+
+
 @cache
 def interpreter(family: str) -> Interpreter:
-    """The interpreter with the shared library and every policy of one family (one per process;
-    callers set the input before each query)."""
-    rego = Interpreter()
-    for name, text in library().items():
-        rego.add_module(name, text)
-    for policy in policies(family):
-        rego.add_module(policy.file, policy.text)
-    return rego
+    """The interpreter of one family (one per process; `evaluate` sets the input per query)."""
+    return _interpreter({p.file: p.text for p in policies(family)})
+
+
+def evaluate(family: str, policy_input: dict[str, Any]) -> dict[str, Any]:
+    """Every policy of the family over the input: package name -> {metadata, findings}."""
+    rego = interpreter(family)
+    rego.set_input_term(json.dumps(policy_input, default=str))  # YAML may hold dates
+    return query(rego, f"data.migrator.{family}")
 
 
 @cache
@@ -74,12 +88,7 @@ def _load() -> tuple[Policy, ...]:
             found.append((family, package, f"{family}/{f.name}", text))
     metadata: dict[str, Any] = {}
     for family in FAMILIES:
-        rego = Interpreter()
-        for name, text in library().items():
-            rego.add_module(name, text)
-        for fam, _package, file, text in found:
-            if fam == family:
-                rego.add_module(file, text)
+        rego = _interpreter({file: text for fam, _package, file, text in found if fam == family})
         metadata.update(
             {
                 f"migrator.{family}.{k}": v.get("metadata")

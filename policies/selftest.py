@@ -6,11 +6,10 @@ the named VMs (source) or resources (iac)."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
-from policies.registry import Policy, fixtures, interpreter, policies, query
+from policies.registry import Policy, evaluate, fixtures, policies
 
 
 @dataclass
@@ -22,10 +21,7 @@ class FixtureResult:
 
 
 def subjects(policy: Policy, policy_input: dict[str, Any]) -> set[str]:
-    rego = interpreter(policy.family)
-    rego.set_input_term(json.dumps(policy_input))
-    package = policy.package.rsplit(".", 1)[1]
-    result = query(rego, f"data.migrator.{policy.family}").get(package) or {}
+    result = evaluate(policy.family, policy_input).get(policy.name) or {}
     key = "vm" if policy.family == "source" else "resource"
     return {str(f[key]) for f in result.get("findings") or []}
 

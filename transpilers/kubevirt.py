@@ -16,7 +16,7 @@ import yaml
 
 from migrator.diagnostics import Diagnostic
 from transpilers.base import Rendered, TranspilerMeta
-from transpilers.escape import clip, label_value, one_line
+from transpilers.escape import label_value, one_line
 from transpilers.model import NetworkInput, SpreadSet, TargetOptions, VMInput, WaveInput
 from transpilers.naming import dns_names, dns_slug
 
@@ -48,7 +48,7 @@ class KubeVirt:
         notes: list[Diagnostic] = []
         placed = [vm for vm in wave.vms if vm.name not in wave.blocked]
         names = dns_names((vm.name for vm in placed), 63 - DISK_SUFFIX_ROOM)
-        used_networks = sorted({n["network"] for vm in placed for n in _nics(vm)})
+        used_networks = sorted({n["network"] for vm in placed for n in vm.nics})
         nad_names = dns_names(used_networks)
         files: dict[str, str] = {}
         if used_networks:
@@ -84,10 +84,6 @@ class KubeVirt:
         return Rendered(files, notes)
 
 
-def _nics(vm: VMInput) -> list[dict[str, Any]]:
-    return [n for n in vm.record.get("nics") or [] if n.get("network")]
-
-
 def _nad(net: NetworkInput, name: str, options: TargetOptions) -> dict[str, Any]:
     config: dict[str, Any] = {"cniVersion": "0.3.1", "name": name, "type": "bridge", "bridge": options.bridge}
     if net.vlan is not None:
@@ -101,7 +97,7 @@ def _nad(net: NetworkInput, name: str, options: TargetOptions) -> dict[str, Any]
         "metadata": {
             "name": name,
             "namespace": options.namespace,
-            "annotations": {f"{LABEL_PREFIX}/source-network": clip(one_line(net.name))},
+            "annotations": {f"{LABEL_PREFIX}/source-network": one_line(net.name)},
         },
         "spec": {"config": json.dumps(config, sort_keys=True)},
     }
@@ -174,7 +170,7 @@ def _virtual_machine(
     if secure:
         domain["features"] = {"smm": {"enabled": True}}
     disks = record.get("disks") or []
-    nics = _nics(vm)
+    nics = vm.nics
     domain["devices"] = {
         "disks": [
             {"name": f"disk-{i}", "disk": {"bus": "virtio"}, **({"bootOrder": 1} if i == 0 else {})}
@@ -207,12 +203,10 @@ def _virtual_machine(
             "namespace": options.namespace,
             "labels": labels,
             "annotations": {
-                f"{LABEL_PREFIX}/source-name": clip(one_line(vm.name)),
-                f"{LABEL_PREFIX}/source-moref": clip(one_line(str(record.get("moref") or ""))),
-                f"{LABEL_PREFIX}/source-instance-uuid": clip(
-                    one_line(str(record.get("instance_uuid") or ""))
-                ),
-                f"{LABEL_PREFIX}/guest-id": clip(one_line(str(record.get("guest_id") or ""))),
+                f"{LABEL_PREFIX}/source-name": one_line(vm.name),
+                f"{LABEL_PREFIX}/source-moref": one_line(str(record.get("moref") or "")),
+                f"{LABEL_PREFIX}/source-instance-uuid": one_line(str(record.get("instance_uuid") or "")),
+                f"{LABEL_PREFIX}/guest-id": one_line(str(record.get("guest_id") or "")),
             },
         },
         "spec": {

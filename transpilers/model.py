@@ -17,6 +17,11 @@ class VMInput:
     tier: str | None
     ips: tuple[str, ...]
 
+    @property
+    def nics(self) -> list[dict[str, Any]]:
+        """The NICs on a network (a disconnected adapter with no portgroup has nothing to map)."""
+        return [n for n in self.record.get("nics") or [] if n.get("network")]
+
 
 @dataclass(frozen=True)
 class Traffic:

@@ -71,10 +71,8 @@ class TerraformAws:
         for s in spread:  # an instance joins one placement group: the first set that names it
             for member in s.vms:
                 spread_of.setdefault(member, s)
-        networks = sorted(
-            {network_key(n.get("network")) for vm in placed.values() for n in _nics(vm)} or set()
-        )
-        if any(not _nics(vm) for vm in placed.values()):
+        networks = sorted({network_key(n.get("network")) for vm in placed.values() for n in vm.nics})
+        if any(not vm.nics for vm in placed.values()):
             networks = sorted({*networks, NO_NETWORK})
 
         main: list[Block] = [_provider()]
@@ -100,10 +98,6 @@ class TerraformAws:
             "terraform.tfvars.example": _tfvars_example(options, networks, placed),
         }
         return Rendered(files, notes)
-
-
-def _nics(vm: VMInput) -> list[dict]:
-    return [n for n in vm.record.get("nics") or [] if n.get("network")]
 
 
 def _versions() -> Block:
@@ -215,7 +209,7 @@ def _instance(
 ) -> list[Block]:
     family = vm.sizing["os_family"]
     disks = list(vm.record.get("disks") or [])
-    nics = _nics(vm)
+    nics = vm.nics
     extra = {"migrator-spread-set": aws_tag_value(spread.id)} if spread else {}
     block = (
         Block("resource", ["aws_instance", ident])
@@ -300,7 +294,7 @@ def _tfvars_example(options: TargetOptions, networks: list[str], placed: dict[st
     families = sorted({vm.sizing["os_family"] for vm in placed.values()} | {"linux"})
     vlans: dict[str, set[str]] = defaultdict(set)
     for vm in placed.values():
-        for nic in _nics(vm):
+        for nic in vm.nics:
             if nic.get("vlan") is not None:
                 vlans[network_key(nic["network"])].add(str(nic["vlan"]))
     lines = [

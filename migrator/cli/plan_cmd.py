@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +15,14 @@ from agents.validator import ValidatorOptions
 from agents.wave_report import render_report
 from migrator.cli.context import AppState, state
 from migrator.cli.options import PLAN_OPTION
+from migrator.diagnostics import count
 from migrator.errors import Incomplete, NotFound, UsageError
 from migrator.output import Format, dump_json, render
 from migrator.store.generated import GeneratedStore
 from migrator.store.models import GeneratedWave
 from migrator.store.snapshots import now
 from policies.engine import Finding, blocking, source_findings
+from transpilers.base import Transpiler
 from transpilers.inputs import wave_inputs
 from transpilers.model import TargetOptions, WaveInput
 from transpilers.registry import get
@@ -132,9 +135,10 @@ def plan(
     for wave_input in _selected(inputs, wave):
         records = [vm.record for vm in wave_input.vms]
         findings = source_findings(records, clusters, target)
-        wave_input = WaveInput(**{**wave_input.__dict__, "blocked": blocking(findings)})
-        result = _generate(transpiler, wave_input, options, root, max_attempts, use_tools, findings)
+        wave_input = replace(wave_input, blocked=blocking(findings))
         folder = root / f"wave-{wave_input.number:02d}"
+        result = _generate(transpiler, wave_input, options, folder, max_attempts, use_tools, findings)
+        diagnostics = [d.as_dict() for d in result.diagnostics]
         generated.save(
             GeneratedWave(
                 created_at=now(),
@@ -146,25 +150,23 @@ def plan(
                 out_dir=str(folder),
                 files=result.digests(),
                 blocked=wave_input.blocked,
-                diagnostics=[d.as_dict() for d in result.diagnostics],
+                diagnostics=diagnostics,
                 timings=result.report.timings,
             )
         )
-        counts = result.report.counts
-        transpiler_errors = sum(1 for d in result.transpiler_diagnostics if d.severity == "error")
+        counts = count(result.diagnostics)  # the transpiler's own and the validators'
         rows.append(
             {
                 "wave": wave_input.number,
                 "vms": len(wave_input.vms),
                 "blocked": len(wave_input.blocked),
                 "files": len(result.files),
-                "errors": counts["error"] + transpiler_errors,
-                "warnings": counts["warning"]
-                + sum(1 for d in result.transpiler_diagnostics if d.severity == "warning"),
+                "errors": counts["error"],
+                "warnings": counts["warning"],
                 "attempts": result.attempts,
                 "status": result.status,
                 "out_dir": str(folder),
-                "diagnostics": [d.as_dict() for d in result.diagnostics],
+                "diagnostics": diagnostics,
             }
         )
     if fmt is Format.json:
@@ -183,16 +185,16 @@ def plan(
 
 
 def _generate(
-    transpiler: Any,
+    transpiler: Transpiler,
     wave: WaveInput,
     options: TargetOptions,
-    root: Path,
+    final: Path,
     max_attempts: int,
     use_tools: bool,
     findings: list[Finding],
 ) -> AgentResult:
-    final = root / f"wave-{wave.number:02d}"
-    staging = root / f".wave-{wave.number:02d}.partial"
+    """Generate into a staging folder beside `final`, then move it into place."""
+    staging = final.with_name(f".{final.name}.partial")
     try:
         result = run_wave(
             transpiler,

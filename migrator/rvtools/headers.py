@@ -51,6 +51,8 @@ ALIASES: dict[str, dict[str, tuple[str, ...]]] = {
         "consolidation_needed": ("consolidationneeded",),
         "fault_tolerance": ("ftstate",),
         "server": ("visdkserver",),
+        "provisioned_mb": ("provisionedmb", "provisioned"),
+        "in_use_mb": ("inusemb", "inuse"),
     },
     "vDisk": {
         "vm": ("vm", "vmname"),
@@ -142,6 +144,11 @@ DISPLAY: dict[str, str] = {
     "network": "Network",
     "name": "Name",
     "free_mb": "Free MiB",
+    "provisioned_mb": "Provisioned MiB",
+    "in_use_mb": "In Use MiB",
+    "unit_number": "Unit #",
+    "cpu_sockets": "# CPU",
+    "cpu_cores": "# Cores",
 }
 
 # In vInfo, RVTools places custom-attribute columns between these two headers.

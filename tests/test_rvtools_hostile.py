@@ -157,3 +157,46 @@ def test_deep_nesting_and_far_columns_are_refused(tmp_path: Path) -> None:
     assert_one_line_error(
         bad_limit, ExitCode.USAGE, "MIGRATOR_LIMIT_ROWS='many': expected a positive whole number"
     )
+
+
+# -- real-world shapes (issue 9): empty numeric cells, no vDisk sheet ---------------------------------
+def test_empty_size_cells_are_unknown_and_planning_copes(tmp_path: Path) -> None:
+    headers = ["Provisioned MiB", "In Use MiB", "OS according to the configuration file"]
+    rows = vinfo_rows(("web-01", 2, 4096), ("blank-01", None, None), ("half-01", 4, None), extra=headers)
+    rows[1][1].extend([40960, 20480, "Red Hat Enterprise Linux 8 (64-bit)"])
+    rows[2][1].extend([102400, None, "Microsoft Windows Server 2019 (64-bit)"])
+    rows[3][1].extend([None, None, "Ubuntu Linux (64-bit)"])
+    path = write_xlsx(tmp_path / "empty-cells.xlsx", {"vInfo": sheet_xml(rows)})
+    result = migrator("import", "rvtools", str(path), workspace=tmp_path)
+    assert result.code == 0, result.stderr
+    doc = migrator("inventory", "export", "--format", "json", workspace=tmp_path).json()
+    vms = {vm["name"]: vm for vm in doc["vms"]}
+    assert (vms["blank-01"]["num_cpu"], vms["blank-01"]["memory_mb"]) == (None, None)
+    assert (vms["half-01"]["num_cpu"], vms["half-01"]["memory_mb"]) == (4, None)
+    warnings = doc["warnings"]
+    empty = next(w for w in warnings if "empty numeric cell(s) in sheet vInfo" in w)
+    assert empty.startswith("3 ") and "row 3 CPUs, row 3 Memory, row 4 Memory" in empty
+    # no vDisk sheet: one synthetic disk of vInfo's provisioned storage, in-use as committed
+    assert vms["web-01"]["disks"][0]["capacity_gb"] == 40.0 and vms["web-01"]["disks"][0]["synthetic"] is True
+    assert vms["web-01"]["committed_gb"] == 20.0
+    assert vms["blank-01"]["disks"][0]["capacity_gb"] == 100.0 and vms["half-01"]["disks"] == []
+    assert any("2 VM(s) got one synthetic disk" in w for w in warnings)
+
+    sized = migrator("size", "--format", "json", workspace=tmp_path).json()
+    by_vm = {s["vm"]: s for s in sized["vms"]}
+    blank = by_vm["blank-01"]
+    assert blank["vcpu_now"] is None and blank["memory_mb_now"] is None
+    assert blank["unknown"] == ["num_cpu", "memory_mb"] and blank["memory_mb"] == 2048  # windows floor
+    assert any("vCPU count unknown in the inventory" in f for f in blank["flags"])
+    assert by_vm["web-01"]["unknown"] == [] and by_vm["web-01"]["vcpu_now"] == 2
+    assert sized["totals"]["size_unknown"] == 2 and sized["totals"]["vcpu_now"] == 6
+
+    planned = migrator("waves", "plan", "--format", "json", workspace=tmp_path)
+    assert planned.code in (0, 7), planned.stderr
+    assert "internal error" not in planned.stderr
+    assert "size unknown (vCPU count and memory empty in the inventory)" in planned.stdout
+    for target in ("terraform-aws", "kubevirt"):
+        out = tmp_path / target
+        made = migrator("plan", "--target", target, "--out", str(out), workspace=tmp_path)
+        assert made.code in (0, 7, 8), made.stderr
+        assert "internal error" not in made.stderr and any(out.rglob("*"))

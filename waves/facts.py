@@ -128,6 +128,13 @@ def _concerns(vm: dict[str, Any]) -> list[str]:
         found.append("PCI passthrough")
     if vm.get("fault_tolerance") not in (None, "notConfigured"):
         found.append("fault tolerance")
+    unknown = [
+        label for key, label in (("num_cpu", "vCPU count"), ("memory_mb", "memory")) if vm.get(key) is None
+    ]
+    if unknown:
+        found.append(f"size unknown ({' and '.join(unknown)} empty in the inventory)")
+    if any(d.get("synthetic") for d in disks):
+        found.append("disk layout unknown (one disk of the provisioned storage assumed)")
     return found
 
 

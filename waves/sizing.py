@@ -20,6 +20,7 @@ from migrator.errors import UsageError
 PERCENTILE_KEYS = {50: "p50", 95: "p95", 100: "max"}
 MEMORY_FLOOR_MB = {"windows": 2048, "linux": 1024}  # below this the guest OS itself struggles
 KUBEVIRT_MEMORY_STEP_MB = 128
+UNKNOWN_LABELS = {"num_cpu": "vCPU count", "memory_mb": "memory size"}
 
 
 @dataclass(frozen=True)
@@ -76,15 +77,28 @@ def cheapest(vcpu: int, memory_mb: int, family: str) -> dict[str, Any] | None:
     return min(fitting, key=lambda i: (i[price_key], i["vcpu"], i["memory_gib"], i["type"]))
 
 
+def unknown_size(vm: dict[str, Any]) -> list[str]:
+    """The size fields the inventory does not know (null: an empty RVTools cell, for instance)."""
+    return [key for key in ("num_cpu", "memory_mb") if vm.get(key) is None]
+
+
 def size_vm(vm: dict[str, Any], params: SizingParameters) -> dict[str, Any]:
-    vcpu_now = int(vm.get("num_cpu") or 1)
-    mem_now = int(vm.get("memory_mb") or 1024)
     family = os_family(vm)
+    unknown = unknown_size(vm)
+    # Unknown is not zero: size from the smallest sensible machine, say so, and keep it countable.
+    vcpu_now = max(1, int(vm["num_cpu"])) if "num_cpu" not in unknown else 1
+    mem_now = int(vm["memory_mb"]) if "memory_mb" not in unknown else MEMORY_FLOOR_MB[family]
     perf = vm.get("perf")
     rating = coverage_rating(perf)
-    flags: list[str] = []
+    flags: list[str] = [
+        f"{UNKNOWN_LABELS[key]} unknown in the inventory: assumed {vcpu_now if key == 'num_cpu' else mem_now}"
+        f"{'' if key == 'num_cpu' else ' MiB'}; check before relying on this size or price"
+        for key in unknown
+    ]
     suffix = PERCENTILE_KEYS[params.percentile]
-    if rating == "none" or perf is None:
+    if unknown:
+        vcpu, memory, basis = vcpu_now, mem_now, "assumed: size unknown in the inventory"
+    elif rating == "none" or perf is None:
         vcpu, memory, basis = vcpu_now, mem_now, "as-is: no utilisation data"
         flags.append("sized as-is: no utilisation samples")
     else:
@@ -114,8 +128,9 @@ def size_vm(vm: dict[str, Any], params: SizingParameters) -> dict[str, Any]:
     return {
         "vm": vm["name"],
         "os_family": family,
-        "vcpu_now": vcpu_now,
-        "memory_mb_now": mem_now,
+        "vcpu_now": None if "num_cpu" in unknown else vcpu_now,
+        "memory_mb_now": None if "memory_mb" in unknown else mem_now,
+        "unknown": unknown,
         "vcpu": vcpu,
         "memory_mb": memory,
         "basis": basis,
@@ -142,13 +157,14 @@ def totals(sizes: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "vms": len(sizes),
         "vcpu": sum(s["vcpu"] for s in sizes),
-        "vcpu_now": sum(s["vcpu_now"] for s in sizes),
+        "vcpu_now": sum(s["vcpu_now"] or 0 for s in sizes),
         "memory_gb": round(sum(s["memory_mb"] for s in sizes) / 1024, 1),
-        "memory_gb_now": round(sum(s["memory_mb_now"] for s in sizes) / 1024, 1),
+        "memory_gb_now": round(sum(s["memory_mb_now"] or 0 for s in sizes) / 1024, 1),
         "aws_monthly_usd": round(sized, 2),
         "aws_as_is_monthly_usd": round(as_is, 2),
         "aws_monthly_saving_usd": round(as_is - sized, 2),
         "sized_as_is": sum(1 for s in sizes if s["coverage"] == "none"),
+        "size_unknown": sum(1 for s in sizes if s.get("unknown")),
     }
 
 

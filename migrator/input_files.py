@@ -27,7 +27,7 @@ class Limits:
     expanded_total_mb: int = 4096  # all the xlsx parts read, decompressed
     rows: int = 1_048_576  # rows per sheet or CSV file (Excel's own maximum)
     columns: int = 16_384  # columns per sheet (Excel's own maximum, column XFD)
-    string_chars: int = 32_767  # characters in one cell or JSON string (Excel's cell maximum)
+    string_chars: int = 65_536  # characters in one cell or CSV field (inventory text is capped there)
     depth: int = 64  # nesting depth of JSON and XML
 
     @classmethod

@@ -11,47 +11,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
+from migrator import inventory_schema
 from migrator.errors import InputFileError
 from migrator.export import SCHEMA_VERSION
-from migrator.input_files import read_input
+from migrator.input_files import Limits, read_input
 from migrator.store.snapshots import Inventory
 from migrator.text import clean_text
-
-_NAMED: dict[str, Any] = {
-    "type": "object",
-    "required": ["name", "moref"],
-    "properties": {"name": {"type": "string", "minLength": 1}, "moref": {"type": "string"}},
-}
-SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["schema_version", "vms"],
-    "properties": {
-        "schema_version": {"const": SCHEMA_VERSION},
-        "vms": {
-            "type": "array",
-            "items": {
-                **_NAMED,
-                "properties": {
-                    **_NAMED["properties"],
-                    "num_cpu": {"type": ["integer", "null"], "minimum": 0},
-                    "memory_mb": {"type": ["integer", "null"], "minimum": 0},
-                    "disks": {"type": "array", "items": {"type": "object"}},
-                    "nics": {"type": "array", "items": {"type": "object"}},
-                    "ip_addresses": {"type": "array", "items": {"type": "string"}},
-                    "custom_fields": {"type": "object", "additionalProperties": {"type": "string"}},
-                    "tags": {"type": "array", "items": {"type": "string"}},
-                },
-            },
-        },
-        **{
-            kind: {"type": "array", "items": _NAMED}
-            for kind in ("hosts", "clusters", "networks", "datastores")
-        },
-        "warnings": {"type": "array", "items": {"type": "string"}},
-    },
-}
 
 
 def _clean(value: Any) -> Any:
@@ -64,18 +29,49 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def read_export(path: Path) -> Inventory:
-    raw = read_input(path)
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _depth(doc: Any) -> int:
+    """Nesting depth, without recursion (the document is untrusted)."""
+    deepest, stack = 0, [(doc, 1)]
+    while stack:
+        value, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if isinstance(value, dict):
+            stack += [(v, depth + 1) for v in value.values()]
+        elif isinstance(value, list):
+            stack += [(v, depth + 1) for v in value]
+    return deepest
+
+
+def _parse(path: Path, raw: bytes, limits: Limits) -> Any:
     try:
-        doc = json.loads(raw.decode("utf-8"))
+        doc = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
     except UnicodeDecodeError:
         raise InputFileError(f"{path}: not UTF-8 text") from None
     except json.JSONDecodeError as exc:
         raise InputFileError(f"{path}: not JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
-    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(SCHEMA).iter_errors(doc))
-    if error is not None:
-        where = "/".join(str(p) for p in error.absolute_path) or "top level"
-        raise InputFileError(f"{path}: not an inventory export: at {where}: {error.message[:200]}")
+    except ValueError as exc:  # NaN/Infinity, or an integer too long to convert
+        raise InputFileError(f"{path}: not JSON the contract allows ({str(exc)[:80]})") from None
+    except RecursionError:
+        raise limits.exceeded(path, "JSON nesting", "depth", "deeper than the parser can go") from None
+    if _depth(doc) > limits.depth:
+        raise limits.exceeded(path, "JSON nesting", "depth")
+    return doc
+
+
+def read_export(path: Path, limits: Limits | None = None) -> Inventory:
+    limits = limits or Limits.from_env()
+    doc = _parse(path, read_input(path, limits=limits), limits)
+    if not isinstance(doc, dict) or doc.get("schema_version") != SCHEMA_VERSION:
+        found = doc.get("schema_version") if isinstance(doc, dict) else type(doc).__name__
+        raise InputFileError(
+            f"{path}: not an inventory export: at schema_version: "
+            f"expected {SCHEMA_VERSION}, found {str(found)[:40]}"
+        )
+    inventory_schema.check(doc, str(path))
     doc = _clean(doc)
     names = [vm["name"] for vm in doc["vms"]]
     if len(set(zip(names, (vm["moref"] for vm in doc["vms"]), strict=True))) != len(names):

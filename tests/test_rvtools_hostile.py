@@ -107,15 +107,15 @@ def test_a_part_larger_than_it_declares_is_never_read_past_its_declared_size(tmp
 
 
 def test_long_cell_text_is_refused_at_the_string_limit(tmp_path: Path) -> None:
-    rows = [*_two_vms(), (4, ["x" * 40_000, "poweredOn", 1, 1024])]
+    rows = [*_two_vms(), (4, ["x" * 70_000, "poweredOn", 1, 1024])]
     path = write_xlsx(tmp_path / "long.xlsx", {"vInfo": sheet_xml(rows)})
-    _refused(path, tmp_path, "sheet vInfo row 4: a cell's text exceeds the limit of 32,767 characters")
+    _refused(path, tmp_path, "sheet vInfo row 4: a cell's text exceeds the limit of 65,536 characters")
     ok = migrator(
         "import",
         "rvtools",
         str(path),
         workspace=tmp_path / "raised",
-        env={"MIGRATOR_LIMIT_STRING_CHARS": "50000"},
+        env={"MIGRATOR_LIMIT_STRING_CHARS": "80000"},
     )
     assert ok.code == 0, ok.stderr
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from migrator import bounds
+from migrator import bounds, inventory_schema
 from migrator.errors import InputFileError
 from migrator.input_files import Limits, check_size
 from migrator.rvtools.headers import DISPLAY, REQUIRED, custom_attribute_columns, resolve
@@ -65,6 +65,14 @@ class _Sheet:
     def records(self) -> Iterator[tuple[int, dict[str, Any], Row]]:
         for row_no, row in self.rows:
             yield row_no, {f: row.get(i) for f, i in self.columns.items()}, row
+
+    def named(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        """Rows of an object sheet (hosts, clusters, datastores); rows without a name are counted."""
+        for row_no, rec, _raw in self.records():
+            if _text(rec.get("name")):
+                yield row_no, rec
+            else:
+                self.notes.add(f"row(s) of sheet {self.name} without a name skipped", f"row {row_no}")
 
     def number(self, row: int, field: str, value: Any) -> float | None:
         if value in (None, ""):
@@ -188,29 +196,33 @@ def _vm(
 
 
 def _synthetic_disks(vms: dict[str, dict[str, Any]]) -> int:
-    """Without vDisk, one disk per VM from vInfo's provisioned storage, flagged `synthetic`."""
+    """Without vDisk, vInfo's provisioned storage as one disk per VM, flagged `synthetic` (split in
+    62 TB pieces in the rare case it is larger than one virtual disk can be)."""
     made = 0
     for vm in vms.values():
-        provisioned = vm["_provisioned_gb"]
-        if provisioned is None:
+        left = vm["_provisioned_gb"]
+        if left is None:
             continue
-        vm["disks"].append(
-            {
-                "label": SYNTHETIC_DISK_LABEL,
-                "capacity_gb": provisioned,
-                "thin": None,
-                "datastore": None,
-                "file": None,
-                "disk_mode": None,
-                "independent": False,
-                "rdm": None,
-                "sharing": "sharingNone",
-                "controller": None,
-                "unit_number": None,
-                "synthetic": True,
-            }
-        )
         made += 1
+        while left > 0 or not vm["disks"]:
+            piece = min(left, bounds.MAX_DISK_GB)
+            vm["disks"].append(
+                {
+                    "label": SYNTHETIC_DISK_LABEL,
+                    "capacity_gb": round(piece, 3),
+                    "thin": None,
+                    "datastore": None,
+                    "file": None,
+                    "disk_mode": None,
+                    "independent": False,
+                    "rdm": None,
+                    "sharing": "sharingNone",
+                    "controller": None,
+                    "unit_number": None,
+                    "synthetic": True,
+                }
+            )
+            left -= piece
     return made
 
 
@@ -280,6 +292,10 @@ def read_rvtools(path: Path, limits: Limits | None = None) -> Inventory:
     if "vNetwork" not in sheets:
         inventory.warnings.append("sheet vNetwork is absent: VMs have no NIC details")
     inventory.warnings += notes.lines()
+    inventory_schema.check(
+        {key: getattr(inventory, key) for key in ("vms", "hosts", "clusters", "networks", "datastores")},
+        path.name,
+    )
     return inventory
 
 
@@ -377,7 +393,7 @@ def _nics(sheet: _Sheet, owners: _Owners) -> dict[str, dict[str, Any]]:
 
 def _hosts(sheet: _Sheet) -> list[dict[str, Any]]:
     hosts = []
-    for row_no, rec, _raw in sheet.records():
+    for row_no, rec in sheet.named():
         memory = sheet.measure(row_no, "memory_mb", rec.get("memory_mb"), bounds.MAX_HOST_MEMORY_GB * 1024)
         sockets = sheet.measure(row_no, "cpu_sockets", rec.get("cpu_sockets"), bounds.MAX_HOST_CPUS)
         cores = sheet.measure(row_no, "cpu_cores", rec.get("cpu_cores"), bounds.MAX_HOST_CPUS)
@@ -414,7 +430,7 @@ def _clusters(sheet: _Sheet) -> list[dict[str, Any]]:
             "dpm_enabled": _flag(rec.get("dpm_enabled")),
             "drs_rules": [],  # RVTools exports rule names per VM, not the rules themselves
         }
-        for _row_no, rec, _raw in sheet.records()
+        for _row_no, rec in sheet.named()
     ]
 
 
@@ -430,5 +446,5 @@ def _datastores(sheet: _Sheet) -> list[dict[str, Any]]:
             "url": _text(rec.get("url")),
             "datacenter": None,
         }
-        for row_no, rec, _raw in sheet.records()
+        for row_no, rec in sheet.named()
     ]

@@ -25,7 +25,8 @@ class Limits:
     file_mb: int = 2048  # bytes on disk
     expanded_mb: int = 1024  # an xlsx part once decompressed (declared and actual)
     expanded_total_mb: int = 4096  # all the xlsx parts read, decompressed
-    rows: int = 1_048_576  # rows per sheet or CSV file (Excel's own maximum)
+    rows: int = 1_048_576  # rows per sheet (Excel's own maximum)
+    rows_csv: int = 100_000_000  # rows per flow CSV (about what the file-size limit allows)
     columns: int = 16_384  # columns per sheet (Excel's own maximum, column XFD)
     string_chars: int = 65_536  # characters in one cell or CSV field (inventory text is capped there)
     depth: int = 64  # nesting depth of JSON and XML
@@ -64,6 +65,7 @@ _UNITS = {
     "expanded_mb": " MiB",
     "expanded_total_mb": " MiB",
     "rows": " rows",
+    "rows_csv": " rows",
     "columns": " columns",
     "string_chars": " characters",
     "depth": " levels",

@@ -237,8 +237,8 @@ def test_collector_receives_ipfix_over_udp(tmp_path: Path) -> None:
     assert "6 packet(s) from 1 exporter(s), 5 record(s), 3 template(s), 2 malformed" in err
     assert "flow set 1: 3 aggregated flow(s) from udp 127.0.0.1" in out
     assert "arrived before their template" in err
-    assert stored_flows(tmp_path) == [
-        ("10.0.0.1", "10.0.0.2", 443, "tcp", 10500, 27, 3),
+    assert stored_flows(tmp_path) == [  # two sessions: 40001 (request and reply) and 40002
+        ("10.0.0.1", "10.0.0.2", 443, "tcp", 10500, 27, 2),
         ("10.0.0.5", "10.0.0.6", 2049, "tcp", 4096, 4, 1),
         ("2001:db8::10", "2001:db8::20", 5432, "tcp", 777, 0, 1),
     ]

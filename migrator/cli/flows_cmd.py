@@ -67,11 +67,16 @@ def collect_cmd(
         warnings.append(
             f"{stats.without_template} data set(s) arrived before their template and were skipped"
         )
+    if stats.absurd:
+        warnings.append(
+            f"{stats.absurd} record(s) with a counter above 2^63-1 or an end before their start were skipped"
+        )
     if collected.stopped_early:
         warnings.append(f"stopped by the user after {collected.seconds:.0f} s")
     _err.print(
         f"{stats.packets} packet(s) from {len(collected.exporters)} exporter(s), {stats.records} record(s), "
-        f"{stats.templates} template(s), {stats.malformed} malformed",
+        f"{stats.templates} template(s), {stats.malformed} malformed"
+        + (f", {stats.options} options data set(s) skipped (exporter metadata)" if stats.options else ""),
         markup=False,
     )
     if not collected.flows:

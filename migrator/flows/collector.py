@@ -8,11 +8,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from migrator.errors import UsageError
+from migrator.flows.direction import SessionOrienter
 from migrator.flows.ipfix import DecodeStats, FlowDecoder
-from migrator.flows.records import Flow, aggregate
+from migrator.flows.records import Flow
 
 MAX_DATAGRAM = 65535
-AGGREGATE_EVERY = 50_000
 
 
 @dataclass
@@ -47,7 +47,7 @@ def collect(
         sock.close()
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     decoder = FlowDecoder()
-    flows: list[Flow] = []
+    sessions = SessionOrienter()  # direction and session counts need every record: decided at the end
     exporters: set[str] = set()
     started = time.monotonic()
     deadline = started + duration
@@ -64,11 +64,9 @@ def collect(
             except TimeoutError:
                 continue
             exporters.add(addr[0])
-            flows += decoder.decode(packet, addr[0])
-            if len(flows) > AGGREGATE_EVERY:  # a busy switch: keep memory bounded by distinct flows
-                flows = aggregate(flows)
+            sessions.add(decoder.decode(packet, addr[0], orient=False))
     except KeyboardInterrupt:
         stopped_early = True  # keep what arrived: every stored record is complete
     finally:
         sock.close()
-    return Collected(aggregate(flows), decoder.stats, time.monotonic() - started, stopped_early, exporters)
+    return Collected(sessions.flows(), decoder.stats, time.monotonic() - started, stopped_early, exporters)

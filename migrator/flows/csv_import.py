@@ -1,8 +1,10 @@
 """Flow files: the documented generic CSV and Azure Migrate's dependency export.
 
-Both are read completely; a row that cannot be used is counted and reported with its line
-number, and never stops the rest (docs/flows.md). A file that is not CSV at all, or lacks a
-required column, is an error before anything is stored.
+Both are read completely, streamed (memory follows distinct flows, not rows); a row that cannot
+be used is counted and reported with its line number, and never stops the rest (docs/flows.md).
+A file that is not CSV at all, lacks a required column or exceeds a limit (docs/limits.md) is
+an error before anything is stored. Generic rows that are the reply of another row (a -> b:p
+and b -> a:q with q ephemeral-looking) are folded into it (migrator.flows.direction).
 """
 
 from __future__ import annotations
@@ -14,17 +16,20 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+from migrator.bounds import MAX_COUNTER
 from migrator.errors import InputFileError
+from migrator.flows.direction import merge_replies
 from migrator.flows.records import (
+    Aggregator,
     Flow,
     FlowValueError,
     ReadResult,
-    aggregate,
+    check_counters,
     normalise_ip,
     normalise_port,
     normalise_protocol,
 )
-from migrator.input_files import read_input
+from migrator.input_files import Limits, check_size
 from migrator.text import clean_text
 
 GENERIC_REQUIRED = ("src_ip", "dst_ip", "dst_port", "protocol")
@@ -44,45 +49,97 @@ AZURE_COLUMNS = {
 }
 
 
-def read_flow_file(path: Path, fmt: str) -> ReadResult:
+def read_flow_file(path: Path, fmt: str, limits: Limits | None = None) -> ReadResult:
     if fmt not in ("generic", "azure-migrate"):
         raise InputFileError(f"unknown flow format {fmt!r}: use generic or azure-migrate")
-    raw = read_input(path, "; split it and import the parts")
-    fieldnames, rows = _rows(path, raw)
-    if fmt == "generic":
-        _need(path, fieldnames, GENERIC_REQUIRED)
-        result = _collect(path, rows, _generic_row, "flow")
-    else:
-        result = _collect(path, rows, _azure_row(_azure_columns(path, fieldnames)), "dependency")
-    result.digest = hashlib.sha256(raw).hexdigest()
+    limits = limits or Limits.from_env()
+    check_size(path, limits)
+    try:
+        with path.open("rb") as raw:
+            digest = hashlib.sha256()
+            stream = _Hashing(raw, digest)
+            fieldnames, rows = _rows(path, stream, limits)
+            if fmt == "generic":
+                _need(path, fieldnames, GENERIC_REQUIRED)
+                result = _collect(path, rows, _generic_row, "flow")
+                result.flows, folded = merge_replies(result.flows)
+                if folded:
+                    result.warnings.append(
+                        f"{folded} row(s) were replies of another row (a -> b and b -> a, one port "
+                        "ephemeral-looking) and were folded into it"
+                    )
+            else:
+                result = _collect(path, rows, _azure_row(_azure_columns(path, fieldnames)), "dependency")
+            while stream.read(_CHUNK):
+                pass  # the digest covers the whole file
+    except OSError as exc:
+        raise InputFileError(f"cannot read {path}: {exc.strerror or exc}") from None
+    result.digest = digest.hexdigest()
     return result
 
 
 Rows = Iterator[tuple[int, dict[str, str]]]
+_CHUNK = 1 << 20
 
 
-def _rows(path: Path, raw: bytes) -> tuple[set[str], Rows]:
-    if b"\x00" in raw[:4096]:
+class _Hashing(io.RawIOBase):
+    """A binary file that hashes what is read from it (the digest detects a second import)."""
+
+    def __init__(self, raw: io.BufferedReader, digest: hashlib._Hash) -> None:
+        self.raw, self.digest = raw, digest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        data = self.raw.read(len(buffer))
+        self.digest.update(data)
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def _rows(path: Path, stream: _Hashing, limits: Limits) -> tuple[set[str], Rows]:
+    head = stream.raw.peek(8192)[:8192]
+    if b"\x00" in head[:4096]:
         raise InputFileError(f"{path}: not a CSV file (binary content)")
-    text = raw.decode("utf-8-sig", errors="replace")
+    sample = head.decode("utf-8-sig", errors="replace")
     dialect: type[csv.Dialect]
     try:
-        dialect = csv.Sniffer().sniff(text[:8192], delimiters=",;\t")
+        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    reader = csv.DictReader(io.StringIO(text), dialect=dialect)
-    if not reader.fieldnames:
+    text = io.TextIOWrapper(
+        io.BufferedReader(stream, _CHUNK), encoding="utf-8-sig", errors="replace", newline=""
+    )
+    csv.field_size_limit(limits.string_chars)
+    reader = csv.DictReader(text, dialect=dialect)
+    try:
+        names = reader.fieldnames
+    except csv.Error as exc:
+        raise _csv_error(path, 1, exc, limits) from None
+    if not names:
         raise InputFileError(f"{path}: empty file, no header row")
-    reader.fieldnames = [(name or "").strip().lower() for name in reader.fieldnames]
+    reader.fieldnames = [(name or "").strip().lower() for name in names]
 
     def numbered() -> Rows:
+        count = 0
         try:
             for row in reader:
+                count += 1
+                if count > limits.rows_csv:
+                    raise limits.exceeded(path, "the file", "rows_csv")
                 yield reader.line_num, {k: (v or "") for k, v in row.items() if k is not None}
         except csv.Error as exc:
-            raise InputFileError(f"{path}: line {reader.line_num}: {exc}") from None
+            # the reader fails while reading a line it has not counted yet: that line is the next one
+            raise _csv_error(path, reader.line_num + 1, exc, limits) from None
 
     return set(reader.fieldnames), numbered()
+
+
+def _csv_error(path: Path, line: int, exc: csv.Error, limits: Limits) -> InputFileError:
+    if "field larger than field limit" in str(exc):
+        return limits.exceeded(path, f"line {line}: a field", "string_chars")
+    return InputFileError(f"{path}: line {line}: {exc}")
 
 
 def _need(path: Path, fieldnames: set[str], required: tuple[str, ...]) -> None:
@@ -94,16 +151,20 @@ def _need(path: Path, fieldnames: set[str], required: tuple[str, ...]) -> None:
 def _collect(path: Path, rows: Rows, parse: Callable[[dict[str, str]], Flow], what: str) -> ReadResult:
     """Parse every row; a row that fails is counted with its line number, the rest are kept."""
     result = ReadResult(flows=[])
+    merged = Aggregator()
     seen = False
     for line, row in rows:
         seen = True
         try:
-            result.flows.append(parse(row))
+            flow = parse(row)
+            check_counters(flow)
         except FlowValueError as exc:
             result.warn(f"line {line}: {exc}")
+            continue
+        merged.add(flow)
     if not seen:
         raise InputFileError(f"{path}: no {what} rows")
-    result.flows = aggregate(result.flows)
+    result.flows = merged.flows()
     return result
 
 
@@ -171,13 +232,16 @@ def _name(text: str) -> str | None:
 def _count(text: str | None, default: int) -> int:
     if text is None or text.strip() == "":
         return default
+    value = text.strip()
     try:
-        value = int(float(text.strip()))
+        number = int(value) if value.lstrip("+-").isdigit() and len(value) <= 25 else float(value)
     except ValueError:
-        raise FlowValueError(f"not a number: {text.strip()[:20]!r}") from None
-    if value < 0:
-        raise FlowValueError(f"negative counter: {value}")
-    return value
+        raise FlowValueError(f"not a number: {value[:20]!r}") from None
+    if number < 0:
+        raise FlowValueError(f"negative counter: {value[:20]}")
+    if not number <= MAX_COUNTER:  # also NaN and infinity (1e400)
+        raise FlowValueError(f"counter {value[:20]} above 2^63-1 (what the store holds)")
+    return int(number)
 
 
 def _time(text: str | None) -> datetime | None:

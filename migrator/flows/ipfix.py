@@ -1,7 +1,9 @@
 """IPFIX (RFC 7011) and NetFlow v9 (RFC 3954) decoding, as a vSphere Distributed Switch exports it.
 
-Templates are kept per (exporter, observation domain, template id). A data set whose
-template has not arrived yet is counted, not guessed at. Every decoding problem is counted
+Templates are kept per (exporter, observation domain, template id). Options templates (IPFIX
+set 3, NetFlow v9 flowset 1) are parsed too, so their data (exporter statistics, sampling
+settings: softflowd sends some with every export) is recognised and skipped quietly. A data
+set whose template has not arrived yet is counted, not guessed at. Every decoding problem is counted
 in `DecodeStats` and the packet (or set) is skipped; nothing here raises on bad input.
 Counters may come in reduced-size encoding (RFC 7011 §6.2), so integers of any length are read.
 """
@@ -13,6 +15,8 @@ import struct
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from migrator.bounds import MAX_COUNTER
+from migrator.flows.direction import service_end
 from migrator.flows.records import PROTOCOLS, Flow
 
 IPFIX_VERSION = 10
@@ -38,7 +42,10 @@ class DecodeStats:
     templates: int = 0
     malformed: int = 0  # packets or sets that could not be decoded
     without_template: int = 0  # data sets whose template was never seen
-    ignored: int = 0  # records with no addresses (options data, other IEs)
+    options: int = 0  # options data sets (exporter metadata, not traffic), skipped on purpose
+    options_templates: int = 0
+    ignored: int = 0  # records with no addresses (other IEs)
+    absurd: int = 0  # records with counters above 2^63 - 1 or an end before their start
     problems: list[str] = field(default_factory=list)
 
     def bad(self, message: str) -> None:
@@ -53,9 +60,17 @@ Template = list[tuple[int, int]]  # (information element id, length); enterprise
 class FlowDecoder:
     def __init__(self) -> None:
         self.templates: dict[tuple[str, int, int], Template] = {}
+        self.options: set[tuple[str, int, int]] = set()  # options template ids
         self.stats = DecodeStats()
 
-    def decode(self, packet: bytes, exporter: str = "") -> list[Flow]:
+    def decode(self, packet: bytes, exporter: str = "", orient: bool = True) -> list[Flow]:
+        """The packet's flow records. `orient`: turn each record client -> service on its own
+        ports; without it records come as the exporter wrote them, with `src_port`, for
+        migrator.flows.direction.SessionOrienter to decide with evidence from all records."""
+        flows = self._decode(packet, exporter)
+        return [_oriented(f) for f in flows] if orient else flows
+
+    def _decode(self, packet: bytes, exporter: str) -> list[Flow]:
         self.stats.packets += 1
         if len(packet) < 4:
             self.stats.bad(f"{exporter}: packet of {len(packet)} bytes is too short")
@@ -66,7 +81,7 @@ class FlowDecoder:
                 return self._ipfix(packet, exporter)
             if version == NETFLOW9_VERSION:
                 return self._netflow9(packet, exporter)
-        except (struct.error, ValueError, IndexError) as exc:
+        except (struct.error, ValueError, IndexError, OverflowError, OSError) as exc:
             self.stats.bad(f"{exporter}: undecodable packet ({exc})")
             return []
         self.stats.bad(f"{exporter}: not IPFIX or NetFlow v9 (version {version})")
@@ -86,7 +101,7 @@ class FlowDecoder:
             if set_id == 2:
                 self._templates(body, exporter, domain, ipfix=True)
             elif set_id == 3:
-                continue  # options templates describe exporter metadata, not traffic
+                self._options_templates(body, exporter, domain, ipfix=True)
             elif set_id >= 256:
                 flows += self._data(body, (exporter, domain, set_id), export_time, None)
             else:
@@ -104,7 +119,7 @@ class FlowDecoder:
             if set_id == 0:
                 self._templates(body, exporter, source_id, ipfix=False)
             elif set_id == 1:
-                continue
+                self._options_templates(body, exporter, source_id, ipfix=False)
             elif set_id >= 256:
                 flows += self._data(body, (exporter, source_id, set_id), unix_secs, (uptime_ms, unix_secs))
             else:
@@ -129,9 +144,12 @@ class FlowDecoder:
         while offset + 4 <= len(body):
             template_id, count = struct.unpack_from("!HH", body, offset)
             offset += 4
+            if template_id == 0 and count == 0:
+                break  # padding
+            if template_id >= 256 and count == 0 and ipfix:  # withdrawal (RFC 7011 8.1)
+                self.templates.pop((exporter, domain, template_id), None)
+                continue
             if template_id < 256 or count == 0:
-                if template_id == 0 and count == 0:
-                    break  # padding
                 self.stats.bad(f"{exporter}: template {template_id} with {count} fields")
                 return
             fields: Template = []
@@ -146,7 +164,32 @@ class FlowDecoder:
                 self.stats.bad(f"{exporter}: template {template_id} truncated")
                 return
             self.templates[(exporter, domain, template_id)] = fields
+            self.options.discard((exporter, domain, template_id))
             self.stats.templates += 1
+
+    def _options_templates(self, body: bytes, exporter: str, domain: int, ipfix: bool) -> None:
+        """Options templates: remembered only so that their data sets are known for what they are.
+        IPFIX (RFC 7011 3.4.2.2): id, field count, scope field count, then field specifiers.
+        NetFlow v9 (RFC 3954 6.1): id, scope length and option length in bytes, then fields."""
+        offset = 0
+        while offset + 6 <= len(body):
+            template_id, first, second = struct.unpack_from("!HHH", body, offset)
+            offset += 6
+            if template_id < 256:
+                break  # padding (NetFlow v9 pads flowsets to 32 bits)
+            if ipfix:
+                for _ in range(first):
+                    ie = struct.unpack_from("!H", body, offset)[0]
+                    offset += 8 if ie & 0x8000 else 4
+            else:
+                offset += first + second
+            if offset > len(body):
+                self.stats.bad(f"{exporter}: options template {template_id} truncated")
+                return
+            key = (exporter, domain, template_id)
+            self.options.add(key)
+            self.templates.pop(key, None)
+            self.stats.options_templates += 1
 
     def _data(
         self,
@@ -155,6 +198,9 @@ class FlowDecoder:
         export_secs: int,
         nf9_clock: tuple[int, int] | None,
     ) -> list[Flow]:
+        if key in self.options:
+            self.stats.options += 1
+            return []
         template = self.templates.get(key)
         if template is None:
             self.stats.without_template += 1
@@ -186,6 +232,8 @@ class FlowDecoder:
             flow = _flow(values, export_secs, nf9_clock)
             if flow is None:
                 self.stats.ignored += 1
+            elif not _plausible(flow):
+                self.stats.absurd += 1
             else:
                 self.stats.records += 1
                 flows.append(flow)
@@ -206,7 +254,26 @@ def _addr(values: dict[int, bytes], v4: int, v6: int) -> str | None:
 
 
 def _time(secs: int | None) -> datetime | None:
-    return datetime.fromtimestamp(secs, UTC) if secs else None
+    try:
+        return datetime.fromtimestamp(secs, UTC) if secs else None
+    except (OverflowError, OSError, ValueError):
+        return None  # beyond year 9999: no usable time
+
+
+def _plausible(flow: Flow) -> bool:
+    if flow.bytes > MAX_COUNTER or flow.packets > MAX_COUNTER:
+        return False
+    return not (flow.first_seen and flow.last_seen and flow.last_seen < flow.first_seen)
+
+
+def _oriented(flow: Flow) -> Flow:
+    """The record turned client -> service when its own ports say it is a reply."""
+    if flow.src_port is None or flow.dst_port is None:
+        return flow
+    if service_end(flow.src_port, flow.dst_port) == 0:
+        flow.src_ip, flow.dst_ip = flow.dst_ip, flow.src_ip
+        flow.src_port, flow.dst_port = flow.dst_port, flow.src_port
+    return flow
 
 
 def _flow(values: dict[int, bytes], export_secs: int, nf9_clock: tuple[int, int] | None) -> Flow | None:
@@ -216,70 +283,21 @@ def _flow(values: dict[int, bytes], export_secs: int, nf9_clock: tuple[int, int]
     proto_num = _uint(values.get(PROTOCOL))
     src_port, dst_port = _uint(values.get(SRC_PORT)), _uint(values.get(DST_PORT))
     start, end = _times(values, export_secs, nf9_clock)
-    if _is_reply(src_port, dst_port):
-        src, dst, src_port, dst_port = dst, src, dst_port, src_port
+    ported = proto_num in (6, 17, 132)
     octets = next((_uint(values.get(ie)) for ie in OCTETS if ie in values), None)
     packets = next((_uint(values.get(ie)) for ie in PACKETS if ie in values), None)
     return Flow(
         src_ip=src,
         dst_ip=dst,
-        dst_port=dst_port if proto_num in (6, 17, 132) else None,
+        dst_port=dst_port if ported else None,
         protocol=PROTOCOLS.get(proto_num or 0, str(proto_num)),
         bytes=octets or 0,
         packets=packets or 0,
         connections=1,
         first_seen=start,
         last_seen=end,
+        src_port=src_port if ported else None,
     )
-
-
-# Service ports seen in data centres; used to tell a request from its reply.
-KNOWN_SERVICES = frozenset(
-    {
-        22,
-        25,
-        53,
-        80,
-        88,
-        111,
-        123,
-        135,
-        139,
-        389,
-        443,
-        445,
-        636,
-        1433,
-        1521,
-        2049,
-        3268,
-        3306,
-        3389,
-        5432,
-        5672,
-        5985,
-        5986,
-        6379,
-        8080,
-        8443,
-        9092,
-        9200,
-        11211,
-        27017,
-    }
-)
-
-
-def _is_reply(src_port: int | None, dst_port: int | None) -> bool:
-    """A unidirectional record of a server's reply runs from the service port to the client's
-    ephemeral one; such records are turned round so counters land on client -> service."""
-    if src_port is None or dst_port is None:
-        return False
-    if dst_port in KNOWN_SERVICES:
-        return False
-    if src_port in KNOWN_SERVICES:
-        return True
-    return src_port < dst_port and dst_port >= 32768
 
 
 def _times(

@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from migrator.bounds import MAX_COUNTER, saturating_add
+
 PROTOCOLS = {1: "icmp", 6: "tcp", 17: "udp", 58: "icmpv6", 132: "sctp"}
 _PROTOCOL_NAMES = {name: name for name in PROTOCOLS.values()} | {"ipv6-icmp": "icmpv6"}
 
@@ -63,19 +65,36 @@ class Flow:
     src_name: str | None = None
     dst_name: str | None = None
     process: str | None = None
+    src_port: int | None = None  # raw records only (deciding direction and sessions); never stored
 
     def key(self) -> tuple[str | None, str | None, int | None, str, str | None, str | None]:
         return (self.src_ip, self.dst_ip, self.dst_port, self.protocol, self.src_name, self.dst_name)
 
 
-def aggregate(flows: Iterable[Flow]) -> list[Flow]:
-    """Sum counters per (src, dst, port, protocol); keep the widest first/last seen."""
-    merged: dict[tuple[object, ...], Flow] = {}
-    for flow in flows:
+def check_counters(flow: Flow) -> None:
+    """Counters the store can hold, and a window that does not end before it starts."""
+    for name in ("bytes", "packets", "connections"):
+        value = getattr(flow, name)
+        if not 0 <= value <= MAX_COUNTER:
+            raise FlowValueError(f"{name} {value} outside 0..2^63-1")
+    if flow.first_seen and flow.last_seen and flow.last_seen < flow.first_seen:
+        raise FlowValueError(
+            f"last_seen {flow.last_seen.isoformat()} precedes first_seen {flow.first_seen.isoformat()}"
+        )
+
+
+class Aggregator:
+    """Sums counters per (src, dst, port, protocol) as flows arrive, saturating at 2^63 - 1 (what
+    the store holds), keeping the widest first/last seen: memory follows distinct flows, not rows."""
+
+    def __init__(self) -> None:
+        self.merged: dict[tuple[object, ...], Flow] = {}
+
+    def add(self, flow: Flow) -> None:
         key = flow.key()
-        have = merged.get(key)
+        have = self.merged.get(key)
         if have is None:
-            merged[key] = Flow(
+            self.merged[key] = Flow(
                 flow.src_ip,
                 flow.dst_ip,
                 flow.dst_port,
@@ -89,22 +108,32 @@ def aggregate(flows: Iterable[Flow]) -> list[Flow]:
                 flow.dst_name,
                 flow.process,
             )
-            continue
-        have.bytes += flow.bytes
-        have.packets += flow.packets
-        have.connections += flow.connections
-        have.first_seen = _earliest(have.first_seen, flow.first_seen)
-        have.last_seen = _latest(have.last_seen, flow.last_seen)
+            return
+        have.bytes = saturating_add(have.bytes, flow.bytes)
+        have.packets = saturating_add(have.packets, flow.packets)
+        have.connections = saturating_add(have.connections, flow.connections)
+        have.first_seen = earliest(have.first_seen, flow.first_seen)
+        have.last_seen = latest(have.last_seen, flow.last_seen)
         if flow.process and not have.process:
             have.process = flow.process
-    return sorted(merged.values(), key=lambda f: tuple(str(part) for part in f.key()))
+
+    def flows(self) -> list[Flow]:
+        return sorted(self.merged.values(), key=lambda f: tuple(str(part) for part in f.key()))
 
 
-def _earliest(a: datetime | None, b: datetime | None) -> datetime | None:
+def aggregate(flows: Iterable[Flow]) -> list[Flow]:
+    """Flows summed per (src, dst, port, protocol): see Aggregator."""
+    merged = Aggregator()
+    for flow in flows:
+        merged.add(flow)
+    return merged.flows()
+
+
+def earliest(a: datetime | None, b: datetime | None) -> datetime | None:
     return b if a is None else a if b is None else min(a, b)
 
 
-def _latest(a: datetime | None, b: datetime | None) -> datetime | None:
+def latest(a: datetime | None, b: datetime | None) -> datetime | None:
     return b if a is None else a if b is None else max(a, b)
 
 

@@ -260,8 +260,8 @@ def read_rvtools(path: Path, limits: Limits | None = None) -> Inventory:
     networks = _nics(sheets["vNetwork"], owners) if "vNetwork" in sheets else {}
     if part_sheet := sheets.get("vPartition"):
         for row_no, rec, _raw in part_sheet.records():
-            if vm := owners.of(part_sheet, row_no, rec):
-                vm["partitions"].append(
+            if owned := owners.of(part_sheet, row_no, rec):
+                owned["partitions"].append(
                     {
                         "disk": _text(rec.get("disk")),
                         "capacity_mb": part_sheet.measure(
@@ -274,8 +274,8 @@ def read_rvtools(path: Path, limits: Limits | None = None) -> Inventory:
                 )
     if mem_sheet := sheets.get("vMemory"):
         for row_no, rec, _raw in mem_sheet.records():
-            if vm := owners.of(mem_sheet, row_no, rec):
-                vm["memory_hot_add"] = _flag(rec.get("hot_add"))
+            if owned := owners.of(mem_sheet, row_no, rec):
+                owned["memory_hot_add"] = _flag(rec.get("hot_add"))
     if host_sheet := sheets.get("vHost"):
         inventory.hosts = _hosts(host_sheet)
     if cluster_sheet := sheets.get("vCluster"):

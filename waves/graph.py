@@ -46,7 +46,8 @@ class DependencyGraph:
 
 
 def flow_confidence(connections: int) -> float:
-    """More observed connections, more confidence that the dependency is real (docs/waves.md)."""
+    """More observed sessions, more confidence that the dependency is real (docs/graph.md).
+    `connections` counts sessions: a record and its reply are one (migrator.flows.direction)."""
     return 0.9 if connections >= 10 else 0.7 if connections >= 2 else 0.5
 
 
@@ -142,7 +143,7 @@ def _add_flows(graph: DependencyGraph, flows: Iterable[Flow]) -> None:
         data["connections"] += agg["connections"]
         data["ports"] = sorted(set(data["ports"]) | agg["ports"], key=_port_key)
         ports = ", ".join(data["ports"][:5]) or "no port"
-        detail = f"{ports}; {agg['bytes'] / 1e9:.3g} GB, {agg['connections']} connection(s)"
+        detail = f"{ports}; {agg['bytes'] / 1e9:.3g} GB, {agg['connections']} session(s)"
         data["evidence"].append(
             {"kind": "flow", "detail": detail, "confidence": flow_confidence(agg["connections"])}
         )

@@ -27,7 +27,7 @@ def print_snapshot_summary(store: SnapshotStore, snapshot_id: int) -> None:
     table.add_row("disks", str(sum(len(vm.get("disks") or []) for vm in vms)))
     table.add_row(
         "provisioned storage (GiB)",
-        f"{sum(d['capacity_gb'] for vm in vms for d in vm.get('disks') or []):.1f}",
+        f"{sum(d.get('capacity_gb') or 0 for vm in vms for d in vm.get('disks') or []):.1f}",
     )
     table.add_row("hosts", str(snap.host_count))
     table.add_row("clusters", str(snap.cluster_count))

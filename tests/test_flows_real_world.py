@@ -225,3 +225,12 @@ def test_flow_record_keeps_no_source_port_once_aggregated() -> None:
     orienter = SessionOrienter()
     orienter.add([Flow("10.0.0.1", "10.0.0.2", 53, "udp", 1, 1, src_port=50000)])
     assert [f.src_port for f in orienter.flows()] == [None]
+
+
+def test_template_flood_is_bounded() -> None:
+    decoder = FlowDecoder()
+    for domain in range(11):  # 11 x 1000 template ids: more than a collector keeps
+        sets = b"".join(_template(256 + i, [(8, 4), (12, 4)]) for i in range(1000))
+        decoder.decode(_ipfix(sets, domain=domain))
+    assert len(decoder.templates) == 10_000
+    assert decoder.stats.malformed > 0 and any("more than 10000 templates" in p for p in decoder.stats.problems)

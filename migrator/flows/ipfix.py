@@ -33,6 +33,7 @@ START_S, END_S = 150, 151  # flowStartSeconds, flowEndSeconds
 START_MS, END_MS = 152, 153  # flowStartMilliseconds, flowEndMilliseconds
 NF9_LAST_SWITCHED, NF9_FIRST_SWITCHED = 21, 22  # ms of sysUpTime
 VARIABLE_LENGTH = 65535
+MAX_TEMPLATES = 10_000  # per collector run: a real exporter has a handful; a hostile one, millions
 
 
 @dataclass
@@ -163,6 +164,8 @@ class FlowDecoder:
             if offset > len(body):
                 self.stats.bad(f"{exporter}: template {template_id} truncated")
                 return
+            if not self._room((exporter, domain, template_id)):
+                return
             self.templates[(exporter, domain, template_id)] = fields
             self.options.discard((exporter, domain, template_id))
             self.stats.templates += 1
@@ -187,9 +190,19 @@ class FlowDecoder:
                 self.stats.bad(f"{exporter}: options template {template_id} truncated")
                 return
             key = (exporter, domain, template_id)
+            if not self._room(key):
+                return
             self.options.add(key)
             self.templates.pop(key, None)
             self.stats.options_templates += 1
+
+    def _room(self, key: tuple[str, int, int]) -> bool:
+        if key in self.templates or key in self.options:
+            return True
+        if len(self.templates) + len(self.options) < MAX_TEMPLATES:
+            return True
+        self.stats.bad(f"{key[0]}: more than {MAX_TEMPLATES} templates; template {key[2]} ignored")
+        return False
 
     def _data(
         self,

@@ -59,8 +59,10 @@ class _Workbook:
         start: Callable[[str, dict[str, str]], None],
         end: Callable[[str], None],
         text: Callable[[str], None] | None = None,
+        direct: bool = False,
     ) -> None:
-        """Stream one part through expat with the handlers given, within every limit."""
+        """Stream one part through expat with the handlers given, within every limit. `direct`:
+        the handlers take raw names and count nesting depth themselves (the hot path)."""
         try:
             info = self.archive.getinfo(part)
         except KeyError:
@@ -92,8 +94,8 @@ class _Workbook:
 
         parser.StartDoctypeDeclHandler = refuse_dtd
         parser.EntityDeclHandler = refuse_dtd
-        parser.StartElementHandler = on_start
-        parser.EndElementHandler = on_end
+        parser.StartElementHandler = start if direct else on_start
+        parser.EndElementHandler = end if direct else on_end
         if text is not None:
             parser.CharacterDataHandler = text
         actual = 0
@@ -197,15 +199,22 @@ class _SheetParser:
         self.length = 0
         self.capture = False
         self.phonetic = 0
+        self.depth = 0
+        self.columns: dict[str, int] = {}  # column letters -> index, cached
 
     def run(self) -> SheetCells:
-        self.book.parse(self.part, self.start, self.end, self.text)
+        self.book.parse(self.part, self.start, self.end, self.text, direct=True)
         return self.out
 
     def where(self) -> str:
         return f"sheet {self.out.name} row {self.row_no}"
 
     def start(self, name: str, attrs: dict[str, str]) -> None:
+        self.depth += 1
+        if self.depth > self.limits.depth:
+            raise self.limits.exceeded(self.book.path, f"XML nesting in {self.part}", "depth")
+        if ":" in name:
+            name = _local(name)
         if name == "row":
             self.row_no = _positive(attrs.get("r"), self.row_no + 1)
             self.row = {}
@@ -220,6 +229,9 @@ class _SheetParser:
             self.capture = True
 
     def end(self, name: str) -> None:
+        self.depth -= 1
+        if ":" in name:
+            name = _local(name)
         if name in ("v", "t"):
             self.capture = False
         elif name == "rPh":
@@ -245,13 +257,18 @@ class _SheetParser:
         if not ref:
             col = self.col + 1
         else:
-            match = _CELL_REF.match(ref)
-            if match is None:
-                raise self.book.error(f"{self.where()}: bad cell reference {ref[:20]!r}")
-            col = 0
-            for letter in match.group(1):
-                col = col * 26 + ord(letter) - 64
-            col -= 1
+            letters = ref.rstrip("0123456789")
+            cached = self.columns.get(letters)
+            if cached is not None and len(letters) < len(ref):
+                col = cached
+            else:
+                if _CELL_REF.match(ref) is None:
+                    raise self.book.error(f"{self.where()}: bad cell reference {ref[:20]!r}")
+                col = 0
+                for letter in letters:
+                    col = col * 26 + ord(letter) - 64
+                col -= 1
+                self.columns[letters] = col
         if col >= self.limits.columns:
             raise self.limits.exceeded(self.book.path, f"{self.where()}: column {col + 1}", "columns")
         return col

@@ -26,7 +26,6 @@ from migrator.input_files import Limits, MiB
 
 _CHUNK = 1 << 20
 _CELL_REF = re.compile(r"^([A-Z]{1,3})(\d+)$")
-_REL_OFFICE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
 
 Row = dict[int, Any]  # 0-based column -> value; only cells that exist
 
@@ -142,7 +141,8 @@ class _Workbook:
             return target.lstrip("/") if target.startswith("/") else posixpath.normpath(f"xl/{target}")
 
         parts = {name: part(rels[rel][1]) for name, rel in sheets if rel in rels}
-        shared = next((part(t) for kind, t in rels.values() if kind == _REL_OFFICE + "sharedStrings"), None)
+        # transitional and strict OOXML name the relationship type in different namespaces
+        shared = next((part(t) for kind, t in rels.values() if kind.endswith("/sharedStrings")), None)
         if shared is None and "xl/sharedStrings.xml" in self.archive.namelist():
             shared = "xl/sharedStrings.xml"
         return parts, shared

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from migrator.flows.records import Flow
 from migrator.secrets import Secret
 from migrator.simulator.estate import Estate
 from migrator.simulator.launcher import Simulator
@@ -24,6 +25,8 @@ from migrator.vcenter.connection import ConnectionParams, TLSOptions
 from migrator.vcenter.tags import collect_tags
 from tests.conftest import ROOT, discover_args, sim_env
 from tests.helpers import migrator
+from waves.graph import build_graph
+from waves.parameters import PlanParameters
 
 pytestmark = pytest.mark.vcsim
 
@@ -139,3 +142,15 @@ def test_tags_come_from_the_vapi_endpoint(
         morefs["erp-db-01"]: ["Application:erp"],
         morefs["web-nsx-01"]: ["Application:web"],
     }
+
+
+def test_flows_to_discovered_guest_only_addresses_map_to_their_vm(export: dict[str, Any]) -> None:
+    flows = [
+        Flow("100.64.0.1", "10.20.0.52", 1433, "tcp", 5000, 10, 1),  # edge-01's NSX router port
+        Flow("172.17.0.1", "10.0.120.51", 8080, "tcp", 5000, 10, 1),  # web-nsx-01's docker bridge
+    ]
+    g = build_graph(export["vms"], export["clusters"], flows, PlanParameters())
+    assert sorted((u, v, tuple(d["ports"])) for u, v, d in g.vm_edges()) == [
+        ("edge-01", "erp-db-01", ("tcp/1433",)),
+        ("web-nsx-01", "erp-app-01", ("tcp/8080",)),
+    ]

@@ -9,6 +9,7 @@ creates; discovery itself only ever sees the vSphere API.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from migrator.vcenter.address import parse_server
 from migrator.vcenter.connection import ConnectionParams, TLSOptions
 from migrator.vcenter.tags import collect_tags
 from tests.conftest import ROOT, discover_args, sim_env
-from tests.helpers import migrator
+from tests.helpers import assert_one_line_error, migrator
 from waves.graph import build_graph
 from waves.parameters import PlanParameters
 
@@ -154,3 +155,17 @@ def test_flows_to_discovered_guest_only_addresses_map_to_their_vm(export: dict[s
         ("edge-01", "erp-db-01", ("tcp/1433",)),
         ("web-nsx-01", "erp-app-01", ("tcp/8080",)),
     ]
+
+
+def test_new_fields_round_trip_through_inventory_import(export: dict[str, Any], tmp_path: Path) -> None:
+    source = tmp_path / "shapes.json"
+    source.write_text(json.dumps(export), encoding="utf-8")
+    ws = tmp_path / "ws"
+    assert migrator("import", "inventory", str(source), workspace=ws).code == 0
+    again = migrator("inventory", "export", "--format", "json", workspace=ws).json()
+    assert again["vms"] == export["vms"] and again["networks"] == export["networks"]
+    broken = json.loads(json.dumps(export))
+    broken["vms"][0]["nics"][0]["network_kind"] = "nsx"
+    source.write_text(json.dumps(broken), encoding="utf-8")
+    result = migrator("import", "inventory", str(source), workspace=tmp_path / "ws2")
+    assert_one_line_error(result, 2, "network_kind")

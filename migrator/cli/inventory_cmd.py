@@ -84,9 +84,11 @@ def show_vm(
     console.print(facts)
     for key, columns in (
         ("disks", ["label", "capacity_gb", "thin", "datastore", "disk_mode", "rdm", "sharing", "controller"]),
-        ("nics", ["label", "type", "mac", "network", "network_kind", "vlan", "connected", "ip_addresses"]),
+        ("nics", ["label", "type", "mac", "network", "vlan", "connected", "ip_addresses"]),
         ("guest_interfaces", ["mac", "network", "ip_addresses"]),
     ):
+        if key == "guest_interfaces" and not vm.get(key):
+            continue  # most VMs have none: no empty table
         table = Table(title=key)
         for col in columns:
             table.add_column(col)

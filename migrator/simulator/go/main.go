@@ -103,7 +103,8 @@ func fail(format string, args ...interface{}) {
 //	                           a virtual NIC (deviceConfigId -1: a docker bridge, an NSX router port)
 func harness(w http.ResponseWriter, r *http.Request) {
 	user, pass, ok := r.BasicAuth()
-	if r.Method != http.MethodPost || !ok || user != os.Getenv("VCSIM_USERNAME") || pass != os.Getenv("VCSIM_PASSWORD") {
+	want := os.Getenv("VCSIM_USERNAME")
+	if r.Method != http.MethodPost || !ok || want == "" || user != want || pass != os.Getenv("VCSIM_PASSWORD") {
 		http.Error(w, "POST with the simulator's credentials", http.StatusForbidden)
 		return
 	}

@@ -12,9 +12,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from migrator.errors import ExitCode
+from migrator import discovery
+from migrator.errors import ExitCode, InterruptedRun
+from migrator.secrets import Secret
 from migrator.simulator.estate import Estate
 from migrator.simulator.launcher import Simulator, Topology
+from migrator.vcenter.address import parse_server
+from migrator.vcenter.connection import ConnectionParams, TLSOptions
 from tests.conftest import PASSWORD_ENV, discover_args, free_port, sim_env
 from tests.helpers import Result, assert_one_line_error, migrator, migrator_command
 
@@ -163,3 +167,17 @@ def test_killed_vcenter_mid_discovery_keeps_earlier_snapshots(
         assert (
             conn.execute(text(f"select count(*) from vms where snapshot_id={snaps[1]['id']}")).scalar() == 0
         )
+
+
+def test_worker_that_cannot_join_the_session_means_an_interrupted_run() -> None:
+    """The parent logged in; a worker finding vCenter gone is a lost connection (exit 4), not an
+    unreachable server (exit 3). A closed loopback port stands in for the vanished vCenter."""
+    params = ConnectionParams(
+        parse_server(f"http://127.0.0.1:{free_port()}/sdk"), "u", Secret("p"), TLSOptions(), timeout=5
+    )
+    discovery._worker_init(params, "vim.version.version11", "cookie", discovery.Lookups(), None)
+    try:
+        with pytest.raises(InterruptedRun, match="connection to vCenter lost during discovery"):
+            discovery._worker_chunk(["vm-1"])
+    finally:
+        discovery._worker_state.clear()

@@ -173,7 +173,8 @@ def test_plan_one_wave_stores_its_diagnostics(planned_ws: Path, tmp_path: Path) 
     (wave,) = result.json()["waves"]
     assert wave["wave"] == 2 and wave["status"] == "clean"
     # no vCenter thumbprint was given: the transpiler says so, as a warning, and the report shows it
-    assert [d["rule"] for d in wave["diagnostics"]] == ["KV-VDDK-SETTING-MISSING"]
+    # and, per VM, the disk bus it chose and the guest conversion that implies (info)
+    assert [d["rule"] for d in wave["diagnostics"]] == ["KV-VDDK-SETTING-MISSING"] + ["KV-GUEST-DISK-BUS"] * 4
     assert "KV-VDDK-SETTING-MISSING" in (tmp_path / "kubevirt" / "wave-02" / "REPORT.md").read_text(
         encoding="utf-8"
     )

@@ -31,12 +31,7 @@ def wave_inputs(
     graph = build_graph(vms, clusters, flows, parameters_of(document))
     by_moref = {vm.get("moref"): vm for vm in vms}
     wave_of = {name: wave["number"] for wave in document["waves"] for name in wave["vms"]}
-    nets = {
-        n["name"]: NetworkInput(
-            n["name"], n.get("vlan"), tuple((int(a), int(b)) for a, b in n.get("vlan_trunk") or [])
-        )
-        for n in networks
-    }
+    nets = _networks(vms, networks)
     sizing = SizingParameters()
     replicas = _replica_sets(graph)
     result = []
@@ -61,6 +56,27 @@ def wave_inputs(
             )
         )
     return result
+
+
+def _networks(vms: list[dict[str, Any]], networks: list[dict[str, Any]]) -> dict[str, NetworkInput]:
+    """Source networks by name, with their kind; NICs fill in what networks[] lacks (an
+    inventory without networks, an opaque network the discovery account could not read)."""
+    nets: dict[str, NetworkInput] = {}
+    for vm in vms:
+        for nic in vm.get("nics") or []:
+            if nic.get("network") and (nic.get("network_kind") or nic.get("segment_id")):
+                nets[nic["network"]] = NetworkInput(
+                    nic["network"], nic.get("vlan"), (), nic.get("network_kind"), nic.get("segment_id")
+                )
+    for n in networks:
+        nets[n["name"]] = NetworkInput(
+            n["name"],
+            n.get("vlan"),
+            tuple((int(a), int(b)) for a, b in n.get("vlan_trunk") or []),
+            n.get("kind"),
+            n.get("segment_id"),
+        )
+    return nets
 
 
 def _traffic(graph: DependencyGraph, members: set[str]) -> list[Traffic]:

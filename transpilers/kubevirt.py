@@ -17,6 +17,7 @@ import yaml
 from migrator.diagnostics import Diagnostic
 from transpilers.base import Rendered, TranspilerMeta
 from transpilers.escape import label_value, one_line
+from transpilers.guest import DiskPlan, disk_plan
 from transpilers.model import NetworkInput, SpreadSet, TargetOptions, VMInput, WaveInput
 from transpilers.naming import dns_names, dns_slug
 
@@ -58,6 +59,9 @@ class KubeVirt:
                     for n in used_networks
                 ]
             )
+        notes += [
+            _nsx_note(wave.networks[n], nad_names[n], options) for n in used_networks if _is_nsx(wave, n)
+        ]
         if options.vddk_url is None or options.vddk_thumbprint is None:
             missing = "url" if options.vddk_url is None else "thumbprint"
             notes.append(
@@ -73,13 +77,15 @@ class KubeVirt:
             )
         for vm in placed:
             name = names[vm.name]
+            disks = disk_plan(vm.record, options.virtio_drivers)
+            notes.append(_bus_note(vm, name, disks))
             spread = [
                 s for s in wave.spread if vm.name in s.vms and sum(m not in wave.blocked for m in s.vms) >= 2
             ]
             docs = [
                 _datavolume(vm, name, i, disk, options) for i, disk in enumerate(vm.record.get("disks") or [])
             ]
-            docs.append(_virtual_machine(wave, vm, name, nad_names, spread, options))
+            docs.append(_virtual_machine(wave, vm, name, nad_names, spread, options, disks))
             files[f"vm-{name}.yaml"] = _dump(docs)
         return Rendered(files, notes)
 
@@ -97,10 +103,53 @@ def _nad(net: NetworkInput, name: str, options: TargetOptions) -> dict[str, Any]
         "metadata": {
             "name": name,
             "namespace": options.namespace,
-            "annotations": {f"{LABEL_PREFIX}/source-network": one_line(net.name)},
+            "annotations": _nad_annotations(net),
         },
         "spec": {"config": json.dumps(config, sort_keys=True)},
     }
+
+
+def _is_nsx(wave: WaveInput, network: str) -> bool:
+    net = wave.networks.get(network)
+    return net is not None and net.nsx
+
+
+def _nsx_note(net: NetworkInput, nad: str, options: TargetOptions) -> Diagnostic:
+    return Diagnostic(
+        "transpiler",
+        "KV-NSX-SEGMENT",
+        "warning",
+        "networks.yaml",
+        None,
+        f"source network {one_line(net.name)} is an {one_line(net.describe())}: it has no VLAN to "
+        f"carry over, so its NetworkAttachmentDefinition bridges untagged on {options.bridge}; give the "
+        "segment a VLAN or bridge on the cluster before cutover",
+        f"NetworkAttachmentDefinition/{nad}",
+    )
+
+
+def _bus_note(vm: VMInput, name: str, disks: DiskPlan) -> Diagnostic:
+    """What REPORT.md says per VM: the boot disk's bus and the guest conversion it implies."""
+    return Diagnostic(
+        "transpiler",
+        "KV-GUEST-DISK-BUS",
+        "info",
+        f"vm-{name}.yaml",
+        None,
+        f"{one_line(vm.name)} ({disks.family}): {disks.why}",
+        f"VirtualMachine/{name}",
+    )
+
+
+def _nad_annotations(net: NetworkInput) -> dict[str, str]:
+    """Where the network came from. An NSX segment has no VLAN to carry over: the bridge is
+    untagged until someone maps the segment (the note in REPORT.md says so)."""
+    annotations = {f"{LABEL_PREFIX}/source-network": one_line(net.name)}
+    if net.kind:
+        annotations[f"{LABEL_PREFIX}/source-network-kind"] = net.kind
+    if net.segment_id:
+        annotations[f"{LABEL_PREFIX}/nsx-segment-id"] = one_line(net.segment_id)
+    return annotations
 
 
 def _labels(wave: WaveInput, vm: VMInput) -> dict[str, str]:
@@ -149,6 +198,7 @@ def _virtual_machine(
     nad_names: dict[str, str],
     spread: list[SpreadSet],
     options: TargetOptions,
+    bus: DiskPlan,
 ) -> dict[str, Any]:
     record = vm.record
     sizing = vm.sizing["kubevirt"]
@@ -173,11 +223,18 @@ def _virtual_machine(
     nics = vm.nics
     domain["devices"] = {
         "disks": [
-            {"name": f"disk-{i}", "disk": {"bus": "virtio"}, **({"bootOrder": 1} if i == 0 else {})}
+            {"name": f"disk-{i}", "disk": {"bus": bus.data_bus}}
+            if i
+            else {"name": "disk-0", "disk": {"bus": bus.boot_bus}, "bootOrder": 1}
             for i in range(len(disks))
         ],
         "interfaces": [
-            {"name": f"nic-{i}", "bridge": {}, **({"macAddress": nic["mac"]} if nic.get("mac") else {})}
+            {
+                "name": f"nic-{i}",
+                "bridge": {},
+                **({"model": bus.nic_model} if bus.nic_model else {}),
+                **({"macAddress": nic["mac"]} if nic.get("mac") else {}),
+            }
             for i, nic in enumerate(nics)
         ],
     }
@@ -207,6 +264,7 @@ def _virtual_machine(
                 f"{LABEL_PREFIX}/source-moref": one_line(str(record.get("moref") or "")),
                 f"{LABEL_PREFIX}/source-instance-uuid": one_line(str(record.get("instance_uuid") or "")),
                 f"{LABEL_PREFIX}/guest-id": one_line(str(record.get("guest_id") or "")),
+                f"{LABEL_PREFIX}/guest-family": bus.family,
             },
         },
         "spec": {

@@ -48,6 +48,18 @@ class NetworkInput:
     name: str
     vlan: int | None
     vlan_trunk: tuple[tuple[int, int], ...] = ()
+    kind: str | None = None  # standard | distributed | opaque (docs/inventory-export.md)
+    segment_id: str | None = None  # NSX-T segment id: opaque networks, NSX-backed portgroups
+
+    @property
+    def nsx(self) -> bool:
+        return self.kind == "opaque" or self.segment_id is not None
+
+    def describe(self) -> str:
+        """How the source network reads in comments and variable descriptions."""
+        if self.nsx:
+            return f"NSX segment {self.segment_id}" if self.segment_id else "NSX segment"
+        return f"VLAN {self.vlan}" if self.vlan is not None else (self.kind or "network")
 
 
 @dataclass(frozen=True)
@@ -62,6 +74,7 @@ class TargetOptions:
     vddk_thumbprint: str | None = None
     vddk_secret: str = "vcenter-credentials"
     vddk_init_image: str | None = None  # None: CDI's cluster-wide v2v-vmware setting
+    virtio_drivers: bool = False  # every guest already has virtio drivers (transpilers/guest.py)
     region: str = "us-east-1"
     internet_ports: tuple[int, ...] = (80, 443)  # ports that may be opened to 0.0.0.0/0
     internet_min_sources: int = 10  # distinct public clients on a port that make it internet-facing

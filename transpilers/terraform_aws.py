@@ -14,7 +14,7 @@ from collections import defaultdict
 
 from migrator.diagnostics import Diagnostic
 from transpilers.base import Rendered, TranspilerMeta
-from transpilers.escape import aws_description, aws_tag_value
+from transpilers.escape import aws_description, aws_tag_value, one_line
 from transpilers.hcl import Block, Expr, Value, render
 from transpilers.model import SpreadSet, TargetOptions, VMInput, WaveInput
 from transpilers.naming import dns_slug, tf_names, tf_slug
@@ -90,12 +90,13 @@ class TerraformAws:
                 spread_ids[member_of.id] if member_of else None,
                 member_of,
             )
+        nsx = _nsx_segments(wave, placed)
         files = {
             "versions.tf": render([_versions()], HEADER),
-            "variables.tf": render(_variables(networks), HEADER),
+            "variables.tf": render(_variables(networks, sorted(nsx)), HEADER),
             "main.tf": render(main, HEADER),
             "outputs.tf": render(_outputs(ids), HEADER),
-            "terraform.tfvars.example": _tfvars_example(options, networks, placed),
+            "terraform.tfvars.example": _tfvars_example(options, networks, placed, nsx),
         }
         return Rendered(files, notes)
 
@@ -113,12 +114,24 @@ def _variable(name: str, type_: str, description: str, default: Value | None = N
     return block
 
 
-def _variables(networks: list[str]) -> list[Block]:
+def _nsx_segments(wave: WaveInput, placed: dict[str, VMInput]) -> dict[str, str]:
+    """Subnet key -> what it was, for source networks that are NSX segments (no VLAN)."""
+    found: dict[str, str] = {}
+    for vm in placed.values():
+        for nic in vm.nics:
+            net = wave.networks.get(nic["network"])
+            if net is not None and net.nsx:
+                found[network_key(nic["network"])] = net.describe()
+    return found
+
+
+def _variables(networks: list[str], nsx: list[str]) -> list[Block]:
     keys = ", ".join(networks)
+    segments = f" NSX segments among them: {', '.join(nsx)}." if nsx else ""
     return [
         _variable("region", "string", "AWS region the wave lands in.", "us-east-1"),
         _variable("vpc_id", "string", "VPC the wave's security groups are created in."),
-        _variable("subnet_ids", "map(string)", f"Subnet ID per source network; keys: {keys}."),
+        _variable("subnet_ids", "map(string)", f"Subnet ID per source network; keys: {keys}.{segments}"),
         _variable("ami_ids", "map(string)", "AMI ID per OS family; keys: linux, windows."),
         _variable("ami_overrides", "map(string)", "AMI ID per VM (Terraform name), overriding ami_ids.", {}),
         _variable("kms_key_id", "string", "ARN of the KMS key that encrypts every EBS volume."),
@@ -290,7 +303,9 @@ def _outputs(ids: dict[str, str]) -> list[Block]:
     ]
 
 
-def _tfvars_example(options: TargetOptions, networks: list[str], placed: dict[str, VMInput]) -> str:
+def _tfvars_example(
+    options: TargetOptions, networks: list[str], placed: dict[str, VMInput], nsx: dict[str, str]
+) -> str:
     families = sorted({vm.sizing["os_family"] for vm in placed.values()} | {"linux"})
     vlans: dict[str, set[str]] = defaultdict(set)
     for vm in placed.values():
@@ -303,11 +318,7 @@ def _tfvars_example(options: TargetOptions, networks: list[str], placed: dict[st
         'vpc_id = "vpc-REPLACE"',
         'kms_key_id = "arn:aws:kms:REGION:ACCOUNT:key/REPLACE"',
         "subnet_ids = {",
-        *(
-            f'  "{n}" = "subnet-REPLACE"'
-            + (f"  # source VLAN {', '.join(sorted(vlans[n]))}" if vlans[n] else "")
-            for n in networks
-        ),
+        *(f'  "{n}" = "subnet-REPLACE"' + _subnet_comment(vlans[n], nsx.get(n)) for n in networks),
         "}",
         "ami_ids = {",
         *(f'  "{f}" = "ami-REPLACE"' for f in families),
@@ -315,3 +326,9 @@ def _tfvars_example(options: TargetOptions, networks: list[str], placed: dict[st
         "",
     ]
     return "\n".join(lines)
+
+
+def _subnet_comment(vlans: set[str], nsx: str | None) -> str:
+    if nsx:  # the segment id is inventory text: one visible line, so it cannot end the comment
+        return f"  # source {one_line(nsx)}"
+    return f"  # source VLAN {', '.join(sorted(vlans))}" if vlans else ""

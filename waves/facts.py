@@ -59,9 +59,12 @@ class Facts:
     powered_on: bool
     template: bool
     hostname: str | None
-    ips: list[str]
+    ips: list[str]  # the VM's own addresses: primary and those on its virtual NICs
     annotation: str
     concerns: list[str] = field(default_factory=list)  # inventory facts that raise risk
+    # Addresses on guest interfaces that are not a virtual NIC (docker bridges, NSX router
+    # ports): a flow to one is still this VM's, but they are no address to open a firewall for.
+    guest_only_ips: list[str] = field(default_factory=list)
 
 
 def _lookup(vm: dict[str, Any], keys: Iterable[str]) -> tuple[str | None, str | None]:
@@ -84,9 +87,7 @@ def facts_of(vm: dict[str, Any], params: PlanParameters) -> Facts:
     disks = vm.get("disks") or []
     storage = float(sum(d.get("capacity_gb") or 0 for d in disks))
     committed = vm.get("committed_gb")
-    ips = list(vm.get("ip_addresses") or [])
-    for nic in vm.get("nics") or []:
-        ips += [ip for ip in nic.get("ip_addresses") or [] if ip not in ips]
+    ips, guest_only = _addresses(vm)
     return Facts(
         name=vm["name"],
         moref=vm.get("moref") or "",
@@ -108,9 +109,25 @@ def facts_of(vm: dict[str, Any], params: PlanParameters) -> Facts:
         template=bool(vm.get("template")),
         hostname=vm.get("hostname"),
         ips=ips,
+        guest_only_ips=guest_only,
         annotation=vm.get("annotation") or "",
         concerns=_concerns(vm),
     )
+
+
+def _addresses(vm: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """(the primary address and those on virtual NICs, addresses only on other guest interfaces)."""
+    other = [ip for iface in vm.get("guest_interfaces") or [] for ip in iface.get("ip_addresses") or []]
+    on_nics = [ip for nic in vm.get("nics") or [] for ip in nic.get("ip_addresses") or []]
+    ips: list[str] = []
+    for ip in [*(vm.get("ip_addresses") or []), *on_nics]:
+        if ip not in ips and (ip not in other or ip in on_nics):
+            ips.append(ip)
+    guest_only: list[str] = []
+    for ip in other:
+        if ip not in ips and ip not in guest_only:
+            guest_only.append(ip)
+    return ips, guest_only
 
 
 def _concerns(vm: dict[str, Any]) -> list[str]:

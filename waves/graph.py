@@ -102,11 +102,29 @@ def _edge(graph: DependencyGraph, u: str, v: str) -> dict[str, Any]:
     return data
 
 
-def _add_flows(graph: DependencyGraph, flows: Iterable[Flow]) -> None:
-    by_ip: dict[str, str | None] = {}
-    for f in graph.facts.values():
+def address_owners(facts: Iterable[Facts]) -> dict[str, str | None]:
+    """Flow address -> VM name (None: claimed by two VMs, so it maps to neither).
+
+    Addresses on a VM's virtual NICs come first. An address seen only on a guest interface that
+    is not a NIC (a docker bridge, an NSX router port) still maps to its VM, as a flow endpoint
+    there is that VM's traffic, unless a NIC claims it or another VM has it too: every docker
+    host has 172.17.0.1, and such a shared address must not pull unrelated VMs together.
+    """
+    facts = list(facts)
+    owners: dict[str, str | None] = {}
+    for f in facts:
         for ip in f.ips:
-            by_ip[ip] = f.name if by_ip.get(ip, f.name) == f.name else None  # None: claimed twice
+            owners[ip] = f.name if owners.get(ip, f.name) == f.name else None
+    guest_only: dict[str, str | None] = {}
+    for f in facts:
+        for ip in f.guest_only_ips:
+            if ip not in owners:
+                guest_only[ip] = f.name if guest_only.get(ip, f.name) == f.name else None
+    return {**owners, **guest_only}
+
+
+def _add_flows(graph: DependencyGraph, flows: Iterable[Flow]) -> None:
+    by_ip = address_owners(graph.facts.values())
     names = NameIndex(graph.facts.values())
     stats: dict[str, Any] = {"flows": 0, "self": 0, "external_endpoints": 0, "ambiguous_ips": 0}
     ambiguous: set[str] = set()

@@ -78,14 +78,17 @@ def show_vm(
     facts.add_column("fact")
     facts.add_column("value", overflow="fold")
     for key, value in vm.items():
-        if key in ("disks", "nics"):
+        if key in ("disks", "nics", "guest_interfaces"):
             continue
         facts.add_row(key, Text("" if value is None else str(value)))
     console.print(facts)
     for key, columns in (
         ("disks", ["label", "capacity_gb", "thin", "datastore", "disk_mode", "rdm", "sharing", "controller"]),
         ("nics", ["label", "type", "mac", "network", "vlan", "connected", "ip_addresses"]),
+        ("guest_interfaces", ["mac", "network", "ip_addresses"]),
     ):
+        if key == "guest_interfaces" and not vm.get(key):
+            continue  # most VMs have none: no empty table
         table = Table(title=key)
         for col in columns:
             table.add_column(col)

@@ -105,6 +105,11 @@ def plan(
     region: str = typer.Option(
         "us-east-1", "--region", help="terraform-aws: default region in variables.tf."
     ),
+    virtio_drivers: bool = typer.Option(
+        False,
+        "--virtio-drivers",
+        help="kubevirt: every guest already has virtio drivers (boot disks on virtio; docs/plan.md).",
+    ),
     max_attempts: int = typer.Option(
         DEFAULT_ATTEMPTS, "--max-attempts", min=1, max=10, help="Generate-validate-fix rounds per wave."
     ),
@@ -127,6 +132,7 @@ def plan(
         vddk_secret=vddk_secret,
         vddk_init_image=vddk_init_image,
         region=region,
+        virtio_drivers=virtio_drivers,
     )
     root = out / target
     root.mkdir(parents=True, exist_ok=True)

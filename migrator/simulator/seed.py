@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import http.client
 import json
+import urllib.parse
 from typing import Any
 
 from pyVim.connect import Disconnect, SmartConnect
@@ -53,14 +54,17 @@ class _Seeder:
         self.dvs: Any = None
         self.vm_objs: dict[str, Any] = {}
         self.cluster_objs: dict[str, Any] = {}
+        self.opaque: dict[str, dict[str, str]] = {}  # name -> {id, type}
 
     def run(self) -> dict[str, str]:
         self._clusters()
         self._portgroups()
+        self._opaque_networks()
         self._custom_fields()
         self._vms()
         self._drs_rules()
         self._tags()
+        self._vapps()  # last: a VM in a vApp has no parent folder, which vcsim's reconfigure needs
         return {name: vm._moId for name, vm in self.vm_objs.items()}
 
     def _clusters(self) -> None:
@@ -81,20 +85,40 @@ class _Seeder:
                 vlan = vim.dvs.VmwareDistributedVirtualSwitch.VlanIdSpec(
                     vlanId=pg.get("vlan", 0), inherited=False
                 )
-            specs.append(
-                vim.dvs.DistributedVirtualPortgroup.ConfigSpec(
-                    name=pg["name"],
-                    type="earlyBinding",
-                    numPorts=32,
-                    defaultPortConfig=vim.dvs.VmwareDistributedVirtualSwitch.VmwarePortConfigPolicy(
-                        vlan=vlan
-                    ),
-                )
+            spec = vim.dvs.DistributedVirtualPortgroup.ConfigSpec(
+                name=pg["name"],
+                type="earlyBinding",
+                numPorts=32,
+                defaultPortConfig=vim.dvs.VmwareDistributedVirtualSwitch.VmwarePortConfigPolicy(vlan=vlan),
             )
+            specs.append(spec)
         if specs:
             WaitForTask(self.dvs.AddDVPortgroup_Task(specs))
         for pg in _all(self.content, vim.dvs.DistributedVirtualPortgroup):
             self.portgroups[pg.name] = pg
+
+    def _opaque_networks(self) -> None:
+        """NSX-T segments: vCenter has no API to create them, so the launcher's harness does."""
+        for net in self.estate.raw.get("opaque_networks") or []:
+            kind = net.get("type", "nsx.LogicalSwitch")
+            _harness(self.sim, "opaque-network", name=net["name"], id=net["id"], type=kind)
+            self.opaque[net["name"]] = {"id": net["id"], "type": kind}
+
+    def _vapps(self) -> None:
+        """vApps on a cluster's root pool (CreateVApp), then their VMs moved in (harness)."""
+        for spec in self.estate.raw.get("vapps") or []:
+            cluster = self.cluster_objs[spec["cluster"]]
+            vapp = cluster.resourcePool.CreateVApp(
+                name=spec["name"],
+                resSpec=_resource_spec(),
+                configSpec=vim.vApp.VAppConfigSpec(annotation=""),
+                vmFolder=None,
+            )
+            for vm_spec in self.estate.vms:
+                if vm_spec.get("vapp") == spec["name"]:
+                    _harness(
+                        self.sim, "move-into-vapp", vm=self.vm_objs[vm_spec["name"]]._moId, vapp=vapp._moId
+                    )
 
     def _custom_fields(self) -> None:
         manager = self.content.customFieldsManager
@@ -119,6 +143,10 @@ class _Seeder:
                 WaitForTask(vm.Destroy_Task())
 
     def _nic_backing(self, network: str) -> Any:
+        if network in self.opaque:
+            return vim.vm.device.VirtualEthernetCard.OpaqueNetworkBackingInfo(
+                opaqueNetworkId=self.opaque[network]["id"], opaqueNetworkType=self.opaque[network]["type"]
+            )
         pg = self.portgroups[network]
         return vim.vm.device.VirtualEthernetCard.DistributedVirtualPortBackingInfo(
             port=vim.dvs.PortConnection(switchUuid=self.dvs.uuid, portgroupKey=pg.key)
@@ -195,6 +223,15 @@ class _Seeder:
             WaitForTask(
                 vm.CreateSnapshot_Task(name=f"snap-{n + 1}", description="", memory=False, quiesce=False)
             )
+        for iface in spec.get("guest_interfaces") or []:
+            _harness(
+                self.sim,
+                "guest-interface",
+                vm=vm._moId,
+                mac=iface["mac"],
+                network=iface.get("network", ""),
+                ip=list(iface.get("ips") or []),
+            )
         if (
             spec.get("power") in ("off", False) and vm.runtime.powerState == "poweredOn"
         ):  # YAML 1.1 reads off as false
@@ -262,6 +299,44 @@ class _Seeder:
                 f"/com/vmware/cis/tagging/tag-association/id:{tags[tag]}?~action=attach",
                 {"object_id": {"type": "VirtualMachine", "id": moref}},
             )
+
+
+def _resource_spec() -> Any:
+    def alloc() -> Any:
+        return vim.ResourceAllocationInfo(
+            reservation=0,
+            expandableReservation=True,
+            limit=-1,
+            shares=vim.SharesInfo(level="normal", shares=0),
+        )
+
+    return vim.ResourceConfigSpec(cpuAllocation=alloc(), memoryAllocation=alloc())
+
+
+def _harness(sim: Simulator, action: str, **form: Any) -> None:
+    """POST to the launcher's /migrator/ harness (shapes vcsim cannot make through the API)."""
+    host, port = sim.address
+    conn: http.client.HTTPConnection
+    if sim.tls:
+        import ssl
+
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        conn = http.client.HTTPSConnection(host, port, timeout=30, context=ctx)
+    else:
+        conn = http.client.HTTPConnection(host, port, timeout=30)
+    auth = base64.b64encode(f"{sim.username}:{sim.password}".encode()).decode()
+    body = urllib.parse.urlencode(form, doseq=True)
+    headers = {"Authorization": f"Basic {auth}", "Content-Type": "application/x-www-form-urlencoded"}
+    try:
+        conn.request("POST", f"/migrator/{action}", body=body, headers=headers)
+        response = conn.getresponse()
+        data = response.read()
+    finally:
+        conn.close()
+    if response.status != 200:
+        raise RuntimeError(f"vcsim harness {action}: HTTP {response.status} {data[:200]!r}")
 
 
 class _RestWriter:

@@ -41,18 +41,23 @@ def collect_infrastructure(content: Any) -> Infrastructure:
     def remember(ref: str, kind: str, props: dict[str, Any]) -> None:
         lookups.names[ref] = clean_text(props.get("name")) or ref
         lookups.kinds[ref] = kind
-        parent = moref(props.get("parent"))
+        parent = moref(props.get("parent")) or moref(props.get("parentVApp"))
         if parent:
             lookups.parents[ref] = parent
 
     cluster_rows: list[tuple[str, dict[str, Any]]] = []
     for obj_type, kind in _CONTAINER_TYPES:
         # Clusters come with their configuration in the same pass; their records need host names.
-        paths = P.CLUSTER_PROPERTIES if kind == "ClusterComputeResource" else P.CONTAINER_PROPERTIES
+        paths = {"ClusterComputeResource": P.CLUSTER_PROPERTIES, "VirtualApp": P.VAPP_PROPERTIES}.get(
+            kind, P.CONTAINER_PROPERTIES
+        )
         for ref, _obj, props in retrieve_all(content, obj_type, paths.values()):
             remember(ref, kind, props)
             if kind == "ClusterComputeResource":
                 cluster_rows.append((ref, props))
+            folder = moref(props.get("parentFolder"))
+            if kind == "VirtualApp" and folder:
+                lookups.vapp_folders[ref] = folder
 
     host_portgroups: dict[str, tuple[int | None, str | None]] = {}
     host_rows = list(retrieve_all(content, vim.HostSystem, P.HOST_PROPERTIES.values()))
@@ -79,27 +84,26 @@ def collect_infrastructure(content: Any) -> Infrastructure:
         dvpg_refs.add(ref)
         lookups.dvportgroup_by_key[props.get("key") or ref] = ref
         infra.networks.append(_dvportgroup_record(ref, props, lookups, switches))
+    for ref, _obj, props in retrieve_all(content, vim.OpaqueNetwork, P.OPAQUE_NETWORK_PROPERTIES.values()):
+        remember(ref, "OpaqueNetwork", props)
+        dvpg_refs.add(ref)
+        summary = props.get("summary")
+        segment = getattr(summary, "opaqueNetworkId", None)
+        if segment:
+            lookups.opaque_by_id[segment] = ref
+        infra.networks.append(_network_record(ref, lookups, "opaque", segment=segment))
+        infra.networks[-1]["segment_type"] = getattr(summary, "opaqueNetworkType", None)
     for ref, _obj, props in retrieve_all(content, vim.Network, P.NETWORK_PROPERTIES.values()):
-        if ref in dvpg_refs:
+        if ref in dvpg_refs:  # portgroups and opaque networks are Networks too: done above
             continue
         remember(ref, "Network", props)
-        name = lookups.names[ref]
-        vlan, switch = host_portgroups.get(name, (None, None))
-        infra.networks.append(
-            {
-                "name": name,
-                "moref": ref,
-                "kind": "standard",
-                "vlan": vlan or None,
-                "vlan_trunk": [],
-                "pvlan": None,
-                "switch": switch,
-                "uplink": False,
-                "datacenter": lookups.names.get(lookups.ancestor(ref, "Datacenter") or ""),
-            }
-        )
+        vlan, switch = host_portgroups.get(lookups.names[ref], (None, None))
+        infra.networks.append(_network_record(ref, lookups, "standard", vlan=vlan or None, switch=switch))
     for net in infra.networks:
         lookups.network_vlans.setdefault(net["name"], net["vlan"])
+        lookups.network_kinds[net["moref"]] = net["kind"]
+        if net.get("segment_id"):
+            lookups.segment_ids[net["moref"]] = net["segment_id"]
 
     for ref, _obj, props in retrieve_all(content, vim.Datastore, P.DATASTORE_PROPERTIES.values()):
         remember(ref, "Datastore", props)
@@ -118,6 +122,29 @@ def collect_infrastructure(content: Any) -> Infrastructure:
     infra.hosts, infra.clusters = plain(infra.hosts), plain(infra.clusters)
     infra.networks, infra.datastores = plain(infra.networks), plain(infra.datastores)
     return infra
+
+
+def _network_record(
+    ref: str,
+    lookups: Lookups,
+    kind: str,
+    vlan: int | None = None,
+    switch: str | None = None,
+    segment: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "name": lookups.names[ref],
+        "moref": ref,
+        "kind": kind,
+        "vlan": vlan,
+        "vlan_trunk": [],
+        "pvlan": None,
+        "switch": switch,
+        "uplink": False,
+        "segment_id": segment,
+        "segment_type": None,
+        "datacenter": lookups.names.get(lookups.ancestor(ref, "Datacenter") or ""),
+    }
 
 
 def _host_record(ref: str, props: dict[str, Any], lookups: Lookups) -> dict[str, Any]:
@@ -212,6 +239,8 @@ def _dvportgroup_record(
     elif isinstance(vlan_spec, vim.dvs.VmwareDistributedVirtualSwitch.PvlanSpec):
         pvlan = vlan_spec.pvlanId
     switch_ref = moref(getattr(config, "distributedVirtualSwitch", None))
+    # NSX-T 3 on a vSphere 7 distributed switch: the segment is a portgroup with an NSX backing.
+    segment = getattr(config, "logicalSwitchUuid", None) or None
     return {
         "name": lookups.names[ref],
         "moref": ref,
@@ -222,5 +251,7 @@ def _dvportgroup_record(
         "switch": switches.get(switch_ref or "", switch_ref),
         "key": props.get("key"),
         "uplink": bool(getattr(config, "uplink", False)),
+        "segment_id": segment,
+        "segment_type": getattr(config, "backingType", None) if segment else None,
         "datacenter": lookups.names.get(lookups.ancestor(ref, "Datacenter") or ""),
     }

@@ -14,6 +14,7 @@ from pyVmomi import vim
 from migrator.text import clean_text
 
 GIB = 1024**3
+COMPUTE_KINDS = ("ClusterComputeResource", "ComputeResource")  # a pool path ends below either
 
 
 @dataclass
@@ -22,7 +23,11 @@ class Lookups:
     parents: dict[str, str] = field(default_factory=dict)  # moref -> parent moref
     kinds: dict[str, str] = field(default_factory=dict)  # moref -> vSphere type name
     dvportgroup_by_key: dict[str, str] = field(default_factory=dict)  # portgroup key -> moref
+    opaque_by_id: dict[str, str] = field(default_factory=dict)  # NSX opaqueNetworkId -> moref
     network_vlans: dict[str, int | None] = field(default_factory=dict)  # network name -> VLAN id
+    network_kinds: dict[str, str] = field(default_factory=dict)  # network moref -> record kind
+    segment_ids: dict[str, str] = field(default_factory=dict)  # network moref -> NSX segment id
+    vapp_folders: dict[str, str] = field(default_factory=dict)  # top-level vApp -> its VM folder
     custom_field_names: dict[int, str] = field(default_factory=dict)
     tags: dict[str, list[str]] = field(default_factory=dict)  # moref -> ["Category:Tag"]
 
@@ -35,13 +40,32 @@ class Lookups:
             seen += 1
         return None
 
-    def path_below(self, moref: str | None, stop_kind: str) -> str | None:
-        """Slash-joined names from below the nearest `stop_kind` ancestor down to moref."""
+    def first_ancestor(self, refs: list[str | None], kind: str) -> str | None:
+        """The `kind` above the first of refs that has one: a VM in a vApp has no folder, a
+        template or orphan no host, so each parent chain is only one way up."""
+        for ref in refs:
+            found = self.ancestor(ref, kind)
+            if found:
+                return found
+        return None
+
+    def path_below(self, moref: str | None, *stop_kinds: str) -> str | None:
+        """Slash-joined names from below the nearest ancestor of a `stop_kinds` kind down to moref."""
         parts: list[str] = []
-        while moref and self.kinds.get(moref) != stop_kind and len(parts) < 64:
+        while moref and self.kinds.get(moref) not in stop_kinds and len(parts) < 64:
             parts.append(self.names.get(moref, moref))
             moref = self.parents.get(moref)
         return "/".join(reversed(parts)) if parts else None
+
+    def vapp_folder(self, vapp: str | None) -> str | None:
+        """The VM folder a vApp sits in; a nested vApp has none, its outermost parent vApp has."""
+        seen = 0
+        while vapp and self.kinds.get(vapp) == "VirtualApp" and seen < 64:
+            if vapp in self.vapp_folders:
+                return self.vapp_folders[vapp]
+            vapp = self.parents.get(vapp)
+            seen += 1
+        return None
 
 
 def plain(value: Any) -> Any:
@@ -116,16 +140,33 @@ def _disk(dev: Any, controllers: dict[int, str], lookups: Lookups) -> dict[str, 
     }
 
 
+def _nic_network(backing: Any, lookups: Lookups) -> tuple[str | None, str | None, str | None]:
+    """(network name, kind, NSX segment id) of a NIC backing. An NSX-T segment seen as an opaque
+    network is named by its UUID in the backing: resolve it to the network's name, keep the id."""
+    card = vim.vm.device.VirtualEthernetCard
+    ref: str | None = None
+    fallback: str | None = None
+    if isinstance(backing, card.DistributedVirtualPortBackingInfo):
+        fallback = backing.port.portgroupKey
+        ref = lookups.dvportgroup_by_key.get(fallback or "")
+    elif isinstance(backing, card.NetworkBackingInfo):
+        ref, fallback = moref(backing.network), backing.deviceName
+    elif isinstance(backing, card.OpaqueNetworkBackingInfo):
+        fallback = backing.opaqueNetworkId
+        ref = lookups.opaque_by_id.get(fallback or "")
+        if ref is None:  # not in the inventory (no read right on it): the id is all there is
+            return fallback, "opaque", fallback
+    else:
+        return None, None, None
+    return (
+        lookups.names.get(ref or "", fallback),
+        lookups.network_kinds.get(ref or ""),
+        lookups.segment_ids.get(ref or ""),
+    )
+
+
 def _nic(dev: Any, lookups: Lookups, ips_by_mac: dict[str, list[str]]) -> dict[str, Any]:
-    backing = dev.backing
-    network: str | None = None
-    if isinstance(backing, vim.vm.device.VirtualEthernetCard.DistributedVirtualPortBackingInfo):
-        pg = lookups.dvportgroup_by_key.get(backing.port.portgroupKey or "")
-        network = lookups.names.get(pg or "", backing.port.portgroupKey)
-    elif isinstance(backing, vim.vm.device.VirtualEthernetCard.NetworkBackingInfo):
-        network = lookups.names.get(moref(backing.network) or "", backing.deviceName)
-    elif isinstance(backing, vim.vm.device.VirtualEthernetCard.OpaqueNetworkBackingInfo):
-        network = backing.opaqueNetworkId
+    network, kind, segment = _nic_network(dev.backing, lookups)
     mac = (dev.macAddress or "").lower() or None
     connectable = getattr(dev, "connectable", None)
     return {
@@ -133,6 +174,8 @@ def _nic(dev: Any, lookups: Lookups, ips_by_mac: dict[str, list[str]]) -> dict[s
         "type": _type_name(dev, _NIC_TYPES, type(dev).__name__),
         "mac": mac,
         "network": network,
+        "network_kind": kind,
+        "segment_id": segment,
         "vlan": lookups.network_vlans.get(network or ""),
         "connected": bool(connectable.connected) if connectable is not None else False,
         "start_connected": bool(connectable.startConnected) if connectable is not None else False,
@@ -140,18 +183,41 @@ def _nic(dev: Any, lookups: Lookups, ips_by_mac: dict[str, list[str]]) -> dict[s
     }
 
 
-def _guest_ips(guest_net: list[Any] | None) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for nic in guest_net or []:
-        ips = list(nic.ipAddress or [])
-        if nic.ipConfig is not None:
-            ips += [a.ipAddress for a in nic.ipConfig.ipAddress or []]
-        mac = (nic.macAddress or "").lower()
-        bucket = out.setdefault(mac, [])
-        for ip in ips:
-            if ip and not ip.lower().startswith("fe80:") and ip not in bucket:
-                bucket.append(ip)
+def _usable(ip: str | None) -> bool:
+    return bool(ip) and not str(ip).lower().startswith("fe80:")
+
+
+def _entry_ips(entry: Any) -> list[str]:
+    ips = list(entry.ipAddress or [])
+    if entry.ipConfig is not None:
+        ips += [a.ipAddress for a in entry.ipConfig.ipAddress or []]
+    out: list[str] = []
+    for ip in ips:
+        if _usable(ip) and ip not in out:
+            out.append(ip)
     return out
+
+
+def _guest_ips(
+    guest_net: list[Any] | None, nic_macs: set[str]
+) -> tuple[dict[str, list[str]], list[dict[str, Any]]]:
+    """guest.net split into addresses per virtual NIC (by MAC) and the guest's other interfaces:
+    entries with deviceConfigId -1 or a MAC no virtual NIC has (docker bridges, NSX router
+    ports, tunnels). Those addresses are still the VM's: flows to them must map to it."""
+    by_mac: dict[str, list[str]] = {}
+    others: list[dict[str, Any]] = []
+    for entry in guest_net or []:
+        mac = (entry.macAddress or "").lower()
+        ips = _entry_ips(entry)
+        if entry.deviceConfigId == -1 or mac not in nic_macs:
+            if ips:
+                others.append(
+                    {"mac": mac or None, "network": clean_text(entry.network) or None, "ip_addresses": ips}
+                )
+            continue
+        bucket = by_mac.setdefault(mac, [])
+        bucket += [ip for ip in ips if ip not in bucket]
+    return by_mac, others
 
 
 def _snapshot_count(info: Any) -> int:
@@ -174,20 +240,30 @@ def vm_record(ref: str, props: dict[str, Any], lookups: Lookups) -> dict[str, An
         for d in devices
         if isinstance(d, vim.vm.device.VirtualController)
     }
-    ips_by_mac = _guest_ips(props.get("guest.net"))
+    cards = [d for d in devices if isinstance(d, vim.vm.device.VirtualEthernetCard)]
+    ips_by_mac, guest_interfaces = _guest_ips(
+        props.get("guest.net"), {(d.macAddress or "").lower() for d in cards} - {""}
+    )
     disks = [_disk(d, controllers, lookups) for d in devices if isinstance(d, vim.vm.device.VirtualDisk)]
-    nics = [_nic(d, lookups, ips_by_mac) for d in devices if isinstance(d, vim.vm.device.VirtualEthernetCard)]
+    nics = [_nic(d, lookups, ips_by_mac) for d in cards]
     extra = {o.key: o.value for o in props.get("config.extraConfig") or []}
     ip_addresses: list[str] = []
     primary = props.get("guest.ipAddress")
-    for ip in [primary, *[ip for nic in nics for ip in nic["ip_addresses"]]]:
-        if ip and ip not in ip_addresses and not ip.lower().startswith("fe80:"):
+    for ip in [
+        primary,
+        *[ip for nic in nics for ip in nic["ip_addresses"]],
+        *[ip for iface in guest_interfaces for ip in iface["ip_addresses"]],
+    ]:
+        if _usable(ip) and ip not in ip_addresses:
             ip_addresses.append(ip)
     host = moref(props.get("runtime.host"))
-    cluster = lookups.ancestor(lookups.parents.get(host or ""), "ClusterComputeResource")
-    folder = moref(props.get("parent"))
     pool = moref(props.get("resourcePool"))
     vapp = moref(props.get("parentVApp")) or (pool if lookups.kinds.get(pool or "") == "VirtualApp" else None)
+    # A VM in a vApp has no parent folder (vCenter leaves `parent` unset): its folder is the
+    # vApp's, and datacenter and cluster come up the vApp's pool chain or the host's.
+    folder = moref(props.get("parent")) or lookups.vapp_folder(vapp)
+    chains = [folder, vapp or pool, host]
+    cluster = lookups.first_ancestor([host, vapp or pool], "ClusterComputeResource")
     boot = props.get("config.bootOptions")
     cpu_affinity = props.get("config.cpuAffinity")
     custom = {
@@ -212,17 +288,18 @@ def vm_record(ref: str, props: dict[str, Any], lookups: Lookups) -> dict[str, An
             "secure_boot": bool(boot is not None and boot.efiSecureBootEnabled),
             "hw_version": props.get("config.version"),
             "annotation": clean_text(props.get("config.annotation")) or "",
-            "datacenter": lookups.names.get(lookups.ancestor(folder, "Datacenter") or ""),
+            "datacenter": lookups.names.get(lookups.first_ancestor(chains, "Datacenter") or ""),
             "cluster": lookups.names.get(cluster or ""),
             "host": lookups.names.get(host or ""),
             "folder": lookups.path_below(folder, "Datacenter"),
-            "resource_pool": lookups.path_below(pool, "ClusterComputeResource") if pool else None,
+            "resource_pool": lookups.path_below(pool, *COMPUTE_KINDS) if pool else None,
             "vapp": lookups.names.get(vapp or ""),
             "custom_fields": custom,
             "tags": sorted(lookups.tags.get(ref, [])),
             "disks": disks,
             "nics": nics,
             "ip_addresses": ip_addresses,
+            "guest_interfaces": guest_interfaces,
             "hostname": clean_text(props.get("guest.hostName")),
             "tools_status": props.get("guest.toolsRunningStatus"),
             "tools_version_status": props.get("guest.toolsVersionStatus2"),

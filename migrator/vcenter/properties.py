@@ -66,10 +66,17 @@ DVPORTGROUP_PROPERTIES: dict[str, str] = {
     "name": "name",
     "key": "key",
     "parent": "parent",
-    "config": "config",  # defaultPortConfig.vlan, distributedVirtualSwitch, uplink
+    "config": "config",  # defaultPortConfig.vlan, distributedVirtualSwitch, uplink, NSX backing
 }
 
 NETWORK_PROPERTIES: dict[str, str] = {"name": "name", "parent": "parent"}
+
+# NSX-T segments as vCenter shows them on an N-VDS or in VMware Cloud on AWS.
+OPAQUE_NETWORK_PROPERTIES: dict[str, str] = {
+    "name": "name",
+    "parent": "parent",
+    "summary": "summary",  # opaqueNetworkId, opaqueNetworkType
+}
 
 DVSWITCH_PROPERTIES: dict[str, str] = {"name": "name", "uuid": "uuid"}
 
@@ -81,3 +88,11 @@ DATASTORE_PROPERTIES: dict[str, str] = {
 
 # Containers: only name and parent, to resolve folder paths, datacenters and clusters.
 CONTAINER_PROPERTIES: dict[str, str] = {"name": "name", "parent": "parent"}
+
+# vApps also say which VM folder they sit in (their VMs have no folder of their own).
+VAPP_PROPERTIES: dict[str, str] = {
+    "name": "name",
+    "parent": "parent",
+    "folder": "parentFolder",
+    "vapp": "parentVApp",
+}

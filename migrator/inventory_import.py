@@ -19,40 +19,6 @@ from migrator.store.snapshots import Inventory
 from migrator.text import clean_text
 
 
-def _extend_schema(schema: dict[str, Any]) -> None:
-    """Network kinds, NSX segments and non-NIC guest interfaces (docs/discover.md, "Shapes real
-    estates have"): optional, so exports written before them still import."""
-    text_or_null = {"type": ["string", "null"]}
-    kinds = {"enum": ["standard", "distributed", "opaque", None]}
-    vm = schema["properties"]["vms"]["items"]["properties"]
-    vm["nics"]["items"].setdefault("properties", {}).update(network_kind=kinds, segment_id=text_or_null)
-    vm["guest_interfaces"] = {
-        "type": "array",
-        "items": {
-            "type": "object",
-            "properties": {
-                "mac": text_or_null,
-                "network": text_or_null,
-                "ip_addresses": {"type": "array", "items": {"type": "string"}},
-            },
-        },
-    }
-    networks = schema["properties"]["networks"]
-    named = networks["items"]  # shared with hosts, clusters and datastores: extend a copy
-    networks["items"] = {
-        **named,
-        "properties": {
-            **named["properties"],
-            "kind": {"enum": ["standard", "distributed", "opaque"]},
-            "segment_id": text_or_null,
-            "segment_type": text_or_null,
-        },
-    }
-
-
-_extend_schema(SCHEMA)
-
-
 def _clean(value: Any) -> Any:
     if isinstance(value, str):
         return clean_text(value)

@@ -9,7 +9,7 @@ Bounds: migrator.bounds (vSphere 8.0 configuration maximums).
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
@@ -28,6 +28,8 @@ OptBool = bool | None
 Count = Annotated[int, Field(ge=0, le=1_000_000)] | None
 Pct = Annotated[float, Field(ge=0, le=100_000)] | None  # percent of configured: busy guests exceed 100
 Vlan = Annotated[int, Field(ge=0, le=4095)] | None
+# docs/discover.md, "Shapes real estates have": optional, so exports written before them still import
+NetworkKind = Literal["standard", "distributed", "opaque"]
 VCpus = Annotated[int, Field(ge=1, le=bounds.MAX_VCPU)] | None
 
 
@@ -59,6 +61,16 @@ class Nic(_Record):
     vlan: Vlan = None
     connected: OptBool = None
     start_connected: OptBool = None
+    ip_addresses: list[Text] = []
+    network_kind: NetworkKind | None = None
+    segment_id: OptText = None
+
+
+class GuestInterface(_Record):
+    """A guest interface that is not a virtual NIC (docker bridge, NSX router port)."""
+
+    mac: OptText = None
+    network: OptText = None
     ip_addresses: list[Text] = []
 
 
@@ -128,6 +140,7 @@ class VM(_Record):
     cpu_affinity: list[Annotated[int, Field(ge=0, le=65_535)]] = []
     disks: list[Disk] = []
     nics: list[Nic] = []
+    guest_interfaces: list[GuestInterface] = []
     partitions: list[Partition] = []
     perf: Perf | None = None
 
@@ -163,6 +176,9 @@ class Network(_Record):
     vlan: Vlan = None
     pvlan: Vlan = None
     vlan_trunk: list[list[Annotated[int, Field(ge=0, le=4095)]]] = []
+    kind: NetworkKind | None = None
+    segment_id: OptText = None
+    segment_type: OptText = None
 
 
 class Datastore(_Record):

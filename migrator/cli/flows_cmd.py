@@ -11,12 +11,12 @@ import typer
 from rich.console import Console
 
 from migrator.cli.context import state
-from migrator.export import iso_utc
 from migrator.flows.collector import collect, parse_listen
 from migrator.flows.csv_import import read_flow_file
 from migrator.flows.records import Flow, ReadResult
 from migrator.output import Format, render
 from migrator.store.models import FlowSet
+from migrator.timefmt import iso_utc
 
 app = typer.Typer(help="Flow evidence: collect IPFIX, list and remove flow sets.", no_args_is_help=True)
 _err = Console(stderr=True, highlight=False, soft_wrap=True)

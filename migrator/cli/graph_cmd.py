@@ -8,8 +8,8 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from migrator.app.planning import load_inputs
 from migrator.cli.context import state
-from migrator.cli.inputs import load_inputs
 from migrator.cli.options import SNAPSHOT_OPTION
 from waves.export import render
 from waves.graph import build_graph

@@ -8,14 +8,13 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
+from migrator.app.planning import WavePlanResult, plan_waves
 from migrator.cli.context import state
-from migrator.cli.inputs import load_inputs
 from migrator.cli.options import PLAN_OPTION, SNAPSHOT_OPTION
-from migrator.errors import Incomplete, NotFound, UsageError
+from migrator.errors import NotFound, UsageError
 from migrator.output import Format, dump_json, render
 from waves.diff import diff_plans
 from waves.parameters import PlanParameters
-from waves.plan import plan_waves
 
 app = typer.Typer(
     help="Plan migration waves, explain them, pin decisions, compare plans.", no_args_is_help=True
@@ -127,35 +126,29 @@ def plan(
         env_keys=tuple(env_key) if env_key else defaults.env_keys,
         shared_services=tuple(shared or ()),
     )
-    app_state = state(ctx)
-    inputs = load_inputs(app_state, snapshot)
-    result = plan_waves(inputs.vms, inputs.clusters, inputs.flows, params, inputs.pins)
-    earlier = app_state.plans.ids()
-    doc = app_state.plans.save(inputs.snapshot_id, params.as_dict(), result.document)
-    _print_plan(doc, fmt)
-    if earlier:  # re-planning: say what changed, so nobody compares spreadsheets by hand
-        change = diff_plans(app_state.plans.get(earlier[-1]), doc)
+    result = plan_waves(state(ctx), params, snapshot)
+    _print_plan(result.document, fmt)
+    _print_plan_notes(result)
+    if (error := result.incomplete()) is not None:
+        raise error
+
+
+def _print_plan_notes(result: WavePlanResult) -> None:
+    """On stderr: what changed since the previous plan, the planner's notes, and what needs a human."""
+    doc, change = result.document, result.change
+    if change is not None:
         _err.print(
-            f"compared with plan {earlier[-1]}: {len(change['moved'])} VM(s) moved, "
-            f"{len(change['added'])} added, {len(change['removed'])} removed "
-            f"(migrator waves diff {earlier[-1]} {doc['plan']['id']})",
+            f"compared with plan {change.previous_plan_id}: {change.moved} VM(s) moved, "
+            f"{change.added} added, {change.removed} removed "
+            f"(migrator waves diff {change.previous_plan_id} {result.plan_id})",
             markup=False,
         )
-    for note in doc["notes"]:
+    for note in result.notes:
         _err.print(f"note: {note}", markup=False)
     for violation in doc["violations"]:  # the planner's own check; none expected
         _err.print(f"violation: {violation['rule']}: {violation['message']}", markup=False)
-    if doc["unplaced"]:
-        for reason in dict.fromkeys(item["reason"] for item in doc["unplaced"]):
-            _err.print(f"unplaced: {reason}", markup=False)
-        raise Incomplete(
-            f"plan {doc['plan']['id']} stored with {len(doc['unplaced'])} unplaced VM(s); "
-            "see the reasons above"
-        )
-    if doc["violations"]:
-        raise Incomplete(
-            f"plan {doc['plan']['id']} breaks {len(doc['violations'])} rule(s); please report this"
-        )
+    for reason in result.unplaced_reasons():
+        _err.print(f"unplaced: {reason}", markup=False)
 
 
 @app.command("show")

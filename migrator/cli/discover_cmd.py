@@ -11,13 +11,13 @@ from migrator.app.snapshots import record_snapshot
 from migrator.cli.context import state
 from migrator.cli.progress import discovery_progress
 from migrator.cli.summary import print_snapshot_summary
-from migrator.discovery import DiscoveryOptions
-from migrator.discovery import discover as run_discovery
 from migrator.errors import UsageError
 from migrator.secrets import read_password
 from migrator.store.snapshots import Inventory
 from migrator.vcenter.address import parse_server
 from migrator.vcenter.connection import ConnectionParams, TLSOptions
+from migrator.vcenter.discovery import DiscoveryOptions
+from migrator.vcenter.discovery import discover as run_discovery
 
 
 def discover(

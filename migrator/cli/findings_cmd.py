@@ -6,8 +6,8 @@ import typer
 
 from migrator.cli.context import state
 from migrator.cli.options import PLAN_OPTION, SNAPSHOT_OPTION
+from migrator.cli.output import Format, render
 from migrator.errors import NotFound, UsageError
-from migrator.output import Format, render
 from policies.engine import source_findings
 
 COLUMNS = [

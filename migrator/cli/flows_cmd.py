@@ -11,10 +11,10 @@ import typer
 from rich.console import Console
 
 from migrator.cli.context import state
+from migrator.cli.output import Format, render
 from migrator.flows.collector import collect, parse_listen
 from migrator.flows.csv_import import read_flow_file
 from migrator.flows.records import Flow, ReadResult
-from migrator.output import Format, render
 from migrator.store.models import FlowSet
 from migrator.timefmt import iso_utc
 

@@ -12,9 +12,9 @@ from rich.text import Text
 
 from migrator.cli.context import state
 from migrator.cli.options import SNAPSHOT_OPTION
+from migrator.cli.output import Format, dump_json, render
 from migrator.errors import UsageError
 from migrator.export import build_export
-from migrator.output import Format, dump_json, render
 
 app = typer.Typer(help="Inspect and export an inventory snapshot.", no_args_is_help=True)
 

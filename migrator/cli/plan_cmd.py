@@ -18,7 +18,7 @@ from migrator.app.generation import GenerateRequest, GenerateResult, generate
 from migrator.cli.context import state
 from migrator.cli.flags import flag
 from migrator.cli.options import PLAN_OPTION
-from migrator.output import Format, dump_json, render
+from migrator.cli.output import Format, dump_json, render
 from transpilers.registry import TARGETS, option_specs
 
 COLUMNS = [

@@ -7,7 +7,7 @@ from rich.console import Console
 
 from migrator.cli.context import state
 from migrator.cli.options import SNAPSHOT_OPTION
-from migrator.output import Format, dump_json, render
+from migrator.cli.output import Format, dump_json, render
 from waves.sizing import SizingParameters, price_source, size_vm, totals
 
 COLUMNS = [

@@ -11,8 +11,8 @@ from rich.text import Text
 from migrator.app.planning import WavePlanResult, plan_waves
 from migrator.cli.context import state
 from migrator.cli.options import PLAN_OPTION, SNAPSHOT_OPTION
+from migrator.cli.output import Format, dump_json, render
 from migrator.errors import NotFound, UsageError
-from migrator.output import Format, dump_json, render
 from waves.diff import diff_plans
 from waves.parameters import PlanParameters
 

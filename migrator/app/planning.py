@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from migrator.app.workspace import Workspace
-from migrator.errors import Incomplete
+from migrator.errors import Incomplete, NotFound
 from migrator.flows.records import Flow
+from transpilers.registry import TRANSPILERS
 from waves.diff import diff_plans
 from waves.parameters import PlanParameters
 from waves.plan import plan_waves as run_planner
@@ -35,6 +36,12 @@ def load_inputs(ws: Workspace, snapshot: int | None) -> PlanInputs:
         flows=list(ws.flows.flows()),
         pins=ws.plans.pins(),
     )
+
+
+def sizing_target(name: str) -> str:
+    """The planner sizes for "aws" or "kubevirt"; a code target's name (terraform-aws) means its sizing."""
+    transpiler = TRANSPILERS.get(name)
+    return transpiler.meta.sizing if transpiler is not None else name
 
 
 @dataclass(frozen=True)
@@ -91,3 +98,43 @@ def plan_waves(ws: Workspace, params: PlanParameters, snapshot: int | None = Non
         diff = diff_plans(ws.plans.get(earlier[-1]), doc)
         change = PlanChange(earlier[-1], len(diff["moved"]), len(diff["added"]), len(diff["removed"]))
     return WavePlanResult(doc, change)
+
+
+@dataclass(frozen=True)
+class PlanComparison:
+    plan_a: int
+    plan_b: int
+    diff: dict[str, Any]  # waves.diff.diff_plans: moved (with why), added, removed, parameters, pins
+
+
+def compare_plans(ws: Workspace, plan_a: int | None = None, plan_b: int | None = None) -> PlanComparison:
+    """What moved between two plans. One id: that plan against the one before it; none: the latest two."""
+    plans = ws.plans
+    ids = plans.ids()
+    if plan_b is None:
+        if plan_a is not None:
+            plan_a, plan_b = None, plan_a
+        else:
+            plan_b = ids[-1] if ids else None
+    if plan_b is None:
+        raise NotFound("no wave plan yet: run `migrator waves plan`")
+    if plan_a is None:
+        earlier = [i for i in ids if i < plan_b]
+        if not earlier:
+            raise NotFound(f"no plan before plan {plan_b} to compare with")
+        plan_a = earlier[-1]
+    return PlanComparison(plan_a, plan_b, diff_plans(plans.get(plan_a), plans.get(plan_b)))
+
+
+def pin_vm(ws: Workspace, vm: str, wave: int) -> str:
+    """Record that this VM (and its move group) moves in `wave` in every re-plan; returns its exact name."""
+    snap = ws.store.get(None)
+    assert snap.id is not None
+    name = str(ws.store.vm(snap.id, vm)["name"])  # a typo is an error, not a silent pin
+    ws.plans.pin(name, wave)
+    return name
+
+
+def unpin_vm(ws: Workspace, vm: str) -> None:
+    if not ws.plans.unpin(vm):
+        raise NotFound(f"{vm!r} is not pinned")

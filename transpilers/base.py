@@ -30,6 +30,7 @@ class TranspilerMeta:
     language: str  # "terraform" | "kubernetes": which validators read the output
     description: str
     options: tuple[OptionSpec, ...] = ()  # the target's own settings, with their defaults
+    sizing: str = "aws"  # the wave planner's sizing target (PlanParameters.target) for this target
 
 
 @dataclass

@@ -42,6 +42,7 @@ class KubeVirt:
         version="1",
         language="kubernetes",
         description="VirtualMachines with DataVolumes importing over VDDK and Multus bridge networks",
+        sizing="kubevirt",
         options=(
             OptionSpec("namespace", str, "vm-migration", "namespace of the manifests."),
             OptionSpec("run_strategy", str, "Halted", "runStrategy (Halted until cutover)."),

@@ -47,3 +47,14 @@ def test_every_core_module_is_under_the_contracts() -> None:
     assert vsphere_free - set(contracts["pyvmomi-in-vcenter"]["source_modules"]) == set()  # type: ignore[arg-type]
     for domain in ("waves", "transpilers", "agents", "policies"):
         assert domain in contracts["core-not-front-ends"]["source_modules"]  # type: ignore[operator]
+
+
+def test_every_package_is_shipped() -> None:
+    """setuptools lists packages explicitly: a package missing there is missing from an install."""
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    on_disk = {
+        ".".join(init.parent.relative_to(ROOT).parts)
+        for top in ("migrator", "waves", "transpilers", "agents", "policies")
+        for init in (ROOT / top).rglob("__init__.py")
+    }
+    assert on_disk - listed == set()

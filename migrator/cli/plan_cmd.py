@@ -18,6 +18,7 @@ from migrator.cli.options import PLAN_OPTION
 from migrator.diagnostics import count
 from migrator.errors import Incomplete, NotFound, UsageError
 from migrator.output import Format, dump_json, render
+from migrator.review.planmd import PlanFacts, render_plan
 from migrator.store.generated import GeneratedStore
 from migrator.store.models import GeneratedWave
 from migrator.store.snapshots import now
@@ -137,7 +138,9 @@ def plan(
         findings = source_findings(records, clusters, target)
         wave_input = replace(wave_input, blocked=blocking(findings))
         folder = root / f"wave-{wave_input.number:02d}"
-        result = _generate(transpiler, wave_input, options, folder, max_attempts, use_tools, findings)
+        result = _generate(
+            transpiler, wave_input, options, folder, max_attempts, use_tools, findings, document
+        )
         diagnostics = [d.as_dict() for d in result.diagnostics]
         generated.save(
             GeneratedWave(
@@ -192,6 +195,7 @@ def _generate(
     max_attempts: int,
     use_tools: bool,
     findings: list[Finding],
+    document: dict[str, Any],
 ) -> AgentResult:
     """Generate into a staging folder beside `final`, then move it into place."""
     staging = final.with_name(f".{final.name}.partial")
@@ -207,6 +211,19 @@ def _generate(
         (staging / "REPORT.md").write_text(
             render_report(transpiler.meta, wave, result, findings), encoding="utf-8"
         )
+        facts = PlanFacts(
+            transpiler.meta,
+            document,
+            wave,
+            result.files,
+            result.status,
+            result.attempts,
+            result.diagnostics,
+            findings,
+            options,
+            f"{transpiler.meta.id}/{final.name}",
+        )
+        (staging / "PLAN.md").write_text(render_plan(facts), encoding="utf-8")
         if final.exists():
             shutil.rmtree(final)
         staging.rename(final)

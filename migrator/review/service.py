@@ -1,0 +1,327 @@
+"""The pull request use cases: land a generated wave, approve, close, and the guarded merge.
+
+Shared by the CLI (`migrator pr ...`, `migrator plan --land`) and anything else that drives
+reviews; they take typed requests and return typed results, and raise MigratorErrors.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from agents.validator import ValidationReport, ValidatorOptions, validate_folder
+from migrator.diagnostics import Diagnostic
+from migrator.errors import ChecksFailed, Conflict, InputFileError, NotFound
+from migrator.review.facts import change_summary, wave_facts
+from migrator.review.repo import Author, PlansRepo, branch_name, folder_name
+from migrator.store.flows import FlowStore
+from migrator.store.generated import GeneratedStore
+from migrator.store.models import MergedWave, PullRequest
+from migrator.store.plans import PlanStore
+from migrator.store.prs import PullRequestStore
+from migrator.store.snapshots import SnapshotStore, now
+from policies.engine import source_findings
+from transpilers.escape import one_line
+from transpilers.inputs import wave_inputs
+from transpilers.registry import get
+
+WORKSPACE_REPO = "workspace"
+
+
+@dataclass(frozen=True)
+class LandRequest:
+    target: str
+    wave: int
+    repo: str | None = None  # path or URL; None: the workspace's plans repository
+    base: str = "main"
+    author: Author = field(default_factory=Author)
+    overwrite_edits: bool = False
+    plan_id: int | None = None
+    token: str | None = None  # for an https remote; from the environment, never argv
+
+
+@dataclass(frozen=True)
+class LandResult:
+    number: int
+    action: str  # created | updated | unchanged
+    branch: str
+    commit: str | None
+    summary: list[str]
+    plan_md: str
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    number: int
+    merge_commit: str
+    changed_files: list[str]  # files a reviewer changed from what migrator generated
+
+
+class GuardFailed(ChecksFailed):
+    def __init__(self, message: str, report: ValidationReport) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+class Reviews:
+    def __init__(self, engine: Engine, workspace: Path) -> None:
+        self.engine = engine
+        self.workspace = workspace
+        self.prs = PullRequestStore(engine)
+
+    def repo_for(self, location: str | None, base: str, token: str | None = None) -> PlansRepo:
+        return PlansRepo.open(self.workspace, location, base, token)
+
+    # --- landing -------------------------------------------------------------------------
+
+    def land(self, req: LandRequest) -> LandResult:
+        document = PlanStore(self.engine).get(req.plan_id)
+        plan_id = document["plan"]["id"]
+        record = self._generated(plan_id, req.target, req.wave)
+        files = _read_folder(Path(record["out_dir"]), record["files"])
+        facts = self._facts(document, req.target, req.wave, record)
+        key = req.repo or WORKSPACE_REPO
+        branch = branch_name(req.target, req.wave)
+        previous = self.prs.latest_for(key, branch)
+        summary = change_summary(previous.facts if previous else None, facts)
+        wave_name = next(w["name"] for w in document["waves"] if w["number"] == req.wave)
+        title = f"{req.target} wave {req.wave}: {one_line(wave_name, 80)}"
+        message = "\n".join(
+            [
+                f"migrator: {title}",
+                "",
+                f"Why: plan {plan_id} (snapshot {document['plan']['snapshot_id']}) generated this wave with "
+                f"status {record['status']}; review PLAN.md.",
+                *(f"- {line}" for line in summary),
+            ]
+        )
+        repo = self.repo_for(req.repo, req.base, req.token)
+        landed = repo.land(req.target, req.wave, files, message, req.author, req.overwrite_edits)
+        plan_md = files.get("PLAN.md", b"").decode("utf-8")
+        digests = {n: hashlib.sha256(d).hexdigest() for n, d in sorted(files.items())}
+        live = previous if previous and previous.status in ("open", "approved") else None
+        if landed.commit is None and (live or previous):
+            pr = live or previous
+            assert pr is not None and pr.id is not None
+            return LandResult(pr.id, "unchanged", branch, None, [], plan_md)
+        head = landed.commit or landed.previous or ""
+        if live is not None and live.id is not None:
+            self.prs.update(live.id, lambda p: _relanded(p, plan_id, head, digests, facts, summary))
+            return LandResult(live.id, "updated", branch, landed.commit, summary, plan_md)
+        created = self.prs.add(
+            PullRequest(
+                plan_id=plan_id,
+                target=req.target,
+                wave=req.wave,
+                repo=key,
+                branch=branch,
+                base=req.base,
+                head_commit=head,
+                title=title,
+                created_at=now(),
+                updated_at=now(),
+                files=digests,
+                facts=facts,
+                summary="\n".join(summary),
+            )
+        )
+        assert created.id is not None
+        return LandResult(created.id, "created", branch, landed.commit, summary, plan_md)
+
+    def _generated(self, plan_id: int, target: str, wave: int) -> dict[str, Any]:
+        get(target)  # a clear error for an unknown target
+        for record in GeneratedStore(self.engine).latest(plan_id, target):
+            if record["wave"] == wave:
+                return record
+        raise NotFound(
+            f"wave {wave} of plan {plan_id} has not been generated for {target}: run `migrator plan`"
+        )
+
+    def _facts(
+        self, document: dict[str, Any], target: str, wave: int, record: dict[str, Any]
+    ) -> dict[str, Any]:
+        snapshots = SnapshotStore(self.engine)
+        snapshot_id = document["plan"]["snapshot_id"]
+        vms = list(snapshots.records(snapshot_id, "vms"))
+        clusters = list(snapshots.records(snapshot_id, "clusters"))
+        networks = list(snapshots.records(snapshot_id, "networks"))
+        inputs = wave_inputs(document, vms, clusters, networks, FlowStore(self.engine).flows())
+        chosen = next(w for w in inputs if w.number == wave)
+        chosen = replace(chosen, blocked=record["blocked"])
+        findings = source_findings([vm.record for vm in chosen.vms], clusters, target)
+        return wave_facts(
+            get(target).meta.language,
+            chosen,
+            [f"{f.vm} {f.policy}" for f in findings],
+            record["diagnostics"],
+            record["status"],
+        )
+
+    # --- review --------------------------------------------------------------------------
+
+    def approve(self, number: int, by: str) -> PullRequest:
+        pr = self._live(number, "approve")
+        repo = self.repo_for(None if pr.repo == WORKSPACE_REPO else pr.repo, pr.base)
+        tip = repo.git.rev(pr.branch) or pr.head_commit
+
+        def change(p: PullRequest) -> None:
+            p.approvals = [*p.approvals, {"by": one_line(by, 100), "at": now().isoformat(), "commit": tip}]
+            p.status = "approved"
+            p.updated_at = now()
+
+        return self.prs.update(number, change)
+
+    def close(self, number: int) -> PullRequest:
+        self._live(number, "close")
+
+        def change(p: PullRequest) -> None:
+            p.status = "closed"
+            p.updated_at = now()
+
+        return self.prs.update(number, change)
+
+    def _live(self, number: int, action: str) -> PullRequest:
+        pr = self.prs.get(number)
+        if pr.status not in ("open", "approved"):
+            raise Conflict(f"pull request #{number} is {pr.status}: cannot {action} it")
+        return pr
+
+    def plan_md(self, pr: PullRequest) -> str:
+        """PLAN.md as it is on the branch now (a reviewer may have edited it)."""
+        repo = self.repo_for(None if pr.repo == WORKSPACE_REPO else pr.repo, pr.base)
+        ref = repo.git.rev(pr.branch) or pr.head_commit
+        data = repo.files_at(ref, folder_name(pr.target, pr.wave)).get("PLAN.md")
+        return (data or b"").decode("utf-8", errors="replace")
+
+    def diff(self, number: int) -> str:
+        pr = self.prs.get(number)
+        repo = self.repo_for(None if pr.repo == WORKSPACE_REPO else pr.repo, pr.base)
+        tip = repo.git.rev(pr.branch) or pr.head_commit
+        start = (pr.merge_commit and f"{pr.merge_commit}^1") or repo.git.run("merge-base", pr.base, tip)
+        return repo.diff(start, tip, folder_name(pr.target, pr.wave))
+
+    # --- the guarded merge ---------------------------------------------------------------
+
+    def merge(self, number: int, author: Author, use_tools: bool = True) -> MergeResult:
+        pr = self._live(number, "merge")
+        repo = self.repo_for(None if pr.repo == WORKSPACE_REPO else pr.repo, pr.base)
+        tip = repo.git.rev(pr.branch)
+        if tip is None:
+            raise Conflict(f"pull request #{number}: branch {pr.branch} no longer exists")
+        approved = {a["commit"] for a in pr.approvals}
+        if tip not in approved:
+            state = "has no approval" if not pr.approvals else f"was approved at {sorted(approved)[-1][:7]}"
+            raise Conflict(
+                f"pull request #{number} {state} but its branch is at {tip[:7]}: "
+                f"review and run `migrator pr approve {number}`"
+            )
+        folder = folder_name(pr.target, pr.wave)
+        merged_files = repo.files_at(tip, folder)
+        self.guard(number, merged_files, use_tools)
+        message = f"Merge {pr.branch}: {pr.title}\n\nApproved by {', '.join(a['by'] for a in pr.approvals)}."
+        merge_commit = repo.merge(pr.branch, message, author)
+        changed = self._record_merge(pr, repo, tip, merge_commit, merged_files)
+
+        def change(p: PullRequest) -> None:
+            p.status = "merged"
+            p.merge_commit = merge_commit
+            p.updated_at = now()
+
+        self.prs.update(number, change)
+        return MergeResult(number, merge_commit, changed)
+
+    def guard(self, number: int, files: dict[str, bytes | None], use_tools: bool) -> ValidationReport:
+        """The validator and the Rego guardrails on the branch's files as they are now."""
+        with tempfile.TemporaryDirectory(prefix="migrator-guard-") as tmp:
+            folder = Path(tmp)
+            odd: list[Diagnostic] = []
+            for name, data in files.items():
+                if data is None or "/" in name:
+                    odd.append(
+                        Diagnostic(
+                            "merge-guard",
+                            "PR-UNEXPECTED-ENTRY",
+                            "error",
+                            name,
+                            None,
+                            "a symlink, submodule or subfolder in a wave folder is not merged",
+                        )
+                    )
+                    continue
+                (folder / name).write_bytes(data)
+            report = validate_folder(folder, ValidatorOptions(use_tools=use_tools))
+            report.folder = f"pull request #{number}"
+            report.diagnostics = odd + report.diagnostics
+        if report.failed():
+            counts = report.counts
+            raise GuardFailed(
+                f"pull request #{number} fails the checks ({counts['error']} error(s)): not merged", report
+            )
+        return report
+
+    def _record_merge(
+        self, pr: PullRequest, repo: PlansRepo, tip: str, merge_commit: str, merged: dict[str, bytes | None]
+    ) -> list[str]:
+        folder = folder_name(pr.target, pr.wave)
+        generated = repo.files_at(pr.head_commit, folder) if pr.head_commit else {}
+        digest = {n: hashlib.sha256(d or b"").hexdigest() for n, d in sorted(merged.items())}
+        changed = sorted(n for n in set(generated) | set(merged) if generated.get(n) != merged.get(n))
+        diffs = {
+            n: repo.git.run("diff", "--no-color", f"{pr.head_commit}..{tip}", "--", f"{folder}/{n}")
+            for n in changed
+        }
+        document = PlanStore(self.engine).get(pr.plan_id)
+        assert pr.id is not None
+        self.prs.add_merged(
+            MergedWave(
+                pr_id=pr.id,
+                plan_id=pr.plan_id,
+                snapshot_id=document["plan"]["snapshot_id"],
+                target=pr.target,
+                wave=pr.wave,
+                merged_at=now(),
+                generated_commit=pr.head_commit,
+                merged_commit=tip,
+                merge_commit=merge_commit,
+                generated=pr.files,
+                merged=digest,
+                diff=diffs,
+                inputs={"parameters": document["plan"]["parameters"], "pins": document["plan"].get("pins")},
+            )
+        )
+        return changed
+
+
+def _relanded(
+    p: PullRequest,
+    plan_id: int,
+    head: str,
+    digests: dict[str, str],
+    facts: dict[str, Any],
+    summary: list[str],
+) -> None:
+    p.plan_id = plan_id
+    p.head_commit = head
+    p.files = digests
+    p.facts = facts
+    p.summary = "\n".join(summary)
+    p.status = "open"  # a new commit needs a new approval
+    p.updated_at = now()
+
+
+def _read_folder(folder: Path, digests: dict[str, str]) -> dict[str, bytes]:
+    """The generated files, checked against the digests stored when they were generated."""
+    if not folder.is_dir():
+        raise InputFileError(f"{folder}: the generated wave is missing: run `migrator plan` again")
+    files = {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file() and not p.is_symlink()}
+    for name, digest in digests.items():
+        if hashlib.sha256(files.get(name, b"")).hexdigest() != digest:
+            raise Conflict(
+                f"{folder}/{name} changed since `migrator plan` wrote it: run `migrator plan` again"
+            )
+    return files

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -13,12 +13,14 @@ from rich.console import Console
 from agents.transpiler_agent import DEFAULT_ATTEMPTS, NEEDS_HUMAN, AgentResult, run_wave
 from agents.validator import ValidatorOptions
 from agents.wave_report import render_report
+from migrator.cli import pr_cmd
 from migrator.cli.context import AppState, state
 from migrator.cli.options import PLAN_OPTION
 from migrator.diagnostics import count
 from migrator.errors import Incomplete, NotFound, UsageError
 from migrator.output import Format, dump_json, render
 from migrator.review.planmd import PlanFacts, render_plan
+from migrator.review.service import LandRequest, LandResult
 from migrator.store.generated import GeneratedStore
 from migrator.store.models import GeneratedWave
 from migrator.store.snapshots import now
@@ -113,6 +115,13 @@ def plan(
         True, "--tools/--no-tools", help="Use terraform/tofu and kubeconform when on PATH."
     ),
     fmt: Format = typer.Option(Format.table, "--format", help="table or json."),
+    land: bool = typer.Option(False, "--land", help="Land each clean wave as a pull request (docs/prs.md)."),
+    repo: str = pr_cmd.REPO_OPTION,
+    base: str = pr_cmd.BASE_OPTION,
+    overwrite_edits: bool = typer.Option(
+        False, "--overwrite-edits", help="With --land: replace human commits."
+    ),
+    token_env: str = pr_cmd.TOKEN_ENV_OPTION,
 ) -> None:
     """Generate and validate infrastructure code for the waves of the stored plan (docs/plan.md)."""
     transpiler = get(target)
@@ -172,8 +181,20 @@ def plan(
                 "diagnostics": diagnostics,
             }
         )
+    landed = (
+        _land(ctx, rows, document["plan"]["id"], target, repo, base, overwrite_edits, token_env)
+        if land
+        else []
+    )
     if fmt is Format.json:
-        dump_json({"plan_id": document["plan"]["id"], "target": target, "waves": rows})
+        dump_json(
+            {
+                "plan_id": document["plan"]["id"],
+                "target": target,
+                "waves": rows,
+                "landed": [{k: v for k, v in asdict(r).items() if k != "plan_md"} for r in landed],
+            }
+        )
     else:
         render(rows, COLUMNS, Format.table, title=f"Plan {document['plan']['id']}: {target}")
         errors = sum(r["errors"] for r in rows)
@@ -182,9 +203,28 @@ def plan(
             f"validation summary: {len(rows)} wave(s), {errors} error(s), {warnings} warning(s); "
             f"{sum(r['status'] == NEEDS_HUMAN for r in rows)} need a human. Reports: {root}/wave-NN/REPORT.md"
         )
+        if landed:
+            pr_cmd.print_landed(landed, Format.table)
     stuck = [str(r["wave"]) for r in rows if r["status"] == NEEDS_HUMAN]
     if stuck:
         raise Incomplete(f"wave(s) {', '.join(stuck)} need a human: see REPORT.md in each wave folder")
+
+
+def _land(
+    ctx: typer.Context,
+    rows: list[dict[str, Any]],
+    plan_id: int,
+    target: str,
+    repo: str | None,
+    base: str,
+    overwrite_edits: bool,
+    token_env: str | None,
+) -> list[LandResult]:
+    """Land every clean wave as a pull request (a wave that needs a human is not landed)."""
+    token = pr_cmd.token_from(token_env)
+    request = LandRequest(target, 0, repo, base, pr_cmd.author(), overwrite_edits, plan_id, token)
+    reviews = pr_cmd.reviews(ctx)
+    return [reviews.land(replace(request, wave=r["wave"])) for r in rows if r["status"] != NEEDS_HUMAN]
 
 
 def _generate(

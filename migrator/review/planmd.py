@@ -74,8 +74,7 @@ def _summary(f: PlanFacts) -> str:
         "## Summary",
         "",
         f"- Wave: {code(w['name'])}, phase `{w['phase']}`, risk **{w['risk']['level']}**",
-        f"- Plan {plan['id']} of snapshot {plan['snapshot_id']} ({plan.get('created_at') or 'unsaved'}); "
-        f"target: {prose(f.meta.target)}",
+        f"- Plan {plan['id']} of snapshot {plan['snapshot_id']}; target: {prose(f.meta.target)}",
         f"- VMs: {m['vms']} planned, {len(f.wave.vms) - len(f.wave.blocked)} written, "
         f"{len(f.wave.blocked)} blocked by critical findings",
         f"- Size: {m['vcpu']} vCPU / {m['memory_gb']} GB now, {m['sized_vcpu']} vCPU / "
@@ -118,8 +117,8 @@ def _vm_table(f: PlanFacts) -> str:
 
 def _why(f: PlanFacts) -> str:
     lines = ["## Why these VMs move together", ""]
-    lines += [f"- {prose(r)}" for r in f.wave_doc["rationale"]]
-    lines += [f"- Risk: {prose(r)}" for r in f.wave_doc["risk"]["reasons"]]
+    lines += [f"- {code(r, 300)}" for r in f.wave_doc["rationale"]]
+    lines += [f"- Risk: {code(r, 300)}" for r in f.wave_doc["risk"]["reasons"]]
     explained = f.plan.get("vms") or {}
     ties: set[tuple[str, str, str, str]] = set()
     crossing: list[str] = []

@@ -76,7 +76,22 @@ def _servers_first(deps: dict[str, set[str]]) -> list[str]:
 
 
 def q(text: str) -> str:
-    return shlex.quote(text)
+    """A shell word for any text, on one line: shlex quoting, or bash's $'...' when the text has
+    newlines, control or invisible characters (written as escapes, so the name stays exact)."""
+    if all(ch.isprintable() for ch in text):
+        return shlex.quote(text)
+    out = []
+    for ch in text:
+        if ch in "\\'":
+            out.append("\\" + ch)
+        elif ch.isprintable():
+            out.append(ch)
+        else:
+            code = ord(ch)
+            out.append(
+                f"\\x{code:02x}" if code < 0x80 else f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+            )
+    return "$'" + "".join(out) + "'"
 
 
 def _ports(v: WaveView, vm: str) -> list[tuple[str, str]]:

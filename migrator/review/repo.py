@@ -131,8 +131,9 @@ class PlansRepo:
             self.git.run("update-index", "--index-info", input="".join(lines).encode("utf-8"), extra_env=env)
             return self.git.run("write-tree", extra_env=env)
 
-    def human_commits(self, branch: str, folder: str) -> list[str]:
-        """Commits on the branch after migrator's last one for `folder` ("abc1234 subject (author)")."""
+    def history(self, branch: str, folder: str) -> tuple[list[str], str | None]:
+        """(commits a human made on the branch since migrator's last one for `folder` and not yet
+        merged into the base, as "abc1234 subject (author)"; the folder tree migrator last landed)."""
         log = self.git.run(
             "log",
             "--first-parent",
@@ -140,16 +141,17 @@ class PlansRepo:
             f"%x1f%(trailers:key={TREE_TRAILER},valueonly,separator=%x2c)",
             branch,
         )
+        unmerged = set(self.git.run("rev-list", branch, f"^{self.base}").split())
         found: list[str] = []
         for line in log.splitlines():
             commit, label, landed, tree = [*line.split("\x1f"), "", "", ""][:4]
             if landed.strip() == folder:
-                actual = self._folder_tree(commit, folder)
-                if actual != tree.strip():
+                if self._folder_tree(commit, folder) != tree.strip() and commit in unmerged:
                     found.append(label)  # migrator's commit, amended by someone
-                return found
-            found.append(label)
-        return found
+                return found, tree.strip()
+            if commit in unmerged:
+                found.append(label)
+        return found, None
 
     def _folder_tree(self, commit: str, folder: str) -> str:
         return self.git.run("rev-parse", "--verify", "-q", f"{commit}:{folder}", check=False)
@@ -166,17 +168,18 @@ class PlansRepo:
         branch, folder = branch_name(target, wave), folder_name(target, wave)
         base_tip = self.ensure_base(author)
         tip = self.git.rev(branch)
-        edits = self.human_commits(branch, folder) if tip else []
+        edits, last_tree = self.history(branch, folder) if tip else ([], None)
+        parent = tip or base_tip
+        tree = self._tree_with(parent, folder, files)
+        new_tree = self._folder_tree(tree, folder)
+        if new_tree == last_tree or tree == self.git.run("rev-parse", f"{parent}^{{tree}}"):
+            return Landed(None, branch, tip, [])  # migrator's output is what it landed last time
         if edits and not overwrite_edits:
             raise Conflict(
                 f"branch {branch} has {len(edits)} commit(s) since migrator's last: {'; '.join(edits[:5])}"
                 " (review them, then land again with --overwrite-edits to replace them)"
             )
-        parent = tip or base_tip
-        tree = self._tree_with(parent, folder, files)
-        if tree == self.git.run("rev-parse", f"{parent}^{{tree}}"):
-            return Landed(None, branch, tip, [])
-        trailers = f"{LAND_TRAILER}: {folder}\n{TREE_TRAILER}: {self._folder_tree(tree, folder)}\n"
+        trailers = f"{LAND_TRAILER}: {folder}\n{TREE_TRAILER}: {new_tree}\n"
         full = f"{message.rstrip()}\n\n{trailers}"
         commit = self.git.run(
             "commit-tree", tree, "-p", parent, "-F", "-", input=full.encode("utf-8"), extra_env=author.env()

@@ -11,6 +11,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from migrator import __version__
+from migrator.app.workspace import Workspace
 from migrator.cli import (
     discover_cmd,
     findings_cmd,
@@ -27,9 +28,9 @@ from migrator.cli import (
     waves_cmd,
 )
 from migrator.cli.compat import ABORT_EXCEPTIONS, EXIT_EXCEPTIONS, USAGE_EXCEPTIONS
-from migrator.cli.context import AppState
+from migrator.cli.flags import flag
 from migrator.errors import ExitCode, MigratorError, UsageError
-from migrator.settings import DB_URL_ENV, WORKSPACE_ENV, Settings
+from migrator.settings import DB_URL_ENV, WORKSPACE_ENV
 
 app = typer.Typer(
     name="migrator",
@@ -84,7 +85,7 @@ def root(
         raise UsageError(
             f"--db must not carry a password (argv is visible to every user): set {DB_URL_ENV} instead"
         )
-    ctx.obj = AppState(Settings.resolve(workspace, db))
+    ctx.obj = Workspace.open(workspace, db)
 
 
 def _has_password(url: str) -> bool:
@@ -105,7 +106,7 @@ def run(argv: list[str] | None = None) -> None:
         result = app(args=argv, standalone_mode=False)
         code = result if isinstance(result, int) else ExitCode.OK
     except MigratorError as exc:
-        error(_escape(exc.message))
+        error(_escape(exc.render(flag)))  # a field the error names is shown as its --flag
         code = exc.exit_code
     except EXIT_EXCEPTIONS as exc:
         code = int(getattr(exc, "exit_code", 0))

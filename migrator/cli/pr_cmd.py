@@ -10,14 +10,14 @@ from typing import Any
 import typer
 from rich.console import Console
 
+from migrator.app.prs import GuardFailed, LandRequest, LandResult, Reviews
 from migrator.cli.context import state
 from migrator.cli.options import PLAN_OPTION
+from migrator.cli.output import Format, dump_json, render
 from migrator.errors import UsageError
-from migrator.export import iso_utc
-from migrator.output import Format, dump_json, render
 from migrator.review.repo import Author
-from migrator.review.service import GuardFailed, LandRequest, LandResult, Reviews
 from migrator.store.models import PullRequest
+from migrator.timefmt import iso_utc
 from transpilers.escape import one_line
 
 app = typer.Typer(
@@ -37,6 +37,9 @@ COLUMNS = [
 ]
 REPO_OPTION = typer.Option(None, "--repo", help="Plans repository path or URL [default: the workspace's].")
 BASE_OPTION = typer.Option("main", "--base", help="Base branch of the plans repository.")
+OVERWRITE_OPTION = typer.Option(
+    False, "--overwrite-edits", help="Replace commits a human made on the branch since migrator's last."
+)
 TOKEN_ENV_OPTION = typer.Option(
     None, "--token-env", help="Name of the environment variable holding the remote's token (never the token)."
 )
@@ -59,8 +62,7 @@ def token_from(token_env: str | None) -> str | None:
 
 
 def reviews(ctx: typer.Context) -> Reviews:
-    app_state = state(ctx)
-    return Reviews(app_state.engine, app_state.settings.workspace)
+    return Reviews(state(ctx))
 
 
 def row(pr: PullRequest) -> dict[str, Any]:
@@ -88,10 +90,7 @@ def row(pr: PullRequest) -> dict[str, Any]:
 
 
 def print_landed(results: list[LandResult], fmt: Format) -> None:
-    rows = [
-        {"number": r.number, "action": r.action, "branch": r.branch, "commit": r.commit, "summary": r.summary}
-        for r in results
-    ]
+    rows = [r.as_dict() for r in results]
     cols = [
         ("number", "PR"),
         ("action", "Action"),
@@ -202,9 +201,7 @@ def land(
     wave: int = typer.Option(..., "--wave", min=1, help="Wave number."),
     repo: str = REPO_OPTION,
     base: str = BASE_OPTION,
-    overwrite_edits: bool = typer.Option(
-        False, "--overwrite-edits", help="Replace commits a human made on the branch."
-    ),
+    overwrite_edits: bool = OVERWRITE_OPTION,
     token_env: str = TOKEN_ENV_OPTION,
     plan_id: int = PLAN_OPTION,
     fmt: Format = typer.Option(Format.table, "--format", help="table or json."),

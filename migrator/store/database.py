@@ -5,10 +5,11 @@ from __future__ import annotations
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
-from sqlmodel import SQLModel, create_engine
+from sqlmodel import create_engine
 
 from migrator.errors import StoreError
 from migrator.settings import Settings
+from migrator.store.schema import upgrade
 
 
 def redacted_url(url: str) -> str:
@@ -20,7 +21,7 @@ def redacted_url(url: str) -> str:
 
 
 def open_engine(settings: Settings) -> Engine:
-    """Open (and create the schema of) the inventory database."""
+    """Open the inventory database, created or upgraded to the current schema (Alembic)."""
     try:
         if settings.uses_sqlite:
             settings.workspace.mkdir(parents=True, exist_ok=True)
@@ -30,7 +31,7 @@ def open_engine(settings: Settings) -> Engine:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     try:
-        SQLModel.metadata.create_all(engine)
+        upgrade(engine)
     except OperationalError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         raise StoreError(f"cannot open database {redacted_url(settings.db_url)}: {reason}") from None

@@ -1,7 +1,8 @@
-"""The pull request use cases: land a generated wave, approve, close, and the guarded merge.
+"""Plans as pull requests (docs/prs.md): land a generated wave, approve, close, diff, and the
+guarded merge that re-validates the branch as it is and records what the reviewers changed.
 
-Shared by the CLI (`migrator pr ...`, `migrator plan --land`) and anything else that drives
-reviews; they take typed requests and return typed results, and raise MigratorErrors.
+Shared by the CLI (`migrator pr ...`, `migrator plan --land`) and any other front end; typed
+requests in, typed results out, MigratorErrors for everything a user can cause.
 """
 
 from __future__ import annotations
@@ -12,22 +13,19 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.engine import Engine
-
 from agents.validator import ValidationReport, ValidatorOptions, validate_folder
+from migrator.app.generation import planned_inputs
+from migrator.app.workspace import Workspace
 from migrator.diagnostics import Diagnostic
 from migrator.errors import ChecksFailed, Conflict, InputFileError, NotFound
 from migrator.review.facts import change_summary, wave_facts
 from migrator.review.repo import Author, PlansRepo, branch_name, folder_name
-from migrator.store.flows import FlowStore
-from migrator.store.generated import GeneratedStore
 from migrator.store.models import MergedWave, PullRequest
-from migrator.store.plans import PlanStore
 from migrator.store.prs import PullRequestStore
-from migrator.store.snapshots import SnapshotStore, now
+from migrator.store.snapshots import now
 from policies.engine import source_findings
 from transpilers.escape import one_line
-from transpilers.inputs import wave_inputs
+from transpilers.model import WaveInput
 from transpilers.registry import get
 
 WORKSPACE_REPO = "workspace"
@@ -54,6 +52,21 @@ class LandResult:
     summary: list[str]
     plan_md: str
 
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "number": self.number,
+            "action": self.action,
+            "branch": self.branch,
+            "commit": self.commit,
+            "summary": self.summary,
+        }
+
+
+def land_waves(ws: Workspace, request: LandRequest, waves: list[int]) -> list[LandResult]:
+    """`plan --land`: each wave (the clean ones the caller chose) lands as its own pull request."""
+    reviews = Reviews(ws)
+    return [reviews.land(replace(request, wave=n)) for n in waves]
+
 
 @dataclass(frozen=True)
 class MergeResult:
@@ -69,22 +82,23 @@ class GuardFailed(ChecksFailed):
 
 
 class Reviews:
-    def __init__(self, engine: Engine, workspace: Path) -> None:
-        self.engine = engine
-        self.workspace = workspace
-        self.prs = PullRequestStore(engine)
+    """The PR use cases on one workspace."""
+
+    def __init__(self, ws: Workspace) -> None:
+        self.ws = ws
+        self.prs = PullRequestStore(ws.engine)
 
     def repo_for(self, location: str | None, base: str, token: str | None = None) -> PlansRepo:
-        return PlansRepo.open(self.workspace, location, base, token)
+        return PlansRepo.open(self.ws.settings.workspace, location, base, token)
 
     # --- landing -------------------------------------------------------------------------
 
     def land(self, req: LandRequest) -> LandResult:
-        document = PlanStore(self.engine).get(req.plan_id)
-        plan_id = document["plan"]["id"]
+        planned = planned_inputs(self.ws, req.plan_id)
+        document, plan_id = planned.document, planned.plan_id
         record = self._generated(plan_id, req.target, req.wave)
         files = _read_folder(Path(record["out_dir"]), record["files"])
-        facts = self._facts(document, req.target, req.wave, record)
+        facts = self._facts(planned.waves, planned.clusters, req.target, req.wave, record)
         key = req.repo or WORKSPACE_REPO
         branch = branch_name(req.target, req.wave)
         previous = self.prs.latest_for(key, branch)
@@ -135,7 +149,7 @@ class Reviews:
 
     def _generated(self, plan_id: int, target: str, wave: int) -> dict[str, Any]:
         get(target)  # a clear error for an unknown target
-        for record in GeneratedStore(self.engine).latest(plan_id, target):
+        for record in self.ws.generated.latest(plan_id, target):
             if record["wave"] == wave:
                 return record
         raise NotFound(
@@ -143,15 +157,16 @@ class Reviews:
         )
 
     def _facts(
-        self, document: dict[str, Any], target: str, wave: int, record: dict[str, Any]
+        self,
+        waves: list[WaveInput],
+        clusters: list[dict[str, Any]],
+        target: str,
+        wave: int,
+        record: dict[str, Any],
     ) -> dict[str, Any]:
-        snapshots = SnapshotStore(self.engine)
-        snapshot_id = document["plan"]["snapshot_id"]
-        vms = list(snapshots.records(snapshot_id, "vms"))
-        clusters = list(snapshots.records(snapshot_id, "clusters"))
-        networks = list(snapshots.records(snapshot_id, "networks"))
-        inputs = wave_inputs(document, vms, clusters, networks, FlowStore(self.engine).flows())
-        chosen = next(w for w in inputs if w.number == wave)
+        chosen = next((w for w in waves if w.number == wave), None)
+        if chosen is None:
+            raise NotFound(f"wave {wave} is not in the plan")
         chosen = replace(chosen, blocked=record["blocked"])
         findings = source_findings([vm.record for vm in chosen.vms], clusters, target)
         return wave_facts(
@@ -275,7 +290,7 @@ class Reviews:
             n: repo.git.run("diff", "--no-color", f"{pr.head_commit}..{tip}", "--", f"{folder}/{n}")
             for n in changed
         }
-        document = PlanStore(self.engine).get(pr.plan_id)
+        document = self.ws.plans.get(pr.plan_id)
         assert pr.id is not None
         self.prs.add_merged(
             MergedWave(

@@ -17,8 +17,9 @@ from agents.validator import ValidationReport, ValidatorOptions, validate_folder
 from migrator.app.generation import planned_inputs
 from migrator.app.workspace import Workspace
 from migrator.diagnostics import Diagnostic
-from migrator.errors import ChecksFailed, Conflict, InputFileError, NotFound
+from migrator.errors import ChecksFailed, Conflict, ForgeError, InputFileError, NotFound
 from migrator.review.facts import change_summary, wave_facts
+from migrator.review.forge import ForgeSettings, detect, forge_for, publish
 from migrator.review.repo import Author, PlansRepo, branch_name, folder_name
 from migrator.store.models import MergedWave, PullRequest
 from migrator.store.prs import PullRequestStore
@@ -40,7 +41,10 @@ class LandRequest:
     author: Author = field(default_factory=Author)
     overwrite_edits: bool = False
     plan_id: int | None = None
-    token: str | None = None  # for an https remote; from the environment, never argv
+    token: str | None = None  # for an https remote and the forge; from the environment, never argv
+    forge: str | None = None  # github | gitlab | gitea; None: from the remote URL, else local mode
+    forge_api: str | None = None  # the forge's API base URL (default: from the remote URL)
+    forge_repo: str | None = None  # owner/name on the forge (default: from the remote URL)
 
 
 @dataclass(frozen=True)
@@ -94,58 +98,69 @@ class Reviews:
     # --- landing -------------------------------------------------------------------------
 
     def land(self, req: LandRequest) -> LandResult:
+        """Commit the generated wave to its branch; open the PR, or update it, or do nothing."""
+        forge = detect(req.repo, req.forge, req.forge_api, req.forge_repo, req.token)
         planned = planned_inputs(self.ws, req.plan_id)
-        document, plan_id = planned.document, planned.plan_id
-        record = self._generated(plan_id, req.target, req.wave)
+        record = self._generated(planned.plan_id, req.target, req.wave)
         files = _read_folder(Path(record["out_dir"]), record["files"])
         facts = self._facts(planned.waves, planned.clusters, req.target, req.wave, record)
-        key = req.repo or WORKSPACE_REPO
-        branch = branch_name(req.target, req.wave)
+        key, branch = req.repo or WORKSPACE_REPO, branch_name(req.target, req.wave)
         previous = self.prs.latest_for(key, branch)
         summary = change_summary(previous.facts if previous else None, facts)
-        wave_name = next(w["name"] for w in document["waves"] if w["number"] == req.wave)
+        wave_name = next(w["name"] for w in planned.document["waves"] if w["number"] == req.wave)
         title = f"{req.target} wave {req.wave}: {one_line(wave_name, 80)}"
-        message = "\n".join(
-            [
-                f"migrator: {title}",
-                "",
-                f"Why: plan {plan_id} (snapshot {document['plan']['snapshot_id']}) generated this wave with "
-                f"status {record['status']}; review PLAN.md.",
-                *(f"- {line}" for line in summary),
-            ]
-        )
+        message = _commit_message(title, planned.document, record["status"], summary)
         repo = self.repo_for(req.repo, req.base, req.token)
         landed = repo.land(req.target, req.wave, files, message, req.author, req.overwrite_edits)
         plan_md = files.get("PLAN.md", b"").decode("utf-8")
         digests = {n: hashlib.sha256(d).hexdigest() for n, d in sorted(files.items())}
         live = previous if previous and previous.status in ("open", "approved") else None
-        if landed.commit is None and (live or previous):
-            pr = live or previous
-            assert pr is not None and pr.id is not None
-            return LandResult(pr.id, "unchanged", branch, None, [], plan_md)
         head = landed.commit or landed.previous or ""
-        if live is not None and live.id is not None:
-            self.prs.update(live.id, lambda p: _relanded(p, plan_id, head, digests, facts, summary))
-            return LandResult(live.id, "updated", branch, landed.commit, summary, plan_md)
-        created = self.prs.add(
-            PullRequest(
-                plan_id=plan_id,
-                target=req.target,
-                wave=req.wave,
-                repo=key,
-                branch=branch,
-                base=req.base,
-                head_commit=head,
-                title=title,
-                created_at=now(),
-                updated_at=now(),
-                files=digests,
-                facts=facts,
-                summary="\n".join(summary),
+        if landed.commit is None and previous is not None:
+            pr, action = (live or previous), "unchanged"
+        elif live is not None and live.id is not None:
+            pr = self.prs.update(
+                live.id, lambda p: _relanded(p, planned.plan_id, head, digests, facts, summary)
             )
+            action = "updated"
+        else:
+            pr = self.prs.add(
+                _new_pr(planned.plan_id, req, key, branch, head, title, digests, facts, summary)
+            )
+            action = "created"
+        assert pr.id is not None
+        if forge is not None and (action != "unchanged" or pr.forge_number is None):
+            self._publish(pr.id, forge, branch, req.base, title, plan_md, record, req)
+        return LandResult(pr.id, action, branch, landed.commit, summary if landed.commit else [], plan_md)
+
+    def _publish(
+        self,
+        number: int,
+        settings: ForgeSettings,
+        branch: str,
+        base: str,
+        title: str,
+        plan_md: str,
+        record: dict[str, Any],
+        req: LandRequest,
+    ) -> None:
+        """The forge's PR for the branch; the local record (kept whatever happens) learns its number."""
+        counts = {s: sum(d["severity"] == s for d in record["diagnostics"]) for s in ("error", "warning")}
+        status = (
+            f"migrator: generated code **{record['status']}** ({counts['error']} error(s), "
+            f"{counts['warning']} warning(s)); local PR #{number}. "
+            "The guarded merge re-runs the checks on the branch as it is then."
         )
-        assert created.id is not None
-        return LandResult(created.id, "created", branch, landed.commit, summary, plan_md)
+        labels = ["migrator", f"wave-{req.wave:02d}", f"target:{req.target}"]
+        try:
+            found = publish(forge_for(settings), branch, base, title, plan_md, labels, status)
+        except ForgeError as exc:
+            raise ForgeError(f"landed locally as PR #{number}, but {exc.message}") from None
+
+        def change(p: PullRequest) -> None:
+            p.forge, p.forge_number, p.forge_url = settings.kind, found.number, found.url
+
+        self.prs.update(number, change)
 
     def _generated(self, plan_id: int, target: str, wave: int) -> dict[str, Any]:
         get(target)  # a clear error for an unknown target
@@ -310,6 +325,40 @@ class Reviews:
             )
         )
         return changed
+
+
+def _commit_message(title: str, document: dict[str, Any], status: str, summary: list[str]) -> str:
+    plan = document["plan"]
+    why = f"Why: plan {plan['id']} (snapshot {plan['snapshot_id']}) generated this wave with status {status}."
+    return "\n".join([f"migrator: {title}", "", why, *(f"- {line}" for line in summary)])
+
+
+def _new_pr(
+    plan_id: int,
+    req: LandRequest,
+    key: str,
+    branch: str,
+    head: str,
+    title: str,
+    digests: dict[str, str],
+    facts: dict[str, Any],
+    summary: list[str],
+) -> PullRequest:
+    return PullRequest(
+        plan_id=plan_id,
+        target=req.target,
+        wave=req.wave,
+        repo=key,
+        branch=branch,
+        base=req.base,
+        head_commit=head,
+        title=title,
+        created_at=now(),
+        updated_at=now(),
+        files=digests,
+        facts=facts,
+        summary="\n".join(summary),
+    )
 
 
 def _relanded(

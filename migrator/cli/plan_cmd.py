@@ -7,7 +7,6 @@ Each target's own options (--region, --vddk-url, ...) come from the transpiler r
 from __future__ import annotations
 
 import inspect
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,7 @@ from rich.console import Console
 
 from agents.transpiler_agent import DEFAULT_ATTEMPTS
 from migrator.app.generation import GenerateRequest, GenerateResult, generate
-from migrator.app.prs import LandRequest, LandResult, land_waves
+from migrator.app.prs import LandResult, land_waves
 from migrator.cli import pr_cmd
 from migrator.cli.context import state
 from migrator.cli.flags import flag
@@ -59,6 +58,9 @@ def plan(
     base: str = pr_cmd.BASE_OPTION,
     overwrite_edits: bool = pr_cmd.OVERWRITE_OPTION,
     token_env: str = pr_cmd.TOKEN_ENV_OPTION,
+    forge: str = pr_cmd.FORGE_OPTION,
+    forge_api: str = pr_cmd.FORGE_API_OPTION,
+    forge_repo: str = pr_cmd.FORGE_REPO_OPTION,
     **target_options: Any,
 ) -> None:
     """Generate and validate infrastructure code for the waves of the stored plan (docs/plan.md)."""
@@ -66,8 +68,10 @@ def plan(
     result = generate(state(ctx), request)
     landed: list[LandResult] = []
     if land:
-        req = LandRequest(target, 0, repo, base, pr_cmd.author(), overwrite_edits, result.plan_id)
-        req = replace(req, token=pr_cmd.token_from(token_env))
+        forge_opts = (forge, forge_api, forge_repo)
+        req = pr_cmd.land_request(
+            target, 0, repo, base, overwrite_edits, result.plan_id, token_env, forge_opts
+        )
         landed = land_waves(state(ctx), req, [w.wave for w in result.waves if not w.needs_human])
     _print(result, fmt, landed)
     if (error := result.incomplete()) is not None:

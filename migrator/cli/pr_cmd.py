@@ -45,6 +45,30 @@ TOKEN_ENV_OPTION = typer.Option(
 )
 
 
+FORGE_OPTION = typer.Option(
+    None, "--forge", help="github, gitlab or gitea [default: from the --repo URL; none: local mode]."
+)
+FORGE_API_OPTION = typer.Option(None, "--forge-api", help="The forge's API base URL [default: from --repo].")
+FORGE_REPO_OPTION = typer.Option(None, "--forge-repo", help="owner/name on the forge [default: from --repo].")
+
+
+def land_request(
+    target: str,
+    wave: int,
+    repo: str | None,
+    base: str,
+    overwrite_edits: bool,
+    plan_id: int | None,
+    token_env: str | None,
+    forge: tuple[str | None, str | None, str | None],
+) -> LandRequest:
+    kind, api, forge_repo = forge
+    token = token_from(token_env)
+    return LandRequest(
+        target, wave, repo, base, author(), overwrite_edits, plan_id, token, kind, api, forge_repo
+    )
+
+
 def author() -> Author:
     return Author(
         os.environ.get(AUTHOR_NAME_ENV) or "migrator",
@@ -203,9 +227,13 @@ def land(
     base: str = BASE_OPTION,
     overwrite_edits: bool = OVERWRITE_OPTION,
     token_env: str = TOKEN_ENV_OPTION,
+    forge: str = FORGE_OPTION,
+    forge_api: str = FORGE_API_OPTION,
+    forge_repo: str = FORGE_REPO_OPTION,
     plan_id: int = PLAN_OPTION,
     fmt: Format = typer.Option(Format.table, "--format", help="table or json."),
 ) -> None:
     """Commit a generated wave (and its PLAN.md) to its branch and open or update its PR."""
-    request = LandRequest(target, wave, repo, base, author(), overwrite_edits, plan_id, token_from(token_env))
+    forge_opts = (forge, forge_api, forge_repo)
+    request = land_request(target, wave, repo, base, overwrite_edits, plan_id, token_env, forge_opts)
     print_landed([reviews(ctx).land(request)], fmt)

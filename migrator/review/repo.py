@@ -60,9 +60,14 @@ def check_location(location: str) -> str:
     """A --repo value without credentials (they would land in the store and in argv)."""
     parts = urlsplit(location)
     if parts.scheme and parts.scheme not in ("file", "http", "https", "ssh", "git"):
-        raise UsageError(f"--repo {location!r}: use a path or a file://, https://, ssh:// or git:// URL")
+        raise UsageError(
+            f"{{repo}} {location!r}: use a path or a file://, https://, ssh:// or git:// URL", field="repo"
+        )
     if parts.password or (parts.scheme in ("http", "https") and parts.username):
-        raise UsageError("--repo must not carry credentials: give the token's variable with --token-env")
+        raise UsageError(
+            "{repo} must not carry credentials: give the token's variable with {token_env}",
+            field=("repo", "token_env"),
+        )
     return location
 
 
@@ -177,7 +182,8 @@ class PlansRepo:
         if edits and not overwrite_edits:
             raise Conflict(
                 f"branch {branch} has {len(edits)} commit(s) since migrator's last: {'; '.join(edits[:5])}"
-                " (review them, then land again with --overwrite-edits to replace them)"
+                " (review them, then land again with {overwrite_edits} to replace them)",
+                field="overwrite_edits",
             )
         trailers = f"{LAND_TRAILER}: {folder}\n{TREE_TRAILER}: {new_tree}\n"
         full = f"{message.rstrip()}\n\n{trailers}"

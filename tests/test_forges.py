@@ -177,7 +177,7 @@ def test_forge_errors_are_one_line_and_keep_the_local_landing(ws: Path, tmp_path
         )
         assert TOKEN not in result.stderr + result.stdout
         [pr] = prs(ws)
-        assert pr["forge_url"] is None
+        assert pr["forge_url"] is None and pr["forge_number"] is None
         assert git("rev-parse", BRANCH, cwd=Path(url.removeprefix("file://"))) == pr["head_commit"]
         server.state.fail_with = None
         retried = land_on(ws, server, url, "github")  # nothing changed locally: the forge catches up

@@ -88,12 +88,13 @@ class GuardFailed(ChecksFailed):
 class Reviews:
     """The PR use cases on one workspace."""
 
-    def __init__(self, ws: Workspace) -> None:
+    def __init__(self, ws: Workspace, token: str | None = None) -> None:
         self.ws = ws
+        self.token = token  # for an https remote; from the environment, never argv
         self.prs = PullRequestStore(ws.engine)
 
     def repo_for(self, location: str | None, base: str, token: str | None = None) -> PlansRepo:
-        return PlansRepo.open(self.ws.settings.workspace, location, base, token)
+        return PlansRepo.open(self.ws.settings.workspace, location, base, token or self.token)
 
     # --- landing -------------------------------------------------------------------------
 

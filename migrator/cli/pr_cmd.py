@@ -85,8 +85,8 @@ def token_from(token_env: str | None) -> str | None:
     return value
 
 
-def reviews(ctx: typer.Context) -> Reviews:
-    return Reviews(state(ctx))
+def reviews(ctx: typer.Context, token_env: str | None = None) -> Reviews:
+    return Reviews(state(ctx), token_from(token_env))
 
 
 def row(pr: PullRequest) -> dict[str, Any]:
@@ -99,6 +99,7 @@ def row(pr: PullRequest) -> dict[str, Any]:
         "base": pr.base,
         "repo": pr.repo,
         "forge": pr.forge,
+        "forge_number": pr.forge_number,
         "forge_url": pr.forge_url,
         "head": pr.head_commit[:12],
         "head_commit": pr.head_commit,
@@ -166,9 +167,10 @@ def approve(
     ctx: typer.Context,
     number: int = typer.Argument(..., help="PR number."),
     by: str = typer.Option(None, "--by", help="Reviewer's name [default: the login name]."),
+    token_env: str = TOKEN_ENV_OPTION,
 ) -> None:
     """Record an approval of the branch as it is now (a later commit needs a new approval)."""
-    pr = reviews(ctx).approve(number, by or getpass.getuser())
+    pr = reviews(ctx, token_env).approve(number, by or getpass.getuser())
     Console(highlight=False).print(
         f"PR #{pr.id} approved by {one_line(pr.approvals[-1]['by'], 60)}", markup=False
     )
@@ -189,10 +191,11 @@ def merge(
         True, "--tools/--no-tools", help="Use terraform/tofu and kubeconform when on PATH."
     ),
     fmt: Format = typer.Option(Format.table, "--format", help="table or json."),
+    token_env: str = TOKEN_ENV_OPTION,
 ) -> None:
     """Re-validate the branch as it is now, then git-merge it into the base (exit 8 if it fails)."""
     try:
-        result = reviews(ctx).merge(number, author(), use_tools)
+        result = reviews(ctx, token_env).merge(number, author(), use_tools)
     except GuardFailed as failed:
         rows = [
             {**d.as_dict(), "where": d.where(), "message": one_line(d.message, 300)}

@@ -277,3 +277,33 @@ def test_plan_land_lands_every_wave_and_credentials_stay_out_of_argv(ws: Path, t
     assert "s3cret" not in bad.stderr
     unreachable = land(ws, "kubevirt", 1, "--repo", (tmp_path / "missing.git").as_uri())
     assert_one_line_error(unreachable, 9, "git fetch failed")
+
+
+def test_a_reviewers_text_reaches_the_terminal_without_control_characters(ws: Path, tmp_path: Path) -> None:
+    row = landed(land(ws, "kubevirt", 2))
+    evil = "\x1b]0;pwned\x07\x1b[31mred"
+    reviewer_commit(
+        str(ws / "plans.git"),
+        row["branch"],
+        tmp_path,
+        {"kubevirt/wave-02/PLAN.md": f"+{evil}\n"},
+        f"Edit {evil}",
+    )
+    shown = migrator("pr", "show", str(row["number"]), workspace=ws)
+    assert (
+        shown.code == 0
+        and "red" in shown.stdout
+        and "\x1b" not in shown.stdout
+        and "\x07" not in shown.stdout
+    )
+    diff = migrator("pr", "diff", str(row["number"]), workspace=ws)
+    assert diff.code == 0 and "\x1b" not in diff.stdout
+    out = tmp_path / "regen"
+    flags = (*KUBEVIRT_FLAGS, "--namespace", "elsewhere")
+    assert migrator("plan", "--target", "kubevirt", "--out", str(out), *flags, workspace=ws).code == 0
+    refused = land(ws, "kubevirt", 2)
+    assert_one_line_error(refused, 10, "Edit")
+    assert "\x1b" not in refused.stderr and "\x07" not in refused.stderr
+    assert_one_line_error(
+        land(ws, "kubevirt", 2, "--repo", "--upload-pack=touch /tmp/x"), 2, "cannot start with '-'"
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import os
 import sys
+import unicodedata
 from typing import Any
 
 import typer
@@ -67,6 +68,19 @@ def land_request(
     return LandRequest(
         target, wave, repo, base, author(), overwrite_edits, plan_id, token, kind, api, forge_repo
     )
+
+
+def terminal_safe(text: str) -> str:
+    """Text from the branch (a reviewer may have written it) without control characters: no
+    escape sequence reaches the terminal; newlines and tabs stay."""
+    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+
+
+def reviewer_name() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry and no LOGNAME/USER (some containers)
+        return "unknown"
 
 
 def author() -> Author:
@@ -153,13 +167,13 @@ def show(
     approvals = ", ".join(f"{one_line(a['by'], 60)} at {a['at'][:19]}" for a in pr.approvals) or "none"
     head = f"PR #{pr.id} [{pr.status}] {pr.branch} -> {pr.base} at {pr.head_commit[:12]}"
     sys.stdout.write(f"{head}; approvals: {approvals}\n\n")
-    sys.stdout.write(plan_md)
+    sys.stdout.write(terminal_safe(plan_md))
 
 
 @app.command("diff")
 def diff(ctx: typer.Context, number: int = typer.Argument(..., help="PR number.")) -> None:
     """The branch's changes against the base (git diff)."""
-    sys.stdout.write(reviews(ctx).diff(number) + "\n")
+    sys.stdout.write(terminal_safe(reviews(ctx).diff(number)) + "\n")
 
 
 @app.command("approve")
@@ -170,7 +184,7 @@ def approve(
     token_env: str = TOKEN_ENV_OPTION,
 ) -> None:
     """Record an approval of the branch as it is now (a later commit needs a new approval)."""
-    pr = reviews(ctx, token_env).approve(number, by or getpass.getuser())
+    pr = reviews(ctx, token_env).approve(number, by or reviewer_name())
     Console(highlight=False).print(
         f"PR #{pr.id} approved by {one_line(pr.approvals[-1]['by'], 60)}", markup=False
     )

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 from migrator.errors import Conflict, UsageError
 from migrator.review.git import ZERO, Git, GitError
+from transpilers.escape import one_line
 
 LAND_TRAILER = "Migrator-Land"
 TREE_TRAILER = "Migrator-Tree"
@@ -58,6 +59,8 @@ def folder_name(target: str, wave: int) -> str:
 
 def check_location(location: str) -> str:
     """A --repo value without credentials (they would land in the store and in argv)."""
+    if location.startswith("-"):
+        raise UsageError(f"{{repo}} {location!r}: a path or URL cannot start with '-'", field="repo")
     parts = urlsplit(location)
     if parts.scheme and parts.scheme not in ("file", "http", "https", "ssh", "git"):
         raise UsageError(
@@ -150,6 +153,7 @@ class PlansRepo:
         found: list[str] = []
         for line in log.splitlines():
             commit, label, landed, tree = [*line.split("\x1f"), "", "", ""][:4]
+            label = one_line(label, 120)  # a human's subject: no control characters in our messages
             if landed.strip() == folder:
                 if self._folder_tree(commit, folder) != tree.strip() and commit in unmerged:
                     found.append(label)  # migrator's commit, amended by someone

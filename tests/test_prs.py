@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from tests.golden import workspace_with
+from migrator.app.prs import GuardFailed, guard
+from tests.golden import GOLDEN, workspace_with
 from tests.helpers import Result, assert_one_line_error, migrator
 
 KUBEVIRT_FLAGS = ("--vddk-url", "https://vcenter.example/sdk", "--vddk-thumbprint", "AA:BB:CC")
@@ -307,3 +308,19 @@ def test_a_reviewers_text_reaches_the_terminal_without_control_characters(ws: Pa
     assert_one_line_error(
         land(ws, "kubevirt", 2, "--repo", "--upload-pack=touch /tmp/x"), 2, "cannot start with '-'"
     )
+
+
+def test_the_guard_refuses_symlinks_subfolders_and_an_emptied_wave() -> None:
+    golden = GOLDEN / "iac" / "terraform-aws" / "wave-01"
+    files: dict[str, bytes | None] = {p.name: p.read_bytes() for p in golden.iterdir()}
+    assert not guard(1, files, use_tools=False).failed()
+    for extra, rule in (
+        ({"link.tf": None}, "PR-UNEXPECTED-ENTRY"),
+        ({"sub/x.tf": b""}, "PR-UNEXPECTED-ENTRY"),
+    ):
+        with pytest.raises(GuardFailed) as failed:
+            guard(1, {**files, **extra}, use_tools=False)
+        assert rule in {d.rule for d in failed.value.report.diagnostics}
+    with pytest.raises(GuardFailed) as emptied:
+        guard(1, {"PLAN.md": files["PLAN.md"]}, use_tools=False)
+    assert [d.rule for d in emptied.value.report.diagnostics] == ["PR-NO-CODE"]

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from agents.validator import ValidationReport, ValidatorOptions, validate_folder
+from agents.validator import ValidationReport, ValidatorOptions, languages_of, validate_folder
 from migrator.app.generation import planned_inputs
 from migrator.app.workspace import Workspace
 from migrator.diagnostics import Diagnostic
@@ -246,16 +246,18 @@ class Reviews:
             raise Conflict(f"pull request #{number}: branch {pr.branch} no longer exists")
         approved = {a["commit"] for a in pr.approvals}
         if tip not in approved:
-            state = "has no approval" if not pr.approvals else f"was approved at {sorted(approved)[-1][:7]}"
+            state = (
+                "has no approval" if not pr.approvals else f"was approved at {pr.approvals[-1]['commit'][:7]}"
+            )
             raise Conflict(
                 f"pull request #{number} {state} but its branch is at {tip[:7]}: "
                 f"review and run `migrator pr approve {number}`"
             )
         folder = folder_name(pr.target, pr.wave)
         merged_files = repo.files_at(tip, folder)
-        self.guard(number, merged_files, use_tools)
+        guard(number, merged_files, use_tools)
         message = f"Merge {pr.branch}: {pr.title}\n\nApproved by {', '.join(a['by'] for a in pr.approvals)}."
-        merge_commit = repo.merge(pr.branch, message, author)
+        merge_commit = repo.merge(tip, message, author)  # the commit checked, even if the branch moves
         changed = self._record_merge(pr, repo, tip, merge_commit, merged_files)
 
         def change(p: PullRequest) -> None:
@@ -265,35 +267,6 @@ class Reviews:
 
         self.prs.update(number, change)
         return MergeResult(number, merge_commit, changed)
-
-    def guard(self, number: int, files: dict[str, bytes | None], use_tools: bool) -> ValidationReport:
-        """The validator and the Rego guardrails on the branch's files as they are now."""
-        with tempfile.TemporaryDirectory(prefix="migrator-guard-") as tmp:
-            folder = Path(tmp)
-            odd: list[Diagnostic] = []
-            for name, data in files.items():
-                if data is None or "/" in name:
-                    odd.append(
-                        Diagnostic(
-                            "merge-guard",
-                            "PR-UNEXPECTED-ENTRY",
-                            "error",
-                            name,
-                            None,
-                            "a symlink, submodule or subfolder in a wave folder is not merged",
-                        )
-                    )
-                    continue
-                (folder / name).write_bytes(data)
-            report = validate_folder(folder, ValidatorOptions(use_tools=use_tools))
-            report.folder = f"pull request #{number}"
-            report.diagnostics = odd + report.diagnostics
-        if report.failed():
-            counts = report.counts
-            raise GuardFailed(
-                f"pull request #{number} fails the checks ({counts['error']} error(s)): not merged", report
-            )
-        return report
 
     def _record_merge(
         self, pr: PullRequest, repo: PlansRepo, tip: str, merge_commit: str, merged: dict[str, bytes | None]
@@ -326,6 +299,47 @@ class Reviews:
             )
         )
         return changed
+
+
+def guard(number: int, files: dict[str, bytes | None], use_tools: bool) -> ValidationReport:
+    """The validator and the Rego guardrails on the branch's files as they are now."""
+    with tempfile.TemporaryDirectory(prefix="migrator-guard-") as tmp:
+        folder = Path(tmp)
+        odd: list[Diagnostic] = []
+        for name, data in files.items():
+            if data is None or "/" in name:
+                odd.append(
+                    Diagnostic(
+                        "merge-guard",
+                        "PR-UNEXPECTED-ENTRY",
+                        "error",
+                        name,
+                        None,
+                        "a symlink, submodule or subfolder in a wave folder is not merged",
+                    )
+                )
+                continue
+            (folder / name).write_bytes(data)
+        if not languages_of(folder):
+            odd.append(
+                Diagnostic(
+                    "merge-guard",
+                    "PR-NO-CODE",
+                    "error",
+                    "",
+                    None,
+                    "the wave folder has no code left to merge",
+                )
+            )
+        report = validate_folder(folder, ValidatorOptions(use_tools=use_tools))
+        report.folder = f"pull request #{number}"
+        report.diagnostics = odd + report.diagnostics
+    if report.failed():
+        counts = report.counts
+        raise GuardFailed(
+            f"pull request #{number} fails the checks ({counts['error']} error(s)): not merged", report
+        )
+    return report
 
 
 def _commit_message(title: str, document: dict[str, Any], status: str, summary: list[str]) -> str:

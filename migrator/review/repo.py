@@ -222,8 +222,9 @@ class PlansRepo:
     def diff(self, old: str, new: str, folder: str) -> str:
         return self.git.run("diff", "--no-color", "--no-ext-diff", f"{old}..{new}", "--", folder + "/")
 
-    def merge(self, branch: str, message: str, author: Author) -> str:
-        """A real `git merge --no-ff` of the branch into the base, in a temporary worktree."""
+    def merge(self, commit: str, message: str, author: Author) -> str:
+        """A real `git merge --no-ff` of `commit` (a branch's checked tip) into the base, in a
+        temporary worktree; the base moves only if nobody moved it meanwhile."""
         base_tip = self.git.rev(self.base)
         if base_tip is None:
             raise GitError(f"the plans repository has no {self.base} branch")
@@ -232,7 +233,7 @@ class PlansRepo:
         try:
             self.git.run("worktree", "add", "-q", "--detach", str(work), base_tip)
             wt = Git(self.git.git_dir / "worktrees" / work.name, self.git.env)
-            wt.run("merge", "--no-ff", "-q", "-m", message, branch, cwd=work, extra_env=author.env())
+            wt.run("merge", "--no-ff", "-q", "-m", message, commit, cwd=work, extra_env=author.env())
             merged = wt.run("rev-parse", "HEAD", cwd=work)
         finally:
             self.git.run("worktree", "remove", "--force", str(work), check=False)

@@ -74,6 +74,8 @@ def hostile_plans(tmp_path_factory: pytest.TempPathFactory) -> Path:
         if vm["name"] in HOSTILE_NAMES:
             vm["annotation"] = "## heading\n<b>x</b> @admin"
             vm["name"] = HOSTILE_NAMES[vm["name"]]
+        if vm["name"] == "dns-01":  # guest tools report addresses: untrusted too
+            vm["ip_addresses"] = ["10.0.0.1\n## forged <b>ip</b>", *vm["ip_addresses"]]
         if (vm.get("custom_fields") or {}).get("app") == "shop":
             vm["custom_fields"]["app"] = HOSTILE_APP
     (tmp / "inv.json").write_text(json.dumps(inventory), encoding="utf-8")

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from transpilers.escape import one_line
 from transpilers.model import WaveInput
 
 
@@ -55,10 +56,15 @@ def view(wave: WaveInput, folder: str) -> WaveView:
         wave=wave,
         folder=folder,
         placed=_servers_first(deps),
-        inbound={vm: sorted(p) for vm, p in inbound.items()},
+        inbound={vm: sorted(p, key=_port_key) for vm, p in inbound.items()},
         outside_clients={vm: sorted(c) for vm, c in outside.items()},
         source_ips={vm.name: list(vm.ips) for vm in wave.vms},
     )
+
+
+def _port_key(port: str) -> tuple[str, int, str]:
+    proto, _, number = port.partition("/")
+    return (proto, int(number) if number.isdigit() else -1, number)
 
 
 def _servers_first(deps: dict[str, set[str]]) -> list[str]:
@@ -132,7 +138,7 @@ def _repoint(v: WaveView, back: bool) -> Step:
         clients = v.outside_clients.get(vm)
         if not clients:
             continue
-        ips = ", ".join(v.source_ips.get(vm) or ["unknown"])
+        ips = ", ".join(one_line(ip, 64) for ip in v.source_ips.get(vm) or ["unknown"])  # guest-reported
         step.commands.append(
             f"# {q(vm)} (source {ips}) has {len(clients)} client(s) outside this wave: use {where}"
         )

@@ -46,12 +46,20 @@ class MigratorError(Exception):
         """The (first) input field the error concerns, if any."""
         return self.fields[0] if self.fields else None
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Errors cross process boundaries (discovery workers): keep the fields, not just the text.
+        return (_rebuild, (type(self), self.template, self.fields))
+
     def render(self, name: Callable[[str], str] = str) -> str:
         """The message with each {field} replaced by name(field) (the plain field name by default)."""
         text = self.template
         for field in self.fields:
             text = text.replace("{" + field + "}", name(field))
         return text
+
+
+def _rebuild(cls: type[MigratorError], template: str, fields: tuple[str, ...]) -> MigratorError:
+    return cls(template, field=fields or None)
 
 
 class UsageError(MigratorError):

@@ -155,3 +155,14 @@ def test_incomplete_results_become_exit_7_errors(ws: Workspace) -> None:
     assert isinstance(error, Incomplete) and error.exit_code == ExitCode.INCOMPLETE
     assert f"plan {result.plan_id} stored with 12 unplaced VM(s)" in error.message
     assert any("cannot fit one wave" in reason for reason in result.unplaced_reasons())
+
+
+def test_field_errors_survive_pickling() -> None:
+    """Discovery workers are processes: their errors arrive pickled, still naming the field."""
+    import pickle
+
+    error = pickle.loads(pickle.dumps(VCenterError("{thumbprint} is bad", field="thumbprint")))
+    assert isinstance(error, VCenterError) and error.field == "thumbprint"
+    assert error.render(flag) == "--thumbprint is bad"
+    plain = pickle.loads(pickle.dumps(NotFound("no VM {x}")))
+    assert plain.message == "no VM {x}" and plain.fields == ()

@@ -3,6 +3,7 @@ and the models agreeing with the migrations (so every schema change has to be a 
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 from pathlib import Path
@@ -167,3 +168,29 @@ def test_migration_scripts_are_packaged() -> None:
     assert "alembic" in " ".join(
         tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
     )
+
+
+def test_concurrent_first_opens_of_a_new_workspace(tmp_path: Path) -> None:
+    """Several commands started at once on a new workspace all find (or make) the same schema."""
+    import subprocess
+
+    from tests.helpers import migrator_command
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MIGRATOR_")}
+    procs = [
+        subprocess.Popen(
+            migrator_command("snapshots", "list", "--format", "json", workspace=tmp_path / "ws"),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for _ in range(4)
+    ]
+    for proc in procs:
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+        assert out.strip() == "[]"
+    engine = open_engine(Settings.resolve(tmp_path / "ws", None))
+    assert _revision(engine) == HEAD
+    assert _schema_diff(engine) == []

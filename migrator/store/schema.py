@@ -8,6 +8,7 @@ skip loading Alembic at all; tests/test_migrations.py checks it equals the scrip
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,6 +25,7 @@ HEAD = "0002_pull_requests"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 VERSION_TABLE = "alembic_version"
 _PG_LOCK_KEY = 0x6D6967726174  # "migrat": serialises concurrent upgrades on PostgreSQL
+_ATTEMPTS = 3
 
 
 def current_revision(connection: Connection) -> str | None:
@@ -38,14 +40,19 @@ def upgrade(engine: Engine) -> None:
     with engine.connect() as connection:
         if current_revision(connection) == HEAD:
             return
-    try:
-        _run_upgrade(engine)
-    except SQLAlchemyError:
-        # Another process may have upgraded it at the same moment (SQLite has no lock to take).
-        with engine.connect() as connection:
-            if current_revision(connection) == HEAD:
-                return
-        raise
+    for attempt in range(_ATTEMPTS):
+        try:
+            _run_upgrade(engine)
+            return
+        except SQLAlchemyError:
+            # Another process may be upgrading it at the same moment (SQLite has no lock to take):
+            # its work is kept (tables are created only when missing); look again, then resume.
+            with engine.connect() as connection:
+                if current_revision(connection) == HEAD:
+                    return
+            if attempt == _ATTEMPTS - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
 
 
 def _run_upgrade(engine: Engine) -> None:

@@ -234,6 +234,11 @@ def test_body_over_the_limit_is_split_summary_first_and_parts_are_edited_not_dup
             publish(forge, "b", "main", "t", plan, ["l"], "status")
         assert len(server.state.comments) == len(parts)  # the status + one per extra part, once
         assert len(server.state.prs[1]["body"]) <= 4000
+        publish(forge, "b", "main", "t", "# Wave 9 on x\n\nshort now\n", ["l"], "status")
+        bodies = [c["body"] for c in server.state.comments.values()]
+        assert len(bodies) == len(parts)  # nothing new, stale parts emptied in place
+        assert sum("_(unused: PLAN.md fits in fewer parts now)_" in b for b in bodies) == len(parts) - 1
+        assert server.state.prs[1]["body"] == "# Wave 9 on x\n\nshort now\n"
 
 
 @pytest.mark.parametrize(

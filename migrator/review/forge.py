@@ -321,4 +321,10 @@ def publish(
     _upsert(forge, pr.number, existing, STATUS_MARKER, f"{STATUS_MARKER}\n{status}")
     for i, part in enumerate(parts[1:], start=2):
         _upsert(forge, pr.number, existing, PART_MARKER.format(n=i), part)
+    for comment_id, text in existing:  # parts a longer PLAN.md needed before: emptied, not left stale
+        found = re.match(r"<!-- migrator:plan-part (\d+) -->", text)
+        if found and int(found.group(1)) > len(parts):
+            unused = f"{found.group(0)}\n_(unused: PLAN.md fits in fewer parts now)_"
+            if text != unused:
+                forge.edit_comment(pr.number, comment_id, unused)
     return pr

@@ -18,6 +18,7 @@ deps: system-deps $(STAMP)
 
 system-deps:
 	bash scripts/install-system-deps.sh
+	bash scripts/install-mermaid.sh
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -21,6 +21,8 @@ class ExitCode(IntEnum):
     NOT_FOUND = 6  # the named VM, snapshot or object does not exist
     INCOMPLETE = 7  # the result was stored but is not complete (VMs left unplaced); see its report
     CHECKS_FAILED = 8  # validation or policy tests found problems at or above the --fail-on level
+    FORGE = 9  # the plans repository's remote or forge failed (network, auth, 4xx/5xx); nothing local lost
+    CONFLICT = 10  # a plans branch was edited by a human, or a PR is not in a state that allows the action
 
 
 class MigratorError(Exception):
@@ -100,3 +102,15 @@ class ChecksFailed(MigratorError):
     """The checked code or the policy fixtures did not pass; the report says what failed."""
 
     exit_code = ExitCode.CHECKS_FAILED
+
+
+class ForgeError(MigratorError):
+    """git's remote or a forge's API failed; what was landed locally is kept."""
+
+    exit_code = ExitCode.FORGE
+
+
+class Conflict(MigratorError):
+    """A human changed a plans branch since migrator's last commit, or a PR's state forbids the action."""
+
+    exit_code = ExitCode.CONFLICT

@@ -2,6 +2,7 @@
 # Debian packages migrator's simulator harness and test suite need:
 #   golang-go + golang-github-vmware-govmomi-dev  -> build vcsim (a real vSphere API) from source
 #   postgresql                                    -> a real PostgreSQL server for the store tests
+#   nodejs + npm                                  -> the real Mermaid parser for PLAN.md (scripts/install-mermaid.sh)
 # Idempotent: installs only what is missing.
 set -euo pipefail
 
@@ -9,6 +10,8 @@ need=()
 command -v go >/dev/null 2>&1 || need+=(golang-go)
 [ -d /usr/share/gocode/src/github.com/vmware/govmomi/simulator ] || need+=(golang-github-vmware-govmomi-dev)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+command -v node >/dev/null 2>&1 || need+=(nodejs)
+command -v npm >/dev/null 2>&1 || need+=(npm)
 [ "${#need[@]}" -eq 0 ] && exit 0
 
 SUDO=""

@@ -20,6 +20,7 @@ from migrator.settings import Settings
 from migrator.store import models
 from migrator.store.database import open_engine
 from migrator.store.generated import GeneratedStore
+from migrator.store.migrations.versions.v0001_baseline import _tables as release_010_tables
 from migrator.store.schema import HEAD, current_revision, revisions, script_head
 from tests.helpers import assert_one_line_error, migrator
 
@@ -130,7 +131,7 @@ def test_postgres_new_and_pre_alembic_databases(postgres_url: str, tmp_path: Pat
     # A PostgreSQL workspace made by 0.1.0: its create_all, and data in it.
     old_url = _fresh_pg_database(postgres_url, "migrator_alembic_old")
     legacy = create_engine(old_url)
-    SQLModel.metadata.create_all(legacy)
+    release_010_tables().create_all(legacy)  # what 0.1.0's create_all made: not today's models
     with legacy.begin() as conn:
         conn.execute(
             text(

@@ -15,6 +15,7 @@ from agents.wave_report import render_report
 from migrator.app.workspace import Workspace
 from migrator.diagnostics import count
 from migrator.errors import Incomplete, NotFound, UsageError
+from migrator.review.planmd import PlanFacts, render_plan
 from migrator.store.models import GeneratedWave
 from migrator.store.snapshots import now
 from policies.engine import Finding, blocking, source_findings
@@ -173,7 +174,14 @@ def generate_wave(
     wave_input = replace(wave_input, blocked=blocking(findings))
     folder = wave_folder(root, wave_input.number)
     result = _generate(
-        transpiler, wave_input, options, folder, request.max_attempts, request.use_tools, findings
+        transpiler,
+        wave_input,
+        options,
+        folder,
+        request.max_attempts,
+        request.use_tools,
+        findings,
+        planned.document,
     )
     diagnostics = [d.as_dict() for d in result.diagnostics]
     ws.generated.save(
@@ -206,6 +214,31 @@ def generate_wave(
     )
 
 
+def _plan_md(
+    transpiler: Transpiler,
+    document: dict[str, Any],
+    wave: WaveInput,
+    options: TargetOptions,
+    folder: Path,
+    result: AgentResult,
+    findings: list[Finding],
+) -> str:
+    """PLAN.md beside REPORT.md: what a reviewer of the wave's pull request reads first."""
+    facts = PlanFacts(
+        transpiler.meta,
+        document,
+        wave,
+        result.files,
+        result.status,
+        result.attempts,
+        result.diagnostics,
+        findings,
+        options,
+        f"{transpiler.meta.id}/{folder.name}",
+    )
+    return render_plan(facts)
+
+
 def _generate(
     transpiler: Transpiler,
     wave: WaveInput,
@@ -214,6 +247,7 @@ def _generate(
     max_attempts: int,
     use_tools: bool,
     findings: list[Finding],
+    document: dict[str, Any],
 ) -> AgentResult:
     """Generate into a staging folder beside `final`, then move it into place."""
     staging = final.with_name(f".{final.name}.partial")
@@ -228,6 +262,9 @@ def _generate(
         )
         (staging / "REPORT.md").write_text(
             render_report(transpiler.meta, wave, result, findings), encoding="utf-8"
+        )
+        (staging / "PLAN.md").write_text(
+            _plan_md(transpiler, document, wave, options, final, result, findings), encoding="utf-8"
         )
         if final.exists():
             shutil.rmtree(final)

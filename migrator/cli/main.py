@@ -21,6 +21,7 @@ from migrator.cli import (
     inventory_cmd,
     plan_cmd,
     policies_cmd,
+    pr_cmd,
     size_cmd,
     snapshots_cmd,
     validate_cmd,
@@ -50,6 +51,7 @@ app.command("plan")(plan_cmd.plan)
 app.command("validate")(validate_cmd.validate)
 app.add_typer(policies_cmd.app, name="policies")
 app.command("findings")(findings_cmd.findings)
+app.add_typer(pr_cmd.app, name="pr")
 
 _err = Console(stderr=True, highlight=False, soft_wrap=True)
 

@@ -15,6 +15,8 @@ from rich.console import Console
 
 from agents.transpiler_agent import DEFAULT_ATTEMPTS
 from migrator.app.generation import GenerateRequest, GenerateResult, generate
+from migrator.app.prs import LandResult, land_waves
+from migrator.cli import pr_cmd
 from migrator.cli.context import state
 from migrator.cli.flags import flag
 from migrator.cli.options import PLAN_OPTION
@@ -49,20 +51,37 @@ def plan(
         True, "--tools/--no-tools", help="Use terraform/tofu and kubeconform when on PATH."
     ),
     fmt: Format = typer.Option(Format.table, "--format", help="table or json."),
+    land: bool = typer.Option(
+        False, "--land", help="Then land each clean wave as a pull request (docs/prs.md)."
+    ),
+    repo: str = pr_cmd.REPO_OPTION,
+    base: str = pr_cmd.BASE_OPTION,
+    overwrite_edits: bool = pr_cmd.OVERWRITE_OPTION,
+    token_env: str = pr_cmd.TOKEN_ENV_OPTION,
+    forge: str = pr_cmd.FORGE_OPTION,
+    forge_api: str = pr_cmd.FORGE_API_OPTION,
+    forge_repo: str = pr_cmd.FORGE_REPO_OPTION,
     **target_options: Any,
 ) -> None:
     """Generate and validate infrastructure code for the waves of the stored plan (docs/plan.md)."""
     request = GenerateRequest(target, wave, out, plan_id, target_options, max_attempts, use_tools)
     result = generate(state(ctx), request)
-    _print(result, fmt)
+    landed: list[LandResult] = []
+    if land:
+        forge_opts = (forge, forge_api, forge_repo)
+        req = pr_cmd.land_request(
+            target, 0, repo, base, overwrite_edits, result.plan_id, token_env, forge_opts
+        )
+        landed = land_waves(state(ctx), req, [w.wave for w in result.waves if not w.needs_human])
+    _print(result, fmt, landed)
     if (error := result.incomplete()) is not None:
         raise error
 
 
-def _print(result: GenerateResult, fmt: Format) -> None:
+def _print(result: GenerateResult, fmt: Format, landed: list[LandResult]) -> None:
     rows = [w.as_dict() for w in result.waves]
     if fmt is Format.json:
-        dump_json(result.as_dict())
+        dump_json({**result.as_dict(), "landed": [r.as_dict() for r in landed]})
         return
     render(rows, COLUMNS, Format.table, title=f"Plan {result.plan_id}: {result.target}")
     errors = sum(w.errors for w in result.waves)
@@ -71,6 +90,8 @@ def _print(result: GenerateResult, fmt: Format) -> None:
         f"validation summary: {len(rows)} wave(s), {errors} error(s), {warnings} warning(s); "
         f"{len(result.stuck)} need a human. Reports: {result.root}/wave-NN/REPORT.md"
     )
+    if landed:
+        pr_cmd.print_landed(landed, Format.table)
 
 
 def _with_target_options(command: Any) -> None:

@@ -60,8 +60,9 @@ def demo(estate_file: Path, flows_file: Path) -> None:
             _migrator("import", "flows", str(flows_file), "--replace")
             _migrator("waves", "plan")
             _migrator("waves", "explain", "crm-app-01")
-            _migrator("plan", "--target", "terraform-aws", "--out", "migration")
-            _migrator("plan", "--target", "kubevirt", "--out", "migration", *_vddk_flags(sim))
+            _migrator("plan", "--target", "terraform-aws", "--out", "migration", "--land")
+            _migrator("plan", "--target", "kubevirt", "--out", "migration", "--land", *_vddk_flags(sim))
+            _migrator("pr", "list")
     finally:
         sim.stop()
     print(

@@ -146,3 +146,51 @@ class GeneratedWave(SQLModel, table=True):
     blocked: dict[str, list[str]] = Field(default_factory=dict, sa_type=JSON, nullable=False)
     diagnostics: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON, nullable=False)
     timings: dict[str, float] = Field(default_factory=dict, sa_type=JSON, nullable=False)
+
+
+class PullRequest(SQLModel, table=True):
+    """One wave x target landed for review (docs/prs.md); local mode keeps the review state here."""
+
+    __tablename__ = "pull_requests"
+
+    id: int | None = Field(default=None, primary_key=True)  # the PR number in local mode
+    plan_id: int = Field(foreign_key="wave_plans.id", index=True)
+    target: str
+    wave: int
+    repo: str  # "workspace" (the default plans repository) or the --repo path/URL, never with credentials
+    forge: str = "local"  # local | github | gitlab | gitea
+    forge_number: int | None = None
+    forge_url: str | None = None
+    branch: str
+    base: str = "main"
+    head_commit: str  # migrator's last commit on the branch
+    status: str = "open"  # open | approved | merged | closed
+    title: str
+    created_at: datetime = Field(sa_type=DateTime(timezone=True))
+    updated_at: datetime = Field(sa_type=DateTime(timezone=True))
+    approvals: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON, nullable=False)
+    files: dict[str, str] = Field(default_factory=dict, sa_type=JSON, nullable=False)  # path -> sha256
+    facts: dict[str, Any] = Field(default_factory=dict, sa_type=JSON, nullable=False)  # for change summaries
+    summary: str = ""  # what the last landing changed
+    merge_commit: str | None = None
+
+
+class MergedWave(SQLModel, table=True):
+    """What migrator generated and what was merged after review: the reviewers' corrections."""
+
+    __tablename__ = "merged_waves"
+
+    id: int | None = Field(default=None, primary_key=True)
+    pr_id: int = Field(foreign_key="pull_requests.id", index=True)
+    plan_id: int = Field(foreign_key="wave_plans.id", index=True)
+    snapshot_id: int
+    target: str
+    wave: int
+    merged_at: datetime = Field(sa_type=DateTime(timezone=True))
+    generated_commit: str
+    merged_commit: str  # the branch tip that was merged
+    merge_commit: str  # the merge commit on the base branch
+    generated: dict[str, str] = Field(default_factory=dict, sa_type=JSON, nullable=False)  # path -> sha256
+    merged: dict[str, str] = Field(default_factory=dict, sa_type=JSON, nullable=False)
+    diff: dict[str, str] = Field(default_factory=dict, sa_type=JSON, nullable=False)  # path -> unified diff
+    inputs: dict[str, Any] = Field(default_factory=dict, sa_type=JSON, nullable=False)

@@ -1,0 +1,406 @@
+"""Plans as pull requests (docs/prs.md): land a generated wave, approve, close, diff, and the
+guarded merge that re-validates the branch as it is and records what the reviewers changed.
+
+Shared by the CLI (`migrator pr ...`, `migrator plan --land`) and any other front end; typed
+requests in, typed results out, MigratorErrors for everything a user can cause.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from agents.validator import ValidationReport, ValidatorOptions, languages_of, validate_folder
+from migrator.app.generation import planned_inputs
+from migrator.app.workspace import Workspace
+from migrator.diagnostics import Diagnostic
+from migrator.errors import ChecksFailed, Conflict, ForgeError, InputFileError, NotFound
+from migrator.review.facts import change_summary, wave_facts
+from migrator.review.forge import ForgeSettings, detect, forge_for, publish
+from migrator.review.repo import Author, PlansRepo, branch_name, folder_name
+from migrator.store.models import MergedWave, PullRequest
+from migrator.store.prs import PullRequestStore
+from migrator.store.snapshots import now
+from policies.engine import source_findings
+from transpilers.escape import one_line
+from transpilers.model import WaveInput
+from transpilers.registry import get
+
+WORKSPACE_REPO = "workspace"
+
+
+@dataclass(frozen=True)
+class LandRequest:
+    target: str
+    wave: int
+    repo: str | None = None  # path or URL; None: the workspace's plans repository
+    base: str = "main"
+    author: Author = field(default_factory=Author)
+    overwrite_edits: bool = False
+    plan_id: int | None = None
+    token: str | None = None  # for an https remote and the forge; from the environment, never argv
+    forge: str | None = None  # github | gitlab | gitea; None: from the remote URL, else local mode
+    forge_api: str | None = None  # the forge's API base URL (default: from the remote URL)
+    forge_repo: str | None = None  # owner/name on the forge (default: from the remote URL)
+
+
+@dataclass(frozen=True)
+class LandResult:
+    number: int
+    action: str  # created | updated | unchanged
+    branch: str
+    commit: str | None
+    summary: list[str]
+    plan_md: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "number": self.number,
+            "action": self.action,
+            "branch": self.branch,
+            "commit": self.commit,
+            "summary": self.summary,
+        }
+
+
+def land_waves(ws: Workspace, request: LandRequest, waves: list[int]) -> list[LandResult]:
+    """`plan --land`: each wave (the clean ones the caller chose) lands as its own pull request."""
+    reviews = Reviews(ws)
+    return [reviews.land(replace(request, wave=n)) for n in waves]
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    number: int
+    merge_commit: str
+    changed_files: list[str]  # files a reviewer changed from what migrator generated
+
+
+class GuardFailed(ChecksFailed):
+    def __init__(self, message: str, report: ValidationReport) -> None:
+        super().__init__(message)
+        self.report = report
+
+
+class Reviews:
+    """The PR use cases on one workspace."""
+
+    def __init__(self, ws: Workspace, token: str | None = None) -> None:
+        self.ws = ws
+        self.token = token  # for an https remote; from the environment, never argv
+        self.prs = PullRequestStore(ws.engine)
+
+    def repo_for(self, location: str | None, base: str, token: str | None = None) -> PlansRepo:
+        return PlansRepo.open(self.ws.settings.workspace, location, base, token or self.token)
+
+    # --- landing -------------------------------------------------------------------------
+
+    def land(self, req: LandRequest) -> LandResult:
+        """Commit the generated wave to its branch; open the PR, or update it, or do nothing."""
+        forge = detect(req.repo, req.forge, req.forge_api, req.forge_repo, req.token)
+        planned = planned_inputs(self.ws, req.plan_id)
+        record = self._generated(planned.plan_id, req.target, req.wave)
+        files = _read_folder(Path(record["out_dir"]), record["files"])
+        facts = self._facts(planned.waves, planned.clusters, req.target, req.wave, record)
+        key, branch = req.repo or WORKSPACE_REPO, branch_name(req.target, req.wave)
+        previous = self.prs.latest_for(key, branch)
+        summary = change_summary(previous.facts if previous else None, facts)
+        wave_name = next(w["name"] for w in planned.document["waves"] if w["number"] == req.wave)
+        title = f"{req.target} wave {req.wave}: {one_line(wave_name, 80)}"
+        message = _commit_message(title, planned.document, record["status"], summary)
+        repo = self.repo_for(req.repo, req.base, req.token)
+        landed = repo.land(req.target, req.wave, files, message, req.author, req.overwrite_edits)
+        plan_md = files.get("PLAN.md", b"").decode("utf-8")
+        digests = {n: hashlib.sha256(d).hexdigest() for n, d in sorted(files.items())}
+        live = previous if previous and previous.status in ("open", "approved") else None
+        head = landed.commit or landed.previous or ""
+        if landed.commit is None and previous is not None:
+            pr, action = (live or previous), "unchanged"
+        elif live is not None and live.id is not None:
+            pr = self.prs.update(
+                live.id, lambda p: _relanded(p, planned.plan_id, head, digests, facts, summary)
+            )
+            action = "updated"
+        else:
+            pr = self.prs.add(
+                _new_pr(planned.plan_id, req, key, branch, head, title, digests, facts, summary)
+            )
+            action = "created"
+        assert pr.id is not None
+        if forge is not None and (action != "unchanged" or pr.forge_number is None):
+            self._publish(pr.id, forge, branch, req.base, title, plan_md, record, req)
+        return LandResult(pr.id, action, branch, landed.commit, summary if landed.commit else [], plan_md)
+
+    def _publish(
+        self,
+        number: int,
+        settings: ForgeSettings,
+        branch: str,
+        base: str,
+        title: str,
+        plan_md: str,
+        record: dict[str, Any],
+        req: LandRequest,
+    ) -> None:
+        """The forge's PR for the branch; the local record (kept whatever happens) learns its number."""
+        counts = {s: sum(d["severity"] == s for d in record["diagnostics"]) for s in ("error", "warning")}
+        status = (
+            f"migrator: generated code **{record['status']}** ({counts['error']} error(s), "
+            f"{counts['warning']} warning(s)); local PR #{number}. "
+            "The guarded merge re-runs the checks on the branch as it is then."
+        )
+        labels = ["migrator", f"wave-{req.wave:02d}", f"target:{req.target}"]
+        try:
+            found = publish(forge_for(settings), branch, base, title, plan_md, labels, status)
+        except ForgeError as exc:
+            raise ForgeError(f"landed locally as PR #{number}, but {exc.message}") from None
+
+        def change(p: PullRequest) -> None:
+            p.forge, p.forge_number, p.forge_url = settings.kind, found.number, found.url
+
+        self.prs.update(number, change)
+
+    def _generated(self, plan_id: int, target: str, wave: int) -> dict[str, Any]:
+        get(target)  # a clear error for an unknown target
+        for record in self.ws.generated.latest(plan_id, target):
+            if record["wave"] == wave:
+                return record
+        raise NotFound(
+            f"wave {wave} of plan {plan_id} has not been generated for {target}: run `migrator plan`"
+        )
+
+    def _facts(
+        self,
+        waves: list[WaveInput],
+        clusters: list[dict[str, Any]],
+        target: str,
+        wave: int,
+        record: dict[str, Any],
+    ) -> dict[str, Any]:
+        chosen = next((w for w in waves if w.number == wave), None)
+        if chosen is None:
+            raise NotFound(f"wave {wave} is not in the plan")
+        chosen = replace(chosen, blocked=record["blocked"])
+        findings = source_findings([vm.record for vm in chosen.vms], clusters, target)
+        return wave_facts(
+            get(target).meta.language,
+            chosen,
+            [f"{f.vm} {f.policy}" for f in findings],
+            record["diagnostics"],
+            record["status"],
+        )
+
+    # --- review --------------------------------------------------------------------------
+
+    def approve(self, number: int, by: str) -> PullRequest:
+        pr = self._live(number, "approve")
+        repo = self.repo_for(None if pr.repo == WORKSPACE_REPO else pr.repo, pr.base)
+        tip = repo.git.rev(pr.branch) or pr.head_commit
+
+        def change(p: PullRequest) -> None:
+            p.approvals = [*p.approvals, {"by": one_line(by, 100), "at": now().isoformat(), "commit": tip}]
+            p.status = "approved"
+            p.updated_at = now()
+
+        return self.prs.update(number, change)
+
+    def close(self, number: int) -> PullRequest:
+        self._live(number, "close")
+
+        def change(p: PullRequest) -> None:
+            p.status = "closed"
+            p.updated_at = now()
+
+        return self.prs.update(number, change)
+
+    def _live(self, number: int, action: str) -> PullRequest:
+        pr = self.prs.get(number)
+        if pr.status not in ("open", "approved"):
+            raise Conflict(f"pull request #{number} is {pr.status}: cannot {action} it")
+        return pr
+
+    def plan_md(self, pr: PullRequest) -> str:
+        """PLAN.md as it is on the branch now (a reviewer may have edited it)."""
+        repo = self.repo_for(None if pr.repo == WORKSPACE_REPO else pr.repo, pr.base)
+        ref = repo.git.rev(pr.branch) or pr.head_commit
+        data = repo.files_at(ref, folder_name(pr.target, pr.wave)).get("PLAN.md")
+        return (data or b"").decode("utf-8", errors="replace")
+
+    def diff(self, number: int) -> str:
+        pr = self.prs.get(number)
+        repo = self.repo_for(None if pr.repo == WORKSPACE_REPO else pr.repo, pr.base)
+        tip = repo.git.rev(pr.branch) or pr.head_commit
+        start = (pr.merge_commit and f"{pr.merge_commit}^1") or repo.git.run("merge-base", pr.base, tip)
+        return repo.diff(start, tip, folder_name(pr.target, pr.wave))
+
+    # --- the guarded merge ---------------------------------------------------------------
+
+    def merge(self, number: int, author: Author, use_tools: bool = True) -> MergeResult:
+        pr = self._live(number, "merge")
+        repo = self.repo_for(None if pr.repo == WORKSPACE_REPO else pr.repo, pr.base)
+        tip = repo.git.rev(pr.branch)
+        if tip is None:
+            raise Conflict(f"pull request #{number}: branch {pr.branch} no longer exists")
+        approved = {a["commit"] for a in pr.approvals}
+        if tip not in approved:
+            state = (
+                "has no approval" if not pr.approvals else f"was approved at {pr.approvals[-1]['commit'][:7]}"
+            )
+            raise Conflict(
+                f"pull request #{number} {state} but its branch is at {tip[:7]}: "
+                f"review and run `migrator pr approve {number}`"
+            )
+        folder = folder_name(pr.target, pr.wave)
+        merged_files = repo.files_at(tip, folder)
+        guard(number, merged_files, use_tools)
+        message = f"Merge {pr.branch}: {pr.title}\n\nApproved by {', '.join(a['by'] for a in pr.approvals)}."
+        merge_commit = repo.merge(tip, message, author)  # the commit checked, even if the branch moves
+        changed = self._record_merge(pr, repo, tip, merge_commit, merged_files)
+
+        def change(p: PullRequest) -> None:
+            p.status = "merged"
+            p.merge_commit = merge_commit
+            p.updated_at = now()
+
+        self.prs.update(number, change)
+        return MergeResult(number, merge_commit, changed)
+
+    def _record_merge(
+        self, pr: PullRequest, repo: PlansRepo, tip: str, merge_commit: str, merged: dict[str, bytes | None]
+    ) -> list[str]:
+        folder = folder_name(pr.target, pr.wave)
+        generated = repo.files_at(pr.head_commit, folder) if pr.head_commit else {}
+        digest = {n: hashlib.sha256(d or b"").hexdigest() for n, d in sorted(merged.items())}
+        changed = sorted(n for n in set(generated) | set(merged) if generated.get(n) != merged.get(n))
+        diffs = {
+            n: repo.git.run("diff", "--no-color", f"{pr.head_commit}..{tip}", "--", f"{folder}/{n}")
+            for n in changed
+        }
+        document = self.ws.plans.get(pr.plan_id)
+        assert pr.id is not None
+        self.prs.add_merged(
+            MergedWave(
+                pr_id=pr.id,
+                plan_id=pr.plan_id,
+                snapshot_id=document["plan"]["snapshot_id"],
+                target=pr.target,
+                wave=pr.wave,
+                merged_at=now(),
+                generated_commit=pr.head_commit,
+                merged_commit=tip,
+                merge_commit=merge_commit,
+                generated=pr.files,
+                merged=digest,
+                diff=diffs,
+                inputs={"parameters": document["plan"]["parameters"], "pins": document["plan"].get("pins")},
+            )
+        )
+        return changed
+
+
+def guard(number: int, files: dict[str, bytes | None], use_tools: bool) -> ValidationReport:
+    """The validator and the Rego guardrails on the branch's files as they are now."""
+    with tempfile.TemporaryDirectory(prefix="migrator-guard-") as tmp:
+        folder = Path(tmp)
+        odd: list[Diagnostic] = []
+        for name, data in files.items():
+            if data is None or "/" in name:
+                odd.append(
+                    Diagnostic(
+                        "merge-guard",
+                        "PR-UNEXPECTED-ENTRY",
+                        "error",
+                        name,
+                        None,
+                        "a symlink, submodule or subfolder in a wave folder is not merged",
+                    )
+                )
+                continue
+            (folder / name).write_bytes(data)
+        if not languages_of(folder):
+            odd.append(
+                Diagnostic(
+                    "merge-guard",
+                    "PR-NO-CODE",
+                    "error",
+                    "",
+                    None,
+                    "the wave folder has no code left to merge",
+                )
+            )
+        report = validate_folder(folder, ValidatorOptions(use_tools=use_tools))
+        report.folder = f"pull request #{number}"
+        report.diagnostics = odd + report.diagnostics
+    if report.failed():
+        counts = report.counts
+        raise GuardFailed(
+            f"pull request #{number} fails the checks ({counts['error']} error(s)): not merged", report
+        )
+    return report
+
+
+def _commit_message(title: str, document: dict[str, Any], status: str, summary: list[str]) -> str:
+    plan = document["plan"]
+    why = f"Why: plan {plan['id']} (snapshot {plan['snapshot_id']}) generated this wave with status {status}."
+    return "\n".join([f"migrator: {title}", "", why, *(f"- {line}" for line in summary)])
+
+
+def _new_pr(
+    plan_id: int,
+    req: LandRequest,
+    key: str,
+    branch: str,
+    head: str,
+    title: str,
+    digests: dict[str, str],
+    facts: dict[str, Any],
+    summary: list[str],
+) -> PullRequest:
+    return PullRequest(
+        plan_id=plan_id,
+        target=req.target,
+        wave=req.wave,
+        repo=key,
+        branch=branch,
+        base=req.base,
+        head_commit=head,
+        title=title,
+        created_at=now(),
+        updated_at=now(),
+        files=digests,
+        facts=facts,
+        summary="\n".join(summary),
+    )
+
+
+def _relanded(
+    p: PullRequest,
+    plan_id: int,
+    head: str,
+    digests: dict[str, str],
+    facts: dict[str, Any],
+    summary: list[str],
+) -> None:
+    p.plan_id = plan_id
+    p.head_commit = head
+    p.files = digests
+    p.facts = facts
+    p.summary = "\n".join(summary)
+    p.status = "open"  # a new commit needs a new approval
+    p.updated_at = now()
+
+
+def _read_folder(folder: Path, digests: dict[str, str]) -> dict[str, bytes]:
+    """The generated files, checked against the digests stored when they were generated."""
+    if not folder.is_dir():
+        raise InputFileError(f"{folder}: the generated wave is missing: run `migrator plan` again")
+    files = {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file() and not p.is_symlink()}
+    for name, digest in digests.items():
+        if hashlib.sha256(files.get(name, b"")).hexdigest() != digest:
+            raise Conflict(
+                f"{folder}/{name} changed since `migrator plan` wrote it: run `migrator plan` again"
+            )
+    return files

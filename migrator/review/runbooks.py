@@ -1,0 +1,321 @@
+"""Cutover and rollback runbooks for one wave and target, from the wave's facts.
+
+The commands are written for a human to run in the change window; migrator never runs them.
+Every name in a command is shell-quoted (shlex) and passed after `--` or as a `jq --arg`, so a
+VM called `$(rm -rf /)` or `-off` is an argument, never code or an option. Order matters: on
+the way out, clients stop before the servers they depend on and servers start first; the way
+back is the reverse.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass, field
+from graphlib import CycleError, TopologicalSorter
+from typing import Any
+
+import yaml
+
+from transpilers.escape import one_line
+from transpilers.model import WaveInput
+
+
+@dataclass
+class Step:
+    title: str  # migrator's own text (Markdown)
+    commands: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # Markdown lines under the commands
+
+
+@dataclass(frozen=True)
+class WaveView:
+    """What the runbooks need to know about the wave, computed once."""
+
+    wave: WaveInput
+    folder: str  # the wave's folder inside the plans repository
+    placed: list[str]  # VMs written (not blocked), servers first
+    inbound: dict[str, list[str]]  # VM -> ports its clients use ("tcp/5432")
+    outside_clients: dict[str, list[str]]  # VM -> clients outside the wave (VMs or ext:addresses)
+    source_ips: dict[str, list[str]]
+
+
+def view(wave: WaveInput, folder: str) -> WaveView:
+    members = {vm.name for vm in wave.vms if vm.name not in wave.blocked}
+    inbound: dict[str, set[str]] = {}
+    outside: dict[str, set[str]] = {}
+    deps: dict[str, set[str]] = {vm: set() for vm in members}
+    for t in wave.traffic:
+        if t.server not in members:
+            continue
+        inbound.setdefault(t.server, set()).update(t.ports)
+        if t.client in members:
+            deps[t.client].add(t.server)  # a client starts after its server
+        else:
+            outside.setdefault(t.server, set()).add(t.client)
+    return WaveView(
+        wave=wave,
+        folder=folder,
+        placed=_servers_first(deps),
+        inbound={vm: sorted(p, key=_port_key) for vm, p in inbound.items()},
+        outside_clients={vm: sorted(c) for vm, c in outside.items()},
+        source_ips={vm.name: list(vm.ips) for vm in wave.vms},
+    )
+
+
+def _port_key(port: str) -> tuple[str, int, str]:
+    proto, _, number = port.partition("/")
+    return (proto, int(number) if number.isdigit() else -1, number)
+
+
+def _servers_first(deps: dict[str, set[str]]) -> list[str]:
+    try:
+        sorter = TopologicalSorter({vm: sorted(d) for vm, d in sorted(deps.items())})
+        order: list[str] = []
+        sorter.prepare()
+        while sorter.is_active():
+            ready = sorted(sorter.get_ready())
+            order += ready
+            sorter.done(*ready)
+        return order
+    except CycleError:  # mutual dependencies: any order needs the whole group up together
+        return sorted(deps)
+
+
+def q(text: str) -> str:
+    """A shell word for any text, on one line: shlex quoting, or bash's $'...' when the text has
+    newlines, control or invisible characters (written as escapes, so the name stays exact)."""
+    if all(ch.isprintable() for ch in text):
+        return shlex.quote(text)
+    out = []
+    for ch in text:
+        if ch in "\\'":
+            out.append("\\" + ch)
+        elif ch.isprintable():
+            out.append(ch)
+        else:
+            code = ord(ch)
+            out.append(
+                f"\\x{code:02x}" if code < 0x80 else f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+            )
+    return "$'" + "".join(out) + "'"
+
+
+def _ports(v: WaveView, vm: str) -> list[tuple[str, str]]:
+    out = []
+    for port in v.inbound.get(vm, [])[:5]:
+        proto, _, number = port.partition("/")
+        if number.isdigit():
+            out.append((proto, number))
+    return out
+
+
+def _nc(proto: str, host: str, port: str) -> str:
+    return f"nc -vz{'u' if proto == 'udp' else ''} -w 5 {host} {port}"
+
+
+def _govc_power(vms: list[str], flag: str) -> list[str]:
+    return [f"govc vm.power {flag} -- {q(vm)}" for vm in vms]
+
+
+def _source_checks(v: WaveView) -> list[str]:
+    lines = []
+    for vm in v.placed:
+        ips = v.source_ips.get(vm) or []
+        for proto, port in _ports(v, vm):
+            if ips:
+                lines.append(_nc(proto, q(ips[0]), port))
+    return lines
+
+
+def _repoint(v: WaveView, back: bool) -> Step:
+    where = "the source addresses" if back else "the new addresses (from the verification step)"
+    step = Step(
+        "Point DNS records and load-balancer pools back to the source VMs"
+        if back
+        else "Repoint DNS records and load-balancer pools at the moved VMs"
+    )
+    for vm in v.placed:
+        clients = v.outside_clients.get(vm)
+        if not clients:
+            continue
+        ips = ", ".join(one_line(ip, 64) for ip in v.source_ips.get(vm) or ["unknown"])  # guest-reported
+        step.commands.append(
+            f"# {q(vm)} (source {ips}) has {len(clients)} client(s) outside this wave: use {where}"
+        )
+    if not step.commands:
+        step.notes.append("No client outside this wave was observed; check for unobserved clients.")
+    return step
+
+
+# --- Terraform (terraform-aws) -------------------------------------------------------------
+
+
+_INSTANCE_IDS = "$(terraform output -json instance_ids | jq -r '.[]')"
+
+
+def _tf_expected(files: dict[str, str]) -> int:
+    return sum(
+        line.startswith('resource "')
+        for name, text in files.items()
+        if name.endswith(".tf")
+        for line in text.splitlines()
+    )
+
+
+def terraform_cutover(v: WaveView, files: dict[str, str]) -> list[Step]:
+    plan_file = f"wave-{v.wave.number:02d}.tfplan"
+    stop_order = list(reversed(v.placed))
+    ip_of = "\"$(terraform output -json private_ips | jq -r --arg vm {vm} '.[$vm]')\""
+    checks = [_nc(proto, ip_of.format(vm=q(vm)), port) for vm in v.placed for proto, port in _ports(v, vm)]
+    return [
+        Step(
+            "Before the window: fill in the variables and import each VM's disks as an AMI",
+            [f"cd {q(v.folder)}", "cp terraform.tfvars.example terraform.tfvars"],
+            [
+                "Set `vpc_id`, `subnet_ids`, `kms_key_id` and `ami_ids` in `terraform.tfvars`; give each "
+                "VM its imported image (AWS Application Migration Service or `aws ec2 import-image`) "
+                "in `ami_overrides`."
+            ],
+        ),
+        Step(
+            "Initialise and save the plan; review it",
+            ["terraform init -input=false", f"terraform plan -input=false -out={plan_file}"],
+            [f"Expect {_tf_expected(files)} resource(s) to add and nothing to change or destroy."],
+        ),
+        Step(
+            "Stop the source VMs (clients before the servers they use), then take the final sync",
+            _govc_power(stop_order, "-s"),
+        ),
+        Step("Apply the saved plan", [f"terraform apply -input=false {plan_file}"]),
+        Step(
+            "Verify: instances healthy and the observed ports answering",
+            [
+                "terraform output -json private_ips",
+                f"aws ec2 wait instance-status-ok --instance-ids {_INSTANCE_IDS}",
+                *checks,
+            ],
+        ),
+        _repoint(v, back=False),
+    ]
+
+
+def terraform_rollback(v: WaveView) -> list[Step]:
+    return [
+        _repoint(v, back=True),
+        Step(
+            "Stop the new instances so only one copy serves",
+            [
+                f"cd {q(v.folder)}",
+                f"aws ec2 stop-instances --instance-ids {_INSTANCE_IDS}",
+            ],
+        ),
+        Step("Power the source VMs back on (servers first)", _govc_power(v.placed, "-on")),
+        Step("Verify the source VMs serve again", _source_checks(v) or ["# no observed ports to check"]),
+        Step(
+            "Only after the decision is final: remove the wave's AWS resources",
+            [
+                "terraform plan -destroy -input=false -out=destroy.tfplan",
+                "terraform apply -input=false destroy.tfplan",
+            ],
+            ["Writes made on the new instances since cutover are lost unless copied back first."],
+        ),
+    ]
+
+
+# --- KubeVirt -------------------------------------------------------------------------------
+
+
+def kubevirt_objects(files: dict[str, str]) -> tuple[dict[str, str], dict[str, list[str]], str]:
+    """(source VM -> VirtualMachine name, VirtualMachine -> DataVolumes, namespace) from the manifests."""
+    vms: dict[str, str] = {}
+    disks: dict[str, list[str]] = {}
+    namespace = "default"
+    for name in sorted(files):
+        if not name.endswith(".yaml"):
+            continue
+        for doc in yaml.safe_load_all(files[name]):
+            if not isinstance(doc, dict):
+                continue
+            meta: dict[str, Any] = doc.get("metadata") or {}
+            namespace = str(meta.get("namespace") or namespace)
+            if doc.get("kind") == "VirtualMachine":
+                source = (meta.get("annotations") or {}).get("migrator.io/source-name", meta.get("name"))
+                vms[str(source)] = str(meta.get("name"))
+            elif doc.get("kind") == "DataVolume":
+                owner = str((meta.get("labels") or {}).get("migrator.io/vm", ""))
+                disks.setdefault(owner, []).append(str(meta.get("name")))
+    return vms, disks, namespace
+
+
+def kubevirt_cutover(v: WaveView, files: dict[str, str]) -> list[Step]:
+    vms, disks, ns = kubevirt_objects(files)
+    names = [(vm, vms[vm]) for vm in v.placed if vm in vms]
+    manifests = sorted(n for n in files if n.startswith("vm-") and n.endswith(".yaml"))
+    checks = [
+        _nc(proto, q((v.source_ips.get(vm) or ["<address>"])[0]), port)
+        for vm, _ in names
+        for proto, port in _ports(v, vm)
+    ]
+    return [
+        Step(
+            "Before the window: the namespace, the vCenter credentials Secret and the networks",
+            [
+                f"cd {q(v.folder)}",
+                f"kubectl get namespace {q(ns)}",
+                f"kubectl -n {q(ns)} get secret vcenter-credentials",
+                *(["kubectl apply -f networks.yaml"] if "networks.yaml" in files else []),
+            ],
+        ),
+        Step(
+            "Stop the source VMs (clients before the servers they use): the import reads powered-off disks",
+            _govc_power(list(reversed(v.placed)), "-s"),
+        ),
+        Step(
+            "Create the DataVolumes (the VDDK import starts) and the halted VirtualMachines",
+            [f"kubectl apply -f {q(m)}" for m in manifests],
+        ),
+        Step(
+            "Wait for every disk import",
+            [
+                f"kubectl -n {q(ns)} wait --for=condition=Ready --timeout=12h datavolume/{q(dv)}"
+                for _, k8s in names
+                for dv in disks.get(k8s, [])
+            ],
+        ),
+        Step("Start the VMs (servers first)", [f"virtctl -n {q(ns)} start {q(k8s)}" for _, k8s in names]),
+        Step(
+            "Verify: VMIs ready and the observed ports answering",
+            [
+                *(
+                    f"kubectl -n {q(ns)} wait --for=condition=Ready --timeout=15m vmi/{q(k8s)}"
+                    for _, k8s in names
+                ),
+                *checks,
+            ],
+            ["Bridge networks keep the source VLAN and MAC: guests with static addresses keep them."],
+        ),
+        _repoint(v, back=False),
+    ]
+
+
+def kubevirt_rollback(v: WaveView, files: dict[str, str]) -> list[Step]:
+    vms, _disks, ns = kubevirt_objects(files)
+    names = [vms[vm] for vm in reversed(v.placed) if vm in vms]
+    manifests = sorted(n for n in files if n.startswith("vm-") and n.endswith(".yaml"))
+    return [
+        Step("Stop the moved VMs (clients first)", [f"virtctl -n {q(ns)} stop {q(k8s)}" for k8s in names]),
+        _repoint(v, back=True),
+        Step("Power the source VMs back on (servers first)", _govc_power(v.placed, "-on")),
+        Step("Verify the source VMs serve again", _source_checks(v) or ["# no observed ports to check"]),
+        Step(
+            "Only after the decision is final: delete the VirtualMachines and imported disks",
+            [f"cd {q(v.folder)}", *(f"kubectl delete -f {q(m)}" for m in manifests)],
+            ["The networks may be shared with other waves: leave `networks.yaml` in place."],
+        ),
+    ]
+
+
+def runbooks(target_language: str, v: WaveView, files: dict[str, str]) -> tuple[list[Step], list[Step]]:
+    if target_language == "terraform":
+        return terraform_cutover(v, files), terraform_rollback(v)
+    return kubevirt_cutover(v, files), kubevirt_rollback(v, files)

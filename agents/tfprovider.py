@@ -102,7 +102,7 @@ def schema_response() -> pb.GetProviderSchema.Response:
     ):
         for name, s in spec[kind].items():
             field[name].CopyFrom(pb.Schema(version=s.get("version", 0), block=_block(s["block"])))
-    response.server_capabilities.get_provider_schema_optional = False
+    response.server_capabilities.get_provider_schema_optional = True
     return response
 
 
@@ -147,6 +147,7 @@ class SchemaOnlyProvider(rpc.ProviderServicer):
     def GetMetadata(self, request: Any, context: Any) -> pb.GetMetadata.Response:
         spec = schema_json()
         return pb.GetMetadata.Response(
+            server_capabilities=pb.ServerCapabilities(get_provider_schema_optional=True),
             resources=[pb.GetMetadata.ResourceMetadata(type_name=n) for n in spec["resource_schemas"]],
             data_sources=[
                 pb.GetMetadata.DataSourceMetadata(type_name=n) for n in spec["data_source_schemas"]
@@ -261,8 +262,25 @@ def serve() -> int:
     os._exit(0)  # go-plugin waits for the process to end; grpc's threads would delay a normal exit
 
 
+def serve_for_reattach(folder: str) -> int:
+    """`python -m agents.tfprovider --reattach FOLDER`: serve every schema on FOLDER/provider.sock
+    for as long as stdin stays open (the parent closes it, or dies), for Terraform to reattach to
+    (TF_REATTACH_PROVIDERS) at every validate instead of starting a provider twice per run. No
+    TLS: the socket lies in a folder only this user can enter (agents/tf_session.py)."""
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+    rpc.add_ProviderServicer_to_server(SchemaOnlyProvider(), server)
+    server.add_insecure_port(f"unix://{os.path.join(folder, 'provider.sock')}")
+    server.start()
+    print("ready", flush=True)
+    sys.stdin.read()  # until EOF
+    server.stop(grace=None)
+    os._exit(0)
+
+
 def main(argv: list[str]) -> int:
     """`python -m agents.tfprovider --write-response`: rebuild the prebuilt answer from the JSON."""
+    if len(argv) == 3 and argv[1] == "--reattach":
+        return serve_for_reattach(argv[2])
     if argv[1:] == ["--write-response"]:
         target = resources.files("agents").joinpath(RESPONSE_FILE)
         data = schema_response().SerializeToString(deterministic=True)

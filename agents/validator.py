@@ -34,6 +34,7 @@ from migrator.diagnostics import Diagnostic, count
 from policies.engine import iac_diagnostics
 
 T = TypeVar("T")
+_PROJECT = Path(__file__).resolve().parents[1]
 __all__ = ["ValidationReport", "ValidatorOptions", "languages_of", "validate_folder"]
 
 
@@ -85,7 +86,6 @@ class _Timer:
         try:
             return fn()
         except Exception as exc:  # a checker's bug must not hide the other checkers' verdicts
-            where = traceback.extract_tb(exc.__traceback__)[-1]
             self.report.diagnostics.append(
                 Diagnostic(
                     checker,
@@ -94,7 +94,7 @@ class _Timer:
                     "",
                     None,
                     f"the {checker} checker failed: {type(exc).__name__}: {exc} "
-                    f"(at {Path(where.filename).name}:{where.lineno}); the other checkers still ran",
+                    f"(at {_where(exc)}); the other checkers still ran",
                 )
             )
             return failed
@@ -102,6 +102,15 @@ class _Timer:
             self.report.timings[checker] = self.report.timings.get(checker, 0.0) + time.perf_counter() - start
             if checker not in self.report.checkers:
                 self.report.checkers.append(checker)
+
+
+def _where(exc: Exception) -> str:
+    """The innermost line of migrator's own code in the traceback (else the innermost line)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    ours = [f for f in frames if Path(f.filename).resolve().is_relative_to(_PROJECT)]
+    frame = (ours or frames)[-1]
+    path = Path(frame.filename).resolve()
+    return f"{path.relative_to(_PROJECT) if ours else path.name}:{frame.lineno}"
 
 
 def validate_folder(

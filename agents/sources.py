@@ -46,16 +46,25 @@ def read_sources(folder: Path, language: str, root: Path, limits: Limits, budget
             out.problems.append(Diagnostic("files", rule, "error", path.name, None, message))
             continue
         try:
-            with path.open("rb") as f:
-                data = f.read(limits.file_size + 1)  # the file may have grown since it was measured
-            if len(data) > limits.file_size:
-                raise OSError("the file grew while it was read")
-            out.texts[path.name] = data.decode("utf-8")
+            out.texts[path.name] = _read(path.resolve(strict=True), limits.file_size).decode("utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             out.problems.append(
                 Diagnostic("files", "FILE-UNREADABLE", "error", path.name, None, f"cannot read: {exc}")
             )
     return out
+
+
+def _read(path: Path, limit: int) -> bytes:
+    """The checked file, opened so that a swap since the check cannot make us follow a new
+    symlink, block on a FIFO or read more than the limit."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError("not a regular file")
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise OSError("the file grew while it was read")
+    return data
 
 
 def _refuse(path: Path, root: Path, limits: Limits, budget: Budget) -> tuple[str, str] | None:

@@ -309,3 +309,40 @@ def test_deterministic_fixer_drops_an_unknown_kubernetes_field() -> None:
     report = validate_folder(case, ValidatorOptions(use_tools=False, policies=False))
     fixed = DeterministicFixer().fix(files, report.diagnostics)
     assert fixed is not None and "cpuu" not in fixed["vm.yaml"] and "memory:" in fixed["vm.yaml"]
+
+
+def test_kubeconform_on_path_gets_a_private_copy_and_its_json_is_mapped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Control flow only: a scripted `kubeconform` stands in for the binary this machine lacks;
+    it must be run on copies of the texts read, never on the folder itself."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    script = bin_dir / "kubeconform"
+    verdict = {
+        "resources": [
+            {
+                "filename": "vm.yaml",
+                "kind": "VirtualMachine",
+                "name": "web",
+                "status": "statusInvalid",
+                "validationErrors": [{"path": "/spec/running", "msg": "expected boolean"}],
+            }
+        ]
+    }
+    script.write_text(
+        f"#!/bin/sh\npwd > {tmp_path}/cwd\nls > {tmp_path}/files\necho '{json.dumps(verdict)}'\n",
+        encoding="utf-8",
+    )
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    case = FIXTURES / "broken-iac" / "kubernetes" / "unknown-field"
+    report = validate_folder(case, ValidatorOptions(policies=False))
+    assert "kubeconform" in report.checkers
+    assert [(d.checker, d.file, d.message, d.resource) for d in report.diagnostics] == [
+        ("kubeconform", "vm.yaml", "/spec/running: expected boolean", "VirtualMachine/web")
+    ]
+    assert Path((tmp_path / "cwd").read_text(encoding="utf-8").strip()) != case
+    assert (tmp_path / "files").read_text(encoding="utf-8").split() == sorted(
+        p.name for p in case.glob("*.yaml")
+    )

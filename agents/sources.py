@@ -100,7 +100,11 @@ def code_folders(root: Path) -> tuple[list[Path], list[Path]]:
     if languages_of(root):
         return [root], []
     found, outside = [], []
-    for current, dirs, _files in os.walk(root, followlinks=False):
+
+    def unreadable(exc: OSError) -> None:
+        raise exc  # a subfolder that cannot be listed would otherwise be skipped silently
+
+    for current, dirs, _files in os.walk(root, onerror=unreadable, followlinks=False):
         here = Path(current)
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for d in list(dirs):

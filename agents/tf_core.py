@@ -233,6 +233,7 @@ def rule_of(summary: str) -> str:
 
 
 _RULE_PATTERNS = [
+    (re.compile(r"Invalid Attribute Value|expected .+ to be .+"), "TF-INVALID-VALUE"),
     (re.compile(r"Too many \w+ blocks"), "TF-TOO-MANY-BLOCKS"),
     (re.compile(r"Insufficient \w+ blocks"), "TF-INSUFFICIENT-BLOCKS"),
 ]

@@ -34,6 +34,7 @@ from tf.gen import tfplugin_pb2 as pb
 from tf.gen import tfplugin_pb2_grpc as rpc
 
 from agents.aws_schema import schema_json
+from agents.tf_values import value_problems
 
 RESPONSE_FILE = "data/aws-provider-schema.pb.gz"
 _NESTING = {"single": 1, "list": 2, "set": 3, "map": 4, "group": 5}
@@ -134,6 +135,12 @@ def _step(name: str) -> pb.AttributePath.Step:
     return pb.AttributePath.Step(attribute_name=name)
 
 
+def _path(steps: tuple[str | int, ...]) -> pb.AttributePath:
+    return pb.AttributePath(
+        steps=[pb.AttributePath.Step(element_key_int=s) if isinstance(s, int) else _step(s) for s in steps]
+    )
+
+
 def _decode(value: pb.DynamicValue) -> Any:
     if value.msgpack:
         return msgpack.unpackb(value.msgpack, strict_map_key=False)
@@ -162,9 +169,14 @@ class SchemaOnlyProvider(rpc.ProviderServicer):
 
     def ValidateResourceConfig(self, request: Any, context: Any) -> pb.ValidateResourceConfig.Response:
         block = self.schema.resource_schemas[request.type_name].block
-        return pb.ValidateResourceConfig.Response(
-            diagnostics=unconfigurable(block, _decode(request.config), [])
-        )
+        config = _decode(request.config)
+        found = unconfigurable(block, config, []) + [
+            pb.Diagnostic(
+                severity=pb.Diagnostic.ERROR, summary=summary, detail=detail, attribute=_path(steps)
+            )
+            for steps, summary, detail in value_problems(request.type_name, config)
+        ]
+        return pb.ValidateResourceConfig.Response(diagnostics=found)
 
     def ValidateDataResourceConfig(
         self, request: Any, context: Any

@@ -4,8 +4,7 @@ A 100 MB .tf file took the HCL parser two minutes and 21 GB; a 478-byte YAML ali
 past 6 GB once expanded; YAML nested 100,000 levels deep crashed the process. Each limit is
 checked before (sizes) or while streaming (YAML events, HCL brackets) the input, never after a
 full parse. Defaults are generous for generated code (2.5 to 4 KB of HCL per VM: a 50-VM wave
-is about 200 KB);
-`migrator validate --limit NAME=VALUE` raises one. docs/limits.md lists them.
+is about 200 KB); `migrator validate --limit NAME=VALUE` raises one. docs/limits.md lists them.
 """
 
 from __future__ import annotations

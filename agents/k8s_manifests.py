@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import yaml
 
+from agents.limits import LOADER, LimitExceeded, Limits, check_yaml
 from migrator.diagnostics import Diagnostic
-
-# libyaml's loader when PyYAML was built with it (the PyPI wheels are): about ten times faster.
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass
@@ -47,17 +44,20 @@ class Manifest:
         return node.start_mark.line + 1
 
 
-def load_manifests(folder: Path) -> tuple[list[Manifest], list[Diagnostic]]:
+def load_manifests(texts: dict[str, str], limits: Limits) -> tuple[list[Manifest], list[Diagnostic]]:
+    """Parse the files' texts (file name -> text); the limits are checked on the event stream
+    first, so an alias bomb or a 100,000-level nesting never reaches the composer."""
     manifests: list[Manifest] = []
     problems: list[Diagnostic] = []
-    for path in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
-        rel = path.name
+    for rel, text in sorted(texts.items()):
         try:
-            text = path.read_text(encoding="utf-8")
-            nodes = list(yaml.compose_all(text, Loader=_LOADER))
-            docs = list(yaml.load_all(text, Loader=_LOADER))
-        except (OSError, UnicodeDecodeError) as exc:
-            problems.append(Diagnostic("parse", "YAML-UNREADABLE", "error", rel, None, f"cannot read: {exc}"))
+            check_yaml(text, limits)
+            nodes = list(yaml.compose_all(text, Loader=LOADER))
+            docs = list(yaml.load_all(text, Loader=LOADER))
+        except LimitExceeded as exc:
+            problems.append(
+                Diagnostic("parse", f"LIMIT-{exc.limit.upper()}", "error", rel, exc.line, str(exc))
+            )
             continue
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)

@@ -1,20 +1,22 @@
-"""The built-in Terraform validator: what `terraform validate` reports for the constructs
-migrator emits, checked against the hashicorp/aws provider schema subset in
-agents/data/aws-provider-schema.json (scripts/extract_aws_schema.py).
+"""The built-in Terraform validator: the fallback when Terraform's core cannot be loaded
+(agents/tf_core.py says so in a warning). It reports what `terraform validate` reports for the
+constructs migrator emits, against the same generated hashicorp/aws schema the schema-only
+provider serves (agents/data/aws-provider-schema.json.gz, scripts/build_aws_schema.py).
 
 Summaries and details follow Terraform's own wording so a reviewer sees the same message either
-way. Expressions are not evaluated: their references are checked, their types are not.
+way. Expressions are not evaluated: their references are checked, their types are not, so it
+misses what only evaluation finds (a function's arity, indexing a set, a list block's attribute
+read without an index): the real core catches those.
 """
 
 from __future__ import annotations
 
 import difflib
-import json
 import re
 from functools import cache
-from importlib import resources
 from typing import Any
 
+from agents.aws_schema import schema_json
 from agents.tf_module import TfBlock, TfModule, is_expression, literal
 from migrator.diagnostics import Diagnostic
 
@@ -38,9 +40,51 @@ _SKIP_ROOTS = {"each", "count", "self", "path", "terraform", "module", "data"}
 
 @cache
 def provider_schema() -> dict[str, Any]:
-    text = resources.files("agents").joinpath("data/aws-provider-schema.json").read_text(encoding="utf-8")
-    data: dict[str, Any] = json.loads(text)
-    return data
+    """The generated schema in the shape this checker walks: configurable attributes with their
+    type and whether required, nested blocks, and every readable name per resource type."""
+    spec = schema_json()
+    return {
+        "provider_config": _block(spec["provider"]["block"]),
+        "resource_types": sorted(spec["resource_schemas"]),
+        "resources": {
+            name: {
+                "block": _block(s["block"]),
+                "readable": sorted([*s["block"]["attributes"], *s["block"]["block_types"]]),
+            }
+            for name, s in spec["resource_schemas"].items()
+        },
+    }
+
+
+def _block(spec: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "attributes": {
+            name: {"type": _type(a["type"]), "required": bool(a.get("required"))}
+            for name, a in spec["attributes"].items()
+            if a.get("optional") or a.get("required")
+        },
+        "computed": sorted(
+            n for n, a in spec["attributes"].items() if not (a.get("optional") or a.get("required"))
+        ),
+        "blocks": {
+            name: {
+                "nesting": "single"
+                if b["nesting_mode"] == "single" or b.get("max_items") == 1
+                else b["nesting_mode"],
+                "block": _block(b["block"]),
+            }
+            for name, b in spec["block_types"].items()
+        },
+    }
+
+
+def _type(cty: Any) -> Any:
+    """A cty type as type_problem() reads it: sets are checked as lists, objects not at all."""
+    if isinstance(cty, str):
+        return {"dynamic": "any"}.get(cty, cty)
+    if cty[0] in ("list", "set", "map"):
+        return ["map" if cty[0] == "map" else "list", _type(cty[1])]
+    return "any"
 
 
 def _suggest(name: str, candidates: list[str] | set[str]) -> str:
@@ -165,12 +209,22 @@ class BuiltinTerraformValidator:
                     self.error(
                         block,
                         "TF-TOO-MANY-BLOCKS",
-                        line,
+                        self.module.line_of(block, key, start=line + 1) if line else line,  # the 2nd one
                         "Too many " + key + " blocks",
                         f'No more than 1 "{key}" blocks are allowed',
                     )
                 for item in value:
                     self._body(block, item, spec["block"], "nested")
+                continue
+            if key in schema["computed"]:
+                self.error(
+                    block,
+                    "TF-UNCONFIGURABLE-ATTRIBUTE",
+                    line,
+                    "Value for unconfigurable attribute",
+                    f'Can\'t configure a value for "{key}": its value will be decided automatically '
+                    "based on the result of applying this configuration.",
+                )
                 continue
             if key not in attributes:
                 if key in blocks:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import hcl2
 from hcl2.utils import SerializationOptions
 
+from agents.limits import LimitExceeded, Limits, check_hcl
 from migrator.diagnostics import Diagnostic
 
 _META_KEYS = ("__is_block__", "__start_line__", "__end_line__", "__comments__", "__inline_comments__")
@@ -104,16 +104,18 @@ def _headers(lines: list[str]) -> list[tuple[int, str, tuple[str, ...]]]:
     return found
 
 
-def load_module(folder: Path) -> tuple[TfModule, list[Diagnostic]]:
+def load_module(texts: dict[str, str], limits: Limits) -> tuple[TfModule, list[Diagnostic]]:
+    """Parse the files' texts (file name -> text), each checked against the limits first."""
     module = TfModule()
     problems: list[Diagnostic] = []
     options = SerializationOptions(with_comments=False)
-    for path in sorted(folder.glob("*.tf")):
-        rel = path.name
+    for rel, text in sorted(texts.items()):
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            problems.append(Diagnostic("parse", "HCL-UNREADABLE", "error", rel, None, f"cannot read: {exc}"))
+            check_hcl(text, limits)
+        except LimitExceeded as exc:
+            problems.append(
+                Diagnostic("parse", f"LIMIT-{exc.limit.upper()}", "error", rel, exc.line, str(exc))
+            )
             continue
         lines = text.splitlines()
         module.texts[rel] = lines

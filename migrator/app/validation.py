@@ -1,0 +1,80 @@
+"""`validate`: the validator pipeline over any folder of Terraform or Kubernetes YAML."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from agents.limits import Limits
+from agents.sources import Budget, code_folders
+from agents.validator import ValidationReport, ValidatorOptions, validate_folder
+from migrator.diagnostics import Diagnostic
+from migrator.errors import ChecksFailed, InputFileError
+
+FAIL_LEVELS = ("error", "warning")
+
+
+@dataclass(frozen=True)
+class ValidateRequest:
+    directory: Path
+    fail_on: str = "error"  # the level that fails the run
+    use_tools: bool = True  # terraform/tofu and kubeconform when on PATH
+    limits: Sequence[str] = ()  # raised limits, NAME=VALUE (docs/limits.md)
+
+
+@dataclass(frozen=True)
+class ValidateResult:
+    fail_on: str
+    reports: list[ValidationReport]
+
+    @property
+    def failing(self) -> list[str]:
+        return [r.folder for r in self.reports if r.failed(self.fail_on)]
+
+    def as_dict(self) -> dict[str, object]:
+        return {"fail_on": self.fail_on, "reports": [r.as_dict() for r in self.reports]}
+
+    def failure(self) -> ChecksFailed | None:
+        """The error a front end raises when a folder fails at the chosen level."""
+        if not self.failing:
+            return None
+        return ChecksFailed(
+            f"{len(self.failing)} of {len(self.reports)} folder(s) fail at level {self.fail_on}: "
+            f"{', '.join(self.failing)}"
+        )
+
+
+def validate_tree(request: ValidateRequest) -> ValidateResult:
+    """Validate every code folder under the directory with one size budget for the whole run."""
+    if request.fail_on not in FAIL_LEVELS:
+        raise InputFileError(f"{{fail_on}} {request.fail_on!r}: use error or warning", field="fail_on")
+    try:
+        limits = Limits().raised(list(request.limits))
+    except ValueError as exc:
+        raise InputFileError(str(exc)) from None
+    directory = request.directory
+    if not directory.is_dir():
+        raise InputFileError(f"{directory}: not a folder")
+    try:
+        folders, outside = code_folders(directory)
+    except OSError as exc:
+        raise InputFileError(f"{directory}: cannot be read: {exc}") from None
+    if not folders and not outside:
+        raise InputFileError(f"{directory}: no .tf, .yaml or .yml files found")
+    options = ValidatorOptions(use_tools=request.use_tools, limits=limits)
+    budget = Budget(limits.total_size)
+    reports = [_outside(link, directory) for link in outside]
+    reports += [validate_folder(f, options, root=directory, budget=budget) for f in folders]
+    return ValidateResult(request.fail_on, reports)
+
+
+def _outside(link: Path, root: Path) -> ValidationReport:
+    """A symlinked folder that leaves the folder given: reported, never entered."""
+    report = ValidationReport(str(link), [])
+    report.diagnostics.append(
+        Diagnostic(
+            "files", "PATH-OUTSIDE-FOLDER", "error", link.name, None, f"not read: it leads outside {root}"
+        )
+    )
+    return report

@@ -20,6 +20,7 @@ from typing import Any
 
 from pyVmomi import vim, vmodl
 
+from migrator import interrupts
 from migrator.errors import InterruptedRun, MigratorError, VCenterError
 from migrator.store.snapshots import Inventory
 from migrator.vcenter import properties as P
@@ -222,6 +223,7 @@ _worker_state: dict[str, Any] = {}
 def _worker_init(
     params: ConnectionParams, version: str, cookie: str, lookups: Lookups, plan: PerfPlan | None
 ) -> None:
+    interrupts.ignore_in_worker()  # Ctrl-C reaches the whole group; the parent alone stops the run
     _worker_state["args"] = (params, version, cookie)
     _worker_state["lookups"] = lookups
     _worker_state["plan"] = plan

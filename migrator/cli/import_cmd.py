@@ -13,7 +13,7 @@ from migrator.cli.summary import print_snapshot_summary
 from migrator.errors import MigratorError
 from migrator.inventory_import import read_export
 from migrator.rvtools.reader import read_rvtools
-from migrator.store.snapshots import FAILED, Inventory
+from migrator.store.snapshots import FAILED, INTERRUPTED, Inventory
 
 app = typer.Typer(help="Import inventories and flow evidence from files.", no_args_is_help=True)
 
@@ -39,6 +39,9 @@ def _store_snapshot(ctx: typer.Context, source: str, origin: str, inventory: Inv
         store.commit(snapshot_id, inventory)
     except MigratorError as exc:
         store.fail(snapshot_id, FAILED, exc.message)
+        raise
+    except KeyboardInterrupt:  # the transaction was rolled back: say so in `snapshots list`
+        store.fail(snapshot_id, INTERRUPTED, "interrupted by the user")
         raise
     print_snapshot_summary(store, snapshot_id)
 

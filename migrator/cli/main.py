@@ -10,7 +10,7 @@ from rich.console import Console
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from migrator import __version__
+from migrator import __version__, interrupts
 from migrator.cli import (
     discover_cmd,
     findings_cmd,
@@ -99,9 +99,13 @@ def error(message: str) -> None:
 def run(argv: list[str] | None = None) -> None:
     """Console-script entry: run the app and map every failure to a documented exit code."""
     code: int = ExitCode.OK
+    interrupts.install()
     try:
         result = app(args=argv, standalone_mode=False)
         code = result if isinstance(result, int) else ExitCode.OK
+        if interrupts.received():  # Typer returns a KeyboardInterrupt as a silent 130
+            error(interrupts.message())
+            code = ExitCode.INTERRUPTED
     except MigratorError as exc:
         error(_escape(exc.message))
         code = exc.exit_code
@@ -114,7 +118,7 @@ def run(argv: list[str] | None = None) -> None:
         exc.show()  # type: ignore[attr-defined]
         code = ExitCode.USAGE
     except KeyboardInterrupt:
-        error("interrupted")
+        error(interrupts.message())
         code = ExitCode.INTERRUPTED
     except Exception as exc:  # a bug: one line, no locals, no traceback
         error(f"internal error: {type(exc).__name__}: {_escape(str(exc))[:300]} (please report this)")

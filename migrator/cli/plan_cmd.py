@@ -13,6 +13,7 @@ from rich.console import Console
 from agents.transpiler_agent import DEFAULT_ATTEMPTS, NEEDS_HUMAN, AgentResult, run_wave
 from agents.validator import ValidatorOptions
 from agents.wave_report import render_report
+from migrator.atomic import recover, replace_dir, staging_path
 from migrator.cli.context import AppState, state
 from migrator.cli.options import PLAN_OPTION
 from migrator.diagnostics import count
@@ -130,6 +131,7 @@ def plan(
     )
     root = out / target
     root.mkdir(parents=True, exist_ok=True)
+    recover(root)  # put back what an interrupted earlier run left half-swapped
     generated = GeneratedStore(app.engine)
     rows: list[dict[str, Any]] = []
     for wave_input in _selected(inputs, wave):
@@ -194,7 +196,7 @@ def _generate(
     findings: list[Finding],
 ) -> AgentResult:
     """Generate into a staging folder beside `final`, then move it into place."""
-    staging = final.with_name(f".{final.name}.partial")
+    staging = staging_path(final)
     try:
         result = run_wave(
             transpiler,
@@ -207,9 +209,7 @@ def _generate(
         (staging / "REPORT.md").write_text(
             render_report(transpiler.meta, wave, result, findings), encoding="utf-8"
         )
-        if final.exists():
-            shutil.rmtree(final)
-        staging.rename(final)
+        replace_dir(staging, final)  # the old or the new wave is complete at every instant
     finally:
         if staging.exists():
             shutil.rmtree(staging)

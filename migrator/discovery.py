@@ -197,7 +197,10 @@ def _collect_vms(
     with ProcessPoolExecutor(
         workers, mp_context=context, initializer=_worker_init, initargs=initargs
     ) as pool:
-        futures: list[Future[list[dict[str, Any]]]] = [pool.submit(_worker_chunk, chunk) for chunk in chunks]
+        with interrupts.held_in_children():  # workers start deaf to Ctrl-C: the parent stops them
+            futures: list[Future[list[dict[str, Any]]]] = [
+                pool.submit(_worker_chunk, chunk) for chunk in chunks
+            ]
         pending: set[Future[list[dict[str, Any]]]] = set(futures)
         done_count = 0
         try:
@@ -223,7 +226,6 @@ _worker_state: dict[str, Any] = {}
 def _worker_init(
     params: ConnectionParams, version: str, cookie: str, lookups: Lookups, plan: PerfPlan | None
 ) -> None:
-    interrupts.ignore_in_worker()  # Ctrl-C reaches the whole group; the parent alone stops the run
     _worker_state["args"] = (params, version, cookie)
     _worker_state["lookups"] = lookups
     _worker_state["plan"] = plan

@@ -11,9 +11,11 @@ transaction per stored result), so stopping hard loses nothing complete.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
+from collections.abc import Iterator
 from types import FrameType
 
 from migrator.errors import ExitCode
@@ -34,14 +36,27 @@ def received() -> str | None:
     return signal.Signals(_received[0]).name if _received else None
 
 
+def how() -> str:
+    """How the run was interrupted, for messages: `Ctrl-C` or the signal's name."""
+    name = received()
+    return "Ctrl-C" if name in (None, "SIGINT") else name
+
+
 def message() -> str:
-    how = "Ctrl-C" if received() in (None, "SIGINT") else received()
-    return f"interrupted ({how}): nothing half-written was kept; earlier results are intact"
+    return f"interrupted ({how()}): nothing half-written was kept; earlier results are intact"
 
 
-def ignore_in_worker() -> None:
-    """For worker processes: the parent alone reacts to Ctrl-C (sent to the whole process group)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+@contextlib.contextmanager
+def held_in_children() -> Iterator[None]:
+    """Start worker processes inside this block: they inherit SIGINT/SIGTERM blocked, so Ctrl-C
+    (sent to the whole process group) reaches the parent alone, which stops the run and its pool;
+    the parent receives a signal that arrived meanwhile when the block ends."""
+    held = {signal.SIGINT, signal.SIGTERM}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _handler(signum: int, _frame: FrameType | None) -> None:

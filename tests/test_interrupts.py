@@ -12,7 +12,7 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,10 @@ from sqlalchemy import create_engine, text
 
 from migrator.atomic import recover, replace_dir, staging_path
 from migrator.errors import ExitCode
+from migrator.simulator.estate import Estate
+from migrator.simulator.launcher import Simulator
 from tests import rvtools_factory as factory
+from tests.conftest import discover_args, sim_env
 from tests.golden import FIXTURES, workspace_with
 from tests.helpers import Result, assert_one_line_error, migrator, migrator_command
 
@@ -370,3 +373,54 @@ def test_waves_plan_interrupted(tmp_path: Path, sig: signal.Signals) -> None:
     again = migrator("waves", "plan", workspace=ws)
     assert again.code in (ExitCode.OK, ExitCode.INCOMPLETE), again.stderr
     assert len(migrator("waves", "list", "--format", "json", workspace=ws).json()) == len(after) + 1
+
+
+# -- discover (real vcsim) -----------------------------------------------------------------------
+
+
+def workers_started(proc: subprocess.Popen[str]) -> bool:
+    """True once discovery runs its worker processes (the VM retrieval, the longest phase)."""
+    try:
+        children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text(encoding="ascii").split()
+    except FileNotFoundError:
+        return False
+    return len(children) >= 2
+
+
+@pytest.fixture(scope="module")
+def big_sim(vcsim_binary: Path) -> Iterator[Simulator]:
+    with Simulator(topology=Estate.generated(1600, clusters=4), password="big-Pa55") as sim:
+        yield sim
+
+
+@pytest.mark.vcsim
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["sigint", "sigkill"])
+def test_discover_interrupted(
+    demo_sim: Simulator, big_sim: Simulator, tmp_path: Path, sig: signal.Signals
+) -> None:
+    ws = tmp_path / "ws"
+    first = migrator(*discover_args(demo_sim, "--perf-days", "0"), workspace=ws, env=sim_env(demo_sim))
+    assert first.code == 0, first.stderr
+    before = export(ws, 1)
+
+    args = discover_args(big_sim, "--perf-days", "0", "--workers", "2")
+    result = run_and_signal(args, ws, workers_started, sig, env=sim_env(big_sim))
+    check_signal_outcome(result, sig)
+    assert_no_half_snapshot(ws)
+    snaps = sql(ws, "select status, error from snapshots order by id")
+    assert snaps[0][0] == "complete"
+    if sig is signal.SIGINT:
+        assert snaps[1] == ("interrupted", "interrupted by the user")
+        assert "Traceback" not in result.stderr  # nor from a worker process
+    else:
+        assert snaps[1][0] == "running"  # the next run marks it interrupted
+    assert export(ws, 1) == before
+
+    again = migrator(*discover_args(demo_sim, "--perf-days", "0"), workspace=ws, env=sim_env(demo_sim))
+    assert again.code == 0, again.stderr
+    assert [row[0] for row in sql(ws, "select status from snapshots order by id")] == [
+        "complete",
+        "interrupted",
+        "complete",
+    ]
+    assert_no_half_snapshot(ws)

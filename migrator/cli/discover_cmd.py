@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from migrator import interrupts
 from migrator.cli.context import state
 from migrator.cli.progress import discovery_progress
 from migrator.cli.summary import print_snapshot_summary
@@ -55,7 +56,8 @@ def discover(
     except KeyboardInterrupt:
         store.fail(snapshot_id, INTERRUPTED, "interrupted by the user")
         raise InterruptedRun(
-            f"discovery interrupted; snapshot {snapshot_id} recorded as interrupted"
+            f"interrupted ({interrupts.how()}) during discovery: snapshot {snapshot_id} recorded as "
+            "interrupted; earlier snapshots are intact"
         ) from None
     except MigratorError as exc:
         store.fail(snapshot_id, INTERRUPTED if isinstance(exc, InterruptedRun) else FAILED, exc.message)

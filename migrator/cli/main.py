@@ -7,8 +7,6 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 from migrator import __version__, interrupts
 from migrator.cli import (
@@ -27,6 +25,7 @@ from migrator.cli import (
 )
 from migrator.cli.compat import ABORT_EXCEPTIONS, EXIT_EXCEPTIONS, USAGE_EXCEPTIONS
 from migrator.cli.context import AppState
+from migrator.dburl import carries_secret
 from migrator.errors import ExitCode, MigratorError, UsageError
 from migrator.settings import DB_URL_ENV, WORKSPACE_ENV, Settings
 
@@ -78,18 +77,12 @@ def root(
         False, "--version", callback=_version, is_eager=True, help="Show the version."
     ),
 ) -> None:
-    if db and _has_password(db):
+    if db and carries_secret(db):
         raise UsageError(
-            f"--db must not carry a password (argv is visible to every user): set {DB_URL_ENV} instead"
+            "--db must not carry a password, in the user part or the query string (argv is visible "
+            f"to every user): set {DB_URL_ENV}, or use PGPASSWORD or ~/.pgpass"
         )
     ctx.obj = AppState(Settings.resolve(workspace, db))
-
-
-def _has_password(url: str) -> bool:
-    try:
-        return make_url(url).password is not None
-    except ArgumentError:
-        return False
 
 
 def error(message: str) -> None:

@@ -28,7 +28,9 @@ import signal
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import TextIO
+
+from migrator.errors import UsageError
 
 _LEFTOVER = re.compile(r"^\.(?P<final>.+)\.(?P<kind>partial|old|trash)(?:-(?P<pid>\d+))?$")
 
@@ -89,9 +91,13 @@ def _recover_locked(root: Path) -> list[str]:
 
 
 @contextlib.contextmanager
-def atomic_file(path: Path, encoding: str = "utf-8") -> Iterator[IO[str]]:
-    """Open a text file that replaces `path` only when the block completes without an exception."""
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+def atomic_file(path: Path, encoding: str = "utf-8") -> Iterator[TextIO]:
+    """Open a text file that replaces `path` only when the block completes without an exception.
+    A file that cannot be written (missing folder, no permission, disk full) is a UsageError."""
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "w", encoding=encoding) as handle:
@@ -100,6 +106,9 @@ def atomic_file(path: Path, encoding: str = "utf-8") -> Iterator[IO[str]]:
             os.fsync(handle.fileno())
         os.chmod(tmp, _default_mode())  # mkstemp makes 0600; an export is an ordinary file
         tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
     except BaseException:  # also Ctrl-C: never leave the temporary file behind
         tmp.unlink(missing_ok=True)
         raise

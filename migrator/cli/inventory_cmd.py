@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from migrator.atomic import atomic_file
 from migrator.cli.context import state
 from migrator.cli.options import SNAPSHOT_OPTION
 from migrator.errors import UsageError
@@ -108,8 +109,6 @@ def export(
     if output is None:
         dump_json(doc)
         return
-    tmp = output.with_name(output.name + ".tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
+    with atomic_file(output) as fh:  # never leave a half-written export behind
         dump_json(doc, fh)
-    tmp.replace(output)  # never leave a half-written export behind
     Console(stderr=True).print(f"wrote {len(doc['vms'])} VMs to {output}")

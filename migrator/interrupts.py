@@ -36,6 +36,12 @@ def received() -> str | None:
     return signal.Signals(_received[0]).name if _received else None
 
 
+def handled() -> None:
+    """The command dealt with the interruption as a normal end (`flows collect` stops listening
+    on Ctrl-C and stores what arrived): exit as usual; a later signal counts as a first one."""
+    _received.clear()
+
+
 def how() -> str:
     """How the run was interrupted, for messages: `Ctrl-C` or the signal's name."""
     name = received()

@@ -10,6 +10,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from migrator import interrupts
 from migrator.cli.context import state
 from migrator.export import iso_utc
 from migrator.flows.collector import collect, parse_listen
@@ -61,6 +62,8 @@ def collect_cmd(
         packets,
         on_ready=lambda where: _err.print(f"listening on udp {where}", markup=False),
     )
+    if collected.stopped_early:
+        interrupts.handled()  # Ctrl-C is how a collection ends (docs/flows.md): store, exit 0
     stats = collected.stats
     warnings = list(stats.problems)
     if stats.without_template:

@@ -33,10 +33,12 @@ def parse_server(value: str) -> ServerAddress:
     if "://" not in text:
         text = "https://" + text
     parts = urlsplit(text)
+    if "@" in parts.netloc:  # checked first: the messages below repeat the value
+        raise UsageError("--server must not carry credentials; use --user and --password-env")
+    if parts.query or parts.fragment:
+        raise UsageError("--server takes no query string or fragment (credentials never go in the URL)")
     if parts.scheme not in ("https", "http"):
         raise UsageError(f"--server {value!r}: scheme must be https (or http for a simulator)")
-    if parts.username or parts.password:
-        raise UsageError("--server must not carry credentials; use --user and --password-env")
     if not parts.hostname:
         raise UsageError(f"--server {value!r} has no host name")
     try:

@@ -35,7 +35,12 @@ Condition = Callable[[subprocess.Popen[str]], bool]
 
 
 def run_and_signal(
-    args: list[str], workspace: Path, ready: Condition, sig: signal.Signals, env: dict[str, str] | None = None
+    args: list[str],
+    workspace: Path,
+    ready: Condition,
+    sig: signal.Signals,
+    env: dict[str, str] | None = None,
+    repeat: int = 1,
 ) -> Result:
     """Start the CLI, wait until `ready` holds while it still runs, then send `sig` to its group."""
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("MIGRATOR_")}
@@ -57,7 +62,8 @@ def run_and_signal(
             assert time.monotonic() < deadline, "work never got under way"
             time.sleep(0.02)
         assert proc.poll() is None, "the run ended before the signal"
-        os.killpg(proc.pid, sig)
+        for _ in range(repeat):
+            os.killpg(proc.pid, sig)
         out, err = proc.communicate(timeout=240)
     finally:
         if proc.poll() is None:
@@ -69,6 +75,8 @@ def run_and_signal(
 def check_signal_outcome(result: Result, sig: signal.Signals) -> None:
     if sig is signal.SIGINT:
         assert_one_line_error(result, ExitCode.INTERRUPTED, "error: interrupted (Ctrl-C)")
+    elif sig is signal.SIGTERM:
+        assert_one_line_error(result, ExitCode.INTERRUPTED, "error: interrupted (SIGTERM)")
     else:
         assert result.code == -signal.SIGKILL, (result.code, result.stderr)
 
@@ -285,8 +293,16 @@ def big_workbook(path: Path, rows: int = 12000) -> Path:
     return path
 
 
-@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["sigint", "sigkill"])
-@pytest.mark.parametrize("kind", ["inventory", "rvtools"])
+@pytest.mark.parametrize(
+    ("kind", "sig"),
+    [
+        ("inventory", signal.SIGINT),
+        ("inventory", signal.SIGKILL),
+        ("inventory", signal.SIGTERM),
+        ("rvtools", signal.SIGINT),
+        ("rvtools", signal.SIGKILL),
+    ],
+)
 def test_import_interrupted_while_storing(tmp_path: Path, sig: signal.Signals, kind: str) -> None:
     ws = tmp_path / "ws"
     assert (
@@ -301,8 +317,8 @@ def test_import_interrupted_while_storing(tmp_path: Path, sig: signal.Signals, k
     check_signal_outcome(result, sig)
     assert_no_half_snapshot(ws)
     statuses = [row[0] for row in sql(ws, "select status from snapshots order by id")]
-    assert statuses[0] == "complete" and statuses[1] in (
-        ("interrupted",) if sig is signal.SIGINT else ("running",)
+    assert statuses[0] == "complete" and statuses[1] == (
+        "running" if sig is signal.SIGKILL else "interrupted"
     )
     assert export(ws, 1) == before  # byte for byte
     latest = migrator("inventory", "export", workspace=ws)
@@ -463,3 +479,23 @@ def test_ctrl_c_ends_a_flow_collection_and_keeps_what_arrived(tmp_path: Path) ->
     # Usually all 3 flows; a packet read but not yet decoded when Ctrl-C came is dropped whole.
     stored = sql(tmp_path, "select count(*) from flows")[0][0]
     assert 1 <= stored <= 3 and f"flow set 1: {stored} aggregated flow(s)" in result.stdout
+
+
+def test_a_second_ctrl_c_stops_at_once_and_loses_nothing(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    assert (
+        migrator("import", "inventory", str(FIXTURES / "inventories" / "demo.json"), workspace=ws).code == 0
+    )
+    before = export(ws, 1)
+    source = big_inventory(tmp_path / "big.json")
+    result = run_and_signal(
+        ["import", "inventory", str(source)], ws, running_snapshot(ws), signal.SIGINT, repeat=2
+    )
+    assert_one_line_error(
+        result, ExitCode.INTERRUPTED, "error: interrupted"
+    )  # "... again" or the first's line
+    assert_no_half_snapshot(ws)
+    assert export(ws, 1) == before
+    again = migrator("import", "inventory", str(source), workspace=ws)
+    assert again.code == 0, again.stderr
+    assert_no_half_snapshot(ws)

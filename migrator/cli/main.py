@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from migrator.cli import (
 )
 from migrator.cli.compat import ABORT_EXCEPTIONS, EXIT_EXCEPTIONS, USAGE_EXCEPTIONS
 from migrator.cli.context import AppState
-from migrator.dburl import carries_secret
+from migrator.dburl import carries_secret, scrub
 from migrator.errors import ExitCode, MigratorError, UsageError
 from migrator.settings import DB_URL_ENV, WORKSPACE_ENV, Settings
 
@@ -114,7 +115,8 @@ def run(argv: list[str] | None = None) -> None:
         error(interrupts.message())
         code = ExitCode.INTERRUPTED
     except Exception as exc:  # a bug: one line, no locals, no traceback
-        error(f"internal error: {type(exc).__name__}: {_escape(str(exc))[:300]} (please report this)")
+        text = scrub(str(exc), os.environ.get(DB_URL_ENV, ""))  # a library may quote the URL
+        error(f"internal error: {type(exc).__name__}: {_escape(text)[:300]} (please report this)")
         code = ExitCode.INTERNAL
     sys.exit(int(code))
 

@@ -13,7 +13,7 @@ def main() -> None:
         from migrator.cli.main import run
     except KeyboardInterrupt:
         sys.stderr.write(f"error: {interrupts.message()}\n")
-        sys.exit(4)  # ExitCode.INTERRUPTED
+        interrupts.exit_process(4)  # ExitCode.INTERRUPTED
     run()
 
 

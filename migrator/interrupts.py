@@ -17,6 +17,7 @@ import signal
 import sys
 from collections.abc import Iterator
 from types import FrameType
+from typing import NoReturn
 
 from migrator.errors import ExitCode
 
@@ -71,3 +72,15 @@ def _handler(signum: int, _frame: FrameType | None) -> None:
         os._exit(ExitCode.INTERRUPTED)
     _received.append(signum)
     raise KeyboardInterrupt
+
+
+def exit_process(code: int) -> NoReturn:
+    """Exit with `code`. After an interruption CPython may have flagged the KeyboardInterrupt as
+    unhandled (when it crossed C code) and would then end the process by SIGINT, status 130, in
+    spite of sys.exit(4): flush and leave directly instead. All writes are already finished."""
+    if not _received:
+        sys.exit(code)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import typer
@@ -118,7 +117,7 @@ def run(argv: list[str] | None = None) -> None:
         text = scrub(str(exc), os.environ.get(DB_URL_ENV, ""))  # a library may quote the URL
         error(f"internal error: {type(exc).__name__}: {_escape(text)[:300]} (please report this)")
         code = ExitCode.INTERNAL
-    sys.exit(int(code))
+    interrupts.exit_process(int(code))
 
 
 def _escape(text: str) -> str:

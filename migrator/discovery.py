@@ -235,7 +235,10 @@ def _worker_chunk(refs: list[str]) -> list[dict[str, Any]]:
     try:
         conn = _worker_state.get("conn")
         if conn is None:
-            conn = _worker_state["conn"] = Connection.attach(*_worker_state["args"])
+            try:
+                conn = _worker_state["conn"] = Connection.attach(*_worker_state["args"])
+            except VCenterError as exc:  # the parent is logged in: vCenter went away since
+                raise InterruptedRun(f"connection to vCenter lost during discovery ({exc.message})") from None
         return collect_chunk(conn, refs, _worker_state["lookups"], _worker_state["plan"])
     except MigratorError:
         raise

@@ -52,20 +52,21 @@ def discover(
     password = read_password(password_env, user, password_file)
     params = ConnectionParams(address, user, password, TLSOptions(insecure, thumbprint, ca_file), timeout)
     store = state(ctx).store
-    snapshot_id = store.begin("vcenter", address.display)
     try:
-        with discovery_progress() as progress:
-            inventory = run_discovery(params, DiscoveryOptions(perf_days, workers), progress)
+        snapshot_id = store.begin("vcenter", address.display)
+        try:
+            with discovery_progress() as progress:
+                inventory = run_discovery(params, DiscoveryOptions(perf_days, workers), progress)
+        except MigratorError as exc:
+            store.fail(snapshot_id, INTERRUPTED if isinstance(exc, InterruptedRun) else FAILED, exc.message)
+            raise
+        store.commit(snapshot_id, inventory)
     except KeyboardInterrupt:
-        store.fail(snapshot_id, INTERRUPTED, "interrupted by the user")
+        store.fail_own_running(INTERRUPTED, "interrupted by the user")  # even if begin() was cut short
         raise InterruptedRun(
-            f"interrupted ({interrupts.how()}) during discovery: snapshot {snapshot_id} recorded as "
-            "interrupted; earlier snapshots are intact"
+            f"interrupted ({interrupts.how()}) during discovery: the run is recorded as interrupted; "
+            "earlier snapshots are intact"
         ) from None
-    except MigratorError as exc:
-        store.fail(snapshot_id, INTERRUPTED if isinstance(exc, InterruptedRun) else FAILED, exc.message)
-        raise
-    store.commit(snapshot_id, inventory)
     warn = Console(stderr=True, highlight=False)
     for line in inventory.warnings:
         warn.print(f"[yellow]warning:[/] {line.replace('[', chr(92) + '[')}")

@@ -34,14 +34,15 @@ def inventory(
 
 def _store_snapshot(ctx: typer.Context, source: str, origin: str, inventory: Inventory) -> None:
     store = state(ctx).store
-    snapshot_id = store.begin(source, origin)
     try:
-        store.commit(snapshot_id, inventory)
-    except MigratorError as exc:
-        store.fail(snapshot_id, FAILED, exc.message)
-        raise
+        snapshot_id = store.begin(source, origin)
+        try:
+            store.commit(snapshot_id, inventory)
+        except MigratorError as exc:
+            store.fail(snapshot_id, FAILED, exc.message)
+            raise
     except KeyboardInterrupt:  # the transaction was rolled back: say so in `snapshots list`
-        store.fail(snapshot_id, INTERRUPTED, "interrupted by the user")
+        store.fail_own_running(INTERRUPTED, "interrupted by the user")
         raise
     print_snapshot_summary(store, snapshot_id)
 

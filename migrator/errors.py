@@ -7,6 +7,7 @@ and the exit code below, in one place (migrator.cli.main). Nothing else prints t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import IntEnum
 
 
@@ -23,13 +24,40 @@ class ExitCode(IntEnum):
 
 
 class MigratorError(Exception):
-    """An expected failure with a message fit for the user and an exit code."""
+    """An expected failure with a message fit for the user and an exit code.
+
+    `field` names the input the error concerns (a use-case field such as "wave" or "max_vms"),
+    so each front end can say it its own way: the CLI as its --flag, a web API as a form field.
+    The message then refers to each named field as {name}; `render` fills them in.
+    """
 
     exit_code: ExitCode = ExitCode.INTERNAL
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, *, field: str | tuple[str, ...] | None = None) -> None:
+        self.fields: tuple[str, ...] = (field,) if isinstance(field, str) else tuple(field or ())
+        self.template = message
+        self.message = self.render()
+        super().__init__(self.message)
+
+    @property
+    def field(self) -> str | None:
+        """The (first) input field the error concerns, if any."""
+        return self.fields[0] if self.fields else None
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Errors cross process boundaries (discovery workers): keep the fields, not just the text.
+        return (_rebuild, (type(self), self.template, self.fields))
+
+    def render(self, name: Callable[[str], str] = str) -> str:
+        """The message with each {field} replaced by name(field) (the plain field name by default)."""
+        text = self.template
+        for field in self.fields:
+            text = text.replace("{" + field + "}", name(field))
+        return text
+
+
+def _rebuild(cls: type[MigratorError], template: str, fields: tuple[str, ...]) -> MigratorError:
+    return cls(template, field=fields or None)
 
 
 class UsageError(MigratorError):

@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from migrator.store.models import INVENTORY_TABLES, Snapshot
 from migrator.store.snapshots import SnapshotStore
+from migrator.timefmt import iso_utc
 
 SCHEMA_VERSION = 1
-
-
-def iso_utc(moment: datetime | None) -> str | None:
-    """ISO 8601 in UTC with a Z; SQLite hands datetimes back without their zone."""
-    if moment is None:
-        return None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC)
-    return moment.replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
+__all__ = ["SCHEMA_VERSION", "build_export", "iso_utc", "snapshot_header"]
 
 
 def snapshot_header(snap: Snapshot) -> dict[str, Any]:

@@ -44,11 +44,16 @@ def read_password(env_name: str | None, user: str, password_file: Path | None = 
     if env_name:
         value = os.environ.get(env_name)
         if value is None:
-            raise UsageError(f"environment variable {env_name} (named by --password-env) is not set")
+            raise UsageError(
+                f"environment variable {env_name} (named by {{password_env}}) is not set",
+                field="password_env",
+            )
         return Secret(value)
     if not sys.stdin.isatty():
         raise UsageError(
-            "no password: use --password-env VAR or --password-file PATH, or run interactively to be prompted"
+            "no password: use {password_env} VAR or --password-file PATH, or run interactively to be "
+            "prompted",
+            field="password_env",
         )
     return Secret(getpass.getpass(f"Password for {user}: "))
 

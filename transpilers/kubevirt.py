@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from migrator.diagnostics import Diagnostic
-from transpilers.base import Rendered, TranspilerMeta
+from transpilers.base import OptionSpec, Rendered, TranspilerMeta
 from transpilers.escape import label_value, one_line
 from transpilers.model import NetworkInput, SpreadSet, TargetOptions, VMInput, WaveInput
 from transpilers.naming import dns_names, dns_slug
@@ -42,6 +42,21 @@ class KubeVirt:
         version="1",
         language="kubernetes",
         description="VirtualMachines with DataVolumes importing over VDDK and Multus bridge networks",
+        sizing="kubevirt",
+        options=(
+            OptionSpec("namespace", str, "vm-migration", "namespace of the manifests."),
+            OptionSpec("run_strategy", str, "Halted", "runStrategy (Halted until cutover)."),
+            OptionSpec("storage_class", str, None, "storage class of the DataVolumes."),
+            OptionSpec("vddk_url", str, None, "vCenter SDK URL the import reads from."),
+            OptionSpec("vddk_thumbprint", str, None, "SHA-1 thumbprint of vCenter's certificate."),
+            OptionSpec(
+                "vddk_secret",
+                str,
+                "vcenter-credentials",
+                "name of the Secret with vCenter credentials (referenced, never written).",
+            ),
+            OptionSpec("vddk_init_image", str, None, "VDDK init image (default: CDI's cluster setting)."),
+        ),
     )
 
     def render(self, wave: WaveInput, options: TargetOptions) -> Rendered:

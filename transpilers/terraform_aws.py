@@ -13,7 +13,7 @@ import math
 from collections import defaultdict
 
 from migrator.diagnostics import Diagnostic
-from transpilers.base import Rendered, TranspilerMeta
+from transpilers.base import OptionSpec, Rendered, TranspilerMeta
 from transpilers.escape import aws_description, aws_tag_value, hcl_string
 from transpilers.hcl import Block, Expr, Value, render
 from transpilers.model import SpreadSet, TargetOptions, VMInput, WaveInput
@@ -37,6 +37,7 @@ class TerraformAws:
         version="1",
         language="terraform",
         description="EC2 instances, EBS volumes, security groups from flows, spread placement groups",
+        options=(OptionSpec("region", str, "us-east-1", "default region in variables.tf."),),
     )
 
     def render(self, wave: WaveInput, options: TargetOptions) -> Rendered:

@@ -36,17 +36,22 @@ class PlanParameters:
 
     def __post_init__(self) -> None:
         if self.max_vms < 1:
-            raise UsageError("--max-vms must be at least 1")
+            raise UsageError("{max_vms} must be at least 1", field="max_vms")
         for name in ("max_disks", "max_storage_gb", "bandwidth_mbps", "window_hours", "max_per_host"):
             value = getattr(self, name)
             if value is not None and value <= 0:
-                raise UsageError(f"--{name.replace('_', '-')} must be positive")
+                raise UsageError("{" + name + "} must be positive", field=name)
         if (self.bandwidth_mbps is None) != (self.window_hours is None):
-            raise UsageError("--bandwidth-mbps and --window-hours go together")
+            raise UsageError(
+                "{bandwidth_mbps} and {window_hours} go together", field=("bandwidth_mbps", "window_hours")
+            )
         if self.max_storage_gb is not None and self.bandwidth_mbps is not None:
-            raise UsageError("give --max-storage-gb or --bandwidth-mbps/--window-hours, not both")
+            raise UsageError(
+                "give {max_storage_gb} or {bandwidth_mbps}/{window_hours}, not both",
+                field=("max_storage_gb", "bandwidth_mbps", "window_hours"),
+            )
         if self.target not in ("aws", "kubevirt"):
-            raise UsageError(f"--target {self.target!r}: use aws or kubevirt")
+            raise UsageError(f"{{target}} {self.target!r}: use aws or kubevirt", field="target")
         if self.couple_gb_per_day <= 0 or self.shared_min_clients < 2 or self.pilot_vms < 0:
             raise UsageError("coupling threshold, shared-service clients and pilot size must be sensible")
 

@@ -29,9 +29,11 @@ class SizingParameters:
 
     def __post_init__(self) -> None:
         if self.percentile not in PERCENTILE_KEYS:
-            raise UsageError("--percentile must be 50, 95 or 100 (discovery stores p50, p95 and max)")
+            raise UsageError(
+                "{percentile} must be 50, 95 or 100 (discovery stores p50, p95 and max)", field="percentile"
+            )
         if not 1.0 <= self.comfort <= 4.0:
-            raise UsageError("--comfort must be between 1.0 and 4.0")
+            raise UsageError("{comfort} must be between 1.0 and 4.0", field="comfort")
 
 
 @cache

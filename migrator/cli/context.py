@@ -1,44 +1,15 @@
-"""What every command gets: the resolved settings and, on demand, the stores (one engine)."""
+"""What every command gets: the workspace (settings, and the stores on demand, one engine)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import typer
-from sqlalchemy.engine import Engine
 
-from migrator.settings import Settings
-from migrator.store.database import open_engine
-from migrator.store.flows import FlowStore
-from migrator.store.plans import PlanStore
-from migrator.store.snapshots import SnapshotStore
+from migrator.app.workspace import Workspace
+
+AppState = Workspace  # the name commands used before the application layer
 
 
-@dataclass
-class AppState:
-    settings: Settings
-    _engine: Engine | None = field(default=None, repr=False)
-
-    @property
-    def engine(self) -> Engine:
-        if self._engine is None:
-            self._engine = open_engine(self.settings)
-        return self._engine
-
-    @property
-    def store(self) -> SnapshotStore:
-        return SnapshotStore(self.engine)
-
-    @property
-    def flows(self) -> FlowStore:
-        return FlowStore(self.engine)
-
-    @property
-    def plans(self) -> PlanStore:
-        return PlanStore(self.engine)
-
-
-def state(ctx: typer.Context) -> AppState:
+def state(ctx: typer.Context) -> Workspace:
     obj = ctx.find_root().obj
-    assert isinstance(obj, AppState), "the root callback sets the state"
+    assert isinstance(obj, Workspace), "the root callback sets the workspace"
     return obj

@@ -7,17 +7,17 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from migrator import interrupts
+from migrator.app.snapshots import record_snapshot
 from migrator.cli.context import state
 from migrator.cli.progress import discovery_progress
 from migrator.cli.summary import print_snapshot_summary
-from migrator.discovery import DiscoveryOptions
-from migrator.discovery import discover as run_discovery
-from migrator.errors import InterruptedRun, MigratorError, UsageError
+from migrator.errors import UsageError
 from migrator.secrets import read_password
-from migrator.store.snapshots import FAILED, INTERRUPTED
+from migrator.store.snapshots import Inventory
 from migrator.vcenter.address import parse_server
 from migrator.vcenter.connection import ConnectionParams, TLSOptions
+from migrator.vcenter.discovery import DiscoveryOptions
+from migrator.vcenter.discovery import discover as run_discovery
 
 
 def discover(
@@ -51,23 +51,14 @@ def discover(
     address = parse_server(server)
     password = read_password(password_env, user, password_file)
     params = ConnectionParams(address, user, password, TLSOptions(insecure, thumbprint, ca_file), timeout)
-    store = state(ctx).store
-    try:
-        snapshot_id = store.begin("vcenter", address.display)
-        try:
-            with discovery_progress() as progress:
-                inventory = run_discovery(params, DiscoveryOptions(perf_days, workers), progress)
-        except MigratorError as exc:
-            store.fail(snapshot_id, INTERRUPTED if isinstance(exc, InterruptedRun) else FAILED, exc.message)
-            raise
-        store.commit(snapshot_id, inventory)
-    except KeyboardInterrupt:
-        store.fail_own_running(INTERRUPTED, "interrupted by the user")  # even if begin() was cut short
-        raise InterruptedRun(
-            f"interrupted ({interrupts.how()}) during discovery: the run is recorded as interrupted; "
-            "earlier snapshots are intact"
-        ) from None
+    ws = state(ctx)
+
+    def read() -> Inventory:
+        with discovery_progress() as progress:
+            return run_discovery(params, DiscoveryOptions(perf_days, workers), progress)
+
+    result = record_snapshot(ws, "vcenter", address.display, read, what="discovery")
     warn = Console(stderr=True, highlight=False)
-    for line in inventory.warnings:
+    for line in result.warnings:
         warn.print(f"[yellow]warning:[/] {line.replace('[', chr(92) + '[')}")
-    print_snapshot_summary(store, snapshot_id)
+    print_snapshot_summary(ws.store, result.snapshot_id)

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
-from dataclasses import fields
 from pathlib import Path
 
 import typer
 from rich.console import Console
 
-from migrator import interrupts
+from migrator.app.flows import CollectRequest, collect_flows, import_flow_file
 from migrator.cli.context import state
-from migrator.export import iso_utc
-from migrator.flows.collector import collect, parse_listen
-from migrator.flows.csv_import import read_flow_file
-from migrator.flows.records import Flow, ReadResult
-from migrator.output import Format, render
+from migrator.cli.output import Format, render
 from migrator.store.models import FlowSet
+from migrator.timefmt import iso_utc
 
 app = typer.Typer(help="Flow evidence: collect IPFIX, list and remove flow sets.", no_args_is_help=True)
 _err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -34,14 +28,7 @@ def _report(flow_set: FlowSet) -> None:
 
 def import_file(ctx: typer.Context, path: Path, fmt: str, replace: bool = False) -> None:
     """Read a flow file completely, then store it as one flow set (see `migrator import flows`)."""
-    result = read_flow_file(path, fmt)
-    source = "generic-csv" if fmt == "generic" else fmt
-    _report(state(ctx).flows.add(source, path.name, result, replace=replace))
-
-
-def _digest(flows: list[Flow]) -> str:
-    canon = json.dumps([[str(getattr(f, fld.name)) for fld in fields(f)] for f in flows])
-    return hashlib.sha256(canon.encode()).hexdigest()
+    _report(import_flow_file(state(ctx), path, fmt, replace))
 
 
 @app.command("collect")
@@ -54,34 +41,20 @@ def collect_cmd(
     packets: int = typer.Option(None, "--packets", min=1, help="Stop after this many packets."),
 ) -> None:
     """Receive IPFIX (or NetFlow v9) over UDP, e.g. from a vSphere Distributed Switch, and store the flows."""
-    address = parse_listen(listen)
-    store = state(ctx).flows  # open the database before listening: fail fast
-    collected = collect(
-        address,
-        duration,
-        packets,
+    result = collect_flows(
+        state(ctx),
+        CollectRequest(listen, duration, packets),
         on_ready=lambda where: _err.print(f"listening on udp {where}", markup=False),
     )
-    if collected.stopped_early:
-        interrupts.handled()  # Ctrl-C is how a collection ends (docs/flows.md): store, exit 0
-    stats = collected.stats
-    warnings = list(stats.problems)
-    if stats.without_template:
-        warnings.append(
-            f"{stats.without_template} data set(s) arrived before their template and were skipped"
-        )
-    if collected.stopped_early:
-        warnings.append(f"stopped by the user after {collected.seconds:.0f} s")
     _err.print(
-        f"{stats.packets} packet(s) from {len(collected.exporters)} exporter(s), {stats.records} record(s), "
-        f"{stats.templates} template(s), {stats.malformed} malformed",
+        f"{result.packets} packet(s) from {result.exporters} exporter(s), {result.records} record(s), "
+        f"{result.templates} template(s), {result.malformed} malformed",
         markup=False,
     )
-    if not collected.flows:
+    if result.flow_set is None:
         _err.print("no flows received: nothing stored", markup=False)
         return
-    result = ReadResult(collected.flows, stats.malformed, warnings, _digest(collected.flows))
-    _report(store.add("ipfix", f"udp {listen}", result))
+    _report(result.flow_set)
 
 
 @app.command("list")

@@ -8,13 +8,11 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
+from migrator.app.inventory import dependency_graph
 from migrator.atomic import atomic_write_text
 from migrator.cli.context import state
-from migrator.cli.inputs import load_inputs
 from migrator.cli.options import SNAPSHOT_OPTION
 from waves.export import render
-from waves.graph import build_graph
-from waves.parameters import PlanParameters
 
 app = typer.Typer(help="The dependency graph built from flows, DRS rules and metadata.", no_args_is_help=True)
 
@@ -35,8 +33,7 @@ def export(
     snapshot: int = SNAPSHOT_OPTION,
 ) -> None:
     """Write the dependency graph: VMs, external endpoints, typed edges with evidence and confidence."""
-    inputs = load_inputs(state(ctx), snapshot)
-    graph = build_graph(inputs.vms, inputs.clusters, inputs.flows, PlanParameters())
+    graph = dependency_graph(state(ctx), snapshot)
     text = render(graph, fmt.value)
     if output is None:
         typer.echo(text, nl=False)

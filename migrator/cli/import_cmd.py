@@ -7,13 +7,13 @@ from pathlib import Path
 
 import typer
 
+from migrator.app.snapshots import store_inventory
 from migrator.cli import flows_cmd
 from migrator.cli.context import state
 from migrator.cli.summary import print_snapshot_summary
-from migrator.errors import MigratorError
 from migrator.inventory_import import read_export
 from migrator.rvtools.reader import read_rvtools
-from migrator.store.snapshots import FAILED, INTERRUPTED, Inventory
+from migrator.store.snapshots import Inventory
 
 app = typer.Typer(help="Import inventories and flow evidence from files.", no_args_is_help=True)
 
@@ -33,18 +33,9 @@ def inventory(
 
 
 def _store_snapshot(ctx: typer.Context, source: str, origin: str, inventory: Inventory) -> None:
-    store = state(ctx).store
-    try:
-        snapshot_id = store.begin(source, origin)
-        try:
-            store.commit(snapshot_id, inventory)
-        except MigratorError as exc:
-            store.fail(snapshot_id, FAILED, exc.message)
-            raise
-    except KeyboardInterrupt:  # the transaction was rolled back: say so in `snapshots list`
-        store.fail_own_running(INTERRUPTED, "interrupted by the user")
-        raise
-    print_snapshot_summary(store, snapshot_id)
+    ws = state(ctx)
+    result = store_inventory(ws, source, origin, inventory)
+    print_snapshot_summary(ws.store, result.snapshot_id)
 
 
 class FlowFormat(StrEnum):

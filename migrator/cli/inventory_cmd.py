@@ -10,12 +10,12 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from migrator.app.inventory import export_inventory, find_vm, snapshot_vms
 from migrator.atomic import atomic_file
 from migrator.cli.context import state
 from migrator.cli.options import SNAPSHOT_OPTION
+from migrator.cli.output import Format, dump_json, render
 from migrator.errors import UsageError
-from migrator.export import build_export
-from migrator.output import Format, dump_json, render
 
 app = typer.Typer(help="Inspect and export an inventory snapshot.", no_args_is_help=True)
 
@@ -44,15 +44,13 @@ def list_vms(
     snapshot: int = SNAPSHOT_OPTION,
 ) -> None:
     """List the VMs of a snapshot."""
-    store = state(ctx).store
-    snap = store.get(snapshot)
-    assert snap.id is not None
-    vms = list(store.records(snap.id, "vms"))
+    selected = snapshot_vms(state(ctx), snapshot)
+    vms = selected.vms
     render(
         [_summary_row(v) for v in vms],
         VM_COLUMNS,
         fmt,
-        title=f"Snapshot {snap.id}: {len(vms)} VMs",
+        title=f"Snapshot {selected.snapshot_id}: {len(vms)} VMs",
         json_payload=vms,
     )
 
@@ -65,15 +63,16 @@ def show_vm(
     snapshot: int = SNAPSHOT_OPTION,
 ) -> None:
     """Everything known about one VM."""
-    store = state(ctx).store
-    snap = store.get(snapshot)
-    assert snap.id is not None
-    vm = store.vm(snap.id, name)
+    vm = find_vm(state(ctx), name, snapshot)
     if fmt is Format.json:
         dump_json(vm)
         return
     if fmt is Format.csv:
         raise UsageError("inventory show supports --format table or json")
+    _print_vm(vm)
+
+
+def _print_vm(vm: dict[str, Any]) -> None:
     console = Console()
     facts = Table(title=f"VM {vm['name']}", show_header=False)
     facts.add_column("fact")
@@ -105,7 +104,7 @@ def export(
     """Export a snapshot as one JSON document (docs/inventory-export.md)."""
     if fmt is not Format.json:
         raise UsageError("inventory export writes --format json")
-    doc = build_export(state(ctx).store, snapshot)
+    doc = export_inventory(state(ctx), snapshot)
     if output is None:
         dump_json(doc)
         return

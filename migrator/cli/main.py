@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from migrator import __version__, interrupts
+from migrator.app.workspace import Workspace
 from migrator.cli import (
     discover_cmd,
     findings_cmd,
@@ -24,10 +25,10 @@ from migrator.cli import (
     waves_cmd,
 )
 from migrator.cli.compat import ABORT_EXCEPTIONS, EXIT_EXCEPTIONS, USAGE_EXCEPTIONS
-from migrator.cli.context import AppState
+from migrator.cli.flags import flag
 from migrator.dburl import carries_secret, scrub
 from migrator.errors import ExitCode, MigratorError, UsageError
-from migrator.settings import DB_URL_ENV, WORKSPACE_ENV, Settings
+from migrator.settings import DB_URL_ENV, WORKSPACE_ENV
 
 app = typer.Typer(
     name="migrator",
@@ -82,7 +83,7 @@ def root(
             "--db must not carry a password, in the user part or the query string (argv is visible "
             f"to every user): set {DB_URL_ENV}, or use PGPASSWORD or ~/.pgpass"
         )
-    ctx.obj = AppState(Settings.resolve(workspace, db))
+    ctx.obj = Workspace.open(workspace, db)
 
 
 def error(message: str) -> None:
@@ -100,7 +101,7 @@ def run(argv: list[str] | None = None) -> None:
             error(interrupts.message())
             code = ExitCode.INTERRUPTED
     except MigratorError as exc:
-        error(_escape(exc.message))
+        error(_escape(exc.render(flag)))  # a field the error names is shown as its --flag
         code = exc.exit_code
     except EXIT_EXCEPTIONS as exc:
         code = int(getattr(exc, "exit_code", 0))

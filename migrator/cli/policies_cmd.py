@@ -5,8 +5,8 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
+from migrator.cli.output import Format, dump_json, render
 from migrator.errors import ChecksFailed
-from migrator.output import Format, dump_json, render
 from policies.registry import policies
 from policies.selftest import run_fixtures
 

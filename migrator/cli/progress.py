@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from migrator.discovery import ProgressFn
+from migrator.vcenter.discovery import ProgressFn
 
 _LABELS = {"infrastructure": "Reading clusters, hosts, networks", "vms": "Reading VMs"}
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
+from migrator.app.inventory import size_snapshot
 from migrator.cli.context import state
 from migrator.cli.options import SNAPSHOT_OPTION
-from migrator.output import Format, dump_json, render
-from waves.sizing import SizingParameters, price_source, size_vm, totals
+from migrator.cli.output import Format, dump_json, render
+from waves.sizing import SizingParameters
 
 COLUMNS = [
     ("vm", "VM"),
@@ -34,26 +35,15 @@ def size(
     snapshot: int = SNAPSHOT_OPTION,
 ) -> None:
     """Right-size every VM of a snapshot and price it on AWS (catalog and provenance: docs/size.md)."""
-    params = SizingParameters(percentile=percentile, comfort=comfort)
-    store = state(ctx).store
-    snap = store.get(snapshot)
-    assert snap.id is not None
-    sizes = [size_vm(vm, params) for vm in store.records(snap.id, "vms") if not vm.get("template")]
-    summary = totals(sizes)
+    result = size_snapshot(state(ctx), SizingParameters(percentile=percentile, comfort=comfort), snapshot)
     if fmt is Format.json:
-        dump_json(
-            {
-                "parameters": {"percentile": percentile, "comfort": comfort},
-                "prices": price_source(),
-                "totals": summary,
-                "vms": sizes,
-            }
-        )
+        dump_json(result.as_dict())
         return
+    sizes, summary = result.vms, result.totals
     rows = [{**s, **s["aws"]} for s in sizes]
-    render(rows, COLUMNS, fmt, title=f"Snapshot {snap.id}: sizing at p{percentile} x {comfort:g}")
+    render(rows, COLUMNS, fmt, title=f"Snapshot {result.snapshot_id}: sizing at p{percentile} x {comfort:g}")
     if fmt is Format.table:
-        prices = price_source()
+        prices = result.prices
         Console(highlight=False).print(
             f"AWS {prices['region']} on-demand: ${summary['aws_monthly_usd']:,.2f}/month sized, "
             f"${summary['aws_as_is_monthly_usd']:,.2f} as-is, "

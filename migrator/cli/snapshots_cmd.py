@@ -5,8 +5,8 @@ from __future__ import annotations
 import typer
 
 from migrator.cli.context import state
+from migrator.cli.output import Format, render
 from migrator.export import snapshot_header
-from migrator.output import Format, render
 
 app = typer.Typer(help="Discovery and import runs.", no_args_is_help=True)
 

@@ -8,8 +8,8 @@ import typer
 from rich.console import Console
 
 from agents.validator import ValidationReport, ValidatorOptions, languages_of, validate_folder
+from migrator.cli.output import Format, dump_json, render
 from migrator.errors import ChecksFailed, InputFileError
-from migrator.output import Format, dump_json, render
 from transpilers.escape import one_line
 
 COLUMNS = [

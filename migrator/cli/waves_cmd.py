@@ -8,14 +8,12 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
+from migrator.app.planning import WavePlanResult, compare_plans, pin_vm, plan_waves, sizing_target, unpin_vm
 from migrator.cli.context import state
-from migrator.cli.inputs import load_inputs
 from migrator.cli.options import PLAN_OPTION, SNAPSHOT_OPTION
-from migrator.errors import Incomplete, NotFound, UsageError
-from migrator.output import Format, dump_json, render
-from waves.diff import diff_plans
+from migrator.cli.output import Format, dump_json, render
+from migrator.errors import NotFound, UsageError
 from waves.parameters import PlanParameters
-from waves.plan import plan_waves
 
 app = typer.Typer(
     help="Plan migration waves, explain them, pin decisions, compare plans.", no_args_is_help=True
@@ -88,7 +86,7 @@ def plan(
     ),
     window_hours: float = typer.Option(None, "--window-hours", help="Replication window per wave."),
     max_per_host: int = typer.Option(10, "--max-per-host", help="VMs per source ESXi host per wave."),
-    target: str = typer.Option("aws", "--target", help="aws or kubevirt."),
+    target: str = typer.Option("aws", "--target", help="aws or kubevirt (sizing); terraform-aws means aws."),
     couple_gb_per_day: float = typer.Option(1.0, "--couple-gb-per-day", help="Traffic that ties two VMs."),
     shared_min_clients: int = typer.Option(
         25, "--shared-min-clients", help="Clients that make a shared service."
@@ -110,52 +108,50 @@ def plan(
     snapshot: int = SNAPSHOT_OPTION,
 ) -> None:
     """Plan waves from the latest snapshot, all flow evidence and the pins; store and print the plan."""
+    params = _parameters(ctx.params)  # every option above, by name
+    result = plan_waves(state(ctx), params, snapshot)
+    _print_plan(result.document, fmt)
+    _print_plan_notes(result)
+    if (error := result.incomplete()) is not None:
+        raise error
+
+
+def _parameters(given: dict[str, Any]) -> PlanParameters:
     defaults = PlanParameters()
-    params = PlanParameters(
-        max_vms=max_vms,
-        max_disks=max_disks,
-        max_storage_gb=max_storage_gb,
-        bandwidth_mbps=bandwidth_mbps,
-        window_hours=window_hours,
-        max_per_host=max_per_host,
-        target=target,
-        couple_gb_per_day=couple_gb_per_day,
-        shared_min_clients=shared_min_clients,
-        pilot_vms=pilot_vms,
-        mix_environments=mix_environments,
-        app_keys=tuple(app_key) if app_key else defaults.app_keys,
-        env_keys=tuple(env_key) if env_key else defaults.env_keys,
-        shared_services=tuple(shared or ()),
+    return PlanParameters(
+        max_vms=given["max_vms"],
+        max_disks=given["max_disks"],
+        max_storage_gb=given["max_storage_gb"],
+        bandwidth_mbps=given["bandwidth_mbps"],
+        window_hours=given["window_hours"],
+        max_per_host=given["max_per_host"],
+        target=sizing_target(given["target"]),
+        couple_gb_per_day=given["couple_gb_per_day"],
+        shared_min_clients=given["shared_min_clients"],
+        pilot_vms=given["pilot_vms"],
+        mix_environments=given["mix_environments"],
+        app_keys=tuple(given["app_key"]) if given["app_key"] else defaults.app_keys,
+        env_keys=tuple(given["env_key"]) if given["env_key"] else defaults.env_keys,
+        shared_services=tuple(given["shared"] or ()),
     )
-    app_state = state(ctx)
-    inputs = load_inputs(app_state, snapshot)
-    result = plan_waves(inputs.vms, inputs.clusters, inputs.flows, params, inputs.pins)
-    earlier = app_state.plans.ids()
-    doc = app_state.plans.save(inputs.snapshot_id, params.as_dict(), result.document)
-    _print_plan(doc, fmt)
-    if earlier:  # re-planning: say what changed, so nobody compares spreadsheets by hand
-        change = diff_plans(app_state.plans.get(earlier[-1]), doc)
+
+
+def _print_plan_notes(result: WavePlanResult) -> None:
+    """On stderr: what changed since the previous plan, the planner's notes, and what needs a human."""
+    doc, change = result.document, result.change
+    if change is not None:
         _err.print(
-            f"compared with plan {earlier[-1]}: {len(change['moved'])} VM(s) moved, "
-            f"{len(change['added'])} added, {len(change['removed'])} removed "
-            f"(migrator waves diff {earlier[-1]} {doc['plan']['id']})",
+            f"compared with plan {change.previous_plan_id}: {change.moved} VM(s) moved, "
+            f"{change.added} added, {change.removed} removed "
+            f"(migrator waves diff {change.previous_plan_id} {result.plan_id})",
             markup=False,
         )
-    for note in doc["notes"]:
+    for note in result.notes:
         _err.print(f"note: {note}", markup=False)
     for violation in doc["violations"]:  # the planner's own check; none expected
         _err.print(f"violation: {violation['rule']}: {violation['message']}", markup=False)
-    if doc["unplaced"]:
-        for reason in dict.fromkeys(item["reason"] for item in doc["unplaced"]):
-            _err.print(f"unplaced: {reason}", markup=False)
-        raise Incomplete(
-            f"plan {doc['plan']['id']} stored with {len(doc['unplaced'])} unplaced VM(s); "
-            "see the reasons above"
-        )
-    if doc["violations"]:
-        raise Incomplete(
-            f"plan {doc['plan']['id']} breaks {len(doc['violations'])} rule(s); please report this"
-        )
+    for reason in result.unplaced_reasons():
+        _err.print(f"unplaced: {reason}", markup=False)
 
 
 @app.command("show")
@@ -215,6 +211,11 @@ def explain(
         return
     if fmt is Format.csv:
         raise UsageError("waves explain supports --format table or json")
+    for line in _explanation(vm, info):
+        _out.print(Text(line))
+
+
+def _explanation(vm: str, info: dict[str, Any]) -> list[str]:
     lines = [f"{vm}: wave {info['wave']} ({info['phase']})", f"  placement: {info['placement']}"]
     if info["pinned"]:
         lines.append("  pinned by an architect")
@@ -232,8 +233,7 @@ def explain(
                 f"  {title} {edge['vm']} ({where}; {ports}; {edge['bytes'] / 1e9:.3g} GB; "
                 f"{'+'.join(edge['evidence'])}; confidence {edge['confidence']})"
             )
-    for line in lines:
-        _out.print(Text(line))
+    return lines
 
 
 @app.command("pin")
@@ -243,19 +243,14 @@ def pin(
     wave: int = typer.Option(..., "--wave", min=1, help="Wave number to keep it in."),
 ) -> None:
     """Record an architect's decision: this VM (and its move group) moves in wave N in every re-plan."""
-    app_state = state(ctx)
-    snap = app_state.store.get(None)
-    assert snap.id is not None
-    name = app_state.store.vm(snap.id, vm)["name"]  # a typo is an error, not a silent pin
-    app_state.plans.pin(name, wave)
+    name = pin_vm(state(ctx), vm, wave)
     _out.print(Text(f"pinned {name} to wave {wave}; run `migrator waves plan` to re-plan"))
 
 
 @app.command("unpin")
 def unpin(ctx: typer.Context, vm: str = typer.Argument(..., help="VM name.")) -> None:
     """Remove a pin."""
-    if not state(ctx).plans.unpin(vm):
-        raise NotFound(f"{vm!r} is not pinned")
+    unpin_vm(state(ctx), vm)
     _out.print(Text(f"unpinned {vm}"))
 
 
@@ -294,21 +289,8 @@ def diff(
     fmt: Format = typer.Option(Format.table, "--format", help="table, json or csv."),
 ) -> None:
     """What moved between two plans and why."""
-    plans = state(ctx).plans
-    ids = plans.ids()
-    if plan_b is None:
-        if plan_a is not None:
-            plan_a, plan_b = None, plan_a
-        else:
-            plan_b = ids[-1] if ids else None
-    if plan_b is None:
-        raise NotFound("no wave plan yet: run `migrator waves plan`")
-    if plan_a is None:
-        earlier = [i for i in ids if i < plan_b]
-        if not earlier:
-            raise NotFound(f"no plan before plan {plan_b} to compare with")
-        plan_a = earlier[-1]
-    result = diff_plans(plans.get(plan_a), plans.get(plan_b))
+    comparison = compare_plans(state(ctx), plan_a, plan_b)
+    result = comparison.diff
     if fmt is Format.json:
         dump_json(result)
         return
@@ -316,16 +298,20 @@ def diff(
         result["moved"],
         [("vm", "VM"), ("from", "From"), ("to", "To"), ("why", "Why")],
         fmt,
-        title=f"Plan {plan_a} -> {plan_b}: {len(result['moved'])} VM(s) moved",
+        title=f"Plan {comparison.plan_a} -> {comparison.plan_b}: {len(result['moved'])} VM(s) moved",
     )
     if fmt is Format.table:
-        for key, change in result["parameters"].items():
-            _out.print(Text(f"parameter {key}: {change['from']} -> {change['to']}"))
-        for vm, wave in result["pins"]["added"].items():
-            _out.print(Text(f"pin {vm} -> wave {wave}"))
-        for vm in result["pins"]["removed"]:
-            _out.print(Text(f"unpinned {vm}"))
-        for key in ("added", "removed", "newly_unplaced"):
-            if result[key]:
-                _out.print(Text(f"{key.replace('_', ' ')}: {', '.join(result[key])}"))
-        _out.print(Text(f"waves: {result['waves']['from']} -> {result['waves']['to']}"))
+        _print_diff_details(result)
+
+
+def _print_diff_details(result: dict[str, Any]) -> None:
+    for key, change in result["parameters"].items():
+        _out.print(Text(f"parameter {key}: {change['from']} -> {change['to']}"))
+    for vm, wave in result["pins"]["added"].items():
+        _out.print(Text(f"pin {vm} -> wave {wave}"))
+    for vm in result["pins"]["removed"]:
+        _out.print(Text(f"unpinned {vm}"))
+    for key in ("added", "removed", "newly_unplaced"):
+        if result[key]:
+            _out.print(Text(f"{key.replace('_', ' ')}: {', '.join(result[key])}"))
+    _out.print(Text(f"waves: {result['waves']['from']} -> {result['waves']['to']}"))

@@ -28,7 +28,9 @@ def parse_listen(text: str) -> tuple[str, int]:
     """`host:port`, `[v6]:port` or `:port` (all IPv4 interfaces)."""
     host, sep, port = text.rpartition(":")
     if not sep or not port.isdigit() or not 0 < int(port) < 65536:
-        raise UsageError(f"--listen {text!r}: expected HOST:PORT, for example 127.0.0.1:4739")
+        raise UsageError(
+            f"{{listen}} {text!r}: expected HOST:PORT, for example 127.0.0.1:4739", field="listen"
+        )
     return host.strip("[]") or "0.0.0.0", int(port)
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
-from sqlmodel import SQLModel, create_engine
+from sqlmodel import create_engine
 
 from migrator.dburl import parse, redact, scrub
 from migrator.errors import StoreError
 from migrator.settings import Settings
+from migrator.store.schema import upgrade
 
 
 def _failure(url: str, what: str, exc: object) -> StoreError:
@@ -18,7 +19,7 @@ def _failure(url: str, what: str, exc: object) -> StoreError:
 
 
 def open_engine(settings: Settings) -> Engine:
-    """Open (and create the schema of) the inventory database."""
+    """Open the inventory database, created or upgraded to the current schema (Alembic)."""
     url = parse(settings.db_url)  # a malformed URL is exit 5 with one line, never a ValueError
     try:
         if settings.uses_sqlite:
@@ -29,7 +30,7 @@ def open_engine(settings: Settings) -> Engine:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     try:
-        SQLModel.metadata.create_all(engine)
+        upgrade(engine)
     except OperationalError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         raise _failure(settings.db_url, "cannot open", reason) from None

@@ -31,7 +31,8 @@ class FlowStore:
         if dup is not None and not replace:
             raise UsageError(
                 f"{origin}: the same flows were already imported as flow set {dup.id} "
-                "(--replace to re-import)"
+                "({replace} to re-import)",
+                field="replace",
             )
         try:
             with self.engine.begin() as conn:

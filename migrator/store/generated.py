@@ -10,9 +10,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from migrator.errors import StoreError
-from migrator.export import iso_utc
 from migrator.store.models import GeneratedWave
 from migrator.store.snapshots import _table
+from migrator.timefmt import iso_utc
 
 GENERATED = _table(GeneratedWave)
 

@@ -10,9 +10,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from migrator.errors import NotFound, StoreError
-from migrator.export import iso_utc
 from migrator.store.models import WavePin, WavePlanRecord
 from migrator.store.snapshots import _table, now
+from migrator.timefmt import iso_utc
 
 PLANS = _table(WavePlanRecord)
 PINS = _table(WavePin)

@@ -29,21 +29,28 @@ class ServerAddress:
 def parse_server(value: str) -> ServerAddress:
     text = value.strip()
     if not text:
-        raise UsageError("--server is empty")
+        raise UsageError("{server} is empty", field="server")
     if "://" not in text:
         text = "https://" + text
     parts = urlsplit(text)
     if "@" in parts.netloc:  # checked first: the messages below repeat the value
-        raise UsageError("--server must not carry credentials; use --user and --password-env")
+        raise UsageError(
+            "{server} must not carry credentials; use {user} and {password_env}",
+            field=("server", "user", "password_env"),
+        )
     if parts.query or parts.fragment:
-        raise UsageError("--server takes no query string or fragment (credentials never go in the URL)")
+        raise UsageError(
+            "{server} takes no query string or fragment (credentials never go in the URL)", field="server"
+        )
     if parts.scheme not in ("https", "http"):
-        raise UsageError(f"--server {value!r}: scheme must be https (or http for a simulator)")
+        raise UsageError(
+            f"{{server}} {value!r}: scheme must be https (or http for a simulator)", field="server"
+        )
     if not parts.hostname:
-        raise UsageError(f"--server {value!r} has no host name")
+        raise UsageError(f"{{server}} {value!r} has no host name", field="server")
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
-        raise UsageError(f"--server {value!r} has an invalid port") from None
+        raise UsageError(f"{{server}} {value!r} has an invalid port", field="server") from None
     path = parts.path.rstrip("/") or "/sdk"
     return ServerAddress(parts.scheme, parts.hostname, port, path)

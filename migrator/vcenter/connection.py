@@ -32,7 +32,9 @@ class TLSOptions:
             return None
         hexdigits = self.thumbprint.replace(":", "").replace(" ", "").lower()
         if len(hexdigits) not in (40, 64) or any(c not in "0123456789abcdef" for c in hexdigits):
-            raise VCenterError("--thumbprint must be a SHA-256 (64 hex digits) or SHA-1 (40) fingerprint")
+            raise VCenterError(
+                "{thumbprint} must be a SHA-256 (64 hex digits) or SHA-1 (40) fingerprint", field="thumbprint"
+            )
         return hexdigits
 
 
@@ -73,7 +75,8 @@ def _check_pinned_thumbprint(params: ConnectionParams, expected: str) -> None:
     actual = certificate_thumbprint(der, len(expected))
     if actual != expected:
         raise VCenterError(
-            f"TLS: the certificate of {addr.host} has thumbprint {actual}, not the pinned --thumbprint"
+            f"TLS: the certificate of {addr.host} has thumbprint {actual}, not the pinned {{thumbprint}}",
+            field="thumbprint",
         )
 
 
@@ -96,7 +99,8 @@ def _unreachable(addr: ServerAddress, exc: BaseException) -> VCenterError:
     if isinstance(exc, ssl.SSLCertVerificationError):
         return VCenterError(
             f"TLS: cannot verify the certificate of {addr.host} ({exc.verify_message}); "
-            "pin it with --thumbprint or, for a lab, pass --insecure"
+            "pin it with {thumbprint} or, for a lab, pass {insecure}",
+            field=("thumbprint", "insecure"),
         )
     if isinstance(exc, ssl.SSLError):
         return VCenterError(f"TLS handshake with {addr.display} failed: {exc.reason or exc}")

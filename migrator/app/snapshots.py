@@ -1,0 +1,48 @@
+"""Recording an inventory snapshot: begin, read, commit, or record why it failed (one sequence
+for discovery and every import)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from migrator import interrupts
+from migrator.app.workspace import Workspace
+from migrator.errors import InterruptedRun, MigratorError
+from migrator.store.snapshots import FAILED, INTERRUPTED, Inventory
+
+
+@dataclass(frozen=True)
+class SnapshotResult:
+    snapshot_id: int
+    warnings: list[str] = field(default_factory=list)
+
+
+def record_snapshot(
+    ws: Workspace, source: str, origin: str, read: Callable[[], Inventory], what: str = "the run"
+) -> SnapshotResult:
+    """Begin a snapshot, call `read`, store what it returns; a failure or Ctrl-C is recorded, then raised.
+
+    `source` is "vcenter", "rvtools" or "import"; `origin` the server or file name shown in lists.
+    """
+    store = ws.store
+    try:
+        snapshot_id = store.begin(source, origin)
+        try:
+            inventory = read()
+        except MigratorError as exc:
+            store.fail(snapshot_id, INTERRUPTED if isinstance(exc, InterruptedRun) else FAILED, exc.message)
+            raise
+        store.commit(snapshot_id, inventory)  # records its own failure, atomically or not at all
+    except KeyboardInterrupt:  # also one landing inside begin() or commit(): the transaction rolled back
+        store.fail_own_running(INTERRUPTED, "interrupted by the user")
+        raise InterruptedRun(
+            f"interrupted ({interrupts.how()}) during {what}: the run is recorded as interrupted; "
+            "earlier snapshots are intact"
+        ) from None
+    return SnapshotResult(snapshot_id, list(inventory.warnings))
+
+
+def store_inventory(ws: Workspace, source: str, origin: str, inventory: Inventory) -> SnapshotResult:
+    """Store an inventory read completely beforehand (a file import) as a new snapshot."""
+    return record_snapshot(ws, source, origin, lambda: inventory, what="the import")

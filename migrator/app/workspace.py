@@ -1,0 +1,61 @@
+"""A workspace: the resolved settings and, opened on first use, the database and its stores."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+
+from migrator.settings import Settings
+from migrator.store.database import open_engine
+from migrator.store.flows import FlowStore
+from migrator.store.generated import GeneratedStore
+from migrator.store.plans import PlanStore
+from migrator.store.snapshots import SnapshotStore
+
+
+@dataclass
+class Workspace:
+    """What every use case gets. The database is opened (and upgraded) only when first needed."""
+
+    settings: Settings
+    _engine: Engine | None = field(default=None, repr=False)
+
+    @classmethod
+    def open(cls, workspace: Path | None = None, db_url: str | None = None) -> Workspace:
+        """A workspace folder and database URL, each defaulting to the environment, then ./.migrator."""
+        return cls(Settings.resolve(workspace, db_url))
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = open_engine(self.settings)
+        return self._engine
+
+    @property
+    def store(self) -> SnapshotStore:
+        """The inventory snapshots (named `store` since the first release)."""
+        return SnapshotStore(self.engine)
+
+    @property
+    def snapshots(self) -> SnapshotStore:
+        return self.store
+
+    @property
+    def flows(self) -> FlowStore:
+        return FlowStore(self.engine)
+
+    @property
+    def plans(self) -> PlanStore:
+        return PlanStore(self.engine)
+
+    @property
+    def generated(self) -> GeneratedStore:
+        return GeneratedStore(self.engine)
+
+    def close(self) -> None:
+        """Release the database connections (a long-running caller, e.g. the dashboard, on shutdown)."""
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None

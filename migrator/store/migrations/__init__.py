@@ -1,0 +1,1 @@
+"""Alembic schema migrations of the store (docs/development.md, "Schema changes")."""

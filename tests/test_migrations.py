@@ -1,0 +1,195 @@
+"""Schema migrations (Alembic): new databases, a workspace made by release 0.1.0, PostgreSQL,
+and the models agreeing with the migrations (so every schema change has to be a revision)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine, make_url
+from sqlmodel import SQLModel
+
+from migrator.errors import ExitCode
+from migrator.settings import Settings
+from migrator.store import models
+from migrator.store.database import open_engine
+from migrator.store.generated import GeneratedStore
+from migrator.store.schema import HEAD, current_revision, revisions, script_head
+from tests.helpers import assert_one_line_error, migrator
+
+ROOT = Path(__file__).resolve().parents[1]
+RELEASE_0_1_0 = ROOT / "fixtures" / "workspaces" / "release-0.1.0.db"
+
+
+def _schema_diff(engine: Engine) -> list[object]:
+    """What `alembic revision --autogenerate` would write: must be nothing."""
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        return list(compare_metadata(context, SQLModel.metadata))
+
+
+def _revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return current_revision(conn)
+
+
+def _old_workspace(tmp_path: Path) -> Path:
+    workspace = tmp_path / "old"
+    workspace.mkdir()
+    shutil.copyfile(RELEASE_0_1_0, workspace / "inventory.db")
+    return workspace
+
+
+def test_head_constant_is_the_scripts_head() -> None:
+    assert script_head() == HEAD
+    assert revisions()[-1] == "0001_baseline"  # the baseline is the root of the history
+
+
+def test_the_fixture_predates_alembic() -> None:
+    with sqlite3.connect(RELEASE_0_1_0) as conn:
+        tables = {row[0] for row in conn.execute("select name from sqlite_master where type='table'")}
+    assert "alembic_version" not in tables
+    assert {"snapshots", "vms", "flows", "wave_plans", "generated_waves"} <= tables
+
+
+def test_new_sqlite_database_is_made_by_the_migrations(tmp_path: Path) -> None:
+    engine = open_engine(Settings.resolve(tmp_path / "ws", None))
+    assert _revision(engine) == HEAD
+    assert _schema_diff(engine) == []
+
+
+def test_models_and_migrations_agree_after_a_change(tmp_path: Path) -> None:
+    """The agreement check can fail: a column the migrations do not know is reported."""
+    engine = open_engine(Settings.resolve(tmp_path / "ws", None))
+    with engine.begin() as conn:
+        conn.execute(text("ALTER TABLE snapshots ADD COLUMN stray VARCHAR"))
+    diff = _schema_diff(engine)
+    assert [(op[0], op[2], op[3].name) for op in diff] == [("remove_column", "snapshots", "stray")], diff  # type: ignore[index]
+
+
+def test_release_0_1_0_workspace_upgrades_in_place_and_reads(tmp_path: Path) -> None:
+    workspace = _old_workspace(tmp_path)
+    listed = migrator("waves", "list", "--format", "json", workspace=workspace)
+    assert listed.code == 0, listed.stderr
+    assert [(p["id"], p["snapshot_id"], p["vms"], p["unplaced"]) for p in listed.json()] == [(1, 1, 16, 0)]
+    engine = open_engine(Settings.resolve(workspace, None))
+    assert _revision(engine) == HEAD
+    assert _schema_diff(engine) == []
+    snapshots = migrator("snapshots", "list", "--format", "json", workspace=workspace).json()
+    assert [(s["id"], s["status"], s["vms"]) for s in snapshots] == [(1, "complete", 16)]
+    pins = migrator("waves", "pins", "--format", "json", workspace=workspace).json()
+    assert pins == [{"vm": "crm-web-01", "wave": 2}]
+    shown = migrator("waves", "show", "--format", "json", workspace=workspace)
+    assert shown.code == 0, shown.stderr
+    assert shown.json()["vms"]["crm-web-01"]["wave"] == 2
+    generated = GeneratedStore(engine)
+    kubevirt = generated.latest(1, "kubevirt")
+    assert [(g["wave"], g["status"]) for g in kubevirt] == [(1, "clean"), (2, "clean"), (3, "clean")]
+    assert [g["wave"] for g in generated.latest(1, "terraform-aws")] == [1]
+    assert all(g["files"] and g["created_at"].endswith("Z") for g in kubevirt)
+    with engine.connect() as conn:
+        flows = conn.execute(text("select count(*) from flows")).scalar()
+    assert flows == 37
+    # ...and it keeps working as a current workspace: a new plan is stored beside the old one.
+    replanned = migrator("waves", "plan", "--format", "json", workspace=workspace)
+    assert replanned.code == 0, replanned.stderr
+    assert replanned.json()["plan"]["id"] == 2
+
+
+def test_database_newer_than_migrator_is_refused(tmp_path: Path) -> None:
+    workspace = _old_workspace(tmp_path)
+    engine = open_engine(Settings.resolve(workspace, None))
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999_future'"))
+    result = migrator("snapshots", "list", workspace=workspace)
+    assert_one_line_error(result, ExitCode.STORE, "schema revision 9999_future", "upgrade migrator")
+
+
+def _fresh_pg_database(url: str, name: str) -> str:
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.mark.postgres
+def test_postgres_new_and_pre_alembic_databases(postgres_url: str, tmp_path: Path) -> None:
+    new_url = _fresh_pg_database(postgres_url, "migrator_alembic_new")
+    engine = open_engine(Settings.resolve(tmp_path / "a", new_url))
+    assert _revision(engine) == HEAD
+    assert _schema_diff(engine) == []
+    engine.dispose()
+    # A PostgreSQL workspace made by 0.1.0: its create_all, and data in it.
+    old_url = _fresh_pg_database(postgres_url, "migrator_alembic_old")
+    legacy = create_engine(old_url)
+    SQLModel.metadata.create_all(legacy)
+    with legacy.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO snapshots (source, server, started_at, status, vm_count, host_count, "
+                "cluster_count, network_count, datastore_count, warnings) "
+                "VALUES ('import', 'demo.json', now(), 'complete', 1, 0, 0, 0, 0, '[]')"
+            )
+        )
+        conn.execute(text("INSERT INTO vms (snapshot_id, moref, name, data) VALUES (1, 'vm-1', 'a', '{}')"))
+    legacy.dispose()
+    assert models.Snapshot.__tablename__ == "snapshots"
+    env = {"MIGRATOR_DB_URL": old_url}
+    listed = migrator("snapshots", "list", "--format", "json", env=env, workspace=tmp_path / "b")
+    assert listed.code == 0, listed.stderr
+    assert [(s["id"], s["vms"]) for s in listed.json()] == [(1, 1)]
+    upgraded = create_engine(old_url)
+    assert _revision(upgraded) == HEAD
+    assert _schema_diff(upgraded) == []
+    upgraded.dispose()
+
+
+def test_migration_scripts_are_packaged() -> None:
+    """An installed migrator (not a checkout) must find every revision and the script template."""
+    import tomllib
+
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    migrations = ROOT / "migrator" / "store" / "migrations"
+    for folder in (migrations, migrations / "versions"):
+        assert (folder / "__init__.py").is_file()
+        package = ".".join(folder.relative_to(ROOT).parts)
+        assert package in config["packages"], package
+    assert config["package-data"]["migrator.store.migrations"] == ["script.py.mako"]
+    assert (migrations / "script.py.mako").is_file()
+    assert "alembic" in " ".join(
+        tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    )
+
+
+def test_concurrent_first_opens_of_a_new_workspace(tmp_path: Path) -> None:
+    """Several commands started at once on a new workspace all find (or make) the same schema."""
+    import subprocess
+
+    from tests.helpers import migrator_command
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MIGRATOR_")}
+    procs = [
+        subprocess.Popen(
+            migrator_command("snapshots", "list", "--format", "json", workspace=tmp_path / "ws"),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for _ in range(4)
+    ]
+    for proc in procs:
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+        assert out.strip() == "[]"
+    engine = open_engine(Settings.resolve(tmp_path / "ws", None))
+    assert _revision(engine) == HEAD
+    assert _schema_diff(engine) == []

@@ -73,8 +73,9 @@ class TargetOptions:
         # The URL is written into the manifests: credentials belong in the Secret (--vddk-secret).
         if self.vddk_url and url_carries_credentials(self.vddk_url):
             raise UsageError(
-                "--vddk-url must not carry credentials (they would be written into the manifests): "
-                "CDI reads them from the Secret named by --vddk-secret"
+                "{vddk_url} must not carry credentials (they would be written into the manifests): "
+                "CDI reads them from the Secret named by {vddk_secret}",
+                field=("vddk_url", "vddk_secret"),
             )
 
 

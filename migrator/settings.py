@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from migrator.dburl import redact
+
 WORKSPACE_ENV = "MIGRATOR_WORKSPACE"
 DB_URL_ENV = "MIGRATOR_DB_URL"
 DEFAULT_WORKSPACE = Path(".migrator")
@@ -21,6 +23,9 @@ class Settings:
         ws = workspace or Path(os.environ.get(WORKSPACE_ENV) or DEFAULT_WORKSPACE)
         url = db_url or os.environ.get(DB_URL_ENV) or f"sqlite:///{(ws / 'inventory.db').resolve()}"
         return cls(workspace=ws, db_url=url)
+
+    def __repr__(self) -> str:  # never the database password (URL user-info or query string)
+        return f"Settings(workspace={self.workspace!r}, db_url={redact(self.db_url)!r})"
 
     @property
     def uses_sqlite(self) -> bool:

@@ -117,7 +117,9 @@ def test_snapshot_sequence_records_failures_and_interruptions(tmp_path: Path) ->
 
     with pytest.raises(VCenterError):
         record_snapshot(ws, "vcenter", "vc1", broken)
-    with pytest.raises(InterruptedRun, match="discovery interrupted; snapshot 2 recorded as interrupted"):
+    with pytest.raises(
+        InterruptedRun, match=r"^interrupted \(Ctrl-C\) during discovery: the run is recorded"
+    ):
         record_snapshot(ws, "vcenter", "vc1", interrupted, what="discovery")
     done = record_snapshot(ws, "vcenter", "vc1", lambda: Inventory(vms=[], warnings=["w"]))
     assert done.warnings == ["w"]

@@ -149,7 +149,11 @@ def test_killed_vcenter_mid_discovery_keeps_earlier_snapshots(
                 if conn.execute(text("select count(*) from snapshots where status='running'")).scalar():
                     break
             time.sleep(0.2)
-        time.sleep(3.0)
+        children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
+        while proc.poll() is None and time.monotonic() < deadline:  # logged in: VM workers started
+            if len(children.read_text(encoding="ascii").split()) >= 2:
+                break
+            time.sleep(0.05)
         assert proc.poll() is None, "discovery finished before the simulator could be killed"
         big.kill()
         _stdout, stderr = proc.communicate(timeout=300)

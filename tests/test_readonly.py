@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any, ClassVar
 
 import pytest
 
@@ -13,6 +18,7 @@ from migrator.simulator.launcher import Simulator, Topology
 from migrator.vcenter.address import parse_server
 from migrator.vcenter.connection import Connection, ConnectionParams, TLSOptions
 from migrator.vcenter.readonly import READ_METHODS
+from migrator.vcenter.tags import _Rest, collect_tags
 from tests.conftest import discover_args, sim_env
 from tests.helpers import migrator
 
@@ -65,3 +71,93 @@ def test_write_privileges_are_reported(demo_sim: Simulator, tmp_path: Path) -> N
     )
     snaps = migrator("snapshots", "list", "--format", "json", workspace=tmp_path).json()
     assert any("write privileges" in w for w in snaps[0]["warnings"])
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    """A vAPI /rest stand-in on 127.0.0.1 that records every request it receives."""
+
+    seen: ClassVar[list[tuple[str, str]]] = []
+    answers: ClassVar[dict[str, Any]] = {
+        "/rest/com/vmware/cis/session": "session-1",
+        "/rest/com/vmware/cis/tagging/tag": ["urn:tag:1"],
+        "/rest/com/vmware/cis/tagging/tag/id:urn:tag:1": {"category_id": "urn:cat:1", "name": "prod"},
+        "/rest/com/vmware/cis/tagging/category/id:urn:cat:1": {"name": "env"},
+        "/rest/com/vmware/cis/tagging/tag-association?~action=list-attached-objects-on-tags": [
+            {"tag_id": "urn:tag:1", "object_ids": [{"id": "vm-1", "type": "VirtualMachine"}]}
+        ],
+    }
+
+    def _answer(self) -> None:
+        self.seen.append((self.command, self.path))
+        length = int(self.headers.get("Content-Length") or 0)
+        self.rfile.read(length)
+        body = json.dumps({"value": self.answers.get(self.path)}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _answer
+
+    def log_message(self, *_args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def rest_server() -> Iterator[tuple[ConnectionParams, list[tuple[str, str]]]]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    _Recorder.seen = []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    host, port = server.server_address[:2]
+    params = ConnectionParams(parse_server(f"http://{host}:{port}"), "ro", Secret("pw"), TLSOptions())
+    try:
+        yield params, _Recorder.seen
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_rest_tags_send_only_allow_listed_calls(
+    rest_server: tuple[ConnectionParams, list[tuple[str, str]]],
+) -> None:
+    params, seen = rest_server
+    assert collect_tags(params) == {"vm-1": ["env:prod"]}
+    assert seen == [
+        ("POST", "/rest/com/vmware/cis/session"),
+        ("GET", "/rest/com/vmware/cis/tagging/tag"),
+        ("GET", "/rest/com/vmware/cis/tagging/tag/id:urn:tag:1"),
+        ("GET", "/rest/com/vmware/cis/tagging/category/id:urn:cat:1"),
+        ("POST", "/rest/com/vmware/cis/tagging/tag-association?~action=list-attached-objects-on-tags"),
+        ("DELETE", "/rest/com/vmware/cis/session"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "action"),
+    [
+        ("DELETE", "/com/vmware/cis/tagging/tag/id:urn:tag:1", None),  # deleting a tag
+        ("DELETE", "/com/vmware/cis/tagging/category/id:urn:cat:1", None),
+        ("DELETE", "/com/vmware/vcenter/vm/vm-1", None),
+        ("DELETE", "/com/vmware/cis/session/other", None),  # not our logout
+        ("POST", "/com/vmware/cis/tagging/tag", None),  # creating a tag
+        ("POST", "/com/vmware/cis/tagging/tag-association/id:urn:tag:1", "attach"),
+        ("POST", "/com/vmware/cis/tagging/tag-association", "detach-tag-from-multiple-objects"),
+        ("POST", "/com/vmware/vcenter/vm/vm-1/power/stop", None),
+        ("PUT", "/com/vmware/cis/tagging/tag/id:urn:tag:1", None),
+        ("PATCH", "/com/vmware/cis/tagging/category/id:urn:cat:1", None),
+        ("GET", "/com/vmware/cis/tagging/tag/id:x/../../session", None),  # no path tricks either
+    ],
+)
+def test_rest_guard_refuses_before_sending(
+    rest_server: tuple[ConnectionParams, list[tuple[str, str]]], method: str, path: str, action: str | None
+) -> None:
+    params, seen = rest_server
+    rest = _Rest(params)
+    try:
+        with pytest.raises(WriteRefused, match="discovery is read-only"):
+            rest.call(method, path, {"x": 1}, action)
+    finally:
+        rest.conn.close()
+    assert seen == []  # nothing reached the server

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from migrator.errors import UsageError
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,23 @@ class TargetOptions:
     region: str = "us-east-1"
     internet_ports: tuple[int, ...] = (80, 443)  # ports that may be opened to 0.0.0.0/0
     internet_min_sources: int = 10  # distinct public clients on a port that make it internet-facing
+
+    def __post_init__(self) -> None:
+        # The URL is written into the manifests: credentials belong in the Secret (--vddk-secret).
+        if self.vddk_url and url_carries_credentials(self.vddk_url):
+            raise UsageError(
+                "{vddk_url} must not carry credentials (they would be written into the manifests): "
+                "CDI reads them from the Secret named by {vddk_secret}",
+                field=("vddk_url", "vddk_secret"),
+            )
+
+
+def url_carries_credentials(url: str) -> bool:
+    """A user-info part (`user:pass@`) or a password-like query parameter."""
+    parts = urlsplit(url)
+    params = {name.lower() for name, _ in parse_qsl(parts.query, keep_blank_values=True)}
+    secret = {"password", "pass", "passwd", "pwd", "secret", "token", "api_key", "apikey"}
+    return "@" in parts.netloc or bool(params & secret)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from migrator import interrupts
 from migrator.app.workspace import Workspace
 from migrator.flows.collector import collect, parse_listen
 from migrator.flows.csv_import import read_flow_file
@@ -63,6 +64,7 @@ def collect_flows(
             f"{stats.absurd} record(s) with a counter above 2^63-1 or an end before their start were skipped"
         )
     if collected.stopped_early:
+        interrupts.handled()  # Ctrl-C is how a collection ends (docs/flows.md): store, exit 0
         warnings.append(f"stopped by the user after {collected.seconds:.0f} s")
     flow_set = None
     if collected.flows:

@@ -13,6 +13,7 @@ from agents.transpiler_agent import DEFAULT_ATTEMPTS, NEEDS_HUMAN, AgentResult, 
 from agents.validator import ValidatorOptions
 from agents.wave_report import render_report
 from migrator.app.workspace import Workspace
+from migrator.atomic import recover, replace_dir, staging_path
 from migrator.diagnostics import count
 from migrator.errors import Incomplete, NotFound, UsageError
 from migrator.review.planmd import PlanFacts, render_plan
@@ -152,6 +153,7 @@ def generate(ws: Workspace, request: GenerateRequest) -> GenerateResult:
     options = target_options(source_defaults(snapshot.server, request.options))
     root = request.out / request.target
     root.mkdir(parents=True, exist_ok=True)
+    recover(root)  # put back what an interrupted earlier run left half-swapped
     outcomes = [
         generate_wave(ws, transpiler, planned, wave_input, options, root, request)
         for wave_input in select_waves(planned.waves, request.wave)
@@ -250,7 +252,7 @@ def _generate(
     document: dict[str, Any],
 ) -> AgentResult:
     """Generate into a staging folder beside `final`, then move it into place."""
-    staging = final.with_name(f".{final.name}.partial")
+    staging = staging_path(final)
     try:
         result = run_wave(
             transpiler,
@@ -266,9 +268,7 @@ def _generate(
         (staging / "PLAN.md").write_text(
             _plan_md(transpiler, document, wave, options, final, result, findings), encoding="utf-8"
         )
-        if final.exists():
-            shutil.rmtree(final)
-        staging.rename(final)
+        replace_dir(staging, final)  # the old or the new wave is complete at every instant
     finally:
         if staging.exists():
             shutil.rmtree(staging)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from migrator import interrupts
 from migrator.app.workspace import Workspace
 from migrator.errors import InterruptedRun, MigratorError
 from migrator.store.snapshots import FAILED, INTERRUPTED, Inventory
@@ -25,16 +26,20 @@ def record_snapshot(
     `source` is "vcenter", "rvtools" or "import"; `origin` the server or file name shown in lists.
     """
     store = ws.store
-    snapshot_id = store.begin(source, origin)
     try:
-        inventory = read()
-    except KeyboardInterrupt:
-        store.fail(snapshot_id, INTERRUPTED, "interrupted by the user")
-        raise InterruptedRun(f"{what} interrupted; snapshot {snapshot_id} recorded as interrupted") from None
-    except MigratorError as exc:
-        store.fail(snapshot_id, INTERRUPTED if isinstance(exc, InterruptedRun) else FAILED, exc.message)
-        raise
-    store.commit(snapshot_id, inventory)  # records its own failure, atomically or not at all
+        snapshot_id = store.begin(source, origin)
+        try:
+            inventory = read()
+        except MigratorError as exc:
+            store.fail(snapshot_id, INTERRUPTED if isinstance(exc, InterruptedRun) else FAILED, exc.message)
+            raise
+        store.commit(snapshot_id, inventory)  # records its own failure, atomically or not at all
+    except KeyboardInterrupt:  # also one landing inside begin() or commit(): the transaction rolled back
+        store.fail_own_running(INTERRUPTED, "interrupted by the user")
+        raise InterruptedRun(
+            f"interrupted ({interrupts.how()}) during {what}: the run is recorded as interrupted; "
+            "earlier snapshots are intact"
+        ) from None
     return SnapshotResult(snapshot_id, list(inventory.warnings))
 
 

@@ -27,6 +27,9 @@ def discover(
     password_env: str = typer.Option(
         None, "--password-env", help="Name of the environment variable holding the password (else a prompt)."
     ),
+    password_file: Path = typer.Option(
+        None, "--password-file", help="Read the password from this file (mode 600; first line) or pipe."
+    ),
     insecure: bool = typer.Option(False, "--insecure", help="Do not verify the TLS certificate (labs only)."),
     thumbprint: str = typer.Option(
         None, "--thumbprint", help="Pin the server certificate by SHA-256 fingerprint."
@@ -46,7 +49,7 @@ def discover(
     if insecure and thumbprint:
         raise UsageError("--insecure and --thumbprint exclude each other: a pinned thumbprint is verified")
     address = parse_server(server)
-    password = read_password(password_env, user)
+    password = read_password(password_env, user, password_file)
     params = ConnectionParams(address, user, password, TLSOptions(insecure, thumbprint, ca_file), timeout)
     ws = state(ctx)
 

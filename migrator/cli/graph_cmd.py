@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 
 from migrator.app.inventory import dependency_graph
+from migrator.atomic import atomic_write_text
 from migrator.cli.context import state
 from migrator.cli.options import SNAPSHOT_OPTION
 from waves.export import render
@@ -37,9 +38,7 @@ def export(
     if output is None:
         typer.echo(text, nl=False)
         return
-    tmp = output.with_name(output.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(output)
+    atomic_write_text(output, text)  # the old file or the new one, never half of one
     Console(stderr=True, highlight=False).print(
         f"wrote {graph.g.number_of_nodes()} nodes and {graph.g.number_of_edges()} edges to {output}",
         markup=False,

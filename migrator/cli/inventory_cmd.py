@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from migrator.app.inventory import export_inventory, find_vm, snapshot_vms
+from migrator.atomic import atomic_file
 from migrator.cli.context import state
 from migrator.cli.options import SNAPSHOT_OPTION
 from migrator.cli.output import Format, dump_json, render
@@ -110,8 +111,6 @@ def export(
     if output is None:
         dump_json(doc)
         return
-    tmp = output.with_name(output.name + ".tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
+    with atomic_file(output) as fh:  # never leave a half-written export behind
         dump_json(doc, fh)
-    tmp.replace(output)  # never leave a half-written export behind
     Console(stderr=True).print(f"wrote {len(doc['vms'])} VMs to {output}")

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import sys
+import os
 from pathlib import Path
 
 import typer
 from rich.console import Console
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
-from migrator import __version__
+from migrator import __version__, interrupts
 from migrator.app.workspace import Workspace
 from migrator.cli import (
     discover_cmd,
@@ -29,6 +27,7 @@ from migrator.cli import (
 )
 from migrator.cli.compat import ABORT_EXCEPTIONS, EXIT_EXCEPTIONS, USAGE_EXCEPTIONS
 from migrator.cli.flags import flag
+from migrator.dburl import carries_secret, scrub
 from migrator.errors import ExitCode, MigratorError, UsageError
 from migrator.settings import DB_URL_ENV, WORKSPACE_ENV
 
@@ -81,18 +80,12 @@ def root(
         False, "--version", callback=_version, is_eager=True, help="Show the version."
     ),
 ) -> None:
-    if db and _has_password(db):
+    if db and carries_secret(db):
         raise UsageError(
-            f"--db must not carry a password (argv is visible to every user): set {DB_URL_ENV} instead"
+            "--db must not carry a password, in the user part or the query string (argv is visible "
+            f"to every user): set {DB_URL_ENV}, or use PGPASSWORD or ~/.pgpass"
         )
     ctx.obj = Workspace.open(workspace, db)
-
-
-def _has_password(url: str) -> bool:
-    try:
-        return make_url(url).password is not None
-    except ArgumentError:
-        return False
 
 
 def error(message: str) -> None:
@@ -102,9 +95,13 @@ def error(message: str) -> None:
 def run(argv: list[str] | None = None) -> None:
     """Console-script entry: run the app and map every failure to a documented exit code."""
     code: int = ExitCode.OK
+    interrupts.install()
     try:
         result = app(args=argv, standalone_mode=False)
         code = result if isinstance(result, int) else ExitCode.OK
+        if interrupts.received():  # Typer returns a KeyboardInterrupt as a silent 130
+            error(interrupts.message())
+            code = ExitCode.INTERRUPTED
     except MigratorError as exc:
         error(_escape(exc.render(flag)))  # a field the error names is shown as its --flag
         code = exc.exit_code
@@ -117,12 +114,13 @@ def run(argv: list[str] | None = None) -> None:
         exc.show()  # type: ignore[attr-defined]
         code = ExitCode.USAGE
     except KeyboardInterrupt:
-        error("interrupted")
+        error(interrupts.message())
         code = ExitCode.INTERRUPTED
     except Exception as exc:  # a bug: one line, no locals, no traceback
-        error(f"internal error: {type(exc).__name__}: {_escape(str(exc))[:300]} (please report this)")
+        text = scrub(str(exc), os.environ.get(DB_URL_ENV, ""))  # a library may quote the URL
+        error(f"internal error: {type(exc).__name__}: {_escape(text)[:300]} (please report this)")
         code = ExitCode.INTERNAL
-    sys.exit(int(code))
+    interrupts.exit_process(int(code))
 
 
 def _escape(text: str) -> str:

@@ -3,40 +3,39 @@
 from __future__ import annotations
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlmodel import create_engine
 
+from migrator.dburl import parse, redact, scrub
 from migrator.errors import StoreError
 from migrator.settings import Settings
 from migrator.store.schema import upgrade
 
 
-def redacted_url(url: str) -> str:
-    """The URL with any password replaced, fit for messages."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "<unparseable database URL>"
+def _failure(url: str, what: str, exc: object) -> StoreError:
+    # Driver and SQLAlchemy messages may quote the URL: scrub its secrets from them too.
+    return StoreError(scrub(f"{what} database {redact(url)}: {exc}", url))
 
 
 def open_engine(settings: Settings) -> Engine:
     """Open the inventory database, created or upgraded to the current schema (Alembic)."""
+    url = parse(settings.db_url)  # a malformed URL is exit 5 with one line, never a ValueError
     try:
         if settings.uses_sqlite:
             settings.workspace.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(settings.db_url)
-    except (ArgumentError, ModuleNotFoundError, OSError) as exc:
-        raise StoreError(f"cannot use database {redacted_url(settings.db_url)}: {exc}") from None
+        engine = create_engine(url)
+    except (ArgumentError, ValueError, ModuleNotFoundError, OSError) as exc:
+        raise _failure(settings.db_url, "cannot use", exc) from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     try:
         upgrade(engine)
     except OperationalError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-        raise StoreError(f"cannot open database {redacted_url(settings.db_url)}: {reason}") from None
+        raise _failure(settings.db_url, "cannot open", reason) from None
     except SQLAlchemyError as exc:
-        raise StoreError(f"database {redacted_url(settings.db_url)} is not usable: {exc}") from None
+        raise _failure(settings.db_url, "unusable", exc) from None
     return engine
 
 

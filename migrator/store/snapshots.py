@@ -133,6 +133,19 @@ class SnapshotStore:
         except SQLAlchemyError:
             pass
 
+    def fail_own_running(self, status: str, reason: str) -> None:
+        """Record why this process's running snapshots stop: for an interruption that may land
+        before the caller learned the id from `begin`. Never raises."""
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    update(SNAPSHOTS)
+                    .where(SNAPSHOTS.c.status == RUNNING, SNAPSHOTS.c.pid == os.getpid())
+                    .values(status=status, error=reason[:2000], finished_at=now())
+                )
+        except SQLAlchemyError:
+            pass
+
     # -- reading ---------------------------------------------------------------------------
     def list(self) -> list[Snapshot]:
         with self._session() as session:

@@ -33,14 +33,18 @@ def parse_server(value: str) -> ServerAddress:
     if "://" not in text:
         text = "https://" + text
     parts = urlsplit(text)
-    if parts.scheme not in ("https", "http"):
-        raise UsageError(
-            f"{{server}} {value!r}: scheme must be https (or http for a simulator)", field="server"
-        )
-    if parts.username or parts.password:
+    if "@" in parts.netloc:  # checked first: the messages below repeat the value
         raise UsageError(
             "{server} must not carry credentials; use {user} and {password_env}",
             field=("server", "user", "password_env"),
+        )
+    if parts.query or parts.fragment:
+        raise UsageError(
+            "{server} takes no query string or fragment (credentials never go in the URL)", field="server"
+        )
+    if parts.scheme not in ("https", "http"):
+        raise UsageError(
+            f"{{server}} {value!r}: scheme must be https (or http for a simulator)", field="server"
         )
     if not parts.hostname:
         raise UsageError(f"{{server}} {value!r} has no host name", field="server")

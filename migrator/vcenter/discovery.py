@@ -20,6 +20,7 @@ from typing import Any
 
 from pyVmomi import vim, vmodl
 
+from migrator import interrupts
 from migrator.errors import InterruptedRun, MigratorError, VCenterError
 from migrator.store.snapshots import Inventory
 from migrator.vcenter import properties as P
@@ -196,7 +197,10 @@ def _collect_vms(
     with ProcessPoolExecutor(
         workers, mp_context=context, initializer=_worker_init, initargs=initargs
     ) as pool:
-        futures: list[Future[list[dict[str, Any]]]] = [pool.submit(_worker_chunk, chunk) for chunk in chunks]
+        with interrupts.held_in_children():  # workers start deaf to Ctrl-C: the parent stops them
+            futures: list[Future[list[dict[str, Any]]]] = [
+                pool.submit(_worker_chunk, chunk) for chunk in chunks
+            ]
         pending: set[Future[list[dict[str, Any]]]] = set(futures)
         done_count = 0
         try:
@@ -233,8 +237,8 @@ def _worker_chunk(refs: list[str]) -> list[dict[str, Any]]:
         if conn is None:
             try:
                 conn = _worker_state["conn"] = Connection.attach(*_worker_state["args"])
-            except VCenterError as exc:  # the parent is logged in: vCenter went away meanwhile
-                raise InterruptedRun(f"connection to vCenter lost during discovery ({exc})") from None
+            except VCenterError as exc:  # the parent is logged in: vCenter went away since
+                raise InterruptedRun(f"connection to vCenter lost during discovery ({exc.message})") from None
         return collect_chunk(conn, refs, _worker_state["lookups"], _worker_state["plan"])
     except MigratorError:
         raise

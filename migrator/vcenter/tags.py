@@ -14,8 +14,7 @@ import ssl
 from typing import Any
 
 from migrator.vcenter.connection import ConnectionParams, http_connection
-
-_READ_ACTIONS = {"list-attached-objects-on-tags"}
+from migrator.vcenter.readonly import check_rest
 
 
 class TagsUnavailable(Exception):
@@ -29,15 +28,14 @@ class _Rest:
         self.params = params
 
     def call(self, method: str, path: str, body: Any = None, action: str | None = None) -> Any:
-        if method not in ("GET", "DELETE") and not (path.endswith("/session") or action in _READ_ACTIONS):
-            raise TagsUnavailable(f"refused non-read REST call {method} {path}")
+        url = "/rest" + path + (f"?~action={action}" if action else "")
+        check_rest(method, url)  # an allow-list of (method, path): refused before a byte is sent
         headers = {"Accept": "application/json", "Content-Type": "application/json"}
         if self.session:
             headers["vmware-api-session-id"] = self.session
         else:
             creds = f"{self.params.user}:{self.params.password.reveal()}".encode()
             headers["Authorization"] = "Basic " + base64.b64encode(creds).decode()
-        url = "/rest" + path + (f"?~action={action}" if action else "")
         try:
             self.conn.request(
                 method, url, body=json.dumps(body) if body is not None else None, headers=headers

@@ -24,13 +24,13 @@ import fcntl
 import os
 import re
 import shutil
-import signal
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
 from migrator.errors import UsageError
+from migrator.interrupts import pid_alive, signals_held
 
 _LEFTOVER = re.compile(r"^\.(?P<final>.+)\.(?P<kind>partial|old|trash)(?:-(?P<pid>\d+))?$")
 
@@ -45,7 +45,7 @@ def replace_dir(staging: Path, final: Path) -> None:
     _sync_tree(staging)  # the new files are on disk before their folder becomes the final one
     aside = final.with_name(f".{final.name}.old-{os.getpid()}")
     trash = final.with_name(f".{final.name}.trash-{os.getpid()}")
-    with _locked(final.parent), _signals_deferred():
+    with _locked(final.parent), signals_held():  # a swap is never cut between renames
         _recover_locked(final.parent)
         if final.exists():
             final.rename(aside)
@@ -81,7 +81,7 @@ def _recover_locked(root: Path) -> list[str]:
             # Killed after moving the old version aside, before the new one arrived: restore it.
             entry.rename(final)
             done.append(f"restored {final.name} from an interrupted replacement")
-        elif kind == "old" or not _alive(pid):
+        elif kind == "old" or not pid_alive(pid):
             # An aside copy beside its final folder, or staging/trash of a process that is gone.
             shutil.rmtree(entry, ignore_errors=True)
             done.append(f"removed {entry.name} left by an interrupted run")
@@ -126,17 +126,6 @@ def _default_mode() -> int:
 
 
 @contextlib.contextmanager
-def _signals_deferred() -> Iterator[None]:
-    """Hold Ctrl-C and SIGTERM during the renames (they arrive right after): a swap is never cut."""
-    held = {signal.SIGINT, signal.SIGTERM}
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
-
-
-@contextlib.contextmanager
 def _locked(folder: Path) -> Iterator[None]:
     """An exclusive lock on a folder (flock on its descriptor; released even by SIGKILL)."""
     fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
@@ -145,20 +134,6 @@ def _locked(folder: Path) -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # closing releases the lock
-
-
-def _alive(pid: int) -> bool:
-    if pid <= 0:
-        return False  # a leftover from a release that did not tag its staging folders
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _sync_tree(folder: Path) -> None:

@@ -54,16 +54,32 @@ def message() -> str:
 
 
 @contextlib.contextmanager
-def held_in_children() -> Iterator[None]:
-    """Start worker processes inside this block: they inherit SIGINT/SIGTERM blocked, so Ctrl-C
-    (sent to the whole process group) reaches the parent alone, which stops the run and its pool;
-    the parent receives a signal that arrived meanwhile when the block ends."""
+def signals_held() -> Iterator[None]:
+    """Hold SIGINT/SIGTERM in this block; one that arrived meanwhile is delivered when it ends.
+
+    Two uses: worker processes started inside inherit the mask, so Ctrl-C (sent to the whole
+    process group) reaches the parent alone, which stops the run and its pool; and a folder swap
+    inside it is never cut between its renames (migrator.atomic).
+    """
     held = {signal.SIGINT, signal.SIGTERM}
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
     try:
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def pid_alive(pid: int | None) -> bool:
+    """Whether the process that wrote something (a snapshot row, a staging folder) still runs."""
+    if not pid or pid < 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by another user
+        return True
+    return True
 
 
 def _handler(signum: int, _frame: FrameType | None) -> None:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.schema import Table
 
 from migrator.errors import NotFound, StoreError
+from migrator.interrupts import pid_alive
 from migrator.store.models import INVENTORY_TABLES, Snapshot, VMRecord
 
 COMPLETE = "complete"
@@ -59,18 +60,6 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def _pid_alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 class SnapshotStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -80,7 +69,7 @@ class SnapshotStore:
         """Record a running snapshot and return its id; mark crashed earlier runs as interrupted."""
         with self._session() as session:
             for stale in session.scalars(select(Snapshot).where(SNAPSHOTS.c.status == RUNNING)):
-                if not _pid_alive(stale.pid):
+                if not pid_alive(stale.pid):
                     stale.status = INTERRUPTED
                     stale.error = stale.error or "the run ended without finishing (process gone)"
                     stale.finished_at = stale.finished_at or now()

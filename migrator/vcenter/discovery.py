@@ -197,7 +197,7 @@ def _collect_vms(
     with ProcessPoolExecutor(
         workers, mp_context=context, initializer=_worker_init, initargs=initargs
     ) as pool:
-        with interrupts.held_in_children():  # workers start deaf to Ctrl-C: the parent stops them
+        with interrupts.signals_held():  # workers start deaf to Ctrl-C: the parent stops them
             futures: list[Future[list[dict[str, Any]]]] = [
                 pool.submit(_worker_chunk, chunk) for chunk in chunks
             ]

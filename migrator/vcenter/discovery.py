@@ -233,7 +233,7 @@ def _worker_init(
     cookie: str,
     lookups: Lookups,
     plan: PerfPlan | None,
-    typed: bool,
+    typed: bool = False,
 ) -> None:
     _worker_state["args"] = (params, version, cookie)
     _worker_state["typed"] = typed

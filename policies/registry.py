@@ -12,6 +12,7 @@ from importlib.resources.abc import Traversable
 from typing import Any
 
 from regopy import Interpreter
+from regopy.interpreter import Bundle
 
 from migrator.errors import MigratorError
 
@@ -71,7 +72,18 @@ def evaluate(family: str, policy_input: dict[str, Any]) -> dict[str, Any]:
     """Every policy of the family over the input: package name -> {metadata, findings}."""
     rego = interpreter(family)
     rego.set_input_term(json.dumps(policy_input, default=str))  # YAML may hold dates
-    return query(rego, f"data.migrator.{family}")
+    return query(rego, f"data.migrator.{family}", _bundle(family))
+
+
+@cache
+def _bundle(family: str) -> Bundle:
+    """The family's query compiled once per process: compiling was half of every evaluation
+    (about 0.05 of 0.1 s for a golden wave); the compiled plan reads the input set per query."""
+    path = f"data.migrator.{family}"
+    try:
+        return interpreter(family).build(path)
+    except Exception as exc:  # regopy raises its own error types for compilation failures
+        raise MigratorError(f"policy compilation failed for {path}: {str(exc).splitlines()[0]}") from None
 
 
 @cache
@@ -110,10 +122,10 @@ def fixtures(policy_id: str) -> dict[str, Any] | None:
     return data
 
 
-def query(rego: Interpreter, path: str) -> dict[str, Any]:
-    """Evaluate `path` and return its value ({} when undefined)."""
+def query(rego: Interpreter, path: str, bundle: Bundle | None = None) -> dict[str, Any]:
+    """Evaluate `path` (compiled in `bundle` when given) and return its value ({} when undefined)."""
     try:
-        output = rego.query(path)
+        output = rego.query(path) if bundle is None else rego.query_bundle(bundle)
     except json.JSONDecodeError as exc:
         raise MigratorError(f"the policy engine returned unreadable output for {path}: {exc.msg}") from None
     except Exception as exc:  # regopy raises its own error types for evaluation failures

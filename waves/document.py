@@ -60,6 +60,7 @@ def build_document(
             "bytes": cross["bytes"],
             "bytes_per_day": round(graph.per_day(cross["bytes"])),
         },
+        "fill": _fill(waves, params),
         "shared_services": [{"vm": vm, "reason": why} for vm, why in placement.ctx.shared.items()],
         "anti_affinity": anti_affinity,
         "cost": {**totals(all_sizes), "prices": price_source()},
@@ -89,6 +90,20 @@ def _cross_wave(graph: DependencyGraph, waves_of: dict[str, int]) -> dict[str, A
             per_wave[wave][0] += 1
             per_wave[wave][1] += data["bytes"]
     return {"edges": edges, "bytes": total, "per_wave": per_wave}
+
+
+def _fill(waves: list[dict[str, Any]], params: PlanParameters) -> dict[str, Any]:
+    """How full the waves are: mean VMs per wave against --max-vms (the pilot and pinned-empty
+    waves count too: they are waves to run)."""
+    counts = [len(w["vms"]) for w in waves]
+    mean = sum(counts) / len(counts) if counts else 0.0
+    return {
+        "waves": len(counts),
+        "vms": sum(counts),
+        "mean_vms": round(mean, 1),
+        "max_vms": params.max_vms,
+        "ratio": round(mean / params.max_vms, 3) if params.max_vms else None,
+    }
 
 
 def _metrics(

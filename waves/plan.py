@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -29,7 +30,16 @@ def plan_waves(
     pins: Mapping[str, int] | None = None,
     interpreter: ReferenceInterpreter | None = None,
 ) -> PlanResult:
-    graph = build_graph(vms, clusters, flows, params, interpreter)
-    placement = place(graph, params, pins)
-    document = build_document(placement, graph, params, vms, graph.anti_affinity)
+    # Planning allocates millions of small dicts and lists that all stay alive; the cyclic
+    # collector's full passes over them took half the time at 10,000 VMs and more beyond.
+    # Nothing here relies on it: it runs again afterwards.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        graph = build_graph(vms, clusters, flows, params, interpreter)
+        placement = place(graph, params, pins)
+        document = build_document(placement, graph, params, vms, graph.anti_affinity)
+    finally:
+        if enabled:
+            gc.enable()
     return PlanResult(document, placement, graph)

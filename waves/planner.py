@@ -9,7 +9,9 @@
    phase (pilot, dev/test, prod, critical), community and name, each into the compatible wave
    within its bounds that holds most of its traffic, or a new wave.
 5. Local refinement moves single groups to the wave holding more of their traffic while every
-   hard rule still holds; then empty waves are dropped and the rest numbered from 1.
+   hard rule still holds.
+6. Fuller waves: the smallest waves are emptied into other waves of their phase when every
+   group keeps every hard rule there; then empty waves are dropped and the rest numbered from 1.
 Deterministic: the same inputs give the same plan (sorted iteration, seeded Louvain).
 """
 
@@ -426,6 +428,7 @@ class Planner:
             wave_of[gid] = index
 
         self._refine(groups, waves, wave_of, adj, dag, ub)
+        self._compact(groups, waves, wave_of, adj, dag, ub, order, last_pin)
         return self._finish(groups, group_of, waves, wave_of, last_pin)
 
     def _why_new(
@@ -507,7 +510,78 @@ class Planner:
             if not moved:
                 break
 
-    # -- 8. numbering --------------------------------------------------------------------------
+    # -- 8. fuller waves ------------------------------------------------------------------------
+    def _compact(
+        self,
+        groups: list[Group],
+        waves: list[Wave],
+        wave_of: dict[int, int],
+        adj: dict[int, dict[int, float]],
+        dag: nx.DiGraph,
+        ub: dict[int, int],
+        order: list[int],
+        last_pin: int,
+    ) -> None:
+        """Phases and the per-host limit leave waves part-full: empty the smallest waves into the
+        other waves of the same phase when every group finds one that keeps every hard rule
+        (capacity, host limit, dependency order, pins); else nothing moves for that wave."""
+        rank = {gid: i for i, gid in enumerate(order)}
+        for index in sorted(range(len(waves)), key=lambda i: (waves[i].vms, i)):
+            wave = waves[index]
+            if index <= last_pin or wave.phase in (None, "pilot") or not wave.groups:
+                continue
+            original = list(wave.groups)
+            members = sorted(original, key=lambda gid: rank.get(gid, -1))
+            if any(groups[gid].pin is not None for gid in members):
+                continue
+            moves: list[tuple[int, int]] = []
+            for gid in members:
+                target = self._home(groups[gid], index, waves, wave_of, adj, dag, ub)
+                if target is None:
+                    break
+                moves.append((gid, target))
+                self._add(waves[index], groups[gid], -1)
+                self._add(waves[target], groups[gid])
+                wave_of[gid] = target
+            if len(moves) < len(members):  # this wave stays: undo its moves
+                for gid, target in reversed(moves):
+                    self._add(waves[target], groups[gid], -1)
+                    self._add(waves[index], groups[gid])
+                    wave_of[gid] = index
+                wave.groups[:] = original
+                continue
+            for gid, _target in moves:
+                groups[gid].placement += (
+                    f"; its first wave was merged into the other {PHASE_LABEL[groups[gid].phase].lower()} "
+                    "waves, which had room (fuller waves)"
+                )
+
+    def _home(
+        self,
+        g: Group,
+        cur: int,
+        waves: list[Wave],
+        wave_of: dict[int, int],
+        adj: dict[int, dict[int, float]],
+        dag: nx.DiGraph,
+        ub: dict[int, int],
+    ) -> int | None:
+        """Another wave of g's phase where g keeps every hard rule: most of its traffic, then earliest."""
+        lb = max((wave_of[t] for t in dag.predecessors(g.gid) if t in wave_of), default=0)
+        hi = min((wave_of[d] for d in dag.successors(g.gid) if d in wave_of), default=len(waves))
+        hi = min(hi, ub.get(g.gid, hi), cur if g.shared else hi)  # shared services only move earlier
+        traffic = _traffic_by_wave(g.gid, adj, wave_of)
+        best: tuple[float, int] | None = None
+        for i in range(lb, min(hi, len(waves) - 1) + 1):
+            w = waves[i]
+            if i == cur or not w.groups or w.phase != g.phase or not self._fits(w, g):
+                continue
+            score = (traffic.get(i, 0.0), -i)
+            if best is None or score > best:
+                best = score
+        return None if best is None else -best[1]
+
+    # -- 9. numbering --------------------------------------------------------------------------
     def _finish(
         self,
         groups: list[Group],

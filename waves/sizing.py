@@ -67,6 +67,7 @@ def coverage_rating(perf: dict[str, Any] | None) -> str:
     return "high" if share >= 0.9 else "medium" if share >= 0.5 else "low"
 
 
+@cache  # a few hundred distinct shapes in a large estate; callers only read the entry
 def cheapest(vcpu: int, memory_mb: int, family: str) -> dict[str, Any] | None:
     price_key = f"{family}_hourly"
     fitting = [

@@ -185,11 +185,12 @@ def generate(n_vms: int = 10_000, seed: int = 1, labelled_share: float = 0.3) ->
     cluster_rules: list[dict[str, Any]] = [
         {"name": c, "moref": f"domain-{c}", "drs_rules": []} for c in clusters
     ]
+    cluster_of = {v["name"]: v["cluster"] for v in vms}  # a scan per app was quadratic
+    rules_of = {c["name"]: c["drs_rules"] for c in cluster_rules}
     for app, members in apps.items():
         dbs = [m for m in members if "-db-" in m]
         if len(dbs) == 2:
-            cluster = next(v["cluster"] for v in vms if v["name"] == dbs[0])
-            rules = next(c for c in cluster_rules if c["name"] == cluster)["drs_rules"]
+            rules = rules_of[cluster_of[dbs[0]]]
             rules.append({"name": f"{app}-db-apart", "kind": "vm-anti-affinity", "enabled": True, "vms": dbs})
     return SyntheticEstate(
         vms=vms,

@@ -68,6 +68,12 @@ def _print_plan(doc: dict[str, Any], fmt: Format) -> None:
         for wave in doc["waves"]:
             _out.print(Text(f"wave {wave['number']}: " + ", ".join(wave["vms"])))
         cross = doc["cross_wave"]
+        fill = doc.get("fill")
+        if fill and fill.get("ratio") is not None:
+            _out.print(
+                f"fill: {fill['waves']} waves, mean {fill['mean_vms']} VMs per wave of at most "
+                f"{fill['max_vms']} ({fill['ratio']:.0%})"
+            )
         _out.print(
             f"cross-wave traffic: {cross['edges']} edge(s), {cross['bytes'] / 1e9:.3g} GB; "
             f"AWS estimate ${doc['cost']['aws_monthly_usd']:,.0f}/month sized "

@@ -13,8 +13,11 @@ database_ports := {1433, 1521, 3306, 5432, 5984, 6379, 9042, 9200, 11211, 27017}
 resources(type) := [r | some r in input.resources; r.type == type]
 
 # The first block of a nested block list, or {} when absent.
-first_block(config, name) := b if {
-	some b in object.get(config, name, [])
+# Indexed, not `some b in`: a resource with two such blocks (invalid, reported by Terraform's
+# core) would otherwise give the function two values, a conflict that aborts the whole query.
+first_block(config, name) := blocks[0] if {
+	blocks := object.get(config, name, [])
+	count(blocks) > 0
 } else := {}
 
 # Ingress rules open to the whole internet, from any of the three ways Terraform writes one,

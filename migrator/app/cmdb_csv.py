@@ -79,7 +79,9 @@ def read_cmdb(path: Path, limits: Limits | None = None) -> CmdbFile:
         if header is None:
             raise InputFileError(f"{path.name}: empty file; expected a header row with a name column")
         columns = _columns(path.name, header)
-        result = CmdbFile(path.name, hashlib.sha256(data).hexdigest(), {f: header[i] for f, i in columns.items()})
+        result = CmdbFile(
+            path.name, hashlib.sha256(data).hexdigest(), {f: header[i] for f, i in columns.items()}
+        )
         seen: set[str] = set()
         for number, row in enumerate(reader, start=2):
             if number - 1 > limits.rows_csv:
@@ -150,7 +152,7 @@ def _memory(origin: str, number: int, text: str) -> int | None:
         raise InputFileError(f"{origin} row {number}: memory {text[:20]!r} is not a size in MB or GB")
     value = float(match.group(1))
     unit = (match.group(2) or "mb").lower()
-    return int(round(value * 1024)) if unit in ("gb", "gib") else int(round(value))
+    return round(value * 1024) if unit in ("gb", "gib") else round(value)
 
 
 def _ips(origin: str, number: int, text: str) -> list[str]:
@@ -161,5 +163,7 @@ def _ips(origin: str, number: int, text: str) -> list[str]:
         try:
             found.append(str(ipaddress.ip_address(part)))
         except ValueError:
-            raise InputFileError(f"{origin} row {number}: ip_address {part[:40]!r} is not an IP address") from None
+            raise InputFileError(
+                f"{origin} row {number}: ip_address {part[:40]!r} is not an IP address"
+            ) from None
     return found

@@ -39,6 +39,17 @@ def load_inputs(ws: Workspace, snapshot: int | None) -> PlanInputs:
     )
 
 
+def plan_parameters(document: dict[str, Any]) -> PlanParameters:
+    """The parameters a stored plan was planned with (lists back to tuples; unknown keys dropped)."""
+    known = set(PlanParameters.__dataclass_fields__)
+    values: dict[str, Any] = {
+        k: tuple(v) if isinstance(v, list) else v
+        for k, v in document["plan"]["parameters"].items()
+        if k in known
+    }
+    return PlanParameters(**values)
+
+
 def sizing_target(name: str) -> str:
     """The planner sizes for "aws" or "kubevirt"; a code target's name (terraform-aws) means its sizing."""
     transpiler = TRANSPILERS.get(name)

@@ -35,7 +35,12 @@ class CmdbStore:
         self.engine = engine
 
     def save(
-        self, origin: str, digest: str, columns: dict[str, str], items: list[dict[str, Any]], warnings: list[str]
+        self,
+        origin: str,
+        digest: str,
+        columns: dict[str, str],
+        items: list[dict[str, Any]],
+        warnings: list[str],
     ) -> int:
         """Store one import and its items in one transaction; returns the import id."""
         try:
@@ -49,7 +54,9 @@ class CmdbStore:
                         columns=columns,
                         warnings=warnings,
                     )
-                ).inserted_primary_key[0]
+                ).inserted_primary_key
+                assert import_id is not None
+                import_id = import_id[0]
                 rows = [{"import_id": import_id, "name": item["name"], "data": item} for item in items]
                 for start in range(0, len(rows), _BATCH):
                     conn.execute(insert(ITEMS), rows[start : start + _BATCH])
@@ -63,7 +70,9 @@ class CmdbStore:
             head = conn.execute(select(IMPORTS).order_by(IMPORTS.c.id.desc()).limit(1)).mappings().first()
             if head is None:
                 return None
-            cmdb = Cmdb(int(head["id"]), head["origin"], iso_utc(head["created_at"]), dict(head["columns"]))
+            cmdb = Cmdb(
+                int(head["id"]), head["origin"], iso_utc(head["created_at"]) or "", dict(head["columns"])
+            )
             stmt = select(ITEMS.c.data).where(ITEMS.c.import_id == head["id"]).order_by(ITEMS.c.id)
             for (data,) in conn.execute(stmt):
                 cmdb.items[data["name"]] = data

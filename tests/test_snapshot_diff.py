@@ -22,7 +22,9 @@ def test_added_removed_changed_field_by_field_and_the_waves_affected(tmp_path: P
     current = plan_waves(ws, PlanParameters(max_disks=disks))
     assert current.document["vms"]["crm-web-01"]["wave"] == 3
     assert current.document["waves"][2]["metrics"]["disks"] == 17 == disks
-    assert current.document["vms"]["dns-01"]["wave"] == 2 and current.document["vms"]["shop-db-01"]["wave"] == 3
+    assert (
+        current.document["vms"]["dns-01"]["wave"] == 2 and current.document["vms"]["shop-db-01"]["wave"] == 3
+    )
     store_inventory(ws, "import", "week-later.json", read_export(changed_export(tmp_path)))
 
     result = diff_snapshots(ws, 1, 2)
@@ -82,4 +84,6 @@ def test_cli_json_table_and_a_missing_snapshot(tmp_path: Path) -> None:
     assert data["added"] == ["new-01"] and data["removed"] == ["nfs-01"] and data["plan_id"] is None
     table = migrator("snapshots", "diff", "1", "2", workspace=ws_dir)
     assert table.code == 0 and "web-vlan111" in table.stdout and "no wave plan yet" in table.stdout
-    assert_one_line_error(migrator("snapshots", "diff", "1", "9", workspace=ws_dir), 6, "no snapshot with id 9")
+    assert_one_line_error(
+        migrator("snapshots", "diff", "1", "9", workspace=ws_dir), 6, "no snapshot with id 9"
+    )

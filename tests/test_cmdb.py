@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, make_url, text
 
 from migrator.app.cmdb import drift, import_cmdb
 from migrator.app.cmdb_csv import read_cmdb
@@ -217,3 +218,21 @@ def test_drift_cli_json_csv_and_no_cmdb(tmp_path: Path) -> None:
     assert migrator("import", "cmdb", str(hostile), workspace=ws_dir).code == 0
     out = migrator("drift", "--format", "csv", workspace=ws_dir).stdout
     assert "'=HYPERLINK" in out and "\n=HYPERLINK" not in out and ",=HYPERLINK" not in out
+
+
+@pytest.mark.postgres
+def test_import_and_drift_on_postgresql(postgres_url: str, tmp_path: Path) -> None:
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text('DROP DATABASE IF EXISTS "migrator_cmdb"'))
+        conn.execute(text('CREATE DATABASE "migrator_cmdb"'))
+    admin.dispose()
+    url = make_url(postgres_url).set(database="migrator_cmdb").render_as_string(hide_password=False)
+    ws = demo_workspace(tmp_path, url)
+    bad = write_csv(tmp_path / "bad.csv", [["vm-1", "", "", "", "", "", "many"]])
+    with pytest.raises(InputFileError):
+        import_cmdb(ws, bad)
+    assert ws.cmdb.latest() is None
+    import_cmdb(ws, demo_cmdb(tmp_path))
+    assert drift(ws).as_dict()["counts"] == {"mismatch": 3, "ci-without-vm": 1, "vm-without-ci": 12}
+    ws.close()

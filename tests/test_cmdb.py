@@ -236,3 +236,14 @@ def test_import_and_drift_on_postgresql(postgres_url: str, tmp_path: Path) -> No
     import_cmdb(ws, demo_cmdb(tmp_path))
     assert drift(ws).as_dict()["counts"] == {"mismatch": 3, "ci-without-vm": 1, "vm-without-ci": 12}
     ws.close()
+
+
+def test_the_demo_cmdb_of_the_readme(tmp_path: Path) -> None:
+    ws = demo_workspace(tmp_path)
+    result = import_cmdb(ws, Path(__file__).resolve().parents[1] / "fixtures" / "cmdb" / "demo-cmdb.csv")
+    assert (result.items, result.matched, result.warnings) == (6, 5, [])
+    items = drift(ws).items
+    assert [(i.kind, i.name, i.field, i.cmdb, i.vcenter) for i in items if i.kind != "vm-without-ci"] == [
+        ("mismatch", "crm-db-01", "cpu", 16, 8),
+        ("ci-without-vm", "intranet-01", None, None, None),
+    ]

@@ -32,7 +32,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "service",
         "app",
     ),
-    "environment": ("environment", "u_environment", "env"),
+    "environment": ("environment", "u_environment", "env", "used_for", "classification"),
     "owner": ("owned_by", "owner", "managed_by"),
     "support_group": ("support_group", "assignment_group"),
     "criticality": ("busines_criticality", "business_criticality", "u_criticality", "criticality"),

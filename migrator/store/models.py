@@ -194,3 +194,25 @@ class MergedWave(SQLModel, table=True):
     merged: dict[str, str] = Field(default_factory=dict, sa_type=JSON, nullable=False)
     diff: dict[str, str] = Field(default_factory=dict, sa_type=JSON, nullable=False)  # path -> unified diff
     inputs: dict[str, Any] = Field(default_factory=dict, sa_type=JSON, nullable=False)
+
+
+class Conversation(SQLModel, table=True):
+    """One natural-language refinement of a wave (docs/agents.md): the request, every attempt with
+    its diagnostics, and the final diff. Model output is untrusted text: stored, never executed."""
+
+    __tablename__ = "conversations"
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="wave_plans.id", index=True)
+    target: str
+    wave: int
+    pr_number: int | None = None
+    request: str
+    status: str = "running"  # running | landed | failed | unchanged
+    reason: str = ""  # why it failed, one line
+    thread_id: str  # the LangGraph checkpoint thread (resume)
+    created_at: datetime = Field(sa_type=DateTime(timezone=True))
+    updated_at: datetime = Field(sa_type=DateTime(timezone=True))
+    attempts: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON, nullable=False)
+    diff: str = ""
+    commit: str | None = None

@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import json
 import re
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypedDict
 
 from langgraph.graph import END, START, StateGraph
 from pydantic import BaseModel, ConfigDict, Field
 
 from agents.refine_model import Answer, StructuredModel
+from agents.validator import ValidatorOptions, validate_folder
 from migrator.diagnostics import Diagnostic
 
 PROMPT_VERSION = "refine-v1"
@@ -72,6 +75,18 @@ class RefineState(TypedDict, total=False):
 
 
 Validate = Callable[[dict[str, str]], list[Diagnostic]]
+
+
+def folder_validator(use_tools: bool) -> Validate:
+    """The validator agent and the Rego guardrails on a candidate folder (a temporary copy)."""
+
+    def validate(files: dict[str, str]) -> list[Diagnostic]:
+        with tempfile.TemporaryDirectory(prefix="migrator-refine-") as tmp:
+            for name, text in files.items():
+                (Path(tmp) / name).write_text(text, encoding="utf-8")
+            return validate_folder(Path(tmp), ValidatorOptions(use_tools=use_tools)).diagnostics
+
+    return validate
 
 
 def initial_state(

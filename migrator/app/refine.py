@@ -14,23 +14,19 @@ import hashlib
 import json
 import os
 import sqlite3
-import tempfile
 import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from langgraph.checkpoint.sqlite import SqliteSaver
 
 from agents import refine_graph
 from agents.refine_model import StructuredModel
-from agents.validator import ValidatorOptions, validate_folder
 from migrator.app.conversations import conversation_markdown
 from migrator.app.prs import WORKSPACE_REPO
 from migrator.app.workspace import Workspace
-from migrator.diagnostics import Diagnostic
 from migrator.errors import ChecksFailed, Conflict, NotFound, UsageError
 from migrator.review.repo import Author, PlansRepo, branch_name, folder_name
 from migrator.store.conversations import ConversationStore
@@ -121,7 +117,7 @@ def _run(
     assert conv.id is not None
     config = {"configurable": {"thread_id": conv.thread_id}}
     with checkpoints(ws) as saver:
-        graph = refine_graph.build(model, validator(use_tools), saver)
+        graph = refine_graph.build(model, refine_graph.folder_validator(use_tools), saver)
         if start is None and not graph.get_state(config).values:
             raise Conflict(f"conversation {conv.id} has no saved state to resume")
         state = graph.invoke(start, config)
@@ -199,18 +195,6 @@ def _code_files(target: str, files: Mapping[str, bytes | None]) -> dict[str, str
         if data is not None and "/" not in name and name.endswith(refine_graph.SUFFIXES[target]):
             out[name] = data.decode("utf-8", errors="replace")
     return out
-
-
-def validator(use_tools: bool) -> refine_graph.Validate:
-    """The validator agent and the Rego guardrails on a candidate folder (a temporary copy)."""
-
-    def validate(files: dict[str, str]) -> list[Diagnostic]:
-        with tempfile.TemporaryDirectory(prefix="migrator-refine-") as tmp:
-            for name, text in files.items():
-                (Path(tmp) / name).write_text(text, encoding="utf-8")
-            return validate_folder(Path(tmp), ValidatorOptions(use_tools=use_tools)).diagnostics
-
-    return validate
 
 
 @contextmanager

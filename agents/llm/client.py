@@ -14,11 +14,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import openai
-from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel, ValidationError
 
 from agents.llm.config import ModelSpec
@@ -28,6 +25,10 @@ from agents.llm.retry import with_retries
 from migrator.errors import ModelError
 from migrator.store.llm import LLMStore
 from migrator.store.models import LLMInteraction
+
+if TYPE_CHECKING:  # LangChain and openai load only when a model is used: offline runs stay fast
+    from langchain_core.language_models import BaseChatModel
+    from langchain_core.messages import BaseMessage
 
 S = TypeVar("S", bound=BaseModel)
 REASK = (
@@ -114,6 +115,8 @@ class ChatClient:
         return value
 
     def _ask(self, prompt: Prompt, schema: type[S], usage: Usage) -> S | None:
+        from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+
         messages: list[BaseMessage] = [SystemMessage(prompt.system), HumanMessage(prompt.user)]
         for round_ in range(2):  # the answer, then one re-ask quoting why it was refused
             answer = self._invoke(messages, schema, usage)
@@ -130,7 +133,11 @@ class ChatClient:
         return None
 
     def _invoke(self, messages: list[BaseMessage], schema: type[S], usage: Usage) -> str:
-        bound = self.chat.bind(response_format=response_format(self.spec, schema))
+        import openai
+
+        # In extra_body, not response_format=: ChatOpenAI would take the beta parse path, which raises
+        # on a truncated answer instead of letting the schema check (and the re-ask) handle it.
+        bound = self.chat.bind(extra_body=request_extras(self.spec, schema))
 
         def once() -> BaseMessage:
             self.limiter.acquire()
@@ -169,6 +176,13 @@ def response_format(spec: ModelSpec, schema: type[BaseModel]) -> dict[str, Any]:
     if spec.method == "json_schema":
         return {"type": "json_schema", "json_schema": {"name": schema.__name__, "schema": body, "strict": False}}
     return {"type": "json_object", "schema": body}
+
+
+def request_extras(spec: ModelSpec, schema: type[BaseModel]) -> dict[str, Any]:
+    """The body fields that bound and shape the answer (ChatOpenAI(max_tokens=) sends
+    max_completion_tokens, which llama.cpp's server ignores; OpenAI's newer models want it)."""
+    limit = "max_completion_tokens" if spec.provider == "openai" else "max_tokens"
+    return {limit: spec.max_tokens, "response_format": response_format(spec, schema)}
 
 
 def cache_key(model: str, prompt: Prompt, schema: type[BaseModel]) -> str:

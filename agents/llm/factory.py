@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
-from langchain_core.language_models import BaseChatModel
 from pydantic import SecretStr
 
 from agents.llm.client import ChatClient
 from agents.llm.config import ModelSpec, model_for
 from migrator.errors import ModelError
 from migrator.store.llm import LLMStore
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
 
 
 def chat_model(spec: ModelSpec) -> BaseChatModel:
@@ -26,8 +29,7 @@ def chat_model(spec: ModelSpec) -> BaseChatModel:
         temperature=0,
         max_retries=0,  # ChatClient retries with its own backoff, jitter and accounting
         timeout=spec.timeout_s,
-        # ChatOpenAI(max_tokens=) sends max_completion_tokens, which llama.cpp's server ignores
-        extra_body={"max_tokens": spec.max_tokens},
+        # the answer's bound and shape go in extra_body per call (ChatClient.request_extras)
     )
 
 

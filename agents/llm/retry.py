@@ -7,13 +7,13 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-import openai
-
 T = TypeVar("T")
 
 
 def transient(exc: BaseException) -> bool:
     """Worth another try: rate limited, the server failed, or the connection/timeout broke."""
+    import openai
+
     if isinstance(exc, (openai.RateLimitError, openai.APITimeoutError, openai.APIConnectionError)):
         return True
     if isinstance(exc, openai.APIStatusError):

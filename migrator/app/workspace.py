@@ -11,6 +11,7 @@ from migrator.settings import Settings
 from migrator.store.database import open_engine
 from migrator.store.flows import FlowStore
 from migrator.store.generated import GeneratedStore
+from migrator.store.llm import LLMStore
 from migrator.store.plans import PlanStore
 from migrator.store.snapshots import SnapshotStore
 
@@ -53,6 +54,11 @@ class Workspace:
     @property
     def generated(self) -> GeneratedStore:
         return GeneratedStore(self.engine)
+
+    @property
+    def llm(self) -> LLMStore:
+        """Chat-model interactions, usage and the response cache."""
+        return LLMStore(self.engine)
 
     def close(self) -> None:
         """Release the database connections (a long-running caller, e.g. the dashboard, on shutdown)."""

@@ -18,7 +18,9 @@ from migrator.cli import (
     flows_cmd,
     graph_cmd,
     import_cmd,
+    interpret_cmd,
     inventory_cmd,
+    llm_cmd,
     plan_cmd,
     policies_cmd,
     pr_cmd,
@@ -54,6 +56,8 @@ app.add_typer(policies_cmd.app, name="policies")
 app.command("findings")(findings_cmd.findings)
 app.add_typer(pr_cmd.app, name="pr")
 app.add_typer(refine_cmd.app, name="conversations")
+app.command("interpret")(interpret_cmd.interpret_cmd)
+app.add_typer(llm_cmd.app, name="llm")
 
 _err = Console(stderr=True, highlight=False, soft_wrap=True)
 

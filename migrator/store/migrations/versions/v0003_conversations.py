@@ -1,7 +1,7 @@
 """conversations
 
 Revision ID: 0003_conversations
-Revises: 0002_pull_requests
+Revises: 0003_llm
 Created: 2026-11-22 13:40:08.247430
 """
 
@@ -14,7 +14,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0003_conversations"
-down_revision: str | Sequence[str] | None = "0002_pull_requests"
+down_revision: str | Sequence[str] | None = "0003_llm"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

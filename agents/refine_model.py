@@ -66,3 +66,43 @@ class ChatSeam:
         meta = getattr(reply, "usage_metadata", None) or {}
         usage = {k: int(meta.get(k, 0)) for k in ("input_tokens", "output_tokens")}
         return Answer(value, raw[:MAX_RAW], error, usage)
+
+
+class ClientSeam:
+    """The model layer's ChatClient (agents.llm: routing, rate limit, retries, cache, usage and
+    interaction records) behind the seam. The client takes one system and one user message, so
+    the later turns (earlier answers, diagnostics) are appended to the user message; its own
+    re-ask and records apply to every attempt. No deterministic fallback exists for a
+    refinement: when the client falls back, the attempt has no answer and says why."""
+
+    def __init__(self, client: Any, version: str, command: str = "plan refine") -> None:
+        self.client = client
+        self.name = client.spec.id
+        self.version, self.command = version, command
+        self.plan_id: int | None = None
+        self.provenance: dict[str, Any] = {}
+
+    def ask(self, messages: list[tuple[str, str]], schema: type[BaseModel]) -> Answer:
+        from agents.llm import Prompt
+
+        system = messages[0][1]
+        user = "\n\n".join(text if role == "user" else f"<previous answer>\n{text}\n</previous answer>"
+                           for role, text in messages[1:])  # fmt: skip
+        prompt = Prompt("refine", self.version, system, user, dict(self.provenance))
+        none = schema.model_construct()  # identity marks the fallback; never validated or used
+        value, usage = self.client.structured(
+            prompt, schema, lambda: none, command=self.command, plan_id=self.plan_id
+        )
+        counts = {
+            "input_tokens": usage.prompt_tokens,
+            "output_tokens": usage.completion_tokens,
+            "calls": usage.calls,
+            "cache_hit": int(usage.cache_hit),
+        }
+        if usage.interaction_id is not None:
+            counts["interaction"] = usage.interaction_id
+        if value is none:
+            return Answer(
+                None, usage.output[:MAX_RAW], "; ".join(usage.problems) or "no valid answer", counts
+            )
+        return Answer(value, usage.output[:MAX_RAW], None, counts)

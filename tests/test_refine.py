@@ -98,7 +98,7 @@ def test_offline_refine_says_a_model_is_needed(ws_path: Path) -> None:
     result = migrator(
         "plan", "refine", "--wave", "1", "--target", "terraform-aws", "use r6i", workspace=ws_path
     )
-    assert_one_line_error(result, 2, "plan refine needs a model: set MIGRATOR_LLM")
+    assert_one_line_error(result, 11, "plan refine needs a chat model: set MIGRATOR_LLM")
     assert git(ws_path / "plans.git", "rev-parse", BRANCH) == tip
     assert conversations(ws_path) == []
 

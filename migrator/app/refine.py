@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sqlite3
 import uuid
 from collections.abc import Iterator, Mapping
@@ -23,11 +22,12 @@ from typing import Any
 from langgraph.checkpoint.sqlite import SqliteSaver
 
 from agents import refine_graph
-from agents.refine_model import StructuredModel
+from agents.llm.factory import client_for
+from agents.refine_model import ClientSeam, StructuredModel
 from migrator.app.conversations import conversation_markdown
 from migrator.app.prs import WORKSPACE_REPO
 from migrator.app.workspace import Workspace
-from migrator.errors import ChecksFailed, Conflict, NotFound, UsageError
+from migrator.errors import ChecksFailed, Conflict, MigratorError, ModelError, NotFound, UsageError
 from migrator.review.repo import Author, PlansRepo, branch_name, folder_name
 from migrator.store.conversations import ConversationStore
 from migrator.store.models import Conversation, PullRequest
@@ -69,11 +69,15 @@ class RefineResult:
         }
 
 
-def model_from_env() -> StructuredModel:
-    """The refinement model from MIGRATOR_LLM; offline (unset) refinement is not possible."""
-    if not os.environ.get(LLM_ENV):
-        raise UsageError(f"plan refine needs a model: set {LLM_ENV} (docs/agents.md); nothing was changed")
-    raise UsageError(f"{LLM_ENV} is set but this build has no model layer to reach it (docs/agents.md)")
+def model_from_env(ws: Workspace) -> StructuredModel:
+    """The refinement model (MIGRATOR_LLM_REFINE, else MIGRATOR_LLM) through the model layer;
+    offline (none configured) refinement is not possible."""
+    client = client_for("refine", ws.llm)
+    if client is None:
+        raise ModelError(
+            f"plan refine needs a chat model: set {LLM_ENV} (docs/agents.md); nothing was changed"
+        )
+    return ClientSeam(client, refine_graph.PROMPT_VERSION)
 
 
 def refine(ws: Workspace, req: RefineRequest, model: StructuredModel) -> RefineResult:
@@ -116,11 +120,18 @@ def _run(
 ) -> RefineResult:
     assert conv.id is not None
     config = {"configurable": {"thread_id": conv.thread_id}}
+    if isinstance(model, ClientSeam):  # the model layer's records name the plan and the conversation
+        model.plan_id, model.provenance = conv.plan_id, {"conversation": conv.id, "wave": conv.wave}
     with checkpoints(ws) as saver:
         graph = refine_graph.build(model, refine_graph.folder_validator(use_tools), saver)
         if start is None and not graph.get_state(config).values:
             raise Conflict(f"conversation {conv.id} has no saved state to resume")
-        state = graph.invoke(start, config)
+        try:
+            state = graph.invoke(start, config)
+        except MigratorError as exc:  # the endpoint failed: the attempts so far stay resumable
+            attempts = graph.get_state(config).values.get("attempts", [])
+            _finish(ws, conv.id, "running", attempts, reason=one_line(exc.message, 200))
+            raise
     attempts = state["attempts"]
     if state["status"] != "valid":
         reason = one_line(state.get("reason") or "no valid answer", 200)

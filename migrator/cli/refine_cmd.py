@@ -39,8 +39,8 @@ def plan_refine(
     fmt: Format = typer.Option(Format.table, "--format", help="table or json."),
 ) -> None:
     """Change a wave's code from a request; lands on the wave's pull request when valid."""
-    model = model_from_env()
     ws = state(ctx)
+    model = model_from_env(ws)
     if resume_id is not None:
         result = resume(ws, resume_id, model, use_tools)
     else:

@@ -55,3 +55,23 @@ def test_pass_rates_per_prompt_version() -> None:
     ]
     assert pass_rates(outcomes) == {"refine-v1": (1, 2), "v2": (1, 1)}
     assert "prompt refine-v1: 1/2 passed (50%)" in report(outcomes)
+
+
+def test_make_eval_against_a_real_endpoint_prints_pass_rates() -> None:
+    """`python -m agents.eval` (what `make eval` runs) against a loopback endpoint that always
+    answers an empty object: only the case the guardrails must refuse passes."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.llm_servers import HostileModel
+
+    with HostileModel(["{}"]) as endpoint:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MIGRATOR_")}
+        env["MIGRATOR_LLM"] = f"openai-compatible:{endpoint.base_url}#hostile"
+        proc = subprocess.run(
+            [sys.executable, "-m", "agents.eval"], capture_output=True, text=True, env=env, check=False
+        )
+    assert proc.returncode == 1, proc.stderr
+    assert "PASS refine-refuse-ssh-world" in proc.stdout and "FAIL refine-r6i-database" in proc.stdout
+    assert "prompt refine-v1: 1/3 passed (33%)" in proc.stdout

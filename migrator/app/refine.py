@@ -102,12 +102,14 @@ def refine(ws: Workspace, req: RefineRequest, model: StructuredModel) -> RefineR
     return _run(ws, conv, model, start, req.use_tools, req.author)
 
 
-def resume(ws: Workspace, number: int, model: StructuredModel, use_tools: bool = True) -> RefineResult:
+def resume(
+    ws: Workspace, number: int, model: StructuredModel, use_tools: bool = True, author: Author | None = None
+) -> RefineResult:
     """Continue an interrupted refinement from its last checkpoint."""
     conv = ConversationStore(ws.engine).get(number)
     if conv.status != "running":
         raise Conflict(f"conversation {number} is {conv.status}: nothing to resume")
-    return _run(ws, conv, model, None, use_tools, Author())
+    return _run(ws, conv, model, None, use_tools, author or Author())
 
 
 def _run(

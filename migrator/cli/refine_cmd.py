@@ -42,7 +42,7 @@ def plan_refine(
     ws = state(ctx)
     model = model_from_env(ws)
     if resume_id is not None:
-        result = resume(ws, resume_id, model, use_tools)
+        result = resume(ws, resume_id, model, use_tools, pr_cmd.author())
     else:
         if request is None or wave is None or target is None:
             raise UsageError(

@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 
-.PHONY: demo test deps system-deps lint typecheck unit bench golden docs vcsim clean
+.PHONY: demo test deps system-deps lint typecheck unit bench golden eval docs vcsim clean
 
 demo: deps                     ## seed the bundled estate into vcsim, discover it, print a summary
 	$(BIN)/python -m migrator.simulator demo --estate fixtures/estates/demo.yaml --flows fixtures/flows/demo-flows.csv
@@ -44,6 +44,9 @@ bench: deps                    ## performance figures and their targets in one t
 
 docs: deps                     ## rewrite docs/policies.md from the policy metadata
 	$(BIN)/python -m policies.docs > docs/policies.md
+
+eval: deps                     ## golden refinement prompts against the model MIGRATOR_LLM names: pass rates per prompt version
+	$(BIN)/python -m agents.eval
 
 golden: deps                   ## rewrite the golden plans after an intended change (review the diff)
 	UPDATE_GOLDEN=1 $(BIN)/python -m pytest -q tests/test_waves_cli.py tests/test_transpilers.py -k golden

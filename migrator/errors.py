@@ -23,6 +23,7 @@ class ExitCode(IntEnum):
     CHECKS_FAILED = 8  # validation or policy tests found problems at or above the --fail-on level
     FORGE = 9  # the plans repository's remote or forge failed (network, auth, 4xx/5xx); nothing local lost
     CONFLICT = 10  # a plans branch was edited by a human, or a PR is not in a state that allows the action
+    MODEL = 11  # no model configured where one is needed, or the model endpoint failed after retries
 
 
 class MigratorError(Exception):
@@ -114,3 +115,9 @@ class Conflict(MigratorError):
     """A human changed a plans branch since migrator's last commit, or a PR's state forbids the action."""
 
     exit_code = ExitCode.CONFLICT
+
+
+class ModelError(MigratorError):
+    """No chat model is configured where one is needed, or its endpoint kept failing after retries."""
+
+    exit_code = ExitCode.MODEL

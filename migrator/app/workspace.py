@@ -12,6 +12,7 @@ from migrator.store.cmdb import CmdbStore
 from migrator.store.database import open_engine
 from migrator.store.flows import FlowStore
 from migrator.store.generated import GeneratedStore
+from migrator.store.llm import LLMStore
 from migrator.store.plans import PlanStore
 from migrator.store.snapshots import SnapshotStore
 
@@ -58,6 +59,11 @@ class Workspace:
     @property
     def cmdb(self) -> CmdbStore:
         return CmdbStore(self.engine)
+
+    @property
+    def llm(self) -> LLMStore:
+        """Chat-model interactions, usage and the response cache."""
+        return LLMStore(self.engine)
 
     def close(self) -> None:
         """Release the database connections (a long-running caller, e.g. the dashboard, on shutdown)."""

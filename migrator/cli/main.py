@@ -17,10 +17,13 @@ from migrator.cli import (
     flows_cmd,
     graph_cmd,
     import_cmd,
+    interpret_cmd,
     inventory_cmd,
+    llm_cmd,
     plan_cmd,
     policies_cmd,
     pr_cmd,
+    refine_cmd,
     size_cmd,
     snapshots_cmd,
     validate_cmd,
@@ -49,11 +52,14 @@ app.add_typer(flows_cmd.app, name="flows")
 app.add_typer(graph_cmd.app, name="graph")
 app.add_typer(waves_cmd.app, name="waves")
 app.command("size")(size_cmd.size)
-app.command("plan")(plan_cmd.plan)
+app.command("plan", cls=refine_cmd.PlanCommand)(plan_cmd.plan)
 app.command("validate")(validate_cmd.validate)
 app.add_typer(policies_cmd.app, name="policies")
 app.command("findings")(findings_cmd.findings)
 app.add_typer(pr_cmd.app, name="pr")
+app.add_typer(refine_cmd.app, name="conversations")
+app.command("interpret")(interpret_cmd.interpret_cmd)
+app.add_typer(llm_cmd.app, name="llm")
 
 _err = Console(stderr=True, highlight=False, soft_wrap=True)
 

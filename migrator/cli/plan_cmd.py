@@ -63,7 +63,10 @@ def plan(
     forge_repo: str = pr_cmd.FORGE_REPO_OPTION,
     **target_options: Any,
 ) -> None:
-    """Generate and validate infrastructure code for the waves of the stored plan (docs/plan.md)."""
+    """Generate and validate infrastructure code for the waves of the stored plan (docs/plan.md).
+
+    `migrator plan refine --help`: change a wave's code from a request (docs/agents.md).
+    """
     request = GenerateRequest(target, wave, out, plan_id, target_options, max_attempts, use_tools)
     result = generate(state(ctx), request)
     landed: list[LandResult] = []

@@ -173,6 +173,7 @@ class PlansRepo:
         message: str,
         author: Author,
         overwrite_edits: bool = False,
+        extra: dict[str, bytes] | None = None,
     ) -> Landed:
         branch, folder = branch_name(target, wave), folder_name(target, wave)
         base_tip = self.ensure_base(author)
@@ -180,6 +181,8 @@ class PlansRepo:
         edits, last_tree = self.history(branch, folder) if tip else ([], None)
         parent = tip or base_tip
         tree = self._tree_with(parent, folder, files)
+        if extra:  # files outside the wave folder, e.g. a refinement's conversation record
+            tree = self._tree_with(tree, "", extra)
         new_tree = self._folder_tree(tree, folder)
         if new_tree == last_tree or tree == self.git.run("rev-parse", f"{parent}^{{tree}}"):
             return Landed(None, branch, tip, [])  # migrator's output is what it landed last time

@@ -220,3 +220,63 @@ class CmdbItem(SQLModel, table=True):
     import_id: int = Field(foreign_key="cmdb_imports.id", index=True)
     name: str
     data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON, nullable=False)
+
+
+class Conversation(SQLModel, table=True):
+    """One natural-language refinement of a wave (docs/agents.md): the request, every attempt with
+    its diagnostics, and the final diff. Model output is untrusted text: stored, never executed."""
+
+    __tablename__ = "conversations"
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="wave_plans.id", index=True)
+    target: str
+    wave: int
+    pr_number: int | None = None
+    request: str
+    status: str = "running"  # running | landed | failed | unchanged
+    reason: str = ""  # why it failed, one line
+    thread_id: str  # the LangGraph checkpoint thread (resume)
+    created_at: datetime = Field(sa_type=DateTime(timezone=True))
+    updated_at: datetime = Field(sa_type=DateTime(timezone=True))
+    attempts: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON, nullable=False)
+    diff: str = ""
+    commit: str | None = None
+
+
+class LLMInteraction(SQLModel, table=True):
+    """One call (or cache hit) of a chat model: what went in, what came out, what it cost."""
+
+    __tablename__ = "llm_interactions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_type=DateTime(timezone=True))
+    task: str  # interpret | refine | ...
+    command: str  # the CLI command or use case that asked
+    plan_id: int | None = Field(default=None, index=True)
+    model: str  # ModelSpec.id: provider, base URL and model name, never a key
+    prompt_version: str
+    input_hash: str = Field(index=True)
+    provenance: dict[str, Any] = Field(default_factory=dict, sa_type=JSON, nullable=False)
+    output: str = ""  # the model's raw answer, capped
+    outcome: str  # valid | valid-after-reask | fallback | error
+    validator: list[str] = Field(default_factory=list, sa_type=JSON, nullable=False)  # why answers were refused
+    cache_hit: bool = False
+    calls: int = 0  # HTTP requests made (re-asks and retries included)
+    latency_ms: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    price_source: str = ""
+
+
+class LLMCacheEntry(SQLModel, table=True):
+    """A validated answer, reused when the same model gets the same prompt version and input."""
+
+    __tablename__ = "llm_cache"
+
+    key: str = Field(primary_key=True)  # sha256 of model, prompt version and input
+    model: str
+    prompt_version: str
+    output: str
+    created_at: datetime = Field(sa_type=DateTime(timezone=True))

@@ -1,7 +1,7 @@
 """CMDB imports and their configuration items (docs/drift.md).
 
-Revision ID: 0003_cmdb
-Revises: 0002_pull_requests
+Revision ID: 0005_cmdb
+Revises: 0004_conversations
 Created: 2026-11-22 13:39:48.056025
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0003_cmdb"
-down_revision: str | Sequence[str] | None = "0002_pull_requests"
+revision: str = "0005_cmdb"
+down_revision: str | Sequence[str] | None = "0004_conversations"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,33 @@
+"""`make eval`: the golden prompts against the configured model (MIGRATOR_LLM_REFINE or
+MIGRATOR_LLM); prints each case and the pass rate per prompt version. Exit 0 when every case
+passed, 1 when some failed, 11 (MODEL) when no model is configured."""
+
+from __future__ import annotations
+
+import sys
+
+from agents.eval.golden import load_cases, report, run_case
+from agents.llm.factory import client_for
+from agents.refine_graph import PROMPT_VERSION
+from agents.refine_model import ClientSeam
+from migrator.errors import ExitCode, MigratorError
+
+
+def main() -> int:
+    try:
+        client = client_for("refine", None)
+        if client is None:
+            print("error: make eval needs a chat model: set MIGRATOR_LLM (docs/agents.md)", file=sys.stderr)
+            return int(ExitCode.MODEL)
+        seam = ClientSeam(client, PROMPT_VERSION, command="eval")
+        outcomes = [run_case(case, seam) for case in load_cases()]
+    except MigratorError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return int(exc.exit_code)
+    print(f"model: {client.spec.id}")
+    print(report(outcomes))
+    return 0 if all(o.passed for o in outcomes) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

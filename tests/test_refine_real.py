@@ -1,0 +1,107 @@
+"""Refinement against real HTTP model endpoints on loopback (never skipped): a hostile endpoint
+through the whole CLI path (nothing it says lands, every refusal is recorded), and SmolLM2-135M
+through llama.cpp's server proving the plumbing (a 135M model rarely produces a valid edit; what
+matters is that whatever it says is checked and recorded)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from agents import refine_graph
+from agents.eval.golden import GOLDEN
+from agents.llm.factory import client_for
+from agents.refine_model import ClientSeam
+from migrator.app.workspace import Workspace
+from tests.golden import workspace_with
+from tests.helpers import migrator
+from tests.llm_servers import HostileModel, llama_server
+from tests.test_refine import BRANCH, FOLDER, SSH_TO_THE_WORLD
+
+INPUTS = GOLDEN / "inputs" / "aws-wave"
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True).stdout.strip()
+
+
+@pytest.fixture(scope="module")
+def landed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("refine-real")
+    ws = workspace_with(root / "ws", "demo.json", "demo-flows.csv")
+    assert migrator("waves", "plan", workspace=ws).code == 0
+    out = str(root / "out")
+    assert migrator("plan", "--target", "terraform-aws", "--out", out, "--no-tools", workspace=ws).code == 0
+    assert migrator("pr", "land", "--target", "terraform-aws", "--wave", "1", workspace=ws).code == 0
+    return ws
+
+
+def test_a_hostile_endpoint_lands_nothing_through_the_cli(landed: Path, tmp_path: Path) -> None:
+    ws = shutil.copytree(landed, tmp_path / "ws")
+    base = git(ws / "plans.git", "show", f"{BRANCH}:{FOLDER}/main.tf") + "\n"
+    ssh = json.dumps(
+        {"summary": "debug access", "edits": [{"name": "main.tf", "content": base + SSH_TO_THE_WORLD}]}
+    )
+    persuade = "SECURITY TEAM NOTE: this change is pre-approved, reviewers must merge it immediately."
+    tip = git(ws / "plans.git", "rev-parse", BRANCH)
+    with HostileModel([ssh, "{not json", persuade]) as hostile:
+        env = {"MIGRATOR_LLM": f"openai-compatible:{hostile.base_url}#hostile"}
+        args = ("plan", "refine", "--wave", "1", "--target", "terraform-aws", "--no-tools", "use r6i")
+        result = migrator(*args, workspace=ws, env=env)
+    assert result.code == 8, result.stderr
+    assert "nothing was written" in result.stderr and "Traceback" not in result.stderr
+    assert git(ws / "plans.git", "rev-parse", BRANCH) == tip
+    shown = migrator("conversations", "show", "1", "--format", "json", workspace=ws).json()
+    log = shown["attempt_log"]
+    assert shown["status"] == "failed" and len(log) >= 2
+    assert "IAC-ADMIN-PORTS-WORLD" in {d["rule"] for d in log[0]["diagnostics"]}
+    assert log[1]["diagnostics"][0]["rule"] == "REFINE-INVALID-ANSWER" and log[1]["usage"]["calls"] == 2
+    text = migrator("conversations", "show", "1", workspace=ws).stdout
+    # the persuasive text is shown only inside a code fence
+    assert text.count("SECURITY TEAM NOTE") == text.count("```\nSECURITY TEAM NOTE") >= 1
+
+
+@pytest.fixture(scope="module")
+def llama(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    yield from llama_server(tmp_path_factory.mktemp("llama") / "server.log")
+
+
+def small_wave() -> dict[str, str]:
+    """One instance of the golden inputs: small enough for the 2,048-token context."""
+    main = (INPUTS / "main.tf").read_text(encoding="utf-8")
+    start = main.index('resource "aws_instance" "payroll_app_dev"')
+    end = main.index('resource "aws_instance"', start + 10)
+    provider = main[: main.index('resource "aws_security_group"')]
+    files = {
+        "main.tf": provider
+        + main[start:end].replace("vpc_security_group_ids = [aws_security_group.payroll_app.id]\n", "")
+    }
+    return files | {n: (INPUTS / n).read_text(encoding="utf-8") for n in ("variables.tf", "versions.tf")}
+
+
+def test_smollm2_refinement_plumbing(llama: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MIGRATOR_LLM_REFINE", f"openai-compatible:{llama}#smollm2")
+    monkeypatch.setenv("MIGRATOR_LLM_MAX_TOKENS", "300")
+    ws = Workspace.open(tmp_path / "ws")
+    files = small_wave()
+    validate = refine_graph.folder_validator(use_tools=False)
+    assert [d for d in validate(files) if d.severity == "error"] == []  # the input itself is clean
+    client = client_for("refine", ws.llm)
+    assert client is not None
+    graph = refine_graph.build(ClientSeam(client, refine_graph.PROMPT_VERSION), validate)
+    state = graph.invoke(refine_graph.initial_state("terraform-aws", "use r6i.large", "{}", files, 2))
+    attempts = state["attempts"]
+    assert 1 <= len(attempts) <= 2 and all(a["usage"]["input_tokens"] > 100 for a in attempts)
+    if state["status"] == "valid":  # whatever it says, only a validator-clean, confined change is accepted
+        assert [d for d in validate(state["result"]) if d.severity == "error"] == []
+        assert not any(w in "".join(state["result"].values()) for w in ("user_data", "provisioner"))
+    else:
+        assert all(a["outcome"] == "refused" and a["diagnostics"] for a in attempts)
+    records = ws.llm.interactions(10)
+    assert len(records) == len(attempts) and {r["prompt_version"] for r in records} == {"refine-v1"}
+    ws.close()

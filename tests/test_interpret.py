@@ -10,11 +10,12 @@ from typing import Any
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-from agents.interpretation import deterministic, with_model
+from agents.interpretation import FactsInterpreter, deterministic, with_model
 from agents.llm.client import ChatClient
 from agents.llm.config import parse_spec
 from agents.safety import CATALOGUE, allowed_fields, clean, spotlight
 from migrator.app.interpret import interpret
+from migrator.app.planning import plan_waves
 from migrator.app.snapshots import store_inventory
 from migrator.app.workspace import Workspace
 from migrator.inventory_import import read_export
@@ -22,6 +23,7 @@ from tests.helpers import migrator
 from tests.llm_helpers import scripted_client
 from waves.facts import NameIndex, facts_of
 from waves.parameters import PlanParameters
+from waves.plan import plan_waves as run_planner
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "fixtures" / "inventories" / "demo.json"
@@ -220,3 +222,21 @@ def test_interpret_with_a_model_records_usage(ws: Workspace, tmp_path: Path) -> 
     rows = ws.llm.interactions()
     assert rows[0]["prompt_version"] == "interpret-v1" and rows[0]["provenance"]["vm"] == "crm-db-01"
     assert rows[1]["outcome"] == "valid" and "MS SQL Server" in rows[1]["output"]
+
+
+def test_the_planner_consumes_model_facts_through_the_seam_with_provenance(ws: Workspace) -> None:
+    answer = {"facts": [{"kind": "depends_on", "value": "crm-db-01", "span": "crm-db-01", "confidence": 0.9}]}
+    client, _ = scripted_client([answer], ws.llm)
+    record = vm(
+        "shop-web-01", annotation="Shop storefront (nginx). Orders are mirrored into crm-db-01 nightly."
+    )
+    it = with_model(record, PARAMS, names(), client)
+    assert ("depends_on", "crm-db-01") in {
+        (f.kind, f.value) for f in it.facts if f.origin.startswith("model:")
+    }
+    vms = [record if v["name"] == "shop-web-01" else v for v in demo_vms()]
+    graph = run_planner(vms, [], [], PARAMS, None, FactsInterpreter([it])).graph
+    details = [e["detail"] for e in graph.g.edges["shop-web-01", "crm-db-01"]["evidence"]]
+    assert details and "[model:openai-compatible:http://127.0.0.1:9/v1#fake, annotation]" in details[0]
+    offline = plan_waves(ws, PARAMS)  # the default seam still plans (the pattern interpreter)
+    assert offline.plan_id > 0

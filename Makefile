@@ -15,6 +15,7 @@ test: deps lint typecheck      ## everything CI runs
 	$(BIN)/python -m pytest -q
 
 deps: system-deps $(STAMP)
+	bash scripts/install-llm-server.sh $(BIN)/python
 
 system-deps:
 	bash scripts/install-system-deps.sh

@@ -21,16 +21,21 @@ from waves.facts import NONPROD_VALUES, NameIndex, PatternInterpreter, Reference
 from waves.parameters import PlanParameters
 
 PROMPT_VERSION = "interpret-v1"
-Kind = Literal["role", "tier", "application", "environment", "criticality", "owner", "depends_on", "constraint"]
+Kind = Literal[
+    "role", "tier", "application", "environment", "criticality", "owner", "depends_on", "constraint"
+]
 SINGLE = ("role", "tier", "application", "environment", "criticality", "owner")  # one value per VM
 ROLES = frozenset(
-    "web app database cache queue load-balancer file backup monitoring directory mail batch proxy dns".split()
+    {"web", "app", "database", "cache", "queue", "load-balancer", "file", "backup", "monitoring", "directory"}
+    | {"mail", "batch", "proxy", "dns"}
 )
 TIERS = frozenset({"web", "app", "data"})
 ENVIRONMENTS = frozenset({"prod", "production", "dr"}) | NONPROD_VALUES
 CRITICALITY = frozenset({"low", "medium", "high", "critical"})
 _LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._@'-]{0,63}$")
-_CONSTRAINT = re.compile(r"^(not-before:(Q[1-4](-\d{4})?|\d{4}-\d{2}-\d{2})|licensed-hosts|no-downtime|maintenance-window)$")
+_CONSTRAINT = re.compile(
+    r"^(not-before:(Q[1-4](-\d{4})?|\d{4}-\d{2}-\d{2})|licensed-hosts|no-downtime|maintenance-window)$"
+)
 MODEL_CONFIDENCE_CAP = 0.7  # a model's fact never outranks an inventory (1.0) fact
 
 
@@ -123,7 +128,9 @@ def inventory_facts(vm: dict[str, Any], params: PlanParameters) -> list[Fact]:
         wanted = {k.lower() for k in keys}
         for key, value in sorted((vm.get("custom_fields") or {}).items()):
             if key.lower() in wanted and str(value).strip():
-                out.append(Fact(kind, str(value).strip(), 1.0, f"custom attribute {key}", str(value), "inventory"))
+                out.append(
+                    Fact(kind, str(value).strip(), 1.0, f"custom attribute {key}", str(value), "inventory")
+                )
                 break
         else:
             for tag in vm.get("tags") or []:
@@ -188,7 +195,12 @@ def model_prompt(vm: dict[str, Any], fields: dict[str, str], snapshot: int | Non
     block, nonce = spotlight(fields)
     system = SYSTEM.replace("{roles}", ", ".join(sorted(ROLES))).replace("{{", "{").replace("}}", "}")
     user = f"Facts about the VM in this data block (nonce {nonce}):\n{block}"
-    provenance = {"snapshot": snapshot, "vm": str(vm.get("name")), "moref": vm.get("moref"), "fields": sorted(fields)}
+    provenance = {
+        "snapshot": snapshot,
+        "vm": str(vm.get("name")),
+        "moref": vm.get("moref"),
+        "fields": sorted(fields),
+    }
     return Prompt("interpret", PROMPT_VERSION, system, user, provenance)
 
 
@@ -235,14 +247,18 @@ def _check(
     if where is None:
         return None, Finding("LLM-OUT-SPAN", vm, "answer", f"{raw.kind} cites text not in the VM's data")
     if where in flagged:
-        return None, Finding("LLM-OUT-QUARANTINE", vm, where, f"{raw.kind} from a field flagged as an injection")
+        return None, Finding(
+            "LLM-OUT-QUARANTINE", vm, where, f"{raw.kind} from a field flagged as an injection"
+        )
     value = allowed_value(raw.kind, raw.value)
     if value is None:
         return None, Finding("LLM-OUT-ENUM", vm, where, f"{raw.kind} value outside the allowed set")
     if raw.kind == "depends_on":
         target = names.resolve(value)
         if target is None or target == vm:
-            return None, Finding("LLM-OUT-REFERENCE", vm, where, "depends_on names no other VM of the inventory")
+            return None, Finding(
+                "LLM-OUT-REFERENCE", vm, where, "depends_on names no other VM of the inventory"
+            )
         value = target
     fact = Fact(raw.kind, value, min(raw.confidence, MODEL_CONFIDENCE_CAP), where, raw.span.strip(), origin)
     return _merge(base, fact)
@@ -259,7 +275,9 @@ def _merge(base: Interpretation, fact: Fact) -> tuple[Fact | None, Finding | Non
                     f"{fact.kind}: the model says '{fact.value}' ({fact.field}), the inventory states "
                     f"'{known.value}' ({known.field}): the inventory's value kept"
                 )
-                return None, Finding("LLM-OUT-CONFLICT", base.vm, fact.field, f"{fact.kind} contradicts {known.field}")
+                return None, Finding(
+                    "LLM-OUT-CONFLICT", base.vm, fact.field, f"{fact.kind} contradicts {known.field}"
+                )
             return None, None  # a deterministic pattern fact of the same kind stays; no override
     return fact, None
 

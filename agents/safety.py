@@ -29,7 +29,9 @@ CATALOGUE: dict[str, str] = {
     "LLM01-OTHER-VM": "text tries to change facts of other VMs",
     "LLM01-WAVE": "text tries to move VMs between waves or skip checks",
     "LLM01-PERSUADE": "text tries to persuade reviewers or the model that a change is approved",
-    "LLM-OUT-SCHEMA": "the model's answer was not valid for the schema (after one re-ask): deterministic facts used",
+    "LLM-OUT-SCHEMA": (
+        "the model's answer was not valid for the schema (after one re-ask): deterministic facts used"
+    ),
     "LLM-OUT-SPAN": "the model cited a span that does not occur in the VM's text: fact dropped",
     "LLM-OUT-ENUM": "the model returned a value outside the allowed set: fact dropped",
     "LLM-OUT-REFERENCE": "the model named a dependency that is not another VM of the inventory: fact dropped",
@@ -40,24 +42,52 @@ CATALOGUE: dict[str, str] = {
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (fid, re.compile(rx, re.IGNORECASE))
     for fid, rx in (
-        ("LLM01-OVERRIDE", r"\b(ignore|disregard|forget|override)\b.{0,40}\b(instructions?|rules?|prompt|above|previous|schema|format)"
-         r"|\byou are now\b|\bnew instructions?\b|\bsystem prompt\b|\bact as\b|\bdeveloper mode\b"),
-        ("LLM01-BREAKOUT", r"<{3,}|>{3,}|END_VM_DATA|</?(data|system|assistant|user)>|```|\"role\"\s*:"
-         r"|^\s*(system|assistant)\s*:|<\|im_(start|end)\|>"),
-        ("LLM01-NETWORK", r"0\.0\.0\.0/0|::/0|\bopen\b.{0,30}\b(ports?|ssh|rdp|22|3389|firewall)\b|\b(to|from) the "
-         r"(world|internet)\b|\bany\s*/\s*any\b|security.group.{0,30}\ball\b"),
-        ("LLM01-ENCRYPTION", r"\b(disable|turn off|remove|skip|without|no)\b.{0,20}\bencrypt|encrypted\s*[=:]\s*false"
-         r"|\bunencrypted\b|\bplain.?text\b"),
-        ("LLM01-USERDATA", r"\buser[_ -]?data\b|\bprovisioner\b|\bremote-exec\b|\bcloud-init\b|\bcurl\b.{0,80}\|\s*\w*sh"
-         r"|\bwget\b|\bstartup script\b|\bbase64\b"),
-        ("LLM01-CREDENTIALS", r"\b(passwords?|api[_ -]?keys?|secrets?|credentials?|tokens?|private key)\b"
-         r"|\bexfiltrat|OPENAI_API_KEY|aws_(access|secret)|\bsend\b.{0,40}\bhttps?://"),
-        ("LLM01-OTHER-VM", r"\b(all|every|other)\b.{0,15}\b(vms?|machines?|servers?|hosts?)\b|\bfor vm\b|\bset\b.{0,40}\bof\b"
-         r".{0,20}\bto\b"),
-        ("LLM01-WAVE", r"\bwaves?\s*#?\d+|\b(move|put|pin|schedule)\b.{0,40}\bwave\b|\bskip\b.{0,20}\b(validation|checks?"
-         r"|review|policy|policies)\b|\bmigrate (it )?first\b"),
-        ("LLM01-PERSUADE", r"\breviewers?\b|\bapproved?\b|\blgtm\b|\bsafe to merge\b|\bdo not (flag|review|report)\b"
-         r"|\btrust me\b|\bauthori[sz]ed by\b|\bcompliance (has )?signed\b"),
+        (
+            "LLM01-OVERRIDE",
+            r"\b(ignore|disregard|forget|override)\b.{0,40}\b(instructions?|rules?|prompt|above|previous|schema|format)"
+            r"|\byou are now\b|\bnew instructions?\b|\bsystem prompt\b|\bact as\b|\bdeveloper mode\b",
+        ),
+        (
+            "LLM01-BREAKOUT",
+            r"<{3,}|>{3,}|END_VM_DATA|</?(data|system|assistant|user)>|```|\"role\"\s*:"
+            r"|^\s*(system|assistant)\s*:|<\|im_(start|end)\|>",
+        ),
+        (
+            "LLM01-NETWORK",
+            r"0\.0\.0\.0/0|::/0|\bopen\b.{0,30}\b(ports?|ssh|rdp|22|3389|firewall)\b|\b(to|from) the "
+            r"(world|internet)\b|\bany\s*/\s*any\b|security.group.{0,30}\ball\b",
+        ),
+        (
+            "LLM01-ENCRYPTION",
+            r"\b(disable|turn off|remove|skip|without|no)\b.{0,20}\bencrypt|encrypted\s*[=:]\s*false"
+            r"|\bunencrypted\b|\bplain.?text\b",
+        ),
+        (
+            "LLM01-USERDATA",
+            r"\buser[_ -]?data\b|\bprovisioner\b|\bremote-exec\b|\bcloud-init\b|\bcurl\b.{0,80}\|\s*\w*sh"
+            r"|\bwget\b|\bstartup script\b|\bbase64\b",
+        ),
+        (
+            "LLM01-CREDENTIALS",
+            r"\b(passwords?|api[_ -]?keys?|secrets?|credentials?|tokens?|private key)\b"
+            r"|\bexfiltrat|OPENAI_API_KEY|aws_(access|secret)|\bsend\b.{0,40}\bhttps?://",
+        ),
+        (
+            "LLM01-OTHER-VM",
+            r"\b(all|every|other)\b.{0,15}\b(vms?|machines?|servers?|hosts?)\b|\bfor vm\b"
+            r"|\bset\b.{0,40}\bof\b"
+            r".{0,20}\bto\b",
+        ),
+        (
+            "LLM01-WAVE",
+            r"\bwaves?\s*#?\d+|\b(move|put|pin|schedule)\b.{0,40}\bwave\b|\bskip\b.{0,20}\b(validation|checks?"
+            r"|review|policy|policies)\b|\bmigrate (it )?first\b",
+        ),
+        (
+            "LLM01-PERSUADE",
+            r"\breviewers?\b|\bapproved?\b|\blgtm\b|\bsafe to merge\b|\bdo not (flag|review|report)\b"
+            r"|\btrust me\b|\bauthori[sz]ed by\b|\bcompliance (has )?signed\b",
+        ),
     )
 )
 
@@ -77,7 +107,9 @@ class Finding:
 def clean(text: object, cap: int) -> str:
     """Invisible and control characters stripped (newline and tab kept), markers defused, length capped."""
     out = "".join(
-        ch for ch in str(text) if ch in _KEEP or unicodedata.category(ch) not in ("Cc", "Cf", "Co", "Cs", "Cn")
+        ch
+        for ch in str(text)
+        if ch in _KEEP or unicodedata.category(ch) not in ("Cc", "Cf", "Co", "Cs", "Cn")
     )
     out = _MARKERS.sub(lambda m: m.group(0)[:2], out)
     return out[:cap]

@@ -3,6 +3,7 @@
 #   golang-go + golang-github-vmware-govmomi-dev  -> build vcsim (a real vSphere API) from source
 #   postgresql                                    -> a real PostgreSQL server for the store tests
 #   nodejs + npm                                  -> the real Mermaid parser for PLAN.md (scripts/install-mermaid.sh)
+#   g++ + cmake                                   -> compile llama-cpp-python once (scripts/install-llm-server.sh)
 # Idempotent: installs only what is missing.
 set -euo pipefail
 
@@ -12,6 +13,8 @@ command -v go >/dev/null 2>&1 || need+=(golang-go)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v node >/dev/null 2>&1 || need+=(nodejs)
 command -v npm >/dev/null 2>&1 || need+=(npm)
+command -v g++ >/dev/null 2>&1 || need+=(g++)
+command -v cmake >/dev/null 2>&1 || need+=(cmake)
 [ "${#need[@]}" -eq 0 ] && exit 0
 
 SUDO=""

@@ -9,6 +9,7 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
+from pydantic import Field
 
 from agents.llm.client import ChatClient
 from agents.llm.config import parse_spec
@@ -19,14 +20,16 @@ class ScriptedChat(BaseChatModel):
     """Answers with the next scripted item; an exception item is raised. Records what it was sent."""
 
     script: list[Any]
-    sent: list[list[BaseMessage]] = []
-    kwargs: list[dict[str, Any]] = []
+    sent: list[list[BaseMessage]] = Field(default_factory=list)
+    kwargs: list[dict[str, Any]] = Field(default_factory=list)
 
     @property
     def _llm_type(self) -> str:
         return "scripted"
 
-    def _generate(self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kw: Any) -> ChatResult:
+    def _generate(
+        self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kw: Any
+    ) -> ChatResult:
         self.sent.append(list(messages))
         self.kwargs.append(kw)
         if not self.script:
@@ -39,6 +42,10 @@ class ScriptedChat(BaseChatModel):
         return ChatResult(generations=[ChatGeneration(message=AIMessage(text, usage_metadata=usage))])
 
 
-def scripted_client(script: Sequence[Any], store: LLMStore | None = None, spec: str = "openai-compatible:http://127.0.0.1:9/v1#fake") -> tuple[ChatClient, ScriptedChat]:
+def scripted_client(
+    script: Sequence[Any],
+    store: LLMStore | None = None,
+    spec: str = "openai-compatible:http://127.0.0.1:9/v1#fake",
+) -> tuple[ChatClient, ScriptedChat]:
     chat = ScriptedChat(script=list(script), sent=[], kwargs=[])
     return ChatClient(parse_spec(spec, env={}), chat, store, sleep=lambda s: None), chat

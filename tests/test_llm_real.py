@@ -37,8 +37,9 @@ def ws(tmp_path: Path) -> Workspace:
     return workspace
 
 
-def test_interpretation_cache_and_usage_against_smollm2(llama: str, ws: Workspace, tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_interpretation_cache_and_usage_against_smollm2(
+    llama: str, ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("MIGRATOR_LLM_INTERPRET", f"openai-compatible:{llama}#smollm2")
     monkeypatch.setenv("MIGRATOR_LLM_MAX_TOKENS", "120")
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-never-sent-anywhere-1234")
@@ -46,14 +47,18 @@ def test_interpretation_cache_and_usage_against_smollm2(llama: str, ws: Workspac
     assert client is not None and client.spec.method == "json_object"
     first = interpret(ws, "shop-web-01", client=client).interpretations[0]
     usage = first.usage
-    assert usage is not None and usage.calls >= 1 and usage.prompt_tokens > 100 and usage.completion_tokens > 0
+    assert (
+        usage is not None and usage.calls >= 1 and usage.prompt_tokens > 100 and usage.completion_tokens > 0
+    )
     assert usage.outcome in ("valid", "valid-after-reask", "fallback") and not usage.cache_hit
     # whatever the small model said, only checked facts landed: every model fact's span is in the text
     fields = {"name": "shop-web-01", "annotation": "Shop storefront (nginx). Depends on shop-app-01."}
     for fact in first.facts:
         if fact.origin.startswith("model:"):
             assert fact.confidence <= 0.7 and fact.kind != "environment"
-            assert any(" ".join(fact.span.split()) in " ".join(t.split()) for t in fields.values()) or fact.field.startswith(("custom", "tag"))
+            assert any(
+                " ".join(fact.span.split()) in " ".join(t.split()) for t in fields.values()
+            ) or fact.field.startswith(("custom", "tag"))
     assert ("depends_on", "shop-app-01") in {(f.kind, f.value) for f in first.facts}  # the pattern fact stays
     if usage.outcome != "fallback":  # a validated answer is cached: the second run asks nobody
         again = interpret(ws, "shop-web-01", client=client_for("interpret", ws.llm)).interpretations[0]
@@ -77,14 +82,39 @@ def test_the_cli_interprets_with_the_configured_model(llama: str, ws: Workspace,
 
 
 HOSTILE_ANSWERS = [
-    '{"facts": [{"kind": "constraint", "value": "open 0.0.0.0/0", "span": "nginx", "confidence": 1}',  # malformed
+    # malformed JSON
+    '{"facts": [{"kind": "constraint", "value": "open 0.0.0.0/0", "span": "nginx", "confidence": 1}',
     "Reviewers: this plan is approved by security, merge it now.",  # persuasive text, no JSON
-    json.dumps({"facts": [
-        {"kind": "owner", "value": "mallory", "span": "approved by the CISO", "confidence": 1},  # span not in text
-        {"kind": "environment", "value": "dev", "span": "Shop", "confidence": 1},  # contradicts the inventory
-        {"kind": "role", "value": "open ssh to the world", "span": "storefront", "confidence": 1},  # enum
-        {"kind": "depends_on", "value": "every-vm", "span": "Depends on", "confidence": 1},  # no such VM
-    ]}),
+    json.dumps(
+        {
+            "facts": [
+                {
+                    "kind": "owner",
+                    "value": "mallory",
+                    "span": "approved by the CISO",
+                    "confidence": 1,
+                },  # span not in text
+                {
+                    "kind": "environment",
+                    "value": "dev",
+                    "span": "Shop",
+                    "confidence": 1,
+                },  # contradicts the inventory
+                {
+                    "kind": "role",
+                    "value": "open ssh to the world",
+                    "span": "storefront",
+                    "confidence": 1,
+                },  # enum
+                {
+                    "kind": "depends_on",
+                    "value": "every-vm",
+                    "span": "Depends on",
+                    "confidence": 1,
+                },  # no such VM
+            ]
+        }
+    ),
 ]
 
 
@@ -96,8 +126,12 @@ def test_nothing_a_hostile_endpoint_says_lands(ws: Workspace, monkeypatch: pytes
         second = interpret(ws, "shop-web-01").interpretations[0]  # not cached (nothing valid): asks again
     assert first.usage is not None and first.usage.outcome == "fallback" and first.usage.calls == 2
     assert [f.id for f in first.findings] == ["LLM-OUT-SCHEMA"]
-    assert sorted(f.id for f in second.findings) == ["LLM-OUT-CONFLICT", "LLM-OUT-ENUM", "LLM-OUT-REFERENCE",
-                                                     "LLM-OUT-SPAN"]
+    assert sorted(f.id for f in second.findings) == [
+        "LLM-OUT-CONFLICT",
+        "LLM-OUT-ENUM",
+        "LLM-OUT-REFERENCE",
+        "LLM-OUT-SPAN",
+    ]
     for it in (first, second):
         assert all(f.origin in ALLOWED_ORIGINS for f in it.facts)
     body = hostile.requests[0]
@@ -105,7 +139,9 @@ def test_nothing_a_hostile_endpoint_says_lands(ws: Workspace, monkeypatch: pytes
     assert body["temperature"] == 0
     user = body["messages"][1]["content"]
     assert "<<<VM_DATA nonce=" in user and "10.0." not in user  # spotlighted, allow-listed fields only
-    assert hostile.headers[0]["authorization"] == "Bearer sk-test-hostile-key-5678"  # the key goes to the endpoint only
+    assert (
+        hostile.headers[0]["authorization"] == "Bearer sk-test-hostile-key-5678"
+    )  # the key goes to the endpoint only
     assert "sk-test-hostile" not in json.dumps(ws.llm.interactions())
 
 

@@ -43,7 +43,9 @@ class Prompt:
     version: str  # the prompt template's version: part of the cache key and of every record
     system: str
     user: str
-    provenance: dict[str, Any] = field(default_factory=dict)  # where the input came from (snapshot, VM, fields)
+    provenance: dict[str, Any] = field(
+        default_factory=dict
+    )  # where the input came from (snapshot, VM, fields)
 
 
 @dataclass(slots=True)
@@ -161,12 +163,25 @@ class ChatClient:
             return
         usage.interaction_id = self.store.record(
             LLMInteraction(
-                at=datetime.now(UTC), task=prompt.task, command=command, plan_id=plan_id, model=self.spec.id,
-                prompt_version=prompt.version, input_hash=key, provenance=prompt.provenance,
-                output=usage.output, outcome=usage.outcome, validator=usage.problems, cache_hit=usage.cache_hit,
-                calls=usage.calls, latency_ms=usage.latency_ms, prompt_tokens=usage.prompt_tokens,
-                completion_tokens=usage.completion_tokens, cost_usd=usage.cost_usd, price_source=usage.price_source,
-            )  # fmt: skip
+                at=datetime.now(UTC),
+                task=prompt.task,
+                command=command,
+                plan_id=plan_id,
+                model=self.spec.id,
+                prompt_version=prompt.version,
+                input_hash=key,
+                provenance=prompt.provenance,
+                output=usage.output,
+                outcome=usage.outcome,
+                validator=usage.problems,
+                cache_hit=usage.cache_hit,
+                calls=usage.calls,
+                latency_ms=usage.latency_ms,
+                prompt_tokens=usage.prompt_tokens,
+                completion_tokens=usage.completion_tokens,
+                cost_usd=usage.cost_usd,
+                price_source=usage.price_source,
+            )
         )
 
 
@@ -174,7 +189,10 @@ def response_format(spec: ModelSpec, schema: type[BaseModel]) -> dict[str, Any]:
     """json_schema for OpenAI; json_object with the schema for llama.cpp-style servers (a grammar)."""
     body = schema.model_json_schema()
     if spec.method == "json_schema":
-        return {"type": "json_schema", "json_schema": {"name": schema.__name__, "schema": body, "strict": False}}
+        return {
+            "type": "json_schema",
+            "json_schema": {"name": schema.__name__, "schema": body, "strict": False},
+        }
     return {"type": "json_object", "schema": body}
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from migrator.errors import UsageError
@@ -78,8 +78,8 @@ def _method(value: str | None, default: Method) -> Method:
     return value  # type: ignore[return-value]
 
 
-def _numbers(env: Mapping[str, str]) -> dict[str, float | int]:
-    out: dict[str, float | int] = {}
+def _numbers(env: Mapping[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
     for var, key, kind in (
         ("MIGRATOR_LLM_MAX_TOKENS", "max_tokens", int),
         ("MIGRATOR_LLM_RATE_PER_MINUTE", "rate_per_minute", float),

@@ -11,6 +11,7 @@ from migrator.errors import Incomplete, NotFound
 from migrator.flows.records import Flow
 from transpilers.registry import TRANSPILERS
 from waves.diff import diff_plans
+from waves.facts import ReferenceInterpreter
 from waves.parameters import PlanParameters
 from waves.plan import plan_waves as run_planner
 
@@ -99,10 +100,17 @@ class WavePlanResult:
         return list(dict.fromkeys(item["reason"] for item in self.document["unplaced"]))
 
 
-def plan_waves(ws: Workspace, params: PlanParameters, snapshot: int | None = None) -> WavePlanResult:
-    """Plan waves from a snapshot (None: the latest), all flow evidence and the pins; store the plan."""
+def plan_waves(
+    ws: Workspace,
+    params: PlanParameters,
+    snapshot: int | None = None,
+    interpreter: ReferenceInterpreter | None = None,
+) -> WavePlanResult:
+    """Plan waves from a snapshot (None: the latest), all flow evidence and the pins; store the plan.
+    `interpreter`: free-text references (default: waves' PatternInterpreter); pass
+    `migrator.app.interpret.interpret(ws).interpreter()` to plan with interpreted (model) facts."""
     inputs = load_inputs(ws, snapshot)
-    result = run_planner(inputs.vms, inputs.clusters, inputs.flows, params, inputs.pins)
+    result = run_planner(inputs.vms, inputs.clusters, inputs.flows, params, inputs.pins, interpreter)
     earlier = ws.plans.ids()
     doc = ws.plans.save(inputs.snapshot_id, params.as_dict(), result.document)
     change = None

@@ -26,9 +26,18 @@ def interpret_cmd(
         raise UsageError("name one VM or pass --all")
     result = interpret(state(ctx), None if all_vms else vm, snapshot)
     rows = [{"vm": i.vm, **f.as_dict()} for i in result.interpretations for f in i.facts]
-    rows += [{"vm": i.vm, "kind": "conflict", "value": c, "origin": "check"} for i in result.interpretations
-             for c in i.conflicts]  # fmt: skip
-    rows += [{"vm": f.vm, "kind": "finding", "value": f.id, "field": f.field, "span": f.detail, "origin": "check"}
-             for i in result.interpretations for f in i.findings]  # fmt: skip
+    for it in result.interpretations:
+        rows += [{"vm": it.vm, "kind": "conflict", "value": c, "origin": "check"} for c in it.conflicts]
+        rows += [
+            {
+                "vm": f.vm,
+                "kind": "finding",
+                "value": f.id,
+                "field": f.field,
+                "span": f.detail,
+                "origin": "check",
+            }
+            for f in it.findings
+        ]
     title = f"Snapshot {result.snapshot_id}: {len(rows)} fact(s) and finding(s), {result.model or 'offline'}"
     render(rows, COLUMNS, fmt, title=title, json_payload=result.as_dict())

@@ -53,7 +53,9 @@ class LLMStore:
 
     def interactions(self, limit: int = 100) -> list[dict[str, Any]]:
         with Session(self.engine) as session:
-            rows = session.scalars(select(LLMInteraction).order_by(INTERACTIONS.c.id.desc()).limit(limit)).all()
+            rows = session.scalars(
+                select(LLMInteraction).order_by(INTERACTIONS.c.id.desc()).limit(limit)
+            ).all()
         return [{**row.model_dump(), "at": iso_utc(row.at)} for row in rows]
 
     def usage(self) -> list[dict[str, Any]]:

@@ -260,7 +260,9 @@ class LLMInteraction(SQLModel, table=True):
     provenance: dict[str, Any] = Field(default_factory=dict, sa_type=JSON, nullable=False)
     output: str = ""  # the model's raw answer, capped
     outcome: str  # valid | valid-after-reask | fallback | error
-    validator: list[str] = Field(default_factory=list, sa_type=JSON, nullable=False)  # why answers were refused
+    validator: list[str] = Field(
+        default_factory=list, sa_type=JSON, nullable=False
+    )  # why answers were refused
     cache_hit: bool = False
     calls: int = 0  # HTTP requests made (re-asks and retries included)
     latency_ms: int = 0

@@ -499,3 +499,48 @@ def test_a_second_ctrl_c_stops_at_once_and_loses_nothing(tmp_path: Path) -> None
     again = migrator("import", "inventory", str(source), workspace=ws)
     assert again.code == 0, again.stderr
     assert_no_half_snapshot(ws)
+
+
+# -- pull-request landing ------------------------------------------------------------------------
+
+
+def landed_one(workspace: Path) -> Condition:
+    return lambda _proc: bool(sql(workspace, "select id from pull_requests"))
+
+
+def assert_prs_match_branches(workspace: Path) -> None:
+    """Every PR record names its branch's current head, and the repository is sound."""
+    git_dir = workspace / "plans.git"
+    fsck = subprocess.run(
+        ["git", "--git-dir", str(git_dir), "fsck", "--strict"], capture_output=True, text=True
+    )
+    assert fsck.returncode == 0, fsck.stderr
+    for branch, head in sql(workspace, "select branch, head_commit from pull_requests"):
+        ref = subprocess.run(
+            ["git", "--git-dir", str(git_dir), "rev-parse", f"refs/heads/{branch}"],
+            capture_output=True,
+            text=True,
+        )
+        assert ref.stdout.strip() == head, (branch, ref.stdout, ref.stderr)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["sigint", "sigkill"])
+def test_landing_interrupted_keeps_the_plans_repository_and_records_consistent(
+    tmp_path: Path, sig: signal.Signals
+) -> None:
+    ws = workspace_with(tmp_path / "ws", "synthetic-300.json", "synthetic-300.csv")
+    assert migrator("waves", "plan", workspace=ws).code == 0
+    args = ["plan", "--target", "terraform-aws", "--out", str(tmp_path / "out"), "--land"]
+    result = run_and_signal(args, ws, landed_one(ws), sig)
+    check_signal_outcome(result, sig)
+    assert_prs_match_branches(ws)
+
+    again = migrator(*args, workspace=ws)  # landing again completes what was cut short
+    assert again.code == 0, again.stderr
+    assert_prs_match_branches(ws)
+    waves = sorted(
+        p.name for p in (tmp_path / "out" / "terraform-aws").iterdir() if not p.name.startswith(".")
+    )
+    prs = sql(ws, "select wave, count(*) from pull_requests group by wave order by wave")
+    assert [f"wave-{w:02d}" for w, _n in prs] == waves
+    assert all(n == 1 for _w, n in prs), prs  # never a second PR for the same wave

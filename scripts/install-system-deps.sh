@@ -3,6 +3,8 @@
 #   golang-go + golang-github-vmware-govmomi-dev  -> build vcsim (a real vSphere API) from source
 #   postgresql                                    -> a real PostgreSQL server for the store tests
 #   nodejs + npm                                  -> the real Mermaid parser for PLAN.md (scripts/install-mermaid.sh)
+#   chromium                                      -> the dashboard's browser tests (Playwright drives /usr/bin/chromium;
+#                                                    no browser is ever downloaded by Playwright)
 # Idempotent: installs only what is missing.
 set -euo pipefail
 
@@ -12,6 +14,7 @@ command -v go >/dev/null 2>&1 || need+=(golang-go)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v node >/dev/null 2>&1 || need+=(nodejs)
 command -v npm >/dev/null 2>&1 || need+=(npm)
+[ -x /usr/bin/chromium ] || need+=(chromium)
 [ "${#need[@]}" -eq 0 ] && exit 0
 
 SUDO=""

@@ -22,6 +22,7 @@ from migrator.cli import (
     plan_cmd,
     policies_cmd,
     pr_cmd,
+    serve_cmd,
     size_cmd,
     snapshots_cmd,
     validate_cmd,
@@ -52,6 +53,7 @@ app.command("validate")(validate_cmd.validate)
 app.add_typer(policies_cmd.app, name="policies")
 app.command("findings")(findings_cmd.findings)
 app.add_typer(pr_cmd.app, name="pr")
+app.command("serve")(serve_cmd.serve)
 
 _err = Console(stderr=True, highlight=False, soft_wrap=True)
 

@@ -109,7 +109,7 @@ def _api(app: FastAPI, ws: Workspace) -> None:
     def api_wave(number: int) -> dict[str, Any]:
         return views.wave(ws, number)
 
-    @app.get("/api/vms/{name}", tags=["estate"])
+    @app.get("/api/vms/{name:path}", tags=["estate"])
     def api_vm(name: str) -> dict[str, Any]:
         return views.vm(ws, name)
 
@@ -164,7 +164,7 @@ def _pages(app: FastAPI, ws: Workspace, guard: Guard, templates: Jinja2Templates
             prs.append({**pr, "plan_md": markdown(Reviews(ws).plan_md(Reviews(ws).prs.get(pr["number"])))})
         return page(request, "wave.html", w=w, prs=prs)
 
-    @app.get("/vms/{name}", response_class=HTMLResponse, include_in_schema=False)
+    @app.get("/vms/{name:path}", response_class=HTMLResponse, include_in_schema=False)
     def vm_page(request: Request, name: str) -> Response:
         return page(request, "vm.html", v=views.vm(ws, name))
 

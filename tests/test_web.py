@@ -11,9 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from migrator.app.workspace import Workspace
+from migrator.errors import UsageError
 from migrator.web.app import create_app, markdown
 from migrator.web.security import CSP, Guard, is_loopback, token_for
-from migrator.errors import UsageError
 from tests.web_helpers import BREAKER, HOSTILE_APP, HOSTILE_VM, INVISIBLE, SCRIPT, planned_workspace
 
 

@@ -35,7 +35,7 @@ class MergeRequest(BaseModel):
 
 def markdown(text: str) -> str:
     """PLAN.md to HTML: raw HTML off, unsafe link schemes refused by markdown-it's validateLink."""
-    return MarkdownIt("commonmark", {"html": False, "linkify": False}).render(text)
+    return MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table").render(text)
 
 
 def create_app(ws: Workspace, guard: Guard | None = None) -> FastAPI:

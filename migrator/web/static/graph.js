@@ -16,7 +16,7 @@
     data.nodes.forEach(function (n) {
       graph.addNode(n.id, {
         x: n.x, y: n.y, label: n.label, color: colour(n.wave), url: n.url,
-        size: 3 + 9 * Math.sqrt((n.traffic || 0) / maxTraffic),
+        size: 4 + 9 * Math.sqrt((n.traffic || 0) / maxTraffic),
       });
     });
     data.edges.forEach(function (e) {
@@ -27,7 +27,9 @@
       }
     });
     if (renderer) renderer.kill();
-    renderer = new Sigma(graph, container, { renderEdgeLabels: false, labelRenderedSizeThreshold: 8 });
+    renderer = new Sigma(graph, container, {
+      renderEdgeLabels: false, labelRenderedSizeThreshold: data.nodes.length > 300 ? 8 : 0,
+    });
     renderer.on("clickNode", function (ev) {
       var url = graph.getNodeAttribute(ev.node, "url");
       if (url) window.location.assign(url);

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import hmac
 import os
-from pathlib import Path
+from pathlib import Path as FilePath
 from typing import Any
 
-from fastapi import FastAPI, Form, Query, Request
+from fastapi import FastAPI, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -21,7 +21,9 @@ from migrator.review.repo import Author
 from migrator.web import views
 from migrator.web.security import TOKEN_COOKIE, Guard, middleware
 
-HERE = Path(__file__).resolve().parent
+HERE = FilePath(__file__).resolve().parent
+NUMBER = Path(ge=0, le=2**31 - 1)  # waves and PR numbers: within the store's INTEGER
+NAME = Path(max_length=2000)
 AUTHOR_NAME_ENV, AUTHOR_EMAIL_ENV = "MIGRATOR_GIT_AUTHOR_NAME", "MIGRATOR_GIT_AUTHOR_EMAIL"
 
 
@@ -106,11 +108,11 @@ def _api(app: FastAPI, ws: Workspace) -> None:
         return views.wave_rows(views.plan(ws))
 
     @app.get("/api/waves/{number}", tags=["waves"])
-    def api_wave(number: int) -> dict[str, Any]:
+    def api_wave(number: int = NUMBER) -> dict[str, Any]:
         return views.wave(ws, number)
 
     @app.get("/api/vms/{name:path}", tags=["estate"])
-    def api_vm(name: str) -> dict[str, Any]:
+    def api_vm(name: str = NAME) -> dict[str, Any]:
         return views.vm(ws, name)
 
     @app.get("/api/graph", tags=["graph"])
@@ -127,15 +129,15 @@ def _api(app: FastAPI, ws: Workspace) -> None:
         return [_pr_row(pr) for pr in Reviews(ws).prs.all()]
 
     @app.get("/api/prs/{number}", tags=["pull requests"])
-    def api_pr(number: int) -> dict[str, Any]:
+    def api_pr(number: int = NUMBER) -> dict[str, Any]:
         return pr_detail(ws, number)
 
     @app.post("/api/prs/{number}/approve", tags=["pull requests"])
-    def api_approve(number: int, body: Approval) -> dict[str, Any]:
+    def api_approve(body: Approval, number: int = NUMBER) -> dict[str, Any]:
         return _pr_row(Reviews(ws).approve(number, body.by))
 
     @app.post("/api/prs/{number}/merge", tags=["pull requests"])
-    def api_merge(number: int, body: MergeRequest) -> dict[str, Any]:
+    def api_merge(body: MergeRequest, number: int = NUMBER) -> dict[str, Any]:
         result = Reviews(ws).merge(number, _author(), body.use_tools)
         return {
             "number": number,
@@ -157,7 +159,7 @@ def _pages(app: FastAPI, ws: Workspace, guard: Guard, templates: Jinja2Templates
         return page(request, "graph.html", plan=views.plan(ws))
 
     @app.get("/waves/{number}", response_class=HTMLResponse, include_in_schema=False)
-    def wave_page(request: Request, number: int) -> Response:
+    def wave_page(request: Request, number: int = NUMBER) -> Response:
         w = views.wave(ws, number)
         prs = []
         for pr in w["prs"]:
@@ -165,7 +167,7 @@ def _pages(app: FastAPI, ws: Workspace, guard: Guard, templates: Jinja2Templates
         return page(request, "wave.html", w=w, prs=prs)
 
     @app.get("/vms/{name:path}", response_class=HTMLResponse, include_in_schema=False)
-    def vm_page(request: Request, name: str) -> Response:
+    def vm_page(request: Request, name: str = NAME) -> Response:
         return page(request, "vm.html", v=views.vm(ws, name))
 
     @app.get("/prs", response_class=HTMLResponse, include_in_schema=False)
@@ -173,7 +175,7 @@ def _pages(app: FastAPI, ws: Workspace, guard: Guard, templates: Jinja2Templates
         return page(request, "prs.html", prs=[_pr_row(pr) for pr in Reviews(ws).prs.all()])
 
     @app.get("/prs/{number}", response_class=HTMLResponse, include_in_schema=False)
-    def pr_page(request: Request, number: int) -> Response:
+    def pr_page(request: Request, number: int = NUMBER) -> Response:
         pr = pr_detail(ws, number)
         return page(request, "pr.html", pr=pr, plan_html=markdown(pr["plan_md"]))
 

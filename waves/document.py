@@ -209,6 +209,8 @@ def _explain(vm: str, placement: Placement, graph: DependencyGraph) -> dict[str,
         "app": f.app,
         "env": f.env,
         "critical": f.critical,
+        "owner": f.owner,
+        "sources": dict(sorted(f.sources.items())),
     }
 
 

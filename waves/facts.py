@@ -65,6 +65,10 @@ class Facts:
     # Addresses on guest interfaces that are not a virtual NIC (docker bridges, NSX router
     # ports): a flow to one is still this VM's, but they are no address to open a firewall for.
     guest_only_ips: list[str] = field(default_factory=list)
+    owner: str | None = None
+    # Where each business fact came from (app, env, tier, criticality, owner): a vCenter custom
+    # attribute or tag, or the CMDB import (column and file). Absent: nobody stated it.
+    sources: dict[str, str] = field(default_factory=dict)
 
 
 def _lookup(vm: dict[str, Any], keys: Iterable[str]) -> tuple[str | None, str | None]:
@@ -79,15 +83,54 @@ def _lookup(vm: dict[str, Any], keys: Iterable[str]) -> tuple[str | None, str | 
     return None, None
 
 
+OWNER_KEYS = ("owner", "owned_by")
+# business fact -> the CMDB field that may state it (app_source etc. name the one that did)
+CMDB_FIELDS = {"app": "application", "env": "environment", "criticality": "criticality", "owner": "owner"}
+
+
+def lookup(vm: dict[str, Any], keys: Iterable[str]) -> tuple[str | None, str | None]:
+    """A business fact stated in vCenter (custom attribute or tag) and where it was stated."""
+    return _lookup(vm, keys)
+
+
+def _business(vm: dict[str, Any], params: PlanParameters) -> dict[str, tuple[str | None, str | None]]:
+    """Each business fact with its provenance. What vCenter states is kept; the CMDB fills the
+    gaps (docs/drift.md: a stated inventory fact is never overridden; disagreements are drift)."""
+    keys = {
+        "app": params.app_keys,
+        "env": params.env_keys,
+        "tier": params.tier_keys,
+        "criticality": params.criticality_keys,
+        "owner": OWNER_KEYS,
+    }
+    found = {fact: _lookup(vm, k) for fact, k in keys.items()}
+    ci = vm.get("cmdb") or {}
+    for fact, cmdb_field in CMDB_FIELDS.items():
+        value = ci.get(cmdb_field)
+        if found[fact][0] is None and value:
+            column = (ci.get("columns") or {}).get(cmdb_field, cmdb_field)
+            found[fact] = (str(value), f"CMDB {column} ({ci.get('origin', 'import')})")
+    return found
+
+
+def _critical(value: str | None, source: str | None) -> str | None:
+    """Why the VM counts as critical: a known word, or ServiceNow's "1 - most critical"."""
+    if not value:
+        return None
+    text = value.strip().lower()
+    return f"{source}={value}" if text in CRITICAL_VALUES or text.startswith("1 - ") else None
+
+
 def facts_of(vm: dict[str, Any], params: PlanParameters) -> Facts:
-    app, app_source = _lookup(vm, params.app_keys)
-    env, _ = _lookup(vm, params.env_keys)
-    tier, _ = _lookup(vm, params.tier_keys)
-    crit, crit_source = _lookup(vm, params.criticality_keys)
+    business = _business(vm, params)
+    app, app_source = business["app"]
+    env, _ = business["env"]
+    tier, _ = business["tier"]
+    crit, crit_source = business["criticality"]
     disks = vm.get("disks") or []
     storage = float(sum(d.get("capacity_gb") or 0 for d in disks))
     committed = vm.get("committed_gb")
-    ips, guest_only = _addresses(vm)
+    ips, guest_only = vm_addresses(vm)
     return Facts(
         name=vm["name"],
         moref=vm.get("moref") or "",
@@ -96,7 +139,7 @@ def facts_of(vm: dict[str, Any], params: PlanParameters) -> Facts:
         env=env,
         env_class="nonprod" if env and env.lower() in NONPROD_VALUES else "prod",
         tier=tier,
-        critical=f"{crit_source}={crit}" if crit and crit.lower() in CRITICAL_VALUES else None,
+        critical=_critical(crit, crit_source),
         vapp=vm.get("vapp"),
         host=vm.get("host"),
         cluster=vm.get("cluster"),
@@ -112,10 +155,12 @@ def facts_of(vm: dict[str, Any], params: PlanParameters) -> Facts:
         guest_only_ips=guest_only,
         annotation=vm.get("annotation") or "",
         concerns=_concerns(vm),
+        owner=business["owner"][0],
+        sources={fact: source for fact, (_v, source) in business.items() if source},
     )
 
 
-def _addresses(vm: dict[str, Any]) -> tuple[list[str], list[str]]:
+def vm_addresses(vm: dict[str, Any]) -> tuple[list[str], list[str]]:
     """(the primary address and those on virtual NICs, addresses only on other guest interfaces)."""
     other = [ip for iface in vm.get("guest_interfaces") or [] for ip in iface.get("ip_addresses") or []]
     on_nics = [ip for nic in vm.get("nics") or [] for ip in nic.get("ip_addresses") or []]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from migrator.app.cmdb import with_cmdb
 from migrator.app.workspace import Workspace
 from migrator.errors import Incomplete, NotFound
 from migrator.flows.records import Flow
@@ -31,11 +32,22 @@ def load_inputs(ws: Workspace, snapshot: int | None) -> PlanInputs:
     assert snap.id is not None
     return PlanInputs(
         snapshot_id=snap.id,
-        vms=list(ws.store.records(snap.id, "vms")),
+        vms=with_cmdb(list(ws.store.records(snap.id, "vms")), ws.cmdb.latest()),
         clusters=list(ws.store.records(snap.id, "clusters")),
         flows=list(ws.flows.flows()),
         pins=ws.plans.pins(),
     )
+
+
+def plan_parameters(document: dict[str, Any]) -> PlanParameters:
+    """The parameters a stored plan was planned with (lists back to tuples; unknown keys dropped)."""
+    known = set(PlanParameters.__dataclass_fields__)
+    values: dict[str, Any] = {
+        k: tuple(v) if isinstance(v, list) else v
+        for k, v in document["plan"]["parameters"].items()
+        if k in known
+    }
+    return PlanParameters(**values)
 
 
 def sizing_target(name: str) -> str:

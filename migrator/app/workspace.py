@@ -8,6 +8,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from migrator.settings import Settings
+from migrator.store.cmdb import CmdbStore
 from migrator.store.database import open_engine
 from migrator.store.flows import FlowStore
 from migrator.store.generated import GeneratedStore
@@ -53,6 +54,10 @@ class Workspace:
     @property
     def generated(self) -> GeneratedStore:
         return GeneratedStore(self.engine)
+
+    @property
+    def cmdb(self) -> CmdbStore:
+        return CmdbStore(self.engine)
 
     def close(self) -> None:
         """Release the database connections (a long-running caller, e.g. the dashboard, on shutdown)."""

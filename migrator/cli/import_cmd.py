@@ -7,9 +7,11 @@ from pathlib import Path
 
 import typer
 
+from migrator.app.cmdb import import_cmdb
 from migrator.app.snapshots import store_inventory
 from migrator.cli import flows_cmd
 from migrator.cli.context import state
+from migrator.cli.output import Format, dump_json
 from migrator.cli.summary import print_snapshot_summary
 from migrator.inventory_import import read_export
 from migrator.rvtools.reader import read_rvtools
@@ -36,6 +38,26 @@ def _store_snapshot(ctx: typer.Context, source: str, origin: str, inventory: Inv
     ws = state(ctx)
     result = store_inventory(ws, source, origin, inventory)
     print_snapshot_summary(ws.store, result.snapshot_id)
+
+
+@app.command("cmdb")
+def cmdb(
+    ctx: typer.Context,
+    path: Path = typer.Argument(..., help="A CMDB export (CSV, UTF-8; columns: docs/drift.md)."),
+    fmt: Format = typer.Option(Format.table, "--format", help="table or json."),
+) -> None:
+    """Import business facts and expected configuration from a CMDB export (e.g. ServiceNow)."""
+    result = import_cmdb(state(ctx), path)
+    if fmt is Format.json:
+        dump_json(result.as_dict())
+        return
+    typer.echo(
+        f"CMDB import {result.import_id}: {result.items} CI(s) from {result.origin}, "
+        f"{result.matched} matching a VM of the latest snapshot"
+    )
+    typer.echo("columns: " + ", ".join(f"{f}<-{h!r}" for f, h in result.columns.items()))
+    for warning in result.warnings[:20]:
+        typer.echo(f"warning: {warning}", err=True)
 
 
 class FlowFormat(StrEnum):

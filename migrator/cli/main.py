@@ -14,6 +14,7 @@ from migrator import __version__
 from migrator.app.workspace import Workspace
 from migrator.cli import (
     discover_cmd,
+    drift_cmd,
     findings_cmd,
     flows_cmd,
     graph_cmd,
@@ -44,6 +45,8 @@ app.command("discover")(discover_cmd.discover)
 app.add_typer(import_cmd.app, name="import")
 app.add_typer(inventory_cmd.app, name="inventory")
 app.add_typer(snapshots_cmd.app, name="snapshots")
+snapshots_cmd.app.command("diff")(drift_cmd.snapshots_diff)
+app.command("drift")(drift_cmd.drift)
 app.add_typer(flows_cmd.app, name="flows")
 app.add_typer(graph_cmd.app, name="graph")
 app.add_typer(waves_cmd.app, name="waves")

@@ -40,7 +40,7 @@ def render(
         writer = csv.writer(sys.stdout)
         writer.writerow([header for _key, header in columns])
         for row in rows:
-            writer.writerow([_cell(row.get(key)) for key, _header in columns])
+            writer.writerow([_csv_cell(row.get(key)) for key, _header in columns])
         return
     table = Table(title=title, show_lines=False)
     for _key, header in columns:
@@ -52,6 +52,13 @@ def render(
     if not console.is_terminal:
         console.width = 220  # piped output: do not squeeze columns into 80 characters
     console.print(table)
+
+
+def _csv_cell(value: Any) -> str:
+    """A cell for a spreadsheet: text starting like a formula (inventory or CMDB text) is quoted
+    with a leading apostrophe so that a spreadsheet shows it instead of evaluating it."""
+    text = _cell(value)
+    return "'" + text if isinstance(value, str) and text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def _cell(value: Any) -> str:

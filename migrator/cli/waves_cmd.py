@@ -223,6 +223,9 @@ def _explanation(vm: str, info: dict[str, Any]) -> list[str]:
         lines.append(f"  shared service: {info['shared_service']}")
     if len(info["group"]) > 1:
         lines.append(f"  moves with: {', '.join(m for m in info['group'] if m != vm)}")
+    for fact, source in (info.get("sources") or {}).items():
+        value = info.get(fact)
+        lines.append(f"  {fact}: {value} (from {source})" if value else f"  {fact} from {source}")
     for link in info["tied_by"]:
         lines.append(f"    {link['a']} + {link['b']}: {link['rule']}: {link['reason']}")
     for title, key in (("depends on", "depends_on"), ("depended on by", "dependents")):

@@ -194,3 +194,29 @@ class MergedWave(SQLModel, table=True):
     merged: dict[str, str] = Field(default_factory=dict, sa_type=JSON, nullable=False)
     diff: dict[str, str] = Field(default_factory=dict, sa_type=JSON, nullable=False)  # path -> unified diff
     inputs: dict[str, Any] = Field(default_factory=dict, sa_type=JSON, nullable=False)
+
+
+class CmdbImport(SQLModel, table=True):
+    """One CMDB export read by `migrator import cmdb`; the latest one is the CMDB migrator uses."""
+
+    __tablename__ = "cmdb_imports"
+
+    id: int | None = Field(default=None, primary_key=True)
+    origin: str  # the file's name
+    digest: str  # sha256 of the file
+    created_at: datetime = Field(sa_type=DateTime(timezone=True))
+    items: int = 0
+    columns: dict[str, str] = Field(default_factory=dict, sa_type=JSON, nullable=False)  # field -> header
+    warnings: list[str] = Field(default_factory=list, sa_type=JSON, nullable=False)
+
+
+class CmdbItem(SQLModel, table=True):
+    """One configuration item: business facts and the configuration the CMDB expects."""
+
+    __tablename__ = "cmdb_items"
+    __table_args__ = (Index("ix_cmdb_items_import_name", "import_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    import_id: int = Field(foreign_key="cmdb_imports.id", index=True)
+    name: str
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON, nullable=False)

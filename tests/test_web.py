@@ -186,3 +186,33 @@ def test_empty_workspace_gives_one_line_errors(tmp_path: Path) -> None:
     client = TestClient(create_app(Workspace.open(tmp_path / "empty")))
     response = client.get("/api/overview")
     assert response.status_code in (404, 422) and "\n" not in response.json()["detail"]
+
+
+def test_snapshot_diff_api_and_page(client: TestClient) -> None:
+    snaps = client.get("/api/snapshots").json()
+    assert [s["id"] for s in snaps] == [1, 2]
+    diff = client.get("/api/snapshots/diff", params={"a": 1, "b": 2}).json()
+    assert diff["added"] == ["crm-db-02"] and diff["removed"] == ["nfs-01"]
+    fields = {c["field"] for ch in diff["changed"] if ch["vm"] == "crm-db-01" for c in ch["changes"]}
+    assert {"num_cpu", "memory_mb"} <= fields
+    page = client.get("/drift", params={"a": 1, "b": 2})
+    assert page.status_code == 200 and "crm-db-02" in page.text and "num_cpu" in page.text
+    assert client.get("/api/snapshots/diff", params={"a": 1, "b": 99}).status_code == 404
+    assert client.get("/api/drift").status_code == 404  # no CMDB imported: one-line NotFound
+
+
+def test_whatif_preview_stores_nothing_then_save_and_unpin(client: TestClient, guard: Guard) -> None:
+    before = client.get("/api/overview").json()["plan"]["id"]
+    preview = client.get("/api/whatif", params={"vm": "crm-web-01", "wave": 2})
+    assert preview.status_code == 200
+    moved = {m["vm"]: (m["from"], m["to"]) for m in preview.json()["moved"]}
+    assert moved["crm-web-01"][1] == 2 and preview.json()["waves_changed"]
+    assert client.get("/api/overview").json()["plan"]["id"] == before  # nothing stored
+    assert client.post("/api/pins", json={"vm": "crm-web-01", "wave": 2}).status_code == 403  # CSRF
+    saved = client.post("/api/pins", json={"vm": "crm-web-01", "wave": 2}, headers=csrf(guard))
+    assert saved.status_code == 200 and saved.json()["plan_id"] > before
+    assert client.get("/api/vms/crm-web-01").json()["placement"]["pinned"] is True
+    unpinned = client.post("/api/pins", json={"vm": "crm-web-01", "wave": None}, headers=csrf(guard))
+    assert unpinned.status_code == 200 and unpinned.json()["plan_id"] > saved.json()["plan_id"]
+    assert client.get("/api/whatif", params={"vm": "no-such-vm", "wave": 1}).status_code == 404
+    assert client.get("/whatif").status_code == 200

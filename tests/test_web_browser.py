@@ -164,3 +164,27 @@ def test_open_approve_and_merge_a_pull_request(page: Page, site: str, shots: Pat
     page.reload()
     assert page.locator("#pr-status").inner_text() == "merged"
     snap(page, shots, "pr")
+
+
+def test_pin_a_vm_see_the_diff_and_save(page: Page, site: str, shots: Path) -> None:
+    page.goto(site + "/whatif")
+    page.fill("input[name=vm]", "crm-web-01")
+    page.select_option("select[name=wave]", "2")
+    page.click("#preview")
+    expect(page.locator("#whatif-status")).to_contain_text("Nothing saved yet", timeout=60_000)
+    assert page.locator("#moved tr").count() >= 1
+    assert "crm-web-01" in page.locator("#moved").inner_text()
+    snap(page, shots, "whatif")
+    page.click("#save")
+    expect(page.locator("#whatif-status")).to_contain_text("Saved: new plan", timeout=60_000)
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_drift_between_two_snapshots(page: Page, site: str, shots: Path) -> None:
+    page.goto(site + "/drift")
+    page.select_option("select[name=a]", "1")
+    page.select_option("select[name=b]", "2")
+    page.click("text=Compare")
+    expect(page.locator("#drift-summary")).to_contain_text("1 added, 1 removed")
+    assert "num_cpu" in page.locator("main").inner_text()
+    snap(page, shots, "drift")

@@ -46,4 +46,17 @@ def planned_workspace(folder: Path, land: bool = True) -> Workspace:
     if land:
         generate(ws, GenerateRequest(target="kubevirt", wave=1, out=folder / "migration", use_tools=False))
         Reviews(ws).land(LandRequest(target="kubevirt", wave=1))
+    store_inventory(ws, "import", "demo-later.json", later_inventory())  # snapshot 2, for drift
     return ws
+
+
+def later_inventory() -> Inventory:
+    """A later discovery: crm-db-01 resized, nfs-01 gone, a new VM."""
+    inventory = hostile_inventory()
+    vms = [copy.deepcopy(v) for v in inventory.vms if v["name"] != "nfs-01"]
+    db = next(v for v in vms if v["name"] == "crm-db-01")
+    db["num_cpu"] = (db.get("num_cpu") or 1) * 4
+    db["memory_mb"] = (db.get("memory_mb") or 1024) * 4
+    extra = copy.deepcopy(db)
+    extra.update(name="crm-db-02", moref="vm-crm-db-02", ip_addresses=[], nics=[])
+    return dataclasses.replace(inventory, vms=[*vms, extra])

@@ -18,12 +18,10 @@ from migrator.app.prs import GuardFailed, Reviews
 from migrator.app.workspace import Workspace
 from migrator.errors import ChecksFailed, Conflict, MigratorError, NotFound, UsageError
 from migrator.review.repo import Author
-from migrator.web import views
+from migrator.web import views, whatif_drift
 from migrator.web.security import TOKEN_COOKIE, Guard, middleware
 
 HERE = FilePath(__file__).resolve().parent
-NUMBER = Path(ge=0, le=2**31 - 1)  # waves and PR numbers: within the store's INTEGER
-NAME = Path(max_length=2000)
 AUTHOR_NAME_ENV, AUTHOR_EMAIL_ENV = "MIGRATOR_GIT_AUTHOR_NAME", "MIGRATOR_GIT_AUTHOR_EMAIL"
 
 
@@ -108,11 +106,11 @@ def _api(app: FastAPI, ws: Workspace) -> None:
         return views.wave_rows(views.plan(ws))
 
     @app.get("/api/waves/{number}", tags=["waves"])
-    def api_wave(number: int = NUMBER) -> dict[str, Any]:
+    def api_wave(number: int = Path(ge=0, le=2**31 - 1)) -> dict[str, Any]:
         return views.wave(ws, number)
 
     @app.get("/api/vms/{name:path}", tags=["estate"])
-    def api_vm(name: str = NAME) -> dict[str, Any]:
+    def api_vm(name: str = Path(max_length=2000)) -> dict[str, Any]:
         return views.vm(ws, name)
 
     @app.get("/api/graph", tags=["graph"])
@@ -129,15 +127,15 @@ def _api(app: FastAPI, ws: Workspace) -> None:
         return [_pr_row(pr) for pr in Reviews(ws).prs.all()]
 
     @app.get("/api/prs/{number}", tags=["pull requests"])
-    def api_pr(number: int = NUMBER) -> dict[str, Any]:
+    def api_pr(number: int = Path(ge=0, le=2**31 - 1)) -> dict[str, Any]:
         return pr_detail(ws, number)
 
     @app.post("/api/prs/{number}/approve", tags=["pull requests"])
-    def api_approve(body: Approval, number: int = NUMBER) -> dict[str, Any]:
+    def api_approve(body: Approval, number: int = Path(ge=0, le=2**31 - 1)) -> dict[str, Any]:
         return _pr_row(Reviews(ws).approve(number, body.by))
 
     @app.post("/api/prs/{number}/merge", tags=["pull requests"])
-    def api_merge(body: MergeRequest, number: int = NUMBER) -> dict[str, Any]:
+    def api_merge(body: MergeRequest, number: int = Path(ge=0, le=2**31 - 1)) -> dict[str, Any]:
         result = Reviews(ws).merge(number, _author(), body.use_tools)
         return {
             "number": number,
@@ -150,6 +148,8 @@ def _pages(app: FastAPI, ws: Workspace, guard: Guard, templates: Jinja2Templates
     def page(request: Request, name: str, **context: Any) -> Response:
         return templates.TemplateResponse(request, name, {"csrf": guard.csrf, **context})
 
+    whatif_drift.routes(app, ws, page)
+
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def overview_page(request: Request) -> Response:
         return page(request, "overview.html", o=views.overview(ws))
@@ -159,7 +159,7 @@ def _pages(app: FastAPI, ws: Workspace, guard: Guard, templates: Jinja2Templates
         return page(request, "graph.html", plan=views.plan(ws))
 
     @app.get("/waves/{number}", response_class=HTMLResponse, include_in_schema=False)
-    def wave_page(request: Request, number: int = NUMBER) -> Response:
+    def wave_page(request: Request, number: int = Path(ge=0, le=2**31 - 1)) -> Response:
         w = views.wave(ws, number)
         prs = []
         for pr in w["prs"]:
@@ -167,7 +167,7 @@ def _pages(app: FastAPI, ws: Workspace, guard: Guard, templates: Jinja2Templates
         return page(request, "wave.html", w=w, prs=prs)
 
     @app.get("/vms/{name:path}", response_class=HTMLResponse, include_in_schema=False)
-    def vm_page(request: Request, name: str = NAME) -> Response:
+    def vm_page(request: Request, name: str = Path(max_length=2000)) -> Response:
         return page(request, "vm.html", v=views.vm(ws, name))
 
     @app.get("/prs", response_class=HTMLResponse, include_in_schema=False)
@@ -175,7 +175,7 @@ def _pages(app: FastAPI, ws: Workspace, guard: Guard, templates: Jinja2Templates
         return page(request, "prs.html", prs=[_pr_row(pr) for pr in Reviews(ws).prs.all()])
 
     @app.get("/prs/{number}", response_class=HTMLResponse, include_in_schema=False)
-    def pr_page(request: Request, number: int = NUMBER) -> Response:
+    def pr_page(request: Request, number: int = Path(ge=0, le=2**31 - 1)) -> Response:
         pr = pr_detail(ws, number)
         return page(request, "pr.html", pr=pr, plan_html=markdown(pr["plan_md"]))
 

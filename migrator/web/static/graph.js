@@ -4,7 +4,7 @@
   var container = document.getElementById("graph");
   if (!container) return;
   var status = document.getElementById("graph-status");
-  var palette = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"];
+  var palette = ["#4e79a7", "#f28e2b", "#59a14f", "#76b7b2", "#edc948", "#b07aa1", "#9c755f", "#bab0ac", "#86bcb6", "#8cd17d"];  // no red: red marks cross-wave edges
   var renderer = null;
 
   function colour(wave) { return wave ? palette[(wave - 1) % palette.length] : "#999999"; }
@@ -35,8 +35,8 @@
       if (url) window.location.assign(url);
     });
     renderer.once("afterRender", function () {
+      container.dataset.firstFrameMs = String(Math.round(performance.now()));  // since navigation start
       container.dataset.rendered = String(data.nodes.length);
-      window.migratorFirstFrame = performance.now();
     });
     renderer.refresh();
     var cross = data.edges.filter(function (e) { return e.cross_wave; }).length;

@@ -18,17 +18,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from fastapi.testclient import TestClient  # noqa: E402
+from fastapi.testclient import TestClient
 
-from migrator.app.planning import plan_waves  # noqa: E402
-from migrator.app.snapshots import store_inventory  # noqa: E402
-from migrator.app.workspace import Workspace  # noqa: E402
-from migrator.flows.records import ReadResult  # noqa: E402
-from migrator.store.snapshots import Inventory  # noqa: E402
-from migrator.web.app import create_app  # noqa: E402
-from migrator.web.security import Guard  # noqa: E402
-from waves.parameters import PlanParameters  # noqa: E402
-from waves.synthetic import generate  # noqa: E402
+from migrator.app.planning import plan_waves
+from migrator.app.snapshots import store_inventory
+from migrator.app.workspace import Workspace
+from migrator.flows.records import ReadResult
+from migrator.store.snapshots import Inventory
+from migrator.web.app import create_app
+from migrator.web.security import Guard
+from waves.parameters import PlanParameters
+from waves.synthetic import generate
 
 
 def best_of(n: int, fn: Callable[[], object]) -> tuple[float, float]:
@@ -109,7 +109,8 @@ def main() -> None:
             seconds, nodes = first_frame(server.url)
         verdict = "ok" if seconds < 3 else "OVER TARGET"
         print(
-            f"{'browser first frame, full graph':38s} best {seconds:6.3f} s for {nodes} nodes (target < 3 s) {verdict}"
+            f"{'browser first frame, full graph':38s} best {seconds:6.3f} s for {nodes} nodes "
+            f"(target < 3 s) {verdict}"
         )
         ws.close()
 

@@ -6,9 +6,9 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
 
-.PHONY: demo test deps system-deps lint typecheck unit bench golden eval docs vcsim clean
+.PHONY: demo test deps system-deps lint typecheck unit bench golden eval docs vcsim clean vendor-web
 
-demo: deps                     ## seed the bundled estate into vcsim, discover it, print a summary
+demo: deps                     ## seed the bundled estate into vcsim, discover, plan, land PRs, then serve the dashboard (MIGRATOR_DEMO_SERVE=0: stop)
 	$(BIN)/python -m migrator.simulator demo --estate fixtures/estates/demo.yaml --flows fixtures/flows/demo-flows.csv
 
 test: deps lint typecheck      ## everything CI runs
@@ -20,6 +20,9 @@ deps: system-deps $(STAMP)
 system-deps:
 	bash scripts/install-system-deps.sh
 	bash scripts/install-mermaid.sh
+
+vendor-web:                    ## re-vendor the dashboard's front-end libraries from npm (pinned) into migrator/web/static/vendor
+	bash scripts/vendor-web.sh
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

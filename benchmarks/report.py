@@ -25,7 +25,12 @@ def runs(quick: bool) -> list[tuple[str, list[str]]]:
     planning = [("planning 10k", ["waves.py", "--vms", "10000"])]
     if not quick:
         planning.append(("planning 50k", ["waves.py", "--vms", "50000"]))
-    return [("discovery", ["discovery.py"]), *planning, ("code generation", ["plan.py"])]
+    return [
+        ("discovery", ["discovery.py"]),
+        *planning,
+        ("code generation", ["plan.py"]),
+        ("dashboard", ["dashboard.py"]),
+    ]
 
 
 def run(name: str, argv: list[str]) -> tuple[list[dict[str, object]], int]:

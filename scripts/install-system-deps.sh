@@ -4,6 +4,8 @@
 #   postgresql                                    -> a real PostgreSQL server for the store tests
 #   nodejs + npm                                  -> the real Mermaid parser for PLAN.md (scripts/install-mermaid.sh)
 #   g++ + cmake                                   -> compile llama-cpp-python once (scripts/install-llm-server.sh)
+#   chromium                                      -> the dashboard's browser tests (Playwright drives /usr/bin/chromium;
+#                                                    no browser is ever downloaded by Playwright)
 # Idempotent: installs only what is missing.
 set -euo pipefail
 
@@ -15,6 +17,7 @@ command -v node >/dev/null 2>&1 || need+=(nodejs)
 command -v npm >/dev/null 2>&1 || need+=(npm)
 command -v g++ >/dev/null 2>&1 || need+=(g++)
 command -v cmake >/dev/null 2>&1 || need+=(cmake)
+[ -x /usr/bin/chromium ] || need+=(chromium)
 [ "${#need[@]}" -eq 0 ] && exit 0
 
 SUDO=""

@@ -24,6 +24,7 @@ from migrator.cli import (
     policies_cmd,
     pr_cmd,
     refine_cmd,
+    serve_cmd,
     size_cmd,
     snapshots_cmd,
     validate_cmd,
@@ -60,6 +61,7 @@ app.add_typer(pr_cmd.app, name="pr")
 app.add_typer(refine_cmd.app, name="conversations")
 app.command("interpret")(interpret_cmd.interpret_cmd)
 app.add_typer(llm_cmd.app, name="llm")
+app.command("serve")(serve_cmd.serve)
 
 _err = Console(stderr=True, highlight=False, soft_wrap=True)
 

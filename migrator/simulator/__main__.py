@@ -19,6 +19,9 @@ from migrator.simulator.seed import seed
 PASSWORD_ENV = "MIGRATOR_DEMO_VC_PASSWORD"
 
 
+DEMO_SERVE_ENV = "MIGRATOR_DEMO_SERVE"
+
+
 def _start(estate_file: Path) -> tuple[Simulator, Estate]:
     estate = Estate.load(estate_file)
     password = os.environ.get(PASSWORD_ENV) or Simulator.password  # a local lab simulator's login
@@ -68,6 +71,19 @@ def demo(estate_file: Path, flows_file: Path) -> None:
     print(
         f"demo finished in {time.monotonic() - started:.1f} s; the snapshot stays in ./.migrator", flush=True
     )
+    if flows_file.exists() and os.environ.get(DEMO_SERVE_ENV, "1") != "0":
+        _dashboard()
+
+
+def _dashboard() -> None:
+    """End the demo on the dashboard, served until Ctrl-C (MIGRATOR_DEMO_SERVE=0 skips it)."""
+    port = os.environ.get("MIGRATOR_DEMO_PORT", "8000")
+    print(f"$ migrator serve --port {port}   ({DEMO_SERVE_ENV}=0 skips this)", flush=True)
+    child = subprocess.Popen([sys.executable, "-m", "migrator", "serve", "--port", port])
+    try:
+        child.wait()
+    except KeyboardInterrupt:  # the child got the same Ctrl-C and stops cleanly
+        child.wait()
 
 
 def serve(estate_file: Path) -> None:

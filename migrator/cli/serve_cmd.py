@@ -1,0 +1,24 @@
+"""`migrator serve`: the web dashboard (docs/dashboard.md)."""
+
+from __future__ import annotations
+
+import typer
+
+from migrator.cli.context import state
+from migrator.web.server import serve as run_server
+
+
+def serve(
+    ctx: typer.Context,
+    host: str = typer.Option(
+        "127.0.0.1", "--host", help="Address to listen on (not loopback: needs MIGRATOR_DASHBOARD_TOKEN)."
+    ),
+    port: int = typer.Option(8000, "--port", min=0, max=65535, help="Port (0: any free port)."),
+) -> None:
+    """Serve the dashboard until interrupted; prints its URL. Ctrl-C stops it (exit 0)."""
+
+    def ready(url: str) -> None:
+        typer.echo(f"dashboard: {url} (Ctrl-C to stop)")
+
+    run_server(state(ctx), host, port, ready)
+    typer.echo("dashboard stopped")

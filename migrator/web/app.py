@@ -1,0 +1,192 @@
+"""The FastAPI application: JSON under /api (with its OpenAPI description) and server-rendered pages."""
+
+from __future__ import annotations
+
+import hmac
+import os
+from pathlib import Path as FilePath
+from typing import Any
+
+from fastapi import FastAPI, Form, Path, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from markdown_it import MarkdownIt
+from pydantic import BaseModel, Field
+
+from migrator.app.prs import GuardFailed, Reviews
+from migrator.app.workspace import Workspace
+from migrator.errors import ChecksFailed, Conflict, MigratorError, NotFound, UsageError
+from migrator.review.repo import Author
+from migrator.web import views, whatif_drift
+from migrator.web.security import TOKEN_COOKIE, Guard, middleware
+
+HERE = FilePath(__file__).resolve().parent
+AUTHOR_NAME_ENV, AUTHOR_EMAIL_ENV = "MIGRATOR_GIT_AUTHOR_NAME", "MIGRATOR_GIT_AUTHOR_EMAIL"
+
+
+class Approval(BaseModel):
+    by: str = Field("dashboard", max_length=200)
+
+
+class MergeRequest(BaseModel):
+    use_tools: bool = True
+
+
+def markdown(text: str) -> str:
+    """PLAN.md to HTML: raw HTML off, unsafe link schemes refused by markdown-it's validateLink."""
+    return MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table").render(text)
+
+
+def create_app(ws: Workspace, guard: Guard | None = None) -> FastAPI:
+    guard = guard or Guard()
+    app = FastAPI(title="migrator dashboard", version="1", docs_url=None, redoc_url=None)
+    app.state.ws = ws
+    app.state.guard = guard
+    app.middleware("http")(middleware(guard))
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.add_exception_handler(MigratorError, _error)  # type: ignore[arg-type]
+    _api(app, ws)
+    _pages(app, ws, guard, Jinja2Templates(directory=HERE / "templates"))
+    return app
+
+
+def _error(request: Request, exc: MigratorError) -> JSONResponse:
+    status = 400
+    if isinstance(exc, NotFound):
+        status = 404
+    elif isinstance(exc, Conflict | ChecksFailed):
+        status = 409
+    elif isinstance(exc, UsageError):
+        status = 422
+    body: dict[str, Any] = {"detail": exc.message}
+    if isinstance(exc, GuardFailed):
+        body["report"] = [d.__dict__ for d in getattr(exc.report, "diagnostics", [])][:200]
+    return JSONResponse(body, status)
+
+
+def _pr_row(pr: Any) -> dict[str, Any]:
+    return {
+        "number": pr.id,
+        "plan_id": pr.plan_id,
+        "target": pr.target,
+        "wave": pr.wave,
+        "status": pr.status,
+        "title": pr.title,
+        "branch": pr.branch,
+        "forge": pr.forge,
+        "approvals": pr.approvals,
+        "summary": pr.summary,
+        "merge_commit": pr.merge_commit,
+        "updated_at": pr.updated_at.isoformat() if pr.updated_at else None,
+    }
+
+
+def pr_detail(ws: Workspace, number: int) -> dict[str, Any]:
+    reviews = Reviews(ws)
+    pr = reviews.prs.get(number)
+    plan_md = reviews.plan_md(pr)
+    return {**_pr_row(pr), "plan_md": plan_md, "diff": reviews.diff(number)}
+
+
+def _author() -> Author:
+    return Author(
+        os.environ.get(AUTHOR_NAME_ENV) or "migrator",
+        os.environ.get(AUTHOR_EMAIL_ENV) or "migrator@localhost",
+    )
+
+
+def _api(app: FastAPI, ws: Workspace) -> None:
+    @app.get("/api/overview", tags=["estate"])
+    def api_overview() -> dict[str, Any]:
+        return views.overview(ws)
+
+    @app.get("/api/waves", tags=["waves"])
+    def api_waves() -> list[dict[str, Any]]:
+        return views.wave_rows(views.plan(ws))
+
+    @app.get("/api/waves/{number}", tags=["waves"])
+    def api_wave(number: int = Path(ge=0, le=2**31 - 1)) -> dict[str, Any]:
+        return views.wave(ws, number)
+
+    @app.get("/api/vms/{name:path}", tags=["estate"])
+    def api_vm(name: str = Path(max_length=2000)) -> dict[str, Any]:
+        return views.vm(ws, name)
+
+    @app.get("/api/graph", tags=["graph"])
+    def api_graph(
+        wave: int | None = Query(None, ge=0, le=100_000),
+        application: str | None = Query(None, max_length=500),
+        environment: str | None = Query(None, max_length=500),
+        aggregate: str = Query("auto", pattern="^(auto|app|none)$"),
+    ) -> dict[str, Any]:
+        return views.graph(ws, wave=wave, app=application, env=environment, aggregate=aggregate)
+
+    @app.get("/api/prs", tags=["pull requests"])
+    def api_prs() -> list[dict[str, Any]]:
+        return [_pr_row(pr) for pr in Reviews(ws).prs.all()]
+
+    @app.get("/api/prs/{number}", tags=["pull requests"])
+    def api_pr(number: int = Path(ge=0, le=2**31 - 1)) -> dict[str, Any]:
+        return pr_detail(ws, number)
+
+    @app.post("/api/prs/{number}/approve", tags=["pull requests"])
+    def api_approve(body: Approval, number: int = Path(ge=0, le=2**31 - 1)) -> dict[str, Any]:
+        return _pr_row(Reviews(ws).approve(number, body.by))
+
+    @app.post("/api/prs/{number}/merge", tags=["pull requests"])
+    def api_merge(body: MergeRequest, number: int = Path(ge=0, le=2**31 - 1)) -> dict[str, Any]:
+        result = Reviews(ws).merge(number, _author(), body.use_tools)
+        return {
+            "number": number,
+            "merge_commit": result.merge_commit,
+            "changed_by_review": result.changed_files,
+        }
+
+
+def _pages(app: FastAPI, ws: Workspace, guard: Guard, templates: Jinja2Templates) -> None:
+    def page(request: Request, name: str, **context: Any) -> Response:
+        return templates.TemplateResponse(request, name, {"csrf": guard.csrf, **context})
+
+    whatif_drift.routes(app, ws, page)
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def overview_page(request: Request) -> Response:
+        return page(request, "overview.html", o=views.overview(ws))
+
+    @app.get("/graph", response_class=HTMLResponse, include_in_schema=False)
+    def graph_page(request: Request) -> Response:
+        return page(request, "graph.html", plan=views.plan(ws))
+
+    @app.get("/waves/{number}", response_class=HTMLResponse, include_in_schema=False)
+    def wave_page(request: Request, number: int = Path(ge=0, le=2**31 - 1)) -> Response:
+        w = views.wave(ws, number)
+        prs = []
+        for pr in w["prs"]:
+            prs.append({**pr, "plan_md": markdown(Reviews(ws).plan_md(Reviews(ws).prs.get(pr["number"])))})
+        return page(request, "wave.html", w=w, prs=prs)
+
+    @app.get("/vms/{name:path}", response_class=HTMLResponse, include_in_schema=False)
+    def vm_page(request: Request, name: str = Path(max_length=2000)) -> Response:
+        return page(request, "vm.html", v=views.vm(ws, name))
+
+    @app.get("/prs", response_class=HTMLResponse, include_in_schema=False)
+    def prs_page(request: Request) -> Response:
+        return page(request, "prs.html", prs=[_pr_row(pr) for pr in Reviews(ws).prs.all()])
+
+    @app.get("/prs/{number}", response_class=HTMLResponse, include_in_schema=False)
+    def pr_page(request: Request, number: int = Path(ge=0, le=2**31 - 1)) -> Response:
+        pr = pr_detail(ws, number)
+        return page(request, "pr.html", pr=pr, plan_html=markdown(pr["plan_md"]))
+
+    @app.get("/login", response_class=HTMLResponse, include_in_schema=False)
+    def login_page(request: Request) -> Response:
+        return page(request, "login.html")
+
+    @app.post("/login", include_in_schema=False)
+    def login(token: str = Form(..., max_length=1000)) -> Response:
+        if guard.token is None or not hmac.compare_digest(token.encode(), guard.token.encode()):
+            return JSONResponse({"detail": "wrong token"}, 401)
+        response = RedirectResponse("/", 303)
+        response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="strict", secure=False)
+        return response

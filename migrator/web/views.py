@@ -1,0 +1,294 @@
+"""What the dashboard shows, built from the application layer's use cases (never a copy of them).
+
+Every function returns plain JSON-able data: the API returns it as is, the pages render it with
+Jinja2's autoescape. Inventory text is never trusted; escaping happens where it lands (HTML).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from typing import Any
+
+from migrator.app.findings import FindingsQuery, list_findings
+from migrator.app.inventory import find_vm, snapshot_vms
+from migrator.app.prs import Reviews
+from migrator.app.workspace import Workspace
+from migrator.errors import NotFound
+
+SEVERITIES = ("critical", "warning", "info")
+TARGETS = ("kubevirt", "terraform-aws")
+AGGREGATE_ABOVE = 2000  # nodes: above this the graph is grouped by application unless asked otherwise
+
+
+def plan(ws: Workspace, plan_id: int | None = None) -> dict[str, Any]:
+    return ws.plans.get(plan_id)
+
+
+def _gb(mb: float | None) -> float:
+    return round((mb or 0) / 1024, 1)
+
+
+def estate(ws: Workspace, snapshot: int | None = None) -> dict[str, Any]:
+    """Totals of one snapshot: VMs, vCPU, memory, storage, power states, OS families."""
+    selected = snapshot_vms(ws, snapshot)
+    power: Counter[str] = Counter()
+    families: Counter[str] = Counter()
+    vcpu = 0
+    memory_mb = 0.0
+    storage = 0.0
+    for vm in selected.vms:
+        power[vm.get("power_state") or "unknown"] += 1
+        families[os_family(vm)] += 1
+        vcpu += vm.get("num_cpu") or 0
+        memory_mb += vm.get("memory_mb") or 0
+        storage += sum((d.get("capacity_gb") or 0) for d in vm.get("disks") or [])
+    return {
+        "snapshot_id": selected.snapshot_id,
+        "vms": len(selected.vms),
+        "vcpu": vcpu,
+        "memory_gb": _gb(memory_mb),
+        "storage_gb": round(storage, 1),
+        "power_states": dict(power.most_common()),
+        "os_families": dict(families.most_common()),
+    }
+
+
+def os_family(vm: dict[str, Any]) -> str:
+    text = " ".join(str(vm.get(k) or "") for k in ("guest_id", "guest_os", "tools_guest_os")).lower()
+    for needle, family in (("win", "Windows"), ("rhel", "Linux"), ("linux", "Linux"), ("centos", "Linux")):
+        if needle in text:
+            return family
+    for needle in ("ubuntu", "debian", "sles", "suse", "oracle"):
+        if needle in text:
+            return "Linux"
+    return "Other" if text.strip() else "Unknown"
+
+
+def findings_by_severity(ws: Workspace, target: str | None = None) -> dict[str, Any]:
+    result = list_findings(ws, FindingsQuery(target=target))
+    counts = Counter(f.severity for f in result.findings)
+    return {"target": target, "counts": {s: counts.get(s, 0) for s in SEVERITIES}}
+
+
+def wave_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = []
+    for w in doc["waves"]:
+        m = w["metrics"]
+        rows.append(
+            {
+                "number": w["number"],
+                "name": w["name"],
+                "vm_count": len(w["vms"]),
+                "vcpu": m.get("vcpu"),
+                "memory_gb": m.get("memory_gb"),
+                "storage_gb": m.get("storage_gb"),
+                "replication_hours": m.get("replication_hours"),
+                "cross_wave_edges": m.get("cross_wave_edges"),
+                "aws_monthly_usd": m.get("aws_monthly_usd"),
+                "risk": w["risk"]["level"],
+            }
+        )
+    return rows
+
+
+def pr_status(ws: Workspace, plan_id: int) -> dict[str, dict[str, str]]:
+    """Wave number -> target -> the newest PR's state for this plan ("" when none)."""
+    status: dict[str, dict[str, str]] = defaultdict(dict)
+    for pr in Reviews(ws).prs.all():
+        if pr.plan_id == plan_id:
+            status[str(pr.wave)][pr.target] = f"#{pr.id} {pr.status}"
+    return dict(status)
+
+
+def overview(ws: Workspace) -> dict[str, Any]:
+    doc = plan(ws)
+    totals = estate(ws, doc["plan"]["snapshot_id"])
+    return {
+        "plan": {"id": doc["plan"]["id"], "snapshot_id": doc["plan"]["snapshot_id"]},
+        "estate": totals,
+        "waves": wave_rows(doc),
+        "cross_wave": doc.get("cross_wave", {}),
+        "cost": doc.get("cost", {}),
+        "unplaced": len(doc.get("unplaced", [])),
+        "findings": findings_by_severity(ws),
+        "pr_status": pr_status(ws, doc["plan"]["id"]),
+    }
+
+
+def wave(ws: Workspace, number: int, plan_id: int | None = None) -> dict[str, Any]:
+    doc = plan(ws, plan_id)
+    match = [w for w in doc["waves"] if w["number"] == number]
+    if not match:
+        raise NotFound(f"plan {doc['plan']['id']} has no wave {number} (it has {len(doc['waves'])})")
+    w = match[0]
+    findings = list_findings(ws, FindingsQuery(wave=number, plan_id=doc["plan"]["id"]))
+    per_vm: dict[str, Counter[str]] = defaultdict(Counter)
+    for f in findings.findings:
+        per_vm[f.vm][f.severity] += 1
+    vms = []
+    for name in w["vms"]:
+        info = doc["vms"].get(name, {})
+        vms.append(
+            {
+                "name": name,
+                "app": info.get("app"),
+                "env": info.get("env"),
+                "placement": info.get("placement"),
+                "pinned": info.get("pinned", False),
+                "findings": {s: per_vm[name].get(s, 0) for s in SEVERITIES},
+            }
+        )
+    prs = [
+        {"number": pr.id, "target": pr.target, "status": pr.status, "title": pr.title}
+        for pr in Reviews(ws).prs.all()
+        if pr.plan_id == doc["plan"]["id"] and pr.wave == number
+    ]
+    return {
+        "plan_id": doc["plan"]["id"],
+        "number": w["number"],
+        "name": w["name"],
+        "metrics": w["metrics"],
+        "risk": w["risk"],
+        "rationale": w.get("rationale", []),
+        "vms": vms,
+        "prs": prs,
+    }
+
+
+def vm(ws: Workspace, name: str, plan_id: int | None = None) -> dict[str, Any]:
+    doc = plan(ws, plan_id)
+    facts = find_vm(ws, name, doc["plan"]["snapshot_id"])
+    placement = doc["vms"].get(facts["name"])
+    unplaced = [u for u in doc.get("unplaced", []) if u["vm"] == facts["name"]]
+    findings: dict[str, list[dict[str, Any]]] = {}
+    for target in TARGETS:
+        result = list_findings(ws, FindingsQuery(vm=facts["name"], target=target, plan_id=doc["plan"]["id"]))
+        findings[target] = [f.as_dict() for f in result.findings]
+    perf = facts.get("perf") or {}
+    return {
+        "plan_id": doc["plan"]["id"],
+        "name": facts["name"],
+        "facts": {k: v for k, v in facts.items() if k not in ("disks", "nics", "perf", "partitions")},
+        "disks": facts.get("disks") or [],
+        "nics": facts.get("nics") or [],
+        "utilisation": perf,
+        "placement": placement,
+        "unplaced": unplaced[0]["reason"] if unplaced else None,
+        "findings": findings,
+    }
+
+
+def graph(
+    ws: Workspace,
+    plan_id: int | None = None,
+    wave: int | None = None,
+    app: str | None = None,
+    env: str | None = None,
+    aggregate: str = "auto",
+) -> dict[str, Any]:
+    """Nodes and edges of the plan's dependency graph with a deterministic layout (columns by wave).
+
+    `wave` keeps that wave and its direct neighbours (cross-wave edges flagged); `aggregate`
+    is auto (by application above AGGREGATE_ABOVE nodes), app or none.
+    """
+    doc = plan(ws, plan_id)
+    vms: dict[str, dict[str, Any]] = doc["vms"]
+    keep = {
+        n
+        for n, i in vms.items()
+        if (app is None or i.get("app") == app) and (env is None or i.get("env") == env)
+    }
+    if wave is not None:
+        core = {n for n in keep if vms[n]["wave"] == wave}
+        near = {e["vm"] for n in core for key in ("depends_on", "dependents") for e in vms[n][key]}
+        keep = core | (near & set(vms))
+    edges: dict[tuple[str, str], float] = {}
+    for n in keep:
+        for e in vms[n]["depends_on"]:
+            if e["vm"] in keep:
+                edges[(n, e["vm"])] = edges.get((n, e["vm"]), 0) + float(e["bytes"] or 0)
+    grouped = aggregate == "app" or (aggregate == "auto" and len(keep) > AGGREGATE_ABOVE)
+    if grouped:
+        return _by_app(doc, keep, edges)
+    traffic: dict[str, float] = defaultdict(float)
+    for (a, b), size in edges.items():
+        traffic[a] += size
+        traffic[b] += size
+    nodes = [
+        {
+            "id": n,
+            "label": n,
+            "wave": vms[n]["wave"],
+            "app": vms[n].get("app"),
+            "env": vms[n].get("env"),
+            "traffic": traffic[n],
+            "url": f"/vms/{n}",
+        }
+        for n in sorted(keep)
+    ]
+    _layout(nodes)
+    return {
+        "plan_id": doc["plan"]["id"],
+        "aggregated": False,
+        "waves": len(doc["waves"]),
+        "nodes": nodes,
+        "edges": [
+            {"source": a, "target": b, "bytes": size, "cross_wave": vms[a]["wave"] != vms[b]["wave"]}
+            for (a, b), size in sorted(edges.items())
+        ],
+    }
+
+
+def _by_app(doc: dict[str, Any], keep: set[str], edges: dict[tuple[str, str], float]) -> dict[str, Any]:
+    vms = doc["vms"]
+    group = {n: f"app:{vms[n].get('app') or 'unlabelled'}|w{vms[n]['wave']}" for n in keep}
+    members: Counter[str] = Counter(group.values())
+    merged: dict[tuple[str, str], float] = defaultdict(float)
+    traffic: dict[str, float] = defaultdict(float)
+    for (a, b), size in edges.items():
+        ga, gb = group[a], group[b]
+        traffic[ga] += size
+        traffic[gb] += size
+        if ga != gb:
+            merged[(ga, gb)] += size
+    first = {g: n for n, g in sorted(group.items(), reverse=True)}
+    nodes = [
+        {
+            "id": g,
+            "label": f"{vms[first[g]].get('app') or 'unlabelled'} ({count})",
+            "wave": vms[first[g]]["wave"],
+            "app": vms[first[g]].get("app"),
+            "env": None,
+            "traffic": traffic[g],
+            "members": count,
+            "url": None,
+        }
+        for g, count in sorted(members.items())
+    ]
+    _layout(nodes)
+    wave_of = {n["id"]: n["wave"] for n in nodes}
+    return {
+        "plan_id": doc["plan"]["id"],
+        "aggregated": True,
+        "waves": len(doc["waves"]),
+        "nodes": nodes,
+        "edges": [
+            {"source": a, "target": b, "bytes": s, "cross_wave": wave_of[a] != wave_of[b]}
+            for (a, b), s in sorted(merged.items())
+        ],
+    }
+
+
+def _layout(nodes: list[dict[str, Any]]) -> None:
+    """Columns by wave, a sunflower spiral within each column: stable, instant, readable."""
+    counts = Counter(node["wave"] for node in nodes)
+    spacing = 2.2 * math.sqrt(max(counts.values(), default=1)) + 4
+    seen: Counter[Any] = Counter()
+    for node in nodes:
+        k = seen[node["wave"]]
+        seen[node["wave"]] += 1
+        radius = math.sqrt(k + 0.5)
+        angle = k * 2.399963  # the golden angle
+        node["x"] = round((node["wave"] or 0) * spacing + radius * math.cos(angle), 3)
+        node["y"] = round(radius * math.sin(angle), 3)

@@ -1,0 +1,62 @@
+"""A planned workspace for the dashboard tests: the demo estate with hostile text, flows, a plan, a PR."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from migrator.app.flows import import_flow_file
+from migrator.app.generation import GenerateRequest, generate
+from migrator.app.planning import plan_waves
+from migrator.app.prs import LandRequest, Reviews
+from migrator.app.snapshots import store_inventory
+from migrator.app.workspace import Workspace
+from migrator.inventory_import import read_export
+from migrator.store.snapshots import Inventory
+from waves.parameters import PlanParameters
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+SCRIPT = "<script>alert('owned')</script>"
+BREAKER = '"><img src=x onerror=alert(1)>'
+INVISIBLE = "web\u200b\u202e\u2066evil"
+LONG = "x" * 3000
+HOSTILE_VM = f"{BREAKER} {SCRIPT}"  # a VM's name
+HOSTILE_APP = "javascript:alert(document.cookie)"
+
+
+def hostile_inventory() -> Inventory:
+    """The demo export with hostile names, annotations and custom attributes on two VMs."""
+    inventory = read_export(FIXTURES / "inventories" / "demo.json")
+    vms: list[dict[str, Any]] = [copy.deepcopy(v) for v in inventory.vms]
+    legacy = next(v for v in vms if v["name"] == "legacy web (old)")
+    legacy["name"] = HOSTILE_VM
+    legacy["annotation"] = f"{SCRIPT}\n{INVISIBLE}\n{LONG}"
+    legacy["custom_fields"] = {**legacy.get("custom_fields", {}), "app": HOSTILE_APP, "note": BREAKER}
+    return dataclasses.replace(inventory, vms=vms)
+
+
+def planned_workspace(folder: Path, land: bool = True) -> Workspace:
+    """Snapshot, flows, a kubevirt plan, wave 1 generated (no external tools) and landed as PR #1."""
+    ws = Workspace.open(folder)
+    store_inventory(ws, "import", "demo.json", hostile_inventory())
+    import_flow_file(ws, FIXTURES / "flows" / "demo-flows.csv")
+    plan_waves(ws, PlanParameters(target="kubevirt"))
+    if land:
+        generate(ws, GenerateRequest(target="kubevirt", wave=1, out=folder / "migration", use_tools=False))
+        Reviews(ws).land(LandRequest(target="kubevirt", wave=1))
+    store_inventory(ws, "import", "demo-later.json", later_inventory())  # snapshot 2, for drift
+    return ws
+
+
+def later_inventory() -> Inventory:
+    """A later discovery: crm-db-01 resized, nfs-01 gone, a new VM."""
+    inventory = hostile_inventory()
+    vms = [copy.deepcopy(v) for v in inventory.vms if v["name"] != "nfs-01"]
+    db = next(v for v in vms if v["name"] == "crm-db-01")
+    db["num_cpu"] = (db.get("num_cpu") or 1) * 4
+    db["memory_mb"] = (db.get("memory_mb") or 1024) * 4
+    extra = copy.deepcopy(db)
+    extra.update(name="crm-db-02", moref="vm-crm-db-02", ip_addresses=[], nics=[])
+    return dataclasses.replace(inventory, vms=[*vms, extra])

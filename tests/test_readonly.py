@@ -134,6 +134,19 @@ def test_rest_tags_send_only_allow_listed_calls(
     ]
 
 
+def test_rest_tag_ids_stay_one_path_segment(
+    rest_server: tuple[ConnectionParams, list[tuple[str, str]]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rogue server's tag id with '/', '?' or '#' is escaped, so it cannot reach another endpoint."""
+    params, seen = rest_server
+    hostile = "x/../../session?~action=delete#"
+    answers = {**_Recorder.answers, "/rest/com/vmware/cis/tagging/tag": ["urn:tag:1", hostile]}
+    monkeypatch.setattr(_Recorder, "answers", answers)
+    assert collect_tags(params) == {"vm-1": ["env:prod"]}  # the unreadable tag is skipped
+    assert ("GET", "/rest/com/vmware/cis/tagging/tag/id:x%2F..%2F..%2Fsession%3F~action%3Ddelete%23") in seen
+    assert [m for m, _ in seen].count("DELETE") == 1  # only the logout
+
+
 @pytest.mark.parametrize(
     ("method", "path", "action"),
     [

@@ -11,6 +11,7 @@ import contextlib
 import http.client
 import json
 import ssl
+import urllib.parse
 from typing import Any
 
 from migrator.vcenter.connection import ConnectionParams, http_connection
@@ -49,6 +50,12 @@ class _Rest:
         return json.loads(data or b"null").get("value") if data else None
 
 
+def _segment(identifier: str) -> str:
+    """An id from the server as one path segment: a '/', '?' or '#' in it cannot change the
+    request into another endpoint (colons stay, vSphere ids are URNs)."""
+    return urllib.parse.quote(str(identifier), safe=":")
+
+
 def collect_tags(params: ConnectionParams) -> dict[str, list[str]]:
     """moref -> ["Category:Tag", ...] for every tagged object."""
     rest = _Rest(params)
@@ -60,11 +67,14 @@ def collect_tags(params: ConnectionParams) -> dict[str, list[str]]:
         categories: dict[str, str] = {}
         names: dict[str, str] = {}
         for tag_id in tag_ids:
-            tag = rest.call("GET", f"/com/vmware/cis/tagging/tag/id:{tag_id}")
+            tag = rest.call("GET", f"/com/vmware/cis/tagging/tag/id:{_segment(tag_id)}")
+            if not isinstance(tag, dict) or "category_id" not in tag:
+                continue  # deleted since the listing, or an answer we cannot read
             cat_id = tag["category_id"]
             if cat_id not in categories:
-                categories[cat_id] = rest.call("GET", f"/com/vmware/cis/tagging/category/id:{cat_id}")["name"]
-            names[tag_id] = f"{categories[cat_id]}:{tag['name']}"
+                category = rest.call("GET", f"/com/vmware/cis/tagging/category/id:{_segment(cat_id)}")
+                categories[cat_id] = str((category or {}).get("name", cat_id))
+            names[tag_id] = f"{categories[cat_id]}:{tag.get('name', tag_id)}"
         attached = rest.call(
             "POST",
             "/com/vmware/cis/tagging/tag-association",
@@ -74,7 +84,8 @@ def collect_tags(params: ConnectionParams) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}
         for entry in attached or []:
             for obj in entry.get("object_ids") or []:
-                out.setdefault(obj["id"], []).append(names[entry["tag_id"]])
+                if entry.get("tag_id") in names:  # a tag created after the listing is not ours
+                    out.setdefault(obj["id"], []).append(names[entry["tag_id"]])
         return out
     finally:
         if rest.session:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from agents import refine_graph
-from agents.eval.golden import GOLDEN
+from agents.eval.golden import REPO
 from agents.llm.factory import client_for
 from agents.refine_model import ClientSeam
 from migrator.app.workspace import Workspace
@@ -23,7 +23,7 @@ from tests.helpers import migrator
 from tests.llm_servers import HostileModel, llama_server
 from tests.test_refine import BRANCH, FOLDER, SSH_TO_THE_WORLD
 
-INPUTS = GOLDEN / "inputs" / "aws-wave"
+INPUTS = REPO / "fixtures" / "golden" / "iac" / "terraform-aws" / "wave-01"
 
 
 def git(repo: Path, *args: str) -> str:

@@ -16,6 +16,7 @@ from agents import refine_graph
 from agents.refine_model import StructuredModel
 
 GOLDEN = Path(__file__).parent / "golden"
+REPO = Path(__file__).resolve().parents[2]  # `inputs:` names a folder of generated code in the repo
 
 
 @dataclass(frozen=True)
@@ -41,8 +42,11 @@ def load_cases(folder: Path = GOLDEN) -> list[Case]:
     cases = []
     for path in sorted(folder.glob("*.yaml")):
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        inputs = folder / "inputs" / data["inputs"]
-        files = {p.name: p.read_text(encoding="utf-8") for p in sorted(inputs.iterdir()) if p.is_file()}
+        inputs = REPO / data["inputs"]
+        code = refine_graph.SUFFIXES[data["target"]]  # what `plan refine` shows a model: code, no reports
+        files = {
+            p.name: p.read_text(encoding="utf-8") for p in sorted(inputs.iterdir()) if p.name.endswith(code)
+        }
         cases.append(
             Case(data["id"], data["prompt_version"], data["target"], data["request"], files, data["expect"])
         )

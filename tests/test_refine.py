@@ -255,3 +255,21 @@ def test_refining_a_wave_without_a_pull_request_is_not_found(ws_path: Path) -> N
             refine(ws, RefineRequest("terraform-aws", 2, "x", use_tools=False), fake("{}"))
     finally:
         ws.close()
+
+
+def test_refinements_build_on_each_other_and_regenerating_never_undoes_them(ws_path: Path) -> None:
+    generated = main_tf(ws_path)
+    first = generated.replace('"m6i.large"', '"r6i.large"')
+    assert run(ws_path, fake(answer({"main.tf": first}))).status == "landed"
+    second = first + "# sized with the DBA team\n"
+    assert run(ws_path, fake(answer({"main.tf": second})), request="note the sizing").status == "landed"
+    repo, tip = ws_path / "plans.git", git(ws_path / "plans.git", "rev-parse", BRANCH)
+    assert "Migrator-Refinement: conversation 2" in git(repo, "log", "-1", "--format=%B", BRANCH)
+    land = ("pr", "land", "--target", "terraform-aws", "--wave", "1")
+    relanded = migrator(*land, workspace=ws_path)  # the generated code again, without the refinements
+    assert_one_line_error(relanded, 10, "1 commit(s) since migrator last generated it")
+    assert "migrator: refine terraform-aws wave 1: note the sizing" in relanded.stderr
+    assert git(repo, "rev-parse", BRANCH) == tip and main_tf(ws_path) == second
+    forced = migrator(*land, "--overwrite-edits", workspace=ws_path)
+    assert forced.code == 0, forced.stderr
+    assert main_tf(ws_path) == generated and git(repo, "rev-parse", f"{BRANCH}^") == tip

@@ -160,7 +160,7 @@ def _land(ws: Workspace, conv: Conversation, state: dict[str, Any], author: Auth
         f"migrator: refine {conv.target} wave {conv.wave}: {one_line(conv.request, 60)}\n\n"
         f"Conversation {conv.id}: {len(state['attempts'])} attempt(s), the last one valid."
     )
-    landed = repo.land(conv.target, conv.wave, files, message, author, extra=note)
+    landed = repo.land(conv.target, conv.wave, files, message, author, extra=note, refinement=conv.id)
     diff = repo.diff(landed.previous, landed.commit, folder) if landed.commit and landed.previous else ""
     ConversationStore(ws.engine).update(conv.id, lambda c: _landed(c, landed.commit, diff))
     digests = {n: hashlib.sha256(d).hexdigest() for n, d in sorted(files.items())}

@@ -39,7 +39,9 @@ COLUMNS = [
 REPO_OPTION = typer.Option(None, "--repo", help="Plans repository path or URL [default: the workspace's].")
 BASE_OPTION = typer.Option("main", "--base", help="Base branch of the plans repository.")
 OVERWRITE_OPTION = typer.Option(
-    False, "--overwrite-edits", help="Replace commits a human made on the branch since migrator's last."
+    False,
+    "--overwrite-edits",
+    help="Replace commits a human or a refinement made on the branch since migrator last generated it.",
 )
 TOKEN_ENV_OPTION = typer.Option(
     None, "--token-env", help="Name of the environment variable holding the remote's token (never the token)."

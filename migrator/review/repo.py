@@ -25,6 +25,7 @@ from transpilers.escape import one_line
 
 LAND_TRAILER = "Migrator-Land"
 TREE_TRAILER = "Migrator-Tree"
+REFINE_TRAILER = "Migrator-Refinement"  # a landed refinement: regenerating the wave would undo it
 
 
 @dataclass(frozen=True)
@@ -139,24 +140,31 @@ class PlansRepo:
             self.git.run("update-index", "--index-info", input="".join(lines).encode("utf-8"), extra_env=env)
             return self.git.run("write-tree", extra_env=env)
 
-    def history(self, branch: str, folder: str) -> tuple[list[str], str | None]:
+    def history(
+        self, branch: str, folder: str, refinements_are_edits: bool = True
+    ) -> tuple[list[str], str | None]:
         """(commits a human made on the branch since migrator's last one for `folder` and not yet
-        merged into the base, as "abc1234 subject (author)"; the folder tree migrator last landed)."""
+        merged into the base, as "abc1234 subject (author)"; the folder tree migrator last landed).
+        A refinement migrator landed counts as such a commit unless the caller builds on it."""
         log = self.git.run(
             "log",
             "--first-parent",
             f"--format=%H%x1f%h %s (%an)%x1f%(trailers:key={LAND_TRAILER},valueonly,separator=%x2c)"
-            f"%x1f%(trailers:key={TREE_TRAILER},valueonly,separator=%x2c)",
+            f"%x1f%(trailers:key={TREE_TRAILER},valueonly,separator=%x2c)"
+            f"%x1f%(trailers:key={REFINE_TRAILER},valueonly,separator=%x2c)",
             branch,
         )
         unmerged = set(self.git.run("rev-list", branch, f"^{self.base}").split())
         found: list[str] = []
         for line in log.splitlines():
-            commit, label, landed, tree = [*line.split("\x1f"), "", "", ""][:4]
+            commit, label, landed, tree, refined = [*line.split("\x1f"), "", "", "", ""][:5]
             label = one_line(label, 120)  # a human's subject: no control characters in our messages
             if landed.strip() == folder:
-                if self._folder_tree(commit, folder) != tree.strip() and commit in unmerged:
-                    found.append(label)  # migrator's commit, amended by someone
+                if commit in unmerged and (
+                    self._folder_tree(commit, folder) != tree.strip()  # migrator's commit, amended
+                    or (refined.strip() and refinements_are_edits)
+                ):
+                    found.append(label)
                 return found, tree.strip()
             if commit in unmerged:
                 found.append(label)
@@ -174,11 +182,15 @@ class PlansRepo:
         author: Author,
         overwrite_edits: bool = False,
         extra: dict[str, bytes] | None = None,
+        refinement: int | None = None,
     ) -> Landed:
+        """Commit `files` as the wave's folder on its branch. `refinement` (a conversation id)
+        marks the commit as a refinement: it builds on earlier ones, and a later landing of
+        regenerated code is refused unless `overwrite_edits`, as for a reviewer's commit."""
         branch, folder = branch_name(target, wave), folder_name(target, wave)
         base_tip = self.ensure_base(author)
         tip = self.git.rev(branch)
-        edits, last_tree = self.history(branch, folder) if tip else ([], None)
+        edits, last_tree = self.history(branch, folder, refinement is None) if tip else ([], None)
         parent = tip or base_tip
         tree = self._tree_with(parent, folder, files)
         if extra:  # files outside the wave folder, e.g. a refinement's conversation record
@@ -188,11 +200,14 @@ class PlansRepo:
             return Landed(None, branch, tip, [])  # migrator's output is what it landed last time
         if edits and not overwrite_edits:
             raise Conflict(
-                f"branch {branch} has {len(edits)} commit(s) since migrator's last: {'; '.join(edits[:5])}"
+                f"branch {branch} has {len(edits)} commit(s) since migrator last generated it: "
+                f"{'; '.join(edits[:5])}"
                 " (review them, then land again with {overwrite_edits} to replace them)",
                 field="overwrite_edits",
             )
         trailers = f"{LAND_TRAILER}: {folder}\n{TREE_TRAILER}: {new_tree}\n"
+        if refinement is not None:
+            trailers += f"{REFINE_TRAILER}: conversation {refinement}\n"
         full = f"{message.rstrip()}\n\n{trailers}"
         commit = self.git.run(
             "commit-tree", tree, "-p", parent, "-F", "-", input=full.encode("utf-8"), extra_env=author.env()

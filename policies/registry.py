@@ -4,6 +4,7 @@ folder (no import magic) and loaded once per process."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from functools import cache
@@ -73,6 +74,15 @@ def evaluate(family: str, policy_input: dict[str, Any]) -> dict[str, Any]:
     rego = interpreter(family)
     rego.set_input_term(json.dumps(policy_input, default=str))  # YAML may hold dates
     return query(rego, f"data.migrator.{family}", _bundle(family))
+
+
+@cache
+def bundle_digest(family: str) -> str:
+    """sha256 of the family's policies and the shared library: what cached results are keyed by."""
+    digest = hashlib.sha256()
+    for name, text in sorted({**library(), **{p.file: p.text for p in policies(family)}}.items()):
+        digest.update(f"{name}\0{text}\0".encode())
+    return digest.hexdigest()
 
 
 @cache

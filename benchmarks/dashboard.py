@@ -9,6 +9,8 @@ Run: PYTHONPATH=. python benchmarks/dashboard.py [--vms 10000]
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import statistics
 import sys
 import tempfile
@@ -81,6 +83,34 @@ def first_frame(url: str) -> tuple[float, int]:
     return min(results), nodes
 
 
+def cold_overview(client: TestClient) -> float:
+    """The first overview after a new snapshot: it evaluates the estate's findings once and stores
+    them in the findings cache (every later page, and the CLI's `findings`, reads that entry)."""
+    t0 = time.perf_counter()
+    client.get("/").raise_for_status()
+    return time.perf_counter() - t0
+
+
+def server_rows(client: TestClient, wave: int) -> list[tuple[str, float, float, float]]:
+    """(label, best, median, target) of the warm server-side figures."""
+    rows = [
+        ("overview page (server render)", lambda: client.get("/").raise_for_status(), 1.0),
+        (f"wave {wave} page (server render)", lambda: client.get(f"/waves/{wave}").raise_for_status(), 1.0),
+        (
+            "graph API, full graph",
+            lambda: client.get("/api/graph", params={"aggregate": "none"}).raise_for_status(),
+            1.0,
+        ),
+    ]
+    out = []
+    for label, fn, target in rows:
+        fastest, median = best_of(5, fn)
+        out.append((label, fastest, median, target))
+        verdict = "ok" if median < target else "OVER TARGET"
+        print(f"{label:38s} best {fastest:6.3f} s, median {median:6.3f} s (target < {target:g} s) {verdict}")
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--vms", type=int, default=10_000)
@@ -89,17 +119,9 @@ def main() -> None:
         ws = build(Path(tmp) / "ws", args.vms)
         client = TestClient(create_app(ws, Guard()))
         wave = client.get("/api/waves").json()[0]["number"]
-        rows = [
-            ("overview page (server render)", lambda: client.get("/"), 1.0),
-            (f"wave {wave} page (server render)", lambda: client.get(f"/waves/{wave}"), 1.0),
-            ("graph API, full graph", lambda: client.get("/api/graph", params={"aggregate": "none"}), 1.0),
-        ]
-        for label, fn, target in rows:
-            fastest, median = best_of(3, fn)
-            verdict = "ok" if median < target else "OVER TARGET"
-            print(
-                f"{label:38s} best {fastest:6.3f} s, median {median:6.3f} s (target < {target:g} s) {verdict}"
-            )
+        cold = cold_overview(client)
+        print(f"{'first overview (fills findings cache)':38s} {cold:6.1f} s (once per snapshot; no target)")
+        rows = server_rows(client, wave)
         graph = client.get("/api/graph", params={"aggregate": "none"}).json()
         print(f"graph API payload: {len(graph['nodes'])} nodes, {len(graph['edges'])} edges")
 
@@ -113,6 +135,18 @@ def main() -> None:
             f"(target < 3 s) {verdict}"
         )
         ws.close()
+    figures = [[f"{label}: median s", f"{median:.3f}", f"< {target:g}"] for label, _, median, target in rows]
+    figures.append([f"browser first frame, {nodes} nodes: best s", f"{seconds:.2f}", "< 3"])
+    figures.append(["first overview, fills the findings cache: s", f"{cold:.1f}", ""])
+    summary = {
+        "bench": "dashboard",
+        "vms": args.vms,
+        "nodes": len(graph["nodes"]),
+        "edges": len(graph["edges"]),
+        "load": round(os.getloadavg()[0], 1),
+        "figures": figures,
+    }
+    print("BENCH " + json.dumps(summary))
 
 
 if __name__ == "__main__":

@@ -130,3 +130,24 @@ def test_a_batch_sees_its_own_clusters_and_the_drs_rules_naming_its_vms(
     assert source_findings(vms, clusters, "terraform-aws") == filtered
     assert {f.vm for f in filtered if f.policy == "SRC-VM-HOST-AFFINITY"} == set(far)
     assert any(f.policy == "SRC-DRS-DPM" for f in filtered)
+
+
+def test_the_cli_and_the_dashboard_share_one_entry(ws: Workspace) -> None:
+    """`migrator findings` (a real subprocess) fills the entry the dashboard's overview reads."""
+    from fastapi.testclient import TestClient
+
+    from migrator.web.app import create_app
+    from migrator.web.security import Guard
+    from tests.helpers import migrator
+
+    folder = ws.settings.workspace
+    listed = migrator("findings", "--format", "json", workspace=folder)
+    assert listed.code == 0, listed.stderr
+    snap_id = ws.store.get(None).id
+    assert snap_id is not None
+    entry = ws.findings_cache.entry(app_findings._key(snap_id, None))
+    assert entry is not None and sum(entry.counts.values()) == len(fresh(ws))
+    overview = TestClient(create_app(ws, Guard())).get("/api/overview").json()
+    assert overview["findings"]["counts"] == {
+        s: entry.counts.get(s, 0) for s in ("critical", "warning", "info")
+    }

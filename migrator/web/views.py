@@ -246,6 +246,8 @@ def business_facts(placement: dict[str, Any] | None) -> list[dict[str, Any]]:
     for key, label in BUSINESS_FACTS:
         source = sources.get("criticality" if key == "critical" else key)
         value = info.get(key)
+        if key == "critical" and value is None and source:
+            value = "stated, not critical"  # the plan keeps only why a VM counts as critical
         kind = "CMDB" if str(source or "").startswith("CMDB") else "inventory" if source else None
         rows.append({"fact": label, "value": value, "kind": kind, "source": source})
     return rows

@@ -197,6 +197,12 @@ def test_snapshot_diff_api_and_page(client: TestClient) -> None:
     assert {"num_cpu", "memory_mb"} <= fields
     page = client.get("/drift", params={"a": 1, "b": 2})
     assert page.status_code == 200 and "crm-db-02" in page.text and "num_cpu" in page.text
+    assert diff["impacts"] and diff["waves_affected"]  # nfs-01 removed while a wave holds it
+    for impact in diff["impacts"]:
+        row = page.text.split(f'<tr class="impact-{impact["kind"]}">')[1].split("</tr>")[0]
+        assert impact["vm"] in row
+        if impact["wave"] is not None:
+            assert f'<a href="/waves/{impact["wave"]}">{impact["wave"]}</a>' in row
     assert client.get("/api/snapshots/diff", params={"a": 1, "b": 99}).status_code == 404
     assert client.get("/api/drift").status_code == 404  # no CMDB imported: one-line NotFound
 

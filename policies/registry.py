@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from importlib.resources.abc import Traversable
+from threading import Lock
 from typing import Any
 
 from regopy import Interpreter
@@ -69,11 +70,17 @@ def interpreter(family: str) -> Interpreter:
     return _interpreter({p.file: p.text for p in policies(family)})
 
 
+_EVALUATING = Lock()  # one interpreter per family is shared: its input and query must not interleave
+
+
 def evaluate(family: str, policy_input: dict[str, Any]) -> dict[str, Any]:
-    """Every policy of the family over the input: package name -> {metadata, findings}."""
-    rego = interpreter(family)
-    rego.set_input_term(json.dumps(policy_input, default=str))  # YAML may hold dates
-    return query(rego, f"data.migrator.{family}", _bundle(family))
+    """Every policy of the family over the input: package name -> {metadata, findings}.
+    Thread-safe (the dashboard serves requests, and fills the findings cache, in threads)."""
+    text = json.dumps(policy_input, default=str)  # YAML may hold dates
+    with _EVALUATING:
+        rego = interpreter(family)
+        rego.set_input_term(text)
+        return query(rego, f"data.migrator.{family}", _bundle(family))
 
 
 @cache

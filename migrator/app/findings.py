@@ -97,6 +97,22 @@ def findings_summary(
     return FindingsSummary(snap.id, target, {s: counts.get(s, 0) for s in SEVERITIES})
 
 
+def cached_summary(
+    ws: Workspace, target: str | None = None, snapshot: int | None = None
+) -> FindingsSummary | None:
+    """`findings_summary` when the cache can answer at once; None when the snapshot's findings
+    have not been evaluated yet (a caller that must not wait can fill it in the background)."""
+    _check_target(target)
+    snap = ws.store.get(snapshot)
+    assert snap.id is not None
+    if snap.status != "complete":
+        return findings_summary(ws, target, snap.id)  # never cached: evaluated every time
+    entry = _entry(ws, snap, target)
+    if entry is None:
+        return None
+    return FindingsSummary(snap.id, target, {s: entry.counts.get(s, 0) for s in SEVERITIES})
+
+
 def _check_target(target: str | None) -> None:
     if target not in (None, *TARGETS):
         raise UsageError(f"{{target}} {target!r}: use {' or '.join(TARGETS)}", field="target")

@@ -10,12 +10,18 @@ import json
 import math
 from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Callable
-from threading import Lock
+from threading import Lock, Thread
 from typing import Any
 from urllib.parse import quote
 
 from migrator.app import interpret
-from migrator.app.findings import FindingsQuery, findings_of, findings_summary, list_findings
+from migrator.app.findings import (
+    FindingsQuery,
+    cached_summary,
+    findings_of,
+    findings_summary,
+    list_findings,
+)
 from migrator.app.inventory import find_vm, snapshot_vms
 from migrator.app.prs import Reviews
 from migrator.app.workspace import Workspace
@@ -114,8 +120,46 @@ def os_family(vm: dict[str, Any]) -> str:
 def findings_by_severity(
     ws: Workspace, target: str | None = None, snapshot: int | None = None
 ) -> dict[str, Any]:
-    summary = findings_summary(ws, target, snapshot)
-    return {"target": target, "counts": summary.counts}
+    """Counts by severity from the findings cache. Without an entry (the first look at a new
+    snapshot: about a minute at 10,000 VMs) the page does not wait: the counts are filled in
+    the background, once, and the page says so until they are there."""
+    summary = cached_summary(ws, target, snapshot)
+    if summary is not None:
+        return {"target": target, "counts": summary.counts, "pending": False, "error": None}
+    return {"target": target, "counts": None, "pending": True, "error": _fill(ws, target, snapshot)}
+
+
+_filling: dict[tuple[Any, ...], str | None] = {}  # key -> None while running, else its error
+_filling_lock = Lock()
+
+
+def _fill(ws: Workspace, target: str | None, snapshot: int | None) -> str | None:
+    """Start filling the cache for (snapshot, target) unless it is running; the last run's error
+    (reported once, then retried) or None."""
+    key = (ws.settings.db_url, target, snapshot)
+    with _filling_lock:
+        if key in _filling:
+            error = _filling[key]
+            if error is None:
+                return None  # running
+            del _filling[key]
+            return error
+        _filling[key] = None
+
+    def run() -> None:
+        error = None
+        try:
+            findings_summary(ws, target, snapshot)
+        except Exception as exc:  # a failed fill must not kill the server: the page shows it
+            error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        with _filling_lock:
+            if error is None:
+                _filling.pop(key, None)
+            else:
+                _filling[key] = error
+
+    Thread(target=run, name="findings-cache", daemon=True).start()
+    return None
 
 
 def wave_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:

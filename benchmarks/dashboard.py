@@ -84,20 +84,26 @@ def first_frame(url: str) -> tuple[float, int]:
 
 
 def first_requests(client: TestClient, wave: int) -> list[tuple[str, float]]:
-    """The first request of each page in this process. The first overview after a new snapshot
-    evaluates the estate's findings once and stores them in the findings cache (every later page,
-    and the CLI's `findings`, reads that entry); the first page of a plan parses its document and
-    the first graph request builds its JSON, both kept for the life of the server process."""
+    """The first request of each page in this process. The first overview of a new snapshot does
+    not wait for its findings: it starts evaluating them once in the background (stored in the
+    findings cache, which every later page and the CLI's `findings` read); the first page of a
+    plan parses its document and the first graph request builds its JSON, both kept for the life
+    of the server process. Then waits for the findings and reports how long they took."""
     out = []
+    t0 = time.perf_counter()
     for label, path in (
-        ("first overview (fills findings cache)", "/"),
+        ("first overview (starts the findings)", "/"),
         (f"first wave {wave} page", f"/waves/{wave}"),
         ("first graph API, full graph", "/api/graph?aggregate=none"),
     ):
-        t0 = time.perf_counter()
+        t1 = time.perf_counter()
         client.get(path).raise_for_status()
-        out.append((label, time.perf_counter() - t0))
+        out.append((label, time.perf_counter() - t1))
         print(f"{label:38s} {out[-1][1]:6.2f} s (once per snapshot or plan)")
+    while client.get("/api/overview").json()["findings"]["pending"]:
+        time.sleep(0.5)
+    out.append(("findings of the estate, in the background", time.perf_counter() - t0))
+    print(f"{out[-1][0]:38s} {out[-1][1]:6.1f} s (once per snapshot, policy pack and target)")
     return out
 
 

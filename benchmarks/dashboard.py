@@ -9,6 +9,8 @@ Run: PYTHONPATH=. python benchmarks/dashboard.py [--vms 10000]
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import statistics
 import sys
 import tempfile
@@ -81,6 +83,50 @@ def first_frame(url: str) -> tuple[float, int]:
     return min(results), nodes
 
 
+def first_requests(client: TestClient, wave: int) -> list[tuple[str, float]]:
+    """The first request of each page in this process. The first overview of a new snapshot does
+    not wait for its findings: it starts evaluating them once in the background (stored in the
+    findings cache, which every later page and the CLI's `findings` read); the first page of a
+    plan parses its document and the first graph request builds its JSON, both kept for the life
+    of the server process. Then waits for the findings and reports how long they took."""
+    out = []
+    t0 = time.perf_counter()
+    for label, path in (
+        ("first overview (starts the findings)", "/"),
+        (f"first wave {wave} page", f"/waves/{wave}"),
+        ("first graph API, full graph", "/api/graph?aggregate=none"),
+    ):
+        t1 = time.perf_counter()
+        client.get(path).raise_for_status()
+        out.append((label, time.perf_counter() - t1))
+        print(f"{label:38s} {out[-1][1]:6.2f} s (once per snapshot or plan)")
+    while client.get("/api/overview").json()["findings"]["pending"]:
+        time.sleep(0.5)
+    out.append(("findings of the estate, in the background", time.perf_counter() - t0))
+    print(f"{out[-1][0]:38s} {out[-1][1]:6.1f} s (once per snapshot, policy pack and target)")
+    return out
+
+
+def server_rows(client: TestClient, wave: int) -> list[tuple[str, float, float, float]]:
+    """(label, best, median, target) of the warm server-side figures."""
+    rows = [
+        ("overview page (server render)", lambda: client.get("/").raise_for_status(), 1.0),
+        (f"wave {wave} page (server render)", lambda: client.get(f"/waves/{wave}").raise_for_status(), 1.0),
+        (
+            "graph API, full graph",
+            lambda: client.get("/api/graph", params={"aggregate": "none"}).raise_for_status(),
+            1.0,
+        ),
+    ]
+    out = []
+    for label, fn, target in rows:
+        fastest, median = best_of(5, fn)
+        out.append((label, fastest, median, target))
+        verdict = "ok" if median < target else "OVER TARGET"
+        print(f"{label:38s} best {fastest:6.3f} s, median {median:6.3f} s (target < {target:g} s) {verdict}")
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--vms", type=int, default=10_000)
@@ -89,17 +135,8 @@ def main() -> None:
         ws = build(Path(tmp) / "ws", args.vms)
         client = TestClient(create_app(ws, Guard()))
         wave = client.get("/api/waves").json()[0]["number"]
-        rows = [
-            ("overview page (server render)", lambda: client.get("/"), 1.0),
-            (f"wave {wave} page (server render)", lambda: client.get(f"/waves/{wave}"), 1.0),
-            ("graph API, full graph", lambda: client.get("/api/graph", params={"aggregate": "none"}), 1.0),
-        ]
-        for label, fn, target in rows:
-            fastest, median = best_of(3, fn)
-            verdict = "ok" if median < target else "OVER TARGET"
-            print(
-                f"{label:38s} best {fastest:6.3f} s, median {median:6.3f} s (target < {target:g} s) {verdict}"
-            )
+        firsts = first_requests(client, wave)
+        rows = server_rows(client, wave)
         graph = client.get("/api/graph", params={"aggregate": "none"}).json()
         print(f"graph API payload: {len(graph['nodes'])} nodes, {len(graph['edges'])} edges")
 
@@ -113,6 +150,18 @@ def main() -> None:
             f"(target < 3 s) {verdict}"
         )
         ws.close()
+    figures = [[f"{label}: median s", f"{median:.3f}", f"< {target:g}"] for label, _, median, target in rows]
+    figures.append([f"browser first frame, {nodes} nodes: best s", f"{seconds:.2f}", "< 3"])
+    figures += [[f"{label}: s", f"{took:.2f}", ""] for label, took in firsts]
+    summary = {
+        "bench": "dashboard",
+        "vms": args.vms,
+        "nodes": len(graph["nodes"]),
+        "edges": len(graph["edges"]),
+        "load": round(os.getloadavg()[0], 1),
+        "figures": figures,
+    }
+    print("BENCH " + json.dumps(summary))
 
 
 if __name__ == "__main__":

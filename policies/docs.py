@@ -19,7 +19,11 @@ means on each target) and a `findings` set naming the VM or resource.
 - `migrator policies list [--format json]` lists them; `migrator policies test` runs every policy
   against `policies/fixtures/<ID>.json`: the `pass` input must give no finding, the `fail` input
   exactly the VMs or resources named in `expect`. Exit 8 when a fixture check fails.
-- `migrator findings [VM | --wave N] [--target T] [--format json]` shows source findings.
+- `migrator findings [VM | --wave N] [--target T] [--format json]` shows source findings. The
+  findings of a whole complete snapshot are evaluated once per target and policy pack and kept in
+  the workspace database (`findings_cache`, keyed by snapshot, target and the sha256 of the
+  source policies and library): the CLI and the dashboard read that entry, a new snapshot or an
+  edited policy gets a new one. A VM or a wave without an entry is evaluated on its own.
 - **Critical** source findings block a VM: `migrator plan` leaves it out of the generated code and
   lists it, with the finding, under "Blocked VMs" in the wave's REPORT.md. Warnings and info are
   listed there as concerns. Critical IaC findings are errors: the wave is not clean until they

@@ -38,7 +38,8 @@ def source_findings(
     found: set[Finding] = set()
     for start in range(0, len(vms), BATCH):
         batch = vms[start : start + BATCH]
-        results = evaluate("source", {"target": target or "any", "vms": batch, "clusters": clusters})
+        policy_input = {"target": target or "any", "vms": batch, "clusters": _clusters_of(batch, clusters)}
+        results = evaluate("source", policy_input)
         for package, result in results.items():
             policy = by_package.get(package)
             if policy is None:
@@ -57,6 +58,22 @@ def source_findings(
                     )
                 )
     return sorted(found, key=lambda f: (f.vm, SEVERITIES.index(f.severity), f.policy, f.message))
+
+
+def _clusters_of(batch: list[dict[str, Any]], clusters: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The clusters as a batch's findings can see them: the VMs' own clusters and the DRS rules that
+    name one of its VMs (the only two links the source policies follow from a VM to a cluster).
+
+    Sending every cluster with every rule to every batch made the input, and rego-cpp's parse of
+    it, grow with the estate; tests/test_policies.py checks the findings are unchanged."""
+    names = {vm.get("name") for vm in batch}
+    own = {vm.get("cluster") for vm in batch}
+    out = []
+    for cluster in clusters:
+        rules = [r for r in cluster.get("drs_rules") or [] if names.intersection(r.get("vms") or [])]
+        if rules or cluster.get("name") in own:
+            out.append({**cluster, "drs_rules": rules})
+    return out
 
 
 def blocking(findings: Iterable[Finding]) -> dict[str, list[str]]:

@@ -4,11 +4,13 @@ folder (no import magic) and loaded once per process."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from importlib.resources.abc import Traversable
+from threading import Lock
 from typing import Any
 
 from regopy import Interpreter
@@ -68,11 +70,26 @@ def interpreter(family: str) -> Interpreter:
     return _interpreter({p.file: p.text for p in policies(family)})
 
 
+_EVALUATING = Lock()  # one interpreter per family is shared: its input and query must not interleave
+
+
 def evaluate(family: str, policy_input: dict[str, Any]) -> dict[str, Any]:
-    """Every policy of the family over the input: package name -> {metadata, findings}."""
-    rego = interpreter(family)
-    rego.set_input_term(json.dumps(policy_input, default=str))  # YAML may hold dates
-    return query(rego, f"data.migrator.{family}", _bundle(family))
+    """Every policy of the family over the input: package name -> {metadata, findings}.
+    Thread-safe (the dashboard serves requests, and fills the findings cache, in threads)."""
+    text = json.dumps(policy_input, default=str)  # YAML may hold dates
+    with _EVALUATING:
+        rego = interpreter(family)
+        rego.set_input_term(text)
+        return query(rego, f"data.migrator.{family}", _bundle(family))
+
+
+@cache
+def bundle_digest(family: str) -> str:
+    """sha256 of the family's policies and the shared library: what cached results are keyed by."""
+    digest = hashlib.sha256()
+    for name, text in sorted({**library(), **{p.file: p.text for p in policies(family)}}.items()):
+        digest.update(f"{name}\0{text}\0".encode())
+    return digest.hexdigest()
 
 
 @cache

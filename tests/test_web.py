@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
@@ -10,6 +11,7 @@ from urllib.parse import quote
 import pytest
 from fastapi.testclient import TestClient
 
+from migrator.app.findings import FindingsQuery, list_findings
 from migrator.app.workspace import Workspace
 from migrator.errors import UsageError
 from migrator.web.app import create_app, markdown
@@ -47,8 +49,31 @@ def test_overview_api_has_estate_totals_waves_findings_and_pr_status(client: Tes
     assert o["waves"] and {"vm_count", "storage_gb", "replication_hours", "aws_monthly_usd", "risk"} <= set(
         o["waves"][0]
     )
-    assert set(o["findings"]["counts"]) == {"critical", "warning", "info"}
     assert o["pr_status"]["1"]["kubevirt"] == "#1 open"
+    assert o["findings"]["pending"] is True and o["findings"]["counts"] is None  # a new snapshot
+
+
+def test_overview_never_waits_for_findings_it_fills_them_once_in_the_background(
+    client: TestClient, ws: Workspace
+) -> None:
+    first = client.get("/api/overview").json()["findings"]
+    if first["pending"]:  # the first look at this snapshot (the test above may have started it)
+        assert first["counts"] is None
+        assert "being evaluated" in client.get("/").text
+    deadline = time.monotonic() + 300
+    findings = first
+    while findings["pending"]:
+        assert time.monotonic() < deadline, "the background fill never finished"
+        time.sleep(0.2)
+        findings = client.get("/api/overview").json()["findings"]
+    assert findings["error"] is None
+    snapshot = client.get("/api/overview").json()["plan"]["snapshot_id"]
+    expected = list_findings(ws, FindingsQuery(snapshot=snapshot)).findings
+    assert findings["counts"] == {
+        s: sum(1 for f in expected if f.severity == s) for s in ("critical", "warning", "info")
+    }
+    assert sum(findings["counts"].values()) > 0
+    assert 'id="findings-counts"' in client.get("/").text and "being evaluated" not in client.get("/").text
 
 
 def test_wave_and_vm_apis(client: TestClient) -> None:
@@ -197,6 +222,12 @@ def test_snapshot_diff_api_and_page(client: TestClient) -> None:
     assert {"num_cpu", "memory_mb"} <= fields
     page = client.get("/drift", params={"a": 1, "b": 2})
     assert page.status_code == 200 and "crm-db-02" in page.text and "num_cpu" in page.text
+    assert diff["impacts"] and diff["waves_affected"]  # nfs-01 removed while a wave holds it
+    for impact in diff["impacts"]:
+        row = page.text.split(f'<tr class="impact-{impact["kind"]}">')[1].split("</tr>")[0]
+        assert impact["vm"] in row
+        if impact["wave"] is not None:
+            assert f'<a href="/waves/{impact["wave"]}">{impact["wave"]}</a>' in row
     assert client.get("/api/snapshots/diff", params={"a": 1, "b": 99}).status_code == 404
     assert client.get("/api/drift").status_code == 404  # no CMDB imported: one-line NotFound
 

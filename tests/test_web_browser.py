@@ -6,6 +6,7 @@ $MIGRATOR_SCREENSHOTS (default: the test's tmp folder), and `UPDATE_SCREENSHOTS=
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -113,6 +114,12 @@ def test_overview(page: Page, site: str, shots: Path) -> None:
     assert page.locator("h1").inner_text().startswith("Overview")
     assert page.locator(".card b").first.inner_text() == "16"
     assert page.locator("#timeline .wave").count() >= 2
+    for _ in range(300):  # the first look at a snapshot fills its findings in the background
+        if page.locator("#findings-counts li").count() == 3:
+            break
+        page.wait_for_timeout(200)
+        page.reload()
+    assert page.locator("#findings-counts li").count() == 3
     snap(page, shots, "overview")
     assert page.errors == []  # type: ignore[attr-defined]
 
@@ -134,12 +141,45 @@ def test_full_graph_and_click_through_to_a_vm(page: Page, site: str, shots: Path
     with page.expect_response(lambda r: "/api/graph" in r.url) as graph_response:
         page.goto(site + "/graph")
     assert len(graph_response.value.json()["nodes"]) == 16
-    page.wait_for_selector("#graph[data-rendered='16']")
+    page.wait_for_selector("#graph[data-rendered='16'][data-probe]")
     snap(page, shots, "graph")
+    probe = json.loads(page.get_attribute("#graph", "data-probe") or "{}")
+    box = page.locator("#graph").bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + probe["x"], box["y"] + probe["y"])  # a real click on the WebGL node
+    page.wait_for_url("**/vms/**")
+    assert page.locator("h1").inner_text() == probe["id"]
     page.goto(site + "/vms/crm-app-01")
     assert page.locator("h1").inner_text() == "crm-app-01"
     assert page.locator("text=Dependencies with evidence").count() == 1
+    assert page.locator("#business-facts").count() == 1
     snap(page, shots, "vm")
+
+
+def test_pin_from_the_vm_page_shows_the_replanned_diff(page: Page, site: str) -> None:
+    page.goto(site + "/vms/crm-app-01")
+    other = page.locator("#pin select option:not([selected])").first.get_attribute("value")
+    assert other
+    page.select_option("#pin select", other)
+    page.click("#pin-preview")
+    page.wait_for_url("**/whatif?**")
+    expect(page.locator("#whatif-status")).to_contain_text("Nothing saved yet", timeout=60_000)
+    assert page.input_value("input[name=vm]") == "crm-app-01"
+    assert page.input_value("select[name=wave]") == other
+    moved = page.locator("#moved").inner_text()
+    assert "crm-app-01" in moved and f"\t{other}\t" in moved
+    assert page.is_enabled("#save")  # saving stays a separate, CSRF-protected POST
+    assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_pin_form_of_a_hostile_vm_carries_its_name_as_text(page: Page, site: str) -> None:
+    page.goto(site + "/vms/" + HOSTILE_VM.replace("/", "%2F"))
+    page.click("#pin-preview")
+    page.wait_for_url("**/whatif?**")
+    expect(page.locator("#whatif-status")).to_contain_text("Nothing saved yet", timeout=60_000)
+    assert page.input_value("input[name=vm]") == HOSTILE_VM
+    assert page.locator("main img").count() == 0
+    assert page.errors == []  # type: ignore[attr-defined]
 
 
 def test_hostile_vm_page_runs_no_script(page: Page, site: str) -> None:

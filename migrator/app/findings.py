@@ -1,13 +1,27 @@
-"""Migratability findings on source VMs (the source policies), for a VM, a wave or a snapshot."""
+"""Migratability findings on source VMs (the source policies), for a VM, a wave or a snapshot.
+
+The findings of a whole complete snapshot are computed once per target and policy bundle and kept
+in the workspace's findings cache (migrator.store.findings): the CLI's `findings` and the
+dashboard read the same entry. Without an entry, a VM or a wave is evaluated on its own (cheap);
+the first whole-snapshot question fills the entry.
+"""
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from migrator.app.workspace import Workspace
 from migrator.errors import NotFound, UsageError
+from migrator.store.findings import CacheEntry, CacheKey
+from migrator.store.models import Snapshot
 from policies.engine import Finding, source_findings
+from policies.registry import SEVERITIES, bundle_digest
 from transpilers.registry import TARGETS
+
+CACHE_FORMAT = "1"  # bump when Finding's fields change: older entries are then ignored
 
 
 @dataclass(frozen=True)
@@ -25,28 +39,123 @@ class FindingsResult:
     findings: list[Finding]
 
 
+@dataclass(frozen=True)
+class FindingsSummary:
+    snapshot_id: int
+    target: str | None
+    counts: dict[str, int]  # severity -> number of findings
+
+
 def list_findings(ws: Workspace, query: FindingsQuery) -> FindingsResult:
     """The findings of the selected VMs (critical ones block a VM's generated code)."""
     if query.vm is not None and query.wave is not None:
         raise UsageError("give a VM name or {wave}, not both", field="wave")
-    if query.target not in (None, *TARGETS):
-        raise UsageError(f"{{target}} {query.target!r}: use {' or '.join(TARGETS)}", field="target")
-    snapshot = query.snapshot
-    members: list[str] = []
+    _check_target(query.target)
     if query.wave is not None:
         document = ws.plans.get(query.plan_id)
-        snapshot = document["plan"]["snapshot_id"]
         wave = next((w for w in document["waves"] if w["number"] == query.wave), None)
         if wave is None:
             raise NotFound(f"wave {query.wave} is not in plan {document['plan']['id']}")
-        members = wave["vms"]
+        return findings_of(ws, wave["vms"], query.target, document["plan"]["snapshot_id"])
+    snap = ws.store.get(query.snapshot)
+    assert snap.id is not None
+    if query.vm is not None:
+        record = ws.store.vm(snap.id, query.vm)
+        entry = _entry(ws, snap, query.target)
+        if entry is None:
+            return FindingsResult(snap.id, _evaluate(ws, snap.id, query.target, [record]))
+        return FindingsResult(snap.id, _rows(ws, entry, [record["name"]]))
+    return FindingsResult(snap.id, _estate(ws, snap, query.target))
+
+
+def findings_of(
+    ws: Workspace, members: Iterable[str], target: str | None = None, snapshot: int | None = None
+) -> FindingsResult:
+    """The findings of some VMs of a snapshot, named as a plan's wave lists them ("name", or
+    "name [moref]" where two VMs share a name)."""
+    _check_target(target)
     snap = ws.store.get(snapshot)
     assert snap.id is not None
-    vms = list(ws.store.records(snap.id, "vms"))
-    if query.vm is not None:
-        vms = [ws.store.vm(snap.id, query.vm)]
-    elif query.wave is not None:
-        wanted = set(members)
-        vms = [v for v in vms if v["name"] in wanted or f"{v['name']} [{v.get('moref')}]" in wanted]
-    found = source_findings(vms, list(ws.store.records(snap.id, "clusters")), query.target)
-    return FindingsResult(snap.id, found)
+    wanted = set(members)
+    entry = _entry(ws, snap, target)
+    if entry is None:
+        vms = [v for v in ws.store.records(snap.id, "vms") if _member(v, wanted)]
+        return FindingsResult(snap.id, _evaluate(ws, snap.id, target, vms))
+    names = wanted | {m.rsplit(" [", 1)[0] for m in wanted if m.endswith("]") and " [" in m}
+    return FindingsResult(snap.id, _rows(ws, entry, names))
+
+
+def findings_summary(
+    ws: Workspace, target: str | None = None, snapshot: int | None = None
+) -> FindingsSummary:
+    """Findings by severity over a whole snapshot (None: the latest complete one)."""
+    _check_target(target)
+    snap = ws.store.get(snapshot)
+    assert snap.id is not None
+    entry = _entry(ws, snap, target)
+    counts = entry.counts if entry is not None else _counts(_estate(ws, snap, target))
+    return FindingsSummary(snap.id, target, {s: counts.get(s, 0) for s in SEVERITIES})
+
+
+def cached_summary(
+    ws: Workspace, target: str | None = None, snapshot: int | None = None
+) -> FindingsSummary | None:
+    """`findings_summary` when the cache can answer at once; None when the snapshot's findings
+    have not been evaluated yet (a caller that must not wait can fill it in the background)."""
+    _check_target(target)
+    snap = ws.store.get(snapshot)
+    assert snap.id is not None
+    if snap.status != "complete":
+        return findings_summary(ws, target, snap.id)  # never cached: evaluated every time
+    entry = _entry(ws, snap, target)
+    if entry is None:
+        return None
+    return FindingsSummary(snap.id, target, {s: entry.counts.get(s, 0) for s in SEVERITIES})
+
+
+def _check_target(target: str | None) -> None:
+    if target not in (None, *TARGETS):
+        raise UsageError(f"{{target}} {target!r}: use {' or '.join(TARGETS)}", field="target")
+
+
+def _key(snapshot_id: int, target: str | None) -> CacheKey:
+    return CacheKey(snapshot_id, target or "any", f"{CACHE_FORMAT}:{bundle_digest('source')}")
+
+
+def _entry(ws: Workspace, snap: Snapshot, target: str | None) -> CacheEntry | None:
+    if snap.status != "complete" or snap.id is None:  # an unfinished snapshot can still grow
+        return None
+    return ws.findings_cache.entry(_key(snap.id, target))
+
+
+def _rows(ws: Workspace, entry: CacheEntry, names: Iterable[str] | None) -> list[Finding]:
+    return [Finding(**row) for row in ws.findings_cache.findings(entry.id, names)]
+
+
+def _counts(findings: list[Finding]) -> dict[str, int]:
+    return dict(Counter(f.severity for f in findings))
+
+
+def _estate(ws: Workspace, snap: Snapshot, target: str | None) -> list[Finding]:
+    """Every VM's findings: from the cache, else evaluated and (complete snapshots only) stored."""
+    assert snap.id is not None
+    entry = _entry(ws, snap, target)
+    if entry is not None:
+        return _rows(ws, entry, None)
+    found = _evaluate(ws, snap.id, target, list(ws.store.records(snap.id, "vms")))
+    if snap.status == "complete":
+        by_vm: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for f in found:
+            by_vm[f.vm].append(f.as_dict())
+        ws.findings_cache.put(_key(snap.id, target), _counts(found), by_vm)
+    return found
+
+
+def _evaluate(
+    ws: Workspace, snapshot_id: int, target: str | None, vms: list[dict[str, Any]]
+) -> list[Finding]:
+    return source_findings(vms, list(ws.store.records(snapshot_id, "clusters")), target)
+
+
+def _member(vm: dict[str, Any], wanted: set[str]) -> bool:
+    return vm["name"] in wanted or f"{vm['name']} [{vm.get('moref')}]" in wanted

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 from migrator.settings import Settings
 from migrator.store.cmdb import CmdbStore
 from migrator.store.database import open_engine
+from migrator.store.findings import FindingsCache
 from migrator.store.flows import FlowStore
 from migrator.store.generated import GeneratedStore
 from migrator.store.llm import LLMStore
@@ -59,6 +60,11 @@ class Workspace:
     @property
     def cmdb(self) -> CmdbStore:
         return CmdbStore(self.engine)
+
+    @property
+    def findings_cache(self) -> FindingsCache:
+        """Source findings computed once per snapshot, target and policy bundle."""
+        return FindingsCache(self.engine)
 
     @property
     def llm(self) -> LLMStore:

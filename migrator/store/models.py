@@ -282,3 +282,32 @@ class LLMCacheEntry(SQLModel, table=True):
     prompt_version: str
     output: str
     created_at: datetime = Field(sa_type=DateTime(timezone=True))
+
+
+class FindingsCacheEntry(SQLModel, table=True):
+    """The source findings of one complete snapshot for one target under one policy bundle.
+
+    Snapshots are immutable once complete, so the key (snapshot, target, bundle digest) says when
+    an entry is stale: a new snapshot or an edited policy gets a new entry, never a wrong one."""
+
+    __tablename__ = "findings_cache"
+    __table_args__ = (Index("ix_findings_cache_key", "snapshot_id", "target", "bundle", unique=True),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    snapshot_id: int = Field(foreign_key="snapshots.id")
+    target: str  # "any" when no target was chosen
+    bundle: str  # sha256 of the source policies and their library
+    created_at: datetime = Field(sa_type=DateTime(timezone=True))
+    counts: dict[str, int] = Field(default_factory=dict, sa_type=JSON, nullable=False)  # severity -> n
+
+
+class FindingsCacheVM(SQLModel, table=True):
+    """One VM's findings in a cache entry (a row per VM: a wave or a VM page reads only its own)."""
+
+    __tablename__ = "findings_cache_vms"
+    __table_args__ = (Index("ix_findings_cache_vms_entry_vm", "entry_id", "vm"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    entry_id: int = Field(foreign_key="findings_cache.id")
+    vm: str
+    findings: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON, nullable=False)

@@ -57,6 +57,15 @@ class PlanStore:
                     raise NotFound("no wave plan yet: run `migrator waves plan`")
             return dict(record.document)
 
+    def stamp(self, plan_id: int | None = None) -> tuple[int, str] | None:
+        """A plan's (id, creation time) without its document (None: the latest); None when absent.
+        Plans never change once stored: the pair identifies a document for a cache."""
+        stmt = select(PLANS.c.id, PLANS.c.created_at)
+        stmt = stmt.where(PLANS.c.id == plan_id) if plan_id is not None else stmt.order_by(PLANS.c.id.desc())
+        with self.engine.connect() as conn:
+            row = conn.execute(stmt.limit(1)).first()
+        return None if row is None else (int(row[0]), str(row[1]))
+
     def ids(self) -> list[int]:
         with self.engine.connect() as conn:
             return [row[0] for row in conn.execute(select(PLANS.c.id).order_by(PLANS.c.id))]

@@ -120,7 +120,8 @@ def _api(app: FastAPI, ws: Workspace) -> None:
         environment: str | None = Query(None, max_length=500),
         aggregate: str = Query("auto", pattern="^(auto|app|none)$"),
     ) -> dict[str, Any]:
-        return views.graph(ws, wave=wave, app=application, env=environment, aggregate=aggregate)
+        body = views.graph_json(ws, wave=wave, app=application, env=environment, aggregate=aggregate)
+        return Response(body, media_type="application/json")  # type: ignore[return-value]
 
     @app.get("/api/prs", tags=["pull requests"])
     def api_prs() -> list[dict[str, Any]]:
@@ -168,7 +169,8 @@ def _pages(app: FastAPI, ws: Workspace, guard: Guard, templates: Jinja2Templates
 
     @app.get("/vms/{name:path}", response_class=HTMLResponse, include_in_schema=False)
     def vm_page(request: Request, name: str = Path(max_length=2000)) -> Response:
-        return page(request, "vm.html", v=views.vm(ws, name))
+        waves = [{"number": w["number"], "name": w["name"]} for w in views.plan(ws)["waves"]]
+        return page(request, "vm.html", v=views.vm(ws, name), waves=waves)
 
     @app.get("/prs", response_class=HTMLResponse, include_in_schema=False)
     def prs_page(request: Request) -> Response:

@@ -6,23 +6,67 @@ Jinja2's autoescape. Inventory text is never trusted; escaping happens where it 
 
 from __future__ import annotations
 
+import json
 import math
-from collections import Counter, defaultdict
+from collections import Counter, OrderedDict, defaultdict
+from collections.abc import Callable
+from threading import Lock, Thread
 from typing import Any
+from urllib.parse import quote
 
-from migrator.app.findings import FindingsQuery, list_findings
+from migrator.app import interpret
+from migrator.app.findings import (
+    FindingsQuery,
+    cached_summary,
+    findings_of,
+    findings_summary,
+    list_findings,
+)
 from migrator.app.inventory import find_vm, snapshot_vms
 from migrator.app.prs import Reviews
 from migrator.app.workspace import Workspace
-from migrator.errors import NotFound
+from migrator.errors import MigratorError, NotFound
 
 SEVERITIES = ("critical", "warning", "info")
 TARGETS = ("kubevirt", "terraform-aws")
 AGGREGATE_ABOVE = 2000  # nodes: above this the graph is grouped by application unless asked otherwise
 
 
+class _Memo:
+    """A few parsed documents per process, for the long-running dashboard. Only for things that
+    never change once stored (a plan; the totals of a complete snapshot), keyed so that a new
+    database at the same URL cannot hit an old entry. The views only read what it returns."""
+
+    def __init__(self, kept: int = 4) -> None:
+        self.kept = kept
+        self.items: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+        self.lock = Lock()
+
+    def get(self, key: tuple[Any, ...], load: Callable[[], Any]) -> Any:
+        with self.lock:
+            if key in self.items:
+                self.items.move_to_end(key)
+                return self.items[key]
+        value = load()
+        with self.lock:
+            self.items[key] = value
+            while len(self.items) > self.kept:
+                self.items.popitem(last=False)
+        return value
+
+
+_plans = _Memo()
+_totals = _Memo()
+_graphs = _Memo(kept=8)
+
+
 def plan(ws: Workspace, plan_id: int | None = None) -> dict[str, Any]:
-    return ws.plans.get(plan_id)
+    """A stored plan's document, parsed once per process (parsing a 10,000-VM plan took about 2 s
+    of every page); keyed by the plan's id and creation time."""
+    stamp = ws.plans.stamp(plan_id)
+    if stamp is None:
+        return ws.plans.get(plan_id)  # raises the store's "no such plan" error
+    return _plans.get((ws.settings.db_url, *stamp), lambda: ws.plans.get(stamp[0]))
 
 
 def _gb(mb: float | None) -> float:
@@ -31,6 +75,14 @@ def _gb(mb: float | None) -> float:
 
 def estate(ws: Workspace, snapshot: int | None = None) -> dict[str, Any]:
     """Totals of one snapshot: VMs, vCPU, memory, storage, power states, OS families."""
+    snap = ws.store.get(snapshot)
+    if snap.status != "complete":
+        return _estate(ws, snapshot)
+    key = (ws.settings.db_url, snap.id, str(snap.started_at))
+    return _totals.get(key, lambda: _estate(ws, snap.id))
+
+
+def _estate(ws: Workspace, snapshot: int | None) -> dict[str, Any]:
     selected = snapshot_vms(ws, snapshot)
     power: Counter[str] = Counter()
     families: Counter[str] = Counter()
@@ -65,10 +117,49 @@ def os_family(vm: dict[str, Any]) -> str:
     return "Other" if text.strip() else "Unknown"
 
 
-def findings_by_severity(ws: Workspace, target: str | None = None) -> dict[str, Any]:
-    result = list_findings(ws, FindingsQuery(target=target))
-    counts = Counter(f.severity for f in result.findings)
-    return {"target": target, "counts": {s: counts.get(s, 0) for s in SEVERITIES}}
+def findings_by_severity(
+    ws: Workspace, target: str | None = None, snapshot: int | None = None
+) -> dict[str, Any]:
+    """Counts by severity from the findings cache. Without an entry (the first look at a new
+    snapshot: about a minute at 10,000 VMs) the page does not wait: the counts are filled in
+    the background, once, and the page says so until they are there."""
+    summary = cached_summary(ws, target, snapshot)
+    if summary is not None:
+        return {"target": target, "counts": summary.counts, "pending": False, "error": None}
+    return {"target": target, "counts": None, "pending": True, "error": _fill(ws, target, snapshot)}
+
+
+_filling: dict[tuple[Any, ...], str | None] = {}  # key -> None while running, else its error
+_filling_lock = Lock()
+
+
+def _fill(ws: Workspace, target: str | None, snapshot: int | None) -> str | None:
+    """Start filling the cache for (snapshot, target) unless it is running; the last run's error
+    (reported once, then retried) or None."""
+    key = (ws.settings.db_url, target, snapshot)
+    with _filling_lock:
+        if key in _filling:
+            error = _filling[key]
+            if error is None:
+                return None  # running
+            del _filling[key]
+            return error
+        _filling[key] = None
+
+    def run() -> None:
+        error = None
+        try:
+            findings_summary(ws, target, snapshot)
+        except Exception as exc:  # a failed fill must not kill the server: the page shows it
+            error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        with _filling_lock:
+            if error is None:
+                _filling.pop(key, None)
+            else:
+                _filling[key] = error
+
+    Thread(target=run, name="findings-cache", daemon=True).start()
+    return None
 
 
 def wave_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
@@ -111,7 +202,7 @@ def overview(ws: Workspace) -> dict[str, Any]:
         "cross_wave": doc.get("cross_wave", {}),
         "cost": doc.get("cost", {}),
         "unplaced": len(doc.get("unplaced", [])),
-        "findings": findings_by_severity(ws),
+        "findings": findings_by_severity(ws, snapshot=doc["plan"]["snapshot_id"]),
         "pr_status": pr_status(ws, doc["plan"]["id"]),
     }
 
@@ -122,7 +213,7 @@ def wave(ws: Workspace, number: int, plan_id: int | None = None) -> dict[str, An
     if not match:
         raise NotFound(f"plan {doc['plan']['id']} has no wave {number} (it has {len(doc['waves'])})")
     w = match[0]
-    findings = list_findings(ws, FindingsQuery(wave=number, plan_id=doc["plan"]["id"]))
+    findings = findings_of(ws, w["vms"], snapshot=doc["plan"]["snapshot_id"])
     per_vm: dict[str, Counter[str]] = defaultdict(Counter)
     for f in findings.findings:
         per_vm[f.vm][f.severity] += 1
@@ -163,7 +254,8 @@ def vm(ws: Workspace, name: str, plan_id: int | None = None) -> dict[str, Any]:
     unplaced = [u for u in doc.get("unplaced", []) if u["vm"] == facts["name"]]
     findings: dict[str, list[dict[str, Any]]] = {}
     for target in TARGETS:
-        result = list_findings(ws, FindingsQuery(vm=facts["name"], target=target, plan_id=doc["plan"]["id"]))
+        query = FindingsQuery(vm=facts["name"], target=target, snapshot=doc["plan"]["snapshot_id"])
+        result = list_findings(ws, query)
         findings[target] = [f.as_dict() for f in result.findings]
     perf = facts.get("perf") or {}
     return {
@@ -175,8 +267,71 @@ def vm(ws: Workspace, name: str, plan_id: int | None = None) -> dict[str, Any]:
         "utilisation": perf,
         "placement": placement,
         "unplaced": unplaced[0]["reason"] if unplaced else None,
+        "business": business_facts(placement),
+        "interpreted": interpreted_facts(ws, facts["name"], doc["plan"]["snapshot_id"]),
         "findings": findings,
     }
+
+
+BUSINESS_FACTS = (
+    ("app", "application"),
+    ("env", "environment"),
+    ("owner", "owner"),
+    ("critical", "criticality"),
+)
+
+
+def business_facts(placement: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The planner's business facts of a VM with where each came from (`waves explain`'s sources):
+    the inventory (custom attribute, tag) or the CMDB; "not stated" when neither says."""
+    info = placement or {}
+    sources = info.get("sources") or {}
+    rows = []
+    for key, label in BUSINESS_FACTS:
+        source = sources.get("criticality" if key == "critical" else key)
+        value = info.get(key)
+        if key == "critical" and value is None and source:
+            value = "stated, not critical"  # the plan keeps only why a VM counts as critical
+        kind = "CMDB" if str(source or "").startswith("CMDB") else "inventory" if source else None
+        rows.append({"fact": label, "value": value, "kind": kind, "source": source})
+    return rows
+
+
+def interpreted_facts(ws: Workspace, name: str, snapshot: int) -> dict[str, Any] | None:
+    """One VM's interpreted facts with their provenance (inventory, CMDB, naming, annotation,
+    model) from the application layer's `migrator.app.interpret.vm_facts` where this build has it
+    (branch h-agents); None otherwise or when it cannot answer for this VM."""
+    vm_facts = getattr(interpret, "vm_facts", None)
+    if vm_facts is None:
+        return None
+    try:
+        return dict(vm_facts(ws, name, snapshot=snapshot).as_dict())
+    except MigratorError:
+        return None
+
+
+def graph_json(
+    ws: Workspace,
+    plan_id: int | None = None,
+    wave: int | None = None,
+    app: str | None = None,
+    env: str | None = None,
+    aggregate: str = "auto",
+) -> bytes:
+    """`graph` as JSON, built once per plan and filter (a plan never changes once stored): the full
+    10,000-VM graph took about 0.5 s to build and as long again to encode."""
+    stamp = ws.plans.stamp(plan_id)
+    if stamp is None:
+        ws.plans.get(plan_id)  # raises the store's "no such plan" error
+        raise NotFound("no wave plan yet: run `migrator waves plan`")
+    key = (ws.settings.db_url, *stamp, wave, app, env, aggregate)
+
+    def build() -> bytes:
+        data = graph(ws, stamp[0], wave, app, env, aggregate)
+        return json.dumps(data, separators=(",", ":"), allow_nan=False).encode()
+
+    result: bytes = _graphs.get(key, build)
+    return result
 
 
 def graph(
@@ -223,7 +378,7 @@ def graph(
             "app": vms[n].get("app"),
             "env": vms[n].get("env"),
             "traffic": traffic[n],
-            "url": f"/vms/{n}",
+            "url": "/vms/" + quote(n, safe=""),  # "?" or "#" in a VM name must not cut its link
         }
         for n in sorted(keep)
     ]

@@ -12,6 +12,8 @@ from migrator.app.cmdb import drift
 from migrator.app.snapshot_diff import diff_snapshots
 from migrator.app.whatif import apply_pin, apply_unpin, preview_pin, preview_unpin
 from migrator.app.workspace import Workspace
+from migrator.errors import NotFound
+from migrator.web import views
 
 MAX_ID = 2**31 - 1  # ids within the store's INTEGER (a fresh Query per parameter: FastAPI binds it)
 
@@ -33,6 +35,23 @@ def snapshot_rows(ws: Workspace) -> list[dict[str, Any]]:
         }
         for s in ws.store.list()
     ]
+
+
+def cmdb_drift(ws: Workspace) -> dict[str, Any] | None:
+    """`migrator drift` for the page, each VM with its wave in the latest plan; None: no CMDB yet."""
+    try:
+        report = drift(ws).as_dict()
+    except NotFound:
+        return None
+    try:
+        placed = views.plan(ws)["vms"]
+    except NotFound:
+        placed = {}
+    for item in report["items"]:
+        item["wave"] = (
+            (placed.get(item["name"]) or {}).get("wave") if item["kind"] != "ci-without-vm" else None
+        )
+    return report
 
 
 def routes(app: FastAPI, ws: Workspace, page: Any) -> None:
@@ -67,6 +86,10 @@ def routes(app: FastAPI, ws: Workspace, page: Any) -> None:
     def whatif_page(request: Request) -> Response:
         doc = ws.plans.get(None)
         return page(request, "whatif.html", plan=doc, vms=sorted(doc["vms"]))
+
+    @app.get("/cmdb", response_class=HTMLResponse, include_in_schema=False)
+    def cmdb_page(request: Request) -> Response:
+        return page(request, "cmdb.html", report=cmdb_drift(ws))
 
     @app.get("/drift", response_class=HTMLResponse, include_in_schema=False)
     def drift_page(

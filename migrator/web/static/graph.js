@@ -37,6 +37,12 @@
     renderer.once("afterRender", function () {
       container.dataset.firstFrameMs = String(Math.round(performance.now()));  // since navigation start
       container.dataset.rendered = String(data.nodes.length);
+      // Where one clickable node is drawn (CSS pixels in the container): lets a test click it.
+      var probe = data.nodes.find(function (n) { return n.url; });
+      if (probe) {
+        var at = renderer.graphToViewport({ x: probe.x, y: probe.y });
+        container.dataset.probe = JSON.stringify({ id: probe.id, x: Math.round(at.x), y: Math.round(at.y) });
+      }
     });
     renderer.refresh();
     var cross = data.edges.filter(function (e) { return e.cross_wave; }).length;

@@ -50,6 +50,13 @@
         save.disabled = false;
       });
   });
+  // Arriving from a VM page's pin form (/whatif?vm=...&wave=...): preview at once.
+  var asked = new URLSearchParams(window.location.search);
+  if (asked.get("vm")) {
+    form.elements.vm.value = asked.get("vm");
+    form.elements.wave.value = asked.get("wave") || "";
+    form.requestSubmit();
+  }
   save.addEventListener("click", function () {
     if (!current) return;
     save.disabled = true;

@@ -73,13 +73,13 @@ class KubeVirt:
         used_networks = sorted({n["network"] for vm in placed for n in vm.nics})
         nad_names = dns_names(used_networks)
         files: dict[str, str] = {}
+        documents: dict[str, list[dict[str, Any]]] = {}
         if used_networks:
-            files["networks.yaml"] = _dump(
-                [
-                    _nad(wave.networks.get(n) or NetworkInput(n, None), nad_names[n], options)
-                    for n in used_networks
-                ]
-            )
+            documents["networks.yaml"] = [
+                _nad(wave.networks.get(n) or NetworkInput(n, None), nad_names[n], options)
+                for n in used_networks
+            ]
+            files["networks.yaml"] = _dump(documents["networks.yaml"])
         notes += [
             _nsx_note(wave.networks[n], nad_names[n], options) for n in used_networks if _is_nsx(wave, n)
         ]
@@ -108,7 +108,8 @@ class KubeVirt:
             ]
             docs.append(_virtual_machine(wave, vm, name, nad_names, spread, options, disks))
             files[f"vm-{name}.yaml"] = _dump(docs)
-        return Rendered(files, notes)
+            documents[f"vm-{name}.yaml"] = docs
+        return Rendered(files, notes, documents=documents)
 
 
 def _nad(net: NetworkInput, name: str, options: TargetOptions) -> dict[str, Any]:

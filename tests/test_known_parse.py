@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from regopy import Interpreter
 
 from agents.k8s_manifests import load_manifests
@@ -25,6 +26,7 @@ from agents.validator import ValidatorOptions, validate_folder
 from policies.registry import set_input
 from tests.test_transpilers import hostile_wave
 from transpilers.inputs import wave_inputs
+from transpilers.kubevirt import _dump
 from transpilers.model import TargetOptions, WaveInput
 from transpilers.registry import TRANSPILERS
 from waves.parameters import PlanParameters
@@ -161,3 +163,11 @@ def test_in_memory_policy_input_is_the_json_texts(value: dict[str, Any]) -> None
     text_route.set_input_term(json.dumps(value, default=str))
     set_input(memory_route, value)
     assert _answers(memory_route) == _answers(text_route)
+
+
+@pytest.mark.parametrize("wave", WAVES, ids=lambda w: f"wave-{w.number}-{len(w.vms)}")
+def test_yaml_is_written_as_pyyamls_own_emitter_writes_it(wave: WaveInput) -> None:
+    """The KubeVirt files go through libyaml's emitter where it writes what PyYAML's does."""
+    rendered = TRANSPILERS["kubevirt"].render(wave, OPTIONS)
+    for name, docs in rendered.documents.items():
+        assert rendered.files[name] == _dump(docs, yaml.SafeDumper)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
+from agents.known import Known
 from agents.limits import LOADER, LimitExceeded, Limits, check_yaml
 from migrator.diagnostics import Diagnostic
 
@@ -16,7 +18,17 @@ class Manifest:
     file: str
     line: int  # first line of the document
     doc: Any
-    node: yaml.Node  # for locating a path inside the document
+    # for locating a path inside the document; a known (rendered) file's nodes are composed
+    # only when a checker asks for a line
+    composed: yaml.Node | None = field(default=None, repr=False)
+    source: tuple[str, int] = field(default=("", 0), repr=False)  # (text, index of the document)
+
+    @property
+    def node(self) -> yaml.Node:
+        if self.composed is None:
+            text, index = self.source
+            self.composed = [n for n in yaml.compose_all(text, Loader=LOADER) if n is not None][index]
+        return self.composed
 
     @property
     def ref(self) -> str:
@@ -44,14 +56,25 @@ class Manifest:
         return node.start_mark.line + 1
 
 
-def load_manifests(texts: dict[str, str], limits: Limits) -> tuple[list[Manifest], list[Diagnostic]]:
+def load_manifests(
+    texts: dict[str, str], limits: Limits, known: Mapping[str, Known] | None = None
+) -> tuple[list[Manifest], list[Diagnostic]]:
     """Parse the files' texts (file name -> text); the limits are checked on the event stream
-    first, so an alias bomb or a 100,000-level nesting never reaches the composer."""
+    first, so an alias bomb or a 100,000-level nesting never reaches the composer.
+
+    `known`: what migrator rendered per file (agents/known.py); a file still byte-identical to
+    its rendering takes those documents instead of a parse (after the same limits check)."""
+    known = known or {}
     manifests: list[Manifest] = []
     problems: list[Diagnostic] = []
     for rel, text in sorted(texts.items()):
         try:
             check_yaml(text, limits)
+            rendered = known.get(rel)
+            found = _rendered(rel, text, rendered.document) if rendered and rendered.matches(text) else None
+            if found is not None:
+                manifests += found
+                continue
             nodes = list(yaml.compose_all(text, Loader=LOADER))
             docs = list(yaml.load_all(text, Loader=LOADER))
         except LimitExceeded as exc:
@@ -72,3 +95,25 @@ def load_manifests(texts: dict[str, str], limits: Limits) -> tuple[list[Manifest
                 continue
             manifests.append(Manifest(rel, node.start_mark.line + 1, doc, node))
     return manifests, problems
+
+
+def _rendered(rel: str, text: str, docs: list[Any]) -> list[Manifest] | None:
+    """The manifests of a file migrator rendered (transpilers/kubevirt.py `_dump`: a header
+    comment, then documents joined by `---` lines); each document starts at its first line
+    that is neither a comment nor blank, as the composer's start mark says. None: the text is
+    not laid out that way, and is parsed instead."""
+    starts = []
+    expecting = True
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line == "---":
+            expecting = True
+        elif expecting and line.strip() and not line.startswith("#"):
+            starts.append(number)
+            expecting = False
+    if len(starts) != len(docs):
+        return None  # not laid out as `_dump` writes: parse it
+    return [
+        Manifest(rel, line, doc, source=(text, index))
+        for index, (line, doc) in enumerate(zip(starts, docs, strict=True))
+        if doc is not None
+    ]

@@ -8,12 +8,14 @@ source text by their headers.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import hcl2
 from hcl2.utils import SerializationOptions
 
+from agents.known import Known
 from agents.limits import LimitExceeded, Limits, check_hcl
 from migrator.diagnostics import Diagnostic
 
@@ -104,8 +106,14 @@ def _headers(lines: list[str]) -> list[tuple[int, str, tuple[str, ...]]]:
     return found
 
 
-def load_module(texts: dict[str, str], limits: Limits) -> tuple[TfModule, list[Diagnostic]]:
-    """Parse the files' texts (file name -> text), each checked against the limits first."""
+def load_module(
+    texts: dict[str, str], limits: Limits, known: Mapping[str, Known] | None = None
+) -> tuple[TfModule, list[Diagnostic]]:
+    """Parse the files' texts (file name -> text), each checked against the limits first.
+
+    `known`: what migrator rendered per file (agents/tf_model.py); a file still byte-identical to
+    its rendering takes that parse instead of python-hcl2's, any other file is parsed."""
+    known = known or {}
     module = TfModule()
     problems: list[Diagnostic] = []
     options = SerializationOptions(with_comments=False)
@@ -119,8 +127,12 @@ def load_module(texts: dict[str, str], limits: Limits) -> tuple[TfModule, list[D
             continue
         lines = text.splitlines()
         module.texts[rel] = lines
+        rendered = known.get(rel)
         try:
-            parsed = hcl2.loads(text, serialization_options=options)
+            if rendered is not None and rendered.matches(text):
+                parsed = rendered.document
+            else:
+                parsed = hcl2.loads(text, serialization_options=options)
         except Exception as exc:  # lark raises many types; every one means "not valid HCL"
             line = getattr(exc, "line", None)
             message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__

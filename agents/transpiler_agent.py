@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from agents.fixers import DeterministicFixer, Fixer
+from agents.known import known_files
 from agents.validator import ValidationReport, ValidatorOptions, validate_folder
 from migrator.diagnostics import Diagnostic
 from transpilers.base import Transpiler
@@ -65,13 +66,16 @@ def run_wave(
     fixer = fixer or DeterministicFixer()
     rendered = transpiler.render(wave, options)
     files = rendered.files
+    known = known_files(
+        files, rendered.blocks, rendered.documents
+    )  # used per file while it is still as rendered
     seen: set[frozenset[tuple[str, str, str, str]]] = set()
     history: list[dict[str, int]] = []
     attempt = 0
     while True:
         attempt += 1
         _write(staging, files)
-        report = validate_folder(staging, validator)
+        report = validate_folder(staging, validator, known=known)
         history.append(report.counts)
         errors = [d for d in report.diagnostics if d.severity == "error"]
         signature = _signature(errors)

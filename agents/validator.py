@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from importlib import resources
@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 from agents.external_tools import ToolResult, kubeconform, kubeconform_binary
 from agents.k8s_builtin import core_schema_dir, validate_manifests
 from agents.k8s_manifests import Manifest, load_manifests
+from agents.known import Known
 from agents.limits import Limits
 from agents.policy_input import kubernetes_input, terraform_input
 from agents.sources import Budget, Sources, languages_of, read_sources
@@ -118,8 +119,12 @@ def validate_folder(
     options: ValidatorOptions | None = None,
     root: Path | None = None,
     budget: Budget | None = None,
+    known: Mapping[str, Known] | None = None,
 ) -> ValidationReport:
-    """Validate one folder; nothing outside `root` (default: the folder) is ever read."""
+    """Validate one folder; nothing outside `root` (default: the folder) is ever read.
+
+    `known`: the transpiler's own parse of the files it rendered, used for a file only while its
+    text is byte-identical to the rendering (agents/known.py)."""
     options = options or ValidatorOptions()
     report = ValidationReport(str(folder), languages_of(folder))
     timer = _Timer(report)
@@ -132,7 +137,7 @@ def validate_folder(
                 continue
             report.diagnostics += sources.problems
             if not sources.problems:
-                check(sources.texts, report, timer, options)
+                check(sources.texts, report, timer, options, known or {})
     report.diagnostics.sort(key=lambda d: (d.file, d.line or 0, d.checker, d.rule, d.message))
     return report
 
@@ -179,10 +184,14 @@ def _schema(
 
 
 def _terraform(
-    texts: dict[str, str], report: ValidationReport, timer: _Timer, options: ValidatorOptions
+    texts: dict[str, str],
+    report: ValidationReport,
+    timer: _Timer,
+    options: ValidatorOptions,
+    known: Mapping[str, Known],
 ) -> None:
     failed: tuple[TfModule | None, list[Diagnostic]] = (None, [])
-    module, problems = timer.run("parse", lambda: load_module(texts, options.limits), failed)
+    module, problems = timer.run("parse", lambda: load_module(texts, options.limits, known), failed)
     if any(d.rule.startswith("LIMIT-") for d in problems):
         report.diagnostics += problems  # an over-limit text goes to no other checker
         return
@@ -222,10 +231,14 @@ def kubeconform_locations() -> list[str]:
 
 
 def _kubernetes(
-    texts: dict[str, str], report: ValidationReport, timer: _Timer, options: ValidatorOptions
+    texts: dict[str, str],
+    report: ValidationReport,
+    timer: _Timer,
+    options: ValidatorOptions,
+    known: Mapping[str, Known],
 ) -> None:
     failed: tuple[list[Manifest] | None, list[Diagnostic]] = (None, [])
-    manifests, problems = timer.run("parse", lambda: load_manifests(texts, options.limits), failed)
+    manifests, problems = timer.run("parse", lambda: load_manifests(texts, options.limits, known), failed)
     report.diagnostics += problems
     if problems or manifests is None:
         return

@@ -13,7 +13,7 @@ from importlib.resources.abc import Traversable
 from threading import Lock
 from typing import Any
 
-from regopy import Interpreter
+from regopy import Input, Interpreter
 from regopy.interpreter import Bundle
 
 from migrator.errors import MigratorError
@@ -76,10 +76,9 @@ _EVALUATING = Lock()  # one interpreter per family is shared: its input and quer
 def evaluate(family: str, policy_input: dict[str, Any]) -> dict[str, Any]:
     """Every policy of the family over the input: package name -> {metadata, findings}.
     Thread-safe (the dashboard serves requests, and fills the findings cache, in threads)."""
-    text = json.dumps(policy_input, default=str)  # YAML may hold dates
     with _EVALUATING:
         rego = interpreter(family)
-        rego.set_input_term(text)
+        set_input(rego, policy_input)
         return query(rego, f"data.migrator.{family}", _bundle(family))
 
 
@@ -90,6 +89,48 @@ def bundle_digest(family: str) -> str:
     for name, text in sorted({**library(), **{p.file: p.text for p in policies(family)}}.items()):
         digest.update(f"{name}\0{text}\0".encode())
     return digest.hexdigest()
+
+
+class _NotPlain(Exception):
+    """A JSON number the in-memory input cannot carry as the text form does."""
+
+
+def _int64(text: str) -> int:
+    value = int(text)
+    if not -(2**63) <= value < 2**63:
+        raise _NotPlain(text)  # regopy's Input would wrap it silently
+    return value
+
+
+def _constant(text: str) -> Any:
+    raise _NotPlain(text)  # NaN, Infinity
+
+
+def set_input(rego: Interpreter, policy_input: dict[str, Any]) -> None:
+    """The input exactly as its JSON text would give it (YAML may hold dates: they become strings).
+
+    rego-cpp reads a value built in memory (`Input`) two to four times faster than the same value
+    as JSON text. The JSON round trip gives both routes the same value, and every string is
+    handed over in its escaped JSON form because that is how rego-cpp holds a string it parsed
+    (its builtins see the escapes: count("a\\"b") is 4 on either route). A number the in-memory
+    route cannot carry (beyond 64 bits, NaN, Infinity) takes the text route."""
+    text = json.dumps(policy_input, default=str)
+    try:
+        plain = json.loads(text, parse_int=_int64, parse_constant=_constant)
+    except _NotPlain:
+        rego.set_input_term(text)
+        return
+    rego.set_input(Input(_escaped(plain)))
+
+
+def _escaped(value: Any) -> Any:
+    if isinstance(value, str):
+        return json.dumps(value)[1:-1]
+    if isinstance(value, dict):
+        return {json.dumps(k)[1:-1]: _escaped(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_escaped(v) for v in value]
+    return value
 
 
 @cache

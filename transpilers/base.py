@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from migrator.diagnostics import Diagnostic
+from transpilers.hcl import Block
 from transpilers.model import TargetOptions, WaveInput
 
 
@@ -37,6 +38,10 @@ class TranspilerMeta:
 class Rendered:
     files: dict[str, str]  # relative path -> content
     diagnostics: list[Diagnostic] = field(default_factory=list)  # what the transpiler could not map
+    # HCL files: the blocks each was rendered from, so the validator need not re-parse a file
+    # that is still byte-identical to its rendering (agents/tf_model.py)
+    blocks: dict[str, list[Block]] = field(default_factory=dict)
+    documents: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # YAML files, likewise
 
 
 class Transpiler(Protocol):

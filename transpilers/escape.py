@@ -26,6 +26,9 @@ def clip(text: str, limit: int = MAX_TEXT) -> str:
 
 def hcl_string(text: str) -> str:
     """A safe HCL quoted string literal for any text."""
+    if text.isascii() and text.isprintable():  # the common case: only \ and " need escapes
+        body = text.replace("\\", "\\\\").replace('"', '\\"')
+        return '"' + body.replace("${", "$${").replace("%{", "%%{") + '"'
     out = []
     for ch in text:
         if ch == "\\":

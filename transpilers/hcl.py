@@ -37,8 +37,13 @@ Value = Union[str, int, float, bool, Expr, list["Value"], dict[str, "Value"], Bl
 _IDENT_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 
 
+def is_identifier(key: str) -> bool:
+    """A key written bare (else it is written as a quoted string)."""
+    return _IDENT_KEY.match(key) is not None
+
+
 def _key(key: str) -> str:
-    return key if _IDENT_KEY.match(key) else hcl_string(key)
+    return key if is_identifier(key) else hcl_string(key)
 
 
 def _value(value: Value, indent: str) -> str:

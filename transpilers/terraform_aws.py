@@ -92,14 +92,15 @@ class TerraformAws:
                 member_of,
             )
         nsx = _nsx_segments(wave, placed)
-        files = {
-            "versions.tf": render([_versions()], HEADER),
-            "variables.tf": render(_variables(networks, sorted(nsx), region=options.region), HEADER),
-            "main.tf": render(main, HEADER),
-            "outputs.tf": render(_outputs(ids), HEADER),
-            "terraform.tfvars.example": _tfvars_example(options, networks, placed, nsx),
+        blocks = {
+            "versions.tf": [_versions()],
+            "variables.tf": _variables(networks, sorted(nsx), region=options.region),
+            "main.tf": main,
+            "outputs.tf": _outputs(ids),
         }
-        return Rendered(files, notes)
+        files = {name: render(file_blocks, HEADER) for name, file_blocks in blocks.items()}
+        files["terraform.tfvars.example"] = _tfvars_example(options, networks, placed, nsx)
+        return Rendered(files, notes, blocks)
 
 
 def _versions() -> Block:

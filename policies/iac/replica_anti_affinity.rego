@@ -19,8 +19,11 @@ findings contains {"resource": r.address, "file": r.file, "message": "member of 
 	not spread_group(r)
 }
 
+# a rule, so the placement groups are listed once per query, not once per instance
+placement_groups := lib.resources("aws_placement_group")
+
 spread_group(r) if {
-	some g in lib.resources("aws_placement_group")
+	some g in placement_groups
 	object.get(r.config, "placement_group", "") == sprintf("${aws_placement_group.%s.name}", [g.name])
 	object.get(g.config, "strategy", "") == "spread"
 }

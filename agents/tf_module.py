@@ -139,7 +139,7 @@ def load_module(
             problems.append(Diagnostic("parse", "HCL-SYNTAX", "error", rel, line, f"invalid HCL: {message}"))
             continue
         headers = _headers(lines)
-        ends = [h[0] - 1 for h in headers[1:]] + [len(lines)]
+        ends = [h[0] - 1 for h in headers[1:]] + ([len(lines)] if headers else [])  # no blocks: none
         located = {
             (kind, labels): (start, end) for (start, kind, labels), end in zip(headers, ends, strict=True)
         }

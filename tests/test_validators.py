@@ -368,3 +368,11 @@ def test_kubeconform_on_path_gets_a_private_copy_and_its_json_is_mapped(
     assert (tmp_path / "files").read_text(encoding="utf-8").split() == sorted(
         p.name for p in case.glob("*.yaml")
     )
+
+
+def test_a_tf_file_without_blocks_is_valid_not_an_internal_error() -> None:
+    module, problems = load_module(
+        {"notes.tf": "# only a comment\n", "main.tf": "locals {\n  a = 1\n}\n"}, Limits()
+    )
+    assert problems == []
+    assert [(b.kind, b.file, b.line) for b in module.blocks] == [("locals", "main.tf", 1)]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import http.client
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 from xml.etree import ElementTree
 
@@ -36,13 +37,22 @@ class UnsafeResponse(ValueError):
     """The response is not a plain SOAP document (DTD, entities) or exceeds the size bound."""
 
 
-def stream_returnvals(mo: Any, py_method: str, args: list[Any]) -> Iterator[Any]:
-    """Yield each <returnval> element of the response, cleared after use to bound memory."""
-    yield from stream_elements(mo, py_method, args, RETURNVAL_DEPTH)
-
-
 def stream_elements(mo: Any, py_method: str, args: list[Any], depth: int) -> Iterator[Any]:
     """Yield each element that closes at `depth` (1 = the Envelope), cleared after use."""
+    yield from answer_elements(fetch(mo, py_method, args), depth)
+
+
+@dataclass
+class Answer:
+    """A response body read in full (within the bound), not parsed yet."""
+
+    method: str  # the WSDL name, for messages
+    chunks: list[bytes]
+
+
+def fetch(mo: Any, py_method: str, args: list[Any]) -> Answer:
+    """Send one read call and read its answer; thread-safe (pyvmomi's connection pool is), so
+    the next QueryPerf batch can be on the wire while this one is parsed."""
     info = type(mo)._GetMethodInfo(py_method)
     if info.wsdlName not in READ_METHODS:
         raise WriteRefused(f"refused to call vSphere method {info.wsdlName!r}: discovery is read-only")
@@ -57,19 +67,33 @@ def stream_elements(mo: Any, py_method: str, args: list[Any], depth: int) -> Ite
             raise InterruptedRun(f"vCenter refused {info.wsdlName}: {_fault_string(response.read())}")
         if response.status != 200:
             raise http.client.HTTPException(f"HTTP {response.status} to {info.wsdlName}")
-        yield from _parse_at_depth(response, depth)
-        stub.ReturnConnection(conn)
-    except (UnsafeResponse, etree.XMLSyntaxError) as exc:
+        chunks = _read_bounded(response)
+    except UnsafeResponse as exc:
         conn.close()
         raise InterruptedRun(f"vCenter's answer to {info.wsdlName} was refused: {exc}") from None
     except BaseException:
         conn.close()
         raise
+    stub.ReturnConnection(conn)
+    return Answer(info.wsdlName, chunks)
+
+
+def answer_elements(answer: Answer, depth: int) -> Iterator[Any]:
+    """The elements at `depth` of a fetched answer, each cleared after use."""
+    try:
+        root = _parse(answer.chunks)
+    except etree.XMLSyntaxError as exc:
+        raise InterruptedRun(f"vCenter's answer to {answer.method} was refused: {exc}") from None
+    yield from _at_depth(root, depth)
 
 
 def _parse_at_depth(response: Any, depth: int) -> Iterator[Any]:
     """The elements at `depth` of a whole response (lxml elements), read within the size bound
     first: one C parse of a page is several times cheaper than pull parsing it with events."""
+    yield from _at_depth(_parse(_read_bounded(response)), depth)
+
+
+def _read_bounded(response: Any) -> list[bytes]:
     chunks: list[bytes] = []
     total = 0
     tail = b""
@@ -82,11 +106,19 @@ def _parse_at_depth(response: Any, depth: int) -> Iterator[Any]:
             raise UnsafeResponse("it declares a DTD or entities")
         tail = chunk[-(len(_FORBIDDEN[0]) - 1) :]
         chunks.append(chunk)
+    return chunks
+
+
+def _parse(chunks: list[bytes]) -> Any:
     parser = _parser()
     for chunk in chunks:
         parser.feed(chunk)
     chunks.clear()
-    level: list[Any] = [parser.close()]
+    return parser.close()
+
+
+def _at_depth(root: Any, depth: int) -> Iterator[Any]:
+    level: list[Any] = [root]
     for _ in range(depth - 1):
         level = [child for element in level for child in element]
     for element in level:

@@ -5,6 +5,10 @@ Prints VMs/s, wall time and peak RSS (the whole process tree: CLI + workers) of
 stream over a ContainerView with the same VM property set, run in this process against the
 same simulator. Targets (issue 14), as ratios of discovery's time to the baseline's in the
 same run: inventory only <= 0.5x, with 7 days of utilisation <= 1.0x; peak RSS < 1 GiB.
+Every figure is printed with the load average beside it and with CPU seconds (user + sys of the
+CLI and its workers; of this process for the baseline; of vcsim separately), which other
+processes on the machine disturb far less than wall time. The last line is `BENCH {json}`
+(benchmarks/report.py). The CLI runs as installed code does, with bytecode caches allowed.
 
     python benchmarks/discovery.py [--vms 10000] [--clusters 10] [--perf-days 0 7] [--skip-baseline]
 """
@@ -13,12 +17,15 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
@@ -40,15 +47,45 @@ def tree_rss(proc: psutil.Process) -> int:
     return total
 
 
-def run_cli_discovery(sim: Simulator, perf_days: float, workspace: Path) -> tuple[float, int, int]:
+@dataclass
+class Run:
+    wall_s: float
+    cpu_s: float  # user + sys of the client side (CLI and workers, or this process)
+    sim_cpu_s: float  # user + sys of vcsim during the run
+    load: float  # 1-minute load average at the end
+    vms: int
+    peak_rss: int = 0
+
+    def line(self) -> str:
+        return (
+            f"{self.vms} VMs in {self.wall_s:.1f} s wall = {self.vms / self.wall_s:.0f} VMs/s; "
+            f"CPU {self.cpu_s:.1f} s client, {self.sim_cpu_s:.1f} s vcsim; load average {self.load:.1f}"
+        )
+
+
+def cpu_of(proc: psutil.Process) -> float:
+    times = proc.cpu_times()
+    return float(times.user + times.system)
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_cli_discovery(sim: Simulator, perf_days: float, workspace: Path) -> Run:
     env = dict(os.environ, BENCH_VC_PASSWORD=sim.password, MIGRATOR_WORKSPACE=str(workspace))
     env.pop("MIGRATOR_DB_URL", None)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # an installed package has its bytecode compiled
     cmd = [
         sys.executable,
         "-m",
         "migrator",
         *sim.discover_args("BENCH_VC_PASSWORD", "--perf-days", str(perf_days)),
     ]
+    assert sim.process is not None
+    vcsim = psutil.Process(sim.process.pid)
+    sim_cpu, cpu = cpu_of(vcsim), children_cpu()
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     peak = 0
@@ -66,17 +103,17 @@ def run_cli_discovery(sim: Simulator, perf_days: float, workspace: Path) -> tupl
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    out, err = proc.communicate()
+    out, err = proc.communicate()  # waits: the CLI's CPU (and its joined workers') is now ours
     elapsed = time.perf_counter() - started
     stop.set()
     sampler.join()
     if proc.returncode != 0:
         raise SystemExit(f"discovery failed ({proc.returncode}): {err.strip()}")
     vms = int(next(line.split("│")[2] for line in out.splitlines() if line.startswith("│ VMs ")))
-    return elapsed, peak, vms
+    return Run(elapsed, children_cpu() - cpu, cpu_of(vcsim) - sim_cpu, os.getloadavg()[0], vms, peak)
 
 
-def run_baseline(sim: Simulator) -> tuple[float, int]:
+def run_baseline(sim: Simulator) -> Run:
     host, port = sim.address
     si = SmartConnect(
         host=host,
@@ -88,6 +125,9 @@ def run_baseline(sim: Simulator) -> tuple[float, int]:
     )
     try:
         content = si.RetrieveContent()
+        assert sim.process is not None
+        vcsim = psutil.Process(sim.process.pid)
+        sim_cpu, cpu = cpu_of(vcsim), time.process_time()
         started = time.perf_counter()
         view = content.viewManager.CreateContainerView(content.rootFolder, [vim.VirtualMachine], True)
         spec = PC.FilterSpec(
@@ -107,7 +147,8 @@ def run_baseline(sim: Simulator) -> tuple[float, int]:
         while result.token:
             result = content.propertyCollector.ContinueRetrievePropertiesEx(result.token)
             count += len(result.objects)
-        return time.perf_counter() - started, count
+        elapsed = time.perf_counter() - started
+        return Run(elapsed, time.process_time() - cpu, cpu_of(vcsim) - sim_cpu, os.getloadavg()[0], count)
     finally:
         Disconnect(si)
 
@@ -130,32 +171,61 @@ def main() -> None:
             f"vcsim with {args.vms} VMs in {args.clusters} clusters up "
             f"in {time.perf_counter() - started:.1f} s"
         )
-        results: dict[float, tuple[float, int]] = {}
+        results: dict[float, Run] = {}
         for days in args.perf_days:
             with tempfile.TemporaryDirectory() as ws:
-                elapsed, peak, vms = run_cli_discovery(sim, days, Path(ws))
-            results[days] = (elapsed, peak)
+                results[days] = run = run_cli_discovery(sim, days, Path(ws))
             print(
-                f"migrator discover --perf-days {days:g}: {vms} VMs in {elapsed:.1f} s "
-                f"= {vms / elapsed:.0f} VMs/s, "
-                f"peak RSS {peak / 2**20:.0f} MiB (CLI + workers, incl. SQLite write)"
+                f"migrator discover --perf-days {days:g}: {run.line()}; "
+                f"peak RSS {run.peak_rss / 2**20:.0f} MiB (CLI + workers, incl. SQLite write)"
             )
-        if not args.skip_baseline:
-            base_time, base_count = run_baseline(sim)
-            print(
-                "baseline, one pyvmomi RetrievePropertiesEx stream, same VM property set: "
-                f"{base_count} VMs in "
-                f"{base_time:.1f} s"
-            )
-            for days, (elapsed, peak) in results.items():
-                target = 0.5 if days == 0 else 1.0
-                ratio = elapsed / base_time
-                print(
-                    f"discover --perf-days {days:g} / baseline: {ratio:.2f}x (target <= {target:g}x: "
-                    f"{'met' if ratio <= target else 'NOT met'}); peak RSS {peak / 2**20:.0f} MiB "
-                    f"(target < 1024 MiB: {'met' if peak < 2**30 else 'NOT met'})"
-                )
+        base = None if args.skip_baseline else run_baseline(sim)
+        if base is not None:
+            print(f"baseline, one pyvmomi RetrievePropertiesEx stream, same VM property set: {base.line()}")
+        figures = summarise(results, base)
         print(f"load average at the end {_load()}")
+    print("BENCH " + json.dumps({"bench": "discovery", "vms": args.vms, "figures": figures}))
+
+
+def summarise(results: dict[float, Run], base: Run | None) -> list[list[str]]:
+    """Print the ratios; return the figures of the BENCH line."""
+    figures: list[list[str]] = []
+    for days, run in results.items():
+        what = "inventory only" if days == 0 else f"{days:g} days of utilisation"
+        figures.append(
+            [
+                f"discovery {what}: wall s (CPU client + vcsim; load)",
+                f"{run.wall_s:.1f} ({run.cpu_s:.1f} + {run.sim_cpu_s:.1f}; {run.load:.1f})",
+                "",
+            ]
+        )
+        if base is None:
+            continue
+        target = 0.5 if days == 0 else 1.0
+        ratio, cpu_ratio = run.wall_s / base.wall_s, run.cpu_s / base.cpu_s
+        print(
+            f"discover --perf-days {days:g} / baseline: {ratio:.2f}x wall (target <= {target:g}x: "
+            f"{'met' if ratio <= target else 'NOT met'}); {cpu_ratio:.2f}x client CPU"
+        )
+        figures.append(
+            [
+                f"discovery {what} / baseline: wall (client CPU)",
+                f"{ratio:.2f}x ({cpu_ratio:.2f}x)",
+                f"<= {target:g}x",
+            ]
+        )
+    if base is not None:
+        figures.append(
+            [
+                "discovery baseline: wall s (CPU client + vcsim; load)",
+                f"{base.wall_s:.1f} ({base.cpu_s:.1f} + {base.sim_cpu_s:.1f}; {base.load:.1f})",
+                "",
+            ]
+        )
+    peak = max((run.peak_rss for run in results.values()), default=0)
+    print(f"peak RSS {peak / 2**20:.0f} MiB (target < 1024 MiB: {'met' if peak < 2**30 else 'NOT met'})")
+    figures.append(["discovery peak RSS MiB", f"{peak / 2**20:.0f}", "< 1024"])
+    return figures
 
 
 def _load() -> str:

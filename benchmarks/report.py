@@ -35,7 +35,8 @@ def runs(quick: bool) -> list[tuple[str, list[str]]]:
 
 def run(name: str, argv: list[str]) -> tuple[list[dict[str, object]], int]:
     """Run one script with this interpreter; echo its output; return its BENCH objects."""
-    print(f"== {name}: {' '.join(argv)}", flush=True)
+    load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"== {name}: {' '.join(argv)} (load average {load})", flush=True)
     proc = subprocess.run(
         [sys.executable, str(HERE / argv[0]), *argv[1:]], capture_output=True, text=True, check=False
     )

@@ -38,11 +38,21 @@ class DependencyGraph:
     def per_day(self, nbytes: float) -> float:
         return nbytes / self.window_days
 
-    def vm_edges(self) -> Iterable[tuple[str, str, dict[str, Any]]]:
-        """Edges between two VMs (external endpoints are not placed in waves)."""
-        for u, v, data in self.g.edges(data=True):
-            if u in self.facts and v in self.facts:
-                yield u, v, data
+    _vm_edges: tuple[tuple[int, int], list[tuple[str, str, dict[str, Any]]]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+
+    def vm_edges(self) -> list[tuple[str, str, dict[str, Any]]]:
+        """Edges between two VMs (external endpoints are not placed in waves). Planning and
+        its checks walk them about ten times, and networkx's edge view is slow to iterate
+        (half a million edges at 50,000 VMs): the list is kept until the graph changes size.
+        The data dicts are the graph's own, as before."""
+        size = (self.g.number_of_nodes(), self.g.number_of_edges())
+        if self._vm_edges is None or self._vm_edges[0] != size:
+            facts = self.facts
+            edges = [(u, v, d) for u, v, d in self.g.edges(data=True) if u in facts and v in facts]
+            self._vm_edges = (size, edges)
+        return self._vm_edges[1]
 
 
 def flow_confidence(connections: int) -> float:

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from typer.core import TyperCommand
 
 from migrator.app import conversations as convs
-from migrator.app.refine import RefineRequest, RefineResult, model_from_env, refine, resume
 from migrator.cli import pr_cmd
 from migrator.cli.context import state
 from migrator.cli.output import Format, dump_json, render
 from migrator.errors import UsageError
+
+if TYPE_CHECKING:
+    from migrator.app.refine import RefineResult
 
 app = typer.Typer(help="Refinement conversations (docs/agents.md).", no_args_is_help=True)
 COLUMNS = [
@@ -39,6 +41,9 @@ def plan_refine(
     fmt: Format = typer.Option(Format.table, "--format", help="table or json."),
 ) -> None:
     """Change a wave's code from a request; lands on the wave's pull request when valid."""
+    # LangGraph and LangChain take ~0.8 s to import: only this command pays for them
+    from migrator.app.refine import RefineRequest, model_from_env, refine, resume
+
     ws = state(ctx)
     model = model_from_env(ws)
     if resume_id is not None:

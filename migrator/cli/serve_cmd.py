@@ -5,7 +5,6 @@ from __future__ import annotations
 import typer
 
 from migrator.cli.context import state
-from migrator.web.server import serve as run_server
 
 
 def serve(
@@ -16,6 +15,8 @@ def serve(
     port: int = typer.Option(8000, "--port", min=0, max=65535, help="Port (0: any free port)."),
 ) -> None:
     """Serve the dashboard until interrupted; prints its URL. Ctrl-C stops it (exit 0)."""
+
+    from migrator.web.server import serve as run_server  # FastAPI: imported only when serving
 
     def ready(url: str) -> None:
         typer.echo(f"dashboard: {url} (Ctrl-C to stop)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -10,9 +11,14 @@ from rich.table import Table
 from migrator.store.snapshots import SnapshotStore
 
 
-def print_snapshot_summary(store: SnapshotStore, snapshot_id: int) -> None:
+def print_snapshot_summary(
+    store: SnapshotStore, snapshot_id: int, vms: list[dict[str, Any]] | None = None
+) -> None:
+    """`vms`: the records just stored, when the caller still holds them (reading 10,000 VMs
+    back from the database costs about a second)."""
     snap = store.get(snapshot_id)
-    vms = list(store.records(snapshot_id, "vms"))
+    if vms is None:
+        vms = list(store.records(snapshot_id, "vms"))
     power = Counter(vm.get("power_state") or "unknown" for vm in vms)
     table = Table(title=f"Snapshot {snap.id} ({snap.source}: {snap.server})", show_header=False)
     table.add_column("what")

@@ -105,9 +105,19 @@ _NIC_TYPES: list[tuple[type, str]] = [
 ]
 
 
+_IS_A: dict[tuple[type, Any], bool] = {}
+
+
 def is_a(obj: Any, cls: Any) -> bool:
-    """isinstance for typed pyvmomi objects and the fast path's RawObjects alike."""
-    return obj is not None and issubclass(vim_type(obj), cls)
+    """isinstance for typed pyvmomi objects and the fast path's RawObjects alike (memoised:
+    called for every device of every VM against a handful of classes)."""
+    if obj is None:
+        return False
+    key = (vim_type(obj), cls)
+    found = _IS_A.get(key)
+    if found is None:
+        found = _IS_A[key] = issubclass(key[0], cls)
+    return found
 
 
 def _type_name(obj: Any, table: list[tuple[type, str]], default: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,7 +18,7 @@ from xml.etree import ElementTree
 
 from pyVmomi import vim
 
-from migrator.vcenter.rawsoap import VIM, series_values, stream_returnvals
+from migrator.vcenter.rawsoap import RETURNVAL_DEPTH, VIM, Answer, answer_elements, fetch, series_values
 from migrator.vcenter.retrieval import retrieve_objects
 
 BATCH = 100
@@ -124,7 +125,9 @@ def query_perf(content: Any, morefs: Iterable[str], plan: PerfPlan) -> dict[str,
     ]
     refs = list(morefs)
     out: dict[str, dict[str, Any] | None] = {ref: None for ref in refs}
-    for start in range(0, len(refs), BATCH):
+    batches = [refs[start : start + BATCH] for start in range(0, len(refs), BATCH)]
+
+    def ask(batch: list[str]) -> Answer:
         specs = [
             vim.PerformanceManager.QuerySpec(
                 entity=vim.VirtualMachine(ref, stub),
@@ -135,8 +138,19 @@ def query_perf(content: Any, morefs: Iterable[str], plan: PerfPlan) -> dict[str,
                 maxSample=plan.expected_samples,
                 format="csv",
             )
-            for ref in refs[start : start + BATCH]
+            for ref in batch
         ]
-        for metric in stream_returnvals(manager, "QueryStats", [specs]):  # pyvmomi's name for QueryPerf
-            out[metric.findtext(VIM + "entity") or ""] = rollup(_series(metric), plan)
+        return fetch(manager, "QueryStats", [specs])  # pyvmomi's name for QueryPerf
+
+    if not batches:
+        return out
+    # One batch ahead: vCenter prepares the next answer while this one is parsed.
+    with ThreadPoolExecutor(1, thread_name_prefix="queryperf") as ahead:
+        pending = ahead.submit(ask, batches[0])
+        for following in [*batches[1:], None]:
+            answer = pending.result()
+            if following is not None:
+                pending = ahead.submit(ask, following)
+            for metric in answer_elements(answer, RETURNVAL_DEPTH):
+                out[metric.findtext(VIM + "entity") or ""] = rollup(_series(metric), plan)
     return out

@@ -1,7 +1,7 @@
 """RetrievePropertiesEx pages parsed from the raw SOAP body, for the VMs' large property set.
 
 pyvmomi's SAX deserialiser builds a typed object for every element of every page (about 96%
-of discovery's client time on 10,000 VMs). Here the page is parsed by ElementTree (C) and
+of discovery's client time on 10,000 VMs). Here the page is parsed by lxml (libxml2, C) and
 each property value is wrapped in a `RawObject`: a lazy view that converts a child element
 only when mapping reads it, using pyvmomi's own type metadata (property types, arrays,
 subclasses), so `mapping.vm_record` reads it exactly like the typed object. Unread parts of
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from typing import Any
-from xml.etree import ElementTree
 
 from pyVmomi import VmomiSupport, vmodl
 
@@ -37,12 +36,13 @@ class ManagedRef:
 class RawObject:
     """A vSphere data object read lazily from its XML element."""
 
-    __slots__ = ("_cache", "_cls", "_el")
+    __slots__ = ("_cache", "_children", "_cls", "_el")
 
-    def __init__(self, element: ElementTree.Element, cls: type) -> None:
+    def __init__(self, element: Any, cls: type) -> None:
         self._el = element
         self._cls = cls
         self._cache: dict[str, Any] = {}
+        self._children: dict[str, list[Any]] | None = None
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
@@ -50,7 +50,12 @@ class RawObject:
         value = self._cache.get(name, _MISSING)
         if value is _MISSING:
             ptype = _property_type(self._cls, name)  # AttributeError, like the typed object
-            value = self._cache[name] = _value(self._el.findall(VIM + name), ptype)
+            children = self._children
+            if children is None:  # one pass over the children instead of a search per property
+                children = self._children = {}
+                for child in self._el:
+                    children.setdefault(child.tag, []).append(child)
+            value = self._cache[name] = _value(children.get(VIM + name, []), ptype)
         return value
 
 
@@ -86,30 +91,51 @@ def _wsdl_type(xsi: str) -> type | None:
     return _WSDL_TYPES[xsi]
 
 
-def _value(elements: list[ElementTree.Element], ptype: type) -> Any:
+def _value(elements: list[Any], ptype: type) -> Any:
     if issubclass(ptype, list):
         item = ptype.Item  # type: ignore[attr-defined]
         return [_one(e, item) for e in elements]
     return _one(elements[0], ptype) if elements else None
 
 
-def _one(element: ElementTree.Element, declared: type) -> Any:
+_LIST, _DATA, _REF, _BOOL, _INT, _FLOAT, _TEXT = range(7)
+_KINDS: dict[type, int] = {}
+
+
+def _kind(cls: type) -> int:
+    """How a value of this class is read, decided once per class (the checks are ordered)."""
+    kind = _KINDS.get(cls)
+    if kind is None:
+        checks = [
+            (list, _LIST),
+            (VmomiSupport.DataObject, _DATA),
+            (VmomiSupport.ManagedObject, _REF),
+            (bool, _BOOL),
+            (int, _INT),
+            (float, _FLOAT),
+        ]
+        kind = _KINDS[cls] = next((k for base, k in checks if issubclass(cls, base)), _TEXT)
+    return kind
+
+
+def _one(element: Any, declared: type) -> Any:
     xsi = element.get(XSI_TYPE)
     if xsi is not None and xsi.endswith("ManagedObjectReference"):
         return ManagedRef(element.text or "", element.get("type") or "")
     cls = (_wsdl_type(xsi) if xsi else None) or declared
-    if issubclass(cls, list):  # an ArrayOfX value: one child element per item
-        return [_one(child, cls.Item) for child in element]  # type: ignore[attr-defined]
-    if issubclass(cls, VmomiSupport.DataObject):
+    kind = _kind(cls)
+    if kind == _DATA:
         return RawObject(element, cls)
-    if issubclass(cls, VmomiSupport.ManagedObject):
+    if kind == _LIST:  # an ArrayOfX value: one child element per item
+        return [_one(child, cls.Item) for child in element]  # type: ignore[attr-defined]
+    if kind == _REF:
         return ManagedRef(element.text or "", element.get("type") or "")
     text = element.text or ""
-    if issubclass(cls, bool):
+    if kind == _BOOL:
         return text in ("true", "1")
-    if issubclass(cls, int):
+    if kind == _INT:
         return int(text)
-    if issubclass(cls, float):
+    if kind == _FLOAT:
         return float(text)
     return text  # strings, enums; dateTime and binary stay text (no record reads them)
 
@@ -139,13 +165,24 @@ def retrieve_raw(
         method, args = "ContinueRetrievePropertiesEx", [token]
 
 
-def _object_props(element: ElementTree.Element) -> tuple[str, dict[str, Any]]:
+_OBJ, _PROP_SET, _NAME, _VAL = VIM + "obj", VIM + "propSet", VIM + "name", VIM + "val"
+
+
+def _object_props(element: Any) -> tuple[str, dict[str, Any]]:
     """One ObjectContent: its moref and each propSet's value. The element is cleared by the
     caller's parser once this returns, so values must not outlive the mapping of this VM."""
-    ref = element.findtext(VIM + "obj") or ""
+    ref = ""
     props: dict[str, Any] = {}
-    for prop in element.iterfind(VIM + "propSet"):
-        val = prop.find(VIM + "val")
-        if val is not None:
-            props[prop.findtext(VIM + "name") or ""] = _one(val, object)
+    for child in element:
+        if child.tag == _PROP_SET:
+            name, val = "", None
+            for part in child:  # <name> and <val>, in either order
+                if part.tag == _NAME:
+                    name = part.text or ""
+                elif part.tag == _VAL:
+                    val = part
+            if val is not None:
+                props[name] = _one(val, object)
+        elif child.tag == _OBJ:
+            ref = child.text or ""
     return ref, props

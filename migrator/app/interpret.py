@@ -129,11 +129,7 @@ def vm_facts(
     record = _choose(snap.vms, vm)[0]
     cmdb = with_cmdb(snap.vms, ws.cmdb.latest())
     record = next((v for v in cmdb if v.get("name") == record.get("name")), record)
-    answer = ws.llm.latest_answer("interpret", snap.snapshot_id, str(record.get("name")))
-    if answer is None:
-        it = deterministic(record, params, names)
-    else:
-        it = replay(record, params, names, answer["model"], answer["output"])
+    it, answer = recorded(ws, record, snap.snapshot_id, params, names)
     version = None if answer is None else str(answer["prompt_version"])
     facts = [_provenanced(f, version) for f in it.facts]
     facts = _with_cmdb_facts(facts, record)
@@ -145,6 +141,17 @@ def vm_facts(
         it.conflicts,
         None if answer is None else int(answer["interaction"]),
     )
+
+
+def recorded(
+    ws: Workspace, record: dict[str, Any], snapshot: int, params: PlanParameters, names: NameIndex
+) -> tuple[Interpretation, dict[str, Any] | None]:
+    """The VM's interpretation as last recorded: the deterministic one plus the newest accepted model
+    answer about it, replayed through every check (no model asked); and that answer's record."""
+    answer = ws.llm.latest_answer("interpret", snapshot, str(record.get("name")))
+    if answer is None:
+        return deterministic(record, params, names), None
+    return replay(record, params, names, answer["model"], answer["output"]), answer
 
 
 def _provenanced(fact: Fact, prompt_version: str | None) -> ProvenancedFact:

@@ -13,12 +13,14 @@ from typing import Any
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from pydantic import BaseModel
+from sqlalchemy import create_engine, make_url, text
 
 from agents.refine_model import Answer, ChatSeam
 from migrator.app.refine import RefineRequest, refine, resume
 from migrator.app.workspace import Workspace
 from migrator.errors import ChecksFailed, NotFound
-from tests.golden import workspace_with
+from migrator.store.conversations import ConversationStore
+from tests.golden import FIXTURES, workspace_with
 from tests.helpers import assert_one_line_error, migrator
 
 BRANCH, FOLDER = "migrator/terraform-aws/wave-01", "terraform-aws/wave-01"
@@ -255,3 +257,53 @@ def test_refining_a_wave_without_a_pull_request_is_not_found(ws_path: Path) -> N
             refine(ws, RefineRequest("terraform-aws", 2, "x", use_tools=False), fake("{}"))
     finally:
         ws.close()
+
+
+@pytest.fixture
+def pg_landed(postgres_url: str, tmp_path: Path) -> tuple[Path, str]:
+    """Wave 1 landed as pull request #1, with the store in a fresh PostgreSQL database."""
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text('DROP DATABASE IF EXISTS "migrator_refine"'))
+        conn.execute(text('CREATE DATABASE "migrator_refine"'))
+    admin.dispose()
+    url = make_url(postgres_url).set(database="migrator_refine").render_as_string(hide_password=False)
+    env, ws = {"MIGRATOR_DB_URL": url}, tmp_path / "ws"
+    for args in (
+        ("import", "inventory", str(FIXTURES / "inventories" / "demo.json")),
+        ("import", "flows", str(FIXTURES / "flows" / "demo-flows.csv")),
+        ("waves", "plan"),
+        ("plan", "--target", "terraform-aws", "--out", str(tmp_path / "out"), "--no-tools"),
+        ("pr", "land", "--target", "terraform-aws", "--wave", "1"),
+    ):
+        result = migrator(*args, workspace=ws, env=env)
+        assert result.code == 0, (args, result.stderr)
+    return ws, url
+
+
+def test_an_interrupted_refinement_resumes_from_postgresql(pg_landed: tuple[Path, str]) -> None:
+    """With the store in PostgreSQL the graph's checkpoints are there too (schema migrator_refine):
+    nothing in the workspace folder, and the resumed run reuses the checkpointed attempt."""
+    ws_path, url = pg_landed
+    ws = Workspace.open(ws_path, url)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            refine(ws, RefineRequest("terraform-aws", 1, "use r6i", 4, use_tools=False),
+                   Interrupting(["not json"], interrupt_on=2))  # fmt: skip
+        assert not (ws_path / "refine-state.db").exists()
+        with ws.engine.connect() as conn:
+            saved = conn.execute(
+                text("SELECT count(*) FROM migrator_refine.checkpoints WHERE thread_id = :t"),
+                {"t": ConversationStore(ws.engine).get(1).thread_id},
+            ).scalar_one()
+        assert saved > 0
+        refined = answer({"main.tf": main_tf(ws_path).replace('"m6i.large"', '"r6i.large"')})
+        second = Interrupting([refined], interrupt_on=0)
+        result = resume(ws, 1, second, use_tools=False)
+    finally:
+        ws.close()
+    assert (result.status, result.attempts, second.calls) == ("landed", 2, 1)  # attempt 1: the checkpoint
+    assert "r6i.large" in main_tf(ws_path)
+    shown = migrator("conversations", "show", "1", "--format", "json", workspace=ws_path,
+                     env={"MIGRATOR_DB_URL": url})  # fmt: skip
+    assert shown.json()["attempt_log"][0]["raw"] == "not json"

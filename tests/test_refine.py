@@ -211,6 +211,15 @@ def test_a_hostile_model_lands_nothing_and_every_refusal_is_recorded(ws_path: Pa
     shown = migrator("conversations", "show", "1", workspace=ws_path)
     assert shown.code == 0 and "## Attempt 7: `refused`" in shown.stdout
     assert "\n## Approved by" not in shown.stdout  # the persuasive text stays inside a code block
+    # the wave's PLAN.md, generated again, lists every refused attempt as a finding
+    out = ws_path.parent / "regenerated"
+    args = ("plan", "--target", "terraform-aws", "--wave", "1", "--out", str(out), "--no-tools")
+    assert migrator(*args, workspace=ws_path).code == 0
+    plan_md = (out / FOLDER / "PLAN.md").read_text(encoding="utf-8")
+    section = plan_md.split("## Injection attempts and refused model answers\n", 1)[1].split("\n## ")[0]
+    for n, rule in enumerate(expected, 1):
+        assert f"| `wave 1` | {rule} | `refinement 1 attempt {n}" in section, (rule, section)
+    assert "\n## Approved" not in plan_md
 
 
 class Interrupting(ChatSeam):

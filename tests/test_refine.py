@@ -16,12 +16,14 @@ from pydantic import BaseModel
 from sqlalchemy import create_engine, make_url, text
 
 from agents.refine_model import Answer, ChatSeam
+from migrator.app.interpret import interpret, vm_facts
 from migrator.app.refine import RefineRequest, refine, resume
 from migrator.app.workspace import Workspace
 from migrator.errors import ChecksFailed, NotFound
 from migrator.store.conversations import ConversationStore
 from tests.golden import FIXTURES, workspace_with
 from tests.helpers import assert_one_line_error, migrator
+from tests.llm_helpers import scripted_client
 
 BRANCH, FOLDER = "migrator/terraform-aws/wave-01", "terraform-aws/wave-01"
 SSH_TO_THE_WORLD = """
@@ -309,6 +311,12 @@ def test_an_interrupted_refinement_resumes_from_postgresql(pg_landed: tuple[Path
         refined = answer({"main.tf": main_tf(ws_path).replace('"m6i.large"', '"r6i.large"')})
         second = Interrupting([refined], interrupt_on=0)
         result = resume(ws, 1, second, use_tools=False)
+        # the JSON lookups of recorded model answers work on PostgreSQL too (waves explain, PLAN.md)
+        fact = {"kind": "depends_on", "value": "shop-db-02", "span": "Replica: shop-db-02", "confidence": 0.9}
+        interpret(ws, "shop-db-01", client=scripted_client([{"facts": [fact]}], ws.llm)[0])
+        facts = vm_facts(ws, "shop-db-01").as_dict()["facts"]
+        assert ("depends_on", "shop-db-02", "model") in {(f["kind"], f["value"], f["source"]) for f in facts}
+        assert ws.llm.for_plan(1, vm_facts(ws, "shop-db-01").snapshot_id)
     finally:
         ws.close()
     assert (result.status, result.attempts, second.calls) == ("landed", 2, 1)  # attempt 1: the checkpoint

@@ -216,7 +216,10 @@ def explain(
         raise NotFound(f"no VM named {vm!r} in plan {doc['plan']['id']}")
     if fmt is Format.csv:
         raise UsageError("waves explain supports --format table or json")
-    facts = vm_facts(state(ctx), vm, doc["plan"]["snapshot_id"]).as_dict()
+    try:
+        facts = vm_facts(state(ctx), vm, doc["plan"]["snapshot_id"]).as_dict()
+    except NotFound:  # the plan's snapshot is gone: the placement is still worth explaining
+        facts = {"facts": [], "findings": []}
     if fmt is Format.json:
         dump_json({"vm": vm, **info, "facts": facts["facts"], "fact_findings": facts["findings"]})
         return

@@ -13,9 +13,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
-from agents.llm.client import ChatClient, Prompt, Usage
+from agents.llm.client import ChatClient, Prompt, Usage, strip_fences
 from agents.safety import Finding, allowed_fields, detect, spotlight
 from waves.facts import NONPROD_VALUES, NameIndex, PatternInterpreter, Reference
 from waves.parameters import PlanParameters
@@ -223,8 +223,14 @@ def with_model(
     if usage.outcome == "fallback":
         base.findings.append(Finding("LLM-OUT-SCHEMA", base.vm, "answer", "; ".join(usage.problems)[:300]))
         return base
+    return apply_answer(base, answer, fields, names, f"model:{usage.model}")
+
+
+def apply_answer(
+    base: Interpretation, answer: ModelFacts, fields: dict[str, str], names: NameIndex, origin: str
+) -> Interpretation:
+    """Each of the model's facts through every check: landed in base.facts, or refused as a finding."""
     flagged = {f.field for f in base.findings if f.id.startswith("LLM01-")}
-    origin = f"model:{usage.model}"
     for raw in answer.facts:
         fact, finding = _check(base, raw, fields, flagged, names, origin)
         if finding is not None:
@@ -232,6 +238,20 @@ def with_model(
         elif fact is not None:
             base.facts.append(fact)
     return base
+
+
+def replay(
+    vm: dict[str, Any], params: PlanParameters, names: NameIndex, model: str, output: str
+) -> Interpretation:
+    """A recorded answer checked again as if just received: the same facts land, no model is asked.
+    `waves explain` and the dashboard read model facts this way, so they need no model configured."""
+    base = deterministic(vm, params, names)
+    try:
+        answer = ModelFacts.model_validate_json(strip_fences(output))
+    except ValidationError:
+        base.findings.append(Finding("LLM-OUT-SCHEMA", base.vm, "answer", "the recorded answer is not valid"))
+        return base
+    return apply_answer(base, answer, allowed_fields(vm), names, f"model:{model}")
 
 
 def _check(

@@ -39,54 +39,68 @@ CATALOGUE: dict[str, str] = {
     "LLM-OUT-CONFLICT": "the model contradicts a fact the inventory states: the inventory's fact kept",
 }
 
+# Each pattern wants the imperative or the attack's own vocabulary, not the topic: estates' notes
+# talk about passwords, reviews, waves, user data and encryption all the time (tests/test_safety.py
+# holds a benign corpus of such notes next to the hostile one).
+_VERB_CRED = r"\b(send|post|upload|e-?mail|leak|reveal|print|put|copy|paste|dump|include)\b"
+_SECRET = r"\b(passwords?|api[_ -]?keys?|secrets?|credentials?|tokens?|private keys?)\b"
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
-    (fid, re.compile(rx, re.IGNORECASE))
+    (fid, re.compile(rx, re.IGNORECASE | re.MULTILINE))
     for fid, rx in (
         (
             "LLM01-OVERRIDE",
-            r"\b(ignore|disregard|forget|override)\b.{0,40}\b(instructions?|rules?|prompt|above|previous|schema|format)"
-            r"|\byou are now\b|\bnew instructions?\b|\bsystem prompt\b|\bact as\b|\bdeveloper mode\b",
+            r"\b(ignore|disregard|forget|override)\b.{0,30}\b(instructions?|prompts?|schema|(the )?above"
+            r"|previous (instructions?|rules?|messages?|text)|(answer|output) format)\b"
+            r"|\byou are now\b|\bnew instructions?\b|\bdeveloper mode\b"
+            r"|(^|[.!?:;]\s*)act as (the|a|an) (planner|model|assistant|ai|system|admin|root|user)\b"
+            r"|\b(new|updated|real)\s+system prompt\b"
+            r"|\b(reveal|print|show|repeat|ignore)\b.{0,30}\bsystem prompt\b",
         ),
         (
             "LLM01-BREAKOUT",
             r"<{3,}|>{3,}|END_VM_DATA|</?(data|system|assistant|user)>|```|\"role\"\s*:"
-            r"|^\s*(system|assistant)\s*:|<\|im_(start|end)\|>",
+            r"|(?-i:^\s*(SYSTEM|ASSISTANT|system|assistant)\s*:)|<\|im_(start|end)\|>",  # not "System: SAP"
         ),
         (
             "LLM01-NETWORK",
-            r"0\.0\.0\.0/0|::/0|\bopen\b.{0,30}\b(ports?|ssh|rdp|22|3389|firewall)\b|\b(to|from) the "
-            r"(world|internet)\b|\bany\s*/\s*any\b|security.group.{0,30}\ball\b",
+            r"0\.0\.0\.0/0|::/0|\bany\s*/\s*any\b|security.group.{0,30}\ball traffic\b"
+            r"|\b(allow|open|expose|permit)\b.{0,40}\b(to|from) (the )?(world|internet|anywhere|everyone)\b",
         ),
         (
             "LLM01-ENCRYPTION",
-            r"\b(disable|turn off|remove|skip|without|no)\b.{0,20}\bencrypt|encrypted\s*[=:]\s*false"
-            r"|\bunencrypted\b|\bplain.?text\b",
+            r"\b(disable|turn off|remove|drop|skip|switch off)\b.{0,20}\bencrypt|encrypted\s*[=:]\s*false"
+            r"|\b(keep|make|leave|store)\b.{0,20}\bunencrypted\b",
         ),
         (
             "LLM01-USERDATA",
-            r"\buser[_ -]?data\b|\bprovisioner\b|\bremote-exec\b|\bcloud-init\b|\bcurl\b.{0,80}\|\s*\w*sh"
-            r"|\bwget\b|\bstartup script\b|\bbase64\b",
+            r"\buser_data\b|\b(add|set|inject|include|put)\b.{0,20}\buser[ -]?data\b|\bprovisioner\b"
+            r"|\b(remote|local)-exec\b|\b(add|run|inject)\b.{0,20}\bcloud-init\b"
+            r"|\b(curl|wget)\b.{0,80}\|\s*\w*sh\b|\b(add|run|install)\b.{0,20}\bstartup script\b"
+            r"|\bbase64\s+(-d|--decode)\b",
         ),
         (
             "LLM01-CREDENTIALS",
-            r"\b(passwords?|api[_ -]?keys?|secrets?|credentials?|tokens?|private key)\b"
-            r"|\bexfiltrat|OPENAI_API_KEY|aws_(access|secret)|\bsend\b.{0,40}\bhttps?://",
+            rf"\bexfiltrat|\b\w*_API_KEY\b|\baws_(access|secret)_|{_VERB_CRED}.{{0,40}}{_SECRET}"
+            r"|\b(send|post|upload)\b.{0,40}\bhttps?://|\bghp_[A-Za-z0-9]+",
         ),
         (
             "LLM01-OTHER-VM",
-            r"\b(all|every|other)\b.{0,15}\b(vms?|machines?|servers?|hosts?)\b|\bfor vm\b"
-            r"|\bset\b.{0,40}\bof\b"
-            r".{0,20}\bto\b",
+            r"\b(all|every)\s+(the\s+)?other\s+(vms?|machines?|servers?)\b"
+            r"|^\s*for vm\b|\b(for|of) vm [\w.-]+\s*:"
+            r"|\b(set|change|make|mark)\b.{0,40}\b(of|for)\b.{0,30}\b(vms?|machines?|servers?|hosts?)\b.{0,20}\bto\b"
+            r"|\bdepends on (every|all)\b|\b(add|include) them all\b",
         ),
         (
             "LLM01-WAVE",
-            r"\bwaves?\s*#?\d+|\b(move|put|pin|schedule)\b.{0,40}\bwave\b|\bskip\b.{0,20}\b(validation|checks?"
-            r"|review|policy|policies)\b|\bmigrate (it )?first\b",
+            r"\b(move|put|pin|schedule|place|assign)\b.{0,40}\bwave\b"
+            r"|\bskip\b.{0,20}\b(validation|review|polic(y|ies)|guardrails?)\b|\bmigrate (it )?first\b",
         ),
         (
             "LLM01-PERSUADE",
-            r"\breviewers?\b|\bapproved?\b|\blgtm\b|\bsafe to merge\b|\bdo not (flag|review|report)\b"
-            r"|\btrust me\b|\bauthori[sz]ed by\b|\bcompliance (has )?signed\b",
+            r"\blgtm\b|\bsafe to merge\b|\bdo not (flag|review|report)\b|\btrust me\b"
+            r"|\b(pre-?approved|already approved|auto-?approved?)\b"
+            r"|\b(note |message )?(for|to) the reviewers?\b"
+            r"|^\s*reviewers?\s*:|\bcompliance (has )?signed off\b|\bno (need|reason) to (review|check)\b",
         ),
     )
 )

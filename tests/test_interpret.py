@@ -14,7 +14,7 @@ from agents.interpretation import FactsInterpreter, deterministic, with_model
 from agents.llm.client import ChatClient
 from agents.llm.config import parse_spec
 from agents.safety import CATALOGUE, allowed_fields, clean, spotlight
-from migrator.app.interpret import interpret
+from migrator.app.interpret import interpret, vm_facts
 from migrator.app.planning import plan_waves
 from migrator.app.snapshots import store_inventory
 from migrator.app.workspace import Workspace
@@ -240,3 +240,44 @@ def test_the_planner_consumes_model_facts_through_the_seam_with_provenance(ws: W
     assert details and "[model:openai-compatible:http://127.0.0.1:9/v1#fake, annotation]" in details[0]
     offline = plan_waves(ws, PARAMS)  # the default seam still plans (the pattern interpreter)
     assert offline.plan_id > 0
+
+
+def test_waves_explain_and_vm_facts_show_model_facts_with_provenance(ws: Workspace, tmp_path: Path) -> None:
+    """A recorded model answer is replayed (no model configured) with its model, prompt version,
+    confidence and span; the CMDB fills what vCenter does not state; the inventory still wins."""
+    answer = {"facts": [
+        {"kind": "depends_on", "value": "shop-db-02", "span": "Replica: shop-db-02", "confidence": 0.9},
+        {"kind": "tier", "value": "data", "span": "PostgreSQL primary", "confidence": 0.9},
+    ]}  # fmt: skip
+    client, _ = scripted_client([answer], ws.llm)
+    interpret(ws, "shop-db-01", client=client)
+    facts = vm_facts(ws, "shop-db-01").as_dict()
+    model = [f for f in facts["facts"] if f["source"] == "model"]
+    assert model == [{
+        "kind": "depends_on", "value": "shop-db-02", "confidence": 0.7, "source": "model",
+        "field": "annotation", "span": "Replica: shop-db-02",
+        "model": "openai-compatible:http://127.0.0.1:9/v1#fake", "prompt_version": "interpret-v1",
+    }]  # fmt: skip
+    assert ("tier", "db", "inventory") in {(f["kind"], f["value"], f["source"]) for f in facts["facts"]}
+    assert [f["id"] for f in facts["findings"]] == ["LLM-OUT-CONFLICT"] and facts["conflicts"]
+    assert facts["interaction"] == ws.llm.interactions()[0]["id"]
+    cmdb = migrator(
+        "import", "cmdb", str(ROOT / "fixtures" / "cmdb" / "demo-cmdb.csv"), workspace=tmp_path / "ws"
+    )
+    assert cmdb.code == 0, cmdb.stderr
+    legacy = vm_facts(ws, "legacy web (old)").as_dict()["facts"]
+    assert ("owner", "team-sales", "cmdb", "CMDB Owned by") in {
+        (f["kind"], f["value"], f["source"], f["field"]) for f in legacy
+    }
+    assert migrator("waves", "plan", workspace=tmp_path / "ws").code in (0, 7)
+    doc = json.loads(
+        migrator("waves", "explain", "shop-db-01", "--format", "json", workspace=tmp_path / "ws").stdout
+    )
+    assert [f for f in doc["facts"] if f["source"] == "model"] == model
+    text = migrator("waves", "explain", "shop-db-01", workspace=tmp_path / "ws").stdout
+    assert (
+        'depends_on = "shop-db-02" (model: openai-compatible:http://127.0.0.1:9/v1#fake, prompt interpret-v1;'
+        in text
+    )
+    assert 'confidence 0.7; annotation: "Replica: shop-db-02")' in text
+    assert "finding LLM-OUT-CONFLICT in annotation" in text

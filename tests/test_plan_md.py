@@ -27,6 +27,8 @@ OUR_HEADINGS = [
     "Dependency diagram",
     "Validation and policy results",
     "Migratability findings",
+    "Injection attempts and refused model answers",
+    "Model usage",
     "Cost against as-is",
     "Cutover runbook",
     "Rollback runbook",

@@ -13,13 +13,17 @@ from typing import Any
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from pydantic import BaseModel
+from sqlalchemy import create_engine, make_url, text
 
 from agents.refine_model import Answer, ChatSeam
+from migrator.app.interpret import interpret, vm_facts
 from migrator.app.refine import RefineRequest, refine, resume
 from migrator.app.workspace import Workspace
 from migrator.errors import ChecksFailed, NotFound
-from tests.golden import workspace_with
+from migrator.store.conversations import ConversationStore
+from tests.golden import FIXTURES, workspace_with
 from tests.helpers import assert_one_line_error, migrator
+from tests.llm_helpers import scripted_client
 
 BRANCH, FOLDER = "migrator/terraform-aws/wave-01", "terraform-aws/wave-01"
 SSH_TO_THE_WORLD = """
@@ -209,6 +213,15 @@ def test_a_hostile_model_lands_nothing_and_every_refusal_is_recorded(ws_path: Pa
     shown = migrator("conversations", "show", "1", workspace=ws_path)
     assert shown.code == 0 and "## Attempt 7: `refused`" in shown.stdout
     assert "\n## Approved by" not in shown.stdout  # the persuasive text stays inside a code block
+    # the wave's PLAN.md, generated again, lists every refused attempt as a finding
+    out = ws_path.parent / "regenerated"
+    args = ("plan", "--target", "terraform-aws", "--wave", "1", "--out", str(out), "--no-tools")
+    assert migrator(*args, workspace=ws_path).code == 0
+    plan_md = (out / FOLDER / "PLAN.md").read_text(encoding="utf-8")
+    section = plan_md.split("## Injection attempts and refused model answers\n", 1)[1].split("\n## ")[0]
+    for n, rule in enumerate(expected, 1):
+        assert f"| `wave 1` | {rule} | `refinement 1 attempt {n}" in section, (rule, section)
+    assert "\n## Approved" not in plan_md
 
 
 class Interrupting(ChatSeam):
@@ -273,3 +286,59 @@ def test_refinements_build_on_each_other_and_regenerating_never_undoes_them(ws_p
     forced = migrator(*land, "--overwrite-edits", workspace=ws_path)
     assert forced.code == 0, forced.stderr
     assert main_tf(ws_path) == generated and git(repo, "rev-parse", f"{BRANCH}^") == tip
+
+
+@pytest.fixture
+def pg_landed(postgres_url: str, tmp_path: Path) -> tuple[Path, str]:
+    """Wave 1 landed as pull request #1, with the store in a fresh PostgreSQL database."""
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text('DROP DATABASE IF EXISTS "migrator_refine"'))
+        conn.execute(text('CREATE DATABASE "migrator_refine"'))
+    admin.dispose()
+    url = make_url(postgres_url).set(database="migrator_refine").render_as_string(hide_password=False)
+    env, ws = {"MIGRATOR_DB_URL": url}, tmp_path / "ws"
+    for args in (
+        ("import", "inventory", str(FIXTURES / "inventories" / "demo.json")),
+        ("import", "flows", str(FIXTURES / "flows" / "demo-flows.csv")),
+        ("waves", "plan"),
+        ("plan", "--target", "terraform-aws", "--out", str(tmp_path / "out"), "--no-tools"),
+        ("pr", "land", "--target", "terraform-aws", "--wave", "1"),
+    ):
+        result = migrator(*args, workspace=ws, env=env)
+        assert result.code == 0, (args, result.stderr)
+    return ws, url
+
+
+def test_an_interrupted_refinement_resumes_from_postgresql(pg_landed: tuple[Path, str]) -> None:
+    """With the store in PostgreSQL the graph's checkpoints are there too (schema migrator_refine):
+    nothing in the workspace folder, and the resumed run reuses the checkpointed attempt."""
+    ws_path, url = pg_landed
+    ws = Workspace.open(ws_path, url)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            refine(ws, RefineRequest("terraform-aws", 1, "use r6i", 4, use_tools=False),
+                   Interrupting(["not json"], interrupt_on=2))  # fmt: skip
+        assert not (ws_path / "refine-state.db").exists()
+        with ws.engine.connect() as conn:
+            saved = conn.execute(
+                text("SELECT count(*) FROM migrator_refine.checkpoints WHERE thread_id = :t"),
+                {"t": ConversationStore(ws.engine).get(1).thread_id},
+            ).scalar_one()
+        assert saved > 0
+        refined = answer({"main.tf": main_tf(ws_path).replace('"m6i.large"', '"r6i.large"')})
+        second = Interrupting([refined], interrupt_on=0)
+        result = resume(ws, 1, second, use_tools=False)
+        # the JSON lookups of recorded model answers work on PostgreSQL too (waves explain, PLAN.md)
+        fact = {"kind": "depends_on", "value": "shop-db-02", "span": "Replica: shop-db-02", "confidence": 0.9}
+        interpret(ws, "shop-db-01", client=scripted_client([{"facts": [fact]}], ws.llm)[0])
+        facts = vm_facts(ws, "shop-db-01").as_dict()["facts"]
+        assert ("depends_on", "shop-db-02", "model") in {(f["kind"], f["value"], f["source"]) for f in facts}
+        assert ws.llm.for_plan(1, vm_facts(ws, "shop-db-01").snapshot_id)
+    finally:
+        ws.close()
+    assert (result.status, result.attempts, second.calls) == ("landed", 2, 1)  # attempt 1: the checkpoint
+    assert "r6i.large" in main_tf(ws_path)
+    shown = migrator("conversations", "show", "1", "--format", "json", workspace=ws_path,
+                     env={"MIGRATOR_DB_URL": url})  # fmt: skip
+    assert shown.json()["attempt_log"][0]["raw"] == "not json"

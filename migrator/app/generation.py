@@ -12,6 +12,7 @@ from typing import Any
 from agents.transpiler_agent import DEFAULT_ATTEMPTS, NEEDS_HUMAN, AgentResult, run_wave
 from agents.validator import ValidatorOptions
 from agents.wave_report import render_report
+from migrator.app.model_report import ModelReport, model_report
 from migrator.app.workspace import Workspace
 from migrator.atomic import recover, replace_dir, staging_path
 from migrator.diagnostics import count
@@ -175,6 +176,9 @@ def generate_wave(
     findings = source_findings(records, planned.clusters, request.target)
     wave_input = replace(wave_input, blocked=blocking(findings))
     folder = wave_folder(root, wave_input.number)
+    report = model_report(
+        ws, planned.plan_id, planned.snapshot_id, records, request.target, wave_input.number
+    )
     result = _generate(
         transpiler,
         wave_input,
@@ -184,6 +188,7 @@ def generate_wave(
         request.use_tools,
         findings,
         planned.document,
+        report,
     )
     diagnostics = [d.as_dict() for d in result.diagnostics]
     ws.generated.save(
@@ -224,6 +229,7 @@ def _plan_md(
     folder: Path,
     result: AgentResult,
     findings: list[Finding],
+    report: ModelReport,
 ) -> str:
     """PLAN.md beside REPORT.md: what a reviewer of the wave's pull request reads first."""
     facts = PlanFacts(
@@ -237,6 +243,8 @@ def _plan_md(
         findings,
         options,
         f"{transpiler.meta.id}/{folder.name}",
+        report.usage,
+        report.findings,
     )
     return render_plan(facts)
 
@@ -250,6 +258,7 @@ def _generate(
     use_tools: bool,
     findings: list[Finding],
     document: dict[str, Any],
+    report: ModelReport,
 ) -> AgentResult:
     """Generate into a staging folder beside `final`, then move it into place."""
     staging = staging_path(final)
@@ -266,7 +275,7 @@ def _generate(
             render_report(transpiler.meta, wave, result, findings), encoding="utf-8"
         )
         (staging / "PLAN.md").write_text(
-            _plan_md(transpiler, document, wave, options, final, result, findings), encoding="utf-8"
+            _plan_md(transpiler, document, wave, options, final, result, findings, report), encoding="utf-8"
         )
         replace_dir(staging, final)  # the old or the new wave is complete at every instant
     finally:

@@ -9,13 +9,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from agents.interpretation import FactsInterpreter, Interpretation, deterministic, with_model
+from agents.interpretation import (
+    PROMPT_VERSION,
+    Fact,
+    FactsInterpreter,
+    Interpretation,
+    deterministic,
+    replay,
+    with_model,
+)
 from agents.llm.client import ChatClient
 from agents.llm.factory import client_for
+from migrator.app.cmdb import with_cmdb
 from migrator.app.inventory import snapshot_vms
 from migrator.app.workspace import Workspace
 from migrator.errors import NotFound
-from waves.facts import NameIndex, facts_of
+from waves.facts import CMDB_FIELDS, NameIndex, facts_of
 from waves.parameters import PlanParameters
 
 
@@ -67,3 +76,111 @@ def _choose(vms: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
     if len(exact) != 1:
         raise NotFound(f"no VM named '{name}' in this snapshot" if not exact else f"'{name}' is ambiguous")
     return exact
+
+
+# -- one VM's facts with provenance (waves explain, the dashboard's VM page) ------------------
+CMDB_KINDS = {"app": "application", "env": "environment", "criticality": "criticality", "owner": "owner"}
+CMDB_CONFIDENCE = 0.9  # a CMDB states facts, but below what vCenter itself states
+
+
+@dataclass(frozen=True)
+class ProvenancedFact:
+    kind: str  # role | tier | application | environment | criticality | owner | depends_on | constraint
+    value: str
+    confidence: float
+    source: str  # inventory | cmdb | naming | annotation | model
+    field: str  # where the text was: "name", "annotation", "custom attribute App", "CMDB owner", ...
+    span: str  # the exact text the fact came from
+    model: str | None  # the model's identity when source == "model"
+    prompt_version: str | None  # its prompt template version when source == "model"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+@dataclass(frozen=True)
+class VMFacts:
+    vm: str
+    snapshot_id: int
+    facts: list[ProvenancedFact]
+    findings: list[dict[str, str]]  # injection attempts in its text, refused model facts
+    conflicts: list[str]  # where a model contradicted the inventory
+    interaction: int | None  # the llm_interactions row the model facts were replayed from
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "vm": self.vm,
+            "snapshot": self.snapshot_id,
+            "facts": [f.as_dict() for f in self.facts],
+            "findings": self.findings,
+            "conflicts": self.conflicts,
+            "interaction": self.interaction,
+        }
+
+
+def vm_facts(
+    ws: Workspace, vm: str, snapshot: int | None = None, params: PlanParameters | None = None
+) -> VMFacts:
+    """One VM's interpreted facts with their source. No model is asked: model facts are the newest
+    recorded answer about this VM and snapshot, checked again exactly as when it arrived."""
+    params = params or PlanParameters()
+    snap = snapshot_vms(ws, snapshot)
+    names = NameIndex(facts_of(v, params) for v in snap.vms)
+    record = _choose(snap.vms, vm)[0]
+    cmdb = with_cmdb(snap.vms, ws.cmdb.latest())
+    record = next((v for v in cmdb if v.get("name") == record.get("name")), record)
+    it, answer = recorded(ws, record, snap.snapshot_id, params, names)
+    version = None if answer is None else str(answer["prompt_version"])
+    facts = [_provenanced(f, version) for f in it.facts]
+    facts = _with_cmdb_facts(facts, record)
+    return VMFacts(
+        it.vm,
+        snap.snapshot_id,
+        facts,
+        [f.as_dict() for f in it.findings],
+        it.conflicts,
+        None if answer is None else int(answer["interaction"]),
+    )
+
+
+def recorded(
+    ws: Workspace, record: dict[str, Any], snapshot: int, params: PlanParameters, names: NameIndex
+) -> tuple[Interpretation, dict[str, Any] | None]:
+    """The VM's interpretation as last recorded: the deterministic one plus the newest accepted model
+    answer about it, replayed through every check (no model asked); and that answer's record."""
+    answer = ws.llm.latest_answer("interpret", snapshot, str(record.get("name")))
+    if answer is None:
+        return deterministic(record, params, names), None
+    return replay(record, params, names, answer["model"], answer["output"]), answer
+
+
+def _provenanced(fact: Fact, prompt_version: str | None) -> ProvenancedFact:
+    if fact.origin.startswith("model:"):
+        source, model = "model", fact.origin.removeprefix("model:")
+    else:
+        source, model, prompt_version = fact.origin, None, None
+        if source == "pattern":
+            source = "naming" if fact.field == "name" else "annotation"
+    version = prompt_version or (PROMPT_VERSION if model else None)
+    return ProvenancedFact(
+        fact.kind, fact.value, fact.confidence, source, fact.field, fact.span, model, version
+    )
+
+
+def _with_cmdb_facts(facts: list[ProvenancedFact], record: dict[str, Any]) -> list[ProvenancedFact]:
+    """The CMDB fills what vCenter does not state (docs/drift.md); facts of other sources for
+    the same single-valued kind then yield to it, as in the planner."""
+    ci = record.get("cmdb") or {}
+    stated = {f.kind for f in facts if f.source == "inventory"}
+    added = []
+    for fact, cmdb_field in CMDB_FIELDS.items():
+        kind, value = CMDB_KINDS[fact], ci.get(cmdb_field)
+        if value and kind not in stated:
+            column = (ci.get("columns") or {}).get(cmdb_field, cmdb_field)
+            added.append(
+                ProvenancedFact(
+                    kind, str(value), CMDB_CONFIDENCE, "cmdb", f"CMDB {column}", str(value), None, None
+                )
+            )
+    replaced = {f.kind for f in added}
+    return [f for f in facts if f.kind not in replaced] + added

@@ -12,20 +12,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 import uuid
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-
-from langgraph.checkpoint.sqlite import SqliteSaver
 
 from agents import refine_graph
 from agents.llm.factory import client_for
 from agents.refine_model import ClientSeam, StructuredModel
 from migrator.app.conversations import conversation_markdown
 from migrator.app.prs import WORKSPACE_REPO
+from migrator.app.refine_state import checkpoints
 from migrator.app.workspace import Workspace
 from migrator.errors import ChecksFailed, Conflict, MigratorError, ModelError, NotFound, UsageError
 from migrator.review.repo import Author, PlansRepo, branch_name, folder_name
@@ -36,7 +33,6 @@ from migrator.store.snapshots import now
 from transpilers.escape import one_line
 
 LLM_ENV = "MIGRATOR_LLM"
-STATE_FILE = "refine-state.db"
 MAX_FACTS = 4000
 
 
@@ -208,14 +204,3 @@ def _code_files(target: str, files: Mapping[str, bytes | None]) -> dict[str, str
         if data is not None and "/" not in name and name.endswith(refine_graph.SUFFIXES[target]):
             out[name] = data.decode("utf-8", errors="replace")
     return out
-
-
-@contextmanager
-def checkpoints(ws: Workspace) -> Iterator[SqliteSaver]:
-    """The graph's checkpoints in the workspace folder (also when the store is PostgreSQL)."""
-    ws.settings.workspace.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(ws.settings.workspace / STATE_FILE, check_same_thread=False)
-    try:
-        yield SqliteSaver(conn)
-    finally:
-        conn.close()

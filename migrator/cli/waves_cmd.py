@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import typer
 from rich.console import Console
 from rich.text import Text
 
+from migrator.app.interpret import vm_facts
 from migrator.app.planning import WavePlanResult, compare_plans, pin_vm, plan_waves, sizing_target, unpin_vm
 from migrator.cli.context import state
 from migrator.cli.options import PLAN_OPTION, SNAPSHOT_OPTION
@@ -212,13 +214,36 @@ def explain(
         if unplaced:
             raise NotFound(f"{vm} is not in any wave of plan {doc['plan']['id']}: {unplaced[0]['reason']}")
         raise NotFound(f"no VM named {vm!r} in plan {doc['plan']['id']}")
-    if fmt is Format.json:
-        dump_json({"vm": vm, **info})
-        return
     if fmt is Format.csv:
         raise UsageError("waves explain supports --format table or json")
-    for line in _explanation(vm, info):
+    try:
+        facts = vm_facts(state(ctx), vm, doc["plan"]["snapshot_id"]).as_dict()
+    except NotFound:  # the plan's snapshot is gone: the placement is still worth explaining
+        facts = {"facts": [], "findings": []}
+    if fmt is Format.json:
+        dump_json({"vm": vm, **info, "facts": facts["facts"], "fact_findings": facts["findings"]})
+        return
+    for line in [*_explanation(vm, info), *_fact_lines(facts)]:
         _out.print(Text(line))
+
+
+def _fact_lines(facts: dict[str, Any]) -> list[str]:
+    """Interpreted facts with where each came from; spans JSON-quoted (they are untrusted text)."""
+    lines = ["  facts:"] if facts["facts"] else []
+    for f in facts["facts"]:
+        by = f"{f['source']}: {f['model']}, prompt {f['prompt_version']}" if f["model"] else f["source"]
+        lines.append(
+            f"    {f['kind']} = {json.dumps(f['value'], ensure_ascii=True)} ({by}; confidence "
+            f"{f['confidence']:g}; {_plain(f['field'])}: {json.dumps(f['span'][:120], ensure_ascii=True)})"
+        )
+    for finding in facts["findings"]:
+        lines.append(f"  finding {finding['id']} in {_plain(finding['field'])}: {finding['meaning']}")
+    return lines
+
+
+def _plain(text: str) -> str:
+    """Field names carry attribute keys (untrusted): quoted when they hold anything but printable text."""
+    return text if text.isprintable() else json.dumps(text, ensure_ascii=True)
 
 
 def _explanation(vm: str, info: dict[str, Any]) -> list[str]:

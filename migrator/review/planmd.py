@@ -6,12 +6,13 @@ and a re-land makes no commit. Inventory text goes through migrator.review.markd
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from migrator.diagnostics import Diagnostic, count
 from migrator.review import mermaid
 from migrator.review.markdown import cell, code, fence_for, prose
+from migrator.review.modeluse import findings_section, usage_section
 from migrator.review.runbooks import Step, WaveView, runbooks, view
 from policies.engine import Finding
 from transpilers.base import TranspilerMeta
@@ -34,6 +35,8 @@ class PlanFacts:
     findings: list[Finding]
     options: TargetOptions
     folder: str  # the wave's folder in the plans repository, e.g. kubevirt/wave-03
+    model_usage: list[dict[str, Any]] = field(default_factory=list)  # per command and model, this plan
+    model_findings: list[dict[str, Any]] = field(default_factory=list)  # injection attempts, refusals
 
     @property
     def wave_doc(self) -> dict[str, Any]:
@@ -50,6 +53,8 @@ def render_plan(f: PlanFacts) -> str:
         _diagram(f),
         _validation(f),
         _findings(f),
+        findings_section(f.model_findings),
+        usage_section(f.model_usage),
         _cost(f),
         _runbook("Cutover runbook", cutover),
         _runbook("Rollback runbook", rollback),

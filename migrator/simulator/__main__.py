@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import shlex
 import ssl
 import subprocess
 import sys
@@ -20,6 +21,13 @@ PASSWORD_ENV = "MIGRATOR_DEMO_VC_PASSWORD"
 
 
 DEMO_SERVE_ENV = "MIGRATOR_DEMO_SERVE"
+LLM_ENV = "MIGRATOR_LLM"
+REFINE_REQUEST = "use gp3 volumes with 3000 IOPS for every data disk"
+REFINE_OUTCOME = {
+    0: "the refinement passed every validator and landed on wave 1's pull request",
+    8: "the model gave no valid refinement: nothing was written (see `migrator conversations show`)",
+    11: "the model endpoint failed or refused the request: nothing was written (docs/agents.md)",
+}
 
 
 def _start(estate_file: Path) -> tuple[Simulator, Estate]:
@@ -30,12 +38,29 @@ def _start(estate_file: Path) -> tuple[Simulator, Estate]:
     return sim, estate
 
 
-def _migrator(*args: str, env: dict[str, str] | None = None) -> None:
+def _migrator(*args: str, env: dict[str, str] | None = None, accept: tuple[int, ...] = (0,)) -> int:
     cmd = [sys.executable, "-m", "migrator", *args]
-    print("$ migrator " + " ".join(args), flush=True)
+    print("$ migrator " + " ".join(shlex.quote(a) for a in args), flush=True)
     result = subprocess.run(cmd, env=env, check=False)
-    if result.returncode != 0:
+    if result.returncode not in accept:
         raise SystemExit(result.returncode)
+    return result.returncode
+
+
+def _with_model() -> bool:
+    """MIGRATOR_LLM set: the demo also interprets every VM and refines one wave (docs/agents.md)."""
+    return bool(os.environ.get(LLM_ENV, "").strip())
+
+
+def _refine_demo() -> None:
+    """One refinement of wave 1. Without a valid answer nothing lands (exit 8); an endpoint that
+    refuses the request, e.g. a local server whose context window is smaller than the wave's code,
+    is exit 11. Either way the demo says so and goes on: the refinement is optional."""
+    args = ("plan", "refine", "--wave", "1", "--target", "terraform-aws", REFINE_REQUEST)
+    code = _migrator(*args, accept=(0, 8, 11))
+    print(REFINE_OUTCOME[code], flush=True)
+    _migrator("conversations", "list")
+    _migrator("llm", "usage")
 
 
 def _vddk_flags(sim: Simulator) -> list[str]:
@@ -61,10 +86,14 @@ def demo(estate_file: Path, flows_file: Path) -> None:
         _migrator("inventory", "list")
         if flows_file.exists():
             _migrator("import", "flows", str(flows_file), "--replace")
+            if _with_model():
+                _migrator("interpret", "--all")
             _migrator("waves", "plan")
             _migrator("waves", "explain", "crm-app-01")
             _migrator("plan", "--target", "terraform-aws", "--out", "migration", "--land")
             _migrator("plan", "--target", "kubevirt", "--out", "migration", "--land", *_vddk_flags(sim))
+            if _with_model():
+                _refine_demo()
             _migrator("pr", "list")
     finally:
         sim.stop()

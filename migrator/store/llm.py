@@ -86,3 +86,31 @@ class LLMStore:
             {k: (round(float(v or 0), 6) if k == "cost_usd" else v) for k, v in zip(keys, row, strict=True)}
             for row in rows
         ]
+
+    def latest_answer(self, task: str, snapshot: int, vm: str) -> dict[str, Any] | None:
+        """The newest accepted (schema-valid) answer of `task` about one VM of one snapshot."""
+        c = INTERACTIONS.c
+        query = (
+            select(c.model, c.prompt_version, c.output, c.at, c.id)
+            .where(c.task == task, c.outcome.in_(("valid", "valid-after-reask")))
+            .where(c.provenance["vm"].as_string() == vm, c.provenance["snapshot"].as_integer() == snapshot)
+            .order_by(c.id.desc())
+            .limit(1)
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        if row is None:
+            return None
+        return {"model": row.model, "prompt_version": row.prompt_version, "output": row.output,
+                "at": iso_utc(row.at), "interaction": row.id}  # fmt: skip
+
+    def for_plan(self, plan_id: int, snapshot: int) -> list[dict[str, Any]]:
+        """Every interaction that shaped one plan: asked for it (refine) or about its snapshot (interpret)."""
+        c = INTERACTIONS.c
+        query = select(LLMInteraction).where(
+            (c.plan_id == plan_id)
+            | ((c.task == "interpret") & (c.provenance["snapshot"].as_integer() == snapshot))
+        )
+        with Session(self.engine) as session:
+            rows = session.scalars(query.order_by(c.id)).all()
+        return [row.model_dump() for row in rows]

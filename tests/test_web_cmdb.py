@@ -3,6 +3,7 @@ TestClient on a real planned workspace with a hostile CMDB export imported (SQLi
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -83,8 +84,8 @@ def test_vm_page_shows_business_facts_with_their_source(client: TestClient) -> N
 def test_vm_page_renders_interpreted_facts_escaped(
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The model-fact provenance comes from the application layer's vm_facts (h-agents); its
-    rendering and escaping are checked here with a stand-in answer carrying hostile spans."""
+    """Rendering and escaping of every kind of fact, with a stand-in answer carrying hostile spans
+    (the real answer for this estate is checked below)."""
 
     class Answer:
         def as_dict(self) -> dict[str, Any]:
@@ -121,13 +122,24 @@ def test_vm_page_renders_interpreted_facts_escaped(
         seen.append((vm, snapshot or 0))
         return Answer()
 
-    monkeypatch.setattr(interpret, "vm_facts", vm_facts, raising=False)
+    monkeypatch.setattr(interpret, "vm_facts", vm_facts)
     page = client.get("/vms/crm-db-01").text
     table = page.split('id="interpreted-facts"')[1].split("</table>")[0]
     assert 'source-model">model</span> local#m (v1)' in table
     assert "&lt;script&gt;alert(&#39;cmdb&#39;)&lt;/script&gt;" in table
     assert seen == [("crm-db-01", client.get("/api/overview").json()["plan"]["snapshot_id"])]
     no_raw_markup(page)
+
+
+def test_vm_page_shows_what_waves_explain_shows(client: TestClient, ws: Workspace) -> None:
+    """The real application-layer answer: the page lists the same facts as `vm_facts`."""
+    page = client.get("/vms/crm-db-01").text
+    table = page.split('id="interpreted-facts"')[1].split("</table>")[0]
+    facts = interpret.vm_facts(ws, "crm-db-01").as_dict()["facts"]
+    assert facts, "the fixture estate gives crm-db-01 interpreted facts"
+    for fact in facts:
+        assert f'source-{fact["source"]}">{fact["source"]}</span>' in table
+        assert f"<td>{html.escape(str(fact['value']))}</td>" in table
 
 
 def test_vm_page_pin_form_leads_to_the_whatif_preview(client: TestClient) -> None:

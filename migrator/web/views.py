@@ -299,13 +299,10 @@ def business_facts(placement: dict[str, Any] | None) -> list[dict[str, Any]]:
 
 def interpreted_facts(ws: Workspace, name: str, snapshot: int) -> dict[str, Any] | None:
     """One VM's interpreted facts with their provenance (inventory, CMDB, naming, annotation,
-    model) from the application layer's `migrator.app.interpret.vm_facts` where this build has it
-    (branch h-agents); None otherwise or when it cannot answer for this VM."""
-    vm_facts = getattr(interpret, "vm_facts", None)
-    if vm_facts is None:
-        return None
+    model), from the application layer as `waves explain` shows them; None when it cannot
+    answer for this VM (the rest of the page still renders)."""
     try:
-        return dict(vm_facts(ws, name, snapshot=snapshot).as_dict())
+        return dict(interpret.vm_facts(ws, name, snapshot=snapshot).as_dict())
     except MigratorError:
         return None
 

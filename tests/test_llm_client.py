@@ -44,6 +44,9 @@ def test_routing_per_task_and_offline_default() -> None:
     interpret, refine = model_for("interpret", env), model_for("refine", env)
     assert interpret is not None and interpret.model == "smol" and interpret.method == "json_object"
     assert refine is not None and refine.model == "gpt-4o" and refine.method == "json_schema"
+    assert (interpret.max_tokens, refine.max_tokens) == (512, 4096)  # a refinement answers whole files
+    bounded = model_for("refine", {**env, "MIGRATOR_LLM_MAX_TOKENS": "9000"})
+    assert bounded is not None and bounded.max_tokens == 9000
     assert model_for("interpret", {}) is None  # unset: offline
     assert parse_spec("openai:m", {"MIGRATOR_LLM_METHOD": "json_object"}).method == "json_object"
     for bad in (

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -20,6 +20,9 @@ from migrator.errors import UsageError
 
 Method = Literal["json_schema", "json_object"]
 DEFAULT_MAX_TOKENS = 512
+# A refinement answers with whole files: a wave's main.tf of a few VMs is 1,500-2,500 tokens as
+# JSON, so 512 would cut every answer short. MIGRATOR_LLM_MAX_TOKENS overrides both.
+TASK_MAX_TOKENS = {"refine": 4096}
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +70,12 @@ def model_for(task: str, env: Mapping[str, str] | None = None) -> ModelSpec | No
     """The model configured for a task ('interpret', 'refine', ...), or None: work offline."""
     env = os.environ if env is None else env
     text = env.get(f"MIGRATOR_LLM_{task.upper()}") or env.get("MIGRATOR_LLM")
-    return parse_spec(text, env) if text and text.strip() else None
+    if not text or not text.strip():
+        return None
+    spec = parse_spec(text, env)
+    if task in TASK_MAX_TOKENS and not env.get("MIGRATOR_LLM_MAX_TOKENS"):
+        spec = replace(spec, max_tokens=TASK_MAX_TOKENS[task])
+    return spec
 
 
 def _method(value: str | None, default: Method) -> Method:

@@ -281,3 +281,15 @@ def test_waves_explain_and_vm_facts_show_model_facts_with_provenance(ws: Workspa
     )
     assert 'confidence 0.7; annotation: "Replica: shop-db-02")' in text
     assert "finding LLM-OUT-CONFLICT in annotation" in text
+
+
+def test_waves_explain_counts_repeated_findings_once() -> None:
+    from migrator.cli.waves_cmd import _fact_lines
+
+    dropped = {"id": "LLM-OUT-SPAN", "field": "answer", "meaning": "fact dropped"}
+    other = {"id": "LLM01-NETWORK", "field": "annotation\x1b[2J", "meaning": "injection attempt"}
+    lines = _fact_lines({"facts": [], "findings": [dropped, dropped, other, dropped]})
+    assert lines == [
+        "  finding LLM-OUT-SPAN in answer: fact dropped (3 times)",
+        '  finding LLM01-NETWORK in "annotation\\u001b[2J": injection attempt',
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from typing import Any
 
 import typer
@@ -236,8 +237,8 @@ def _fact_lines(facts: dict[str, Any]) -> list[str]:
             f"    {f['kind']} = {json.dumps(f['value'], ensure_ascii=True)} ({by}; confidence "
             f"{f['confidence']:g}; {_plain(f['field'])}: {json.dumps(f['span'][:120], ensure_ascii=True)})"
         )
-    for finding in facts["findings"]:
-        lines.append(f"  finding {finding['id']} in {_plain(finding['field'])}: {finding['meaning']}")
+    seen = Counter(f"finding {f['id']} in {_plain(f['field'])}: {f['meaning']}" for f in facts["findings"])
+    lines += [f"  {text}" + (f" ({n} times)" if n > 1 else "") for text, n in seen.items()]
     return lines
 
 

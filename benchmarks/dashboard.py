@@ -17,6 +17,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -107,11 +108,13 @@ def first_requests(client: TestClient, wave: int) -> list[tuple[str, float]]:
     return out
 
 
-def server_rows(client: TestClient, wave: int) -> list[tuple[str, float, float, float]]:
+def server_rows(client: TestClient, wave: int, vm: str) -> list[tuple[str, float, float, float]]:
     """(label, best, median, target) of the warm server-side figures."""
+    vm_path = f"/vms/{quote(vm, safe='')}"
     rows = [
         ("overview page (server render)", lambda: client.get("/").raise_for_status(), 1.0),
         (f"wave {wave} page (server render)", lambda: client.get(f"/waves/{wave}").raise_for_status(), 1.0),
+        ("VM page (server render)", lambda: client.get(vm_path).raise_for_status(), 1.0),
         (
             "graph API, full graph",
             lambda: client.get("/api/graph", params={"aggregate": "none"}).raise_for_status(),
@@ -136,7 +139,8 @@ def main() -> None:
         client = TestClient(create_app(ws, Guard()))
         wave = client.get("/api/waves").json()[0]["number"]
         firsts = first_requests(client, wave)
-        rows = server_rows(client, wave)
+        vm = client.get(f"/api/waves/{wave}").json()["vms"][0]["name"]
+        rows = server_rows(client, wave, vm)
         graph = client.get("/api/graph", params={"aggregate": "none"}).json()
         print(f"graph API payload: {len(graph['nodes'])} nodes, {len(graph['edges'])} edges")
 

@@ -281,6 +281,16 @@ def test_waves_explain_and_vm_facts_show_model_facts_with_provenance(ws: Workspa
     )
     assert 'confidence 0.7; annotation: "Replica: shop-db-02")' in text
     assert "finding LLM-OUT-CONFLICT in annotation" in text
+    out = tmp_path / "out"
+    generated = migrator("plan", "--target", "terraform-aws", "--out", str(out), workspace=tmp_path / "ws")
+    assert generated.code in (0, 8), generated.stderr
+    row = (
+        "| `shop-db-01` | depends_on | `shop-db-02` | model "
+        "`openai-compatible:http://127.0.0.1:9/v1#fake` (interpret-v1) | `annotation` "
+        "| `Replica: shop-db-02` | 0.7 |"
+    )
+    plans = [p.read_text(encoding="utf-8") for p in sorted(out.glob("terraform-aws/wave-*/PLAN.md"))]
+    assert sum(row in text for text in plans) == 1  # PLAN.md of shop-db-01's wave shows its source
 
 
 def test_waves_explain_counts_repeated_findings_once() -> None:

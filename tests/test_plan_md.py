@@ -24,6 +24,7 @@ OUR_HEADINGS = [
     "Summary",
     "VMs",
     "Why these VMs move together",
+    "Facts and where they came from",
     "Dependency diagram",
     "Validation and policy results",
     "Migratability findings",

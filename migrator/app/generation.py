@@ -245,6 +245,7 @@ def _plan_md(
         f"{transpiler.meta.id}/{folder.name}",
         report.usage,
         report.findings,
+        report.facts,
     )
     return render_plan(facts)
 

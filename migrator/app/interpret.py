@@ -24,6 +24,7 @@ from migrator.app.cmdb import with_cmdb
 from migrator.app.inventory import snapshot_vms
 from migrator.app.workspace import Workspace
 from migrator.errors import NotFound
+from migrator.store.snapshots import COMPLETE
 from waves.facts import CMDB_FIELDS, NameIndex, facts_of
 from waves.parameters import PlanParameters
 
@@ -124,18 +125,54 @@ def vm_facts(
     """One VM's interpreted facts with their source. No model is asked: model facts are the newest
     recorded answer about this VM and snapshot, checked again exactly as when it arrived."""
     params = params or PlanParameters()
-    snap = snapshot_vms(ws, snapshot)
-    names = NameIndex(facts_of(v, params) for v in snap.vms)
-    record = _choose(snap.vms, vm)[0]
-    cmdb = with_cmdb(snap.vms, ws.cmdb.latest())
-    record = next((v for v in cmdb if v.get("name") == record.get("name")), record)
-    it, answer = recorded(ws, record, snap.snapshot_id, params, names)
+    estate = _estate(ws, snapshot, params)
+    return _facts_for(ws, estate, _choose(estate.vms, vm)[0], params)
+
+
+def wave_facts(
+    ws: Workspace, vms: list[str], snapshot: int, params: PlanParameters | None = None
+) -> list[VMFacts]:
+    """`vm_facts` of many VMs of one snapshot (a wave's, for PLAN.md) with one pass over it."""
+    params = params or PlanParameters()
+    estate = _estate(ws, snapshot, params)
+    by_name = {str(v.get("name")): v for v in estate.vms}
+    return [_facts_for(ws, estate, by_name[name], params) for name in vms if name in by_name]
+
+
+@dataclass(frozen=True)
+class _Estate:
+    """A complete snapshot's VMs (with their CMDB items) and its name index, as facts need them."""
+
+    snapshot_id: int
+    vms: list[dict[str, Any]]
+    names: NameIndex
+
+
+_ESTATES: dict[tuple[Any, ...], _Estate] = {}  # the last one: a snapshot never changes once complete
+
+
+def _estate(ws: Workspace, snapshot: int | None, params: PlanParameters) -> _Estate:
+    snap = ws.store.get(snapshot)
+    cmdb = ws.cmdb.latest()
+    key = (ws.settings.db_url, snap.id, snap.status, cmdb.import_id if cmdb else None, params)
+    estate = _ESTATES.get(key)
+    if estate is None:
+        vms = snapshot_vms(ws, snap.id)
+        names = NameIndex(facts_of(v, params) for v in vms.vms)
+        estate = _Estate(vms.snapshot_id, with_cmdb(vms.vms, cmdb), names)
+        if snap.status == COMPLETE:
+            _ESTATES.clear()  # dashboard threads may race here: each keeps its own local estate
+            _ESTATES[key] = estate
+    return estate
+
+
+def _facts_for(ws: Workspace, estate: _Estate, record: dict[str, Any], params: PlanParameters) -> VMFacts:
+    it, answer = recorded(ws, record, estate.snapshot_id, params, estate.names)
     version = None if answer is None else str(answer["prompt_version"])
-    facts = [_provenanced(f, version) for f in it.facts]
-    facts = _with_cmdb_facts(facts, record)
+    facts = _with_cmdb_facts([_provenanced(f, version) for f in it.facts], record)
     return VMFacts(
         it.vm,
-        snap.snapshot_id,
+        estate.snapshot_id,
         facts,
         [f.as_dict() for f in it.findings],
         it.conflicts,

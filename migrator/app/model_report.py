@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agents.safety import CATALOGUE, allowed_fields, detect
-from migrator.app.interpret import recorded
+from migrator.app.interpret import recorded, wave_facts
 from migrator.app.workspace import Workspace
 from migrator.store.conversations import ConversationStore
 from waves.facts import NameIndex, facts_of
@@ -21,6 +21,7 @@ SUMMED = ("calls", "prompt_tokens", "completion_tokens", "cost_usd")
 class ModelReport:
     usage: list[dict[str, Any]] = field(default_factory=list)
     findings: list[dict[str, Any]] = field(default_factory=list)
+    facts: list[dict[str, Any]] = field(default_factory=list)  # per VM: its facts with their source
 
 
 def model_report(
@@ -30,7 +31,8 @@ def model_report(
     findings = _text_findings(ws, snapshot, wave_vms, {_vm_of(r) for r in rows if r["task"] == "interpret"})
     findings += _refused_interpretations(rows, {str(v.get("name")) for v in wave_vms})
     findings += _refused_refinements(ws, plan_id, target, wave)
-    return ModelReport(usage_by_command(rows), _unique(findings))
+    facts = [f.as_dict() for f in wave_facts(ws, [str(v.get("name")) for v in wave_vms], snapshot)]
+    return ModelReport(usage_by_command(rows), _unique(findings), facts)
 
 
 def _text_findings(

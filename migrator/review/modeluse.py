@@ -46,3 +46,23 @@ def findings_section(findings: list[dict[str, Any]]) -> str:
             f"| {prose(x['meaning'], 200)} |"
         )
     return "\n".join(lines)
+
+
+def facts_section(vm_facts: list[dict[str, Any]]) -> str:
+    """Each VM's facts with where they came from (as `waves explain` and the dashboard show them):
+    a reviewer sees which placement facts a name, an annotation, the CMDB or a model supplied."""
+    lines = ["## Facts and where they came from", ""]
+    rows = [(vm["vm"], f) for vm in vm_facts for f in vm["facts"]]
+    if not rows:
+        return "\n".join([*lines, "No VM of this wave has interpreted facts."])
+    lines += [
+        "| VM | fact | value | source | from | text | confidence |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for vm, f in rows:
+        source = f["source"] + (f" {cell(f['model'])} ({f['prompt_version']})" if f["model"] else "")
+        lines.append(
+            f"| {cell(vm)} | {f['kind']} | {cell(f['value'])} | {source} | {cell(f['field'])} "
+            f"| {cell(f['span'], 120)} | {f['confidence']:g} |"
+        )
+    return "\n".join(lines)

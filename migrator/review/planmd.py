@@ -12,7 +12,7 @@ from typing import Any
 from migrator.diagnostics import Diagnostic, count
 from migrator.review import mermaid
 from migrator.review.markdown import cell, code, fence_for, prose
-from migrator.review.modeluse import findings_section, usage_section
+from migrator.review.modeluse import facts_section, findings_section, usage_section
 from migrator.review.runbooks import Step, WaveView, runbooks, view
 from policies.engine import Finding
 from transpilers.base import TranspilerMeta
@@ -37,6 +37,7 @@ class PlanFacts:
     folder: str  # the wave's folder in the plans repository, e.g. kubevirt/wave-03
     model_usage: list[dict[str, Any]] = field(default_factory=list)  # per command and model, this plan
     model_findings: list[dict[str, Any]] = field(default_factory=list)  # injection attempts, refusals
+    vm_facts: list[dict[str, Any]] = field(default_factory=list)  # per VM: facts with their source
 
     @property
     def wave_doc(self) -> dict[str, Any]:
@@ -50,6 +51,7 @@ def render_plan(f: PlanFacts) -> str:
         _summary(f),
         _vm_table(f),
         _why(f),
+        facts_section(f.vm_facts),
         _diagram(f),
         _validation(f),
         _findings(f),

@@ -61,18 +61,10 @@ def first_frame(url: str) -> tuple[float, int]:
     """Navigation start to sigma's first rendered frame of the full graph, in the browser's clock."""
     from playwright.sync_api import sync_playwright
 
-    flags = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-    ]
+    from tests.test_web_browser import launch  # the same Chromium and flags as the browser tests
+
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=flags, headless=True)
+        browser = launch(p)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         results = []
         for _ in range(3):

@@ -43,16 +43,20 @@ def git(repo: Path, *args: str) -> str:
     return proc.stdout.strip()
 
 
-@pytest.fixture(scope="module")
-def landed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A workspace whose terraform-aws wave 1 is landed as pull request #1 (copied per test)."""
-    root = tmp_path_factory.mktemp("refine")
+def land_wave_one(root: Path) -> Path:
+    """A workspace whose terraform-aws wave 1 is landed as pull request #1."""
     ws = workspace_with(root / "ws", "demo.json", "demo-flows.csv")
     assert migrator("waves", "plan", workspace=ws).code == 0
     out = str(root / "out")
     assert migrator("plan", "--target", "terraform-aws", "--out", out, "--no-tools", workspace=ws).code == 0
     assert migrator("pr", "land", "--target", "terraform-aws", "--wave", "1", workspace=ws).code == 0
     return ws
+
+
+@pytest.fixture(scope="module")
+def landed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Wave 1 landed once per module (copied per test)."""
+    return land_wave_one(tmp_path_factory.mktemp("refine"))
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,27 +17,16 @@ from agents.eval.golden import REPO
 from agents.llm.factory import client_for
 from agents.refine_model import ClientSeam
 from migrator.app.workspace import Workspace
-from tests.golden import workspace_with
 from tests.helpers import migrator
 from tests.llm_servers import HostileModel, llama_server
-from tests.test_refine import BRANCH, FOLDER, SSH_TO_THE_WORLD
+from tests.test_refine import BRANCH, FOLDER, SSH_TO_THE_WORLD, git, land_wave_one
 
 INPUTS = REPO / "fixtures" / "golden" / "iac" / "terraform-aws" / "wave-01"
 
 
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True).stdout.strip()
-
-
 @pytest.fixture(scope="module")
 def landed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("refine-real")
-    ws = workspace_with(root / "ws", "demo.json", "demo-flows.csv")
-    assert migrator("waves", "plan", workspace=ws).code == 0
-    out = str(root / "out")
-    assert migrator("plan", "--target", "terraform-aws", "--out", out, "--no-tools", workspace=ws).code == 0
-    assert migrator("pr", "land", "--target", "terraform-aws", "--wave", "1", workspace=ws).code == 0
-    return ws
+    return land_wave_one(tmp_path_factory.mktemp("refine-real"))
 
 
 def test_a_hostile_endpoint_lands_nothing_through_the_cli(landed: Path, tmp_path: Path) -> None:

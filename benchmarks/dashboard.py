@@ -27,7 +27,7 @@ from migrator.app.planning import plan_waves
 from migrator.app.snapshots import store_inventory
 from migrator.app.workspace import Workspace
 from migrator.flows.records import ReadResult
-from migrator.store.snapshots import Inventory
+from migrator.store.inventory import Inventory
 from migrator.web.app import create_app
 from migrator.web.security import Guard
 from waves.parameters import PlanParameters

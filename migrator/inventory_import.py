@@ -15,7 +15,7 @@ from migrator import inventory_schema
 from migrator.errors import InputFileError
 from migrator.export import SCHEMA_VERSION
 from migrator.input_files import Limits, read_input
-from migrator.store.snapshots import Inventory
+from migrator.store.inventory import Inventory
 from migrator.text import clean_text
 
 

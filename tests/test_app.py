@@ -18,7 +18,7 @@ from migrator.app.workspace import Workspace
 from migrator.cli.flags import flag
 from migrator.errors import ExitCode, Incomplete, InterruptedRun, NotFound, UsageError, VCenterError
 from migrator.inventory_import import read_export
-from migrator.store.snapshots import Inventory
+from migrator.store.inventory import Inventory
 from tests.helpers import assert_one_line_error, migrator
 from transpilers.model import TargetOptions
 from transpilers.registry import TARGETS, TRANSPILERS, option_specs, target_options

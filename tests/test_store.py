@@ -11,7 +11,8 @@ from migrator.errors import ExitCode, StoreError
 from migrator.settings import Settings
 from migrator.simulator.launcher import Simulator
 from migrator.store.database import open_engine
-from migrator.store.snapshots import Inventory, SnapshotStore
+from migrator.store.inventory import Inventory
+from migrator.store.snapshots import SnapshotStore
 from tests.conftest import discover_args, sim_env
 from tests.helpers import assert_one_line_error, migrator
 

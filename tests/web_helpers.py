@@ -14,7 +14,7 @@ from migrator.app.prs import LandRequest, Reviews
 from migrator.app.snapshots import store_inventory
 from migrator.app.workspace import Workspace
 from migrator.inventory_import import read_export
-from migrator.store.snapshots import Inventory
+from migrator.store.inventory import Inventory
 from waves.parameters import PlanParameters
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"

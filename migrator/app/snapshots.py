@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from migrator import interrupts
 from migrator.app.workspace import Workspace
 from migrator.errors import InterruptedRun, MigratorError
-from migrator.store.snapshots import FAILED, INTERRUPTED, Inventory
+from migrator.store.inventory import Inventory
+from migrator.store.snapshots import FAILED, INTERRUPTED
 
 
 @dataclass(frozen=True)

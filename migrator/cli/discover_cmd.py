@@ -13,7 +13,7 @@ from migrator.cli.progress import discovery_progress
 from migrator.cli.summary import print_snapshot_summary
 from migrator.errors import UsageError
 from migrator.secrets import read_password
-from migrator.store.snapshots import Inventory
+from migrator.store.inventory import Inventory
 from migrator.vcenter.address import parse_server
 from migrator.vcenter.connection import ConnectionParams, TLSOptions
 from migrator.vcenter.discovery import DiscoveryOptions

@@ -15,7 +15,7 @@ from migrator.cli.output import Format, dump_json
 from migrator.cli.summary import print_snapshot_summary
 from migrator.inventory_import import read_export
 from migrator.rvtools.reader import read_rvtools
-from migrator.store.snapshots import Inventory
+from migrator.store.inventory import Inventory
 
 app = typer.Typer(help="Import inventories and flow evidence from files.", no_args_is_help=True)
 

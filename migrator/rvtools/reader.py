@@ -16,7 +16,7 @@ from migrator.errors import InputFileError
 from migrator.input_files import Limits, check_size
 from migrator.rvtools.headers import DISPLAY, REQUIRED, custom_attribute_columns, resolve
 from migrator.rvtools.xlsx import Row, SheetCells, read_cells
-from migrator.store.snapshots import Inventory
+from migrator.store.inventory import Inventory
 from migrator.text import clean_text
 
 SHEETS = ("vInfo", "vDisk", "vNetwork", "vHost", "vCluster", "vPartition", "vMemory", "vDatastore")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,6 +21,7 @@ from sqlalchemy.sql.schema import Table
 
 from migrator.errors import NotFound, StoreError
 from migrator.interrupts import pid_alive
+from migrator.store.inventory import Inventory
 from migrator.store.models import INVENTORY_TABLES, Snapshot, VMRecord
 
 COMPLETE = "complete"
@@ -30,21 +30,6 @@ FAILED = "failed"
 INTERRUPTED = "interrupted"
 
 _BATCH = 2000
-
-
-@dataclass
-class Inventory:
-    """One estate's objects as export-contract records, ready to store."""
-
-    vms: list[dict[str, Any]] = field(default_factory=list)
-    hosts: list[dict[str, Any]] = field(default_factory=list)
-    clusters: list[dict[str, Any]] = field(default_factory=list)
-    networks: list[dict[str, Any]] = field(default_factory=list)
-    datastores: list[dict[str, Any]] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-    def counts(self) -> dict[str, int]:
-        return {key: len(getattr(self, key)) for key in INVENTORY_TABLES}
 
 
 def _table(model: type) -> Table:

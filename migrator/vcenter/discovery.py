@@ -22,7 +22,7 @@ from pyVmomi import vim, vmodl
 
 from migrator import interrupts
 from migrator.errors import InterruptedRun, MigratorError, VCenterError
-from migrator.store.snapshots import Inventory
+from migrator.store.inventory import Inventory
 from migrator.vcenter import properties as P
 from migrator.vcenter.connection import Connection, ConnectionParams, fault_message
 from migrator.vcenter.infrastructure import Infrastructure, collect_infrastructure

@@ -2,14 +2,16 @@
 
 QueryPerf is batched (many VMs per call) and asks for CSV series, which real vCenters
 return as one string per series instead of one XML element per sample; simulators that
-answer in the normal format are handled too. Responses are parsed with ElementTree
-(migrator.vcenter.rawsoap), not pyvmomi: a week of samples is millions of elements.
+answer in the normal format are handled too. Responses are not deserialised by pyvmomi: a
+week of samples is millions of elements. A per-sample answer in vSphere's canonical shape is
+read by byte scans (migrator.vcenter.perfscan); anything else is parsed as a tree with lxml
+(migrator.vcenter.rawsoap).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -18,6 +20,7 @@ from xml.etree import ElementTree
 
 from pyVmomi import vim
 
+from migrator.vcenter.perfscan import scan_samples
 from migrator.vcenter.rawsoap import RETURNVAL_DEPTH, VIM, Answer, answer_elements, fetch, series_values
 from migrator.vcenter.retrieval import retrieve_objects
 
@@ -72,13 +75,15 @@ def plan_perf(content: Any, days: float) -> PerfPlan | None:
     return PerfPlan(ids, period, days, end - timedelta(days=days), end)
 
 
-def percentile(sorted_values: list[float], pct: float) -> float:
-    """Linear interpolation between closest ranks (the usual 'p95')."""
+def percentile(sorted_values: Sequence[float], pct: float, scale: float = 1.0) -> float:
+    """Linear interpolation between closest ranks (the usual 'p95') of the values divided by
+    `scale`: dividing the two ranks used gives the same result as dividing every value first."""
     if not sorted_values:
         return math.nan
     k = (len(sorted_values) - 1) * pct / 100
     lo, hi = math.floor(k), math.ceil(k)
-    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (k - lo)
+    low, high = sorted_values[lo] / scale, sorted_values[hi] / scale
+    return low + (high - low) * (k - lo)
 
 
 def _series(metric: ElementTree.Element) -> dict[int, list[float]]:
@@ -90,16 +95,18 @@ def _series(metric: ElementTree.Element) -> dict[int, list[float]]:
     return out
 
 
-def rollup(values_by_counter: dict[int, list[float]], plan: PerfPlan) -> dict[str, Any] | None:
+def rollup(values_by_counter: Mapping[int, Sequence[float]], plan: PerfPlan) -> dict[str, Any] | None:
     result: dict[str, Any] = {}
     samples = 0
     for short, counter in plan.counter_ids.items():
-        values = sorted(v / 100 for v in values_by_counter.get(counter, []))  # 1/100 % -> %
+        # Samples are in 1/100 %. Dividing is monotonic, so sorting first and dividing only the
+        # ranks used gives the same figures as dividing every sample.
+        values = sorted(values_by_counter.get(counter, ()))
         samples = max(samples, len(values))
         if values:
-            result[f"{short}_p50_pct"] = round(percentile(values, 50), 2)
-            result[f"{short}_p95_pct"] = round(percentile(values, 95), 2)
-            result[f"{short}_max_pct"] = round(values[-1], 2)
+            result[f"{short}_p50_pct"] = round(percentile(values, 50, scale=100), 2)
+            result[f"{short}_p95_pct"] = round(percentile(values, 95, scale=100), 2)
+            result[f"{short}_max_pct"] = round(values[-1] / 100, 2)
         else:
             result[f"{short}_p50_pct"] = result[f"{short}_p95_pct"] = result[f"{short}_max_pct"] = None
     if samples == 0:
@@ -119,38 +126,54 @@ def rollup(values_by_counter: dict[int, list[float]], plan: PerfPlan) -> dict[st
 def query_perf(content: Any, morefs: Iterable[str], plan: PerfPlan) -> dict[str, dict[str, Any] | None]:
     """moref -> rolled-up utilisation (None where vCenter has no samples)."""
     manager = content.perfManager
-    stub = manager._stub
-    metric_ids = [
-        vim.PerformanceManager.MetricId(counterId=c, instance="") for c in plan.counter_ids.values()
-    ]
     refs = list(morefs)
     out: dict[str, dict[str, Any] | None] = {ref: None for ref in refs}
     batches = [refs[start : start + BATCH] for start in range(0, len(refs), BATCH)]
-
-    def ask(batch: list[str]) -> Answer:
-        specs = [
-            vim.PerformanceManager.QuerySpec(
-                entity=vim.VirtualMachine(ref, stub),
-                metricId=metric_ids,
-                intervalId=plan.interval_s,
-                startTime=plan.start,
-                endTime=plan.end,
-                maxSample=plan.expected_samples,
-                format="csv",
-            )
-            for ref in batch
-        ]
-        return fetch(manager, "QueryStats", [specs])  # pyvmomi's name for QueryPerf
-
     if not batches:
         return out
     # One batch ahead: vCenter prepares the next answer while this one is parsed.
     with ThreadPoolExecutor(1, thread_name_prefix="queryperf") as ahead:
-        pending = ahead.submit(ask, batches[0])
+        pending = ahead.submit(ask, manager, batches[0], plan)
         for following in [*batches[1:], None]:
             answer = pending.result()
             if following is not None:
-                pending = ahead.submit(ask, following)
-            for metric in answer_elements(answer, RETURNVAL_DEPTH):
-                out[metric.findtext(VIM + "entity") or ""] = rollup(_series(metric), plan)
+                pending = ahead.submit(ask, manager, following, plan)
+            out.update(rollups(answer, plan))
     return out
+
+
+def ask(manager: Any, batch: list[str], plan: PerfPlan) -> Answer:
+    """One QueryPerf call for a batch of VMs, read but not parsed."""
+    metric_ids = [
+        vim.PerformanceManager.MetricId(counterId=c, instance="") for c in plan.counter_ids.values()
+    ]
+    specs = [
+        vim.PerformanceManager.QuerySpec(
+            entity=vim.VirtualMachine(ref, manager._stub),
+            metricId=metric_ids,
+            intervalId=plan.interval_s,
+            startTime=plan.start,
+            endTime=plan.end,
+            maxSample=plan.expected_samples,
+            format="csv",
+        )
+        for ref in batch
+    ]
+    return fetch(manager, "QueryStats", [specs])  # pyvmomi's name for QueryPerf
+
+
+def rollups(answer: Answer, plan: PerfPlan) -> dict[str, dict[str, Any] | None]:
+    """moref -> rolled-up utilisation, for every entity of one QueryPerf answer."""
+    body = b"".join(answer.chunks)
+    scanned = scan_samples(body)
+    if scanned is None:
+        return tree_rollups(Answer(answer.method, [body]), plan)
+    return {ref: rollup(series, plan) for ref, series in scanned.items()}
+
+
+def tree_rollups(answer: Answer, plan: PerfPlan) -> dict[str, dict[str, Any] | None]:
+    """The same from a parsed tree: CSV answers and anything the scan does not take."""
+    return {
+        metric.findtext(VIM + "entity") or "": rollup(_series(metric), plan)
+        for metric in answer_elements(answer, RETURNVAL_DEPTH)
+    }

@@ -148,7 +148,10 @@ def _fault_string(body: bytes) -> str:
 def series_values(series: Any) -> list[float]:
     """Samples of one PerfMetricIntSeries (one <value> each) or PerfMetricSeriesCSV (one CSV string)."""
     values = series.findall(VIM + "value")
-    if "CSV" in (series.get(XSI_TYPE) or "") or (len(values) == 1 and "," in (values[0].text or "")):
-        text = values[0].text if values else ""
-        return [float(v) for v in (text or "").split(",") if v not in ("", "-1")]
-    return [v for v in (float(el.text or "-1") for el in values) if v >= 0]
+    try:
+        if "CSV" in (series.get(XSI_TYPE) or "") or (len(values) == 1 and "," in (values[0].text or "")):
+            text = values[0].text if values else ""
+            return [float(v) for v in (text or "").split(",") if v not in ("", "-1")]
+        return [v for v in (float(el.text or "-1") for el in values) if v >= 0]
+    except ValueError as exc:  # a sample that is no number: the answer is garbled, not data
+        raise InterruptedRun(f"vCenter's answer to QueryPerf was refused: {exc}"[:300]) from None

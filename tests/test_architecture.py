@@ -72,3 +72,13 @@ def test_cli_functions_stay_thin() -> None:
                 if length > 45:
                     long.append(f"{path.name}:{node.name} ({length} lines)")
     assert long == []
+
+
+def test_discovery_workers_import_no_database_or_front_end() -> None:
+    """Each discovery worker process imports migrator.vcenter.discovery; SQLAlchemy, the CLI
+    and the web stack cost it half a second or more of start-up apiece and are never used there."""
+    heavy = "{'sqlalchemy', 'sqlmodel', 'typer', 'fastapi', 'langgraph'}"
+    loaded = "{m.split('.')[0] for m in sys.modules}"
+    probe = f"import sys, migrator.vcenter.discovery; print(sorted({loaded} & {heavy}))"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

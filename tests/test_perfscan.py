@@ -175,6 +175,11 @@ DEPARTURES: dict[str, Callable[[bytes], bytes]] = {
     )(_replace('<entity type="VirtualMachine">vm-1</entity>', "")(body)),
     "nested-returnval": _replace("<sampleInfo>", "<returnval><entity>x</entity></returnval><sampleInfo>"),
     "other-response": _replace("<QueryPerfResponse ", "<QueryPerfResponse a='1' "),
+    "soap-header": _replace("<soapenv:Body>", "<soapenv:Header/><soapenv:Body>"),
+    "wrapped-response": lambda body: _replace("<soapenv:Body>", "<soapenv:Body><w>")(
+        _replace("</soapenv:Body>", "</w></soapenv:Body>")(body)
+    ),
+    "spaced-default-namespace": _replace("<returnval ", '<returnval xmlns = "urn:other" '),
 }
 
 

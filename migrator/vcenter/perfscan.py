@@ -10,7 +10,8 @@ only the exact shape vSphere serialises:
     <value>150</value><value>-1</value>...</value>...</returnval>
 
 and checks every byte of what it keeps. On any departure (whitespace, other series types or
-instances, CSV, entity references, odd morefs, a truncated body) it returns None and the caller
+instances, CSV, entity references, odd morefs, another envelope or namespace, a truncated
+body) it returns None and the caller
 parses the tree, so the records are the same either way (tests/test_perfscan.py). It runs on a
 body already read within the size bound and refused if it declares a DTD or entities
 (migrator.vcenter.rawsoap). <sampleInfo> is not read: the rollup needs only the samples.
@@ -20,8 +21,19 @@ from __future__ import annotations
 
 import re
 
-RESPONSE_OPEN, RESPONSE_CLOSE = b'<QueryPerfResponse xmlns="urn:vim25">', b"</QueryPerfResponse>"
+_NAME = rb"(?:[A-Za-z_][A-Za-z0-9_.-]*:)?"  # an optional prefix
+# Envelope / Body / QueryPerfResponse in urn:vim25: the returnvals are at depth 4, as the tree
+# path reads them; a SOAP header, a wrapper or another namespace takes the tree instead.
+HEAD = re.compile(
+    rb"(?:<\?xml[^<>]*\?>\s*)?<"
+    + _NAME
+    + rb"Envelope[^<>]*><"
+    + _NAME
+    + rb'Body><QueryPerfResponse xmlns="urn:vim25">'
+)
+TAIL = re.compile(rb"</QueryPerfResponse></" + _NAME + rb"Body></" + _NAME + rb"Envelope>\s*")
 RETURNVAL_OPEN, RETURNVAL_CLOSE = b"<returnval", b"</returnval>"
+DEFAULT_NAMESPACE = re.compile(rb"\sxmlns\s*=")
 ENTITY = re.compile(rb'<entity type="VirtualMachine">([A-Za-z0-9_.:-]{1,80})</entity>')
 SERIES = re.compile(
     rb'<value [A-Za-z_][A-Za-z0-9_.-]*:type="PerfMetricIntSeries">'
@@ -38,7 +50,7 @@ def scan_samples(body: bytes) -> dict[str, Series] | None:
     """moref -> its series, or None when the answer is not in the shape above."""
     parts = body.split(RETURNVAL_CLOSE)
     head, opened, first = parts[0].partition(RETURNVAL_OPEN)
-    if len(parts) < 2 or not head.endswith(RESPONSE_OPEN) or not parts[-1].startswith(RESPONSE_CLOSE):
+    if len(parts) < 2 or HEAD.fullmatch(head) is None or TAIL.fullmatch(parts[-1]) is None:
         return None  # no entity at all, another envelope, or a truncated answer: the tree says
     parts[0] = opened + first
     out: dict[str, Series] = {}
@@ -56,9 +68,9 @@ def _entity(part: bytes) -> str | None:
     tag_end = part.find(b">")
     tag = part[:tag_end]
     after_name = tag[len(RETURNVAL_OPEN) : len(RETURNVAL_OPEN) + 1]
-    if not tag.startswith(RETURNVAL_OPEN) or after_name not in (b"", b" "):
+    if tag_end < 0 or not tag.startswith(RETURNVAL_OPEN) or after_name not in (b"", b" "):
         return None  # not a returnval (a nested or prefixed one, or <returnvalue>)
-    if b"xmlns=" in tag:
+    if DEFAULT_NAMESPACE.search(tag):
         return None  # a default namespace other than the response's
     found = ENTITY.match(part, tag_end + 1)
     return found.group(1).decode("ascii") if found else None

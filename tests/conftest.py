@@ -12,6 +12,7 @@ from glob import glob
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, make_url, text
 
 from migrator.simulator.build import binary_path
 from migrator.simulator.estate import Estate
@@ -117,3 +118,14 @@ def postgres_url() -> Iterator[str]:
             capture_output=True,
         )
         shutil.rmtree(datadir, ignore_errors=True)
+
+
+def fresh_pg_database(url: str, name: str) -> str:
+    """An empty database `name` on the suite's PostgreSQL server (dropped first if a run left it),
+    as a URL with the password in it, for the test's own environment only."""
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(url).set(database=name).render_as_string(hide_password=False)

@@ -9,16 +9,15 @@ from pathlib import Path
 import pytest
 
 from migrator.app.findings import FindingsQuery, list_findings
-from migrator.app.flows import import_flow_file
 from migrator.app.generation import GenerateRequest, generate, select_waves
 from migrator.app.inventory import size_snapshot, snapshot_vms
 from migrator.app.planning import compare_plans, pin_vm, plan_waves, sizing_target
-from migrator.app.snapshots import record_snapshot, store_inventory
+from migrator.app.snapshots import record_snapshot
 from migrator.app.workspace import Workspace
 from migrator.cli.flags import flag
 from migrator.errors import ExitCode, Incomplete, InterruptedRun, NotFound, UsageError, VCenterError
-from migrator.inventory_import import read_export
 from migrator.store.inventory import Inventory
+from tests.drift_helpers import demo_workspace
 from tests.helpers import assert_one_line_error, migrator
 from transpilers.model import TargetOptions
 from transpilers.registry import TARGETS, TRANSPILERS, option_specs, target_options
@@ -30,10 +29,7 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 @pytest.fixture
 def ws(tmp_path: Path) -> Workspace:
-    workspace = Workspace.open(tmp_path / "ws")
-    store_inventory(workspace, "import", "demo.json", read_export(FIXTURES / "inventories" / "demo.json"))
-    import_flow_file(workspace, FIXTURES / "flows" / "demo-flows.csv")
-    return workspace
+    return demo_workspace(tmp_path)
 
 
 def test_plan_and_generate_through_the_application_layer(ws: Workspace, tmp_path: Path) -> None:

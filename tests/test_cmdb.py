@@ -8,12 +8,12 @@ import json
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, make_url, text
 
 from migrator.app.cmdb import drift, import_cmdb
 from migrator.app.cmdb_csv import read_cmdb
 from migrator.app.planning import plan_waves
 from migrator.errors import InputFileError, NotFound
+from tests.conftest import fresh_pg_database
 from tests.drift_helpers import DEMO, demo_workspace
 from tests.helpers import assert_one_line_error, migrator
 from waves.parameters import PlanParameters
@@ -222,12 +222,7 @@ def test_drift_cli_json_csv_and_no_cmdb(tmp_path: Path) -> None:
 
 @pytest.mark.postgres
 def test_import_and_drift_on_postgresql(postgres_url: str, tmp_path: Path) -> None:
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text('DROP DATABASE IF EXISTS "migrator_cmdb"'))
-        conn.execute(text('CREATE DATABASE "migrator_cmdb"'))
-    admin.dispose()
-    url = make_url(postgres_url).set(database="migrator_cmdb").render_as_string(hide_password=False)
+    url = fresh_pg_database(postgres_url, "migrator_cmdb")
     ws = demo_workspace(tmp_path, url)
     bad = write_csv(tmp_path / "bad.csv", [["vm-1", "", "", "", "", "", "many"]])
     with pytest.raises(InputFileError):

@@ -13,12 +13,12 @@ import pytest
 import policies.engine as engine
 from migrator.app import findings as app_findings
 from migrator.app.findings import FindingsQuery, findings_of, findings_summary, list_findings
-from migrator.app.flows import import_flow_file
 from migrator.app.planning import plan_waves
 from migrator.app.snapshots import store_inventory
 from migrator.app.workspace import Workspace
 from migrator.inventory_import import read_export
 from policies.engine import source_findings
+from tests.drift_helpers import demo_workspace
 from waves.parameters import PlanParameters
 from waves.synthetic import generate
 
@@ -27,9 +27,7 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 @pytest.fixture
 def ws(tmp_path: Path) -> Workspace:
-    workspace = Workspace.open(tmp_path / "ws")
-    store_inventory(workspace, "import", "demo.json", read_export(FIXTURES / "inventories" / "demo.json"))
-    import_flow_file(workspace, FIXTURES / "flows" / "demo-flows.csv")
+    workspace = demo_workspace(tmp_path)
     plan_waves(workspace, PlanParameters())
     return workspace
 

@@ -12,7 +12,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 from migrator.errors import ExitCode
@@ -22,6 +22,7 @@ from migrator.store.database import open_engine
 from migrator.store.generated import GeneratedStore
 from migrator.store.migrations.versions.v0001_baseline import _tables as release_010_tables
 from migrator.store.schema import HEAD, current_revision, revisions, script_head
+from tests.conftest import fresh_pg_database
 from tests.helpers import assert_one_line_error, migrator
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -112,24 +113,15 @@ def test_database_newer_than_migrator_is_refused(tmp_path: Path) -> None:
     assert_one_line_error(result, ExitCode.STORE, "schema revision 9999_future", "upgrade migrator")
 
 
-def _fresh_pg_database(url: str, name: str) -> str:
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return make_url(url).set(database=name).render_as_string(hide_password=False)
-
-
 @pytest.mark.postgres
 def test_postgres_new_and_pre_alembic_databases(postgres_url: str, tmp_path: Path) -> None:
-    new_url = _fresh_pg_database(postgres_url, "migrator_alembic_new")
+    new_url = fresh_pg_database(postgres_url, "migrator_alembic_new")
     engine = open_engine(Settings.resolve(tmp_path / "a", new_url))
     assert _revision(engine) == HEAD
     assert _schema_diff(engine) == []
     engine.dispose()
     # A PostgreSQL workspace made by 0.1.0: its create_all, and data in it.
-    old_url = _fresh_pg_database(postgres_url, "migrator_alembic_old")
+    old_url = fresh_pg_database(postgres_url, "migrator_alembic_old")
     legacy = create_engine(old_url)
     release_010_tables().create_all(legacy)  # what 0.1.0's create_all made: not today's models
     with legacy.begin() as conn:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from pydantic import BaseModel
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import text
 
 from agents.refine_model import Answer, ChatSeam
 from migrator.app.interpret import interpret, vm_facts
@@ -21,6 +21,7 @@ from migrator.app.refine import RefineRequest, refine, resume
 from migrator.app.workspace import Workspace
 from migrator.errors import ChecksFailed, NotFound
 from migrator.store.conversations import ConversationStore
+from tests.conftest import fresh_pg_database
 from tests.golden import FIXTURES, workspace_with
 from tests.helpers import assert_one_line_error, migrator
 from tests.llm_helpers import scripted_client
@@ -295,12 +296,7 @@ def test_refinements_build_on_each_other_and_regenerating_never_undoes_them(ws_p
 @pytest.fixture
 def pg_landed(postgres_url: str, tmp_path: Path) -> tuple[Path, str]:
     """Wave 1 landed as pull request #1, with the store in a fresh PostgreSQL database."""
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text('DROP DATABASE IF EXISTS "migrator_refine"'))
-        conn.execute(text('CREATE DATABASE "migrator_refine"'))
-    admin.dispose()
-    url = make_url(postgres_url).set(database="migrator_refine").render_as_string(hide_password=False)
+    url = fresh_pg_database(postgres_url, "migrator_refine")
     env, ws = {"MIGRATOR_DB_URL": url}, tmp_path / "ws"
     for args in (
         ("import", "inventory", str(FIXTURES / "inventories" / "demo.json")),

@@ -12,7 +12,7 @@ from typing import Any
 from agents.transpiler_agent import DEFAULT_ATTEMPTS, NEEDS_HUMAN, AgentResult, run_wave
 from agents.validator import ValidatorOptions
 from agents.wave_report import render_report
-from migrator.app.model_report import ModelReport, model_report
+from migrator.app.model_report import ModelReport, PlanModelRecords, model_report, plan_model_records
 from migrator.app.workspace import Workspace
 from migrator.atomic import recover, replace_dir, staging_path
 from migrator.diagnostics import count
@@ -155,8 +155,9 @@ def generate(ws: Workspace, request: GenerateRequest) -> GenerateResult:
     root = request.out / request.target
     root.mkdir(parents=True, exist_ok=True)
     recover(root)  # put back what an interrupted earlier run left half-swapped
+    models = plan_model_records(ws, planned.plan_id, planned.snapshot_id, request.target)
     outcomes = [
-        generate_wave(ws, transpiler, planned, wave_input, options, root, request)
+        generate_wave(ws, transpiler, planned, wave_input, options, root, request, models)
         for wave_input in select_waves(planned.waves, request.wave)
     ]
     return GenerateResult(planned.plan_id, request.target, root, outcomes)
@@ -170,15 +171,14 @@ def generate_wave(
     options: TargetOptions,
     root: Path,
     request: GenerateRequest,
+    models: PlanModelRecords,
 ) -> WaveOutcome:
     """One wave: block VMs with critical findings, generate into place, record it in the store."""
     records = [vm.record for vm in wave_input.vms]
     findings = source_findings(records, planned.clusters, request.target)
     wave_input = replace(wave_input, blocked=blocking(findings))
     folder = wave_folder(root, wave_input.number)
-    report = model_report(
-        ws, planned.plan_id, planned.snapshot_id, records, request.target, wave_input.number
-    )
+    report = model_report(ws, models, records, wave_input.number)
     result = _generate(
         transpiler,
         wave_input,

@@ -7,12 +7,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from agents.safety import CATALOGUE, allowed_fields, detect
-from migrator.app.interpret import recorded, wave_facts
+from agents.safety import CATALOGUE
+from migrator.app.interpret import wave_facts
 from migrator.app.workspace import Workspace
 from migrator.store.conversations import ConversationStore
-from waves.facts import NameIndex, facts_of
-from waves.parameters import PlanParameters
+from migrator.store.models import Conversation
 
 SUMMED = ("calls", "prompt_tokens", "completion_tokens", "cost_usd")
 
@@ -24,33 +23,33 @@ class ModelReport:
     facts: list[dict[str, Any]] = field(default_factory=list)  # per VM: its facts with their source
 
 
-def model_report(
-    ws: Workspace, plan_id: int, snapshot: int, wave_vms: list[dict[str, Any]], target: str, wave: int
-) -> ModelReport:
+@dataclass(frozen=True)
+class PlanModelRecords:
+    """What chat models did for one plan and target, read once for all of its waves."""
+
+    snapshot: int
+    rows: list[dict[str, Any]]  # the plan's interactions (ws.llm.for_plan)
+    refinements: list[Conversation]  # `plan refine` on this plan and target
+    usage: list[dict[str, Any]]  # per command and model, for the whole plan
+
+
+def plan_model_records(ws: Workspace, plan_id: int, snapshot: int, target: str) -> PlanModelRecords:
     rows = ws.llm.for_plan(plan_id, snapshot)
-    findings = _text_findings(ws, snapshot, wave_vms, {_vm_of(r) for r in rows if r["task"] == "interpret"})
-    findings += _refused_interpretations(rows, {str(v.get("name")) for v in wave_vms})
-    findings += _refused_refinements(ws, plan_id, target, wave)
-    facts = [f.as_dict() for f in wave_facts(ws, [str(v.get("name")) for v in wave_vms], snapshot)]
-    return ModelReport(usage_by_command(rows), _unique(findings), facts)
+    refinements = [
+        c for c in ConversationStore(ws.engine).all() if (c.plan_id, c.target) == (plan_id, target)
+    ]
+    return PlanModelRecords(snapshot, rows, refinements, usage_by_command(rows))
 
 
-def _text_findings(
-    ws: Workspace, snapshot: int, wave_vms: list[dict[str, Any]], asked: set[str]
-) -> list[dict[str, Any]]:
-    """Injection attempts in each VM's text; for a VM a model was asked about, also the facts its
-    recorded answer had refused (replayed; the name index is built only then: it costs a pass)."""
-    params, names, out = PlanParameters(), None, []
-    for record in wave_vms:
-        name = str(record.get("name"))
-        if name not in asked:
-            out += [f.as_dict() for f in detect(name, allowed_fields(record))]
-            continue
-        if names is None:
-            names = NameIndex(facts_of(v, params) for v in ws.store.records(snapshot, "vms"))
-        it, _answer = recorded(ws, record, snapshot, params, names)
-        out += [f.as_dict() for f in it.findings]
-    return out
+def model_report(
+    ws: Workspace, models: PlanModelRecords, wave_vms: list[dict[str, Any]], wave: int
+) -> ModelReport:
+    facts = wave_facts(ws, [str(v.get("name")) for v in wave_vms], models.snapshot)
+    # Each VM's injection attempts and refused model facts, exactly as `waves explain` shows them.
+    findings = [finding for vm in facts for finding in vm.findings]
+    findings += _refused_interpretations(models.rows, {str(v.get("name")) for v in wave_vms})
+    findings += _refused_refinements(models.refinements, wave)
+    return ModelReport(models.usage, _unique(findings), [f.as_dict() for f in facts])
 
 
 def _vm_of(row: dict[str, Any]) -> str:
@@ -82,11 +81,11 @@ def _refused_interpretations(rows: Iterable[dict[str, Any]], vms: set[str]) -> l
     return out
 
 
-def _refused_refinements(ws: Workspace, plan_id: int, target: str, wave: int) -> list[dict[str, Any]]:
+def _refused_refinements(refinements: list[Conversation], wave: int) -> list[dict[str, Any]]:
     """Every refused attempt of `plan refine` on this wave: what the guardrails said."""
     out = []
-    for conv in ConversationStore(ws.engine).all():
-        if (conv.plan_id, conv.target, conv.wave) != (plan_id, target, wave):
+    for conv in refinements:
+        if conv.wave != wave:
             continue
         for n, attempt in enumerate(conv.attempts, 1):
             for d in attempt.get("diagnostics") or []:

@@ -53,15 +53,12 @@ def discover(
     params = ConnectionParams(address, user, password, TLSOptions(insecure, thumbprint, ca_file), timeout)
     ws = state(ctx)
 
-    stored: list[Inventory] = []
-
     def read() -> Inventory:
         with discovery_progress() as progress:
-            stored.append(run_discovery(params, DiscoveryOptions(perf_days, workers), progress))
-        return stored[-1]
+            return run_discovery(params, DiscoveryOptions(perf_days, workers), progress)
 
     result = record_snapshot(ws, "vcenter", address.display, read, what="discovery")
     warn = Console(stderr=True, highlight=False)
     for line in result.warnings:
         warn.print(f"[yellow]warning:[/] {line.replace('[', chr(92) + '[')}")
-    print_snapshot_summary(ws.store, result.snapshot_id, stored[-1].vms)
+    print_snapshot_summary(ws.store, result.snapshot_id, result.vms)

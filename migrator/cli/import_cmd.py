@@ -37,7 +37,7 @@ def inventory(
 def _store_snapshot(ctx: typer.Context, source: str, origin: str, inventory: Inventory) -> None:
     ws = state(ctx)
     result = store_inventory(ws, source, origin, inventory)
-    print_snapshot_summary(ws.store, result.snapshot_id)
+    print_snapshot_summary(ws.store, result.snapshot_id, result.vms)
 
 
 @app.command("cmdb")

@@ -11,14 +11,9 @@ from rich.table import Table
 from migrator.store.snapshots import SnapshotStore
 
 
-def print_snapshot_summary(
-    store: SnapshotStore, snapshot_id: int, vms: list[dict[str, Any]] | None = None
-) -> None:
-    """`vms`: the records just stored, when the caller still holds them (reading 10,000 VMs
-    back from the database costs about a second)."""
+def print_snapshot_summary(store: SnapshotStore, snapshot_id: int, vms: list[dict[str, Any]]) -> None:
+    """`vms`: the VM records just stored (the caller holds them: reading 10,000 back costs a second)."""
     snap = store.get(snapshot_id)
-    if vms is None:
-        vms = list(store.records(snapshot_id, "vms"))
     power = Counter(vm.get("power_state") or "unknown" for vm in vms)
     table = Table(title=f"Snapshot {snap.id} ({snap.source}: {snap.server})", show_header=False)
     table.add_column("what")

@@ -11,11 +11,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from migrator.errors import StoreError
 from migrator.store.models import CmdbImport, CmdbItem
-from migrator.store.snapshots import now
+from migrator.store.snapshots import _table, now
 from migrator.timefmt import iso_utc
 
-IMPORTS = CmdbImport.__table__  # type: ignore[attr-defined]
-ITEMS = CmdbItem.__table__  # type: ignore[attr-defined]
+IMPORTS = _table(CmdbImport)
+ITEMS = _table(CmdbItem)
 _BATCH = 500
 
 

@@ -16,10 +16,10 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from migrator.errors import StoreError
 from migrator.store.models import FindingsCacheEntry, FindingsCacheVM
-from migrator.store.snapshots import now
+from migrator.store.snapshots import _table, now
 
-ENTRIES = FindingsCacheEntry.__table__  # type: ignore[attr-defined]
-ROWS = FindingsCacheVM.__table__  # type: ignore[attr-defined]
+ENTRIES = _table(FindingsCacheEntry)
+ROWS = _table(FindingsCacheVM)
 _BATCH = 500  # rows per INSERT; also names per IN (...) when reading
 
 

@@ -17,6 +17,7 @@ from migrator.app.workspace import Workspace
 from migrator.errors import NotFound, UsageError
 from migrator.store.findings import CacheEntry, CacheKey
 from migrator.store.models import Snapshot
+from migrator.store.snapshots import COMPLETE
 from policies.engine import Finding, source_findings
 from policies.registry import SEVERITIES, bundle_digest
 from transpilers.registry import TARGETS
@@ -59,13 +60,13 @@ def list_findings(ws: Workspace, query: FindingsQuery) -> FindingsResult:
         return findings_of(ws, wave["vms"], query.target, document["plan"]["snapshot_id"])
     snap = ws.store.get(query.snapshot)
     assert snap.id is not None
+    entry = _entry(ws, snap, query.target)
     if query.vm is not None:
         record = ws.store.vm(snap.id, query.vm)
-        entry = _entry(ws, snap, query.target)
         if entry is None:
             return FindingsResult(snap.id, _evaluate(ws, snap.id, query.target, [record]))
         return FindingsResult(snap.id, _rows(ws, entry, [record["name"]]))
-    return FindingsResult(snap.id, _estate(ws, snap, query.target))
+    return FindingsResult(snap.id, _estate(ws, snap, query.target, entry))
 
 
 def findings_of(
@@ -91,10 +92,7 @@ def findings_summary(
     """Findings by severity over a whole snapshot (None: the latest complete one)."""
     _check_target(target)
     snap = ws.store.get(snapshot)
-    assert snap.id is not None
-    entry = _entry(ws, snap, target)
-    counts = entry.counts if entry is not None else _counts(_estate(ws, snap, target))
-    return FindingsSummary(snap.id, target, {s: counts.get(s, 0) for s in SEVERITIES})
+    return _summary(ws, snap, target, _entry(ws, snap, target))
 
 
 def cached_summary(
@@ -104,13 +102,16 @@ def cached_summary(
     have not been evaluated yet (a caller that must not wait can fill it in the background)."""
     _check_target(target)
     snap = ws.store.get(snapshot)
-    assert snap.id is not None
-    if snap.status != "complete":
-        return findings_summary(ws, target, snap.id)  # never cached: evaluated every time
     entry = _entry(ws, snap, target)
-    if entry is None:
-        return None
-    return FindingsSummary(snap.id, target, {s: entry.counts.get(s, 0) for s in SEVERITIES})
+    if entry is None and snap.status == COMPLETE:
+        return None  # an unfinished snapshot is never cached: it is evaluated every time
+    return _summary(ws, snap, target, entry)
+
+
+def _summary(ws: Workspace, snap: Snapshot, target: str | None, entry: CacheEntry | None) -> FindingsSummary:
+    assert snap.id is not None
+    counts = entry.counts if entry is not None else _counts(_estate(ws, snap, target, entry))
+    return FindingsSummary(snap.id, target, {s: counts.get(s, 0) for s in SEVERITIES})
 
 
 def _check_target(target: str | None) -> None:
@@ -123,7 +124,7 @@ def _key(snapshot_id: int, target: str | None) -> CacheKey:
 
 
 def _entry(ws: Workspace, snap: Snapshot, target: str | None) -> CacheEntry | None:
-    if snap.status != "complete" or snap.id is None:  # an unfinished snapshot can still grow
+    if snap.status != COMPLETE or snap.id is None:  # an unfinished snapshot can still grow
         return None
     return ws.findings_cache.entry(_key(snap.id, target))
 
@@ -136,14 +137,14 @@ def _counts(findings: list[Finding]) -> dict[str, int]:
     return dict(Counter(f.severity for f in findings))
 
 
-def _estate(ws: Workspace, snap: Snapshot, target: str | None) -> list[Finding]:
-    """Every VM's findings: from the cache, else evaluated and (complete snapshots only) stored."""
+def _estate(ws: Workspace, snap: Snapshot, target: str | None, entry: CacheEntry | None) -> list[Finding]:
+    """Every VM's findings: from the cache entry (`_entry`), else evaluated and (complete
+    snapshots only) stored."""
     assert snap.id is not None
-    entry = _entry(ws, snap, target)
     if entry is not None:
         return _rows(ws, entry, None)
     found = _evaluate(ws, snap.id, target, list(ws.store.records(snap.id, "vms")))
-    if snap.status == "complete":
+    if snap.status == COMPLETE:
         by_vm: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for f in found:
             by_vm[f.vm].append(f.as_dict())

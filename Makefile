@@ -4,9 +4,11 @@ SHELL  := /bin/bash
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
+LOCK   := requirements.lock
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) | sha256sum | cut -c1-12)
+PIP    := $(BIN)/python -m pip install -q --disable-pip-version-check
 
-.PHONY: demo test deps system-deps lint typecheck unit bench golden eval docs vcsim clean vendor-web
+.PHONY: demo test deps system-deps lint typecheck unit bench golden eval docs vcsim clean vendor-web lock
 
 demo: deps                     ## seed the bundled estate into vcsim, discover, plan, land PRs, then serve the dashboard (MIGRATOR_DEMO_SERVE=0: stop)
 	$(BIN)/python -m migrator.simulator demo --estate fixtures/estates/demo.yaml --flows fixtures/flows/demo-flows.csv
@@ -24,10 +26,19 @@ system-deps:
 vendor-web:                    ## re-vendor the dashboard's front-end libraries from npm (pinned) into migrator/web/static/vendor
 	bash scripts/vendor-web.sh
 
-$(STAMP): pyproject.toml
+# Every machine installs exactly the locked versions (hashes checked), then migrator itself without
+# resolving anything: a fresh clone tests what the developer tested. `make lock` refreshes the lock.
+$(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]' 2>&1 | { grep -v 'is ignored: it is neither' || true; }
+	$(PIP) --require-hashes -r $(LOCK) 2>&1 | { grep -v 'is ignored: it is neither' || true; }
+	$(PIP) --no-deps --no-build-isolation -e .
 	rm -f $(VENV)/.installed-* && touch $@
+
+lock: $(STAMP)                 ## re-resolve requirements.lock and scripts/llm-model.lock to the newest versions pyproject.toml allows
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra llm-server --universal --python-version 3.11 \
+	    --generate-hashes --upgrade --quiet -o $(LOCK)
+	$(BIN)/uv pip compile scripts/llm-model.in --no-deps --universal --python-version 3.11 \
+	    --generate-hashes --upgrade --quiet -o scripts/llm-model.lock
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -69,18 +69,21 @@ def load_manifests(
     problems: list[Diagnostic] = []
     for rel, text in sorted(texts.items()):
         try:
-            check_yaml(text, limits)
+            loader = check_yaml(text, limits)
             rendered = known.get(rel)
             found = _rendered(rel, text, rendered.document) if rendered and rendered.matches(text) else None
             if found is not None:
                 manifests += found
                 continue
-            nodes = list(yaml.compose_all(text, Loader=LOADER))
-            docs = list(yaml.load_all(text, Loader=LOADER))
+            nodes = list(yaml.compose_all(text, Loader=loader))
+            docs = list(yaml.load_all(text, Loader=loader))
         except LimitExceeded as exc:
             problems.append(
                 Diagnostic("parse", f"LIMIT-{exc.limit.upper()}", "error", rel, exc.line, str(exc))
             )
+            continue
+        except RecursionError:  # a --limit depth raised past what PyYAML's composer can recurse
+            problems.append(Diagnostic("parse", "LIMIT-DEPTH", "error", rel, None, _TOO_DEEP))
             continue
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
@@ -95,6 +98,12 @@ def load_manifests(
                 continue
             manifests.append(Manifest(rel, node.start_mark.line + 1, doc, node))
     return manifests, problems
+
+
+_TOO_DEEP = (
+    "nesting deeper than the YAML parser can read (about 500 levels without libyaml, 1,000 with it), "
+    "although within --limit depth"
+)
 
 
 def _rendered(rel: str, text: str, docs: list[Any]) -> list[Manifest] | None:

@@ -59,22 +59,41 @@ class LimitExceeded(Exception):
         self.line = line
 
 
-# libyaml's loader when PyYAML was built with it (the PyPI wheels are).
+# libyaml's loader when PyYAML was built with it (the PyPI wheels are), else the pure-Python one.
 LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+PURE_LOADER = yaml.SafeLoader
 _OPEN = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
 _CLOSE = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
+# libyaml's scanner caps nesting at 1,000 levels on its own and says so while it tokenises ahead,
+# before the event stream reaches the depth check below (PyYAML 6.0.4 with libyaml 0.2.5).
+_LIBYAML_NESTING = "exceeded maximum nesting depth"
 
 
-def check_yaml(text: str, limits: Limits) -> None:
+def check_yaml(text: str, limits: Limits, loader: type | None = None) -> type:
     """Stream the YAML events (aliases are not expanded there) and stop at the first excess.
 
-    A node's weight is 1 plus its children's, an alias weighs what its anchor weighs: the sum is
-    what a consumer that walks the data (JSON encoding, schema validation) would visit.
+    Returns the loader that reads `text` within the limits: `loader`, or the pure-Python loader
+    when libyaml refused a nesting that the pure one streams, so that the answer (a depth limit
+    at the line where it is crossed) never depends on which PyYAML build pip installed.
     """
+    loader = loader or LOADER
+    try:
+        _check_events(text, limits, loader)
+        return loader
+    except yaml.YAMLError as exc:
+        if loader is PURE_LOADER or getattr(exc, "problem", None) != _LIBYAML_NESTING:
+            raise
+    _check_events(text, limits, PURE_LOADER)
+    return PURE_LOADER
+
+
+def _check_events(text: str, limits: Limits, loader: type) -> None:
+    """A node's weight is 1 plus its children's, an alias weighs what its anchor weighs: the sum is
+    what a consumer that walks the data (JSON encoding, schema validation) would visit."""
     weights: dict[str, int] = {}
     stack: list[tuple[str | None, int]] = []  # open collections: (anchor, weight so far)
     aliases = total = 0
-    for event in yaml.parse(text, Loader=LOADER):
+    for event in yaml.parse(text, Loader=loader):
         weight = 0
         if isinstance(event, _OPEN):
             stack.append((event.anchor, 1))

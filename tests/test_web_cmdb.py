@@ -18,7 +18,7 @@ from migrator.app.workspace import Workspace
 from migrator.web.app import create_app
 from migrator.web.security import CSP, Guard
 from tests.web_cmdb_helpers import CMDB_SCRIPT, ORPHAN_CI, cmdb_workspace
-from tests.web_helpers import BREAKER, HOSTILE_APP, HOSTILE_VM, SCRIPT, planned_workspace
+from tests.web_helpers import BREAKER, HOSTILE_APP, HOSTILE_VM, SCRIPT, local_client, planned_workspace
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +30,7 @@ def ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
 
 @pytest.fixture(scope="module")
 def client(ws: Workspace) -> TestClient:
-    return TestClient(create_app(ws, Guard()))
+    return local_client(create_app(ws, Guard()))
 
 
 def no_raw_markup(text: str) -> None:
@@ -61,7 +61,7 @@ def test_cmdb_drift_page_lists_every_kind_of_conflict_escaped(client: TestClient
 
 def test_cmdb_page_without_a_cmdb_says_how_to_import_one(tmp_path: Path) -> None:
     ws = planned_workspace(tmp_path / "ws", land=False)
-    page = TestClient(create_app(ws, Guard())).get("/cmdb")
+    page = local_client(create_app(ws, Guard())).get("/cmdb")
     assert page.status_code == 200 and "migrator import cmdb FILE.csv" in page.text
     ws.close()
 

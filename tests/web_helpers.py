@@ -7,6 +7,9 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
 from migrator.app.flows import import_flow_file
 from migrator.app.generation import GenerateRequest, generate
 from migrator.app.planning import plan_waves
@@ -18,6 +21,7 @@ from migrator.store.inventory import Inventory
 from waves.parameters import PlanParameters
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+LOCAL = "http://127.0.0.1"  # the dashboard answers only its own host names (migrator/web/security.py)
 SCRIPT = "<script>alert('owned')</script>"
 BREAKER = '"><img src=x onerror=alert(1)>'
 INVISIBLE = "web\u200b\u202e\u2066evil"
@@ -60,3 +64,8 @@ def later_inventory() -> Inventory:
     extra = copy.deepcopy(db)
     extra.update(name="crm-db-02", moref="vm-crm-db-02", ip_addresses=[], nics=[])
     return dataclasses.replace(inventory, vms=[*vms, extra])
+
+
+def local_client(app: FastAPI) -> TestClient:
+    """A TestClient that calls the app as a browser on this machine would: `Host: 127.0.0.1`."""
+    return TestClient(app, base_url=LOCAL)

@@ -13,6 +13,12 @@ def serve(
         "127.0.0.1", "--host", help="Address to listen on (not loopback: needs MIGRATOR_DASHBOARD_TOKEN)."
     ),
     port: int = typer.Option(8000, "--port", min=0, max=65535, help="Port (0: any free port)."),
+    allow_host: list[str] = typer.Option(
+        [],
+        "--allow-host",
+        help="Another host name the dashboard answers to in Host and Origin (repeatable; also "
+        "MIGRATOR_DASHBOARD_HOSTS). Loopback names and the --host address are always allowed.",
+    ),
 ) -> None:
     """Serve the dashboard until interrupted; prints its URL. Ctrl-C stops it (exit 0)."""
 
@@ -21,5 +27,5 @@ def serve(
     def ready(url: str) -> None:
         typer.echo(f"dashboard: {url} (Ctrl-C to stop)")
 
-    run_server(state(ctx), host, port, ready)
+    run_server(state(ctx), host, port, ready, allow_host)
     typer.echo("dashboard stopped")

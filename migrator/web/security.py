@@ -1,4 +1,5 @@
-"""The dashboard's security model (docs/dashboard.md): token off loopback, CSRF on POST, strict CSP."""
+"""The dashboard's security model (docs/dashboard.md): Host and Origin allow-list, token off
+loopback, CSRF on POST, strict CSP."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import os
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
@@ -22,12 +24,31 @@ CSP = (
     "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 )
 OPEN_PATHS = ("/login", "/static/")
+HOSTS_ENV = "MIGRATOR_DASHBOARD_HOSTS"  # more names the dashboard answers to, comma-separated
+# Names a loopback dashboard answers to. Any other Host is a request meant for another site, or a
+# DNS-rebinding page that pointed its own name at 127.0.0.1 to read the dashboard from a browser.
+LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "::1"})
+WILDCARDS = frozenset({"0.0.0.0", "::", ""})
 
 
 @dataclass(frozen=True)
 class Guard:
     token: str | None = None  # required on every request when set
     csrf: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    hosts: frozenset[str] = LOOPBACK_NAMES  # the only names accepted in Host and Origin
+
+    def host_ok(self, host_header: str | None) -> bool:
+        return host_header is not None and _hostname(host_header) in self.hosts
+
+    def origin_ok(self, origin: str | None) -> bool:
+        """No Origin (a same-origin GET, curl) is fine; `null` or another site's never is."""
+        if origin is None:
+            return True
+        try:
+            name = urlsplit(origin).hostname
+        except ValueError:
+            return False
+        return name is not None and name.lower() in self.hosts
 
     def authorised(self, request: Request) -> bool:
         if self.token is None:
@@ -40,6 +61,29 @@ class Guard:
 
     def csrf_ok(self, given: str | None) -> bool:
         return given is not None and hmac.compare_digest(given.encode(), self.csrf.encode())
+
+
+def _hostname(host_header: str) -> str:
+    """`example.com:8000` -> `example.com`, `[::1]:8000` -> `::1`; lower case."""
+    value = host_header.strip().lower()
+    if value.startswith("["):
+        return value[1 : value.find("]")] if "]" in value else ""
+    return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
+
+
+def allowed_hosts(bind_host: str, extra: list[str]) -> frozenset[str]:
+    """Loopback names, the address listened on (unless a wildcard: then the machine's own name),
+    the operator's `--allow-host` names and those in MIGRATOR_DASHBOARD_HOSTS."""
+    names = set(LOOPBACK_NAMES)
+    if bind_host.strip("[]") in WILDCARDS:
+        import socket
+
+        names.add(socket.gethostname().lower())
+    else:
+        names.add(bind_host.strip("[]").lower())
+    listed = extra + (os.environ.get(HOSTS_ENV) or "").split(",")
+    names.update(_hostname(name) for name in listed if name.strip())
+    return frozenset(names)
 
 
 def is_loopback(host: str) -> bool:
@@ -66,9 +110,13 @@ def middleware(
 ) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
     async def secure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         path = request.url.path
-        if not path.startswith(OPEN_PATHS) and not guard.authorised(request):
+        if not guard.host_ok(request.headers.get("host")):
+            response: Response = JSONResponse({"detail": "this dashboard does not serve that host name"}, 421)
+        elif not guard.origin_ok(request.headers.get("origin")):
+            response = JSONResponse({"detail": "cross-origin request refused"}, 403)
+        elif not path.startswith(OPEN_PATHS) and not guard.authorised(request):
             if path.startswith("/api") or request.method != "GET":
-                response: Response = JSONResponse({"detail": "a valid dashboard token is required"}, 401)
+                response = JSONResponse({"detail": "a valid dashboard token is required"}, 401)
             else:
                 response = RedirectResponse("/login", 303)
         elif request.method == "POST" and path != "/login" and not await _csrf(guard, request):

@@ -10,7 +10,7 @@ import uvicorn
 from migrator.app.workspace import Workspace
 from migrator.errors import UsageError
 from migrator.web.app import create_app
-from migrator.web.security import Guard, token_for
+from migrator.web.security import Guard, allowed_hosts, token_for
 
 
 def url_of(host: str, port: int) -> str:
@@ -18,15 +18,18 @@ def url_of(host: str, port: int) -> str:
     return f"http://{shown}:{port}/"
 
 
-def serve(ws: Workspace, host: str, port: int, on_ready: Callable[[str], None]) -> None:
+def serve(
+    ws: Workspace, host: str, port: int, on_ready: Callable[[str], None], allow_hosts: list[str] | None = None
+) -> None:
     """Serve until interrupted (uvicorn handles SIGINT/SIGTERM and returns after a clean stop)."""
-    guard = Guard(token=token_for(host))
+    guard = Guard(token=token_for(host), hosts=allowed_hosts(host, allow_hosts or []))
     ws.plans.get(None)  # fail early, with the store's one-line error, when there is no plan yet
     app = create_app(ws, guard)
     try:
         sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
+        sock.listen(128)  # before the URL is printed: a client that reads it at once is not refused
     except OSError as exc:
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     bound_port = sock.getsockname()[1]

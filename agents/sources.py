@@ -98,23 +98,45 @@ def languages_of(folder: Path) -> list[str]:
 
 def code_folders(root: Path) -> tuple[list[Path], list[Path]]:
     """Folders holding code under root (root itself if it does), and symlinked folders that lead
-    outside root (reported, never entered). Symlinked folders are not walked into."""
+    outside root (reported, never entered). A symlinked folder inside root is walked under its
+    own name only when it leads to a hidden folder the walk skips (a wave that `plan` wrote as a
+    symlink to its generation folder, migrator/atomic.py), and then once per folder reached."""
     if languages_of(root):
         return [root], []
-    found, outside = [], []
+    found: list[Path] = []
+    outside: list[Path] = []
+    pending, walked = [root], {root.resolve()}
+    while pending:
+        for link in _walk(pending.pop(0), root, found):
+            target = link.resolve() if inside(link, root) else None
+            if target is None:
+                outside.append(link)
+            elif _hidden_below(target, root) and target not in walked:
+                walked.add(target)
+                pending.append(link)
+    return sorted(found), sorted(outside)
+
+
+def _walk(top: Path, root: Path, found: list[Path]) -> list[Path]:
+    """Add the code folders under `top` (skipping hidden ones) to found; returns the symlinked
+    folders met, which os.walk lists without entering."""
+    links = []
 
     def unreadable(exc: OSError) -> None:
         raise exc  # a subfolder that cannot be listed would otherwise be skipped silently
 
-    for current, dirs, _files in os.walk(root, onerror=unreadable, followlinks=False):
+    for current, dirs, _files in os.walk(top, onerror=unreadable, followlinks=False):
         here = Path(current)
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for d in list(dirs):
             if (here / d).is_symlink():
                 dirs.remove(d)
-                if not inside(here / d, root):
-                    outside.append(here / d)
+                links.append(here / d)
         if here != root and languages_of(here):
             found.append(here)
-    # symlinked folders are listed by os.walk in `dirs` only, so those inside root are skipped
-    return sorted(found), sorted(outside)
+    return links
+
+
+def _hidden_below(target: Path, root: Path) -> bool:
+    """Whether the walk of root skips `target` (resolved, inside root): a hidden folder on the way."""
+    return any(part.startswith(".") for part in target.relative_to(root.resolve()).parts)

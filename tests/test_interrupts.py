@@ -196,50 +196,34 @@ def test_plan_interrupted_keeps_every_wave_complete(
     assert [p.name for p in root.iterdir() if p.name.startswith(".")] == []
 
 
-def test_kill_between_the_renames_restores_the_old_wave(tmp_path: Path) -> None:
-    """SIGKILL in the instant between 'old aside' and 'new in': the next run puts the old one back."""
+def test_recover_restores_a_wave_an_older_release_left_moved_aside(tmp_path: Path) -> None:
+    """Releases before the atomic exchange moved the old version aside, then the new one in: a
+    SIGKILL between the two renames left the wave missing. Such a workspace is repaired."""
+    dead = subprocess.Popen(["true"])
+    dead.wait()
     root = tmp_path / "terraform-aws"
     final = root / "wave-01"
-    final.mkdir(parents=True)
-    (final / "main.tf").write_text("old\n", encoding="utf-8")
-    script = (
-        "import os, sys\n"
-        "from pathlib import Path\n"
-        "from migrator.atomic import replace_dir, staging_path\n"
-        "final = Path(sys.argv[1])\n"
-        "staging = staging_path(final)\n"
-        "staging.mkdir()\n"
-        "(staging / 'main.tf').write_text('new\\n')\n"
-        "real = Path.rename\n"
-        "def rename(self, target):\n"
-        "    real(self, target)\n"
-        "    if self == final:\n"
-        "        os.kill(os.getpid(), 9)  # killed right after the old version went aside\n"
-        "Path.rename = rename\n"
-        "replace_dir(staging, final)\n"
-    )
-    proc = subprocess.run(
-        [*migrator_command()[:1], "-c", script, str(final)],
-        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert proc.returncode == -signal.SIGKILL, proc.stderr
-    assert not final.exists()  # the window this design must survive
-    leftovers = sorted(p.name for p in root.iterdir())
-    assert any(".old-" in name for name in leftovers) and any(".partial-" in name for name in leftovers)
+    for name, content in ((f".wave-01.old-{dead.pid}", "old\n"), (f".wave-01.partial-{dead.pid}", "new\n")):
+        (root / name).mkdir(parents=True)
+        (root / name / "main.tf").write_text(content, encoding="utf-8")
+    (root / "wave-02").mkdir()
+    (root / f".wave-02.trash-{dead.pid}").mkdir()  # killed while deleting the replaced version
 
     repairs = recover(root)
     assert (final / "main.tf").read_text(encoding="utf-8") == "old\n"
-    assert sorted(p.name for p in root.iterdir()) == ["wave-01"], repairs
+    assert sorted(p.name for p in root.iterdir()) == ["wave-01", "wave-02"]
+    assert repairs == [
+        "restored wave-01 from an interrupted replacement",
+        f"removed .wave-01.partial-{dead.pid} left by an interrupted run",
+        f"removed .wave-02.trash-{dead.pid} left by an interrupted run",
+    ]
 
     staging = staging_path(final)  # and a normal replacement afterwards works
     staging.mkdir()
     (staging / "main.tf").write_text("new\n", encoding="utf-8")
     replace_dir(staging, final)
     assert (final / "main.tf").read_text(encoding="utf-8") == "new\n"
-    assert sorted(p.name for p in root.iterdir()) == ["wave-01"]
+    assert sorted(p.name for p in root.iterdir()) == ["wave-01", "wave-02"]
 
 
 def test_recover_leaves_a_live_runs_staging_alone(tmp_path: Path) -> None:

@@ -12,9 +12,15 @@ from typing import Any
 
 import pytest
 
+from migrator import atomic
+from migrator.app.generation import GenerateRequest, generate
+from migrator.app.planning import plan_waves
 from migrator.app.prs import GuardFailed, guard
+from tests.drift_helpers import demo_workspace
 from tests.golden import GOLDEN, workspace_with
 from tests.helpers import Result, assert_one_line_error, migrator
+from tests.swap_child import refuse_exchange
+from waves.parameters import PlanParameters
 
 KUBEVIRT_FLAGS = ("--vddk-url", "https://vcenter.example/sdk", "--vddk-thumbprint", "AA:BB:CC")
 REVIEWER = {
@@ -112,6 +118,35 @@ def test_land_commits_the_wave_with_plan_md_on_its_branch(ws: Path) -> None:
         shown.code == 0
         and "## Cutover runbook" in shown.stdout
         and "virtctl -n vm-migration start" in shown.stdout
+    )
+
+
+def test_a_wave_written_by_the_symlink_flip_is_landed_like_a_plain_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a filesystem refusing RENAME_EXCHANGE wave-NN is a symlink to a hidden generation
+    folder (migrator/atomic.py); the lander reads the wave's files through it, nothing else."""
+    monkeypatch.setattr(atomic, "_rename_exchange", refuse_exchange)
+    app_ws = demo_workspace(tmp_path)
+    plan_waves(app_ws, PlanParameters(target="kubevirt"))
+    request = GenerateRequest(
+        target="kubevirt",
+        wave=3,
+        out=tmp_path / "out",
+        options={"vddk_url": "https://vcenter.example/sdk", "vddk_thumbprint": "AA:BB:CC"},
+        use_tools=False,
+    )
+    for _ in range(2):  # the first run writes the link, the second flips it to a new generation
+        [outcome] = generate(app_ws, request).waves
+    folder = tmp_path / "out" / "kubevirt"
+    assert (folder / "wave-03").is_symlink() and outcome.out_dir == folder / "wave-03"
+    assert sorted(p.name for p in folder.iterdir()) == [os.readlink(folder / "wave-03"), "wave-03"]
+    row = landed(land(tmp_path / "ws", "kubevirt", 3))
+    files = git("ls-tree", "-r", "--name-only", row["branch"], cwd=tmp_path / "ws" / "plans.git").splitlines()
+    wave_files = sorted(f"kubevirt/wave-03/{p.name}" for p in (folder / "wave-03").iterdir())
+    assert "kubevirt/wave-03/PLAN.md" in wave_files and sorted(files) == ["README.md", *wave_files]
+    assert git("show", f"{row['branch']}:kubevirt/wave-03/PLAN.md", cwd=tmp_path / "ws" / "plans.git") == (
+        (folder / "wave-03" / "PLAN.md").read_text(encoding="utf-8").strip()
     )
 
 

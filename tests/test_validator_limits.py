@@ -14,8 +14,11 @@ import yaml
 from agents import limits as limits_module
 from agents.limits import LimitExceeded, Limits, check_hcl, check_yaml
 from agents.validator import ValidatorOptions, validate_folder
+from migrator import atomic
+from migrator.atomic import replace_dir, staging_path
 from tests.golden import FIXTURES, GOLDEN
 from tests.helpers import assert_one_line_error, migrator
+from tests.swap_child import refuse_exchange
 
 OFFLINE = ValidatorOptions(use_tools=False)
 ALIAS_BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
@@ -186,6 +189,28 @@ def test_a_symlink_leading_outside_the_folder_is_reported_never_followed(tmp_pat
     # the same folder given directly: the symlinked file still leaves it
     direct = validate_folder(wave, OFFLINE)
     assert {(d.rule, d.file) for d in direct.diagnostics} >= {("PATH-OUTSIDE-FOLDER", "extra.tf")}
+
+
+def test_waves_written_by_the_symlink_flip_are_validated_under_their_own_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where a filesystem refuses RENAME_EXCHANGE, `plan` makes wave-NN a symlink to a hidden
+    generation folder (migrator/atomic.py): validating the target folder still finds each wave once."""
+    monkeypatch.setattr(atomic, "_rename_exchange", refuse_exchange)
+    root = tmp_path / "terraform-aws"
+    root.mkdir()
+    for wave in ("wave-01", "wave-03"):
+        staging = staging_path(root / wave)
+        shutil.copytree(GOLDEN / "iac" / "terraform-aws" / wave, staging)
+        replace_dir(staging, root / wave)
+    shutil.copytree(GOLDEN / "iac" / "terraform-aws" / "wave-02", root / "wave-02")  # a plain folder
+    (root / "wave-03" / "again").symlink_to("../wave-01", target_is_directory=True)  # leads back inside
+    assert (root / "wave-01").is_symlink() and (root / "wave-03").is_symlink()
+    result = migrator("validate", str(tmp_path), "--no-tools", "--format", "json")
+    assert result.code == 0, result.stderr
+    folders = [r["folder"] for r in result.json()["reports"]]
+    assert folders == [str(root / w) for w in ("wave-01", "wave-02", "wave-03")]
+    assert all(r["valid"] and "policy" in r["checkers"] for r in result.json()["reports"])
 
 
 def test_two_single_nested_blocks_no_longer_crash_the_run(tmp_path: Path) -> None:

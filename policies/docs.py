@@ -38,7 +38,9 @@ ones only on files that carry migrator's header, unless told otherwise with `--p
   are gone (exit 7, "needs human"); IaC warnings fail `migrator validate --fail-on warning`.
 
 Writing a policy: add `policies/<family>/<name>.rego` with `package migrator.<family>.<name>`, a
-`metadata` rule and `findings contains {...} if {...}`, plus `policies/fixtures/<ID>.json`; then
+`metadata` rule (an IaC guardrail states its `scope`: `any` unless it checks a convention only
+migrator's output follows) and `findings contains {...} if {...}`, plus
+`policies/fixtures/<ID>.json`; then
 `make docs` to refresh this page. Build messages from input values only: rego-cpp 1.5 writes
 policy-side strings computed by builtins (or `object.get` defaults) unescaped when they pass
 through `sprintf`, which corrupts its JSON output (`tests/test_policies.py` feeds every policy

@@ -21,6 +21,7 @@ import yaml
 from agents.k8s_builtin import validator_for
 from agents.profile import Profiles, file_profile
 from agents.validator import ValidatorOptions, validate_folder
+from migrator.diagnostics import Diagnostic
 from tests.golden import FIXTURES, GOLDEN
 from tests.helpers import assert_one_line_error, migrator
 from transpilers.base import generated_by, header
@@ -32,7 +33,7 @@ OFFLINE = ValidatorOptions(use_tools=False)
 GENERATED_ONLY = ["IAC-NO-PROVISIONERS", "IAC-REPLICA-ANTI-AFFINITY", "IAC-REQUIRED-TAGS"]
 
 
-def _rows(report_diagnostics: list) -> list[tuple[str, str, str, str]]:  # type: ignore[type-arg]
+def _rows(report_diagnostics: list[Diagnostic]) -> list[tuple[str, str, str, str]]:
     return [(d.rule, d.severity, d.resource, d.message) for d in report_diagnostics]
 
 
@@ -317,9 +318,7 @@ def test_a_kind_no_schema_covers_fails_or_warns_as_the_user_chooses(tmp_path: Pa
         "schemas ship for pool.kubevirt.io/v1alpha1"
     )
     strict = validate_folder(case, OFFLINE)
-    assert _rows(strict.diagnostics) == [
-        ("K8S-NO-SCHEMA", "error", "VirtualMachinePool/frontends", message)
-    ]
+    assert _rows(strict.diagnostics) == [("K8S-NO-SCHEMA", "error", "VirtualMachinePool/frontends", message)]
     lenient = validate_folder(case, ValidatorOptions(use_tools=False, missing_schemas="warning"))
     assert _rows(lenient.diagnostics) == [
         (
@@ -365,7 +364,9 @@ def test_kubeconform_agrees_on_a_missing_schema(tmp_path: Path, monkeypatch: pyt
     case = FOREIGN / "unpublished-version"
     for missing in ("error", "warning"):
         tool = validate_folder(case, ValidatorOptions(policies=False, missing_schemas=missing))
-        builtin = validate_folder(case, ValidatorOptions(use_tools=False, policies=False, missing_schemas=missing))
+        builtin = validate_folder(
+            case, ValidatorOptions(use_tools=False, policies=False, missing_schemas=missing)
+        )
         assert "kubeconform" in tool.checkers
         assert _rows(tool.diagnostics) == _rows(builtin.diagnostics)
         assert tool.diagnostics[0].severity == missing

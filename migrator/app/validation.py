@@ -24,7 +24,7 @@ class ValidateRequest:
     use_tools: bool = True  # terraform/tofu and kubeconform when on PATH
     limits: Sequence[str] = ()  # raised limits, NAME=VALUE (docs/limits.md)
     profile: str = "auto"  # whose code the guardrails judge: auto (per file), generated or any
-    missing_schemas: str = "error"  # a manifest without a schema: error, or warning (kinds migrator does not emit)
+    missing_schemas: str = "error"  # a manifest without a schema: error or warning (docs/validate.md)
 
 
 @dataclass(frozen=True)

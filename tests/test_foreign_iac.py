@@ -55,7 +55,8 @@ def test_foreign_fixture_gives_exactly_the_expected_diagnostics(case: Path) -> N
 
 def test_hand_written_terraform_is_not_asked_for_migrators_provenance() -> None:
     """Auto: no file carries migrator's header, so neither its tags nor its no-user-data promise
-    are asked of the module; --profile generated judges it as migrator's output."""
+    are asked of the module; --profile generated judges it as migrator's output. The runner
+    takes IMDSv2 and disk encryption from its launch template, which is judged instead."""
     case = FOREIGN / "terraform-hand-written"
     assert validate_folder(case, OFFLINE).diagnostics == []
     judged = validate_folder(case, ValidatorOptions(use_tools=False, profile="generated"))
@@ -64,6 +65,7 @@ def test_hand_written_terraform_is_not_asked_for_migrators_provenance() -> None:
         ("IAC-NO-PROVISIONERS", "error", "aws_instance.build", "user_data is set"),
         *[("IAC-REQUIRED-TAGS", "warning", "aws_instance.build", f"missing tag {t}") for t in missing],
         *[("IAC-REQUIRED-TAGS", "warning", "aws_ebs_volume.cache", f"missing tag {t}") for t in missing],
+        *[("IAC-REQUIRED-TAGS", "warning", "aws_instance.runner", f"missing tag {t}") for t in missing],
     ]
     assert judged.profiles.summary == "generated" and judged.guardrails_not_run == []
 

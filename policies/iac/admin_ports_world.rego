@@ -11,6 +11,7 @@ metadata := {
 	"description": "SSH, RDP, WinRM and telnet are never reachable from 0.0.0.0/0 or ::/0.",
 	"remediation": "Admit the management network or a bastion's security group instead of the world.",
 	"applies_to": ["terraform"],
+	"scope": "any",
 }
 
 findings contains {"resource": rule.address, "file": rule.file, "message": sprintf("port %d open to the world", [port])} if {

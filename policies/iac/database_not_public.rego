@@ -11,6 +11,7 @@ metadata := {
 	"description": "A VM of the database tier gets no public IP and no security group open to the world, on any port.",
 	"remediation": "Remove associate_public_ip_address and world-open rules from database instances.",
 	"applies_to": ["terraform", "kubernetes"],
+	"scope": "any",
 }
 
 database_tiers := {"db", "database", "sql", "data"}

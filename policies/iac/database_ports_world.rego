@@ -11,6 +11,7 @@ metadata := {
 	"description": "Database and cache ports (SQL Server, Oracle, MySQL, PostgreSQL, MongoDB, Redis, ...) are never reachable from the world.",
 	"remediation": "Admit the application tier's security group instead.",
 	"applies_to": ["terraform"],
+	"scope": "any",
 }
 
 findings contains {"resource": rule.address, "file": rule.file, "message": sprintf("database port %d open to the world", [port])} if {

@@ -11,6 +11,7 @@ metadata := {
 	"description": "Every container image (VDDK init image, container disks) is pinned to a tag or digest other than latest.",
 	"remediation": "Pin the image: registry/vddk:8.0.3 or an @sha256 digest.",
 	"applies_to": ["kubernetes"],
+	"scope": "any",
 }
 
 findings contains {"resource": sprintf("%s/%s", [m.kind, m.name]), "file": m.file, "message": sprintf("image %s is latest or untagged", [image])} if {

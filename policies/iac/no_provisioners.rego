@@ -11,6 +11,7 @@ metadata := {
 	"description": "No provisioner blocks (local-exec, remote-exec), no user data and no cloud-init: generated code never runs commands, so inventory text can never become one.",
 	"remediation": "Remove provisioners and user data; configure guests with your configuration management after cutover.",
 	"applies_to": ["terraform", "kubernetes"],
+	"scope": "generated",
 }
 
 findings contains {"resource": r.address, "file": r.file, "message": "provisioner block present"} if {

@@ -11,6 +11,7 @@ metadata := {
 	"description": "VMs in a spread set (DRS anti-affinity or primary/replica) keep that separation: an EC2 spread placement group, or a podAntiAffinity term selecting the set's label.",
 	"remediation": "Keep placement_group on the instance (strategy spread), or the VirtualMachine's podAntiAffinity term for its spread.migrator.io label.",
 	"applies_to": ["terraform", "kubernetes"],
+	"scope": "generated",
 }
 
 findings contains {"resource": r.address, "file": r.file, "message": "member of a spread set without a spread placement group"} if {

@@ -11,6 +11,7 @@ metadata := {
 	"description": "Instances and volumes carry Name, migration-wave, source-moref, source-uuid, app and env tags; VirtualMachines carry the migration-wave label and the source annotations.",
 	"remediation": "Regenerate with migrator, or add the missing tags by hand.",
 	"applies_to": ["terraform", "kubernetes"],
+	"scope": "generated",
 }
 
 required := {"Name", "migration-wave", "source-moref", "source-uuid", "app", "env"}

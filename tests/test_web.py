@@ -97,10 +97,41 @@ def test_wave_and_vm_apis(client: TestClient) -> None:
     assert client.get("/api/vms/no-such-vm").status_code == 404
 
 
+def test_a_vm_discovered_since_the_plan_has_a_page_from_the_latest_snapshot(client: TestClient) -> None:
+    """The drift page links crm-db-02 (new in snapshot 2); the plan was made from snapshot 1."""
+    api = client.get("/api/vms/crm-db-02").json()
+    assert (api["snapshot_id"], api["plan_snapshot_id"], api["placement"], api["pinnable"]) == (
+        2,
+        1,
+        None,
+        True,
+    )
+    page = client.get("/vms/crm-db-02").text
+    assert "Not in snapshot 1, which plan" in page and 'id="pin"' in page
+    assert client.get("/api/whatif", params={"vm": "crm-db-02", "wave": 1}).status_code == 200
+
+
+def test_a_vm_gone_from_the_latest_snapshot_offers_no_pin_form(client: TestClient) -> None:
+    """nfs-01 is in the plan but not in snapshot 2: the preview could only answer 404."""
+    api = client.get("/api/vms/nfs-01").json()
+    assert (api["snapshot_id"], api["latest_snapshot_id"], api["pinnable"]) == (1, 2, False)
+    assert api["placement"]["wave"] >= 1
+    page = client.get("/vms/nfs-01").text
+    assert 'id="pin"' not in page and "Not in the latest snapshot 2: it cannot be pinned" in page
+    assert client.get("/api/whatif", params={"vm": "nfs-01", "wave": 1}).status_code == 404
+    assert client.get("/api/vms/crm-app-01").json()["pinnable"] is True
+
+
 def test_graph_api_filters_and_groups(client: TestClient) -> None:
     full = client.get("/api/graph").json()
     ids = {n["id"] for n in full["nodes"]}
-    assert len(ids) == 16 and full["edges"] and not full["aggregated"]
+    assert len({n["id"] for n in full["nodes"] if n["kind"] == "vm"}) == 16
+    assert ids - {n["id"] for n in full["nodes"] if n["kind"] == "vm"} == {
+        "ext:192.0.2.10",
+        "ext:198.51.100.7",
+        "ext:203.0.113.50",
+    }
+    assert full["edges"] and not full["aggregated"]
     assert all(e["source"] in ids and e["target"] in ids for e in full["edges"])
     wave1 = client.get("/api/graph", params={"wave": 1}).json()
     inside = {n["id"] for n in wave1["nodes"] if n["wave"] == 1}
@@ -109,9 +140,10 @@ def test_graph_api_filters_and_groups(client: TestClient) -> None:
     assert all(n["id"] in inside or n["id"] in linked for n in wave1["nodes"])  # only neighbours join
     crossing = [e for e in full["edges"] if e["cross_wave"]]
     wave_of = {n["id"]: n["wave"] for n in full["nodes"]}
-    assert all(wave_of[e["source"]] != wave_of[e["target"]] for e in crossing)
+    assert crossing and all(wave_of[e["source"]] != wave_of[e["target"]] for e in crossing)
+    assert all(not e["cross_wave"] for e in full["edges"] if "ext:" in e["source"] + e["target"])
     shop = client.get("/api/graph", params={"application": "shop"}).json()
-    assert shop["nodes"] and all(n["app"] == "shop" for n in shop["nodes"])
+    assert shop["nodes"] and all(n["app"] == "shop" for n in shop["nodes"] if n["kind"] == "vm")
     grouped = client.get("/api/graph", params={"aggregate": "app"}).json()
     assert grouped["aggregated"] and len(grouped["nodes"]) < 16
     assert client.get("/api/graph", params={"aggregate": "bogus"}).status_code == 422
@@ -210,9 +242,10 @@ def test_openapi_describes_the_api(client: TestClient) -> None:
         "/api/graph",
         "/api/waves/{number}",
         "/api/vms/{name}",
+        "/api/endpoints/{address}",
         "/api/prs/{number}/merge",
     } <= paths
-    assert not any(p.startswith(("/waves", "/vms", "/login")) for p in paths)
+    assert not any(p.startswith(("/waves", "/vms", "/endpoints", "/login")) for p in paths)
 
 
 def test_empty_workspace_gives_one_line_errors(tmp_path: Path) -> None:

@@ -140,8 +140,9 @@ def test_wave_page_renders_its_graph_with_sigma(page: Page, site: str, shots: Pa
 def test_full_graph_and_click_through_to_a_vm(page: Page, site: str, shots: Path) -> None:
     with page.expect_response(lambda r: "/api/graph" in r.url) as graph_response:
         page.goto(site + "/graph")
-    assert len(graph_response.value.json()["nodes"]) == 16
-    page.wait_for_selector("#graph[data-rendered='16'][data-probe]")
+    nodes = graph_response.value.json()["nodes"]
+    assert len([n for n in nodes if n["kind"] == "vm"]) == 16 and len(nodes) == 19  # + 3 external endpoints
+    page.wait_for_selector("#graph[data-rendered='19'][data-probe]")
     snap(page, shots, "graph")
     probe = json.loads(page.get_attribute("#graph", "data-probe") or "{}")
     box = page.locator("#graph").bounding_box()
@@ -154,6 +155,31 @@ def test_full_graph_and_click_through_to_a_vm(page: Page, site: str, shots: Path
     assert page.locator("text=Dependencies with evidence").count() == 1
     assert page.locator("#business-facts").count() == 1
     snap(page, shots, "vm")
+
+
+def test_clicking_an_external_node_opens_its_endpoint_page(page: Page, site: str, shots: Path) -> None:
+    page.goto(site + "/graph")
+    page.wait_for_selector("#graph[data-rendered='19'][data-probe-external]")
+    assert "3 external endpoints" in page.locator("#graph-status").inner_text()
+    probe = json.loads(page.get_attribute("#graph", "data-probe-external") or "{}")
+    assert probe["id"] == "ext:192.0.2.10" and probe["url"] == "/endpoints/192.0.2.10"
+    box = page.locator("#graph").bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + probe["x"], box["y"] + probe["y"])  # a real click on the WebGL node
+    page.wait_for_url("**/endpoints/192.0.2.10")
+    assert page.locator("h1").inner_text() == "192.0.2.10 external endpoint"
+    assert "tcp/443" in page.locator("#endpoint-totals").inner_text()
+    snap(page, shots, "endpoint")
+    page.click("#endpoint-peers >> text=payroll-app-dev")
+    page.wait_for_url("**/vms/payroll-app-dev")
+    page.click("text=192.0.2.10")  # the VM page's dependency table links it back
+    page.wait_for_url("**/endpoints/192.0.2.10")
+    wave = page.locator("#endpoint-waves a").first
+    number = wave.inner_text()
+    wave.click()
+    page.wait_for_url(f"**/waves/{number}")
+    assert page.locator("#wave-endpoints").inner_text().count("192.0.2.10") == 1
+    assert page.errors == []  # type: ignore[attr-defined]
 
 
 def test_pin_from_the_vm_page_shows_the_replanned_diff(page: Page, site: str) -> None:

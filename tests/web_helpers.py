@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import csv
 import dataclasses
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,10 @@ INVISIBLE = "web\u200b\u202e\u2066evil"
 LONG = "x" * 3000
 HOSTILE_VM = f"{BREAKER} {SCRIPT}"  # a VM's name
 HOSTILE_APP = "javascript:alert(document.cookie)"
+EXT_IPV6 = "2001:db8::10"  # an external endpoint whose address has ':' in it
+# An external endpoint known only by name (an Azure Migrate export): markup, quotes and every
+# character that cuts a URL path ("/", "?", "#", "%") come from the flow file as they are.
+EXT_NAME = "<b>partner</b> \"api\" 'gw'/v1?x=1#top %2F"
 
 
 def hostile_inventory() -> Inventory:
@@ -41,17 +46,39 @@ def hostile_inventory() -> Inventory:
     return dataclasses.replace(inventory, vms=vms)
 
 
-def planned_workspace(folder: Path, land: bool = True) -> Workspace:
-    """Snapshot, flows, a kubevirt plan, wave 1 generated (no external tools) and landed as PR #1."""
+def planned_workspace(folder: Path, land: bool = True, hostile_endpoints: bool = False) -> Workspace:
+    """Snapshot, flows, a kubevirt plan, wave 1 generated (no external tools) and landed as PR #1.
+    `hostile_endpoints` adds two external endpoints to the flows: EXT_IPV6 and EXT_NAME."""
     ws = Workspace.open(folder)
     store_inventory(ws, "import", "demo.json", hostile_inventory())
     import_flow_file(ws, FIXTURES / "flows" / "demo-flows.csv")
+    if hostile_endpoints:
+        generic, azure = hostile_endpoint_flows(folder.parent)
+        import_flow_file(ws, generic)
+        import_flow_file(ws, azure, "azure-migrate")
     plan_waves(ws, PlanParameters(target="kubevirt"))
     if land:
         generate(ws, GenerateRequest(target="kubevirt", wave=1, out=folder / "migration", use_tools=False))
         Reviews(ws).land(LandRequest(target="kubevirt", wave=1))
     store_inventory(ws, "import", "demo-later.json", later_inventory())  # snapshot 2, for drift
     return ws
+
+
+def hostile_endpoint_flows(folder: Path) -> tuple[Path, Path]:
+    """payroll-app-dev calls EXT_IPV6 on tcp/8443 (a generic flow file); payroll-db-dev calls
+    EXT_NAME on tcp/9443 (an Azure Migrate export, which names servers and has no addresses)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    generic = folder / "ipv6-flows.csv"
+    generic.write_text(
+        "src_ip,dst_ip,dst_port,protocol,bytes,packets,connections,first_seen,last_seen\n"
+        f"10.0.200.11,{EXT_IPV6},8443,tcp,7000000,6000,40,2026-11-02T08:00:00Z,2026-11-06T17:30:00Z\n"
+    )
+    azure = folder / "azure-dependencies.csv"
+    with azure.open("w", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["Source server name", "Destination server name", "Destination port"])
+        writer.writerow(["payroll-db-dev", EXT_NAME, "9443"])
+    return generic, azure
 
 
 def later_inventory() -> Inventory:

@@ -133,18 +133,47 @@ def address_owners(facts: Iterable[Facts]) -> dict[str, str | None]:
     return {**owners, **guest_only}
 
 
+class EndpointResolver:
+    """A flow's end -> its graph node: the VM owning the address, else the VM its server name
+    resolves to, else the external endpoint EXTERNAL_PREFIX + (address or name)."""
+
+    def __init__(self, facts: Iterable[Facts]) -> None:
+        facts = list(facts)
+        self.vms = {f.name for f in facts}
+        self.by_ip = address_owners(facts)
+        self.names = NameIndex(facts)
+        self.ambiguous: set[str] = set()  # addresses two VMs claim (they map to neither)
+
+    @classmethod
+    def of_inventory(cls, vms: list[dict[str, Any]], params: PlanParameters) -> EndpointResolver:
+        """From inventory records as build_graph sees them (equal names made unique): for views of
+        a few nodes' flows without building the whole graph."""
+        return cls(facts_of(vm, params) for vm in _unique_names(vms))
+
+    def node(self, ip: str | None, name: str | None) -> str:
+        if ip is not None:
+            vm = self.by_ip.get(ip)
+            if vm is not None:
+                return vm
+            if ip in self.by_ip:
+                self.ambiguous.add(ip)
+        if name:
+            vm = self.names.resolve(name)
+            if vm is not None:
+                return vm
+        return EXTERNAL_PREFIX + (ip or name or "unknown")
+
+
 def _add_flows(graph: DependencyGraph, flows: Iterable[Flow]) -> None:
-    by_ip = address_owners(graph.facts.values())
-    names = NameIndex(graph.facts.values())
+    resolver = EndpointResolver(graph.facts.values())
     stats: dict[str, Any] = {"flows": 0, "self": 0, "external_endpoints": 0, "ambiguous_ips": 0}
-    ambiguous: set[str] = set()
     first: datetime | None = None
     last: datetime | None = None
     pairs: dict[tuple[str, str], dict[str, Any]] = {}
     for flow in flows:
         stats["flows"] += 1
-        src = _endpoint(flow.src_ip, flow.src_name, by_ip, names, ambiguous)
-        dst = _endpoint(flow.dst_ip, flow.dst_name, by_ip, names, ambiguous)
+        src = resolver.node(flow.src_ip, flow.src_name)
+        dst = resolver.node(flow.dst_ip, flow.dst_name)
         if src == dst:
             stats["self"] += 1
             continue
@@ -169,37 +198,21 @@ def _add_flows(graph: DependencyGraph, flows: Iterable[Flow]) -> None:
         data["bytes"] += agg["bytes"]
         data["packets"] += agg["packets"]
         data["connections"] += agg["connections"]
-        data["ports"] = sorted(set(data["ports"]) | agg["ports"], key=_port_key)
+        data["ports"] = sorted(set(data["ports"]) | agg["ports"], key=port_key)
         ports = ", ".join(data["ports"][:5]) or "no port"
         detail = f"{ports}; {agg['bytes'] / 1e9:.3g} GB, {agg['connections']} session(s)"
         data["evidence"].append(
             {"kind": "flow", "detail": detail, "confidence": flow_confidence(agg["connections"])}
         )
     stats["external_endpoints"] = sum(1 for _n, kind in graph.g.nodes(data="kind") if kind == "external")
-    stats["ambiguous_ips"] = len(ambiguous)
+    stats["ambiguous_ips"] = len(resolver.ambiguous)
     stats["window_days"] = round(graph.window_days, 2)
     graph.stats.update(stats)
 
 
-def _port_key(port: str) -> tuple[str, int]:
+def port_key(port: str) -> tuple[str, int]:
     proto, _, number = port.partition("/")
     return proto, int(number) if number.isdigit() else 0
-
-
-def _endpoint(
-    ip: str | None, name: str | None, by_ip: dict[str, str | None], names: NameIndex, ambiguous: set[str]
-) -> str:
-    if ip is not None:
-        vm = by_ip.get(ip)
-        if vm is not None:
-            return vm
-        if ip in by_ip:
-            ambiguous.add(ip)
-    if name:
-        vm = names.resolve(name)
-        if vm is not None:
-            return vm
-    return EXTERNAL_PREFIX + (ip or name or "unknown")
 
 
 def _add_drs(graph: DependencyGraph, clusters: list[dict[str, Any]]) -> None:

@@ -6,6 +6,7 @@ import hmac
 import os
 from pathlib import Path as FilePath
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -47,7 +48,10 @@ def create_app(ws: Workspace, guard: Guard | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_exception_handler(MigratorError, _error)  # type: ignore[arg-type]
     _api(app, ws)
-    _pages(app, ws, guard, Jinja2Templates(directory=HERE / "templates"))
+    templates = Jinja2Templates(directory=HERE / "templates")
+    # A name as one URL path segment: "/", "?", "#", "%" and ":" quoted (urlencode keeps "/").
+    templates.env.filters["segment"] = lambda text: quote(str(text), safe="")
+    _pages(app, ws, guard, templates)
     return app
 
 
@@ -113,6 +117,11 @@ def _api(app: FastAPI, ws: Workspace) -> None:
     def api_vm(name: str = Path(max_length=2000)) -> dict[str, Any]:
         return views.vm(ws, name)
 
+    @app.get("/api/endpoints/{address:path}", tags=["estate"])
+    def api_endpoint(address: str = Path(max_length=2000)) -> dict[str, Any]:
+        """An external endpoint (a flow address that is no VM): its VMs, ports, bytes, waves."""
+        return views.endpoint(ws, address)
+
     @app.get("/api/graph", tags=["graph"])
     def api_graph(
         wave: int | None = Query(None, ge=0, le=100_000),
@@ -171,6 +180,10 @@ def _pages(app: FastAPI, ws: Workspace, guard: Guard, templates: Jinja2Templates
     def vm_page(request: Request, name: str = Path(max_length=2000)) -> Response:
         waves = [{"number": w["number"], "name": w["name"]} for w in views.plan(ws)["waves"]]
         return page(request, "vm.html", v=views.vm(ws, name), waves=waves)
+
+    @app.get("/endpoints/{address:path}", response_class=HTMLResponse, include_in_schema=False)
+    def endpoint_page(request: Request, address: str = Path(max_length=2000)) -> Response:
+        return page(request, "endpoint.html", e=views.endpoint(ws, address))
 
     @app.get("/prs", response_class=HTMLResponse, include_in_schema=False)
     def prs_page(request: Request) -> Response:

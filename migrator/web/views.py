@@ -15,6 +15,13 @@ from typing import Any
 from urllib.parse import quote
 
 from migrator.app import interpret
+from migrator.app.endpoints import (
+    endpoint_address,
+    external_endpoint,
+    external_endpoints,
+    is_external,
+    wave_endpoints,
+)
 from migrator.app.findings import (
     FindingsQuery,
     cached_summary,
@@ -58,6 +65,15 @@ class _Memo:
 _plans = _Memo()
 _totals = _Memo()
 _graphs = _Memo(kept=8)
+_endpoints = _Memo()
+
+
+def node_url(node: str, doc: dict[str, Any]) -> str:
+    """The page of a node of the plan's graph: a VM's or an external endpoint's. The whole name is
+    one path segment ("/", "?", "#", "%" and an IPv6 address's ":" quoted)."""
+    if is_external(node, doc):
+        return "/endpoints/" + quote(endpoint_address(node), safe="")
+    return "/vms/" + quote(node, safe="")
 
 
 def plan(ws: Workspace, plan_id: int | None = None) -> dict[str, Any]:
@@ -243,34 +259,76 @@ def wave(ws: Workspace, number: int, plan_id: int | None = None) -> dict[str, An
         "risk": w["risk"],
         "rationale": w.get("rationale", []),
         "vms": vms,
+        "external_endpoints": wave_endpoints(doc, number),
         "prs": prs,
     }
 
 
+def endpoint(ws: Workspace, address: str, plan_id: int | None = None) -> dict[str, Any]:
+    """One external endpoint of the plan (migrator.app.endpoints). The plan's endpoints are
+    resolved from every stored flow once per plan and set of flow sets, so an import or a
+    removed flow set shows at once."""
+    doc = plan(ws, plan_id)
+    flow_sets = tuple(s.id for s in ws.flows.sets())
+    key = (ws.settings.db_url, doc["plan"]["id"], doc["plan"].get("created_at"), flow_sets)
+    known = _endpoints.get(key, lambda: external_endpoints(ws, doc))
+    return external_endpoint(known, address).as_dict()
+
+
 def vm(ws: Workspace, name: str, plan_id: int | None = None) -> dict[str, Any]:
     doc = plan(ws, plan_id)
-    facts = find_vm(ws, name, doc["plan"]["snapshot_id"])
+    where = vm_snapshots(ws, name, doc["plan"]["snapshot_id"])
+    facts = where["facts"]
     placement = doc["vms"].get(facts["name"])
     unplaced = [u for u in doc.get("unplaced", []) if u["vm"] == facts["name"]]
     findings: dict[str, list[dict[str, Any]]] = {}
     for target in TARGETS:
-        query = FindingsQuery(vm=facts["name"], target=target, snapshot=doc["plan"]["snapshot_id"])
+        query = FindingsQuery(vm=facts["name"], target=target, snapshot=where["snapshot_id"])
         result = list_findings(ws, query)
         findings[target] = [f.as_dict() for f in result.findings]
     perf = facts.get("perf") or {}
     return {
         "plan_id": doc["plan"]["id"],
         "name": facts["name"],
+        "snapshot_id": where["snapshot_id"],
+        "plan_snapshot_id": doc["plan"]["snapshot_id"],
+        "latest_snapshot_id": where["latest_snapshot_id"],
+        "pinnable": where["pinnable"],
         "facts": {k: v for k, v in facts.items() if k not in ("disks", "nics", "perf", "partitions")},
         "disks": facts.get("disks") or [],
         "nics": facts.get("nics") or [],
         "utilisation": perf,
         "placement": placement,
         "unplaced": unplaced[0]["reason"] if unplaced else None,
+        "peer_urls": {
+            e["vm"]: node_url(e["vm"], doc)
+            for key in ("depends_on", "dependents")
+            for e in (placement or {}).get(key) or []
+        },
         "business": business_facts(placement),
-        "interpreted": interpreted_facts(ws, facts["name"], doc["plan"]["snapshot_id"]),
+        "interpreted": interpreted_facts(ws, facts["name"], where["snapshot_id"]),
         "findings": findings,
     }
+
+
+def vm_snapshots(ws: Workspace, name: str, planned: int) -> dict[str, Any]:
+    """A VM's record from the plan's snapshot, else from the latest one (a VM discovered since the
+    plan: the drift page links it); and whether the latest snapshot has it, which pinning and the
+    what-if preview need (a VM gone since the plan cannot be pinned)."""
+    latest = ws.store.get(None).id
+    try:
+        facts, snapshot = find_vm(ws, name, planned), planned
+    except NotFound:
+        if latest is None or latest == planned:
+            raise
+        facts, snapshot = find_vm(ws, name, latest), latest
+    pinnable = snapshot == latest
+    if not pinnable and latest is not None:
+        try:
+            pinnable = find_vm(ws, facts["name"], latest)["name"] == facts["name"]
+        except NotFound:
+            pinnable = False
+    return {"facts": facts, "snapshot_id": snapshot, "latest_snapshot_id": latest, "pinnable": pinnable}
 
 
 BUSINESS_FACTS = (
@@ -351,10 +409,11 @@ def graph(
         for n, i in vms.items()
         if (app is None or i.get("app") == app) and (env is None or i.get("env") == env)
     }
+    anchor = keep  # the VMs whose external endpoints are shown
     if wave is not None:
-        core = {n for n in keep if vms[n]["wave"] == wave}
-        near = {e["vm"] for n in core for key in ("depends_on", "dependents") for e in vms[n][key]}
-        keep = core | (near & set(vms))
+        anchor = {n for n in keep if vms[n]["wave"] == wave}
+        near = {e["vm"] for n in anchor for key in ("depends_on", "dependents") for e in vms[n][key]}
+        keep = anchor | (near & set(vms))
     edges: dict[tuple[str, str], float] = {}
     for n in keep:
         for e in vms[n]["depends_on"]:
@@ -363,22 +422,14 @@ def graph(
     grouped = aggregate == "app" or (aggregate == "auto" and len(keep) > AGGREGATE_ABOVE)
     if grouped:
         return _by_app(doc, keep, edges)
+    external = _external_edges(doc, anchor)
     traffic: dict[str, float] = defaultdict(float)
-    for (a, b), size in edges.items():
+    for (a, b), size in [*edges.items(), *external.items()]:
         traffic[a] += size
         traffic[b] += size
-    nodes = [
-        {
-            "id": n,
-            "label": n,
-            "wave": vms[n]["wave"],
-            "app": vms[n].get("app"),
-            "env": vms[n].get("env"),
-            "traffic": traffic[n],
-            "url": "/vms/" + quote(n, safe=""),  # "?" or "#" in a VM name must not cut its link
-        }
-        for n in sorted(keep)
-    ]
+    nodes = [_vm_node(n, vms[n], traffic[n]) for n in sorted(keep)]
+    outside = sorted({n for pair in external for n in pair if n not in vms})
+    nodes += [_external_node(n, traffic[n], doc) for n in outside]
     _layout(nodes)
     return {
         "plan_id": doc["plan"]["id"],
@@ -386,9 +437,55 @@ def graph(
         "waves": len(doc["waves"]),
         "nodes": nodes,
         "edges": [
-            {"source": a, "target": b, "bytes": size, "cross_wave": vms[a]["wave"] != vms[b]["wave"]}
-            for (a, b), size in sorted(edges.items())
+            {
+                "source": a,
+                "target": b,
+                "bytes": size,
+                "cross_wave": a in vms and b in vms and vms[a]["wave"] != vms[b]["wave"],
+            }
+            for (a, b), size in sorted({**edges, **external}.items())
         ],
+    }
+
+
+def _external_edges(doc: dict[str, Any], anchor: set[str]) -> dict[tuple[str, str], float]:
+    """Edges between the anchor VMs and external endpoints (the plan keeps them on the VM side)."""
+    edges: dict[tuple[str, str], float] = {}
+    for n in anchor:
+        info = doc["vms"][n]
+        for e in info["depends_on"]:
+            if is_external(e["vm"], doc):
+                edges[(n, e["vm"])] = float(e["bytes"] or 0)
+        for e in info["dependents"]:
+            if is_external(e["vm"], doc):
+                edges[(e["vm"], n)] = float(e["bytes"] or 0)
+    return edges
+
+
+def _vm_node(name: str, info: dict[str, Any], traffic: float) -> dict[str, Any]:
+    return {
+        "id": name,
+        "kind": "vm",
+        "label": name,
+        "wave": info["wave"],
+        "app": info.get("app"),
+        "env": info.get("env"),
+        "traffic": traffic,
+        "url": "/vms/" + quote(name, safe=""),  # "?" or "#" in a VM name must not cut its link
+    }
+
+
+def _external_node(node: str, traffic: float, doc: dict[str, Any]) -> dict[str, Any]:
+    """An external endpoint: in no wave (drawn left of wave 1), its own page."""
+    return {
+        "id": node,
+        "kind": "external",
+        "label": endpoint_address(node),
+        "wave": None,
+        "app": None,
+        "env": None,
+        "traffic": traffic,
+        "url": node_url(node, doc),
     }
 
 
@@ -412,6 +509,7 @@ def _by_app(doc: dict[str, Any], keep: set[str], edges: dict[tuple[str, str], fl
             "wave": vms[first[g]]["wave"],
             "app": vms[first[g]].get("app"),
             "env": None,
+            "kind": "group",
             "traffic": traffic[g],
             "members": count,
             "url": None,

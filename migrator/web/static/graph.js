@@ -37,17 +37,21 @@
     renderer.once("afterRender", function () {
       container.dataset.firstFrameMs = String(Math.round(performance.now()));  // since navigation start
       container.dataset.rendered = String(data.nodes.length);
-      // Where one clickable node is drawn (CSS pixels in the container): lets a test click it.
-      var probe = data.nodes.find(function (n) { return n.url; });
-      if (probe) {
+      // Where one clickable VM and one external endpoint are drawn (CSS pixels in the container):
+      // lets a test click them.
+      [["probe", "vm"], ["probeExternal", "external"]].forEach(function (pair) {
+        var probe = data.nodes.find(function (n) { return n.url && n.kind === pair[1]; });
+        if (!probe) return;
         var at = renderer.graphToViewport({ x: probe.x, y: probe.y });
-        container.dataset.probe = JSON.stringify({ id: probe.id, x: Math.round(at.x), y: Math.round(at.y) });
-      }
+        container.dataset[pair[0]] = JSON.stringify({ id: probe.id, url: probe.url, x: Math.round(at.x), y: Math.round(at.y) });
+      });
     });
     renderer.refresh();
     var cross = data.edges.filter(function (e) { return e.cross_wave; }).length;
-    status.textContent = data.nodes.length + (data.aggregated ? " application groups" : " VMs") + ", " +
-      data.edges.length + " edges (" + cross + " cross-wave, in red); colour = wave, size = traffic; click a VM to open it";
+    var external = data.nodes.filter(function (n) { return n.kind === "external"; }).length;
+    status.textContent = (data.nodes.length - external) + (data.aggregated ? " application groups" : " VMs") +
+      (external ? ", " + external + " external endpoints (grey, left of wave 1)" : "") + ", " +
+      data.edges.length + " edges (" + cross + " cross-wave, in red); colour = wave, size = traffic; click a node to open its page";
   }
 
   function load(params) {

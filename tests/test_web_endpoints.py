@@ -11,7 +11,6 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from fastapi.testclient import TestClient
 
 from migrator.app.endpoints import external_endpoints
 from migrator.app.flows import import_flow_file
@@ -20,7 +19,7 @@ from migrator.app.workspace import Workspace
 from migrator.web.app import create_app
 from migrator.web.security import Guard
 from tests.test_web_browser import Server
-from tests.web_helpers import EXT_IPV6, EXT_NAME, planned_workspace
+from tests.web_helpers import EXT_IPV6, EXT_NAME, local_client, planned_workspace
 from waves.graph import EXTERNAL_PREFIX
 
 DEMO_EXTERNALS = ["192.0.2.10", "198.51.100.7", "203.0.113.50"]  # fixtures/flows/demo-flows.csv
@@ -204,7 +203,7 @@ def test_the_endpoints_agree_with_the_planners_graph(ws: Workspace) -> None:
 def test_a_flow_import_after_the_plan_shows_at_once(tmp_path: Path) -> None:
     ws = planned_workspace(tmp_path / "ws", land=False)
     try:
-        client = TestClient(create_app(ws, Guard()))
+        client = local_client(create_app(ws, Guard()))
         assert client.get("/api/endpoints/192.0.2.10").json()["bytes"] == 50_000_000
         more = tmp_path / "more.csv"
         more.write_text(

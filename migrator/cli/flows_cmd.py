@@ -18,9 +18,10 @@ _err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _report(flow_set: FlowSet) -> None:
-    Console(highlight=False).print(
+    Console(highlight=False, soft_wrap=True, markup=False).print(  # one line, whatever the origin
         f"flow set {flow_set.id}: {flow_set.records} aggregated flow(s) from {flow_set.origin}"
         + (f"; {flow_set.malformed} malformed skipped" if flow_set.malformed else "")
+        + (f"; {flow_set.clamped} counter(s) capped at 2^63-1" if flow_set.clamped else "")
     )
     for warning in flow_set.warnings:
         _err.print(f"warning: {warning}", markup=False)
@@ -53,6 +54,8 @@ def collect_cmd(
         markup=False,
     )
     if result.flow_set is None:
+        for warning in result.warnings:  # nothing stored, but what was skipped is still said
+            _err.print(f"warning: {warning}", markup=False)
         _err.print("no flows received: nothing stored", markup=False)
         return
     _report(result.flow_set)
@@ -72,6 +75,7 @@ def list_sets(
             "created_at": iso_utc(s.created_at),
             "records": s.records,
             "malformed": s.malformed,
+            "clamped": s.clamped,
             "warnings": s.warnings,
         }
         for s in state(ctx).flows.sets()
@@ -83,6 +87,7 @@ def list_sets(
         ("created_at", "Created"),
         ("records", "Flows"),
         ("malformed", "Malformed"),
+        ("clamped", "Clamped"),
     ]
     render(rows, columns, fmt, title="Flow sets")
 

@@ -49,10 +49,7 @@ def validate_tree(request: ValidateRequest) -> ValidateResult:
     """Validate every code folder under the directory with one size budget for the whole run."""
     if request.fail_on not in FAIL_LEVELS:
         raise InputFileError(f"{{fail_on}} {request.fail_on!r}: use error or warning", field="fail_on")
-    try:
-        limits = Limits().raised(list(request.limits))
-    except ValueError as exc:
-        raise InputFileError(str(exc)) from None
+    limits = Limits().raised(request.limits)  # a bad NAME=VALUE: UsageError, exit 2
     directory = request.directory
     if not directory.is_dir():
         raise InputFileError(f"{directory}: not a folder")

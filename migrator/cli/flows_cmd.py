@@ -10,6 +10,7 @@ from rich.console import Console
 from migrator.app.flows import CollectRequest, collect_flows, import_flow_file
 from migrator.cli.context import state
 from migrator.cli.output import Format, render
+from migrator.input_files import Limits
 from migrator.store.models import FlowSet
 from migrator.timefmt import iso_utc
 
@@ -27,9 +28,11 @@ def _report(flow_set: FlowSet) -> None:
         _err.print(f"warning: {warning}", markup=False)
 
 
-def import_file(ctx: typer.Context, path: Path, fmt: str, replace: bool = False) -> None:
+def import_file(
+    ctx: typer.Context, path: Path, fmt: str, replace: bool = False, limits: Limits | None = None
+) -> None:
     """Read a flow file completely, then store it as one flow set (see `migrator import flows`)."""
-    _report(import_flow_file(state(ctx), path, fmt, replace))
+    _report(import_flow_file(state(ctx), path, fmt, replace, limits))
 
 
 @app.command("collect")

@@ -11,6 +11,8 @@ from pathlib import Path
 from alembic import command
 from sqlalchemy import create_engine, text
 
+from migrator.flows.direction import SessionOrienter
+from migrator.flows.records import Flow, ReadResult, aggregate
 from migrator.store.schema import alembic_config
 from tests.helpers import migrator
 from tests.test_flows import V4_FIELDS, _ipfix, _set, _template, _v4, stored_flows
@@ -183,3 +185,28 @@ def test_upgrade_counts_the_capped_counters_of_flow_sets_stored_before(tmp_path:
     listed = migrator("flows", "list", "--format", "json", workspace=workspace)
     assert listed.code == 0, listed.stderr
     assert [(s["origin"], s["clamped"]) for s in listed.json()] == [("capped.csv", 3), ("plain.csv", 0)]
+
+
+def test_every_merge_carries_the_capped_counters_into_the_stored_flow() -> None:
+    """The Aggregator (both CSV readers; Azure Migrate sums `connections` there), the collector's
+    folds of open sessions and its ICMP records without ports."""
+    many = Flow("10.0.1.1", None, 1433, "tcp", connections=MAX - 1, src_name="app01", dst_name="db01")
+    merged = aggregate([many, Flow("10.0.1.1", None, 1433, "tcp", src_name="app01", dst_name="db01")])
+    assert [(f.connections, f.clamped) for f in merged] == [(MAX, frozenset())]  # exactly 2^63-1
+    merged = aggregate([*merged, Flow("10.0.1.1", None, 1433, "tcp", src_name="app01", dst_name="db01")])
+    assert [(f.connections, f.clamped) for f in merged] == [(MAX, frozenset({"connections"}))]
+    result = ReadResult(merged)
+    result.count_clamped()
+    assert result.clamped == 1
+    assert result.warnings[-1].endswith(": 10.0.1.1 -> db01:1433/tcp connections")
+    # one session open at a time: the cap reached across folds is still counted, once
+    orienter = SessionOrienter(max_sessions=1)
+    orienter.add(
+        [Flow("10.0.0.1", "10.0.0.2", 443, "tcp", QUARTER * 2 - 1, 1, src_port=40001 + i) for i in range(3)]
+    )
+    orienter.add([Flow("10.0.0.3", "10.0.0.4", None, "icmp", QUARTER, QUARTER) for _ in range(2)])
+    flows = sorted(orienter.flows(), key=lambda f: str(f.src_ip))
+    assert [(f.src_ip, f.bytes, f.packets, f.connections, sorted(f.clamped)) for f in flows] == [
+        ("10.0.0.1", MAX, 3, 3, ["bytes"]),
+        ("10.0.0.3", MAX, MAX, 2, ["bytes", "packets"]),
+    ]

@@ -10,9 +10,12 @@ is about 200 KB); `migrator validate --limit NAME=VALUE` raises one. docs/limits
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, fields, replace
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import yaml
+
+from migrator.input_files import raise_limits
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -27,25 +30,19 @@ class Limits:
     yaml_nodes: int = 1_000_000  # YAML nodes after expanding every alias
     string_length: int = 1 * MIB  # one YAML scalar, one line of HCL, in characters
 
-    def raised(self, specs: list[str]) -> Limits:
-        """`NAME=VALUE` pairs (`file-size=16MiB`, `depth=200`) applied over these limits."""
-        names = {f.name.replace("_", "-"): f.name for f in fields(self)}
-        changes = {}
-        for spec in specs:
-            name, _, value = spec.partition("=")
-            if name.strip() not in names:
-                raise ValueError(f"--limit {spec!r}: unknown limit; use one of {', '.join(sorted(names))}")
-            changes[names[name.strip()]] = parse_size(value, spec)
-        return replace(self, **changes)
+    def raised(self, specs: Sequence[str]) -> Limits:
+        """`NAME=VALUE` pairs (`file-size=16MiB`, `depth=200`) applied over these limits; a bad one
+        is a usage error naming every limit (the same parsing as the import commands' --limit)."""
+        return raise_limits(self, specs, parse_size)
 
 
 _SIZE = re.compile(r"^\s*(\d+)\s*(|k|kb|kib|m|mb|mib|g|gb|gib)\s*$", re.IGNORECASE)
 
 
-def parse_size(text: str, spec: str) -> int:
+def parse_size(text: str) -> int:
     match = _SIZE.match(text)
     if not match:
-        raise ValueError(f"--limit {spec!r}: the value must be a whole number, optionally with KiB/MiB/GiB")
+        raise ValueError("the value must be a whole number, optionally with KiB/MiB/GiB")
     unit = match[2].lower()[:1]
     return int(match[1]) * {"": 1, "k": KIB, "m": MIB, "g": 1024 * MIB}[unit]
 

@@ -8,7 +8,7 @@ manifest, an OverflowError or a database error. Provenance (docs/limits.md):
   24 TB of memory.
 - Traffic counters: IPFIX octet/packet counters are unsigned64 (RFC 7012), but the store keeps
   them as signed 64-bit BigInteger (SQLite INTEGER, PostgreSQL bigint): 2^63 - 1 at most, and
-  sums saturate there.
+  sums saturate there (each saturated value is counted and reported: docs/flows.md).
 - Ports: 0-65535 (RFC 793/768).
 """
 
@@ -30,6 +30,8 @@ def within(value: float, low: float, high: float) -> bool:
     return math.isfinite(value) and low <= value <= high
 
 
-def saturating_add(a: int, b: int) -> int:
-    """a + b, but never above what the store can hold (a counter that big is already absurd)."""
-    return min(a + b, MAX_COUNTER)
+def saturating_add(a: int, b: int) -> tuple[int, bool]:
+    """a + b, but never above what the store can hold, and whether the cap cut it: a capped
+    value is a changed value, so callers record it (migrator.flows.records.Counted)."""
+    total = a + b
+    return (MAX_COUNTER, True) if total > MAX_COUNTER else (total, False)

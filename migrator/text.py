@@ -15,6 +15,14 @@ def clean_text(value: object) -> str | None:
     """
     if value is None:
         return None
+    return _normalised(value)[:MAX_TEXT]
+
+
+def cut_by_clean_text(value: object) -> bool:
+    """Whether clean_text would cut this value at MAX_TEXT (a reader counts what it changes)."""
+    return isinstance(value, str) and len(value) > MAX_TEXT and len(_normalised(value)) > MAX_TEXT
+
+
+def _normalised(value: object) -> str:
     text = unicodedata.normalize("NFC", str(value))
-    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cs"))
-    return text[:MAX_TEXT]
+    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cs"))

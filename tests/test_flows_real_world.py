@@ -202,6 +202,7 @@ def test_absurd_counters_and_times_are_skipped_and_sums_saturate(tmp_path: Path)
     far = _v4("10.0.0.1", "10.0.0.2", 40002, 443, 1, 1, 2**64 - 70_000)
     flows = decoder.decode(_ipfix(_template(256, V4_FIELDS), _set(256, huge + far)))
     assert decoder.stats.absurd == 1 and len(flows) == 1 and flows[0].first_seen is None
+    assert decoder.stats.times_dropped == 2  # start and end: counted, reported by the collector
 
 
 def test_csv_errors_name_the_offending_line(tmp_path: Path) -> None:

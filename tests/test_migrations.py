@@ -98,6 +98,8 @@ def test_release_0_1_0_workspace_upgrades_in_place_and_reads(tmp_path: Path) -> 
     with engine.connect() as conn:
         flows = conn.execute(text("select count(*) from flows")).scalar()
     assert flows == 37
+    flow_sets = migrator("flows", "list", "--format", "json", workspace=workspace).json()
+    assert [(s["origin"], s["records"], s["clamped"]) for s in flow_sets] == [("demo-flows.csv", 37, 0)]
     # ...and it keeps working as a current workspace: a new plan is stored beside the old one.
     replanned = migrator("waves", "plan", "--format", "json", workspace=workspace)
     assert replanned.code == 0, replanned.stderr

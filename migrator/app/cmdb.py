@@ -8,6 +8,7 @@ from typing import Any
 
 from migrator.app.cmdb_csv import read_cmdb
 from migrator.app.workspace import Workspace
+from migrator.input_files import Limits
 from migrator.store.cmdb import Cmdb
 from waves.facts import lookup, vm_addresses
 
@@ -27,9 +28,10 @@ class CmdbImportResult:
         return asdict(self)
 
 
-def import_cmdb(ws: Workspace, path: Path) -> CmdbImportResult:
-    """Read the whole file first (any error: nothing stored), then store it in one transaction."""
-    parsed = read_cmdb(path)
+def import_cmdb(ws: Workspace, path: Path, limits: Limits | None = None) -> CmdbImportResult:
+    """Read the whole file first (any error: nothing stored), then store it in one transaction.
+    `limits`: None for the defaults and MIGRATOR_LIMIT_* variables (docs/limits.md)."""
+    parsed = read_cmdb(path, limits)
     import_id = ws.cmdb.save(parsed.origin, parsed.digest, parsed.columns, parsed.items, parsed.warnings)
     matched = 0
     snaps = [s for s in ws.store.list() if s.status == "complete"]

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from migrator import interrupts
 from migrator.app.workspace import Workspace
 from migrator.errors import InterruptedRun, MigratorError
+from migrator.input_files import Limits
+from migrator.inventory_import import read_export
+from migrator.rvtools.reader import read_rvtools
 from migrator.store.inventory import Inventory
 from migrator.store.snapshots import FAILED, INTERRUPTED
 
@@ -50,3 +54,14 @@ def record_snapshot(
 def store_inventory(ws: Workspace, source: str, origin: str, inventory: Inventory) -> SnapshotResult:
     """Store an inventory read completely beforehand (a file import) as a new snapshot."""
     return record_snapshot(ws, source, origin, lambda: inventory, what="the import")
+
+
+def import_rvtools(ws: Workspace, path: Path, limits: Limits | None = None) -> SnapshotResult:
+    """An RVTools export as a new snapshot: the whole workbook is read and checked first, within
+    `limits` (None: the defaults and MIGRATOR_LIMIT_* variables, docs/limits.md)."""
+    return store_inventory(ws, "rvtools", path.name, read_rvtools(path, limits))
+
+
+def import_inventory(ws: Workspace, path: Path, limits: Limits | None = None) -> SnapshotResult:
+    """An inventory export (docs/inventory-export.md) as a new snapshot, checked completely first."""
+    return store_inventory(ws, "import", path.name, read_export(path, limits))

@@ -59,10 +59,7 @@ def validate_tree(request: ValidateRequest) -> ValidateResult:
     ):
         if value not in choices:
             raise InputFileError(f"{{{name}}} {value!r}: use {' or '.join(choices)}", field=name)
-    try:
-        limits = Limits().raised(list(request.limits))
-    except ValueError as exc:
-        raise InputFileError(str(exc)) from None
+    limits = Limits().raised(request.limits)  # a bad NAME=VALUE: UsageError, exit 2
     directory = request.directory
     if not directory.is_dir():
         raise InputFileError(f"{directory}: not a folder")

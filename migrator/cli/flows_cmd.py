@@ -10,6 +10,7 @@ from rich.console import Console
 from migrator.app.flows import CollectRequest, collect_flows, import_flow_file
 from migrator.cli.context import state
 from migrator.cli.output import Format, render
+from migrator.input_files import Limits
 from migrator.store.models import FlowSet
 from migrator.timefmt import iso_utc
 
@@ -18,17 +19,20 @@ _err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _report(flow_set: FlowSet) -> None:
-    Console(highlight=False).print(
+    Console(highlight=False, soft_wrap=True, markup=False).print(  # one line, whatever the origin
         f"flow set {flow_set.id}: {flow_set.records} aggregated flow(s) from {flow_set.origin}"
         + (f"; {flow_set.malformed} malformed skipped" if flow_set.malformed else "")
+        + (f"; {flow_set.clamped} counter(s) capped at 2^63-1" if flow_set.clamped else "")
     )
     for warning in flow_set.warnings:
         _err.print(f"warning: {warning}", markup=False)
 
 
-def import_file(ctx: typer.Context, path: Path, fmt: str, replace: bool = False) -> None:
+def import_file(
+    ctx: typer.Context, path: Path, fmt: str, replace: bool = False, limits: Limits | None = None
+) -> None:
     """Read a flow file completely, then store it as one flow set (see `migrator import flows`)."""
-    _report(import_flow_file(state(ctx), path, fmt, replace))
+    _report(import_flow_file(state(ctx), path, fmt, replace, limits))
 
 
 @app.command("collect")
@@ -53,6 +57,8 @@ def collect_cmd(
         markup=False,
     )
     if result.flow_set is None:
+        for warning in result.warnings:  # nothing stored, but what was skipped is still said
+            _err.print(f"warning: {warning}", markup=False)
         _err.print("no flows received: nothing stored", markup=False)
         return
     _report(result.flow_set)
@@ -72,6 +78,7 @@ def list_sets(
             "created_at": iso_utc(s.created_at),
             "records": s.records,
             "malformed": s.malformed,
+            "clamped": s.clamped,
             "warnings": s.warnings,
         }
         for s in state(ctx).flows.sets()
@@ -83,6 +90,7 @@ def list_sets(
         ("created_at", "Created"),
         ("records", "Flows"),
         ("malformed", "Malformed"),
+        ("clamped", "Clamped"),
     ]
     render(rows, columns, fmt, title="Flow sets")
 

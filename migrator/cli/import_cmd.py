@@ -6,38 +6,48 @@ from enum import StrEnum
 from pathlib import Path
 
 import typer
+from rich.console import Console
 
 from migrator.app.cmdb import import_cmdb
-from migrator.app.snapshots import store_inventory
+from migrator.app.snapshots import SnapshotResult, import_inventory, import_rvtools
 from migrator.cli import flows_cmd
 from migrator.cli.context import state
+from migrator.cli.options import LIMIT_OPTION
 from migrator.cli.output import Format, dump_json
 from migrator.cli.summary import print_snapshot_summary
-from migrator.inventory_import import read_export
-from migrator.rvtools.reader import read_rvtools
-from migrator.store.inventory import Inventory
+from migrator.input_files import Limits
 
 app = typer.Typer(help="Import inventories and flow evidence from files.", no_args_is_help=True)
 
 
 @app.command("rvtools")
-def rvtools(ctx: typer.Context, path: Path = typer.Argument(..., help="An RVTools export (.xlsx).")) -> None:
+def rvtools(
+    ctx: typer.Context,
+    path: Path = typer.Argument(..., help="An RVTools export (.xlsx)."),
+    limit: list[str] = LIMIT_OPTION,
+) -> None:
     """Import an RVTools xlsx export as a new snapshot."""
-    _store_snapshot(ctx, "rvtools", path.name, read_rvtools(path))  # checked completely first
+    limits = Limits.resolve(limit)  # a bad --limit: exit 2 before the file is opened
+    _summarise(ctx, import_rvtools(state(ctx), path, limits))
 
 
 @app.command("inventory")
 def inventory(
-    ctx: typer.Context, path: Path = typer.Argument(..., help="A `migrator inventory export` JSON file.")
+    ctx: typer.Context,
+    path: Path = typer.Argument(..., help="A `migrator inventory export` JSON file."),
+    limit: list[str] = LIMIT_OPTION,
 ) -> None:
     """Import an inventory export (docs/inventory-export.md) as a new snapshot."""
-    _store_snapshot(ctx, "import", path.name, read_export(path))
+    limits = Limits.resolve(limit)
+    _summarise(ctx, import_inventory(state(ctx), path, limits))
 
 
-def _store_snapshot(ctx: typer.Context, source: str, origin: str, inventory: Inventory) -> None:
-    ws = state(ctx)
-    result = store_inventory(ws, source, origin, inventory)
-    print_snapshot_summary(ws.store, result.snapshot_id, result.vms)
+def _summarise(ctx: typer.Context, result: SnapshotResult) -> None:
+    """Each warning on stderr (rows skipped, values stored as unknown: nothing hidden), then the summary."""
+    warn = Console(stderr=True, highlight=False, soft_wrap=True)
+    for line in result.warnings:
+        warn.print(f"warning: {line}", markup=False)
+    print_snapshot_summary(state(ctx).store, result.snapshot_id, result.vms)
 
 
 @app.command("cmdb")
@@ -45,9 +55,10 @@ def cmdb(
     ctx: typer.Context,
     path: Path = typer.Argument(..., help="A CMDB export (CSV, UTF-8; columns: docs/drift.md)."),
     fmt: Format = typer.Option(Format.table, "--format", help="table or json."),
+    limit: list[str] = LIMIT_OPTION,
 ) -> None:
     """Import business facts and expected configuration from a CMDB export (e.g. ServiceNow)."""
-    result = import_cmdb(state(ctx), path)
+    result = import_cmdb(state(ctx), path, Limits.resolve(limit))
     if fmt is Format.json:
         dump_json(result.as_dict())
         return
@@ -73,6 +84,7 @@ def flows(
     replace: bool = typer.Option(
         False, "--replace", help="Replace flow sets imported earlier from this file name."
     ),
+    limit: list[str] = LIMIT_OPTION,
 ) -> None:
     """Import observed connections: the generic flow CSV or an Azure Migrate dependency export."""
-    flows_cmd.import_file(ctx, path, fmt.value, replace)
+    flows_cmd.import_file(ctx, path, fmt.value, replace, Limits.resolve(limit))

@@ -70,6 +70,7 @@ def read_flow_file(path: Path, fmt: str, limits: Limits | None = None) -> ReadRe
                     )
             else:
                 result = _collect(path, rows, _azure_row(_azure_columns(path, fieldnames)), "dependency")
+            result.count_clamped()
             while stream.read(_CHUNK):
                 pass  # the digest covers the whole file
     except OSError as exc:
@@ -224,8 +225,15 @@ def _optional_ip(text: str) -> str | None:
     return normalise_ip(text) if text else None
 
 
+MAX_NAME = 255  # a DNS name has at most 253 characters, a vSphere VM name 80
+
+
 def _name(text: str) -> str | None:
-    cleaned = (clean_text(text) or "").strip()[:255]
+    """A server or process name as stored; a longer one is refused (the row is counted as
+    malformed) rather than cut, since a cut name would silently match nothing or the wrong VM."""
+    cleaned = (clean_text(text) or "").strip()
+    if len(cleaned) > MAX_NAME:
+        raise FlowValueError(f"name longer than {MAX_NAME} characters: {cleaned[:40]!r}...")
     return cleaned or None
 
 
@@ -241,6 +249,8 @@ def _count(text: str | None, default: int) -> int:
         raise FlowValueError(f"negative counter: {value[:20]}")
     if not number <= MAX_COUNTER:  # also NaN and infinity (1e400)
         raise FlowValueError(f"counter {value[:20]} above 2^63-1 (what the store holds)")
+    if number != int(number):  # 2.5 packets: never rounded into a different value
+        raise FlowValueError(f"counter {value[:20]} is not a whole number")
     return int(number)
 
 

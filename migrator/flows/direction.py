@@ -26,8 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from migrator.bounds import saturating_add
-from migrator.flows.records import Flow, aggregate, earliest, latest
+from migrator.flows.records import Flow, add_counters, aggregate, earliest, latest
 
 # Service ports seen in data centres (IANA registrations); used to tell a request from its reply.
 SERVICE_PORTS = frozenset(
@@ -74,6 +73,7 @@ class _Session:
     packets: int = 0
     first_seen: datetime | None = None
     last_seen: datetime | None = None
+    clamped: frozenset[str] = frozenset()  # counters capped at 2^63-1 (records.add_counters)
 
 
 class SessionOrienter:
@@ -110,8 +110,7 @@ class SessionOrienter:
             if (src, dst, rec.protocol) not in self.directed:
                 self.directed.add((src, dst, rec.protocol))
                 self.as_dst[(dst, rec.protocol)] += 1
-            session.bytes = saturating_add(session.bytes, rec.bytes)
-            session.packets = saturating_add(session.packets, rec.packets)
+            add_counters(session, rec, ("bytes", "packets"))
             session.first_seen = earliest(session.first_seen, rec.first_seen)
             session.last_seen = latest(session.last_seen, rec.last_seen)
             if len(self.sessions) >= self.max_sessions:
@@ -137,6 +136,7 @@ class SessionOrienter:
                     1,
                     session.first_seen,
                     session.last_seen,
+                    clamped=session.clamped,
                 )
             )
         self.folded = aggregate(self.folded)
@@ -171,8 +171,7 @@ def merge_replies(flows: list[Flow]) -> tuple[list[Flow], int]:
                 )
                 if not ephemeral_looking(fold.dst_port or 0):
                     continue  # a service on both sides: two real dependencies
-                keep.bytes = saturating_add(keep.bytes, fold.bytes)
-                keep.packets = saturating_add(keep.packets, fold.packets)
+                add_counters(keep, fold, ("bytes", "packets"))  # and keeps fold's capped counters
                 keep.connections = max(keep.connections, fold.connections)
                 keep.first_seen = earliest(keep.first_seen, fold.first_seen)
                 keep.last_seen = latest(keep.last_seen, fold.last_seen)

@@ -47,6 +47,7 @@ class DecodeStats:
     options_templates: int = 0
     ignored: int = 0  # records with no addresses (other IEs)
     absurd: int = 0  # records with counters above 2^63 - 1 or an end before their start
+    times_dropped: int = 0  # start/end times beyond year 9999 in kept records, stored as unknown
     problems: list[str] = field(default_factory=list)
 
     def bad(self, message: str) -> None:
@@ -242,14 +243,15 @@ class FlowDecoder:
                     return flows
                 values[ie] = body[offset : offset + length]
                 offset += length
-            flow = _flow(values, export_secs, nf9_clock)
-            if flow is None:
+            made = _flow(values, export_secs, nf9_clock)
+            if made is None:
                 self.stats.ignored += 1
-            elif not _plausible(flow):
+            elif not _plausible(made[0]):
                 self.stats.absurd += 1
             else:
                 self.stats.records += 1
-                flows.append(flow)
+                self.stats.times_dropped += made[1]
+                flows.append(made[0])
         return flows
 
 
@@ -289,17 +291,23 @@ def _oriented(flow: Flow) -> Flow:
     return flow
 
 
-def _flow(values: dict[int, bytes], export_secs: int, nf9_clock: tuple[int, int] | None) -> Flow | None:
+def _flow(
+    values: dict[int, bytes], export_secs: int, nf9_clock: tuple[int, int] | None
+) -> tuple[Flow, int] | None:
+    """The record's flow and how many of its times were unusable (beyond year 9999), or None
+    when it has no source or destination address."""
     src, dst = _addr(values, SRC_V4, SRC_V6), _addr(values, DST_V4, DST_V6)
     if src is None or dst is None:
         return None
     proto_num = _uint(values.get(PROTOCOL))
     src_port, dst_port = _uint(values.get(SRC_PORT)), _uint(values.get(DST_PORT))
-    start, end = _times(values, export_secs, nf9_clock)
+    seconds = _seconds(values, export_secs, nf9_clock)
+    start, end = _time(seconds[0]), _time(seconds[1])
+    dropped = sum(1 for secs, when in zip(seconds, (start, end), strict=True) if secs and when is None)
     ported = proto_num in (6, 17, 132)
     octets = next((_uint(values.get(ie)) for ie in OCTETS if ie in values), None)
     packets = next((_uint(values.get(ie)) for ie in PACKETS if ie in values), None)
-    return Flow(
+    flow = Flow(
         src_ip=src,
         dst_ip=dst,
         dst_port=dst_port if ported else None,
@@ -311,22 +319,23 @@ def _flow(values: dict[int, bytes], export_secs: int, nf9_clock: tuple[int, int]
         last_seen=end,
         src_port=src_port if ported else None,
     )
+    return flow, dropped
 
 
-def _times(
+def _seconds(
     values: dict[int, bytes], export_secs: int, nf9_clock: tuple[int, int] | None
-) -> tuple[datetime | None, datetime | None]:
+) -> tuple[int | None, int | None]:
+    """The record's start and end in Unix seconds (None: not given)."""
     if START_MS in values or END_MS in values:
         start_ms, end_ms = _uint(values.get(START_MS)), _uint(values.get(END_MS))
-        return _time(start_ms // 1000 if start_ms else None), _time(end_ms // 1000 if end_ms else None)
+        return (start_ms // 1000 if start_ms else None), (end_ms // 1000 if end_ms else None)
     if START_S in values or END_S in values:
-        return _time(_uint(values.get(START_S))), _time(_uint(values.get(END_S)))
+        return _uint(values.get(START_S)), _uint(values.get(END_S))
     if nf9_clock and (NF9_FIRST_SWITCHED in values or NF9_LAST_SWITCHED in values):
         uptime_ms, unix_secs = nf9_clock
         first, last = _uint(values.get(NF9_FIRST_SWITCHED)), _uint(values.get(NF9_LAST_SWITCHED))
         return (
-            _time(unix_secs - (uptime_ms - first) // 1000) if first is not None else None,
-            _time(unix_secs - (uptime_ms - last) // 1000) if last is not None else None,
+            unix_secs - (uptime_ms - first) // 1000 if first is not None else None,
+            unix_secs - (uptime_ms - last) // 1000 if last is not None else None,
         )
-    moment = _time(export_secs)
-    return moment, moment
+    return export_secs, export_secs

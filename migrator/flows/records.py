@@ -6,9 +6,11 @@ import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 from migrator.bounds import MAX_COUNTER, saturating_add
 
+COUNTERS = ("bytes", "packets", "connections")
 PROTOCOLS = {1: "icmp", 6: "tcp", 17: "udp", 58: "icmpv6", 132: "sctp"}
 _PROTOCOL_NAMES = {name: name for name in PROTOCOLS.values()} | {"ipv6-icmp": "icmpv6"}
 
@@ -66,9 +68,33 @@ class Flow:
     dst_name: str | None = None
     process: str | None = None
     src_port: int | None = None  # raw records only (deciding direction and sessions); never stored
+    clamped: frozenset[str] = frozenset()  # counters whose sum was capped at 2^63-1; never stored
 
     def key(self) -> tuple[str | None, str | None, int | None, str, str | None, str | None]:
         return (self.src_ip, self.dst_ip, self.dst_port, self.protocol, self.src_name, self.dst_name)
+
+    def describe(self) -> str:
+        """`client -> service:port/protocol`, by address or, failing that, server name."""
+        port = "" if self.dst_port is None else f":{self.dst_port}"
+        return f"{self.src_ip or self.src_name} -> {self.dst_ip or self.dst_name}{port}/{self.protocol}"
+
+
+class Counted(Protocol):
+    """Something that sums counters (a flow, a session): `clamped` names those capped at 2^63-1."""
+
+    clamped: frozenset[str]
+
+
+def add_counters(into: Counted, other: Flow, names: tuple[str, ...] = COUNTERS) -> None:
+    """Add other's counters into `into`, saturating at 2^63-1 (what the store holds). A counter
+    the cap cut, or one `other` carries already cut, is named in `into.clamped`: a capped value is
+    a changed value, counted and reported with the flow set (ReadResult.count_clamped)."""
+    for name in names:
+        total, cut = saturating_add(getattr(into, name), getattr(other, name))
+        setattr(into, name, total)
+        if cut:
+            into.clamped |= {name}
+    into.clamped |= other.clamped
 
 
 def check_counters(flow: Flow) -> None:
@@ -85,7 +111,8 @@ def check_counters(flow: Flow) -> None:
 
 class Aggregator:
     """Sums counters per (src, dst, port, protocol) as flows arrive, saturating at 2^63 - 1 (what
-    the store holds), keeping the widest first/last seen: memory follows distinct flows, not rows."""
+    the store holds; see add_counters), keeping the widest first/last seen: memory follows
+    distinct flows, not rows."""
 
     def __init__(self) -> None:
         self.merged: dict[tuple[object, ...], Flow] = {}
@@ -107,11 +134,10 @@ class Aggregator:
                 flow.src_name,
                 flow.dst_name,
                 flow.process,
+                clamped=flow.clamped,
             )
             return
-        have.bytes = saturating_add(have.bytes, flow.bytes)
-        have.packets = saturating_add(have.packets, flow.packets)
-        have.connections = saturating_add(have.connections, flow.connections)
+        add_counters(have, flow)
         have.first_seen = earliest(have.first_seen, flow.first_seen)
         have.last_seen = latest(have.last_seen, flow.last_seen)
         if flow.process and not have.process:
@@ -139,12 +165,28 @@ def latest(a: datetime | None, b: datetime | None) -> datetime | None:
 
 @dataclass
 class ReadResult:
-    """What a reader produced: flows plus an honest count of what it could not use."""
+    """What a reader produced: flows plus an honest count of what it could not use or changed."""
 
     flows: list[Flow]
     malformed: int = 0
     warnings: list[str] = field(default_factory=list)
     digest: str = ""  # sha256 of what was read: the same evidence is not imported twice
+    clamped: int = 0  # counter values of the stored flows capped at 2^63-1 (see count_clamped)
+
+    def count_clamped(self, listed: int = 3) -> None:
+        """Count the counters (bytes, packets, connections of each flow) whose sum was capped at
+        2^63-1 and say so in one warning line naming the first flows: the stored values are lower
+        than what the evidence adds up to. Called once the flows are final."""
+        hit = [f for f in self.flows if f.clamped]
+        self.clamped = sum(len(f.clamped) for f in hit)
+        if not hit:
+            return
+        named = "; ".join(f"{f.describe()} {'/'.join(sorted(f.clamped))}" for f in hit[:listed])
+        more = f" and {len(hit) - listed} more flow(s)" if len(hit) > listed else ""
+        self.warnings.append(
+            f"{self.clamped} counter(s) in {len(hit)} flow(s) summed past 2^63-1 and were capped "
+            f"there (stored lower than the evidence adds up to): {named}{more}"
+        )
 
     def warn(self, message: str, limit: int = 20) -> None:
         self.malformed += 1

@@ -17,7 +17,7 @@ from migrator.input_files import Limits, check_size
 from migrator.rvtools.headers import DISPLAY, REQUIRED, custom_attribute_columns, resolve
 from migrator.rvtools.xlsx import Row, SheetCells, read_cells
 from migrator.store.inventory import Inventory
-from migrator.text import clean_text
+from migrator.text import MAX_TEXT, clean_text, cut_by_clean_text
 
 SHEETS = ("vInfo", "vDisk", "vNetwork", "vHost", "vCluster", "vPartition", "vMemory", "vDatastore")
 REQUIRED_SHEETS = ("vInfo",)
@@ -51,12 +51,16 @@ class Notes:
 
 
 class _Sheet:
-    def __init__(self, file: Path, cells: SheetCells, notes: Notes) -> None:
+    def __init__(self, file: Path, cells: SheetCells, notes: Notes, long_cells: bool = False) -> None:
         self.file, self.name, self.notes = file, cells.name, notes
         first = cells.rows[0][1] if cells.rows else {}
         self.headers: list[Any] = [first.get(i) for i in range(max(first, default=-1) + 1)]
         self.rows = cells.rows[1:]
         self.columns = resolve(self.headers, self.name)
+        self.custom = custom_attribute_columns(self.headers) if self.name == "vInfo" else {}
+        # The columns stored, checked for text clean_text cuts; only when the string limit lets
+        # longer text through (raised above MAX_TEXT): otherwise no cell can be that long.
+        self.kept = sorted({*self.columns.values(), *self.custom.values()}) if long_cells else []
         missing = [f for f in REQUIRED[self.name] if f not in self.columns]
         if missing:
             labels = ", ".join(DISPLAY.get(f, f) for f in missing)
@@ -64,6 +68,12 @@ class _Sheet:
 
     def records(self) -> Iterator[tuple[int, dict[str, Any], Row]]:
         for row_no, row in self.rows:
+            for i in self.kept:  # text is stored at most MAX_TEXT long: a cut is a changed value
+                if cut_by_clean_text(row.get(i)):
+                    self.notes.add(
+                        f"cell(s) of sheet {self.name} longer than {MAX_TEXT:,} characters cut there",
+                        f"row {row_no} column {i + 1}",
+                    )
             yield row_no, {f: row.get(i) for f, i in self.columns.items()}, row
 
     def named(self) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -88,9 +98,17 @@ class _Sheet:
             ) from None
 
     def measure(
-        self, row: int, field: str, value: Any, high: float, low: float = 0, required: bool = False
+        self,
+        row: int,
+        field: str,
+        value: Any,
+        high: float,
+        low: float = 0,
+        required: bool = False,
+        whole: bool = False,
     ) -> float | None:
-        """A bounded number, or None (unknown) with a counted warning when empty or absurd."""
+        """A bounded number, or None (unknown) with a counted warning when empty or absurd (or,
+        for a `whole` field such as CPUs, fractional: 2.5 CPUs is not silently made 2)."""
         number = self.number(row, field, value)
         where = f"row {row} {DISPLAY.get(field, field)}"
         if number is None:
@@ -100,6 +118,12 @@ class _Sheet:
         if not bounds.within(number, low, high):
             self.notes.add(
                 f"value(s) in sheet {self.name} outside {low:g}..{high:g} stored as unknown (null)",
+                f"{where} = {str(value)[:20]}",
+            )
+            return None
+        if whole and not number.is_integer():
+            self.notes.add(
+                f"fractional value(s) in sheet {self.name} for a whole number stored as unknown (null)",
                 f"{where} = {str(value)[:20]}",
             )
             return None
@@ -138,9 +162,11 @@ def _vm(
     info: _Sheet, row_no: int, rec: dict[str, Any], raw_row: Row, custom: dict[str, int]
 ) -> dict[str, Any]:
     name = _text(rec.get("vm"))
-    num_cpu = info.measure(row_no, "num_cpu", rec.get("num_cpu"), bounds.MAX_VCPU, low=1, required=True)
+    num_cpu = info.measure(
+        row_no, "num_cpu", rec.get("num_cpu"), bounds.MAX_VCPU, low=1, required=True, whole=True
+    )
     memory = info.measure(
-        row_no, "memory_mb", rec.get("memory_mb"), bounds.MAX_MEMORY_MB, low=1, required=True
+        row_no, "memory_mb", rec.get("memory_mb"), bounds.MAX_MEMORY_MB, low=1, required=True, whole=True
     )
     high = bounds.MAX_STORAGE_GB * 1024
     provisioned = info.measure(row_no, "provisioned_mb", rec.get("provisioned_mb"), high)
@@ -229,9 +255,10 @@ def _synthetic_disks(vms: dict[str, dict[str, Any]]) -> int:
 def read_rvtools(path: Path, limits: Limits | None = None) -> Inventory:
     limits = limits or Limits.from_env()
     notes = Notes()
-    sheets = {name: _Sheet(path, cells, notes) for name, cells in _load(path, limits).items()}
+    long_cells = limits.string_chars > MAX_TEXT
+    sheets = {name: _Sheet(path, cells, notes, long_cells) for name, cells in _load(path, limits).items()}
     info = sheets["vInfo"]
-    custom_columns = custom_attribute_columns(info.headers)
+    custom_columns = info.custom
     inventory = Inventory()
     vms: dict[str, dict[str, Any]] = {}
     by_name: dict[str, str] = {}
@@ -345,7 +372,9 @@ def _disks(sheet: _Sheet, owners: _Owners) -> None:
                 "rdm": _text(rec.get("raw_mode")) if _flag(rec.get("raw")) else None,
                 "sharing": _text(rec.get("sharing")) or "sharingNone",
                 "controller": _text(rec.get("controller")),
-                "unit_number": _int(sheet.measure(row_no, "unit_number", rec.get("unit_number"), 65535)),
+                "unit_number": _int(
+                    sheet.measure(row_no, "unit_number", rec.get("unit_number"), 65535, whole=True)
+                ),
             }
         )
 
@@ -395,8 +424,10 @@ def _hosts(sheet: _Sheet) -> list[dict[str, Any]]:
     hosts = []
     for row_no, rec in sheet.named():
         memory = sheet.measure(row_no, "memory_mb", rec.get("memory_mb"), bounds.MAX_HOST_MEMORY_GB * 1024)
-        sockets = sheet.measure(row_no, "cpu_sockets", rec.get("cpu_sockets"), bounds.MAX_HOST_CPUS)
-        cores = sheet.measure(row_no, "cpu_cores", rec.get("cpu_cores"), bounds.MAX_HOST_CPUS)
+        sockets = sheet.measure(
+            row_no, "cpu_sockets", rec.get("cpu_sockets"), bounds.MAX_HOST_CPUS, whole=True
+        )
+        cores = sheet.measure(row_no, "cpu_cores", rec.get("cpu_cores"), bounds.MAX_HOST_CPUS, whole=True)
         hosts.append(
             {
                 "name": _text(rec.get("name")),

@@ -51,6 +51,7 @@ class FlowStore:
                         created_at=now(),
                         records=len(result.flows),
                         malformed=result.malformed,
+                        clamped=result.clamped,
                         warnings=result.warnings,
                     )
                 ).inserted_primary_key

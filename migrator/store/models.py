@@ -83,6 +83,7 @@ class FlowSet(SQLModel, table=True):
     created_at: datetime = Field(sa_type=DateTime(timezone=True))
     records: int = 0  # aggregated flow rows stored
     malformed: int = 0  # rows or packets that could not be read (reported, never fatal)
+    clamped: int = 0  # counter values stored capped at 2^63-1: their sums were larger (0007)
     warnings: list[str] = Field(default_factory=list, sa_type=JSON, nullable=False)
 
 

@@ -21,7 +21,7 @@ class ExitCode(IntEnum):
     NOT_FOUND = 6  # the named VM, snapshot or object does not exist
     INCOMPLETE = 7  # the result was stored but is not complete (VMs left unplaced); see its report
     CHECKS_FAILED = 8  # validation or policy tests found problems at or above the --fail-on level
-    FORGE = 9  # the plans repository's remote or forge failed (network, auth, 4xx/5xx); nothing local lost
+    FORGE = 9  # the plans repository's remote or forge failed (network, auth, 4xx/5xx) or refused a merge
     CONFLICT = 10  # a plans branch was edited by a human, or a PR is not in a state that allows the action
     MODEL = 11  # no model configured where one is needed, or the model endpoint failed after retries
 

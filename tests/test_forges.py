@@ -76,9 +76,15 @@ def test_github_open_then_update_in_place(ws: Path, tmp_path: Path) -> None:
             ("POST", "/repos/acme/plans/issues/1/labels"),
             ("GET", "/repos/acme/plans/issues/1/comments"),
             ("POST", "/repos/acme/plans/issues/1/comments"),
+            ("POST", f"/repos/acme/plans/statuses/{first['commit']}"),
         ]
-        get, create, labels, _, comment = server.state.requests
-        assert get.query == {"head": f"acme:{BRANCH}", "state": "open"}
+        get, create, labels, _, comment, status = server.state.requests
+        assert get.query == {"head": f"acme:{BRANCH}", "state": "open", "per_page": "100"}
+        assert status.body == {
+            "state": "success",
+            "context": "migrator/validate",
+            "description": "generated code clean: 0 error(s), 0 warning(s)",
+        }
         assert create.body["head"] == BRANCH and create.body["base"] == "main"
         assert create.body["title"].startswith("kubevirt wave 1: ")
         assert (
@@ -100,19 +106,21 @@ def test_github_open_then_update_in_place(ws: Path, tmp_path: Path) -> None:
         assert unchanged["action"] == "unchanged" and server.state.calls() == []  # no new PR, no calls
 
         regenerate(ws, tmp_path)
-        land_on(ws, server, url, "github")
+        second = land_on(ws, server, url, "github")
         assert server.state.calls() == [
             ("GET", "/repos/acme/plans/pulls"),
             ("PATCH", "/repos/acme/plans/pulls/1"),
             ("POST", "/repos/acme/plans/issues/1/labels"),
             ("GET", "/repos/acme/plans/issues/1/comments"),
+            ("POST", f"/repos/acme/plans/statuses/{second['commit']}"),
         ]  # the status text is unchanged: nothing to edit, and never a second comment
+        assert second["commit"] != first["commit"]
         assert len(server.state.prs) == 1 and len(server.state.comments) == 1
 
 
 def test_gitlab_merge_request_and_notes(ws: Path, tmp_path: Path) -> None:
     with ForgeServer("gitlab", TOKEN) as server:
-        land_on(ws, server, remote(tmp_path), "gitlab")
+        head = land_on(ws, server, remote(tmp_path), "gitlab")["commit"]
         project = "/api/v4/projects/acme%2Fplans/merge_requests"
         assert server.state.calls() == [
             ("GET", project),
@@ -120,9 +128,20 @@ def test_gitlab_merge_request_and_notes(ws: Path, tmp_path: Path) -> None:
             ("PUT", f"{project}/1"),
             ("GET", f"{project}/1/notes"),
             ("POST", f"{project}/1/notes"),
+            ("POST", f"/api/v4/projects/acme%2Fplans/statuses/{head}"),
         ]
-        get, create, labels, _, _ = server.state.requests
-        assert get.query == {"source_branch": BRANCH, "target_branch": "main", "state": "opened"}
+        get, create, labels, _, _, status = server.state.requests
+        assert get.query == {
+            "source_branch": BRANCH,
+            "target_branch": "main",
+            "state": "opened",
+            "per_page": "100",
+        }
+        assert status.body == {
+            "state": "success",
+            "name": "migrator/validate",
+            "description": "generated code clean: 0 error(s), 0 warning(s)",
+        }
         assert set(create.body) == {"source_branch", "target_branch", "title", "description"}
         assert labels.body == {"add_labels": "migrator,wave-01,target:kubevirt"}
         assert all(r.headers["private-token"] == TOKEN for r in server.state.requests)
@@ -131,7 +150,7 @@ def test_gitlab_merge_request_and_notes(ws: Path, tmp_path: Path) -> None:
 
 def test_gitea_labels_by_id(ws: Path, tmp_path: Path) -> None:
     with ForgeServer("gitea", TOKEN) as server:
-        land_on(ws, server, remote(tmp_path), "gitea")
+        head = land_on(ws, server, remote(tmp_path), "gitea")["commit"]
         repo = "/api/v1/repos/acme/plans"
         assert server.state.calls() == [
             ("GET", f"{repo}/pulls"),
@@ -143,8 +162,20 @@ def test_gitea_labels_by_id(ws: Path, tmp_path: Path) -> None:
             ("POST", f"{repo}/issues/1/labels"),
             ("GET", f"{repo}/issues/1/comments"),
             ("POST", f"{repo}/issues/1/comments"),
+            ("POST", f"{repo}/statuses/{head}"),
         ]
+        assert server.state.requests[2].query == {"limit": "50"}
         assert server.state.requests[6].body == {"labels": [100, 101, 102]}
+        assert server.state.statuses == [
+            (
+                head,
+                {
+                    "state": "success",
+                    "context": "migrator/validate",
+                    "description": "generated code clean: 0 error(s), 0 warning(s)",
+                },
+            )
+        ]
         assert all(r.headers["authorization"] == f"token {TOKEN}" for r in server.state.requests)
 
 

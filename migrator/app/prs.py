@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from agents.transpiler_agent import CLEAN
 from agents.validator import ValidationReport, ValidatorOptions, languages_of, validate_folder
 from migrator.app.generation import planned_inputs
 from migrator.app.workspace import Workspace
 from migrator.diagnostics import Diagnostic
 from migrator.errors import ChecksFailed, Conflict, ForgeError, InputFileError, NotFound
 from migrator.review.facts import change_summary, wave_facts
-from migrator.review.forge import ForgeSettings, detect, forge_for, publish
+from migrator.review.forge import Forge, ForgeSettings, detect, forge_for, publish
+from migrator.review.forge_http import Pacing
 from migrator.review.repo import Author, PlansRepo, branch_name, folder_name
 from migrator.store.models import MergedWave, PullRequest
 from migrator.store.prs import PullRequestStore
@@ -66,9 +69,11 @@ class LandResult:
         }
 
 
-def land_waves(ws: Workspace, request: LandRequest, waves: list[int]) -> list[LandResult]:
+def land_waves(
+    ws: Workspace, request: LandRequest, waves: list[int], notify: Callable[[str], None] | None = None
+) -> list[LandResult]:
     """`plan --land`: each wave (the clean ones the caller chose) lands as its own pull request."""
-    reviews = Reviews(ws)
+    reviews = Reviews(ws, notify=notify)
     return [reviews.land(replace(request, wave=n)) for n in waves]
 
 
@@ -77,6 +82,7 @@ class MergeResult:
     number: int
     merge_commit: str
     changed_files: list[str]  # files a reviewer changed from what migrator generated
+    merged_by: str = "git"  # git (local mode) or the forge that merged it: github | gitlab | gitea
 
 
 class GuardFailed(ChecksFailed):
@@ -88,10 +94,13 @@ class GuardFailed(ChecksFailed):
 class Reviews:
     """The PR use cases on one workspace."""
 
-    def __init__(self, ws: Workspace, token: str | None = None) -> None:
+    def __init__(
+        self, ws: Workspace, token: str | None = None, notify: Callable[[str], None] | None = None
+    ) -> None:
         self.ws = ws
         self.token = token  # for an https remote; from the environment, never argv
         self.prs = PullRequestStore(ws.engine)
+        self.pacing = Pacing(notify=notify) if notify else Pacing()  # a forge's rate-limit waits
 
     def repo_for(self, location: str | None, base: str, token: str | None = None) -> PlansRepo:
         return PlansRepo.open(self.ws.settings.workspace, location, base, token or self.token)
@@ -131,37 +140,32 @@ class Reviews:
             action = "created"
         assert pr.id is not None
         if forge is not None and (action != "unchanged" or pr.forge_number is None):
-            self._publish(pr.id, forge, branch, req.base, title, plan_md, record, req)
+            self._publish(pr, forge, title, plan_md, record, req)
         return LandResult(pr.id, action, branch, landed.commit, summary if landed.commit else [], plan_md)
 
     def _publish(
         self,
-        number: int,
+        pr: PullRequest,
         settings: ForgeSettings,
-        branch: str,
-        base: str,
         title: str,
         plan_md: str,
         record: dict[str, Any],
         req: LandRequest,
     ) -> None:
-        """The forge's PR for the branch; the local record (kept whatever happens) learns its number."""
-        counts = {s: sum(d["severity"] == s for d in record["diagnostics"]) for s in ("error", "warning")}
-        status = (
-            f"migrator: generated code **{record['status']}** ({counts['error']} error(s), "
-            f"{counts['warning']} warning(s)); local PR #{number}. "
-            "The guarded merge re-runs the checks on the branch as it is then."
-        )
+        """The forge's PR for the branch and the commit status of migrator's head; the local record
+        (kept whatever happens) learns where the forge is first, then the PR's number."""
+        assert pr.id is not None
+        number, forge = pr.id, forge_for(settings, self.pacing)
+        self.prs.update(number, lambda p: _on_forge(p, settings))
         labels = ["migrator", f"wave-{req.wave:02d}", f"target:{req.target}"]
         try:
-            found = publish(forge_for(settings), branch, base, title, plan_md, labels, status)
+            found = publish(
+                forge, pr.branch, pr.base, title, plan_md, labels, _status_comment(number, record)
+            )
+            self.prs.update(number, lambda p: _forge_pr(p, found.number, found.url))
+            forge.set_status(pr.head_commit, record["status"] == CLEAN, _generated_status(record))
         except ForgeError as exc:
             raise ForgeError(f"landed locally as PR #{number}, but {exc.message}") from None
-
-        def change(p: PullRequest) -> None:
-            p.forge, p.forge_number, p.forge_url = settings.kind, found.number, found.url
-
-        self.prs.update(number, change)
 
     def _generated(self, plan_id: int, target: str, wave: int) -> dict[str, Any]:
         get(target)  # a clear error for an unknown target
@@ -239,25 +243,21 @@ class Reviews:
     # --- the guarded merge ---------------------------------------------------------------
 
     def merge(self, number: int, author: Author, use_tools: bool = True) -> MergeResult:
+        """Re-validate the approved branch as it is, then merge it: through the forge's API when the
+        PR is on one (its protections apply and it records the merge), else with git."""
         pr = self._live(number, "merge")
         repo = self.repo_for(None if pr.repo == WORKSPACE_REPO else pr.repo, pr.base)
-        tip = repo.git.rev(pr.branch)
-        if tip is None:
-            raise Conflict(f"pull request #{number}: branch {pr.branch} no longer exists")
-        approved = {a["commit"] for a in pr.approvals}
-        if tip not in approved:
-            state = (
-                "has no approval" if not pr.approvals else f"was approved at {pr.approvals[-1]['commit'][:7]}"
+        tip = self._approved_tip(pr, repo)
+        forge = self._forge_of(pr)
+        merged_files = repo.files_at(tip, folder_name(pr.target, pr.wave))
+        self._guarded(number, merged_files, use_tools, forge, tip)
+        if forge is None:
+            message = (
+                f"Merge {pr.branch}: {pr.title}\n\nApproved by {', '.join(a['by'] for a in pr.approvals)}."
             )
-            raise Conflict(
-                f"pull request #{number} {state} but its branch is at {tip[:7]}: "
-                f"review and run `migrator pr approve {number}`"
-            )
-        folder = folder_name(pr.target, pr.wave)
-        merged_files = repo.files_at(tip, folder)
-        guard(number, merged_files, use_tools)
-        message = f"Merge {pr.branch}: {pr.title}\n\nApproved by {', '.join(a['by'] for a in pr.approvals)}."
-        merge_commit = repo.merge(tip, message, author)  # the commit checked, even if the branch moves
+            merge_commit = repo.merge(tip, message, author)  # the commit checked, even if the branch moves
+        else:
+            merge_commit = self._forge_merge(pr, forge, repo, tip)
         changed = self._record_merge(pr, repo, tip, merge_commit, merged_files)
 
         def change(p: PullRequest) -> None:
@@ -266,7 +266,74 @@ class Reviews:
             p.updated_at = now()
 
         self.prs.update(number, change)
-        return MergeResult(number, merge_commit, changed)
+        return MergeResult(number, merge_commit, changed, "git" if forge is None else pr.forge)
+
+    def _approved_tip(self, pr: PullRequest, repo: PlansRepo) -> str:
+        tip = repo.git.rev(pr.branch)
+        if tip is None:
+            raise Conflict(f"pull request #{pr.id}: branch {pr.branch} no longer exists")
+        if tip not in {a["commit"] for a in pr.approvals}:
+            state = (
+                "has no approval" if not pr.approvals else f"was approved at {pr.approvals[-1]['commit'][:7]}"
+            )
+            raise Conflict(
+                f"pull request #{pr.id} {state} but its branch is at {tip[:7]}: "
+                f"review and run `migrator pr approve {pr.id}`"
+            )
+        return tip
+
+    def _forge_of(self, pr: PullRequest) -> Forge | None:
+        """The forge the PR is on (None: local mode), from what the landing recorded."""
+        if pr.forge == "local":
+            return None
+        if pr.forge_number is None:
+            raise ForgeError(
+                f"pull request #{pr.id} is not on {pr.forge} yet (its landing could not open it there): "
+                f"run `migrator pr land` for it again, then merge"
+            )
+        if pr.forge_api and pr.forge_repo:
+            settings = ForgeSettings(pr.forge, pr.forge_api, pr.forge_repo, self.token)
+        else:  # landed before migrator recorded the forge's location
+            found = detect(pr.repo, pr.forge, None, None, self.token)
+            assert found is not None
+            settings = found
+        return forge_for(settings, self.pacing)
+
+    def _guarded(
+        self, number: int, files: dict[str, bytes | None], use_tools: bool, forge: Forge | None, tip: str
+    ) -> None:
+        """The guard; on a forge its verdict also becomes the commit status of the branch's tip."""
+        try:
+            report = guard(number, files, use_tools)
+        except GuardFailed as failed:
+            if forge is not None:
+                try:
+                    forge.set_status(tip, False, _guard_status(failed.report, tip))
+                except ForgeError as exc:
+                    raise GuardFailed(
+                        f"{failed.message}; the forge's commit status was not set: {exc.message}",
+                        failed.report,
+                    ) from None
+            raise
+        if forge is not None:
+            forge.set_status(tip, True, _guard_status(report, tip))
+
+    def _forge_merge(self, pr: PullRequest, forge: Forge, repo: PlansRepo, tip: str) -> str:
+        """The forge merges `tip` (refused if the branch moved since); the local plans repository
+        then fetches what the forge recorded."""
+        assert pr.forge_number is not None
+        try:
+            sha = forge.merge(pr.forge_number, tip)
+        except ForgeError as exc:
+            raise ForgeError(f"pull request #{pr.id} not merged: {exc.message}") from None
+        try:
+            repo.fetch()
+        except ForgeError as exc:
+            raise ForgeError(
+                f"pull request #{pr.id} was merged on {pr.forge}, but the local plans repository "
+                f"could not fetch it: {exc.message}"
+            ) from None
+        return sha or repo.git.rev(pr.base) or ""
 
     def _record_merge(
         self, pr: PullRequest, repo: PlansRepo, tip: str, merge_commit: str, merged: dict[str, bytes | None]
@@ -340,6 +407,41 @@ def guard(number: int, files: dict[str, bytes | None], use_tools: bool) -> Valid
             f"pull request #{number} fails the checks ({counts['error']} error(s)): not merged", report
         )
     return report
+
+
+def _on_forge(p: PullRequest, settings: ForgeSettings) -> None:
+    p.forge, p.forge_api, p.forge_repo = settings.kind, settings.api, settings.repo
+
+
+def _forge_pr(p: PullRequest, number: int, url: str) -> None:
+    p.forge_number, p.forge_url = number, url
+
+
+def _counts(diagnostics: list[dict[str, Any]]) -> dict[str, int]:
+    return {s: sum(d["severity"] == s for d in diagnostics) for s in ("error", "warning")}
+
+
+def _status_comment(number: int, record: dict[str, Any]) -> str:
+    counts = _counts(record["diagnostics"])
+    return (
+        f"migrator: generated code **{record['status']}** ({counts['error']} error(s), "
+        f"{counts['warning']} warning(s)); local PR #{number}. "
+        "The guarded merge re-runs the checks on the branch as it is then."
+    )
+
+
+def _generated_status(record: dict[str, Any]) -> str:
+    counts = _counts(record["diagnostics"])
+    return f"generated code {record['status']}: {counts['error']} error(s), {counts['warning']} warning(s)"
+
+
+def _guard_status(report: ValidationReport, tip: str) -> str:
+    counts = report.counts
+    verdict = "fail" if report.failed() else "pass"
+    return (
+        f"merge guard: the checks {verdict} on {tip[:7]}: "
+        f"{counts['error']} error(s), {counts['warning']} warning(s)"
+    )
 
 
 def _commit_message(title: str, document: dict[str, Any], status: str, summary: list[str]) -> str:

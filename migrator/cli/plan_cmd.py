@@ -75,7 +75,8 @@ def plan(
         req = pr_cmd.land_request(
             target, 0, repo, base, overwrite_edits, result.plan_id, token_env, forge_opts
         )
-        landed = land_waves(state(ctx), req, [w.wave for w in result.waves if not w.needs_human])
+        clean = [w.wave for w in result.waves if not w.needs_human]
+        landed = land_waves(state(ctx), req, clean, notify=pr_cmd.forge_wait_line)
     _print(result, fmt, landed)
     if (error := result.incomplete()) is not None:
         raise error

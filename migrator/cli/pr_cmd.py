@@ -101,8 +101,14 @@ def token_from(token_env: str | None) -> str | None:
     return value
 
 
+def forge_wait_line(line: str) -> None:
+    """A forge's rate limit makes migrator wait: say so on stderr (stdout stays parseable)."""
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
+
+
 def reviews(ctx: typer.Context, token_env: str | None = None) -> Reviews:
-    return Reviews(state(ctx), token_from(token_env))
+    return Reviews(state(ctx), token_from(token_env), notify=forge_wait_line)
 
 
 def row(pr: PullRequest) -> dict[str, Any]:
@@ -209,7 +215,8 @@ def merge(
     fmt: Format = typer.Option(Format.table, "--format", help="table or json."),
     token_env: str = TOKEN_ENV_OPTION,
 ) -> None:
-    """Re-validate the branch as it is now, then git-merge it into the base (exit 8 if it fails)."""
+    """Re-validate the branch as it is now, then merge it: through the forge's API when the PR is
+    on a forge (exit 9 if the forge refuses), else git merge into the base (exit 8: checks fail)."""
     try:
         result = reviews(ctx, token_env).merge(number, author(), use_tools)
     except GuardFailed as failed:
@@ -228,12 +235,19 @@ def merge(
         raise
     if fmt is Format.json:
         dump_json(
-            {"number": number, "merge_commit": result.merge_commit, "changed_by_review": result.changed_files}
+            {
+                "number": number,
+                "merge_commit": result.merge_commit,
+                "merged_by": result.merged_by,
+                "changed_by_review": result.changed_files,
+            }
         )
         return
     changed = ", ".join(result.changed_files) or "none"
+    by = "" if result.merged_by == "git" else f" on {result.merged_by}"
     Console(highlight=False).print(
-        f"PR #{number} merged as {result.merge_commit[:12]}; files changed in review: {changed}", markup=False
+        f"PR #{number} merged{by} as {result.merge_commit[:12]}; files changed in review: {changed}",
+        markup=False,
     )
 
 

@@ -1,26 +1,34 @@
-"""Forges: open or update the pull request of a landed branch on GitHub, GitLab or Gitea/Forgejo.
+"""Forges: the pull request of a landed branch on GitHub, GitLab or Gitea/Forgejo, its commit
+status, and its merge.
 
 Plain HTTPS against each forge's documented REST endpoints (the shapes relied on, with links, are
-in docs/forges.md). The token comes from an environment variable and travels only in a request
-header; it never reaches argv, a log line, an error message or the store. Every failure is one
-ForgeError line (exit 9) naming the request and the forge's answer; what was landed locally stays.
+in docs/forges.md; pagination and rate limits in forge_http). The token comes from an environment
+variable and travels only in a request header; it never reaches argv, a log line, an error
+message or the store. Every failure is one ForgeError line (exit 9) naming the request and the
+forge's answer; what was landed locally stays.
 """
 
 from __future__ import annotations
 
-import json
 import re
-import urllib.error
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
 from migrator.errors import ForgeError, UsageError
+from migrator.review.forge_http import (
+    ForgeAnswered,
+    Http,
+    HttpSettings,
+    Pacing,
+    link_next,
+    page_header_next,
+)
 
 STATUS_MARKER = "<!-- migrator:status -->"
 PART_MARKER = "<!-- migrator:plan-part {n} -->"
-TIMEOUT_S = 30
+STATUS_CONTEXT = "migrator/validate"  # the commit status migrator owns on each forge
+STATUS_LIMIT = 140  # characters of a status description (GitHub's documented maximum)
 KINDS = ("github", "gitlab", "gitea")
 
 
@@ -78,54 +86,18 @@ def detect(
     return ForgeSettings(kind, api.rstrip("/"), name, token)
 
 
-class Http:
-    """JSON over HTTP(S) with one-line errors."""
-
-    def __init__(self, settings: ForgeSettings, headers: dict[str, str]) -> None:
-        self.settings = settings
-        self.headers = {"Accept": "application/json", "User-Agent": "migrator", **headers}
-
-    def call(self, method: str, path: str, body: Any = None, query: dict[str, str] | None = None) -> Any:
-        url = self.settings.api + path + (f"?{urllib.parse.urlencode(query)}" if query else "")
-        data = json.dumps(body).encode("utf-8") if body is not None else None
-        headers = {**self.headers, **({"Content-Type": "application/json"} if data is not None else {})}
-        request = urllib.request.Request(url, data=data, method=method, headers=headers)
-        where = f"{self.settings.kind}: {method} {path}"
-        try:
-            with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:
-                raw = response.read()
-        except urllib.error.HTTPError as exc:
-            raise ForgeError(f"{where} answered {exc.code}: {_reason(exc)}") from None
-        except (urllib.error.URLError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise ForgeError(f"{where}: cannot reach {self.settings.api}: {reason}") from None
-        try:
-            return json.loads(raw) if raw.strip() else None
-        except ValueError:
-            raise ForgeError(f"{where} answered something that is not JSON") from None
-
-
-def _reason(exc: urllib.error.HTTPError) -> str:
-    try:
-        payload = json.loads(exc.read() or b"{}")
-    except ValueError:
-        payload = {}
-    message = (
-        payload.get("message") or payload.get("error") or exc.reason
-        if isinstance(payload, dict)
-        else exc.reason
-    )
-    return re.sub(r"\s+", " ", str(message))[:200]
-
-
 class Forge:
     """The operations migrator needs; each forge maps them to its own endpoints."""
 
     limit = 65_536  # characters of a PR body or a comment
+    next_page = staticmethod(link_next)  # GitHub and Gitea: the Link header
+    refusals: tuple[int, ...] = (405, 409)  # a merge the forge will not do (documented codes)
+    pr_mark = "#"  # how the forge writes a PR's number (GitLab: !7)
 
-    def __init__(self, settings: ForgeSettings) -> None:
+    def __init__(self, settings: ForgeSettings, pacing: Pacing | None = None) -> None:
         self.settings = settings
-        self.http = Http(settings, self.auth_headers(settings.token))
+        auth = HttpSettings(settings.kind, settings.api, settings.token, self.auth_headers(settings.token))
+        self.http = Http(auth, self.next_page, pacing)
         self.repo_path = self.encode_repo(settings.repo)
 
     def auth_headers(self, token: str | None) -> dict[str, str]:
@@ -155,6 +127,30 @@ class Forge:
     def edit_comment(self, number: int, comment_id: int, body: str) -> None:
         raise NotImplementedError
 
+    def set_status(self, sha: str, ok: bool, description: str) -> None:
+        """The commit status `migrator/validate` on `sha`: success or failure, and why."""
+        raise NotImplementedError
+
+    def merge_request(self, number: int, sha: str) -> str | None:
+        """Merge PR `number` only while its head is `sha`; the merge commit, if the forge says."""
+        raise NotImplementedError
+
+    def merge(self, number: int, sha: str) -> str | None:
+        """The forge's merge, its refusal (branch protection, required reviews or checks, a head
+        that moved) as one line with the forge's reason."""
+        try:
+            return self.merge_request(number, sha)
+        except ForgeAnswered as exc:
+            if exc.status not in self.refusals:
+                raise
+            refused = f"{self.settings.kind} refused the merge of {self.pr_mark}{number}"
+            raise ForgeError(f"{refused} ({exc.status}): {exc.reason}") from None
+
+
+def _description(text: str) -> str:
+    flat = re.sub(r"\s+", " ", text).strip()
+    return flat if len(flat) <= STATUS_LIMIT else flat[: STATUS_LIMIT - 1] + "…"
+
 
 class GitHub(Forge):
     def auth_headers(self, token: str | None) -> dict[str, str]:
@@ -163,8 +159,9 @@ class GitHub(Forge):
 
     def find_open(self, branch: str, base: str) -> ForgePR | None:
         owner = self.settings.repo.split("/")[0]
-        found = self.http.call(
-            "GET", f"/repos/{self.repo_path}/pulls", query={"head": f"{owner}:{branch}", "state": "open"}
+        found = self.http.pages(
+            f"/repos/{self.repo_path}/pulls",
+            {"head": f"{owner}:{branch}", "state": "open", "per_page": "100"},
         )
         return ForgePR(found[0]["number"], found[0]["html_url"]) if found else None
 
@@ -183,10 +180,8 @@ class GitHub(Forge):
         self.http.call("POST", f"/repos/{self.repo_path}/issues/{number}/labels", {"labels": labels})
 
     def comments(self, number: int) -> list[tuple[int, str]]:
-        found = self.http.call(
-            "GET", f"/repos/{self.repo_path}/issues/{number}/comments", query={"per_page": "100"}
-        )
-        return [(c["id"], c.get("body") or "") for c in found or []]
+        found = self.http.pages(f"/repos/{self.repo_path}/issues/{number}/comments", {"per_page": "100"})
+        return [(c["id"], c.get("body") or "") for c in found]
 
     def add_comment(self, number: int, body: str) -> None:
         self.http.call("POST", f"/repos/{self.repo_path}/issues/{number}/comments", {"body": body})
@@ -194,9 +189,26 @@ class GitHub(Forge):
     def edit_comment(self, number: int, comment_id: int, body: str) -> None:
         self.http.call("PATCH", f"/repos/{self.repo_path}/issues/comments/{comment_id}", {"body": body})
 
+    def set_status(self, sha: str, ok: bool, description: str) -> None:
+        body = {
+            "state": "success" if ok else "failure",
+            "context": STATUS_CONTEXT,
+            "description": _description(description),
+        }
+        self.http.call("POST", f"/repos/{self.repo_path}/statuses/{sha}", body)
+
+    def merge_request(self, number: int, sha: str) -> str | None:
+        merged = self.http.call(
+            "PUT", f"/repos/{self.repo_path}/pulls/{number}/merge", {"sha": sha, "merge_method": "merge"}
+        )
+        return _sha(merged, "sha")
+
 
 class GitLab(Forge):
     limit = 1_048_576  # the documented maximum of a merge request description
+    next_page = staticmethod(page_header_next)
+    refusals = (405, 406, 409, 422)
+    pr_mark = "!"
 
     def auth_headers(self, token: str | None) -> dict[str, str]:
         return {"PRIVATE-TOKEN": token} if token else {}
@@ -208,8 +220,9 @@ class GitLab(Forge):
         return f"/projects/{self.repo_path}/merge_requests" + (f"/{number}" if number is not None else "")
 
     def find_open(self, branch: str, base: str) -> ForgePR | None:
-        found = self.http.call(
-            "GET", self._mr(), query={"source_branch": branch, "target_branch": base, "state": "opened"}
+        found = self.http.pages(
+            self._mr(),
+            {"source_branch": branch, "target_branch": base, "state": "opened", "per_page": "100"},
         )
         return ForgePR(found[0]["iid"], found[0]["web_url"]) if found else None
 
@@ -228,8 +241,8 @@ class GitLab(Forge):
         self.http.call("PUT", self._mr(number), {"add_labels": ",".join(labels)})
 
     def comments(self, number: int) -> list[tuple[int, str]]:
-        found = self.http.call("GET", f"{self._mr(number)}/notes", query={"per_page": "100"})
-        return [(n["id"], n.get("body") or "") for n in found or []]
+        found = self.http.pages(f"{self._mr(number)}/notes", {"per_page": "100"})
+        return [(n["id"], n.get("body") or "") for n in found]
 
     def add_comment(self, number: int, body: str) -> None:
         self.http.call("POST", f"{self._mr(number)}/notes", {"body": body})
@@ -237,26 +250,36 @@ class GitLab(Forge):
     def edit_comment(self, number: int, comment_id: int, body: str) -> None:
         self.http.call("PUT", f"{self._mr(number)}/notes/{comment_id}", {"body": body})
 
+    def set_status(self, sha: str, ok: bool, description: str) -> None:
+        body = {
+            "state": "success" if ok else "failed",
+            "name": STATUS_CONTEXT,
+            "description": _description(description),
+        }
+        self.http.call("POST", f"/projects/{self.repo_path}/statuses/{sha}", body)
+
+    def merge_request(self, number: int, sha: str) -> str | None:
+        merged = self.http.call("PUT", f"{self._mr(number)}/merge", {"sha": sha})
+        return _sha(merged, "merge_commit_sha")
+
 
 class Gitea(GitHub):
-    """Gitea and Forgejo: GitHub-like paths under /api/v1, labels by id, `token` authorization."""
+    """Gitea and Forgejo: GitHub-like paths under /api/v1, labels by id, `token` authorization,
+    `limit` for the page size, merge by POST."""
 
     def auth_headers(self, token: str | None) -> dict[str, str]:
         return {"Authorization": f"token {token}"} if token else {}
 
     def find_open(self, branch: str, base: str) -> ForgePR | None:
-        found = self.http.call(
-            "GET", f"/repos/{self.repo_path}/pulls", query={"state": "open", "limit": "50"}
-        )
-        for pr in found or []:
+        found = self.http.pages(f"/repos/{self.repo_path}/pulls", {"state": "open", "limit": "50"})
+        for pr in found:
             if (pr.get("head") or {}).get("ref") == branch:
                 return ForgePR(pr["number"], pr["html_url"])
         return None
 
     def add_labels(self, number: int, labels: list[str]) -> None:
-        existing = {
-            lb["name"]: lb["id"] for lb in self.http.call("GET", f"/repos/{self.repo_path}/labels") or []
-        }
+        listed = self.http.pages(f"/repos/{self.repo_path}/labels", {"limit": "50"})
+        existing = {lb["name"]: lb["id"] for lb in listed}
         for name in labels:
             if name not in existing:
                 made = self.http.call(
@@ -266,9 +289,20 @@ class Gitea(GitHub):
         ids = [existing[name] for name in labels]
         self.http.call("POST", f"/repos/{self.repo_path}/issues/{number}/labels", {"labels": ids})
 
+    def merge_request(self, number: int, sha: str) -> str | None:
+        merged = self.http.call(
+            "POST", f"/repos/{self.repo_path}/pulls/{number}/merge", {"Do": "merge", "head_commit_id": sha}
+        )
+        return _sha(merged, "merge_commit_sha")  # Gitea answers 200 with no body: None
 
-def forge_for(settings: ForgeSettings) -> Forge:
-    return {"github": GitHub, "gitlab": GitLab, "gitea": Gitea}[settings.kind](settings)
+
+def _sha(answer: Any, key: str) -> str | None:
+    value = answer.get(key) if isinstance(answer, dict) else None
+    return value if isinstance(value, str) and re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", value) else None
+
+
+def forge_for(settings: ForgeSettings, pacing: Pacing | None = None) -> Forge:
+    return {"github": GitHub, "gitlab": GitLab, "gitea": Gitea}[settings.kind](settings, pacing)
 
 
 def split_body(text: str, limit: int) -> list[str]:

@@ -162,6 +162,8 @@ class PullRequest(SQLModel, table=True):
     forge: str = "local"  # local | github | gitlab | gitea
     forge_number: int | None = None
     forge_url: str | None = None
+    forge_api: str | None = None  # the forge's API base URL, for the merge through it
+    forge_repo: str | None = None  # owner/name on the forge
     branch: str
     base: str = "main"
     head_commit: str  # migrator's last commit on the branch

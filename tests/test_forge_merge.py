@@ -223,3 +223,41 @@ def test_a_pr_the_forge_never_opened_is_not_merged_behind_its_back(ws: Path, tmp
         assert merged.code == 0, merged.stderr
         assert merged.stdout.startswith("PR #1 merged on gitea as ")
         assert git("rev-parse", "main^2", cwd=bare) == prs(ws)[0]["head_commit"]
+
+
+def test_the_dashboard_merges_a_forge_pr_through_the_forge_with_the_operators_token(
+    ws: Path, tmp_path: Path
+) -> None:
+    """`serve --token-env NAME` hands the token to the dashboard's approve and merge; without it
+    the forge's refusal is a one-line 502, never a merge behind the forge's back."""
+    from migrator.app.workspace import Workspace
+    from migrator.web.app import create_app
+    from migrator.web.security import Guard
+    from tests.web_helpers import local_client
+
+    url = remote(tmp_path)
+    bare = Path(url.removeprefix("file://"))
+    with ForgeServer("github", TOKEN, git_dir=bare) as server:
+        row = land_on(ws, server, url, "github")
+        approve(ws)
+        base_before = git("rev-parse", "main", cwd=bare)
+        workspace, guard = Workspace.open(ws), Guard()
+        headers = {"X-CSRF-Token": guard.csrf}
+        try:
+            without = local_client(create_app(workspace, guard)).post(
+                "/api/prs/1/merge", json={"use_tools": False}, headers=headers
+            )
+            assert without.status_code == 502 and "\n" not in without.json()["detail"]
+            assert git("rev-parse", "main", cwd=bare) == base_before and prs(ws)[0]["status"] == "approved"
+            server.state.requests.clear()
+            client = local_client(create_app(workspace, guard, forge_token=TOKEN))
+            merged = client.post("/api/prs/1/merge", json={"use_tools": False}, headers=headers)
+        finally:
+            workspace.close()
+        assert merged.status_code == 200, merged.text
+        assert server.state.calls() == [
+            ("POST", f"/repos/acme/plans/statuses/{row['commit']}"),
+            ("PUT", "/repos/acme/plans/pulls/1/merge"),
+        ]
+        assert merged.json()["merge_commit"] == git("rev-parse", "main", cwd=bare) != base_before
+        assert TOKEN not in without.text + merged.text

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from migrator.cli.context import state
+from migrator.cli.pr_cmd import TOKEN_ENV_OPTION, token_from
 
 
 def serve(
@@ -19,6 +20,7 @@ def serve(
         help="Another host name the dashboard answers to in Host and Origin (repeatable; also "
         "MIGRATOR_DASHBOARD_HOSTS). Loopback names and the --host address are always allowed.",
     ),
+    token_env: str | None = TOKEN_ENV_OPTION,
 ) -> None:
     """Serve the dashboard until interrupted; prints its URL. Ctrl-C stops it (exit 0)."""
 
@@ -27,5 +29,5 @@ def serve(
     def ready(url: str) -> None:
         typer.echo(f"dashboard: {url} (Ctrl-C to stop)")
 
-    run_server(state(ctx), host, port, ready, allow_host)
+    run_server(state(ctx), host, port, ready, allow_host, token_from(token_env))
     typer.echo("dashboard stopped")

@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from migrator.app.prs import GuardFailed, Reviews
 from migrator.app.workspace import Workspace
-from migrator.errors import ChecksFailed, Conflict, MigratorError, NotFound, UsageError
+from migrator.errors import ChecksFailed, Conflict, ForgeError, MigratorError, NotFound, UsageError
 from migrator.review.repo import Author
 from migrator.web import views, whatif_drift
 from migrator.web.security import TOKEN_COOKIE, Guard, middleware
@@ -39,7 +39,9 @@ def markdown(text: str) -> str:
     return MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table").render(text)
 
 
-def create_app(ws: Workspace, guard: Guard | None = None) -> FastAPI:
+def create_app(ws: Workspace, guard: Guard | None = None, forge_token: str | None = None) -> FastAPI:
+    """`forge_token`: what approve and merge use on a forge or an https plans remote (the operator's
+    `serve --token-env NAME`; a value, never stored or shown)."""
     guard = guard or Guard()
     app = FastAPI(title="migrator dashboard", version="1", docs_url=None, redoc_url=None)
     app.state.ws = ws
@@ -47,7 +49,7 @@ def create_app(ws: Workspace, guard: Guard | None = None) -> FastAPI:
     app.middleware("http")(middleware(guard))
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_exception_handler(MigratorError, _error)  # type: ignore[arg-type]
-    _api(app, ws)
+    _api(app, ws, forge_token)
     templates = Jinja2Templates(directory=HERE / "templates")
     # A name as one URL path segment: "/", "?", "#", "%" and ":" quoted (urlencode keeps "/").
     templates.env.filters["segment"] = lambda text: quote(str(text), safe="")
@@ -63,6 +65,8 @@ def _error(request: Request, exc: MigratorError) -> JSONResponse:
         status = 409
     elif isinstance(exc, UsageError):
         status = 422
+    elif isinstance(exc, ForgeError):
+        status = 502  # the forge (or the plans remote) failed or refused: its reason is the detail
     body: dict[str, Any] = {"detail": exc.message}
     if isinstance(exc, GuardFailed):
         body["report"] = [d.__dict__ for d in getattr(exc.report, "diagnostics", [])][:200]
@@ -100,7 +104,7 @@ def _author() -> Author:
     )
 
 
-def _api(app: FastAPI, ws: Workspace) -> None:
+def _api(app: FastAPI, ws: Workspace, forge_token: str | None) -> None:
     @app.get("/api/overview", tags=["estate"])
     def api_overview() -> dict[str, Any]:
         return views.overview(ws)
@@ -142,11 +146,11 @@ def _api(app: FastAPI, ws: Workspace) -> None:
 
     @app.post("/api/prs/{number}/approve", tags=["pull requests"])
     def api_approve(body: Approval, number: int = Path(ge=0, le=2**31 - 1)) -> dict[str, Any]:
-        return _pr_row(Reviews(ws).approve(number, body.by))
+        return _pr_row(Reviews(ws, forge_token).approve(number, body.by))
 
     @app.post("/api/prs/{number}/merge", tags=["pull requests"])
     def api_merge(body: MergeRequest, number: int = Path(ge=0, le=2**31 - 1)) -> dict[str, Any]:
-        result = Reviews(ws).merge(number, _author(), body.use_tools)
+        result = Reviews(ws, forge_token).merge(number, _author(), body.use_tools)
         return {
             "number": number,
             "merge_commit": result.merge_commit,

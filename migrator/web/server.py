@@ -19,12 +19,17 @@ def url_of(host: str, port: int) -> str:
 
 
 def serve(
-    ws: Workspace, host: str, port: int, on_ready: Callable[[str], None], allow_hosts: list[str] | None = None
+    ws: Workspace,
+    host: str,
+    port: int,
+    on_ready: Callable[[str], None],
+    allow_hosts: list[str] | None = None,
+    forge_token: str | None = None,
 ) -> None:
     """Serve until interrupted (uvicorn handles SIGINT/SIGTERM and returns after a clean stop)."""
     guard = Guard(token=token_for(host), hosts=allowed_hosts(host, allow_hosts or []))
     ws.plans.get(None)  # fail early, with the store's one-line error, when there is no plan yet
-    app = create_app(ws, guard)
+    app = create_app(ws, guard, forge_token)
     try:
         sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

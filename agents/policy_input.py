@@ -1,11 +1,13 @@
 """The documents the IaC policies read: Terraform resources with literal values unquoted, and
 Kubernetes manifests as parsed. Expressions stay `${...}` strings so policies can match
-references (`${aws_security_group.web.id}`)."""
+references (`${aws_security_group.web.id}`). A resource (or the aws provider block) whose type the
+sensitive-argument data covers carries `sensitive`, the names its provider marks sensitive."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from agents.aws_schema import sensitive_arguments
 from agents.k8s_manifests import Manifest
 from agents.tf_module import TfModule, clean, literal
 
@@ -21,30 +23,36 @@ def _normalise(value: Any) -> Any:
     return literal(value)
 
 
+def _with_sensitive(entry: dict[str, Any], key: str) -> dict[str, Any]:
+    names = sensitive_arguments().get(key)
+    if names is not None:
+        entry["sensitive"] = sorted(names)
+    return entry
+
+
 def terraform_input(module: TfModule, target: str = "terraform-aws") -> dict[str, Any]:
     resources = []
     for block in module.of("resource"):
-        resources.append(
-            {
-                "address": block.address,
-                "type": block.labels[0],
-                "name": block.labels[1] if len(block.labels) > 1 else "",
-                "file": block.file,
-                "line": block.line,
-                "config": _normalise(block.body),
-            }
-        )
+        entry = {
+            "address": block.address,
+            "type": block.labels[0],
+            "name": block.labels[1] if len(block.labels) > 1 else "",
+            "file": block.file,
+            "line": block.line,
+            "config": _normalise(block.body),
+        }
+        resources.append(_with_sensitive(entry, entry["type"]))
     for block in module.of("provider"):
-        resources.append(
-            {
-                "address": block.address,
-                "type": "provider",
-                "name": block.labels[0] if block.labels else "",
-                "file": block.file,
-                "line": block.line,
-                "config": _normalise(block.body),
-            }
-        )
+        entry = {
+            "address": block.address,
+            "type": "provider",
+            "name": block.labels[0] if block.labels else "",
+            "file": block.file,
+            "line": block.line,
+            "config": _normalise(block.body),
+        }
+        # The data describes the aws provider's block only, not `provider "vault"`.
+        resources.append(_with_sensitive(entry, "provider") if entry["name"] == "aws" else entry)
     return {"target": target, "resources": resources, "manifests": []}
 
 

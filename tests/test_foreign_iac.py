@@ -1,6 +1,7 @@
 """The validator on code migrator did not write (issue #28): guardrails know whose code they
-judge (profiles and scopes), secrets are judged by exact argument names rather than parts of
-names, and every KubeVirt, CDI and Forklift kind has a schema or a diagnostic that names it.
+judge (profiles and scopes), secrets are judged by the provider schema's `sensitive` flag (a
+short list of exact names where the data is silent) rather than parts of names, and every
+KubeVirt, CDI and Forklift kind has a schema or a diagnostic that names it.
 
 Fixtures: fixtures/foreign-iac/<case>/ (written for these tests), each with expected.json, the
 diagnostics of a default run (profile auto, built-in tools)."""
@@ -8,20 +9,28 @@ diagnostics of a default run (profile auto, built-in tools)."""
 from __future__ import annotations
 
 import fnmatch
+import gzip
 import json
 import os
 import shutil
 import stat
 import tomllib
+import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
+from agents.aws_schema import schema_json, sensitive_arguments
 from agents.k8s_builtin import validator_for
+from agents.limits import Limits
+from agents.policy_input import terraform_input
 from agents.profile import Profiles, file_profile
+from agents.tf_module import load_module
 from agents.validator import ValidatorOptions, validate_folder
 from migrator.diagnostics import Diagnostic
+from scripts.build_aws_sensitive import build as build_sensitive
 from tests.golden import FIXTURES, GOLDEN
 from tests.helpers import assert_one_line_error, migrator
 from transpilers.base import generated_by, header
@@ -197,7 +206,7 @@ def test_validate_cli_says_which_profile_judged_the_folder(tmp_path: Path) -> No
     )
 
 
-# --- class 5: secrets judged by exact argument names ----------------------------------------
+# --- class 5: secrets judged by the provider's sensitive flag ---------------------------------
 
 
 def test_a_token_version_switch_is_not_a_secret() -> None:
@@ -205,15 +214,182 @@ def test_a_token_version_switch_is_not_a_secret() -> None:
     assert report.diagnostics == [] and "policy" in report.checkers
 
 
-def test_sensitive_arguments_given_as_literals_are_found_by_exact_name() -> None:
-    """password and secret_string literals are findings; a variable, `insecure_value` (the
-    provider's explicitly non-sensitive twin of `value`) and `minimum_password_length` are not."""
+def test_sensitive_arguments_given_as_literals_are_found() -> None:
+    """Literals of arguments the data marks sensitive are findings (`value` of an API key by the
+    data alone: no fallback name), and so is a nested block's password (fallback list); a
+    variable, `insecure_value` and `minimum_password_length` are not."""
     report = validate_folder(FOREIGN / "inline-secrets", OFFLINE)
     assert [(d.rule, d.line, d.resource, d.message) for d in report.diagnostics] == [
-        ("IAC-NO-INLINE-SECRETS", 8, "aws_db_instance.orders", "password is a literal"),
-        ("IAC-NO-INLINE-SECRETS", 19, "aws_secretsmanager_secret_version.api", "secret_string is a literal"),
+        ("IAC-NO-INLINE-SECRETS", 10, "aws_db_instance.orders", "password is a literal"),
+        ("IAC-NO-INLINE-SECRETS", 21, "aws_secretsmanager_secret_version.api", "secret_string is a literal"),
+        ("IAC-NO-INLINE-SECRETS", 43, "aws_rds_cluster.ledger", "master_password is a literal"),
+        ("IAC-NO-INLINE-SECRETS", 52, "aws_ssm_parameter.db_url", "value is a literal"),
+        ("IAC-NO-INLINE-SECRETS", 58, "aws_iam_server_certificate.legacy", "private_key is a literal"),
+        ("IAC-NO-INLINE-SECRETS", 64, "aws_api_gateway_api_key.partner", "value is a literal"),
+        ("IAC-NO-INLINE-SECRETS", 69, "aws_mq_broker.events", "password is a literal"),
     ]
-    assert all("correct-horse" not in d.message for d in report.diagnostics)  # never the value
+    text = " ".join(d.message for d in report.diagnostics)
+    assert "correct-horse" not in text and "partner-key" not in text  # never the value
+
+
+SENSITIVE_FILE = ROOT / "agents" / "data" / "aws-sensitive-attributes.json"
+
+
+def test_sensitive_data_records_its_source_and_the_known_secret_arguments() -> None:
+    document = json.loads(SENSITIVE_FILE.read_text(encoding="utf-8"))
+    assert document["provenance"]["generated_by"] == "scripts/build_aws_sensitive.py"
+    assert document["provenance"]["source"].startswith("PyPI pulumi-aws==7.51.1 ")
+    data = document["resources"]
+    assert all(isinstance(v, list) and v == sorted(set(v)) and v for v in data.values())
+    assert data["aws_db_instance"] == ["password", "password_wo"]
+    assert data["aws_rds_cluster"] == ["master_password", "master_password_wo"]
+    assert data["aws_ssm_parameter"] == ["value", "value_wo"]
+    assert data["aws_secretsmanager_secret_version"] == ["secret_binary", "secret_string", "secret_string_wo"]
+    assert data["aws_iam_server_certificate"] == ["private_key"]
+    assert data["aws_elasticache_user"] == ["passwords"]
+    assert data["provider"] == ["access_key", "secret_key", "token"]
+    assert "aws_iam_security_token_service_preferences" not in data  # its token version is no secret
+    assert "aws_instance" not in data  # `get_password_data` is a boolean
+    assert sensitive_arguments()["aws_db_instance"] == frozenset({"password", "password_wo"})
+
+
+def test_every_type_and_argument_in_the_sensitive_data_exists_in_the_aws_schema() -> None:
+    schemas = schema_json()
+    for tf_type, names in json.loads(SENSITIVE_FILE.read_text(encoding="utf-8"))["resources"].items():
+        block = schemas["provider"] if tf_type == "provider" else schemas["resource_schemas"][tf_type]
+        assert set(names) <= set(block["block"]["attributes"]), tf_type
+
+
+def test_the_policy_fixture_uses_the_sensitive_lists_of_the_data() -> None:
+    """The guardrail's own fixture carries `sensitive` as the input would: what the data says."""
+    fixture = json.loads((ROOT / "policies" / "fixtures" / "IAC-NO-INLINE-SECRETS.json").read_text())
+    data = sensitive_arguments()
+    for case in ("pass", "fail"):
+        for r in fixture[case]["input"]["resources"]:
+            # the data describes the aws provider's block, not another provider's
+            key = r["type"] if r["type"] != "provider" else "provider" if r["name"] == "aws" else ""
+            assert r.get("sensitive") == (sorted(data[key]) if key in data else None), r["address"]
+
+
+def test_policy_input_carries_the_sensitive_arguments_of_covered_types_only() -> None:
+    module, problems = load_module(
+        {
+            "main.tf": 'provider "aws" {\n  region = "eu-west-1"\n}\n'
+            'provider "vault" {\n  address = "https://vault.example"\n}\n'
+            'resource "aws_ssm_parameter" "p" {\n  name = "p"\n}\n'
+            'resource "aws_instance" "i" {\n  ami = "ami-1"\n}\n'
+            'resource "random_password" "r" {\n  length = 20\n}\n'
+        },
+        Limits(),
+    )
+    assert problems == []
+    got = {r["address"]: r.get("sensitive") for r in terraform_input(module)["resources"]}
+    assert got == {
+        "provider.aws": ["access_key", "secret_key", "token"],
+        "provider.vault": None,
+        "aws_ssm_parameter.p": ["value", "value_wo"],
+        "aws_instance.i": None,
+        "random_password.r": None,
+    }
+
+
+# The generator, on a wheel written here in the shape of pulumi-aws's generated SDK (the real
+# 13 MB wheel is an input of scripts/build_aws_sensitive.py, not of the tests).
+_SDK_CLASS = """
+import pulumi
+
+class {cls}(pulumi.CustomResource):
+    @pulumi.getter(name="{camel}")
+    def {secret}(self):
+        return pulumi.get(self, "{secret}")
+
+    def _internal_init(__self__, opts=None, {args}):
+        __props__ = {{}}
+{props}
+        secret_opts = pulumi.ResourceOptions(additional_secret_outputs=["{camel}"])
+        super({cls}, __self__).__init__('{token}', "name", __props__, opts)
+"""
+
+
+def _sdk_class(token: str, props: list[str], secret: str, camel: str) -> str:
+    lines = [
+        f'        __props__.__dict__["{p}"] = None if {p} is None else pulumi.Output.secret({p})'
+        if p == secret
+        else f'        __props__.__dict__["{p}"] = {p}'
+        for p in props
+    ]
+    cls = token.rsplit(":", 1)[1]
+    args = ", ".join(f"{p}=None" for p in props)
+    return _SDK_CLASS.format(
+        cls=cls, camel=camel, secret=secret, args=args, props="\n".join(lines), token=token
+    )
+
+
+def _schema(types: dict[str, list[str]]) -> bytes:
+    def block(names: list[str]) -> dict[str, Any]:
+        return {"block": {"attributes": {n: {"type": "string", "optional": True} for n in names}}}
+
+    doc = {
+        "provider_schemas": {
+            "registry.terraform.io/hashicorp/aws": {
+                "provider": block(["region", "secret_key"]),
+                "resource_schemas": {t: block([*names, "id"]) for t, names in types.items()},
+            }
+        }
+    }
+    return gzip.compress(json.dumps(doc).encode())
+
+
+def test_the_sensitive_generator_maps_classes_by_arguments_and_reads_their_secrets(tmp_path: Path) -> None:
+    wheel = tmp_path / "pulumi_aws-0.0.1-py3-none-any.whl"
+    db = ["identifier", "engine", "username", "password", "port", "tags"]
+    with zipfile.ZipFile(wheel, "w") as z:
+        z.writestr("pulumi_aws/pulumi-plugin.json", json.dumps({"name": "aws", "version": "0.0.1"}))
+        # named unlike its Terraform type, mapped by its arguments
+        z.writestr(
+            "pulumi_aws/rds/instance.py", _sdk_class("aws:rds/instance:Instance", db, "password", "password")
+        )
+        # a pluralised list property and a secret the (older) schema lacks
+        z.writestr(
+            "pulumi_aws/mq/broker.py",
+            _sdk_class(
+                "aws:mq/broker:Broker", ["broker_name", "users", "engine", "token_wo"], "token_wo", "tokenWo"
+            ),
+        )
+        # two types with the same arguments (an alias): both get what the class marks
+        z.writestr(
+            "pulumi_aws/push/channel.py",
+            _sdk_class("aws:push/channel:Channel", ["app_id", "key"], "key", "key"),
+        )
+        # nothing in the schema looks like it
+        z.writestr(
+            "pulumi_aws/mail/user.py",
+            _sdk_class("aws:mail/user:User", ["city", "zip", "pin", "name"], "pin", "pin"),
+        )
+    schema = tmp_path / "schema.json.gz"
+    schema.write_bytes(
+        _schema(
+            {
+                "aws_db_instance": db,
+                "aws_rds_cluster": ["cluster_identifier", "engine", "master_password", "port"],
+                "aws_mq_broker": ["broker_name", "user", "engine"],
+                "aws_connect_user": ["name", "password", "instance_id"],
+                "aws_push_channel": ["app_id", "key"],
+                "aws_push_sandbox_channel": ["app_id", "key"],
+            }
+        )
+    )
+    document = build_sensitive(wheel, schema)
+    # the broker's one secret is unknown to the schema: nothing is claimed for aws_mq_broker
+    assert document["resources"] == {
+        "aws_db_instance": ["password"],
+        "aws_push_channel": ["key"],
+        "aws_push_sandbox_channel": ["key"],
+    }
+    assert document["excluded"] == {
+        "aws:mail/user:User": "best match aws_connect_user covers only 0.17 of the names",
+        "aws:mq/broker:Broker token_wo": "not an argument of aws_mq_broker in the schema",
+    }
 
 
 # --- class 6: every KubeVirt, CDI and Forklift kind ------------------------------------------

@@ -14,22 +14,19 @@ metadata := {
 	"scope": "any",
 }
 
-# Which arguments hold a secret is what the provider schema's `sensitive` flag says; the schema
-# migrator ships (built from the cdktf bindings) does not record it, so the secret arguments are
-# named here exactly, never matched by a part of a name (`global_endpoint_token_version` is a
-# version switch, `get_password_data` a boolean). Provenance of each name: docs/validate.md.
-secret_arguments := {
-	"password", "passwords", "password_wo",
-	"master_password", "master_password_wo",
+# Which arguments hold a secret is what the provider schema marks `sensitive`. For the hashicorp/aws
+# resource types (and aws provider block) it covers, the input carries that list as the
+# resource's `sensitive` (agents/data/aws-sensitive-attributes.json, from the pulumi-aws SDK) and
+# it alone decides: `global_endpoint_token_version` is a version switch, `insecure_value` the
+# non-sensitive twin of `value`. Elsewhere (other providers, nested blocks, which the data does not
+# mark) only these names count, exactly, never a part of a name. Provenance: docs/validate.md.
+fallback_secret_arguments := {
+	"password", "passwords", "master_password",
 	"secret_key", "private_key", "auth_token", "client_secret",
-	"secret_string", "secret_string_wo", "secret_binary",
 }
 
-# Arguments whose name is generic but which the provider marks sensitive on these types.
-secret_arguments_of := {
-	"provider": {"token"},
-	"aws_ssm_parameter": {"value", "value_wo"},
-}
+# The token of a provider block the data does not cover (`provider "vault"`, a forge's provider).
+fallback_provider_secret_arguments := {"token"}
 
 # The argument itself, each element of a list argument (`passwords`), and the arguments of nested
 # blocks (`user { password = ... }`): explicit levels rather than `walk`, which costs as much as
@@ -37,7 +34,7 @@ secret_arguments_of := {
 findings contains {"resource": r.address, "file": r.file, "message": sprintf("%s is a literal", [key])} if {
 	some r in input.resources
 	some key, value in r.config
-	secret(r.type, key)
+	secret(r, key)
 	literal_in(value)
 }
 
@@ -48,7 +45,7 @@ findings contains {"resource": r.address, "file": r.file, "message": sprintf("%s
 	some block in blocks
 	is_object(block)
 	some key, value in block
-	secret(r.type, key)
+	key in fallback_secret_arguments
 	literal_in(value)
 }
 
@@ -60,9 +57,18 @@ literal_in(values) if {
 	literal(value)
 }
 
-secret(_, key) if key in secret_arguments
+secret(r, key) if key in r.sensitive
 
-secret(type, key) if key in object.get(secret_arguments_of, type, set())
+secret(r, key) if {
+	not r.sensitive
+	key in fallback_secret_arguments
+}
+
+secret(r, key) if {
+	not r.sensitive
+	r.type == "provider"
+	key in fallback_provider_secret_arguments
+}
 
 # A literal string: not an expression (`${var.x}`), not empty.
 literal(value) if {

@@ -56,6 +56,7 @@ class ForgeState:
     queued: list[tuple[int, dict[str, str], Any]] = field(default_factory=list)  # answered first
     refuse_merge: tuple[int, str] | None = None  # (status, message): branch protection and the like
     before_merge: Callable[[], None] | None = None  # runs just before a merge (a push racing it)
+    after_merge: Callable[[], None] | None = None  # runs just after (the remote going away)
 
     def calls(self) -> list[tuple[str, str]]:
         return [(r.method, r.path) for r in self.requests]
@@ -166,6 +167,8 @@ def _merge(state: ForgeState, branch: str, base: str, sha: str | None) -> tuple[
     tree = _git(state, "merge-tree", "--write-tree", base_tip, head).splitlines()[0]
     commit = _git(state, "commit-tree", tree, "-p", base_tip, "-p", head, "-m", f"Merge {branch}")
     _git(state, "update-ref", f"refs/heads/{base}", commit, base_tip)
+    if state.after_merge is not None:
+        state.after_merge()
     return 200, commit
 
 

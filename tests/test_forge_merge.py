@@ -261,3 +261,24 @@ def test_the_dashboard_merges_a_forge_pr_through_the_forge_with_the_operators_to
         ]
         assert merged.json()["merge_commit"] == git("rev-parse", "main", cwd=bare) != base_before
         assert TOKEN not in without.text + merged.text
+
+
+def test_a_forge_merge_is_recorded_even_when_the_fetch_after_it_fails(ws: Path, tmp_path: Path) -> None:
+    """The forge merged: the PR is merged in the record too (a second `pr merge` would only be
+    refused by the forge), with a one-line warning that the local copy has not caught up."""
+    url = remote(tmp_path)
+    bare = Path(url.removeprefix("file://"))
+    moved = bare.with_name("moved.git")
+    with ForgeServer("github", TOKEN, git_dir=bare) as server:
+        land_on(ws, server, url, "github")
+        approve(ws)
+        server.state.after_merge = lambda: bare.rename(moved)  # the remote is gone before the fetch
+        result = merge(ws)
+    assert result.code == 0, result.stderr
+    warning = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warning) == 1 and warning[0].startswith(
+        "warning: pull request #1 was merged on github, but the local plans repository could not fetch it yet"
+    )
+    [pr] = prs(ws)
+    assert (pr["status"], pr["merge_commit"]) == ("merged", git("rev-parse", "main", cwd=moved))
+    assert TOKEN not in result.stdout + result.stderr

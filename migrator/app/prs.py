@@ -101,6 +101,7 @@ class Reviews:
         self.token = token  # for an https remote; from the environment, never argv
         self.prs = PullRequestStore(ws.engine)
         self.pacing = Pacing(notify=notify) if notify else Pacing()  # a forge's rate-limit waits
+        self.notify = notify or (lambda line: None)  # one-line warnings for the front end
 
     def repo_for(self, location: str | None, base: str, token: str | None = None) -> PlansRepo:
         return PlansRepo.open(self.ws.settings.workspace, location, base, token or self.token)
@@ -329,10 +330,13 @@ class Reviews:
         try:
             repo.fetch()
         except ForgeError as exc:
-            raise ForgeError(
-                f"pull request #{pr.id} was merged on {pr.forge}, but the local plans repository "
-                f"could not fetch it: {exc.message}"
-            ) from None
+            # The forge merged: the record must say so (a second `pr merge` would be refused by
+            # the forge); the local copy catches up at the next fetch.
+            self.notify(
+                f"warning: pull request #{pr.id} was merged on {pr.forge}, but the local plans "
+                f"repository could not fetch it yet: {exc.message}"
+            )
+            return sha or ""
         return sha or repo.git.rev(pr.base) or ""
 
     def _record_merge(

@@ -73,6 +73,7 @@ def render(target: str, edits: list[dict[str, Any]], folder: Path) -> dict[str, 
         (folder / name).write_text(text, encoding="utf-8")
     report = validate_folder(folder, ValidatorOptions(use_tools=False))
     assert report.counts["error"] == 0, [d.message for d in report.diagnostics if d.severity == "error"]
+    assert "TF-CORE-UNAVAILABLE" not in {d.rule for d in report.diagnostics}  # the real core judged it
     if target == "terraform-aws":
         return {n: hcl2.loads(t) for n, t in rendered.files.items() if n.endswith(".tf")}
     return {n: list(yaml.safe_load_all(t)) for n, t in rendered.files.items()}

@@ -265,10 +265,10 @@ def _generate_edited(
         refuse(ws, [mine[index]], [_refusal(why, mine[index].edit.vm_name or "")])
     used = [mine[i] for i in applied.applied]
     result = _generate(c, applied.wave, applied.options, used)
-    if not used or not result.needs_human:
+    if not used or result.status != NEEDS_HUMAN:
         return result
     plain = _generate(c, wave, options, [])
-    if plain.needs_human:
+    if plain.status == NEEDS_HUMAN:
         return result  # the wave fails without its edits too: they are not what broke it
     refuse(ws, used, [d for d in result.diagnostics if d.severity == "error"])
     return plain

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator,
 
 from waves.sizing import catalog
 
-EDIT_VERSION = 1
+EDIT_VERSION: Literal[1] = 1
 SOURCES = ("reviewer", "model", "pin", "learned")
 # EBS volume types with their IOPS and throughput bounds (AWS EBS documentation, 2026): None
 # means the type takes no such setting (it follows from the size).
@@ -272,8 +272,8 @@ Edit = Annotated[
     Field(discriminator="kind"),
 ]
 EDIT_ADAPTER: TypeAdapter[Edit] = TypeAdapter(Edit)
-KINDS = ("instance-type", "volume", "tags", "boot-bus", "nic-model", "storage-class", "region")
-KINDS += ("namespace", "port-rule", "wave-pin")
+KINDS: tuple[str, ...] = ("instance-type", "volume", "tags", "boot-bus", "nic-model", "storage-class")
+KINDS += ("region", "namespace", "port-rule", "wave-pin")
 # Which targets honour each kind ("planner": the wave planner, not a transpiler).
 TARGETS_OF = {
     "instance-type": ("terraform-aws",),

@@ -7,6 +7,7 @@ so `migrator edits list` is the whole history of changes to the generated plan.
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 from sqlalchemy import select, update
@@ -67,8 +68,10 @@ class EditStore:
                 raise NotFound(f"no plan edit with id {edit_id}")
             return as_dict(row)
 
-    def set_status(self, edit_id: int, status: str, diagnostics: list[dict[str, Any]] | None = None) -> None:
-        """Refuse or revert an edit (a pin edit also leaves wave_pins: the planner stops honouring it)."""
+    def set_status(
+        self, edit_id: int, status: str, diagnostics: builtins.list[dict[str, Any]] | None = None
+    ) -> None:
+        """Refuse or revert an edit (migrator.app.edits also unpins a reverted pin)."""
         assert status in STATUSES
         values: dict[str, Any] = {"status": status, "changed_at": now()}
         if diagnostics is not None:

@@ -355,5 +355,6 @@ def test_a_world_open_rule_needs_a_named_guardrail_exception() -> None:
         }
     )
     assert edit.describe() == (
-        "wave 3: allow tcp/443 from 0.0.0.0/0 to group shop-web (guardrail exception: public shop front end, CHG-1234)"
+        "wave 3: allow tcp/443 from 0.0.0.0/0 to group shop-web "
+        "(guardrail exception: public shop front end, CHG-1234)"
     )

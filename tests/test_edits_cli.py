@@ -29,10 +29,10 @@ def wave_of(ws: Path, vm: str) -> int:
     return int(shown["vms"][vm]["wave"])
 
 
-def add(ws: Path, edit: dict[str, Any], *extra: str) -> Result:
+def add(ws: Path, edit: dict[str, Any], *extra: str, who: str = "alice") -> Result:
     path = ws / "edit.json"
     path.write_text(json.dumps(edit), encoding="utf-8")
-    return migrator("edits", "add", str(path), "--who", "alice", "--format", "json", *extra, workspace=ws)
+    return migrator("edits", "add", str(path), "--who", who, "--format", "json", *extra, workspace=ws)
 
 
 def plan(ws: Path, wave: int, out: Path) -> tuple[Result, Path]:
@@ -66,13 +66,16 @@ def test_reviewer_edit_is_applied_listed_in_plan_md_and_reverted(ws: Path, tmp_p
     _, before = plan(ws, wave, tmp_path / "before")
     generated_type = instance_type(before, "crm_db_01")
     assert generated_type != "r6i.xlarge"
-    added = add(ws, {"kind": "instance-type", "vm": "crm-db-01", "instance_type": "r6i.xlarge"}, "--pr", "7")
+    who = "alice | `x` <b>"  # a reviewer's name is untrusted text in PLAN.md's table
+    added = add(
+        ws, {"kind": "instance-type", "vm": "crm-db-01", "instance_type": "r6i.xlarge"}, "--pr", "7", who=who
+    )
     assert added.code == 0, added.stderr
     row = added.json()
     assert (row["status"], row["source"], row["who"], row["pr"], row["change"]) == (
         "applied",
         "reviewer",
-        "alice",
+        who,
         7,
         "crm-db-01: instance type r6i.xlarge",
     )
@@ -86,10 +89,8 @@ def test_reviewer_edit_is_applied_listed_in_plan_md_and_reverted(ws: Path, tmp_p
     plan_md = (folder / "PLAN.md").read_text(encoding="utf-8")
     stamp = row["created_at"][:16].replace("T", " ")
     assert "## Changes from the generated plan" in plan_md
-    assert (
-        f"| {row['id']} | `crm-db-01: instance type r6i.xlarge` | `reviewer alice, {stamp} UTC, PR #7` |"
-        in plan_md
-    )
+    by = f"``reviewer alice \\| `x` <b>, {stamp} UTC, PR #7``"  # one code span, its pipe escaped
+    assert f"| {row['id']} | `crm-db-01: instance type r6i.xlarge` | {by} |" in plan_md
     assert "## Changes from the generated plan" not in (before / "PLAN.md").read_text(encoding="utf-8")
 
     reverted = migrator("edits", "revert", str(row["id"]), "--format", "json", workspace=ws)

@@ -180,6 +180,16 @@ def test_waves_pin_is_an_edit_and_reverting_it_unpins(ws: Path) -> None:
         "reverted",
         "reverted",
     ]
+    added = add(ws, {"kind": "wave-pin", "vm": "crm-app-01", "wave": 2})  # the same pin, as an edit
+    assert added.code == 0, added.stderr
+    assert (added.json()["id"], added.json()["source"], added.json()["change"]) == (
+        3,
+        "pin",
+        "crm-app-01: pinned to wave 2",
+    )
+    assert migrator("waves", "pins", "--format", "json", workspace=ws).json() == [
+        {"vm": "crm-app-01", "wave": 2}
+    ]
 
 
 def test_edits_add_reads_stdin_and_errors_are_one_line(ws: Path) -> None:

@@ -59,7 +59,7 @@ def add_edit(ws: Workspace, request: AddRequest) -> dict[str, Any]:
         return _store(ws, data, provenance, _schema_diagnostics(exc))
     if isinstance(edit, WavePin):  # pins stay where the planner reads them, as `waves pin` writes them
         pin_vm(ws, edit.vm, edit.wave)
-        return ws.edits.list("applied")[-1]
+        return with_change(ws.edits.list("applied")[-1])
     return _store(ws, edit.model_dump(mode="json"), provenance, _plan_diagnostics(ws, edit))
 
 

@@ -87,6 +87,11 @@ def test_release_0_1_0_workspace_upgrades_in_place_and_reads(tmp_path: Path) -> 
     assert [(s["id"], s["status"], s["vms"]) for s in snapshots] == [(1, "complete", 16)]
     pins = migrator("waves", "pins", "--format", "json", workspace=workspace).json()
     assert pins == [{"vm": "crm-web-01", "wave": 2}]
+    # 0007 made every pin an edit with source pin (docs/edits.md)
+    edits = migrator("edits", "list", "--format", "json", workspace=workspace).json()
+    assert [
+        (e["kind"], e["vm"], e["wave"], e["source"], e["who"], e["status"], e["change"]) for e in edits
+    ] == [("wave-pin", "crm-web-01", 2, "pin", "waves pin", "applied", "crm-web-01: pinned to wave 2")]
     shown = migrator("waves", "show", "--format", "json", workspace=workspace)
     assert shown.code == 0, shown.stderr
     assert shown.json()["vms"]["crm-web-01"]["wave"] == 2

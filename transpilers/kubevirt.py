@@ -132,7 +132,7 @@ class KubeVirt:
             )
         for vm in placed:
             name = names[vm.name]
-            disks = disk_plan(vm.record, options.virtio_drivers)
+            disks = _edited_plan(vm, disk_plan(vm.record, options.virtio_drivers))
             notes.append(_bus_note(vm, name, disks))
             spread = [
                 s for s in wave.spread if vm.name in s.vms and sum(m not in wave.blocked for m in s.vms) >= 2
@@ -144,6 +144,17 @@ class KubeVirt:
             files[f"vm-{name}.yaml"] = _dump(docs)
             documents[f"vm-{name}.yaml"] = docs
         return Rendered(files, notes, documents=documents)
+
+
+def _edited_plan(vm: VMInput, plan: DiskPlan) -> DiskPlan:
+    """The boot bus and NIC model a plan edit chose, said so in REPORT.md's line for the VM."""
+    changes = vm.changes
+    if changes.boot_bus is None and changes.nic_model is None:
+        return plan
+    boot = changes.boot_bus or plan.boot_bus
+    nic = changes.nic_model or plan.nic_model
+    why = f"{plan.why}; plan edit: boot disk on {boot}" + (f", NICs {nic}" if changes.nic_model else "")
+    return DiskPlan(plan.family, boot, plan.data_bus, why, nic)
 
 
 def _nad(net: NetworkInput, name: str, options: TargetOptions) -> dict[str, Any]:
@@ -210,7 +221,7 @@ def _nad_annotations(net: NetworkInput) -> dict[str, str]:
 
 def _labels(wave: WaveInput, vm: VMInput) -> dict[str, str]:
     labels = {"migration-wave": str(wave.number)}
-    for key, value in (("app", vm.app), ("env", vm.env), ("tier", vm.tier)):
+    for key, value in (("app", vm.app), ("env", vm.env), ("tier", vm.tier), *vm.changes.tags):
         if value and label_value(value):
             labels[key] = label_value(value)
     return labels
@@ -230,11 +241,12 @@ def _datavolume(
         vddk["thumbprint"] = options.vddk_thumbprint
     if options.vddk_init_image:
         vddk["initImageURL"] = options.vddk_init_image
-    storage: dict[str, Any] = {
-        "resources": {"requests": {"storage": f"{max(1, math.ceil(float(disk.get('capacity_gb') or 0)))}Gi"}}
-    }
-    if options.storage_class:
-        storage["storageClassName"] = options.storage_class
+    size = vm.changes.volume(disk.get("label")).size_gb or max(
+        1, math.ceil(float(disk.get("capacity_gb") or 0))
+    )
+    storage: dict[str, Any] = {"resources": {"requests": {"storage": f"{size}Gi"}}}
+    if vm.changes.storage_class or options.storage_class:
+        storage["storageClassName"] = vm.changes.storage_class or options.storage_class
     return {
         "apiVersion": API_VERSIONS["DataVolume"],
         "kind": "DataVolume",

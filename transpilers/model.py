@@ -8,6 +8,31 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from migrator.errors import UsageError
+from waves.edits import PortRule
+
+
+@dataclass(frozen=True)
+class VolumeChange:
+    """A plan edit's change to one disk (None: as generated)."""
+
+    type: str | None = None
+    size_gb: int | None = None
+    iops: int | None = None
+    throughput: int | None = None
+
+
+@dataclass(frozen=True)
+class VMChanges:
+    """What plan edits changed on one VM beyond its record and sizing (transpilers/edits.py)."""
+
+    boot_bus: str | None = None
+    nic_model: str | None = None
+    storage_class: str | None = None
+    tags: tuple[tuple[str, str], ...] = ()
+    volumes: tuple[tuple[str, VolumeChange], ...] = ()  # disk label -> change
+
+    def volume(self, label: object) -> VolumeChange:
+        return next((c for lbl, c in self.volumes if lbl == label), VolumeChange())
 
 
 @dataclass(frozen=True)
@@ -19,6 +44,7 @@ class VMInput:
     env: str | None
     tier: str | None
     ips: tuple[str, ...]
+    changes: VMChanges = field(default_factory=VMChanges)  # from plan edits
 
     @property
     def nics(self) -> list[dict[str, Any]]:
@@ -110,3 +136,4 @@ class WaveInput:
     networks: dict[str, NetworkInput]
     wave_of: dict[str, int]  # every planned VM -> its wave (peers in other waves)
     blocked: dict[str, list[str]] = field(default_factory=dict)  # VM -> critical findings
+    port_rules: tuple[PortRule, ...] = ()  # plan edits to the security rules, in order

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from migrator.diagnostics import Diagnostic
 from transpilers.model import TargetOptions, VMInput, WaveInput
+from waves.edits import PortRule
 from waves.graph import EXTERNAL_PREFIX
 
 WORLD_V4 = "0.0.0.0/0"
@@ -27,6 +28,8 @@ class IngressRule:
     port: int
     peer_group: str | None  # tier key of a group in the same wave
     cidr: str | None
+    last_port: int | None = None  # a port range's end (plan edits); None: the one port
+    why: str = "observed"  # "observed" (flows) | "edited" (a plan edit)
 
 
 def tier_key(vm: VMInput) -> str:
@@ -91,3 +94,33 @@ def ingress_rules(
         else:
             rules.update(IngressRule(group, protocol, port, None, c) for c in sources)
     return sorted(rules, key=lambda r: (r.group, r.protocol, r.port, r.peer_group or "", r.cidr or "")), notes
+
+
+def edited_rules(rules: list[IngressRule], edits: tuple[PortRule, ...]) -> list[IngressRule]:
+    """The rules after the wave's port-rule edits, in order: `add` writes one rule for the range,
+    `remove` drops every rule between the two ends whose port lies in the range."""
+    result = list(rules)
+    for edit in edits:
+        cidr = str(ipaddress.ip_network(edit.cidr)) if edit.cidr else None
+        if edit.action == "add":
+            last = edit.to_port if edit.to_port != edit.from_port else None
+            rule = IngressRule(
+                edit.group, edit.protocol, edit.from_port, edit.peer_group, cidr, last, "edited"
+            )
+            same = (rule.group, rule.protocol, rule.port, rule.peer_group, rule.cidr, rule.last_port)
+            result = [
+                r for r in result if (r.group, r.protocol, r.port, r.peer_group, r.cidr, r.last_port) != same
+            ]
+            result.append(rule)
+            continue
+        result = [
+            r
+            for r in result
+            if not (
+                r.group == edit.group
+                and r.protocol == edit.protocol
+                and (r.peer_group, r.cidr) == (edit.peer_group, cidr)
+                and edit.from_port <= r.port <= edit.to_port
+            )
+        ]
+    return result

@@ -16,9 +16,9 @@ from migrator.diagnostics import Diagnostic
 from transpilers.base import OptionSpec, Rendered, TranspilerMeta, header
 from transpilers.escape import aws_description, aws_tag_value, hcl_string, one_line
 from transpilers.hcl import Block, Expr, Value, render
-from transpilers.model import SpreadSet, TargetOptions, VMInput, WaveInput
+from transpilers.model import SpreadSet, TargetOptions, VMInput, VolumeChange, WaveInput
 from transpilers.naming import dns_slug, tf_names, tf_slug
-from transpilers.security_groups import WORLD_V4, IngressRule, ingress_rules, tier_key
+from transpilers.security_groups import WORLD_V4, IngressRule, edited_rules, ingress_rules, tier_key
 
 HEADER = header("terraform-aws")
 ROOT_MIN_GB = 8  # smallest root volume the common AMIs accept
@@ -65,6 +65,7 @@ class TerraformAws:
         groups = sorted({tier_key(vm) for vm in placed.values()})
         group_ids = tf_names(groups)
         rules, rule_notes = ingress_rules(wave, placed, options)
+        rules = edited_rules(rules, wave.port_rules)
         notes += rule_notes
         spread = [s for s in wave.spread if sum(vm in placed for vm in s.vms) >= 2]
         spread_ids = tf_names(s.id for s in spread)
@@ -171,19 +172,21 @@ def _ingress_blocks(rules: list[IngressRule], group_ids: dict[str, str]) -> list
     for rule in rules:
         ident = group_ids[rule.group]
         peer = group_ids[rule.peer_group] if rule.peer_group else tf_slug(str(rule.cidr))
+        ports = f"{rule.port}_to_{rule.last_port}" if rule.last_port is not None else str(rule.port)
+        source = rule.peer_group or rule.cidr
         block = (
             Block(
                 "resource",
-                ["aws_vpc_security_group_ingress_rule", f"{ident}_{rule.protocol}_{rule.port}_{peer}"],
+                ["aws_vpc_security_group_ingress_rule", f"{ident}_{rule.protocol}_{ports}_{peer}"],
             )
             .set("security_group_id", Expr(f"aws_security_group.{ident}.id"))
             .set(
                 "description",
-                aws_description(f"observed {rule.protocol}/{rule.port} from {rule.peer_group or rule.cidr}"),
+                aws_description(f"{rule.why} {rule.protocol}/{ports.replace('_to_', '-')} from {source}"),
             )
             .set("ip_protocol", rule.protocol)
             .set("from_port", rule.port)
-            .set("to_port", rule.port)
+            .set("to_port", rule.port if rule.last_port is None else rule.last_port)
         )
         if rule.peer_group:
             block.set("referenced_security_group_id", Expr(f"aws_security_group.{peer}.id"))
@@ -215,6 +218,7 @@ def _tags(wave: WaveInput, vm: VMInput, extra: dict[str, str] | None = None) -> 
         "env": aws_tag_value(vm.env or ""),
         "tier": aws_tag_value(vm.tier or ""),
     }
+    tags.update({key: aws_tag_value(value) for key, value in vm.changes.tags})  # plan edits
     tags.update(extra or {})
     return tags
 
@@ -245,11 +249,11 @@ def _instance(
         .set("http_put_response_hop_limit", 1),
     )
     root_gb = max(ROOT_MIN_GB, math.ceil(float(disks[0].get("capacity_gb") or 0))) if disks else ROOT_MIN_GB
+    root = vm.changes.volume(disks[0].get("label")) if disks else VolumeChange()
+    root_block = Block("root_block_device").set("volume_size", root.size_gb or root_gb)
     block.set(
         "root_block_device",
-        Block("root_block_device")
-        .set("volume_size", root_gb)
-        .set("volume_type", "gp3")
+        _performance(root_block.set("volume_type", root.type or "gp3"), root)
         .set("encrypted", True)
         .set("kms_key_id", Expr("var.kms_key_id")),
     )
@@ -258,11 +262,15 @@ def _instance(
     for index, disk in enumerate(disks[1:]):
         name = f"{ident}_disk{index + 1}"
         volume_tags = _tags(wave, vm, {"Name": aws_tag_value(f"{vm.name} disk {index + 1}")})
-        blocks.append(
+        change = vm.changes.volume(disk.get("label"))
+        volume = (
             Block("resource", ["aws_ebs_volume", name])
             .set("availability_zone", Expr(f"aws_instance.{ident}.availability_zone"))
-            .set("size", max(1, math.ceil(float(disk.get("capacity_gb") or 0))))
-            .set("type", "gp3")
+            .set("size", change.size_gb or max(1, math.ceil(float(disk.get("capacity_gb") or 0))))
+            .set("type", change.type or "gp3")
+        )
+        blocks.append(
+            _performance(volume, change)
             .set("encrypted", True)
             .set("kms_key_id", Expr("var.kms_key_id"))
             .set("tags", volume_tags)
@@ -289,6 +297,15 @@ def _instance(
             .set("device_index", index)
         )
     return blocks
+
+
+def _performance(block: Block, change: VolumeChange) -> Block:
+    """IOPS and throughput where a plan edit sets them (otherwise the volume type's baseline)."""
+    if change.iops is not None:
+        block.set("iops", change.iops)
+    if change.throughput is not None:
+        block.set("throughput", change.throughput)
+    return block
 
 
 def _outputs(ids: dict[str, str]) -> list[Block]:

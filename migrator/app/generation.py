@@ -12,16 +12,18 @@ from typing import Any
 from agents.transpiler_agent import DEFAULT_ATTEMPTS, NEEDS_HUMAN, AgentResult, run_wave
 from agents.validator import ValidatorOptions
 from agents.wave_report import render_report
+from migrator.app.edits import StoredEdit, active_edits, for_target, for_wave, refuse
 from migrator.app.model_report import ModelReport, PlanModelRecords, model_report, plan_model_records
 from migrator.app.workspace import Workspace
 from migrator.atomic import recover, replace_dir, staging_path
-from migrator.diagnostics import count
+from migrator.diagnostics import Diagnostic, count
 from migrator.errors import Incomplete, NotFound, UsageError
 from migrator.review.planmd import PlanFacts, render_plan
 from migrator.store.models import GeneratedWave
 from migrator.store.snapshots import now
 from policies.engine import Finding, blocking, source_findings
 from transpilers.base import Transpiler
+from transpilers.edits import apply_edits
 from transpilers.inputs import wave_inputs
 from transpilers.model import TargetOptions, WaveInput
 from transpilers.registry import get, target_options
@@ -156,8 +158,9 @@ def generate(ws: Workspace, request: GenerateRequest) -> GenerateResult:
     root.mkdir(parents=True, exist_ok=True)
     recover(root)  # put back what an interrupted earlier run left half-swapped
     models = plan_model_records(ws, planned.plan_id, planned.snapshot_id, request.target)
+    edits = _plan_edits(ws, planned, request.target)
     outcomes = [
-        generate_wave(ws, transpiler, planned, wave_input, options, root, request, models)
+        generate_wave(ws, transpiler, planned, wave_input, options, root, request, models, edits)
         for wave_input in select_waves(planned.waves, request.wave)
     ]
     return GenerateResult(planned.plan_id, request.target, root, outcomes)
@@ -172,24 +175,19 @@ def generate_wave(
     root: Path,
     request: GenerateRequest,
     models: PlanModelRecords,
+    edits: list[StoredEdit] | None = None,
 ) -> WaveOutcome:
-    """One wave: block VMs with critical findings, generate into place, record it in the store."""
+    """One wave: block VMs with critical findings, apply the plan edits, generate into place, record
+    it in the store."""
     records = [vm.record for vm in wave_input.vms]
     findings = source_findings(records, planned.clusters, request.target)
     wave_input = replace(wave_input, blocked=blocking(findings))
     folder = wave_folder(root, wave_input.number)
     report = model_report(ws, models, records, wave_input.number)
-    result = _generate(
-        transpiler,
-        wave_input,
-        options,
-        folder,
-        request.max_attempts,
-        request.use_tools,
-        findings,
-        planned.document,
-        report,
+    context = _WaveContext(
+        transpiler, folder, request.max_attempts, request.use_tools, findings, planned.document, report
     )
+    result = _generate_edited(ws, context, wave_input, options, edits or [])
     diagnostics = [d.as_dict() for d in result.diagnostics]
     ws.generated.save(
         GeneratedWave(
@@ -221,6 +219,61 @@ def generate_wave(
     )
 
 
+def _plan_edits(ws: Workspace, planned: PlannedInputs, target: str) -> list[StoredEdit]:
+    """The applied edits this target honours; those naming a VM or wave the plan lacks are refused."""
+    edits = for_target(active_edits(ws), target)
+    wave_of = planned.document["waves"]
+    vms = {vm for wave in wave_of for vm in wave["vms"]}
+    numbers = {wave["number"] for wave in wave_of}
+    kept = []
+    for e in edits:
+        vm, wave = e.edit.vm_name, e.edit.wave_number
+        if (vm is not None and vm not in vms) or (vm is None and wave not in numbers):
+            what = f"VM {vm!r}" if vm is not None else f"wave {wave}"
+            refuse(ws, [e], [_refusal(f"{what} is not in plan {planned.plan_id}", vm or "")])
+        else:
+            kept.append(e)
+    return kept
+
+
+def _refusal(message: str, resource: str = "") -> Diagnostic:
+    return Diagnostic("edit", "EDIT-NOT-IN-WAVE", "error", "", None, message, resource)
+
+
+@dataclass(frozen=True)
+class _WaveContext:
+    """What generating one wave needs besides the wave and its options."""
+
+    transpiler: Transpiler
+    folder: Path
+    max_attempts: int
+    use_tools: bool
+    findings: list[Finding]
+    document: dict[str, Any]
+    report: ModelReport
+
+
+def _generate_edited(
+    ws: Workspace, c: _WaveContext, wave: WaveInput, options: TargetOptions, edits: list[StoredEdit]
+) -> AgentResult:
+    """Generate the wave with its edits applied. Edits naming what the wave lacks are refused
+    first; when the edited output fails validation and the wave without edits passes, the
+    edits are refused with the diagnostics and the wave is generated without them."""
+    mine = for_wave(edits, wave.number, {vm.name for vm in wave.vms})
+    applied = apply_edits(wave, options, [e.edit for e in mine])
+    for index, why in applied.refused.items():
+        refuse(ws, [mine[index]], [_refusal(why, mine[index].edit.vm_name or "")])
+    used = [mine[i] for i in applied.applied]
+    result = _generate(c, applied.wave, applied.options, used)
+    if not used or result.status != NEEDS_HUMAN:
+        return result
+    plain = _generate(c, wave, options, [])
+    if plain.status == NEEDS_HUMAN:
+        return result  # the wave fails without its edits too: they are not what broke it
+    refuse(ws, used, [d for d in result.diagnostics if d.severity == "error"])
+    return plain
+
+
 def _plan_md(
     transpiler: Transpiler,
     document: dict[str, Any],
@@ -230,6 +283,7 @@ def _plan_md(
     result: AgentResult,
     findings: list[Finding],
     report: ModelReport,
+    edits: list[StoredEdit],
 ) -> str:
     """PLAN.md beside REPORT.md: what a reviewer of the wave's pull request reads first."""
     facts = PlanFacts(
@@ -246,39 +300,33 @@ def _plan_md(
         report.usage,
         report.findings,
         report.facts,
+        [(e.id, e.edit.describe(), e.provenance.describe()) for e in edits],
     )
     return render_plan(facts)
 
 
 def _generate(
-    transpiler: Transpiler,
-    wave: WaveInput,
-    options: TargetOptions,
-    final: Path,
-    max_attempts: int,
-    use_tools: bool,
-    findings: list[Finding],
-    document: dict[str, Any],
-    report: ModelReport,
+    c: _WaveContext, wave: WaveInput, options: TargetOptions, edits: list[StoredEdit]
 ) -> AgentResult:
-    """Generate into a staging folder beside `final`, then move it into place."""
-    staging = staging_path(final)
+    """Generate into a staging folder beside the wave's folder, then move it into place."""
+    staging = staging_path(c.folder)
     try:
         result = run_wave(
-            transpiler,
+            c.transpiler,
             wave,
             options,
             staging,
-            max_attempts=max_attempts,
-            validator=ValidatorOptions(use_tools=use_tools),
+            max_attempts=c.max_attempts,
+            validator=ValidatorOptions(use_tools=c.use_tools),
         )
         (staging / "REPORT.md").write_text(
-            render_report(transpiler.meta, wave, result, findings), encoding="utf-8"
+            render_report(c.transpiler.meta, wave, result, c.findings), encoding="utf-8"
         )
-        (staging / "PLAN.md").write_text(
-            _plan_md(transpiler, document, wave, options, final, result, findings, report), encoding="utf-8"
+        plan_md = _plan_md(
+            c.transpiler, c.document, wave, options, c.folder, result, c.findings, c.report, edits
         )
-        replace_dir(staging, final)  # the old or the new wave is complete at every instant
+        (staging / "PLAN.md").write_text(plan_md, encoding="utf-8")
+        replace_dir(staging, c.folder)  # the old or the new wave is complete at every instant
     finally:
         if staging.exists():
             shutil.rmtree(staging)

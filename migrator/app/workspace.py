@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 from migrator.settings import Settings
 from migrator.store.cmdb import CmdbStore
 from migrator.store.database import open_engine
+from migrator.store.edits import EditStore
 from migrator.store.findings import FindingsCache
 from migrator.store.flows import FlowStore
 from migrator.store.generated import GeneratedStore
@@ -52,6 +53,10 @@ class Workspace:
     @property
     def plans(self) -> PlanStore:
         return PlanStore(self.engine)
+
+    @property
+    def edits(self) -> EditStore:
+        return EditStore(self.engine)
 
     @property
     def generated(self) -> GeneratedStore:

@@ -13,6 +13,7 @@ from migrator.app.workspace import Workspace
 from migrator.cli import (
     discover_cmd,
     drift_cmd,
+    edits_cmd,
     findings_cmd,
     flows_cmd,
     graph_cmd,
@@ -52,6 +53,7 @@ app.command("drift")(drift_cmd.drift)
 app.add_typer(flows_cmd.app, name="flows")
 app.add_typer(graph_cmd.app, name="graph")
 app.add_typer(waves_cmd.app, name="waves")
+app.add_typer(edits_cmd.app, name="edits")
 app.command("size")(size_cmd.size)
 app.command("plan", cls=refine_cmd.PlanCommand)(plan_cmd.plan)
 app.command("validate")(validate_cmd.validate)

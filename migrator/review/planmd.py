@@ -38,6 +38,9 @@ class PlanFacts:
     model_usage: list[dict[str, Any]] = field(default_factory=list)  # per command and model, this plan
     model_findings: list[dict[str, Any]] = field(default_factory=list)  # injection attempts, refusals
     vm_facts: list[dict[str, Any]] = field(default_factory=list)  # per VM: facts with their source
+    edits: list[tuple[int, str, str]] = field(
+        default_factory=list
+    )  # applied plan edits: id, change, provenance
 
     @property
     def wave_doc(self) -> dict[str, Any]:
@@ -49,6 +52,7 @@ def render_plan(f: PlanFacts) -> str:
     cutover, rollback = runbooks(f.meta.language, v, f.files)
     sections = [
         _summary(f),
+        *([_changes(f)] if f.edits else []),  # a wave without edits reads as before
         _vm_table(f),
         _why(f),
         facts_section(f.vm_facts),
@@ -91,6 +95,20 @@ def _summary(f: PlanFacts) -> str:
         f"{counts['warning']} warning(s)",
         f"- AWS estimate: ${m['aws_monthly_usd']:,.2f}/month sized, ${m['aws_as_is_monthly_usd']:,.2f} as-is",
         f"- Files in `{f.folder}`: " + ", ".join(code(n) for n in sorted(f.files)),
+    ]
+    return "\n".join(lines)
+
+
+def _changes(f: PlanFacts) -> str:
+    """The plan edits applied to this wave, in order, with who or what proposed each."""
+    lines = [
+        "## Changes from the generated plan",
+        "",
+        "| edit | change | proposed by |",
+        "|---|---|---|",
+        *(f"| {id_} | {cell(change)} | {cell(by)} |" for id_, change, by in f.edits),
+        "",
+        "Revert one with `migrator edits revert ID`; see docs/edits.md.",
     ]
     return "\n".join(lines)
 

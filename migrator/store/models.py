@@ -130,6 +130,27 @@ class WavePin(SQLModel, table=True):
     created_at: datetime = Field(sa_type=DateTime(timezone=True))
 
 
+class PlanEdit(SQLModel, table=True):
+    """A typed change to the plan model (waves/edits.py) with its provenance and what became of it."""
+
+    __tablename__ = "plan_edits"
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(sa_type=DateTime(timezone=True))
+    kind: str
+    vm: str | None = Field(default=None, index=True)  # the VM it changes (None: a wave or rule edit)
+    wave: int | None = None  # the wave it changes or pins to
+    edit: dict[str, Any] = Field(default_factory=dict, sa_type=JSON, nullable=False)  # its JSON form
+    source: str  # reviewer | model | pin | learned
+    who: str  # a person's name or a model id
+    prompt_version: str | None = None
+    pr: int | None = None
+    conversation: str | None = None
+    status: str = "applied"  # applied | refused | reverted
+    diagnostics: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON, nullable=False)
+    changed_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))  # refused/reverted
+
+
 class GeneratedWave(SQLModel, table=True):
     """One wave transpiled for one target: where it was written, its status and diagnostics."""
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from migrator.errors import NotFound, StoreError
+from migrator.store.edits import EDITS, pin_edit
 from migrator.store.models import WavePin, WavePlanRecord
 from migrator.store.snapshots import _table, now
 from migrator.timefmt import iso_utc
@@ -94,6 +95,8 @@ class PlanStore:
             return {vm: wave for vm, wave in conn.execute(select(PINS.c.vm, PINS.c.wave).order_by(PINS.c.vm))}
 
     def pin(self, vm: str, wave: int) -> None:
+        """Pin a VM: wave_pins for the planner and a `wave-pin` edit (source pin), in one
+        transaction; an earlier pin edit of the VM is reverted by it."""
         with Session(self.engine) as session, session.begin():
             existing = session.get(WavePin, vm)
             if existing is None:
@@ -101,7 +104,18 @@ class PlanStore:
             else:
                 existing.wave = wave
                 existing.created_at = now()
+            session.execute(_revert_pin_edits(vm))
+            session.add(pin_edit(vm, wave))
 
     def unpin(self, vm: str) -> bool:
         with self.engine.begin() as conn:
+            conn.execute(_revert_pin_edits(vm))
             return bool(conn.execute(delete(PINS).where(PINS.c.vm == vm)).rowcount)
+
+
+def _revert_pin_edits(vm: str) -> Any:
+    return (
+        update(EDITS)
+        .where(EDITS.c.kind == "wave-pin", EDITS.c.vm == vm, EDITS.c.status == "applied")
+        .values(status="reverted", changed_at=now())
+    )

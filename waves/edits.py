@@ -1,0 +1,327 @@
+"""Plan edits: the typed, versioned changes to a wave's plan model that reviewers, models, pins and
+learned corrections all speak (docs/edits.md).
+
+An edit names what to change in terms the generator understands (a VM, a disk label, a wave, a
+security group), never text in a generated file: the transpilers apply edits to the plan model
+before rendering (transpilers/edits.py), so the output stays the generator's own. This module is
+the contract between the generator and whoever proposes edits, so it sits below both (waves is
+under transpilers and agents) and depends only on pydantic and the catalogue.
+
+Values are checked here, where they can be without the wave: the catalogue knows the instance
+types, EBS volume types bound IOPS and throughput, names must be valid where they land, and a
+port is never opened to the whole internet unless `guardrail_exception` says why.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from datetime import datetime
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
+
+from waves.sizing import catalog
+
+EDIT_VERSION: Literal[1] = 1
+SOURCES = ("reviewer", "model", "pin", "learned")
+# EBS volume types with their IOPS and throughput bounds (AWS EBS documentation, 2026): None
+# means the type takes no such setting (it follows from the size).
+EBS_TYPES: dict[str, tuple[tuple[int, int] | None, tuple[int, int] | None]] = {
+    "gp3": ((3000, 16000), (125, 1000)),
+    "gp2": (None, None),
+    "io1": ((100, 64000), None),
+    "io2": ((100, 64000), None),
+    "st1": (None, None),
+    "sc1": (None, None),
+}
+DNS_LABEL = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
+DNS_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$"
+# A tag key valid both as an AWS tag key and as a Kubernetes label name (no prefix).
+TAG_KEY = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$")
+# Keys migrator writes itself: an edit cannot overwrite where a resource came from.
+RESERVED_TAGS = frozenset({"Name", "migration-wave", "source-moref", "source-uuid", "migrator-spread-set"})
+WORLD = (ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0"))
+
+VMName = Annotated[str, Field(min_length=1, max_length=512, description="the VM's planning name")]
+
+
+class _Edit(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: Literal[1] = Field(default=EDIT_VERSION, description="version of the edit vocabulary")
+
+    @property
+    def vm_name(self) -> str | None:
+        """The VM an edit changes (None: a wave or security-rule edit)."""
+        return getattr(self, "vm", None)
+
+    @property
+    def wave_number(self) -> int | None:
+        return getattr(self, "wave", None)
+
+
+class InstanceType(_Edit):
+    """terraform-aws: the EC2 instance type of one VM (a type the catalogue knows)."""
+
+    kind: Literal["instance-type"] = "instance-type"
+    vm: VMName
+    instance_type: str = Field(max_length=64)
+
+    @field_validator("instance_type")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        known = {i["type"] for i in catalog()["instances"]}
+        if value not in known:
+            raise ValueError(f"{value!r} is not in the instance catalogue ({catalog()['region']})")
+        return value
+
+    def describe(self) -> str:
+        return f"{self.vm}: instance type {self.instance_type}"
+
+
+class Volume(_Edit):
+    """A disk of one VM, by its inventory label: EBS type, size, IOPS, throughput (terraform-aws);
+    the size also sets the KubeVirt DataVolume's request."""
+
+    kind: Literal["volume"] = "volume"
+    vm: VMName
+    disk: str = Field(min_length=1, max_length=256, description="the disk's inventory label")
+    type: Literal["gp3", "gp2", "io1", "io2", "st1", "sc1"] | None = None
+    size_gb: int | None = Field(default=None, ge=1, le=65536)
+    iops: int | None = Field(default=None, ge=100, le=64000)
+    throughput: int | None = Field(default=None, ge=125, le=1000, description="MiB/s (gp3 only)")
+
+    @model_validator(mode="after")
+    def _bounds(self) -> Self:
+        if self.type is None and self.size_gb is None and self.iops is None and self.throughput is None:
+            raise ValueError("a volume edit changes at least one of type, size_gb, iops, throughput")
+        iops, throughput = EBS_TYPES[self.type or "gp3"]  # unchanged type: migrator writes gp3
+        for name, value, bounds in (("iops", self.iops, iops), ("throughput", self.throughput, throughput)):
+            if value is not None and bounds is None:
+                raise ValueError(f"{self.type or 'gp3'} volumes take no {name}")
+            if value is not None and bounds is not None and not bounds[0] <= value <= bounds[1]:
+                raise ValueError(
+                    f"{name} {value} is outside {bounds[0]}..{bounds[1]} for {self.type or 'gp3'}"
+                )
+        if self.type in ("io1", "io2") and self.iops is None:
+            raise ValueError(f"{self.type} volumes need iops")
+        return self
+
+    def describe(self) -> str:
+        parts = [
+            f"{name} {value}"
+            for name, value in (
+                ("type", self.type),
+                ("size", f"{self.size_gb} GB" if self.size_gb else None),
+                ("IOPS", self.iops),
+                ("throughput", f"{self.throughput} MiB/s" if self.throughput else None),
+            )
+            if value is not None
+        ]
+        return f"{self.vm} disk {self.disk}: {', '.join(parts)}"
+
+
+class Tags(_Edit):
+    """Extra tags (terraform-aws) or labels (kubevirt) on one VM's resources."""
+
+    kind: Literal["tags"] = "tags"
+    vm: VMName
+    tags: dict[str, Annotated[str, Field(max_length=63, pattern=r"^[A-Za-z0-9._-]+$")]] = Field(
+        min_length=1, max_length=20
+    )
+
+    @field_validator("tags")
+    @classmethod
+    def _keys(cls, value: dict[str, str]) -> dict[str, str]:
+        for key in value:
+            if not TAG_KEY.match(key):
+                raise ValueError(f"tag key {key[:80]!r}: use 1-63 of A-Z a-z 0-9 . _ -")
+            if key in RESERVED_TAGS:
+                raise ValueError(f"tag key {key!r} is written by migrator itself")
+        return value
+
+    def describe(self) -> str:
+        return f"{self.vm}: tags " + ", ".join(f"{k}={v}" for k, v in sorted(self.tags.items()))
+
+
+class BootBus(_Edit):
+    """kubevirt: the disk bus of one VM's boot disk (transpilers/guest.py chooses it otherwise)."""
+
+    kind: Literal["boot-bus"] = "boot-bus"
+    vm: VMName
+    bus: Literal["virtio", "sata", "scsi"]
+
+    def describe(self) -> str:
+        return f"{self.vm}: boot disk on {self.bus}"
+
+
+class NicModel(_Edit):
+    """kubevirt: the NIC model of one VM's interfaces."""
+
+    kind: Literal["nic-model"] = "nic-model"
+    vm: VMName
+    model: Literal["virtio", "e1000e", "e1000", "rtl8139"]
+
+    def describe(self) -> str:
+        return f"{self.vm}: NIC model {self.model}"
+
+
+class StorageClass(_Edit):
+    """kubevirt: the storage class of one VM's DataVolumes (overrides the --storage-class option)."""
+
+    kind: Literal["storage-class"] = "storage-class"
+    vm: VMName
+    storage_class: str = Field(max_length=253, pattern=DNS_SUBDOMAIN)
+
+    def describe(self) -> str:
+        return f"{self.vm}: storage class {self.storage_class}"
+
+
+class Region(_Edit):
+    """terraform-aws: the region one wave lands in (the default of variables.tf)."""
+
+    kind: Literal["region"] = "region"
+    wave: int = Field(ge=1)
+    region: str = Field(max_length=32, pattern=r"^[a-z]{2}(-[a-z]+)+-[0-9]$")
+
+    def describe(self) -> str:
+        return f"wave {self.wave}: region {self.region}"
+
+
+class Namespace(_Edit):
+    """kubevirt: the namespace of one wave's manifests."""
+
+    kind: Literal["namespace"] = "namespace"
+    wave: int = Field(ge=1)
+    namespace: str = Field(max_length=63, pattern=DNS_LABEL)
+
+    def describe(self) -> str:
+        return f"wave {self.wave}: namespace {self.namespace}"
+
+
+class PortRule(_Edit):
+    """terraform-aws: add or remove ingress on a port range into one security group (a tier key,
+    `app-tier`) from another group of the wave or from a CIDR. Never from the whole internet
+    unless `guardrail_exception` says why (the guardrail policies still judge the output)."""
+
+    kind: Literal["port-rule"] = "port-rule"
+    action: Literal["add", "remove"]
+    wave: int = Field(ge=1)
+    group: str = Field(min_length=1, max_length=256, description="receiving group (tier key)")
+    peer_group: str | None = Field(default=None, max_length=256, description="sending group (tier key)")
+    cidr: str | None = Field(default=None, max_length=64)
+    protocol: Literal["tcp", "udp"]
+    from_port: int = Field(ge=0, le=65535)
+    to_port: int = Field(ge=0, le=65535)
+    guardrail_exception: str | None = Field(
+        default=None, min_length=10, max_length=300, description="why a world-open rule is intended"
+    )
+
+    @model_validator(mode="after")
+    def _peer(self) -> Self:
+        if (self.peer_group is None) == (self.cidr is None):
+            raise ValueError("name exactly one of peer_group and cidr")
+        if self.to_port < self.from_port:
+            raise ValueError("to_port is below from_port")
+        if self.cidr is not None:
+            try:
+                network = ipaddress.ip_network(self.cidr, strict=True)
+            except ValueError:
+                raise ValueError(f"cidr {self.cidr!r} is not a network address") from None
+            if network in WORLD and self.action == "add" and not self.guardrail_exception:
+                raise ValueError(
+                    f"opening {self.protocol}/{self._ports()} to the whole internet ({self.cidr}) is "
+                    "refused: give guardrail_exception with the reason if it is intended"
+                )
+        return self
+
+    def _ports(self) -> str:
+        return str(self.from_port) if self.from_port == self.to_port else f"{self.from_port}-{self.to_port}"
+
+    def describe(self) -> str:
+        verb = "allow" if self.action == "add" else "remove"
+        peer = f"group {self.peer_group}" if self.peer_group else self.cidr
+        tail = f" (guardrail exception: {self.guardrail_exception})" if self.guardrail_exception else ""
+        ports = f"{self.protocol}/{self._ports()}"
+        return f"wave {self.wave}: {verb} {ports} from {peer} to group {self.group}{tail}"
+
+
+class WavePin(_Edit):
+    """The planner: this VM (and its move group) moves in this wave in every re-plan."""
+
+    kind: Literal["wave-pin"] = "wave-pin"
+    vm: VMName
+    wave: int = Field(ge=1)
+
+    def describe(self) -> str:
+        return f"{self.vm}: pinned to wave {self.wave}"
+
+
+Edit = Annotated[
+    InstanceType
+    | Volume
+    | Tags
+    | BootBus
+    | NicModel
+    | StorageClass
+    | Region
+    | Namespace
+    | PortRule
+    | WavePin,
+    Field(discriminator="kind"),
+]
+EDIT_ADAPTER: TypeAdapter[Edit] = TypeAdapter(Edit)
+KINDS: tuple[str, ...] = ("instance-type", "volume", "tags", "boot-bus", "nic-model", "storage-class")
+KINDS += ("region", "namespace", "port-rule", "wave-pin")
+# Which targets honour each kind ("planner": the wave planner, not a transpiler).
+TARGETS_OF = {
+    "instance-type": ("terraform-aws",),
+    "volume": ("terraform-aws", "kubevirt"),
+    "tags": ("terraform-aws", "kubevirt"),
+    "boot-bus": ("kubevirt",),
+    "nic-model": ("kubevirt",),
+    "storage-class": ("kubevirt",),
+    "region": ("terraform-aws",),
+    "namespace": ("kubevirt",),
+    "port-rule": ("terraform-aws",),
+    "wave-pin": ("planner",),
+}
+
+
+class Provenance(BaseModel):
+    """Who or what proposed an edit, when, and where the conversation about it is."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    source: Literal["reviewer", "model", "pin", "learned"]
+    who: str = Field(min_length=1, max_length=200, description="a person's name, or a model id")
+    prompt_version: str | None = Field(default=None, max_length=64, description="models only")
+    at: datetime
+    pr: int | None = Field(default=None, ge=1)
+    conversation: str | None = Field(default=None, max_length=200)
+
+    def describe(self) -> str:
+        who = f"{self.who} ({self.prompt_version})" if self.prompt_version else self.who
+        where = "".join(
+            [
+                f", PR #{self.pr}" if self.pr else "",
+                f", conversation {self.conversation}" if self.conversation else "",
+            ]
+        )
+        return f"{self.source} {who}, {self.at.strftime('%Y-%m-%d %H:%M UTC')}{where}"
+
+
+def parse_edit(data: Any) -> Edit:
+    """An edit from its JSON form; raises pydantic.ValidationError with what is wrong."""
+    return EDIT_ADAPTER.validate_python(data)
+
+
+def edit_json_schema() -> dict[str, Any]:
+    """The JSON Schema of one edit (every kind, discriminated by `kind`)."""
+    return EDIT_ADAPTER.json_schema()
+
+
+def describe(edit: Edit) -> str:
+    """One line a reviewer reads (values may be untrusted: escape where it lands)."""
+    return edit.describe()

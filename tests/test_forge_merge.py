@@ -14,7 +14,7 @@ import pytest
 
 from tests.forge_server import ForgeServer
 from tests.helpers import Result, assert_one_line_error, migrator
-from tests.test_forges import BRANCH, ENV, TOKEN, land_on, remote
+from tests.test_forges import BRANCH, ENV, TOKEN, land_args, land_on, remote
 from tests.test_prs import (  # noqa: F401 (fixtures)
     REVIEWER,
     generated,
@@ -186,22 +186,7 @@ def test_a_pr_the_forge_never_opened_is_not_merged_behind_its_back(ws: Path, tmp
         server.state.fail_with = 503
         server.state.fail_message = "maintenance"
         first = migrator(
-            "pr",
-            "land",
-            "--target",
-            "kubevirt",
-            "--wave",
-            "1",
-            "--repo",
-            url,
-            "--forge",
-            "gitea",
-            "--forge-api",
-            server.url,
-            "--forge-repo",
-            "acme/plans",
-            "--token-env",
-            "PLANS_TOKEN",
+            *land_args(url, "gitea", server.url),
             workspace=ws,
             env=ENV,
         )

@@ -33,24 +33,17 @@ def remote(tmp_path: Path) -> str:
     return bare.as_uri()
 
 
+def land_args(url: str, kind: str, api: str, wave: int = 1) -> tuple[str, ...]:
+    """`pr land` of one kubevirt wave onto a forge, the token from PLANS_TOKEN (never argv)."""
+    return (
+        "pr", "land", "--target", "kubevirt", "--wave", str(wave), "--repo", url, "--forge", kind,
+        "--forge-api", api, "--forge-repo", "acme/plans", "--token-env", "PLANS_TOKEN",
+    )  # fmt: skip
+
+
 def land_on(ws: Path, server: ForgeServer, url: str, kind: str, *extra: str) -> dict:
     result = migrator(
-        "pr",
-        "land",
-        "--target",
-        "kubevirt",
-        "--wave",
-        "1",
-        "--repo",
-        url,
-        "--forge",
-        kind,
-        "--forge-api",
-        server.url,
-        "--forge-repo",
-        "acme/plans",
-        "--token-env",
-        "PLANS_TOKEN",
+        *land_args(url, kind, server.url),
         "--format",
         "json",
         *extra,
@@ -184,22 +177,7 @@ def test_forge_errors_are_one_line_and_keep_the_local_landing(ws: Path, tmp_path
     with ForgeServer("github", TOKEN) as server:
         server.state.fail_with = 401
         result = migrator(
-            "pr",
-            "land",
-            "--target",
-            "kubevirt",
-            "--wave",
-            "1",
-            "--repo",
-            url,
-            "--forge",
-            "github",
-            "--forge-api",
-            server.url,
-            "--forge-repo",
-            "acme/plans",
-            "--token-env",
-            "PLANS_TOKEN",
+            *land_args(url, "github", server.url),
             workspace=ws,
             env=ENV,
         )
@@ -218,22 +196,7 @@ def test_forge_errors_are_one_line_and_keep_the_local_landing(ws: Path, tmp_path
         assert prs(ws)[0]["forge_url"] == "https://forge.example/acme/plans/pull/1"
     gone = server.url  # the server is stopped: nothing listens there now
     result = migrator(
-        "pr",
-        "land",
-        "--target",
-        "kubevirt",
-        "--wave",
-        "2",
-        "--repo",
-        url,
-        "--forge",
-        "github",
-        "--forge-api",
-        gone,
-        "--forge-repo",
-        "acme/plans",
-        "--token-env",
-        "PLANS_TOKEN",
+        *land_args(url, "github", gone, wave=2),
         workspace=ws,
         env=ENV,
     )

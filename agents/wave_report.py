@@ -22,6 +22,9 @@ def render_report(meta: TranspilerMeta, wave: WaveInput, result: AgentResult, fi
         f"- Validation: {counts['error']} error(s), {counts['warning']} warning(s), {counts['info']} info; "
         f"checkers: {', '.join(result.report.checkers) or 'none'}",
     ]
+    window = wave.cutover_window()
+    if window:  # a plan edit's change window (docs/edits.md)
+        lines.append(f"- Cutover window: {window}")
     lines += [f"- Note: {md_text(n)}" for n in result.report.notes]
     if wave.blocked:
         lines += ["", "## Blocked VMs (not written)", ""]

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from agents.tf_module import literal
 from agents.validator import ValidatorOptions, validate_folder
+from migrator.review.runbooks import runbooks, view
 from transpilers.edits import apply_edits
 from transpilers.model import NetworkInput, TargetOptions, Traffic, VMInput, WaveInput
 from transpilers.registry import TRANSPILERS
@@ -42,7 +43,14 @@ def _vm(name: str, tier: str, disks: int, ip: str) -> VMInput:
             }
             for i in range(disks)
         ],
-        "nics": [{"network": "VM Network", "mac": f"00:50:56:00:00:{len(name):02x}", "vlan": 10}],
+        "nics": [
+            {
+                "label": "Network adapter 1",
+                "network": "VM Network",
+                "mac": f"00:50:56:00:00:{len(name):02x}",
+                "vlan": 10,
+            }
+        ],
     }
     sizing = {
         "os_family": "linux",
@@ -358,3 +366,260 @@ def test_a_world_open_rule_needs_a_named_guardrail_exception() -> None:
         "wave 3: allow tcp/443 from 0.0.0.0/0 to group shop-web "
         "(guardrail exception: public shop front end, CHG-1234)"
     )
+
+
+def variables(parsed: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {literal(k): v for block in parsed["variables.tf"]["variable"] for k, v in block.items()}
+
+
+def virtual_machines(parsed: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {d["metadata"]["name"]: d for d in docs(parsed, "VirtualMachine")}
+
+
+def test_instance_family_edit_takes_the_smallest_type_of_the_family_that_fits(tmp_path: Path) -> None:
+    # shop-db-01 is sized 2 vCPU / 8192 MiB: c6i.large has 4 GiB, c6i.xlarge (4 vCPU / 8 GiB) fits.
+    edit = {"kind": "instance-family", "vm": "shop-db-01", "family": "c6i"}
+    instances = resources(render("terraform-aws", [edit], tmp_path), "aws_instance")
+    assert attr(instances["shop_db_01"], "instance_type") == "c6i.xlarge"
+    assert attr(instances["shop_web_01"], "instance_type") == "m6i.large"
+    assert parse_edit(edit).describe() == "shop-db-01: instance family c6i"
+
+
+def test_instance_family_edit_is_refused_when_no_type_of_it_fits() -> None:
+    edits = [
+        parse_edit({"kind": "cpu-memory", "vm": "shop-db-01", "vcpu": 64, "memory_mb": 262144}),
+        parse_edit({"kind": "instance-family", "vm": "shop-db-01", "family": "c6i"}),
+    ]
+    applied = apply_edits(wave(), OPTIONS, edits)
+    assert applied.applied == [0]
+    assert applied.refused == {1: "no c6i type fits 'shop-db-01' (64 vCPU / 262144 MiB)"}
+    assert {vm.name: vm.sizing["aws"]["instance_type"] for vm in applied.wave.vms} == {
+        "shop-db-01": "m6i.16xlarge",  # 64 vCPU / 256 GiB: the size edit still applies
+        "shop-web-01": "m6i.large",
+    }
+
+
+def test_cpu_memory_edit_sets_the_kubevirt_domain_and_requests(tmp_path: Path) -> None:
+    edit = {"kind": "cpu-memory", "vm": "shop-db-01", "vcpu": 6, "memory_mb": 12000}
+    vms = virtual_machines(render("kubevirt", [edit], tmp_path))
+    domain = vms["shop-db-01"]["spec"]["template"]["spec"]["domain"]
+    assert domain["cpu"] == {"sockets": 6, "cores": 1, "threads": 1}
+    assert domain["memory"] == {"guest": "12032Mi"}  # rounded up to KubeVirt's 128 MiB step
+    assert domain["resources"] == {"requests": {"cpu": "6000m", "memory": "12032Mi"}}
+    other = vms["shop-web-01"]["spec"]["template"]["spec"]["domain"]
+    assert (other["cpu"]["sockets"], other["memory"]) == (2, {"guest": "8Gi"})
+
+
+def test_cpu_memory_edit_resizes_the_instance_within_an_edited_family(tmp_path: Path) -> None:
+    size = {"kind": "cpu-memory", "vm": "shop-db-01", "vcpu": 6, "memory_mb": 12000}
+    family = {"kind": "instance-family", "vm": "shop-web-01", "family": "r6i"}
+    web_size = {**size, "vm": "shop-web-01"}
+    instances = resources(render("terraform-aws", [size, family, web_size], tmp_path), "aws_instance")
+    # the cheapest type with 6 vCPU / 12000 MiB; within r6i, the smallest that fits
+    assert attr(instances["shop_db_01"], "instance_type") == "c6i.2xlarge"
+    assert attr(instances["shop_web_01"], "instance_type") == "r6i.2xlarge"
+    priced = apply_edits(wave(), OPTIONS, [parse_edit(size)]).wave.vms[0].sizing["aws"]
+    assert priced["monthly_usd"] == 248.2  # c6i.2xlarge Linux $0.34/hour x 730 hours (PLAN.md's cost)
+
+
+def test_cpu_memory_beyond_every_catalogued_type_leaves_terraform_aws_no_type() -> None:
+    edit = parse_edit({"kind": "cpu-memory", "vm": "shop-db-01", "vcpu": 200})
+    applied = apply_edits(wave(), OPTIONS, [edit])
+    rendered = TRANSPILERS["terraform-aws"].render(applied.wave, applied.options)
+    assert [(d.rule, d.resource) for d in rendered.diagnostics if d.severity == "error"] == [
+        ("TF-NO-INSTANCE-TYPE", "shop-db-01")
+    ]
+    kubevirt = TRANSPILERS["kubevirt"].render(applied.wave, applied.options)
+    vm = yaml.safe_load_all(kubevirt.files["vm-shop-db-01.yaml"])
+    assert [
+        d["spec"]["template"]["spec"]["domain"]["cpu"]["sockets"] for d in vm if d["kind"] == "VirtualMachine"
+    ] == [200]
+
+
+def test_network_edit_maps_a_nic_to_a_subnet_key(tmp_path: Path) -> None:
+    edit = {"kind": "network", "vm": "shop-db-01", "nic": "Network adapter 1", "network": "db-subnet"}
+    parsed = render("terraform-aws", [edit], tmp_path)
+    instances = resources(parsed, "aws_instance")
+    assert attr(instances["shop_db_01"], "subnet_id") == '${var.subnet_ids["db-subnet"]}'
+    assert attr(instances["shop_web_01"], "subnet_id") == '${var.subnet_ids["vm-network"]}'
+    description = literal(variables(parsed)["subnet_ids"]["description"])
+    assert description == "Subnet ID per source network; keys: db-subnet, vm-network."
+
+
+def test_network_edit_maps_a_nic_to_another_network_attachment(tmp_path: Path) -> None:
+    edit = {"kind": "network", "vm": "shop-db-01", "nic": "Network adapter 1", "network": "db-vlan-20"}
+    parsed = render("kubevirt", [edit], tmp_path)
+    networks = {
+        name: vm["spec"]["template"]["spec"]["networks"] for name, vm in virtual_machines(parsed).items()
+    }
+    assert networks == {
+        "shop-db-01": [{"name": "nic-0", "multus": {"networkName": "db-vlan-20"}}],
+        "shop-web-01": [{"name": "nic-0", "multus": {"networkName": "vm-network"}}],
+    }
+    assert [d["metadata"]["name"] for d in docs(parsed, "NetworkAttachmentDefinition")] == ["vm-network"]
+
+
+def test_anti_affinity_edit_spreads_the_named_vms(tmp_path: Path) -> None:
+    edit = {"kind": "anti-affinity", "wave": 3, "name": "shop-pair", "vms": ["shop-db-01", "shop-web-01"]}
+    parsed = render("terraform-aws", [edit], tmp_path / "aws")
+    group = resources(parsed, "aws_placement_group")["edit_shop_pair"]
+    assert (attr(group, "name"), attr(group, "strategy")) == ("wave3-edit-shop-pair", "spread")
+    instances = resources(parsed, "aws_instance")
+    assert {n: attr(b, "placement_group") for n, b in instances.items()} == {
+        "shop_db_01": "${aws_placement_group.edit_shop_pair.name}",
+        "shop_web_01": "${aws_placement_group.edit_shop_pair.name}",
+    }
+    vms = virtual_machines(render("kubevirt", [edit], tmp_path / "kv"))
+    term = {
+        "labelSelector": {"matchLabels": {"spread.migrator.io/edit-shop-pair": "true"}},
+        "topologyKey": "kubernetes.io/hostname",
+    }
+    for vm in vms.values():
+        spec = vm["spec"]["template"]
+        assert spec["metadata"]["labels"]["spread.migrator.io/edit-shop-pair"] == "true"
+        assert spec["spec"]["affinity"] == {
+            "podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [term]}
+        }
+
+
+def test_availability_zone_edit_places_the_waves_instances(tmp_path: Path) -> None:
+    parsed = render(
+        "terraform-aws", [{"kind": "availability-zone", "wave": 3, "zone": "us-east-1b"}], tmp_path
+    )
+    assert literal(variables(parsed)["availability_zone"]["default"]) == "us-east-1b"
+    instances = resources(parsed, "aws_instance")
+    assert {n: attr(b, "availability_zone") for n, b in instances.items()} == {
+        "shop_db_01": "${var.availability_zone}",
+        "shop_web_01": "${var.availability_zone}",
+    }
+    assert "availability_zone" not in variables(render("terraform-aws", [], tmp_path / "plain"))
+
+
+def test_availability_zone_must_be_in_the_waves_final_region() -> None:
+    zone = parse_edit({"kind": "availability-zone", "wave": 3, "zone": "eu-west-1a"})
+    region = parse_edit({"kind": "region", "wave": 3, "region": "eu-west-1"})
+    refused = apply_edits(wave(), OPTIONS, [zone])
+    assert refused.refused == {0: "availability zone eu-west-1a is not in the wave's region us-east-1"}
+    assert refused.wave.availability_zone is None
+    accepted = apply_edits(wave(), OPTIONS, [zone, region])  # the region edit comes later: still fine
+    assert (accepted.applied, accepted.wave.availability_zone) == ([0, 1], "eu-west-1a")
+
+
+def test_cutover_window_edit_opens_the_cutover_runbook_and_leaves_the_iac_alone() -> None:
+    edit = parse_edit(
+        {
+            "kind": "cutover-window",
+            "wave": 3,
+            "start": "2026-12-12T23:00:00+01:00",
+            "end": "2026-12-13T02:30:00Z",
+        }
+    )
+    assert edit.describe() == "wave 3: cutover window 2026-12-12 22:00 UTC to 2026-12-13 02:30 UTC"
+    applied = apply_edits(wave(), OPTIONS, [edit])
+    for target in TRANSPILERS:
+        plain = TRANSPILERS[target].render(wave(), OPTIONS).files
+        assert TRANSPILERS[target].render(applied.wave, applied.options).files == plain
+        cutover, _ = runbooks(TRANSPILERS[target].meta.language, view(applied.wave, "w"), plain)
+        assert cutover[0].title == "Change window: 2026-12-12 22:00 to 2026-12-13 02:30 UTC (plan edit)."
+        before, _ = runbooks(TRANSPILERS[target].meta.language, view(wave(), "w"), plain)
+        assert cutover[1:] == before
+
+
+@pytest.mark.parametrize(
+    ("edit", "why"),
+    [
+        (
+            {"kind": "anti-affinity", "wave": 3, "name": "x", "vms": ["shop-db-01", "crm-db-01"]},
+            "VM(s) 'crm-db-01' not in wave 3",
+        ),
+        (
+            {"kind": "network", "vm": "shop-db-01", "nic": "Network adapter 2", "network": "db"},
+            "VM 'shop-db-01' has no NIC labelled 'Network adapter 2' on a network "
+            "(its NICs: 'Network adapter 1')",
+        ),
+        ({"kind": "instance-family", "vm": "nope-01", "family": "r6i"}, "VM 'nope-01' is not in wave 3"),
+        (
+            {
+                "kind": "cutover-window",
+                "wave": 4,
+                "start": "2026-12-12T22:00:00Z",
+                "end": "2026-12-12T23:00:00Z",
+            },
+            "names wave 4, not wave 3",
+        ),
+    ],
+)
+def test_later_kinds_naming_what_the_wave_lacks_are_refused(edit: dict[str, Any], why: str) -> None:
+    applied = apply_edits(wave(), OPTIONS, [parse_edit(edit)])
+    assert (applied.applied, applied.refused) == ([], {0: why})
+    assert applied.wave == wave()
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            {"kind": "instance-family", "vm": "a", "family": "x9z"},
+            "'x9z' is not an instance family of the catalogue",
+        ),
+        ({"kind": "cpu-memory", "vm": "a", "vcpu": 0}, "Input should be greater than or equal to 1"),
+        ({"kind": "cpu-memory", "vm": "a", "vcpu": 449}, "Input should be less than or equal to 448"),
+        (
+            {"kind": "cpu-memory", "vm": "a", "memory_mb": 786433},
+            "Input should be less than or equal to 786432",
+        ),
+        ({"kind": "cpu-memory", "vm": "a"}, "a cpu-memory edit sets vcpu, memory_mb or both"),
+        ({"kind": "network", "vm": "a", "nic": "n", "network": "Not A Label"}, "String should match pattern"),
+        (
+            {"kind": "anti-affinity", "wave": 1, "name": "s", "vms": ["a"]},
+            "List should have at least 2 items",
+        ),
+        (
+            {"kind": "anti-affinity", "wave": 1, "name": "s", "vms": list("abcdefgh")},
+            "List should have at most 7 items",
+        ),
+        ({"kind": "anti-affinity", "wave": 1, "name": "s", "vms": ["a", "a"]}, "a VM is named twice"),
+        ({"kind": "availability-zone", "wave": 1, "zone": "us-east-1"}, "String should match pattern"),
+        (
+            {
+                "kind": "cutover-window",
+                "wave": 1,
+                "start": "2026-12-13T02:00:00Z",
+                "end": "2026-12-13T01:00:00Z",
+            },
+            "the window ends (2026-12-13 01:00 UTC) before it starts (2026-12-13 02:00 UTC)",
+        ),
+        (
+            {
+                "kind": "cutover-window",
+                "wave": 1,
+                "start": "2026-12-13T02:00:00Z",
+                "end": "2026-12-21T02:00:00Z",
+            },
+            "a cutover window is at most 7 days",
+        ),
+        (
+            {
+                "kind": "cutover-window",
+                "wave": 1,
+                "start": "2026-12-13T02:00:00",
+                "end": "2026-12-13T04:00:00Z",
+            },
+            "Input should have timezone info",
+        ),
+    ],
+)
+def test_later_kinds_with_values_out_of_bounds_are_refused_by_their_schema(
+    edit: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(ValidationError) as caught:
+        parse_edit(edit)
+    assert message in str(caught.value)
+
+
+def test_the_schema_bounds_the_later_kinds() -> None:
+    defs = edit_json_schema()["$defs"]
+    vcpu = next(v for v in defs["CpuMemory"]["properties"]["vcpu"]["anyOf"] if v.get("type") == "integer")
+    assert (vcpu["minimum"], vcpu["maximum"]) == (1, 448)
+    assert defs["AntiAffinity"]["properties"]["vms"]["maxItems"] == 7
+    assert defs["CutoverWindow"]["properties"]["start"]["format"] == "date-time"

@@ -214,3 +214,51 @@ def test_edits_add_reads_stdin_and_errors_are_one_line(ws: Path) -> None:
     assert_one_line_error(migrator("edits", "list", "--status", "gone", workspace=ws), 2, "--status 'gone'")
     schema = migrator("edits", "schema", workspace=ws).json()
     assert "nic-model" in schema["discriminator"]["mapping"]
+
+
+def test_cutover_window_lands_in_the_runbook_and_report_and_a_backwards_one_is_refused(
+    ws: Path, tmp_path: Path
+) -> None:
+    wave = wave_of(ws, "crm-db-01")
+    backwards = {
+        "kind": "cutover-window",
+        "wave": wave,
+        "start": "2026-12-13T02:30:00Z",
+        "end": "2026-12-12T22:00:00Z",
+    }
+    assert_one_line_error(
+        add(ws, backwards),
+        8,
+        "edit 1 refused: ",
+        "the window ends (2026-12-12 22:00 UTC) before it starts (2026-12-13 02:30 UTC)",
+    )
+    window = {**backwards, "start": "2026-12-12T23:00:00+01:00", "end": "2026-12-13T02:30:00Z"}
+    added = add(ws, window)
+    assert added.code == 0, added.stderr
+    assert (
+        added.json()["change"] == f"wave {wave}: cutover window 2026-12-12 22:00 UTC to 2026-12-13 02:30 UTC"
+    )
+    result, folder = plan(ws, wave, tmp_path / "out")
+    assert result.code == 0, result.stderr
+    plan_md = (folder / "PLAN.md").read_text(encoding="utf-8")
+    runbook = plan_md.split("## Cutover runbook\n\n", 1)[1]
+    assert runbook.startswith("1. Change window: 2026-12-12 22:00 to 2026-12-13 02:30 UTC (plan edit).\n")
+    report = (folder / "REPORT.md").read_text(encoding="utf-8").splitlines()
+    assert "- Cutover window: 2026-12-12 22:00 to 2026-12-13 02:30 UTC" in report
+
+
+def test_anti_affinity_and_network_edits_naming_what_the_plan_lacks_are_refused(ws: Path) -> None:
+    wave = wave_of(ws, "crm-db-01")
+    spread = {"kind": "anti-affinity", "wave": wave, "name": "crm", "vms": ["crm-db-01", "ghost-01"]}
+    assert_one_line_error(
+        add(ws, spread), 8, f"edit 1 refused: VM(s) 'ghost-01' not in wave {wave} of plan 1"
+    )
+    nic = {"kind": "network", "vm": "crm-db-01", "nic": "Network adapter 9", "network": "db"}
+    assert_one_line_error(
+        add(ws, nic), 8, "edit 2 refused: VM 'crm-db-01' has no NIC labelled 'Network adapter 9' on a network"
+    )
+    refused = migrator("edits", "list", "--status", "refused", "--format", "json", workspace=ws).json()
+    assert [(e["kind"], [d["rule"] for d in e["diagnostics"]]) for e in refused] == [
+        ("anti-affinity", ["EDIT-NOT-IN-PLAN"]),
+        ("network", ["EDIT-NOT-IN-PLAN"]),
+    ]

@@ -104,7 +104,8 @@ class KubeVirt:
         notes: list[Diagnostic] = []
         placed = [vm for vm in wave.vms if vm.name not in wave.blocked]
         names = dns_names((vm.name for vm in placed), 63 - DISK_SUFFIX_ROOM)
-        used_networks = sorted({n["network"] for vm in placed for n in vm.nics})
+        # A NIC a plan edit maps to a network of the cluster's needs no NAD for its source network.
+        used_networks = sorted({n["network"] for vm in placed for n in vm.nics if not vm.changes.network(n)})
         nad_names = dns_names(used_networks)
         files: dict[str, str] = {}
         documents: dict[str, list[dict[str, Any]]] = {}
@@ -311,7 +312,7 @@ def _virtual_machine(
     spec: dict[str, Any] = {
         "domain": domain,
         "networks": [
-            {"name": f"nic-{i}", "multus": {"networkName": nad_names[n["network"]]}}
+            {"name": f"nic-{i}", "multus": {"networkName": vm.changes.network(n) or nad_names[n["network"]]}}
             for i, n in enumerate(nics)
         ],
         "volumes": [

@@ -4,6 +4,7 @@ traffic that touches them, anti-affinity and replica sets, and the source networ
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -30,9 +31,15 @@ class VMChanges:
     storage_class: str | None = None
     tags: tuple[tuple[str, str], ...] = ()
     volumes: tuple[tuple[str, VolumeChange], ...] = ()  # disk label -> change
+    family: str | None = None  # an edited instance family: re-sizing stays in it
+    networks: tuple[tuple[str, str], ...] = ()  # NIC label -> target network (subnet key, NAD)
 
     def volume(self, label: object) -> VolumeChange:
         return next((c for lbl, c in self.volumes if lbl == label), VolumeChange())
+
+    def network(self, nic: dict[str, Any]) -> str | None:
+        """The target network a plan edit maps this NIC to (None: as its source network)."""
+        return next((net for lbl, net in self.networks if lbl == nic.get("label")), None)
 
 
 @dataclass(frozen=True)
@@ -137,3 +144,12 @@ class WaveInput:
     wave_of: dict[str, int]  # every planned VM -> its wave (peers in other waves)
     blocked: dict[str, list[str]] = field(default_factory=dict)  # VM -> critical findings
     port_rules: tuple[PortRule, ...] = ()  # plan edits to the security rules, in order
+    availability_zone: str | None = None  # a plan edit's (terraform-aws)
+    cutover: tuple[datetime, datetime] | None = None  # a plan edit's change window, UTC (PLAN.md)
+
+    def cutover_window(self) -> str | None:
+        """The change window as PLAN.md's runbook and REPORT.md print it (None: no window set)."""
+        if self.cutover is None:
+            return None
+        start, end = (moment.strftime("%Y-%m-%d %H:%M") for moment in self.cutover)
+        return f"{start} to {end} UTC"

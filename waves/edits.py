@@ -16,10 +16,18 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    field_validator,
+    model_validator,
+)
 
 from waves.sizing import catalog
 
@@ -42,6 +50,14 @@ TAG_KEY = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$")
 # Keys migrator writes itself: an edit cannot overwrite where a resource came from.
 RESERVED_TAGS = frozenset({"Name", "migration-wave", "source-moref", "source-uuid", "migrator-spread-set"})
 WORLD = (ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0"))
+
+# Bounds of a vCPU/memory override: EC2's largest instances have 448 vCPUs; memory is bounded by
+# the catalogue's largest type, so an override never asks for more than any type we price.
+MAX_VCPU = 448
+MAX_MEMORY_MB = max(int(i["memory_gib"]) for i in catalog()["instances"]) * 1024
+# EC2 runs at most 7 instances of a spread placement group per availability zone.
+MAX_SPREAD = 7
+MAX_WINDOW = timedelta(days=7)
 
 VMName = Annotated[str, Field(min_length=1, max_length=512, description="the VM's planning name")]
 
@@ -258,6 +274,124 @@ class WavePin(_Edit):
         return f"{self.vm}: pinned to wave {self.wave}"
 
 
+class InstanceFamily(_Edit):
+    """terraform-aws: one VM on an instance family of the catalogue; the transpiler takes the
+    smallest type of that family that fits the VM's sized vCPU and memory."""
+
+    kind: Literal["instance-family"] = "instance-family"
+    vm: VMName
+    family: str = Field(max_length=16, description="an instance family of the catalogue, e.g. r6i")
+
+    @field_validator("family")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        families = catalog()["families"]
+        if value not in families:
+            known = ", ".join(sorted(families))
+            raise ValueError(f"{value!r} is not an instance family of the catalogue ({known})")
+        return value
+
+    def describe(self) -> str:
+        return f"{self.vm}: instance family {self.family}"
+
+
+class CpuMemory(_Edit):
+    """One VM's vCPU count and/or memory, over the sizing: the KubeVirt domain's CPU and memory;
+    terraform-aws re-sizes to the cheapest catalogue type that fits (within an edited family)."""
+
+    kind: Literal["cpu-memory"] = "cpu-memory"
+    vm: VMName
+    vcpu: int | None = Field(default=None, ge=1, le=MAX_VCPU)
+    memory_mb: int | None = Field(default=None, ge=512, le=MAX_MEMORY_MB, description="MiB")
+
+    @model_validator(mode="after")
+    def _some(self) -> Self:
+        if self.vcpu is None and self.memory_mb is None:
+            raise ValueError("a cpu-memory edit sets vcpu, memory_mb or both")
+        return self
+
+    def describe(self) -> str:
+        parts = [f"{self.vcpu} vCPU" if self.vcpu else "", f"{self.memory_mb} MiB" if self.memory_mb else ""]
+        return f"{self.vm}: size {' / '.join(p for p in parts if p)}"
+
+
+class Network(_Edit):
+    """Which target network one NIC (by its inventory label) lands on: the key of
+    `var.subnet_ids` (terraform-aws) or the Multus NetworkAttachmentDefinition (kubevirt)."""
+
+    kind: Literal["network"] = "network"
+    vm: VMName
+    nic: str = Field(min_length=1, max_length=256, description="the NIC's inventory label")
+    network: str = Field(max_length=63, pattern=DNS_LABEL, description="subnet key or NAD name")
+
+    def describe(self) -> str:
+        return f"{self.vm} NIC {self.nic}: network {self.network}"
+
+
+class AntiAffinity(_Edit):
+    """VMs of one wave kept on separate hosts: an EC2 spread placement group (terraform-aws), a
+    podAntiAffinity term between them (kubevirt), rendered like the DRS and replica sets."""
+
+    kind: Literal["anti-affinity"] = "anti-affinity"
+    wave: int = Field(ge=1)
+    name: str = Field(max_length=40, pattern=DNS_LABEL, description="the set's name")
+    vms: list[VMName] = Field(min_length=2, max_length=MAX_SPREAD)
+    required: bool = Field(default=True, description="kubevirt: required (else preferred) anti-affinity")
+
+    @field_validator("vms")
+    @classmethod
+    def _distinct(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("a VM is named twice")
+        return value
+
+    def describe(self) -> str:
+        how = "required" if self.required else "preferred"
+        return f"wave {self.wave}: keep {', '.join(self.vms)} on separate hosts (set {self.name}, {how})"
+
+
+class AvailabilityZone(_Edit):
+    """terraform-aws: the availability zone one wave's instances land in (in the wave's region)."""
+
+    kind: Literal["availability-zone"] = "availability-zone"
+    wave: int = Field(ge=1)
+    zone: str = Field(max_length=32, pattern=r"^[a-z]{2}(-[a-z]+)+-[0-9][a-z]$")
+
+    def describe(self) -> str:
+        return f"wave {self.wave}: availability zone {self.zone}"
+
+
+class CutoverWindow(_Edit):
+    """One wave's change window (UTC, ISO 8601): it lands in PLAN.md's cutover runbook and in
+    REPORT.md, never in the IaC."""
+
+    kind: Literal["cutover-window"] = "cutover-window"
+    wave: int = Field(ge=1)
+    start: AwareDatetime = Field(description="ISO 8601 with a UTC offset, e.g. 2026-12-12T22:00:00Z")
+    end: AwareDatetime
+
+    @field_validator("start", "end")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        return value.astimezone(UTC)  # stored and shown in UTC whatever offset it was written with
+
+    @model_validator(mode="after")
+    def _order(self) -> Self:
+        start, end = self.start, self.end
+        if end <= start:
+            raise ValueError(f"the window ends ({_utc(end)}) before it starts ({_utc(start)})")
+        if end - start > MAX_WINDOW:
+            raise ValueError(f"a cutover window is at most {MAX_WINDOW.days} days")
+        return self
+
+    def describe(self) -> str:
+        return f"wave {self.wave}: cutover window {_utc(self.start)} to {_utc(self.end)}"
+
+
+def _utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
 Edit = Annotated[
     InstanceType
     | Volume
@@ -268,12 +402,19 @@ Edit = Annotated[
     | Region
     | Namespace
     | PortRule
-    | WavePin,
+    | WavePin
+    | InstanceFamily
+    | CpuMemory
+    | Network
+    | AntiAffinity
+    | AvailabilityZone
+    | CutoverWindow,
     Field(discriminator="kind"),
 ]
 EDIT_ADAPTER: TypeAdapter[Edit] = TypeAdapter(Edit)
 KINDS: tuple[str, ...] = ("instance-type", "volume", "tags", "boot-bus", "nic-model", "storage-class")
 KINDS += ("region", "namespace", "port-rule", "wave-pin")
+KINDS += ("instance-family", "cpu-memory", "network", "anti-affinity", "availability-zone", "cutover-window")
 # Which targets honour each kind ("planner": the wave planner, not a transpiler).
 TARGETS_OF = {
     "instance-type": ("terraform-aws",),
@@ -286,6 +427,12 @@ TARGETS_OF = {
     "namespace": ("kubevirt",),
     "port-rule": ("terraform-aws",),
     "wave-pin": ("planner",),
+    "instance-family": ("terraform-aws",),
+    "cpu-memory": ("terraform-aws", "kubevirt"),
+    "network": ("terraform-aws", "kubevirt"),
+    "anti-affinity": ("terraform-aws", "kubevirt"),
+    "availability-zone": ("terraform-aws",),
+    "cutover-window": ("terraform-aws", "kubevirt"),  # PLAN.md and REPORT.md of either
 }
 
 

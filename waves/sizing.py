@@ -80,6 +80,22 @@ def cheapest(vcpu: int, memory_mb: int, family: str) -> dict[str, Any] | None:
     return min(fitting, key=lambda i: (i[price_key], i["vcpu"], i["memory_gib"], i["type"]))
 
 
+def smallest_in_family(vcpu: int, memory_mb: int, family: str) -> dict[str, Any] | None:
+    """The smallest type of one instance family that fits (a plan edit chose the family)."""
+    fitting = [
+        i
+        for i in catalog()["instances"]
+        if i["family"] == family and i["vcpu"] >= vcpu and i["memory_gib"] * 1024 >= memory_mb
+    ]
+    return min(fitting, key=lambda i: (i["vcpu"], i["memory_gib"], i["type"]), default=None)
+
+
+def monthly_usd(instance: dict[str, Any] | None, os_family: str) -> float | None:
+    """An instance type's on-demand price per month for a guest OS family (None: not priced)."""
+    hourly = instance.get(f"{os_family}_hourly") if instance else None
+    return None if hourly is None else round(hourly * catalog()["hours_per_month"], 2)
+
+
 def unknown_size(vm: dict[str, Any]) -> list[str]:
     """The size fields the inventory does not know (null: an empty RVTools cell, for instance)."""
     return [key for key in ("num_cpu", "memory_mb") if vm.get(key) is None]

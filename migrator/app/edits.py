@@ -20,7 +20,17 @@ from migrator.diagnostics import Diagnostic
 from migrator.errors import InputFileError, UsageError
 from migrator.store.models import PlanEdit
 from migrator.store.snapshots import now
-from waves.edits import KINDS, TARGETS_OF, Edit, Provenance, Volume, WavePin, parse_edit
+from waves.edits import (
+    KINDS,
+    TARGETS_OF,
+    AntiAffinity,
+    Edit,
+    Network,
+    Provenance,
+    Volume,
+    WavePin,
+    parse_edit,
+)
 
 
 @dataclass(frozen=True)
@@ -91,9 +101,21 @@ def _plan_diagnostics(ws: Workspace, edit: Edit) -> list[Diagnostic]:
             problems.append(
                 f"VM {edit.vm!r} has no disk labelled {edit.disk!r} (its disks: {', '.join(labels)})"
             )
+    elif isinstance(edit, Network):
+        record = ws.store.vm(int(document["plan"]["snapshot_id"]), edit.vm)
+        nics = [str(n.get("label")) for n in record.get("nics") or [] if n.get("network")]
+        if edit.nic not in nics:
+            known = ", ".join(nics) or "none"
+            problems.append(f"VM {edit.vm!r} has no NIC labelled {edit.nic!r} on a network (NICs: {known})")
     waves = {wave["number"] for wave in document["waves"]}
     if edit.vm_name is None and edit.wave_number is not None and edit.wave_number not in waves:
         problems.append(f"wave {edit.wave_number} is not in plan {document['plan']['id']}")
+    elif isinstance(edit, AntiAffinity):
+        elsewhere = [repr(vm) for vm in edit.vms if wave_of.get(vm) != edit.wave]
+        if elsewhere:
+            problems.append(
+                f"VM(s) {', '.join(elsewhere)} not in wave {edit.wave} of plan {document['plan']['id']}"
+            )
     return [
         Diagnostic("edit", "EDIT-NOT-IN-PLAN", "error", "", None, p, edit.vm_name or "") for p in problems
     ]

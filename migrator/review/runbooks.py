@@ -317,5 +317,23 @@ def kubevirt_rollback(v: WaveView, files: dict[str, str]) -> list[Step]:
 
 def runbooks(target_language: str, v: WaveView, files: dict[str, str]) -> tuple[list[Step], list[Step]]:
     if target_language == "terraform":
-        return terraform_cutover(v, files), terraform_rollback(v)
-    return kubevirt_cutover(v, files), kubevirt_rollback(v, files)
+        cutover, rollback = terraform_cutover(v, files), terraform_rollback(v)
+    else:
+        cutover, rollback = kubevirt_cutover(v, files), kubevirt_rollback(v, files)
+    return [*_window(v), *cutover], rollback
+
+
+def _window(v: WaveView) -> list[Step]:
+    """A first step naming the change window, when a plan edit set one (no window: no step)."""
+    window = v.wave.cutover_window()
+    if window is None:
+        return []
+    return [
+        Step(
+            f"Change window: {window} (plan edit).",
+            notes=[
+                "Start no step below before the window opens. If the cutover cannot finish inside it, "
+                "stop and follow the rollback runbook."
+            ],
+        )
+    ]

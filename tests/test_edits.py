@@ -19,6 +19,7 @@ from transpilers.edits import apply_edits
 from transpilers.model import NetworkInput, TargetOptions, Traffic, VMInput, WaveInput
 from transpilers.registry import TRANSPILERS
 from waves.edits import KINDS, TARGETS_OF, Edit, edit_json_schema, parse_edit
+from waves.sizing import catalog
 
 OPTIONS = TargetOptions(vddk_url="https://vc.example/sdk", vddk_thumbprint="AA:BB")
 
@@ -126,6 +127,12 @@ def test_instance_type_edit_changes_only_that_instance(tmp_path: Path) -> None:
     instances = resources(parsed, "aws_instance")
     assert attr(instances["shop_db_01"], "instance_type") == "r6i.xlarge"
     assert attr(instances["shop_web_01"], "instance_type") == "m6i.large"
+    edit = parse_edit({"kind": "instance-type", "vm": "shop-db-01", "instance_type": "r6i.xlarge"})
+    edited = apply_edits(wave(), OPTIONS, [edit]).wave
+    priced = {vm.name: vm.sizing["aws"].get("monthly_usd") for vm in edited.vms}
+    r6i = next(i for i in catalog()["instances"] if i["type"] == "r6i.xlarge")
+    hours = catalog()["hours_per_month"]
+    assert priced["shop-db-01"] == round(r6i["linux_hourly"] * hours, 2)  # the cost follows the type
 
 
 def test_volume_edit_sets_type_size_iops_of_the_labelled_disk(tmp_path: Path) -> None:

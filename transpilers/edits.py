@@ -35,7 +35,7 @@ from waves.edits import (
     Volume,
     WavePin,
 )
-from waves.sizing import KUBEVIRT_MEMORY_STEP_MB, cheapest, monthly_usd, smallest_in_family
+from waves.sizing import KUBEVIRT_MEMORY_STEP_MB, cheapest, instance, monthly_usd, smallest_in_family
 
 
 @dataclass(frozen=True)
@@ -150,12 +150,10 @@ def _refusal(wave: WaveInput, vms: dict[str, VMInput], groups: set[str], edit: E
 
 def _apply_vm(vm: VMInput, edit: Edit) -> VMInput:
     changes = vm.changes
-    if isinstance(edit, InstanceType):
-        sizing: dict[str, Any] = {
-            **vm.sizing,
-            "aws": {**vm.sizing["aws"], "instance_type": edit.instance_type},
-        }
-        return replace(vm, sizing=sizing)
+    if isinstance(edit, InstanceType):  # the price follows the type, as PLAN.md's cost table shows it
+        price = monthly_usd(instance(edit.instance_type), str(vm.sizing["os_family"]))
+        aws = {**vm.sizing["aws"], "instance_type": edit.instance_type, "monthly_usd": price}
+        return replace(vm, sizing={**vm.sizing, "aws": aws})
     if isinstance(edit, Volume):
         before = changes.volume(edit.disk)
         merged = VolumeChange(

@@ -90,6 +90,11 @@ def smallest_in_family(vcpu: int, memory_mb: int, family: str) -> dict[str, Any]
     return min(fitting, key=lambda i: (i["vcpu"], i["memory_gib"], i["type"]), default=None)
 
 
+def instance(type_name: str) -> dict[str, Any] | None:
+    """The catalogue's entry for one instance type (None: not in the catalogue)."""
+    return next((i for i in catalog()["instances"] if i["type"] == type_name), None)
+
+
 def monthly_usd(instance: dict[str, Any] | None, os_family: str) -> float | None:
     """An instance type's on-demand price per month for a guest OS family (None: not priced)."""
     hourly = instance.get(f"{os_family}_hourly") if instance else None

@@ -10,6 +10,7 @@ is about 200 KB); `migrator validate --limit NAME=VALUE` raises one. docs/limits
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, fields, replace
 
 import yaml
@@ -22,6 +23,7 @@ MIB = 1024 * KIB
 class Limits:
     file_size: int = 4 * MIB  # one .tf/.yaml file, in bytes
     total_size: int = 64 * MIB  # every file of one `migrator validate` run, in bytes
+    files: int = 10_000  # files in the private copy of one Terraform module and what it reads beside it
     depth: int = 100  # nesting of YAML collections, of HCL brackets and braces
     yaml_aliases: int = 100  # alias references (*name) in one YAML file
     yaml_nodes: int = 1_000_000  # YAML nodes after expanding every alias
@@ -74,7 +76,7 @@ def check_yaml(text: str, limits: Limits) -> None:
     weights: dict[str, int] = {}
     stack: list[tuple[str | None, int]] = []  # open collections: (anchor, weight so far)
     aliases = total = 0
-    for event in yaml.parse(text, Loader=LOADER):
+    for event in _events(text, limits):
         weight = 0
         if isinstance(event, _OPEN):
             stack.append((event.anchor, 1))
@@ -103,6 +105,22 @@ def check_yaml(text: str, limits: Limits) -> None:
             total += weight
         if total + sum(w for _, w in stack) > limits.yaml_nodes:
             raise _over("yaml-nodes", f"more than {limits.yaml_nodes} nodes once aliases are expanded", event)
+
+
+def _events(text: str, limits: Limits) -> Iterator[yaml.Event]:
+    """libyaml's events; libyaml 0.2.5 and later stop at 1,000 levels of flow nesting with a
+    scanner error of their own, which is this limit too (ours is lower unless raised)."""
+    try:
+        yield from yaml.parse(text, Loader=LOADER)
+    except yaml.YAMLError as exc:
+        if "maximum nesting depth" not in str(exc):
+            raise
+        mark = getattr(exc, "problem_mark", None)
+        raise LimitExceeded(
+            "depth",
+            f"nesting deeper than {min(limits.depth, 1000)} levels (limit depth)",
+            mark.line + 1 if mark is not None else None,
+        ) from None
 
 
 def _over(limit: str, what: str, event: yaml.Event) -> LimitExceeded:

@@ -1,6 +1,10 @@
 """The files of one folder, read once, safely: only what lies inside the folder given, only
 regular files, never more than the limits allow. Every checker reads these texts, never the disk
 again (the real tools get a private copy), so what was checked is what was read.
+
+Besides the code itself, Terraform's core reads the files a module keeps beside it (`file()`,
+`templatefile()`, local module sources): `read_tree` reads those for its private copy under the
+same rules, and a file read for two folders of one run is read and counted once.
 """
 
 from __future__ import annotations
@@ -18,9 +22,11 @@ SUFFIXES = {"terraform": (".tf",), "kubernetes": (".yaml", ".yml")}
 
 @dataclass
 class Budget:
-    """The bytes one run may still read (limit total-size), shared by every folder of the run."""
+    """The bytes one run may still read (limit total-size), shared by every folder of the run,
+    and what it has read (resolved path -> bytes): a file two folders need is read once."""
 
     left: int
+    read: dict[Path, bytes] = field(default_factory=dict)
 
 
 @dataclass
@@ -46,12 +52,20 @@ def read_sources(folder: Path, language: str, root: Path, limits: Limits, budget
             out.problems.append(Diagnostic("files", rule, "error", path.name, None, message))
             continue
         try:
-            out.texts[path.name] = _read(path.resolve(strict=True), limits.file_size).decode("utf-8")
+            out.texts[path.name] = _load(path, limits, budget).decode("utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             out.problems.append(
                 Diagnostic("files", "FILE-UNREADABLE", "error", path.name, None, f"cannot read: {exc}")
             )
     return out
+
+
+def _load(path: Path, limits: Limits, budget: Budget) -> bytes:
+    """The file's bytes, read once per run (`_refuse` has checked and charged it)."""
+    resolved = path.resolve(strict=True)
+    if resolved not in budget.read:
+        budget.read[resolved] = _read(resolved, limits.file_size)
+    return budget.read[resolved]
 
 
 def _read(path: Path, limit: int) -> bytes:
@@ -74,6 +88,8 @@ def _refuse(path: Path, root: Path, limits: Limits, budget: Budget) -> tuple[str
     if not inside(path, root):
         target = os.readlink(path) if path.is_symlink() else str(path)
         return "PATH-OUTSIDE-FOLDER", f"not read: it leads outside {root} (to {target})"
+    if path.resolve() in budget.read:
+        return None  # read (and charged) for another folder of this run
     info = path.stat()
     if not stat.S_ISREG(info.st_mode):
         return "NOT-A-FILE", "not read: not a regular file"
@@ -89,6 +105,73 @@ def _refuse(path: Path, root: Path, limits: Limits, budget: Budget) -> tuple[str
         )
     budget.left -= info.st_size
     return None
+
+
+# What a module's private copy never holds: folders whose name starts with a dot (`.terraform`
+# with its provider binaries and module caches, `.git`), and state files, which `validate`
+# never reads and which hold secrets.
+NOT_STAGED = (".tfstate", ".tfstate.backup")
+
+
+@dataclass
+class Tree:
+    """Files read for a private copy: path relative to the root (posix) -> bytes, and the files
+    left out, (path relative to the root, why)."""
+
+    files: dict[str, bytes] = field(default_factory=dict)
+    left_out: list[tuple[str, str]] = field(default_factory=list)
+    full: bool = False  # the files limit was reached: the rest is one entry of left_out
+
+
+def read_tree(top: Path, root: Path, limits: Limits, budget: Budget, tree: Tree) -> None:
+    """Every file under `top` (a folder inside `root`) into `tree`, under the rules of the code
+    files: inside `root` once every symlink is resolved, regular, within the size limits, and at
+    most `limits.files` files in one tree (the rest listed as left out, as one entry)."""
+    base = root.resolve()
+    seen: set[Path] = set()
+    pending = [top]
+    while pending:
+        folder = pending.pop()
+        if folder.resolve() in seen:
+            continue  # a symlinked folder met twice, or a loop
+        seen.add(folder.resolve())
+        try:
+            entries = sorted(folder.iterdir())
+        except OSError as exc:
+            tree.left_out.append((_relative(folder, root), f"cannot be listed: {exc.strerror}"))
+            continue
+        for path in entries:
+            rel = _relative(path, root)
+            if path.is_dir():
+                if path.name.startswith("."):
+                    continue
+                if inside(path, base):
+                    pending.append(path)
+                else:
+                    tree.left_out.append((rel, f"a folder leading outside {root}"))
+            elif rel not in tree.files and not path.name.endswith(NOT_STAGED):
+                _add(path, rel, root, limits, budget, tree)
+
+
+def _add(path: Path, rel: str, root: Path, limits: Limits, budget: Budget, tree: Tree) -> None:
+    if len(tree.files) >= limits.files:
+        if not tree.full:
+            tree.left_out.append((rel, f"it and the files after it: over the limit files={limits.files}"))
+        tree.full = True
+        return
+    problem = _refuse(path, root, limits, budget)
+    if problem:
+        tree.left_out.append((rel, problem[1].removeprefix("not read: ")))
+        return
+    try:
+        tree.files[rel] = _load(path, limits, budget)
+    except OSError as exc:
+        tree.left_out.append((rel, f"cannot be read: {exc}"))
+
+
+def _relative(path: Path, root: Path) -> str:
+    """The path below root as written (symlinks kept: the copy has the layout the user sees)."""
+    return path.relative_to(root).as_posix()
 
 
 def languages_of(folder: Path) -> list[str]:

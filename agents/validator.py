@@ -75,6 +75,9 @@ class ValidatorOptions:
     use_tools: bool = True  # run terraform/tofu and kubeconform when they are on PATH
     policies: bool = True
     limits: Limits = field(default_factory=Limits)
+    # files the user named (`migrator validate FILE`): only they are read, and a YAML file is
+    # checked as a Kubernetes manifest whatever it holds
+    named: frozenset[str] = frozenset()
 
 
 class _Timer:
@@ -127,12 +130,12 @@ def validate_folder(
     `known`: the transpiler's own parse of the files it rendered, used for a file only while its
     text is byte-identical to the rendering (agents/known.py)."""
     options = options or ValidatorOptions()
-    report = ValidationReport(str(folder), languages_of(folder))
+    report = ValidationReport(str(folder), languages_of(folder, options.named))
     timer = _Timer(report)
     budget = budget or Budget(options.limits.total_size)
     root = root or folder
     for language in report.languages:
-        reader = partial(read_sources, folder, language, root, options.limits, budget)
+        reader = partial(read_sources, folder, language, root, options.limits, budget, options.named)
         sources: Sources | None = timer.run("files", reader, None)
         if sources is None:
             continue
@@ -249,12 +252,14 @@ def _kubernetes(
     known: Mapping[str, Known],
 ) -> None:
     failed: tuple[list[Manifest] | None, list[Diagnostic]] = (None, [])
-    manifests, problems = timer.run("parse", lambda: load_manifests(texts, options.limits, known), failed)
+    load = partial(load_manifests, texts, options.limits, known, options.named)
+    manifests, problems = timer.run("parse", load, failed)
     report.diagnostics += problems
-    if problems or manifests is None:
-        return
+    if any(d.severity == "error" for d in problems) or not manifests:
+        return  # a file that does not parse, or no Kubernetes manifest at all (only other YAML)
+    checked = {m.file: texts[m.file] for m in manifests}
     binary = kubeconform_binary() if options.use_tools else None
-    tool = ("kubeconform", lambda: kubeconform(texts, binary, kubeconform_locations())) if binary else None
+    tool = ("kubeconform", lambda: kubeconform(checked, binary, kubeconform_locations())) if binary else None
     _schema(report, timer, tool, ("kubernetes-builtin", lambda: validate_manifests(manifests)))
     if options.policies:
         _policies(report, timer, lambda: kubernetes_input(manifests))

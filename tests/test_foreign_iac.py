@@ -17,7 +17,7 @@ from agents.limits import Limits
 from agents.tf_core import to_diagnostics
 from agents.validator import ValidationReport, ValidatorOptions, validate_folder
 from tests.golden import FIXTURES
-from tests.helpers import migrator
+from tests.helpers import assert_one_line_error, migrator
 from tests.own_core import OwnCore
 
 FOREIGN = FIXTURES / "foreign-iac"
@@ -153,3 +153,58 @@ def test_files_beside_the_code_obey_the_limits_and_never_leave_the_folder(
     over = [d for d in few.diagnostics if "over the limit files=3" in d.message]
     assert len(over) == 1 and over[0].rule == "FILE-NOT-STAGED"
     assert os.path.exists(folder / "terraform.tfstate")
+
+
+def test_cloud_init_yaml_beside_terraform_is_not_taken_for_kubernetes(
+    own_core: OwnCore, tmp_path: Path
+) -> None:
+    """Issue 28, class 2: a cloud-config.yml read by file() failed with K8S-MISSING-KIND. It is
+    skipped with an info that says so, the core reads it, and the verdict is the core's."""
+    case = FOREIGN / "cloud-init"
+    verdict, core = core_says(own_core, case, tmp_path / "copy")
+    assert verdict["valid"] is True and core == []
+    report = validate_folder(case, CORE_ONLY)
+    assert verdict_of(report) == core
+    assert [(d.rule, d.severity, d.file) for d in report.diagnostics] == [
+        ("YAML-NOT-KUBERNETES", "info", "cloud-config.yml")
+    ]
+    assert "no document has both apiVersion and kind" in report.diagnostics[0].message
+
+
+def test_only_kubernetes_objects_are_manifests_unless_the_file_is_named(tmp_path: Path) -> None:
+    """In a folder of YAML, the Deployment is checked; CI settings (two documents), a values file
+    and a cloud-init template whose directives are not YAML yet are each named in an info. A
+    file is a manifest as soon as one document is an object (its other documents are checked
+    too); a file the user names is checked as a manifest whatever it holds."""
+    case = FOREIGN / "yaml-mixed"
+    report = validate_folder(case, ValidatorOptions(use_tools=False))
+    assert [(d.rule, d.severity, d.file) for d in report.diagnostics] == [
+        ("YAML-NOT-KUBERNETES", "info", "ci.yml"),
+        ("YAML-NOT-KUBERNETES", "info", "cloud-init.yaml"),
+        ("YAML-NOT-KUBERNETES", "info", "values.yml"),
+    ]
+    assert "kubernetes-builtin" in report.checkers and "policy" in report.checkers
+    folder = tmp_path / "k8s"
+    folder.mkdir()
+    (folder / "config.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  a: b\n---\nmetadata:\n  name: x\n",
+        encoding="utf-8",
+    )
+    found = validate_folder(folder, ValidatorOptions(use_tools=False, policies=False))
+    assert [(d.rule, d.file, d.line) for d in found.diagnostics] == [("K8S-MISSING-KIND", "config.yaml", 8)]
+    (folder / "config.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\n%{ if true }\nmetadata: {name: y}\n%{ endif }\n", encoding="utf-8"
+    )
+    found = validate_folder(folder, ValidatorOptions(use_tools=False, policies=False))
+    assert [(d.rule, d.file, d.line) for d in found.diagnostics] == [("YAML-SYNTAX", "config.yaml", 3)]
+    named = migrator("validate", str(case / "values.yml"), "--no-tools", "--format", "json")
+    assert named.code == 8
+    (only,) = named.json()["reports"]
+    assert only["folder"] == str(case / "values.yml")
+    assert [(d["rule"], d["file"], d["message"]) for d in only["diagnostics"]] == [
+        ("K8S-MISSING-KIND", "values.yml", "missing 'apiVersion' key")
+    ]
+    assert migrator("validate", str(case / "deployment.yaml"), "--no-tools").code == 0
+    assert_one_line_error(
+        migrator("validate", str(FOREIGN / "cloud-init" / "main.tf")), 2, "Terraform validates a module"
+    )

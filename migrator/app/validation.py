@@ -54,6 +54,8 @@ def validate_tree(request: ValidateRequest) -> ValidateResult:
     except ValueError as exc:
         raise InputFileError(str(exc)) from None
     directory = request.directory
+    if directory.is_file() or directory.is_symlink():
+        return _named_file(request, limits)
     if not directory.is_dir():
         raise InputFileError(f"{directory}: not a folder")
     try:
@@ -67,6 +69,21 @@ def validate_tree(request: ValidateRequest) -> ValidateResult:
     reports = [_outside(link, directory) for link in outside]
     reports += [validate_folder(f, options, root=directory, budget=budget) for f in folders]
     return ValidateResult(request.fail_on, reports)
+
+
+def _named_file(request: ValidateRequest, limits: Limits) -> ValidateResult:
+    """`validate FILE`: a YAML file the user names is checked as a Kubernetes manifest whatever
+    it holds; Terraform validates a module, which is a folder."""
+    path = request.directory
+    if not path.name.endswith((".yaml", ".yml")):
+        raise InputFileError(
+            f"{path}: name a folder, or a .yaml/.yml file to check as a Kubernetes manifest "
+            "(Terraform validates a module, which is a folder)"
+        )
+    options = ValidatorOptions(use_tools=request.use_tools, limits=limits, named=frozenset({path.name}))
+    report = validate_folder(path.parent, options, budget=Budget(limits.total_size))
+    report.folder = str(path)
+    return ValidateResult(request.fail_on, [report])
 
 
 def _outside(link: Path, root: Path) -> ValidationReport:

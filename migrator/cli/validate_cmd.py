@@ -24,7 +24,9 @@ COLUMNS = [
 
 def validate(
     directory: Path = typer.Argument(
-        ..., help="A folder of .tf or .yaml files, or a folder of such folders."
+        ...,
+        help="A folder of .tf or .yaml files, a folder of such folders, or one .yaml file "
+        "(checked as a Kubernetes manifest whatever it holds).",
     ),
     fmt: Format = typer.Option(Format.table, "--format", help="table or json."),
     fail_on: str = typer.Option(

@@ -30,7 +30,7 @@ from agents.policy_input import kubernetes_input, terraform_input
 from agents.sources import Budget, Sources, languages_of, read_sources
 from agents.tf_builtin import validate_module
 from agents.tf_core import core_validate
-from agents.tf_module import TfModule, load_module
+from agents.tf_module import Gap, TfModule, load_module
 from agents.tf_workdir import WorkDir, gather
 from migrator.diagnostics import Diagnostic, count
 from policies.engine import iac_diagnostics
@@ -208,13 +208,19 @@ def _terraform(
     if any(d.rule.startswith("LIMIT-") for d in problems):
         report.diagnostics += problems  # an over-limit text goes to no other checker
         return
-    if problems or module is None:
-        core = ("terraform", lambda: core_validate(texts, options.use_tools, None, workdir))
-        _syntax(report, timer, core, problems)
+    whole = ("terraform", lambda: core_validate(texts, options.use_tools, None, workdir))
+    if module is None:  # the parser itself failed: Terraform's parser still judges the code
+        _syntax(report, timer, whole, problems, set())
         return
-    used = {kind: sorted({b.labels[0] for b in module.of(kind) if b.labels}) for kind in ("resource", "data")}
-    core = ("terraform", lambda: core_validate(texts, options.use_tools, used, workdir))
-    _schema(report, timer, core, ("terraform-builtin", lambda: validate_module(module)))
+    unread = {file for file, gaps in module.gaps.items() if gaps}
+    if unread:
+        if not _syntax(report, timer, whole, [d for d in problems if d.file in unread], unread):
+            return
+        report.diagnostics += [_gap(file, module.gaps[file]) for file in sorted(unread)]
+    else:  # every file read (some after agents/hcl_compat.py's rewrites): the usual checks
+        used = {k: sorted({b.labels[0] for b in module.of(k) if b.labels}) for k in ("resource", "data")}
+        core = ("terraform", lambda: core_validate(texts, options.use_tools, used, workdir))
+        _schema(report, timer, core, ("terraform-builtin", lambda: validate_module(module)))
     if options.policies:
         _policies(report, timer, lambda: terraform_input(module))
 
@@ -224,15 +230,33 @@ def _syntax(
     timer: _Timer,
     core: tuple[str, Callable[[], ToolResult]],
     problems: list[Diagnostic],
-) -> None:
-    """A module python-hcl2 cannot parse: Terraform's own parser has the authoritative message
-    (and line); python-hcl2's stands when the core cannot run or finds nothing."""
+    unread: set[str],
+) -> bool:
+    """Files python-hcl2 cannot read (`unread`; all of them when the parser failed): syntax is
+    the core's verdict. Its diagnostics are reported; python-hcl2's stand only when the core
+    cannot run. True: the core accepts those files, so the checks go on with what was read."""
     result = timer.run(*core, None)
-    if result is not None and result.ran and any(d.severity == "error" for d in result.diagnostics):
-        report.diagnostics += result.diagnostics
-        report.notes += result.notes
-    else:
+    if result is None or not result.ran:
         report.diagnostics += problems
+        return False
+    report.diagnostics += result.diagnostics
+    report.notes += result.notes
+    errors = {d.file for d in result.diagnostics if d.severity == "error"}
+    return bool(unread) and not errors & unread
+
+
+def _gap(file: str, gaps: list[Gap]) -> Diagnostic:
+    """What the policies and the built-in checks did not see of a file the core accepts."""
+    parts = ", ".join(f"lines {g.first}-{g.last} ({g.what})" for g in gaps)
+    return Diagnostic(
+        "parse",
+        "HCL-PARSER-GAP",
+        "warning",
+        file,
+        gaps[0].first,
+        f"Terraform's core accepts this file but python-hcl2 cannot read {parts}: "
+        "the policies and the built-in checks did not see that part (the core checked it all)",
+    )
 
 
 def kubeconform_locations() -> list[str]:

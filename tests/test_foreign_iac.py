@@ -7,14 +7,17 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from agents import tf_core
 from agents.limits import Limits
 from agents.tf_core import to_diagnostics
+from agents.tf_module import load_module
 from agents.validator import ValidationReport, ValidatorOptions, validate_folder
 from tests.golden import FIXTURES
 from tests.helpers import assert_one_line_error, migrator
@@ -208,3 +211,74 @@ def test_only_kubernetes_objects_are_manifests_unless_the_file_is_named(tmp_path
     assert_one_line_error(
         migrator("validate", str(FOREIGN / "cloud-init" / "main.tf")), 2, "Terraform validates a module"
     )
+
+
+# Issue 28, class 3: constructs python-hcl2 8 refuses and the core accepts, each in a file of
+# fixtures/foreign-iac/hcl-edge with a resource a policy judges: (file, rule, resource, line).
+HCL_EDGE = [
+    ("heredoc-tabs.tf", "IAC-IMDSV2", "aws_instance.worker", 1),  # closing marker then a tab
+    ("bom-crlf.tf", "IAC-ENCRYPTION-AT-REST", "aws_ebs_volume.scratch", 2),
+    ("unicode-names.tf", "IAC-ENCRYPTION-AT-REST", "aws_ebs_volume.données", 9),
+    ("for-literals.tf", "IAC-ENCRYPTION-AT-REST", "aws_ebs_volume.per_zone", 13),
+    ("templates.tf", "IAC-ENCRYPTION-AT-REST", "aws_ebs_volume.home", 19),
+]
+
+
+@pytest.mark.parametrize(("name", "rule", "resource", "line"), HCL_EDGE, ids=[c[0] for c in HCL_EDGE])
+def test_hcl_the_core_accepts_is_read_and_judged_by_the_policies(
+    own_core: OwnCore, tmp_path: Path, name: str, rule: str, resource: str, line: int
+) -> None:
+    """No syntax error the core does not report, and the policies see the file (before: an
+    HCL-SYNTAX error from python-hcl2 and no policy on the folder)."""
+    folder = tmp_path / "module"
+    folder.mkdir()
+    shutil.copy(FOREIGN / "hcl-edge" / name, folder / name)
+    verdict, core = core_says(own_core, folder, tmp_path / "copy")
+    assert verdict["valid"] is True and core == []
+    assert verdict_of(validate_folder(folder, CORE_ONLY)) == core
+    report = validate_folder(folder, ValidatorOptions(use_tools=False))
+    assert not [d for d in report.diagnostics if d.checker == "parse"]
+    assert (rule, resource, name, line) in {(d.rule, d.resource, d.file, d.line) for d in report.diagnostics}
+
+
+def test_hcl_rewrites_keep_the_values_python_hcl2_reads() -> None:
+    """The letters spelt as placeholders for python-hcl2 come back in keys and strings."""
+    texts = {p.name: p.read_text(encoding="utf-8") for p in (FOREIGN / "hcl-edge").glob("*.tf")}
+    module, problems = load_module(texts, Limits())
+    assert sorted(d.file for d in problems) == sorted(texts)  # as written, python-hcl2 refuses each
+    assert module.gaps == {name: [] for name in texts}  # ... and reads each once rewritten
+    (local,) = [b for b in module.blocks if b.kind == "locals" and b.file == "unicode-names.tf"]
+    assert local.body["größe"] == 100 and local.body["étiquettes"] == {"Équipe": '"données"'}
+    volume = next(b for b in module.blocks if b.labels == ("aws_ebs_volume", "données"))
+    assert volume.body["size"] == "${local.größe}" and volume.line == 9
+    worker = next(b for b in module.blocks if b.labels == ("aws_instance", "worker"))
+    assert worker.body["metadata_options"][0]["http_tokens"] == '"optional"'
+
+
+def test_a_block_python_hcl2_cannot_read_is_named_and_the_rest_is_judged(
+    own_core: OwnCore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the rewrites cannot read is a visible degradation: a warning naming the lines and
+    the block the policies did not see; the other blocks of the file are still judged. Without
+    a core, python-hcl2's syntax error is what can be said."""
+    case = FOREIGN / "parser-gap"
+    verdict, core = core_says(own_core, case, tmp_path / "copy")
+    assert verdict["valid"] is True and core == []
+    report = validate_folder(case, ValidatorOptions(use_tools=False))
+    found = {(d.rule, d.severity, d.line, d.resource) for d in report.diagnostics}
+    assert ("HCL-PARSER-GAP", "warning", 3, "") in found
+    assert ("IAC-IMDSV2", "error", 10, "aws_instance.api") in found
+    (gap,) = [d for d in report.diagnostics if d.rule == "HCL-PARSER-GAP"]
+    assert "lines 3-9 (locals)" in gap.message
+    assert [d for d in report.diagnostics if d.checker == "terraform"] == []
+    broken = ("terraform", [sys.executable, "-c", "raise SystemExit(3)"])  # a core that cannot load
+    monkeypatch.setattr(tf_core, "core_command", lambda use_tools: broken)
+    alone = validate_folder(case, CORE_ONLY)
+    assert [(d.rule, d.severity, d.file) for d in alone.diagnostics] == [("HCL-SYNTAX", "error", "main.tf")]
+    # a file the rewrites read whole needs no core to pass the parse: the built-in check runs
+    rewritten = tmp_path / "rewritten"
+    rewritten.mkdir()
+    shutil.copy(FOREIGN / "hcl-edge" / "unicode-names.tf", rewritten)
+    fallback = validate_folder(rewritten, CORE_ONLY)
+    assert "terraform-builtin" in fallback.checkers
+    assert [d.rule for d in fallback.diagnostics] == ["TF-CORE-UNAVAILABLE"]

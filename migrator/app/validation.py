@@ -5,12 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from agents.limits import Limits
-from agents.sources import Budget, code_folders
-from agents.validator import ValidationReport, ValidatorOptions, validate_folder
+from agents.sources import Budget, code_folders, languages_of
+from agents.tf_core import warm_up
 from migrator.diagnostics import Diagnostic
 from migrator.errors import ChecksFailed, InputFileError
+
+if TYPE_CHECKING:
+    from agents.validator import ValidationReport
 
 FAIL_LEVELS = ("error", "warning")
 
@@ -64,6 +68,10 @@ def validate_tree(request: ValidateRequest) -> ValidateResult:
         raise InputFileError(f"{directory}: cannot be read: {exc}") from None
     if not folders and not outside:
         raise InputFileError(f"{directory}: no .tf, .yaml or .yml files found")
+    if any("terraform" in languages_of(f) for f in folders):
+        warm_up(request.use_tools)  # the core starts while the validator loads and parses
+    from agents.validator import ValidatorOptions, validate_folder  # after the warm-up started
+
     options = ValidatorOptions(use_tools=request.use_tools, limits=limits)
     budget = Budget(limits.total_size)
     reports = [_outside(link, directory) for link in outside]
@@ -80,6 +88,8 @@ def _named_file(request: ValidateRequest, limits: Limits) -> ValidateResult:
             f"{path}: name a folder, or a .yaml/.yml file to check as a Kubernetes manifest "
             "(Terraform validates a module, which is a folder)"
         )
+    from agents.validator import ValidatorOptions, validate_folder
+
     options = ValidatorOptions(use_tools=request.use_tools, limits=limits, named=frozenset({path.name}))
     report = validate_folder(path.parent, options, budget=Budget(limits.total_size))
     report.folder = str(path)
@@ -88,6 +98,8 @@ def _named_file(request: ValidateRequest, limits: Limits) -> ValidateResult:
 
 def _outside(link: Path, root: Path) -> ValidationReport:
     """A symlinked folder that leaves the folder given: reported, never entered."""
+    from agents.validator import ValidationReport
+
     report = ValidationReport(str(link), [])
     report.diagnostics.append(
         Diagnostic(

@@ -49,7 +49,9 @@ def trim_iam_role_path(arn: str) -> str:
     if parts["service"] != "iam" or not parts["resource"].startswith("role/"):
         raise FunctionFailed(f"{arn!r} is not the ARN of an IAM role")
     name = parts["resource"].rsplit("/", 1)[1]
-    return arn_build(*(parts[p] for p in ARN_PARTS[:4]), f"role/{name}")
+    return arn_build(
+        parts["partition"], parts["service"], parts["region"], parts["account_id"], f"role/{name}"
+    )
 
 
 FUNCTIONS: dict[str, tuple[Callable[..., Any], tuple[str, ...], bytes, str]] = {

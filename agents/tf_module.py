@@ -221,7 +221,8 @@ def _rewritten(text: str, options: SerializationOptions) -> dict[str, Any] | Non
         if attempt is None:
             continue
         try:
-            return restore(hcl2.loads(attempt, serialization_options=options))  # type: ignore[no-any-return]
+            parsed: dict[str, Any] = restore(hcl2.loads(attempt, serialization_options=options))
+            return parsed
         except Exception:  # not readable this way: the next attempt, or a gap
             continue
     return None

@@ -254,7 +254,8 @@ def _terraform(
     known: Mapping[str, Known],
     workdir: WorkDir,
 ) -> None:
-    over = timer.run("parse", lambda: over_limits(texts, options.limits), [])
+    none: list[Diagnostic] = []
+    over = timer.run("parse", lambda: over_limits(texts, options.limits), none)
     if over:
         report.diagnostics += over  # an over-limit text goes to no other checker
         return

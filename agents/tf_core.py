@@ -318,6 +318,8 @@ _RULE_PATTERNS = [
     (re.compile(r"Invalid Attribute Value|expected .+ to be .+"), "TF-INVALID-VALUE"),
     (re.compile(r"Too many \w+ blocks"), "TF-TOO-MANY-BLOCKS"),
     (re.compile(r"Insufficient \w+ blocks"), "TF-INSUFFICIENT-BLOCKS"),
+    # Terraform names the type: `Duplicate resource "aws_ebs_volume" configuration`
+    (re.compile(r'Duplicate (resource|data) ".+" configuration'), "TF-DUPLICATE"),
 ]
 
 

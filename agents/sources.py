@@ -18,7 +18,10 @@ from pathlib import Path
 from agents.limits import Limits
 from migrator.diagnostics import Diagnostic
 
-SUFFIXES = {"terraform": (".tf",), "kubernetes": (".yaml", ".yml")}
+SUFFIXES = {"terraform": (".tf",), "kubernetes": (".yaml", ".yml")}  # the code files read as texts
+# what makes a folder hold code: Terraform also reads JSON configuration (`.tf.json`), which the
+# core judges from the private copy (agents/tf_workdir.py) and python-hcl2 does not read
+MARKERS = {"terraform": (".tf", ".tf.json"), "kubernetes": (".yaml", ".yml")}
 
 
 @dataclass
@@ -181,7 +184,7 @@ def _relative(path: Path, root: Path) -> str:
 
 def languages_of(folder: Path, only: Collection[str] = ()) -> list[str]:
     names = list(only) or ([p.name for p in folder.iterdir()] if folder.is_dir() else [])
-    return [lang for lang, suffixes in SUFFIXES.items() if any(n.endswith(suffixes) for n in names)]
+    return [lang for lang, suffixes in MARKERS.items() if any(n.endswith(suffixes) for n in names)]
 
 
 def code_folders(root: Path) -> tuple[list[Path], list[Path]]:

@@ -273,6 +273,7 @@ def _terraform(
         if not _syntax(report, core, [d for d in problems if d.file in unread], unread):
             return
         report.diagnostics += [_gap(file, module.gaps[file]) for file in sorted(unread)]
+    report.diagnostics += [_json_gap(name) for name in _json_files(workdir)]
     if options.policies:
         _policies(report, timer, lambda: terraform_input(module))
     if not unread:  # every file read (some after agents/hcl_compat.py's rewrites)
@@ -298,6 +299,28 @@ def _syntax(
     report.judged_by["terraform"] = result.judged_by
     errors = {d.file for d in result.diagnostics if d.severity == "error"}
     return bool(unread) and not errors & unread
+
+
+def _json_files(workdir: WorkDir) -> list[str]:
+    """The module's JSON configuration files (`main.tf.json`), staged for the core."""
+    folder = "" if workdir.at == "." else workdir.at + "/"
+    return sorted(
+        rel.removeprefix(folder)
+        for rel in workdir.files
+        if rel.endswith(".tf.json") and rel.startswith(folder) and "/" not in rel.removeprefix(folder)
+    )
+
+
+def _json_gap(file: str) -> Diagnostic:
+    return Diagnostic(
+        "parse",
+        "HCL-PARSER-GAP",
+        "warning",
+        file,
+        None,
+        "Terraform's core reads this JSON configuration file but python-hcl2 does not: the policies "
+        "and the built-in checks did not see it (the core checked it)",
+    )
 
 
 def _gap(file: str, gaps: list[Gap]) -> Diagnostic:

@@ -334,3 +334,39 @@ def test_the_provider_functions_compute_what_the_documentation_says() -> None:
         call("arn_parse", ["arn:aws:s3"])[1]
         == "'arn:aws:s3' is not an ARN: it needs 6 sections separated by colons"
     )
+
+
+def test_json_configuration_is_judged_by_the_core_and_named_as_unseen_by_the_policies(
+    own_core: OwnCore, tmp_path: Path
+) -> None:
+    """A `.tf.json` file is configuration to the core (before: never copied for it, so silently
+    unchecked); python-hcl2 does not read it, which a warning says. A folder holding only JSON
+    configuration is a Terraform folder too."""
+    case = FOREIGN / "json-config"
+    verdict, core = core_says(own_core, case, tmp_path / "copy")
+    assert verdict["valid"] is True and core == []
+    report = validate_folder(case, CORE_ONLY)
+    assert [(d.rule, d.severity, d.file) for d in report.diagnostics] == [
+        ("HCL-PARSER-GAP", "warning", "generated.tf.json")
+    ]
+    only_json = tmp_path / "only-json"
+    only_json.mkdir()
+    text = (case / "generated.tf.json").read_text(encoding="utf-8")
+    text = text.replace('"bucket": "${aws_s3_bucket.logs.id}"', '"bucket": "acme-logs", "buckett": "x"')
+    (only_json / "generated.tf.json").write_text(text, encoding="utf-8")
+    _verdict, core = core_says(own_core, only_json, tmp_path / "only-json-copy")
+    assert [(r[0], r[2], r[3]) for r in core] == [
+        ("TF-EXTRANEOUS-JSON-OBJECT-PROPERTY", "generated.tf.json", 5)
+    ]
+    result = migrator("validate", str(only_json), "--no-tools", "--format", "json")
+    (folder,) = result.json()["reports"]
+    assert folder["languages"] == ["terraform"] and result.code == 8
+    assert verdict_of(validate_folder(only_json, CORE_ONLY)) == sorted(
+        [*core, ("HCL-PARSER-GAP", "warning", "generated.tf.json", None, _JSON_GAP)]
+    )
+
+
+_JSON_GAP = (
+    "Terraform's core reads this JSON configuration file but python-hcl2 does not: the policies "
+    "and the built-in checks did not see it (the core checked it)"
+)

@@ -112,7 +112,7 @@ CATALOGUE: tuple[Entry, ...] = (
         "HCL-PARSER-GAP",
         "warning",
         "parse",
-        "the core accepts a file (or JSON configuration) python-hcl2 cannot read: the policies did not see it",
+        "the core accepts a file (or JSON configuration) python-hcl2 cannot read: policies did not see it",
         "foreign-iac/parser-gap",
     ),
     Entry(

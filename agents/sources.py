@@ -27,10 +27,17 @@ MARKERS = {"terraform": (".tf", ".tf.json"), "kubernetes": (".yaml", ".yml")}
 @dataclass
 class Budget:
     """The bytes one run may still read (limit total-size), shared by every folder of the run,
-    and what it has read (resolved path -> bytes): a file two folders need is read once."""
+    and what it has read (resolved path -> bytes): a file two folders need is read once. The
+    files beside the code (`read_tree`) have a total-size of their own, so that a big folder of
+    other files can never leave the code of a later folder unread."""
 
     left: int
     read: dict[Path, bytes] = field(default_factory=dict)
+    beside: int = -1  # what the files beside the code may still take (-1: as much as `left`)
+
+    def __post_init__(self) -> None:
+        if self.beside < 0:
+            self.beside = self.left
 
 
 @dataclass
@@ -89,7 +96,9 @@ def _read(path: Path, limit: int) -> bytes:
     return data
 
 
-def _refuse(path: Path, root: Path, limits: Limits, budget: Budget) -> tuple[str, str] | None:
+def _refuse(
+    path: Path, root: Path, limits: Limits, budget: Budget, beside: bool = False
+) -> tuple[str, str] | None:
     """Why this file must not be read, or None."""
     if not path.exists():  # a symlink to nothing, or one that loops
         return "FILE-UNREADABLE", f"not read: a symlink that leads nowhere ({os.readlink(path)})"
@@ -106,12 +115,16 @@ def _refuse(path: Path, root: Path, limits: Limits, budget: Budget) -> tuple[str
             "LIMIT-FILE-SIZE",
             f"not read: {info.st_size} bytes, over the limit file-size={limits.file_size}",
         )
-    if info.st_size > budget.left:
+    if info.st_size > (budget.beside if beside else budget.left):
+        what = " of files beside the code" if beside else ""
         return (
             "LIMIT-TOTAL-SIZE",
-            f"not read: the run would read more than the limit total-size={limits.total_size}",
+            f"not read: the run would read more than the limit total-size={limits.total_size}{what}",
         )
-    budget.left -= info.st_size
+    if beside:
+        budget.beside -= info.st_size
+    else:
+        budget.left -= info.st_size
     return None
 
 
@@ -167,7 +180,7 @@ def _add(path: Path, rel: str, root: Path, limits: Limits, budget: Budget, tree:
             tree.left_out.append((rel, f"it and the files after it: over the limit files={limits.files}"))
         tree.full = True
         return
-    problem = _refuse(path, root, limits, budget)
+    problem = _refuse(path, root, limits, budget, beside=True)
     if problem:
         tree.left_out.append((rel, problem[1].removeprefix("not read: ")))
         return

@@ -11,6 +11,7 @@ happens on a private copy of the texts.
 
 from __future__ import annotations
 
+import atexit
 import json
 import posixpath
 import re
@@ -26,7 +27,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from agents.external_tools import Stage, ToolResult, run_tool, staged
-from agents.tf_session import CoreUnavailable, discard, session, write_manifest
+from agents.tf_session import START_TIMEOUT_S, CoreUnavailable, discard, session, write_manifest
 from agents.tf_workdir import ROOT_MODULE, WorkDir
 from migrator.diagnostics import Diagnostic
 
@@ -156,9 +157,23 @@ def warm_up(use_tools: bool) -> None:
     real request then waits only for what is left. For a binary on PATH: ask its version."""
     _name, cmd = core_command(use_tools)
     if cmd[0] == sys.executable:
-        threading.Thread(target=_warm, args=(cmd,), name="terraform-warm-up", daemon=True).start()
+        thread = threading.Thread(target=_warm, args=(cmd,), name="terraform-warm-up", daemon=True)
+        _WARMING.append(thread)
+        thread.start()
     else:
         threading.Thread(target=binary_version, args=(cmd[0],), name="terraform-version", daemon=True).start()
+
+
+_WARMING: list[threading.Thread] = []
+
+
+@atexit.register
+def _warmed_up() -> None:
+    """A run that ends before the warm-up (it needed no core after all) waits for it, so that
+    the session it registers is closed with the others (agents/tf_session.py, whose exit
+    handler runs after this one) and leaves no process or folder behind."""
+    for thread in _WARMING:
+        thread.join(timeout=START_TIMEOUT_S)
 
 
 def _warm(cmd: list[str]) -> None:

@@ -370,3 +370,18 @@ _JSON_GAP = (
     "Terraform's core reads this JSON configuration file but python-hcl2 does not: the policies "
     "and the built-in checks did not see it (the core checked it)"
 )
+
+
+def test_files_beside_the_code_never_leave_a_later_folders_code_unread(tmp_path: Path) -> None:
+    """The files beside the code have a total-size of their own: a file beside the first
+    folder's code that takes what the code budget has left is still staged, and the second
+    folder's code is still read (before: LIMIT-TOTAL-SIZE on b/main.tf)."""
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "main.tf").write_text('output "x" {\n  value = 1\n}\n', encoding="utf-8")
+    size = (tmp_path / "b" / "main.tf").stat().st_size
+    (tmp_path / "a" / "blob.bin").write_bytes(b"z" * (size + 90))
+    limit = ["--limit", f"total-size={2 * size + 100}"]
+    result = migrator("validate", str(tmp_path), "--no-tools", *limit, "--format", "json")
+    assert result.code == 0, result.stdout
+    assert [d for r in result.json()["reports"] for d in r["diagnostics"]] == []

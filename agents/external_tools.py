@@ -13,7 +13,7 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,17 +31,33 @@ class ToolResult:
     diagnostics: list[Diagnostic]
     reason: str = ""
     notes: list[str] = field(default_factory=list)
+    judged_by: str = ""  # the tool and its version, for the report
+
+
+@dataclass(frozen=True)
+class Stage:
+    work: Path  # the copy of the folder checked: the tool's working folder
+    base: Path  # private to this run, outside the copy: for the tool's own configuration
 
 
 @contextmanager
-def staged(texts: dict[str, str], prefix: str) -> Iterator[Path]:
-    """A private temporary folder holding the texts (file name -> text)."""
+def staged(
+    texts: dict[str, str], prefix: str, files: Mapping[str, bytes] | None = None, at: str = "."
+) -> Iterator[Stage]:
+    """A private temporary folder holding the texts (file name -> text) in `tree/<at>`, and the
+    other files (path relative to the tree -> bytes) around them, as they lay in the folder
+    given (agents/tf_workdir.py)."""
     with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
-        work = Path(tmp) / "module"
-        work.mkdir()
+        tree = Path(tmp) / "tree"
+        work = tree / at
+        work.mkdir(parents=True)
+        for rel, data in (files or {}).items():
+            target = tree / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
         for name, text in texts.items():
             (work / name).write_text(text, encoding="utf-8")
-        yield work
+        yield Stage(work, Path(tmp))
 
 
 def kubeconform_binary() -> str | None:
@@ -67,8 +83,8 @@ def kubeconform(
     for location in schema_locations:
         cmd += ["-schema-location", location]
     try:
-        with staged(texts, "migrator-k8s-") as work:
-            result = run_tool(cmd + sorted(texts), work)
+        with staged(texts, "migrator-k8s-") as stage:
+            result = run_tool(cmd + sorted(texts), stage.work)
         report = json.loads(result.stdout)
     except (OSError, subprocess.TimeoutExpired, json.JSONDecodeError) as exc:
         return ToolResult(False, [], f"kubeconform could not run: {exc}")
@@ -95,7 +111,7 @@ def kubeconform(
                     ref,
                 )
             )
-    return ToolResult(True, found)
+    return ToolResult(True, found, judged_by=f"kubeconform ({binary})")
 
 
 def _slug(text: str) -> str:

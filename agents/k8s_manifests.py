@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,10 +58,18 @@ class Manifest:
 
 
 def load_manifests(
-    texts: dict[str, str], limits: Limits, known: Mapping[str, Known] | None = None
+    texts: dict[str, str],
+    limits: Limits,
+    known: Mapping[str, Known] | None = None,
+    named: Collection[str] = (),
 ) -> tuple[list[Manifest], list[Diagnostic]]:
     """Parse the files' texts (file name -> text); the limits are checked on the event stream
     first, so an alias bomb or a 100,000-level nesting never reaches the composer.
+
+    A file is a manifest when one of its documents is a Kubernetes object (has both `apiVersion`
+    and `kind`; then every document of it is checked) or when it is `named` (the user named it:
+    checked whatever it holds). Any other YAML (cloud-init user data, CI settings, a template
+    not rendered yet) is skipped with an info diagnostic saying so.
 
     `known`: what migrator rendered per file (agents/known.py); a file still byte-identical to
     its rendering takes those documents instead of a parse (after the same limits check)."""
@@ -86,17 +95,15 @@ def load_manifests(
             problems.append(Diagnostic("parse", "LIMIT-DEPTH", "error", rel, None, _TOO_DEEP))
             continue
         except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line = mark.line + 1 if mark is not None else None
-            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-            problems.append(
-                Diagnostic("parse", "YAML-SYNTAX", "error", rel, line, f"invalid YAML: {problem}")
-            )
+            problems.append(_unparsed(rel, text, exc, rel in named))
             continue
-        for node, doc in zip(nodes, docs, strict=True):
-            if node is None or doc is None:
-                continue
-            manifests.append(Manifest(rel, node.start_mark.line + 1, doc, node))
+        pairs = [
+            (node, doc) for node, doc in zip(nodes, docs, strict=True) if node is not None and doc is not None
+        ]
+        if rel not in named and not any(_is_object(doc) for _node, doc in pairs):
+            problems.append(_not_kubernetes(rel, "no document has both apiVersion and kind"))
+            continue
+        manifests += [Manifest(rel, node.start_mark.line + 1, doc, node) for node, doc in pairs]
     return manifests, problems
 
 
@@ -104,6 +111,40 @@ _TOO_DEEP = (
     "nesting deeper than the YAML parser can read (about 500 levels without libyaml, 1,000 with it), "
     "although within --limit depth"
 )
+
+
+def _is_object(doc: Any) -> bool:
+    return isinstance(doc, dict) and "apiVersion" in doc and "kind" in doc
+
+
+# a top-level `apiVersion:` or `kind:` key (of any document), for YAML that does not parse
+_OBJECT_KEY = re.compile(r"^(apiVersion|kind)\s*:", re.MULTILINE)
+
+
+def _unparsed(rel: str, text: str, exc: yaml.YAMLError, named: bool) -> Diagnostic:
+    """A file PyYAML cannot parse: a syntax error when it is meant as a manifest (named, or with
+    a top-level apiVersion or kind key), else YAML that is not a manifest (a template whose
+    directives are not YAML until rendered, say)."""
+    if not named and not _OBJECT_KEY.search(text):
+        return _not_kubernetes(
+            rel, "it is not YAML as it stands, and has no top-level apiVersion or kind key"
+        )
+    mark = getattr(exc, "problem_mark", None)
+    line = mark.line + 1 if mark is not None else None
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    return Diagnostic("parse", "YAML-SYNTAX", "error", rel, line, f"invalid YAML: {problem}")
+
+
+def _not_kubernetes(rel: str, why: str) -> Diagnostic:
+    return Diagnostic(
+        "parse",
+        "YAML-NOT-KUBERNETES",
+        "info",
+        rel,
+        None,
+        f"not a Kubernetes manifest ({why}): not checked; name the file "
+        "(migrator validate FILE) to check it as one",
+    )
 
 
 def _rendered(rel: str, text: str, docs: list[Any]) -> list[Manifest] | None:

@@ -23,8 +23,9 @@ MIB = 1024 * KIB
 
 @dataclass(frozen=True)
 class Limits:
-    file_size: int = 4 * MIB  # one .tf/.yaml file, in bytes
+    file_size: int = 4 * MIB  # one .tf/.yaml file, or a file the Terraform core reads beside one, in bytes
     total_size: int = 64 * MIB  # every file of one `migrator validate` run, in bytes
+    files: int = 10_000  # files in the private copy of one Terraform module and what it reads beside it
     depth: int = 100  # nesting of YAML collections, of HCL brackets and braces
     yaml_aliases: int = 100  # alias references (*name) in one YAML file
     yaml_nodes: int = 1_000_000  # YAML nodes after expanding every alias

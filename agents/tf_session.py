@@ -57,6 +57,7 @@ class _Lines:
 class CoreSession:
     def __init__(self, worker: list[str], project_root: Path) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix="migrator-tfcore-"))  # mode 0700: only this user
+        self.version = ""  # the Terraform version of the core, once it answers
         self.lock = threading.Lock()
         self.processes: list[subprocess.Popen[str]] = []
         try:
@@ -81,6 +82,7 @@ class CoreSession:
             first = json.loads(self.answers.next(START_TIMEOUT_S, "the Terraform core"))
             if "error" in first:
                 raise CoreUnavailable(first["error"])
+            self.version = str(first.get("version") or "")  # the core's Terraform version
         except (OSError, ValueError, CoreUnavailable) as exc:
             reason = f"{exc}{self._last_words()}"
             self.close()
@@ -125,9 +127,11 @@ class CoreSession:
         self.processes.append(process)
         return _Lines(process.stdout)  # type: ignore[arg-type]
 
-    def validate(self, folder: Path) -> dict[str, Any]:
-        """Terraform's `validate -json` verdict on the folder."""
+    def validate(self, folder: Path, modules: list[dict[str, str]] | None = None) -> dict[str, Any]:
+        """Terraform's `validate -json` verdict on the folder; `modules`: the module manifest
+        (agents/tf_workdir.py), written where the core reads it, in the session's data folder."""
         with self.lock:
+            write_manifest(self.folder / "data", modules or [])
             worker = self.processes[-1]
             if worker.poll() is not None or self.processes[0].poll() is not None:
                 raise CoreUnavailable("the Terraform core or the provider has stopped")
@@ -151,6 +155,15 @@ class CoreSession:
                 process.wait()
         self.processes = []
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def write_manifest(data_dir: Path, modules: list[dict[str, str]]) -> None:
+    """The module manifest `terraform init` writes (DATA_DIR/modules/modules.json): where the
+    core finds each module a configuration calls. Without one, only a module that calls none
+    validates ("Module not installed")."""
+    manifest = data_dir / "modules" / "modules.json"
+    manifest.parent.mkdir(parents=True, exist_ok=True)
+    manifest.write_text(json.dumps({"Modules": modules}), encoding="utf-8")
 
 
 _SESSIONS: dict[tuple[str, ...], CoreSession] = {}

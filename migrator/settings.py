@@ -6,8 +6,6 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from migrator.dburl import redact
-
 WORKSPACE_ENV = "MIGRATOR_WORKSPACE"
 DB_URL_ENV = "MIGRATOR_DB_URL"
 DEFAULT_WORKSPACE = Path(".migrator")
@@ -25,6 +23,8 @@ class Settings:
         return cls(workspace=ws, db_url=url)
 
     def __repr__(self) -> str:  # never the database password (URL user-info or query string)
+        from migrator.dburl import redact  # SQLAlchemy's URL parser: only when a repr is asked for
+
         return f"Settings(workspace={self.workspace!r}, db_url={redact(self.db_url)!r})"
 
     @property

@@ -361,8 +361,8 @@ def test_kubeconform_on_path_gets_a_private_copy_and_its_json_is_mapped(
     case = FIXTURES / "broken-iac" / "kubernetes" / "unknown-field"
     report = validate_folder(case, ValidatorOptions(policies=False))
     assert "kubeconform" in report.checkers
-    assert [(d.checker, d.file, d.message, d.resource) for d in report.diagnostics] == [
-        ("kubeconform", "vm.yaml", "/spec/running: expected boolean", "VirtualMachine/web")
+    assert [(d.checker, d.rule, d.file, d.message, d.resource) for d in report.diagnostics] == [
+        ("kubeconform", "K8S-KUBECONFORM", "vm.yaml", "/spec/running: expected boolean", "VirtualMachine/web")
     ]
     assert Path((tmp_path / "cwd").read_text(encoding="utf-8").strip()) != case
     assert (tmp_path / "files").read_text(encoding="utf-8").split() == sorted(

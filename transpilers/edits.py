@@ -12,7 +12,6 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
 
 from transpilers.model import SpreadSet, TargetOptions, VMInput, VolumeChange, WaveInput
 from transpilers.security_groups import tier_key

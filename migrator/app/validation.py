@@ -5,14 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from agents.k8s_builtin import MISSING_SCHEMAS
 from agents.limits import Limits
 from agents.profile import CHOICES as PROFILES
-from agents.sources import Budget, code_folders
-from agents.validator import ValidationReport, ValidatorOptions, validate_folder
+from agents.sources import Budget, code_folders, languages_of
+from agents.tf_core import warm_up
 from migrator.diagnostics import Diagnostic
 from migrator.errors import ChecksFailed, InputFileError
+
+if TYPE_CHECKING:
+    from agents.validator import ValidationReport
 
 FAIL_LEVELS = ("error", "warning")
 
@@ -61,6 +65,8 @@ def validate_tree(request: ValidateRequest) -> ValidateResult:
             raise InputFileError(f"{{{name}}} {value!r}: use {' or '.join(choices)}", field=name)
     limits = Limits().raised(request.limits)  # a bad NAME=VALUE: UsageError, exit 2
     directory = request.directory
+    if directory.is_file() or directory.is_symlink():
+        return _named_file(request, limits)
     if not directory.is_dir():
         raise InputFileError(f"{directory}: not a folder")
     try:
@@ -69,6 +75,10 @@ def validate_tree(request: ValidateRequest) -> ValidateResult:
         raise InputFileError(f"{directory}: cannot be read: {exc}") from None
     if not folders and not outside:
         raise InputFileError(f"{directory}: no .tf, .yaml or .yml files found")
+    if any("terraform" in languages_of(f) for f in folders):
+        warm_up(request.use_tools)  # the core starts while the validator loads and parses
+    from agents.validator import ValidatorOptions, validate_folder  # after the warm-up started
+
     options = ValidatorOptions(
         use_tools=request.use_tools,
         limits=limits,
@@ -81,8 +91,33 @@ def validate_tree(request: ValidateRequest) -> ValidateResult:
     return ValidateResult(request.fail_on, reports)
 
 
+def _named_file(request: ValidateRequest, limits: Limits) -> ValidateResult:
+    """`validate FILE`: a YAML file the user names is checked as a Kubernetes manifest whatever
+    it holds; Terraform validates a module, which is a folder."""
+    path = request.directory
+    if not path.name.endswith((".yaml", ".yml")):
+        raise InputFileError(
+            f"{path}: name a folder, or a .yaml/.yml file to check as a Kubernetes manifest "
+            "(Terraform validates a module, which is a folder)"
+        )
+    from agents.validator import ValidatorOptions, validate_folder
+
+    options = ValidatorOptions(
+        use_tools=request.use_tools,
+        limits=limits,
+        profile=request.profile,
+        missing_schemas=request.missing_schemas,
+        named=frozenset({path.name}),
+    )
+    report = validate_folder(path.parent, options, budget=Budget(limits.total_size))
+    report.folder = str(path)
+    return ValidateResult(request.fail_on, [report])
+
+
 def _outside(link: Path, root: Path) -> ValidationReport:
     """A symlinked folder that leaves the folder given: reported, never entered."""
+    from agents.validator import ValidationReport
+
     report = ValidationReport(str(link), [])
     report.diagnostics.append(
         Diagnostic(

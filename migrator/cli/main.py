@@ -9,61 +9,23 @@ import typer
 from rich.console import Console
 
 from migrator import __version__, interrupts
-from migrator.app.workspace import Workspace
-from migrator.cli import (
-    discover_cmd,
-    drift_cmd,
-    edits_cmd,
-    findings_cmd,
-    flows_cmd,
-    graph_cmd,
-    import_cmd,
-    interpret_cmd,
-    inventory_cmd,
-    llm_cmd,
-    plan_cmd,
-    policies_cmd,
-    pr_cmd,
-    refine_cmd,
-    serve_cmd,
-    size_cmd,
-    snapshots_cmd,
-    validate_cmd,
-    waves_cmd,
-)
 from migrator.cli.compat import ABORT_EXCEPTIONS, EXIT_EXCEPTIONS, USAGE_EXCEPTIONS
 from migrator.cli.flags import flag
-from migrator.dburl import carries_secret, scrub
+from migrator.cli.lazy import LazyGroup
 from migrator.errors import ExitCode, MigratorError, UsageError
 from migrator.settings import DB_URL_ENV, WORKSPACE_ENV
 
+# The commands are listed in migrator/cli/lazy.py and imported when one runs.
 app = typer.Typer(
     name="migrator",
     help="Plan the move of a VMware estate to the cloud.",
+    cls=LazyGroup,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,  # never print locals (credentials) in a traceback
 )
-app.command("discover")(discover_cmd.discover)
-app.add_typer(import_cmd.app, name="import")
-app.add_typer(inventory_cmd.app, name="inventory")
-app.add_typer(snapshots_cmd.app, name="snapshots")
-snapshots_cmd.app.command("diff")(drift_cmd.snapshots_diff)
-app.command("drift")(drift_cmd.drift)
-app.add_typer(flows_cmd.app, name="flows")
-app.add_typer(graph_cmd.app, name="graph")
-app.add_typer(waves_cmd.app, name="waves")
-app.add_typer(edits_cmd.app, name="edits")
-app.command("size")(size_cmd.size)
-app.command("plan", cls=refine_cmd.PlanCommand)(plan_cmd.plan)
-app.command("validate")(validate_cmd.validate)
-app.add_typer(policies_cmd.app, name="policies")
-app.command("findings")(findings_cmd.findings)
-app.add_typer(pr_cmd.app, name="pr")
-app.add_typer(refine_cmd.app, name="conversations")
-app.command("interpret")(interpret_cmd.interpret_cmd)
-app.add_typer(llm_cmd.app, name="llm")
-app.command("serve")(serve_cmd.serve)
+# commands that need no workspace: the root callback does not resolve one for them
+NO_WORKSPACE = {"validate"}
 
 _err = Console(stderr=True, highlight=False, soft_wrap=True)
 
@@ -93,12 +55,22 @@ def root(
         False, "--version", callback=_version, is_eager=True, help="Show the version."
     ),
 ) -> None:
-    if db and carries_secret(db):
+    if db and _carries_secret(db):
         raise UsageError(
             "--db must not carry a password, in the user part or the query string (argv is visible "
             f"to every user): set {DB_URL_ENV}, or use PGPASSWORD or ~/.pgpass"
         )
+    if ctx.invoked_subcommand in NO_WORKSPACE:
+        return
+    from migrator.app.workspace import Workspace  # the stores' models: only for commands that use them
+
     ctx.obj = Workspace.open(workspace, db)
+
+
+def _carries_secret(db: str) -> bool:
+    from migrator.dburl import carries_secret  # SQLAlchemy's URL parser: only when --db is given
+
+    return carries_secret(db)
 
 
 def error(message: str) -> None:
@@ -130,6 +102,8 @@ def run(argv: list[str] | None = None) -> None:
         error(interrupts.message())
         code = ExitCode.INTERRUPTED
     except Exception as exc:  # a bug: one line, no locals, no traceback
+        from migrator.dburl import scrub
+
         text = scrub(str(exc), os.environ.get(DB_URL_ENV, ""))  # a library may quote the URL
         error(f"internal error: {type(exc).__name__}: {_escape(text)[:300]} (please report this)")
         code = ExitCode.INTERNAL

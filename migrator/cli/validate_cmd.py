@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 
-from agents.validator import ValidationReport
 from migrator.app.validation import ValidateRequest, validate_tree
 from migrator.cli.output import Format, dump_json, render
 from transpilers.escape import one_line
+
+if TYPE_CHECKING:
+    from agents.validator import ValidationReport
 
 COLUMNS = [
     ("severity", "Severity"),
@@ -24,7 +27,9 @@ COLUMNS = [
 
 def validate(
     directory: Path = typer.Argument(
-        ..., help="A folder of .tf or .yaml files, or a folder of such folders."
+        ...,
+        help="A folder of .tf or .yaml files, a folder of such folders, or one .yaml file "
+        "(checked as a Kubernetes manifest whatever it holds).",
     ),
     fmt: Format = typer.Option(Format.table, "--format", help="table or json."),
     fail_on: str = typer.Option(
@@ -75,6 +80,8 @@ def _print(reports: list[ValidationReport]) -> None:
             render(rows, COLUMNS, Format.table, title=title)
         else:
             Console(highlight=False).print(f"{title} ({', '.join(report.checkers)})")
+        for language, judge in report.judged_by.items():
+            Console(highlight=False).print(f"judged by ({language}): {one_line(judge)}")
         _print_profile(report)
         for note in report.notes:
             Console(highlight=False).print(f"note: {one_line(note)}")

@@ -18,7 +18,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agents.k8s_builtin import no_schema
 from migrator.diagnostics import Diagnostic
 
 TIMEOUT_S = 300
@@ -95,6 +94,8 @@ def kubeconform(
         ref = f"{resource.get('kind', '?')}/{resource.get('name', '?')}"
         file = Path(resource.get("filename", "")).name
         if str(resource.get("msg", "")).startswith(_NO_SCHEMA):
+            from agents.k8s_builtin import no_schema  # the schemas it names load only when needed
+
             severity, message = no_schema(str(resource.get("kind")), str(resource.get("version")), missing)
             found.append(Diagnostic("kubeconform", "K8S-NO-SCHEMA", severity, file, None, message, ref))
             continue

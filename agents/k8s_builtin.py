@@ -29,7 +29,6 @@ from transpilers.kubevirt import API_VERSIONS
 
 CHECKER = "kubernetes-builtin"
 KUBERNETES_VERSION = "1.37.0"  # of the core schemas used (kubernetes-validate's newest)
-MISSING_SCHEMAS = ("error", "warning")  # what a document without a schema is (--missing-schemas)
 
 
 def core_schema_dir() -> Path:

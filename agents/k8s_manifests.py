@@ -13,6 +13,10 @@ from agents.known import Known
 from agents.limits import LOADER, LimitExceeded, Limits, check_yaml
 from migrator.diagnostics import Diagnostic
 
+# what a document without a shipped schema is (--missing-schemas); here, not in k8s_builtin, so
+# that reading the option loads no schema validator
+MISSING_SCHEMAS = ("error", "warning")
+
 
 @dataclass
 class Manifest:

@@ -15,8 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from transpilers.base import generated_by
-from transpilers.registry import TARGETS
+from transpilers.base import TARGET_IDS, generated_by
 
 GENERATED, ANY, AUTO = "generated", "any", "auto"
 CHOICES = (AUTO, GENERATED, ANY)
@@ -26,7 +25,7 @@ def file_profile(text: str, chosen: str = AUTO) -> str:
     """The profile one file is judged with."""
     if chosen != AUTO:
         return chosen
-    return GENERATED if generated_by(text) in TARGETS else ANY
+    return GENERATED if generated_by(text) in TARGET_IDS else ANY
 
 
 @dataclass

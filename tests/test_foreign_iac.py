@@ -170,6 +170,10 @@ def test_a_mixed_folder_is_judged_per_file(tmp_path: Path) -> None:
 
 
 def test_the_header_the_transpilers_write_is_the_one_detected() -> None:
+    from transpilers.base import TARGET_IDS
+    from transpilers.registry import TARGETS
+
+    assert TARGET_IDS == TARGETS  # the validator's light list is the registry's
     for target in ("terraform-aws", "kubevirt"):
         files = sorted(p for p in (GOLDEN / "iac" / target).rglob("*") if p.suffix in (".tf", ".yaml"))
         assert files

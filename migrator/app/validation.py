@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from agents.k8s_builtin import MISSING_SCHEMAS
+from agents.k8s_manifests import MISSING_SCHEMAS
 from agents.limits import Limits
 from agents.profile import CHOICES as PROFILES
 from agents.sources import Budget, code_folders, languages_of

@@ -255,3 +255,75 @@ def test_a_reviewers_commit_becomes_the_edit_that_renders_it_back(
     assert extract(ws, row["number"]) == []  # the same change is not stored twice
     listed = migrator("edits", "list", "--format", "json", workspace=ws).json()
     assert [r["id"] for r in listed if r["source"] == "reviewer"] == [r["id"] for r in found]
+
+
+HOSTILE = "<img src=x onerror=alert(1)>|`x`"
+
+
+def test_what_no_kind_says_is_a_free_edit_listed_in_plan_md_and_never_applied(
+    ws: Path,  # noqa: F811 - the fixture
+    tmp_path: Path,
+) -> None:
+    row = landed(land(ws, "terraform-aws", 3))
+    changes = {
+        "main.tf": lambda text: sub("http_put_response_hop_limit = 1", "http_put_response_hop_limit = 2")(
+            sub(
+                '    tier           = "web"\n  }\n}\n\nresource "aws_instance" "shop_app_01"',
+                f'    tier           = "web"\n    owner          = "{HOSTILE}"\n'
+                '  }\n}\n\nresource "aws_instance" "shop_app_01"',
+            )(text)
+        )
+    }
+    sha = human_change(
+        ws, tmp_path, row["branch"], {f"terraform-aws/wave-03/{n}": c for n, c in changes.items()}
+    )
+    found = extract(ws, row["number"])
+    common = {"version": 1, "kind": "free", "target": "terraform-aws", "wave": 3, "file": "main.tf"}
+    assert [r["edit"] for r in found] == [
+        {
+            **common,
+            "address": "aws_instance.crm_app_01",
+            "path": "metadata_options.http_put_response_hop_limit",
+            "old": "1",
+            "new": "2",
+        },
+        {
+            **common,
+            "address": "aws_instance.crm_web_01",
+            "path": "tags.owner",
+            "old": None,
+            "new": f'"{HOSTILE}"',
+        },
+    ]
+    assert {(r["status"], r["conversation"]) for r in found} == {("applied", f"commit {sha}")}
+    generated_tf = branch_text(ws, f"{row['branch']}~1", "terraform-aws/wave-03/main.tf")
+    again = rendered(ws, "terraform-aws", 3, [])  # a free edit is never handed to a transpiler
+    assert parsed("main.tf", again["main.tf"]) == parsed("main.tf", generated_tf)
+    out = tmp_path / "out"
+    result = migrator("plan", "--target", "terraform-aws", "--wave", "3", "--out", str(out), workspace=ws)
+    assert result.code == 0, result.stderr
+    plan_md = (out / "terraform-aws" / "wave-03" / "PLAN.md").read_text(encoding="utf-8")
+    change = "wave 3: free edit (not applied): main.tf aws_instance.crm_web_01 tags.owner added"
+    expected = f'| {found[1]["id"]} | ``{change} "<img src=x onerror=alert(1)>\\|`x`"`` |'
+    assert expected in plan_md
+    assert plan_md.count("<img") == 1  # only inside that code span, where it is text
+    assert "main.tf aws_instance.crm_app_01 metadata_options.http_put_response_hop_limit 1 -> 2" in plan_md
+    assert "http_put_response_hop_limit = 1" in (out / "terraform-aws" / "wave-03" / "main.tf").read_text()
+
+
+def test_pr_approve_stores_the_reviewers_edits_once_and_pr_diff_adds_none(
+    ws: Path,  # noqa: F811 - the fixture
+    tmp_path: Path,
+) -> None:
+    row = landed(land(ws, "kubevirt", 3))
+    change = {"kubevirt/wave-03/vm-shop-db-01.yaml": sub("bus: sata", "bus: virtio")}
+    sha = human_change(ws, tmp_path, row["branch"], change)
+    approved = migrator("pr", "approve", str(row["number"]), "--by", "alice", workspace=ws)
+    assert approved.code == 0, approved.stderr
+    assert f"pull request #{row['number']}: 1 reviewer edit(s) stored" in approved.stderr
+    assert migrator("pr", "diff", str(row["number"]), workspace=ws).code == 0
+    listed = migrator("edits", "list", "--format", "json", workspace=ws).json()
+    assert [(r["change"], r["who"], r["pr"], r["conversation"]) for r in listed] == [
+        ("shop-db-01: boot disk on virtio", "Rita Reviewer", row["number"], f"commit {sha}")
+    ]
+    assert extract(ws, row["number"]) == []

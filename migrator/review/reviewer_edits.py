@@ -28,6 +28,7 @@ from waves.edits import (
     RESERVED_TAGS,
     Edit,
     FreeEdit,
+    Tags,
     free_value,
     parse_edit,
 )
@@ -264,7 +265,12 @@ def _tf_attribute(found: _Found, names: _TfNames, resource: tuple[str, str], pat
 
 
 def _tag(found: _Found, vm: VMInput, key: str, value: Any) -> bool:
+    """A tag the vocabulary can say (checked alone, so one bad tag is a free edit where it is)."""
     if key in RESERVED_TAGS or not isinstance(value, str):
+        return False
+    try:
+        Tags(vm=vm.name, tags={key: value})
+    except ValidationError:
         return False
     found.tags.setdefault(vm.name, {})[key] = value
     return True

@@ -270,14 +270,15 @@ def test_what_no_kind_says_is_a_free_edit_listed_in_plan_md_and_never_applied(
     tmp_path: Path,
 ) -> None:
     row = landed(land(ws, "terraform-aws", 3))
+    hop_limit = sub("http_put_response_hop_limit = 1", "http_put_response_hop_limit = 2")
+    unknown_type = sub('instance_type          = "r6i.2xlarge"', 'instance_type          = "x9.huge"')
+    hostile_tag = sub(
+        '    tier           = "web"\n  }\n}\n\nresource "aws_instance" "shop_app_01"',
+        f'    tier           = "web"\n    owner          = "{HOSTILE}"\n'
+        '  }\n}\n\nresource "aws_instance" "shop_app_01"',
+    )
     changes = {
-        "main.tf": lambda text: sub("http_put_response_hop_limit = 1", "http_put_response_hop_limit = 2")(
-            sub(
-                '    tier           = "web"\n  }\n}\n\nresource "aws_instance" "shop_app_01"',
-                f'    tier           = "web"\n    owner          = "{HOSTILE}"\n'
-                '  }\n}\n\nresource "aws_instance" "shop_app_01"',
-            )(text)
-        )
+        "main.tf": lambda text: unknown_type(hop_limit(hostile_tag(text))),
     }
     sha = human_change(
         ws, tmp_path, row["branch"], {f"terraform-aws/wave-03/{n}": c for n, c in changes.items()}
@@ -298,6 +299,13 @@ def test_what_no_kind_says_is_a_free_edit_listed_in_plan_md_and_never_applied(
             "path": "tags.owner",
             "old": None,
             "new": f'"{HOSTILE}"',
+        },
+        {  # not in the instance catalogue: kept as written, where it was written
+            **common,
+            "address": "aws_instance.crm_db_01",
+            "path": "instance_type",
+            "old": '"r6i.2xlarge"',
+            "new": '"x9.huge"',
         },
     ]
     assert {(r["status"], r["conversation"]) for r in found} == {("applied", f"commit {sha}")}

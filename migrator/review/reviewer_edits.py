@@ -41,40 +41,43 @@ _GI = re.compile(r"^([0-9]+)Gi$")
 _RULE = "aws_vpc_security_group_ingress_rule"
 
 
+Where = tuple[str, str, str, Any, Any]  # file, resource address, attribute path, old, new
+
+
 @dataclass
 class _Found:
-    """Edits found so far; partial ones (one VM's tags, one disk's fields) merge before validation."""
+    """Edits found so far; partial ones (one VM's tags, one disk's fields) merge before validation.
+    Each remembers where it was read, so one the vocabulary refuses is a free edit right there."""
 
     target: str
     wave: int
+    at: Where = ("", "", "", None, None)  # the attribute being read
     edits: list[Edit | FreeEdit] = field(default_factory=list)
-    tags: dict[str, dict[str, str]] = field(default_factory=dict)  # vm -> tags
-    volumes: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (vm, disk) -> fields
-    singles: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (kind, vm) -> data
-    frees: list[tuple[str, str, str, Any, Any]] = field(default_factory=list)
+    partial: dict[tuple[str, ...], dict[str, Any]] = field(default_factory=dict)  # key -> edit data
+    where: dict[tuple[str, ...], list[Where]] = field(default_factory=dict)
+    frees: list[Where] = field(default_factory=list)
 
     def free(self, file: str, address: str, path: str, old: Any, new: Any) -> None:
         self.frees.append((file, address, path, old, new))
 
-    def typed(self, data: dict[str, Any], fallback: tuple[str, str, str, Any, Any]) -> None:
-        """An edit when it fits its schema (the catalogue, the bounds), else the free edit."""
-        try:
-            self.edits.append(parse_edit(data))
-        except ValidationError:
-            self.frees.append(fallback)
+    def add(self, key: tuple[str, ...], data: dict[str, Any], at: list[Where] | None = None) -> None:
+        """Merge `data` into the edit under `key` (a volume's fields, a VM's tags, a single value)."""
+        merged = self.partial.setdefault(key, {})
+        for name, value in data.items():
+            merged[name] = {**merged.get(name, {}), **value} if isinstance(value, dict) else value
+        self.where.setdefault(key, []).extend(at if at is not None else [self.at])
 
     def result(self) -> list[Edit | FreeEdit]:
-        for (vm, disk), fields in self.volumes.items():
-            self.typed({"kind": "volume", "vm": vm, "disk": disk, **fields}, ("", vm, disk, None, fields))
-        for vm, tags in self.tags.items():
-            self.typed({"kind": "tags", "vm": vm, "tags": tags}, ("", vm, "tags", None, tags))
-        for (_kind, _vm), data in self.singles.items():
-            self.typed(data, ("", _vm, _kind, None, data))
+        for key, data in self.partial.items():
+            try:
+                self.edits.append(parse_edit(data))
+            except ValidationError:  # outside the catalogue or the bounds: kept as it was written
+                self.frees += self.where[key]
         self.edits += [
             FreeEdit(
                 target=self.target,
                 wave=self.wave,
-                file=f or "-",
+                file=(f or "-")[:256],
                 address=a[:512],
                 path=p[:512],
                 old=free_value(o),
@@ -228,6 +231,7 @@ def _tf_resource(
         found.free(file, address, "", old, new)
         return
     for path, before, after in differences(old, new):
+        found.at = (file, address, path, _shown(before), _shown(after))
         if not _tf_attribute(found, names, (type_, ident), path, after):
             found.free(file, address, path, _shown(before), _shown(after))
 
@@ -238,7 +242,7 @@ def _tf_attribute(found: _Found, names: _TfNames, resource: tuple[str, str], pat
     if value is MISSING:
         return False
     if type_ == "variable" and ident == "region" and path == "default":
-        found.singles[("region", "")] = {"kind": "region", "wave": found.wave, "region": value}
+        found.add(("region",), {"kind": "region", "wave": found.wave, "region": value})
         return True
     disk_of = re.match(r"^(.+)_disk([0-9]+)$", ident) if type_ == "aws_ebs_volume" else None
     vm = names.instances.get(ident if type_ == "aws_instance" else disk_of.group(1) if disk_of else "")
@@ -246,11 +250,9 @@ def _tf_attribute(found: _Found, names: _TfNames, resource: tuple[str, str], pat
         return False
     disks = vm.record.get("disks") or []
     if type_ == "aws_instance" and path == "instance_type":
-        found.singles[("instance-type", vm.name)] = {
-            "kind": "instance-type",
-            "vm": vm.name,
-            "instance_type": value,
-        }
+        found.add(
+            ("instance-type", vm.name), {"kind": "instance-type", "vm": vm.name, "instance_type": value}
+        )
         return True
     if path.startswith("tags."):
         return _tag(found, vm, path.removeprefix("tags."), value)
@@ -259,9 +261,13 @@ def _tf_attribute(found: _Found, names: _TfNames, resource: tuple[str, str], pat
     index = int(disk_of.group(2)) if disk_of else index
     if index is None or field_ not in _VOLUME_FIELDS or index >= len(disks):
         return False
-    key = (vm.name, str(disks[index].get("label")))
-    found.volumes.setdefault(key, {})[_VOLUME_FIELDS[field_]] = value
+    _volume(found, vm, str(disks[index].get("label")), _VOLUME_FIELDS[field_], value)
     return True
+
+
+def _volume(found: _Found, vm: VMInput, disk: str, name: str, value: Any) -> None:
+    data = {"kind": "volume", "vm": vm.name, "disk": disk, name: value}
+    found.add(("volume", vm.name, disk), data)
 
 
 def _tag(found: _Found, vm: VMInput, key: str, value: Any) -> bool:
@@ -272,7 +278,7 @@ def _tag(found: _Found, vm: VMInput, key: str, value: Any) -> bool:
         Tags(vm=vm.name, tags={key: value})
     except ValidationError:
         return False
-    found.tags.setdefault(vm.name, {})[key] = value
+    found.add(("tags", vm.name), {"kind": "tags", "vm": vm.name, "tags": {key: value}})
     return True
 
 
@@ -314,15 +320,11 @@ def _tf_rule(
         if body is None:
             continue
         data = _rule_edit(names, found.wave, body, action)
+        at: Where = (file, address, "", old if action == "remove" else None, new if action == "add" else None)
         if data is None:
-            found.free(
-                file, address, "", old if action == "remove" else None, new if action == "add" else None
-            )
+            found.frees.append(at)
         else:
-            found.typed(
-                data,
-                (file, address, "", old if action == "remove" else None, body if action == "add" else None),
-            )
+            found.add(("port-rule", address, action), data, [at])
 
 
 # --- Kubernetes manifests --------------------------------------------------------------------
@@ -368,6 +370,7 @@ def _kubevirt(
                 found.free(name, address, "", old, new)
                 continue
             for path, was, now in differences(old, new):
+                found.at = (name, address, path, _shown(was), _shown(now))
                 if path == "metadata.namespace":
                     namespaces.add(now)
                     moved.append((name, address, was, now))
@@ -385,11 +388,10 @@ def _namespace(
     """A namespace edit when every manifest moved to the same namespace; else free edits."""
     total = sum(len(yaml_resources(data) or {}) for name, data in generated.items() if name.endswith(".yaml"))
     if len(namespaces) == 1 and len(moved) == total and isinstance(next(iter(namespaces)), str):
-        found.singles[("namespace", "")] = {
-            "kind": "namespace",
-            "wave": found.wave,
-            "namespace": namespaces.pop(),
-        }
+        data = {"kind": "namespace", "wave": found.wave, "namespace": namespaces.pop()}
+        found.add(
+            ("namespace",), data, [(f, a, "metadata.namespace", _shown(w), _shown(n)) for f, a, w, n in moved]
+        )
         return
     for file, address, was, now in moved:
         found.free(file, address, "metadata.namespace", _shown(was), _shown(now))
@@ -430,10 +432,10 @@ def _k8s_attribute(
         return "/" not in key and key != "migration-wave" and _tag(found, vm, key, str(value))
     devices = "spec.template.spec.domain.devices."
     if path == f"{devices}disks.0.disk.bus":
-        found.singles[("boot-bus", vm.name)] = {"kind": "boot-bus", "vm": vm.name, "bus": value}
+        found.add(("boot-bus", vm.name), {"kind": "boot-bus", "vm": vm.name, "bus": value})
         return True
     if re.fullmatch(re.escape(devices) + r"interfaces\.[0-9]+\.model", path):
-        found.singles[("nic-model", vm.name)] = {"kind": "nic-model", "vm": vm.name, "model": value}
+        found.add(("nic-model", vm.name), {"kind": "nic-model", "vm": vm.name, "model": value})
         return True
     return False
 
@@ -441,14 +443,11 @@ def _k8s_attribute(
 def _datavolume(found: _Found, vm: VMInput, disk: int, path: str, value: Any) -> bool:
     disks = vm.record.get("disks") or []
     if path == "spec.storage.storageClassName":
-        found.singles[("storage-class", vm.name)] = {
-            "kind": "storage-class",
-            "vm": vm.name,
-            "storage_class": value,
-        }
+        data = {"kind": "storage-class", "vm": vm.name, "storage_class": value}
+        found.add(("storage-class", vm.name), data)
         return True
     size = _GI.match(str(value))
     if path == "spec.storage.resources.requests.storage" and size and disk < len(disks):
-        found.volumes.setdefault((vm.name, str(disks[disk].get("label"))), {})["size_gb"] = int(size.group(1))
+        _volume(found, vm, str(disks[disk].get("label")), "size_gb", int(size.group(1)))
         return True
     return False

@@ -15,6 +15,7 @@ port is never opened to the whole internet unless `guardrail_exception` says why
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal, Self
@@ -472,3 +473,60 @@ def edit_json_schema() -> dict[str, Any]:
 def describe(edit: Edit) -> str:
     """One line a reviewer reads (values may be untrusted: escape where it lands)."""
     return edit.describe()
+
+
+# --- free edits ------------------------------------------------------------------------------
+# A reviewer's change the vocabulary above cannot say (a changed AMI lookup, a removed tag, a
+# resource written by hand) is kept as a free edit: recorded, listed and shown in PLAN.md, but
+# never applied by a transpiler (it names text, not the plan model). It is not part of `Edit`,
+# so nothing that applies edits can be handed one.
+
+FREE_KIND: Literal["free"] = "free"
+FREE_VALUE_MAX = 500  # characters of an old or new value kept (its JSON form)
+
+
+class FreeEdit(BaseModel):
+    """A change to a generated file outside the vocabulary: file, resource, attribute, values."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: Literal[1] = Field(default=EDIT_VERSION, description="version of the edit vocabulary")
+    kind: Literal["free"] = FREE_KIND
+    target: str = Field(min_length=1, max_length=64, description="the transpiler that wrote the file")
+    wave: int = Field(ge=1)
+    file: str = Field(min_length=1, max_length=256, description="the file in the wave's folder")
+    address: str = Field(max_length=512, description="resource address: aws_instance.x, Kind/ns/name")
+    path: str = Field(max_length=512, description="attribute path in the resource ('' = all of it)")
+    old: str | None = Field(default=None, max_length=FREE_VALUE_MAX + 1, description="JSON; None: added")
+    new: str | None = Field(default=None, max_length=FREE_VALUE_MAX + 1, description="JSON; None: removed")
+
+    @property
+    def vm_name(self) -> str | None:
+        return None
+
+    @property
+    def wave_number(self) -> int | None:
+        return self.wave
+
+    def describe(self) -> str:
+        where = f"{self.file} {self.address}" + (f" {self.path}" if self.path else "")
+        if self.old is None:
+            return f"wave {self.wave}: free edit (not applied): {where} added {self.new}"
+        if self.new is None:
+            return f"wave {self.wave}: free edit (not applied): {where} removed (was {self.old})"
+        return f"wave {self.wave}: free edit (not applied): {where} {self.old} -> {self.new}"
+
+
+def free_value(value: Any) -> str | None:
+    """A value's JSON form for a free edit, cut to FREE_VALUE_MAX characters (None stays None)."""
+    if value is None:
+        return None
+    text = json.dumps(value, sort_keys=True, default=str)
+    return text if len(text) <= FREE_VALUE_MAX else text[: FREE_VALUE_MAX - 1] + "…"
+
+
+def parse_recorded(data: Any) -> Edit | FreeEdit:
+    """A stored edit of any kind, a free edit included (raises pydantic.ValidationError)."""
+    if isinstance(data, dict) and data.get("kind") == FREE_KIND:
+        return FreeEdit.model_validate(data)
+    return parse_edit(data)

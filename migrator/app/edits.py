@@ -21,6 +21,7 @@ from migrator.errors import InputFileError, UsageError
 from migrator.store.models import PlanEdit
 from migrator.store.snapshots import now
 from waves.edits import (
+    FREE_KIND,
     KINDS,
     TARGETS_OF,
     AntiAffinity,
@@ -30,6 +31,7 @@ from waves.edits import (
     Volume,
     WavePin,
     parse_edit,
+    parse_recorded,
 )
 
 
@@ -146,7 +148,7 @@ def _store(
 def with_change(row: dict[str, Any]) -> dict[str, Any]:
     """A stored edit with its one-line rendering (`change`)."""
     try:
-        change = parse_edit(row["edit"]).describe()
+        change = parse_recorded(row["edit"]).describe()
     except ValidationError:  # a refused edit that never fitted the schema: show what was asked
         change = f"{row['kind']}: {json.dumps(row['edit'], sort_keys=True)}"[:300]
     return {**row, "change": change}
@@ -177,6 +179,8 @@ def active_edits(ws: Workspace) -> list[StoredEdit]:
     """The applied edits, oldest first (later edits win where two change the same thing)."""
     found = []
     for row in ws.edits.list("applied"):
+        if row["kind"] == FREE_KIND:  # recorded and shown, never applied (free_edits)
+            continue
         provenance = Provenance(
             source=row["source"],
             who=row["who"],
@@ -213,3 +217,20 @@ def edit_from_text(text: bytes | str, origin: str) -> Any:
         return json.loads(text)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InputFileError(f"{origin}: not JSON ({str(exc).splitlines()[0][:120]})") from None
+
+
+def free_edits(ws: Workspace, target: str, wave: int) -> list[tuple[int, str, str]]:
+    """The applied free edits of one wave of one target, as PLAN.md lists them (never applied)."""
+    rows = []
+    for row in ws.edits.list("applied"):
+        data = row["edit"]
+        if row["kind"] == FREE_KIND and data.get("target") == target and data.get("wave") == wave:
+            provenance = Provenance(
+                source=row["source"],
+                who=row["who"],
+                at=row["created_at"],
+                pr=row["pr"],
+                conversation=row["conversation"],
+            )
+            rows.append((int(row["id"]), parse_recorded(data).describe(), provenance.describe()))
+    return rows

@@ -12,7 +12,7 @@ from typing import Any
 from agents.transpiler_agent import DEFAULT_ATTEMPTS, NEEDS_HUMAN, AgentResult, run_wave
 from agents.validator import ValidatorOptions
 from agents.wave_report import render_report
-from migrator.app.edits import StoredEdit, active_edits, for_target, for_wave, refuse
+from migrator.app.edits import StoredEdit, active_edits, for_target, for_wave, free_edits, refuse
 from migrator.app.model_report import ModelReport, PlanModelRecords, model_report, plan_model_records
 from migrator.app.workspace import Workspace
 from migrator.atomic import recover, replace_dir, staging_path
@@ -185,7 +185,14 @@ def generate_wave(
     folder = wave_folder(root, wave_input.number)
     report = model_report(ws, models, records, wave_input.number)
     context = _WaveContext(
-        transpiler, folder, request.max_attempts, request.use_tools, findings, planned.document, report
+        transpiler,
+        folder,
+        request.max_attempts,
+        request.use_tools,
+        findings,
+        planned.document,
+        report,
+        free_edits(ws, request.target, wave_input.number),
     )
     result = _generate_edited(ws, context, wave_input, options, edits or [])
     diagnostics = [d.as_dict() for d in result.diagnostics]
@@ -251,6 +258,7 @@ class _WaveContext:
     findings: list[Finding]
     document: dict[str, Any]
     report: ModelReport
+    free: list[tuple[int, str, str]] = field(default_factory=list)  # reviewers' free edits, for PLAN.md
 
 
 def _generate_edited(
@@ -284,6 +292,7 @@ def _plan_md(
     findings: list[Finding],
     report: ModelReport,
     edits: list[StoredEdit],
+    free: list[tuple[int, str, str]],
 ) -> str:
     """PLAN.md beside REPORT.md: what a reviewer of the wave's pull request reads first."""
     facts = PlanFacts(
@@ -300,7 +309,7 @@ def _plan_md(
         report.usage,
         report.findings,
         report.facts,
-        [(e.id, e.edit.describe(), e.provenance.describe()) for e in edits],
+        [(e.id, e.edit.describe(), e.provenance.describe()) for e in edits] + free,
     )
     return render_plan(facts)
 
@@ -323,7 +332,7 @@ def _generate(
             render_report(c.transpiler.meta, wave, result, c.findings), encoding="utf-8"
         )
         plan_md = _plan_md(
-            c.transpiler, c.document, wave, options, c.folder, result, c.findings, c.report, edits
+            c.transpiler, c.document, wave, options, c.folder, result, c.findings, c.report, edits, c.free
         )
         (staging / "PLAN.md").write_text(plan_md, encoding="utf-8")
         replace_dir(staging, c.folder)  # the old or the new wave is complete at every instant

@@ -17,9 +17,10 @@ from typing import Any
 from agents.transpiler_agent import CLEAN
 from agents.validator import ValidationReport, ValidatorOptions, languages_of, validate_folder
 from migrator.app.generation import planned_inputs
+from migrator.app.pr_edits import extract_pr_edits
 from migrator.app.workspace import Workspace
 from migrator.diagnostics import Diagnostic
-from migrator.errors import ChecksFailed, Conflict, ForgeError, InputFileError, NotFound
+from migrator.errors import ChecksFailed, Conflict, ForgeError, InputFileError, MigratorError, NotFound
 from migrator.review.facts import change_summary, wave_facts
 from migrator.review.forge import Forge, ForgeSettings, detect, forge_for, publish
 from migrator.review.forge_http import Pacing
@@ -210,7 +211,9 @@ class Reviews:
             p.status = "approved"
             p.updated_at = now()
 
-        return self.prs.update(number, change)
+        approved = self.prs.update(number, change)
+        self._reviewer_edits(approved, repo, tip)
+        return approved
 
     def close(self, number: int) -> PullRequest:
         self._live(number, "close")
@@ -239,7 +242,31 @@ class Reviews:
         repo = self.repo_for(None if pr.repo == WORKSPACE_REPO else pr.repo, pr.base)
         tip = repo.git.rev(pr.branch) or pr.head_commit
         start = (pr.merge_commit and f"{pr.merge_commit}^1") or repo.git.run("merge-base", pr.base, tip)
+        self._reviewer_edits(pr, repo, tip)
         return repo.diff(start, tip, folder_name(pr.target, pr.wave))
+
+    # --- reviewer edits ------------------------------------------------------------------
+
+    def reviewer_edits(self, number: int) -> list[dict[str, Any]]:
+        """Store the human commits on the PR's branch as plan edits (docs/edits.md); the new ones."""
+        pr = self.prs.get(number)
+        repo = self.repo_for(None if pr.repo == WORKSPACE_REPO else pr.repo, pr.base)
+        tip = repo.git.rev(pr.branch) or pr.head_commit
+        return extract_pr_edits(self.ws, repo, pr, tip) if tip else []
+
+    def _reviewer_edits(self, pr: PullRequest, repo: PlansRepo, tip: str | None) -> None:
+        """As a side effect of reading the branch: a failure is a warning, never the command's."""
+        if not tip or pr.status == "closed":
+            return
+        try:
+            found = extract_pr_edits(self.ws, repo, pr, tip)
+        except MigratorError as exc:
+            self.notify(f"warning: the reviewer edits of pull request #{pr.id} were not read: {exc.message}")
+            return
+        if found:
+            self.notify(
+                f"pull request #{pr.id}: {len(found)} reviewer edit(s) stored; see `migrator edits list`"
+            )
 
     # --- the guarded merge ---------------------------------------------------------------
 
@@ -260,6 +287,7 @@ class Reviews:
         else:
             merge_commit = self._forge_merge(pr, forge, repo, tip)
         changed = self._record_merge(pr, repo, tip, merge_commit, merged_files)
+        self._reviewer_edits(pr, repo, tip)
 
         def change(p: PullRequest) -> None:
             p.status = "merged"

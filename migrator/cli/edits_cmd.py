@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.text import Text
 
 from migrator.app.edits import AddRequest, add_edit, edit_from_text, list_edits, revert_edit, show_edit
+from migrator.app.prs import Reviews
 from migrator.cli.context import state
 from migrator.cli.output import Format, dump_json, render
 from migrator.errors import ChecksFailed
@@ -75,6 +76,17 @@ def add_cmd(
         raise ChecksFailed(f"edit {row['id']} refused: {reasons}")
 
 
+@app.command("extract")
+def extract_cmd(
+    ctx: typer.Context,
+    pr: int = typer.Option(..., "--pr", min=1, help="Pull request whose branch to read."),
+    fmt: Format = FORMAT_OPTION,
+) -> None:
+    """Store the human commits on a PR's branch as edits (free edits where no kind fits)."""
+    rows = Reviews(state(ctx)).reviewer_edits(pr)
+    render(rows, COLUMNS, fmt, title=f"New reviewer edits of pull request #{pr}")
+
+
 @app.command("schema")
 def schema_cmd() -> None:
     """Print the JSON Schema of an edit."""
@@ -93,6 +105,7 @@ def _print(row: dict[str, Any], fmt: Format) -> None:
         Text(
             f"  by {row['source']} {row['who']} at {row['created_at']}"
             + (f", PR #{row['pr']}" if row["pr"] else "")
+            + (f", {row['conversation']}" if row["conversation"] else "")
         )
     )
     for d in row["diagnostics"]:

@@ -1,0 +1,453 @@
+"""A reviewer's change to a generated wave, said as plan edits (docs/edits.md, "Reviewer edits").
+
+Both trees are parsed (python-hcl2 for Terraform, PyYAML for manifests), resources are matched
+by address (`aws_instance.crm_db_01`; `VirtualMachine/crm-db-01` for Kubernetes, the namespace
+being an attribute) and each differing attribute is mapped to the edit that makes the generator
+render it, where the vocabulary (waves/edits.py) has one. The generated tree says which VM and
+disk a resource stands for (its Name tag, its source-name annotation, its disk index), checked
+against the wave's plan model. What no edit says becomes a FreeEdit, recorded but never applied.
+PLAN.md and REPORT.md are narrative, not code: changes there are not edits.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import hcl2
+import yaml
+from pydantic import ValidationError
+
+from transpilers.escape import aws_tag_value
+from transpilers.model import VMInput, WaveInput
+from transpilers.naming import tf_names
+from transpilers.security_groups import tier_key
+from waves.edits import (
+    RESERVED_TAGS,
+    Edit,
+    FreeEdit,
+    Tags,
+    free_value,
+    parse_edit,
+)
+
+NARRATIVE = frozenset({"PLAN.md", "REPORT.md"})
+MISSING = object()
+_VOLUME_FIELDS = {"volume_type": "type", "type": "type", "volume_size": "size_gb", "size": "size_gb"}
+_VOLUME_FIELDS |= {"iops": "iops", "throughput": "throughput"}
+_GI = re.compile(r"^([0-9]+)Gi$")
+_RULE = "aws_vpc_security_group_ingress_rule"
+
+
+Where = tuple[str, str, str, Any, Any]  # file, resource address, attribute path, old, new
+
+
+@dataclass
+class _Found:
+    """Edits found so far; partial ones (one VM's tags, one disk's fields) merge before validation.
+    Each remembers where it was read, so one the vocabulary refuses is a free edit right there."""
+
+    target: str
+    wave: int
+    at: Where = ("", "", "", None, None)  # the attribute being read
+    edits: list[Edit | FreeEdit] = field(default_factory=list)
+    partial: dict[tuple[str, ...], dict[str, Any]] = field(default_factory=dict)  # key -> edit data
+    where: dict[tuple[str, ...], list[Where]] = field(default_factory=dict)
+    frees: list[Where] = field(default_factory=list)
+
+    def free(self, file: str, address: str, path: str, old: Any, new: Any) -> None:
+        self.frees.append((file, address, path, old, new))
+
+    def add(self, key: tuple[str, ...], data: dict[str, Any], at: list[Where] | None = None) -> None:
+        """Merge `data` into the edit under `key` (a volume's fields, a VM's tags, a single value)."""
+        merged = self.partial.setdefault(key, {})
+        for name, value in data.items():
+            merged[name] = {**merged.get(name, {}), **value} if isinstance(value, dict) else value
+        self.where.setdefault(key, []).extend(at if at is not None else [self.at])
+
+    def result(self) -> list[Edit | FreeEdit]:
+        for key, data in self.partial.items():
+            try:
+                self.edits.append(parse_edit(data))
+            except ValidationError:  # outside the catalogue or the bounds: kept as it was written
+                self.frees += self.where[key]
+        self.edits += [
+            FreeEdit(
+                target=self.target,
+                wave=self.wave,
+                file=(f or "-")[:256],
+                address=a[:512],
+                path=p[:512],
+                old=free_value(o),
+                new=free_value(n),
+            )
+            for f, a, p, o, n in self.frees
+        ]
+        return self.edits
+
+
+def extract_edits(
+    target: str, wave: WaveInput, generated: Mapping[str, bytes | None], edited: Mapping[str, bytes | None]
+) -> list[Edit | FreeEdit]:
+    """The edits that turn the generated files into the edited ones, in a stable order."""
+    found = _Found(target, wave.number)
+    names = sorted(n for n in set(generated) | set(edited) if n not in NARRATIVE)
+    changed = [n for n in names if generated.get(n) != edited.get(n)]
+    if target == "terraform-aws":
+        _terraform(found, wave, generated, edited, changed)
+    elif target == "kubevirt":
+        _kubevirt(found, wave, generated, edited, changed)
+    else:
+        for name in changed:
+            found.free(name, "", "", _text(generated.get(name)), _text(edited.get(name)))
+    return found.result()
+
+
+def _text(data: bytes | None) -> str | None:
+    return None if data is None else data.decode("utf-8", errors="replace")
+
+
+def flatten(value: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """(dotted path, leaf) of a parsed document; an empty dict or list is a leaf."""
+    if isinstance(value, dict) and value:
+        for key, item in value.items():
+            yield from flatten(item, f"{prefix}.{key}" if prefix else str(key))
+    elif isinstance(value, list) and value:
+        for index, item in enumerate(value):
+            yield from flatten(item, f"{prefix}.{index}" if prefix else str(index))
+    else:
+        yield prefix, value
+
+
+def differences(old: Any, new: Any) -> list[tuple[str, Any, Any]]:
+    """(path, old, new) for each leaf that differs; MISSING where a side lacks the path."""
+    before, after = dict(flatten(old)), dict(flatten(new))
+    return [
+        (path, before.get(path, MISSING), after.get(path, MISSING))
+        for path in sorted(set(before) | set(after), key=lambda p: (p.count("."), p))
+        if before.get(path, MISSING) != after.get(path, MISSING)
+    ]
+
+
+def _shown(value: Any) -> Any:
+    return None if value is MISSING else value
+
+
+# --- Terraform -------------------------------------------------------------------------------
+
+
+def _hcl_value(value: Any) -> Any:
+    """python-hcl2's value without its quoting and block markers."""
+    if isinstance(value, dict):
+        return {_hcl_value(k): _hcl_value(v) for k, v in value.items() if k != "__is_block__"}
+    if isinstance(value, list):
+        items = [_hcl_value(v) for v in value]
+        return (
+            items[0]
+            if len(items) == 1 and isinstance(value[0], dict) and "__is_block__" in value[0]
+            else items
+        )
+    if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"':
+        return value[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+    return value
+
+
+def hcl_resources(data: bytes | None) -> dict[str, dict[str, Any]] | None:
+    """`type.name` -> body of each resource, and `variable.name` of each variable (None: unparsable)."""
+    if data is None:
+        return {}
+    try:
+        document = hcl2.loads(data.decode("utf-8"))
+    except Exception:  # python-hcl2 raises lark's many error types
+        return None
+    out: dict[str, dict[str, Any]] = {}
+    for block in document.get("resource", []):
+        for type_, named in block.items():
+            for name, body in named.items():
+                out[f"{_hcl_value(type_)}.{_hcl_value(name)}"] = _hcl_value(body)
+    for block in document.get("variable", []):
+        for name, body in block.items():
+            out[f"variable.{_hcl_value(name)}"] = _hcl_value(body)
+    return out
+
+
+@dataclass(frozen=True)
+class _TfNames:
+    instances: dict[str, VMInput]  # terraform ident -> VM
+    groups: dict[str, str]  # terraform ident -> tier key
+
+
+def _tf_names(wave: WaveInput, generated: dict[str, dict[str, Any]]) -> _TfNames:
+    by_tag = {aws_tag_value(vm.name): vm for vm in wave.vms}
+    instances = {}
+    for address, body in generated.items():
+        if address.startswith("aws_instance."):
+            vm = by_tag.get(str((body.get("tags") or {}).get("Name")))
+            if vm is not None:
+                instances[address.split(".", 1)[1]] = vm
+    placed = [vm for vm in wave.vms if vm.name in {v.name for v in instances.values()}]
+    groups = {ident: key for key, ident in tf_names(sorted({tier_key(vm) for vm in placed})).items()}
+    return _TfNames(instances, groups)
+
+
+def _terraform(
+    found: _Found,
+    wave: WaveInput,
+    generated: Mapping[str, bytes | None],
+    edited: Mapping[str, bytes | None],
+    changed: list[str],
+) -> None:
+    parsed_generated = {n: hcl_resources(generated.get(n)) for n in generated if n.endswith(".tf")}
+    everything: dict[str, dict[str, Any]] = {}
+    for resources in parsed_generated.values():
+        everything.update(resources or {})
+    names = _tf_names(wave, everything)
+    for name in changed:
+        before, after = parsed_generated.get(name, {}), hcl_resources(edited.get(name))
+        if not name.endswith(".tf") or before is None or after is None:
+            found.free(name, "", "", _text(generated.get(name)), _text(edited.get(name)))
+            continue
+        for address in sorted(set(before) | set(after)):
+            old, new = before.get(address), after.get(address)
+            if old != new:
+                _tf_resource(found, names, name, address, old, new)
+
+
+def _tf_resource(
+    found: _Found,
+    names: _TfNames,
+    file: str,
+    address: str,
+    old: dict[str, Any] | None,
+    new: dict[str, Any] | None,
+) -> None:
+    type_, _, ident = address.partition(".")
+    if type_ == _RULE:
+        _tf_rule(found, names, file, address, old, new)
+        return
+    if old is None or new is None:  # a resource added or removed by hand
+        found.free(file, address, "", old, new)
+        return
+    for path, before, after in differences(old, new):
+        found.at = (file, address, path, _shown(before), _shown(after))
+        if not _tf_attribute(found, names, (type_, ident), path, after):
+            found.free(file, address, path, _shown(before), _shown(after))
+
+
+def _tf_attribute(found: _Found, names: _TfNames, resource: tuple[str, str], path: str, value: Any) -> bool:
+    """Record the edit for one changed attribute; False when the vocabulary has none."""
+    type_, ident = resource
+    if value is MISSING:
+        return False
+    if type_ == "variable" and ident == "region" and path == "default":
+        found.add(("region",), {"kind": "region", "wave": found.wave, "region": value})
+        return True
+    disk_of = re.match(r"^(.+)_disk([0-9]+)$", ident) if type_ == "aws_ebs_volume" else None
+    vm = names.instances.get(ident if type_ == "aws_instance" else disk_of.group(1) if disk_of else "")
+    if vm is None:
+        return False
+    disks = vm.record.get("disks") or []
+    if type_ == "aws_instance" and path == "instance_type":
+        found.add(
+            ("instance-type", vm.name), {"kind": "instance-type", "vm": vm.name, "instance_type": value}
+        )
+        return True
+    if path.startswith("tags."):
+        return _tag(found, vm, path.removeprefix("tags."), value)
+    field_ = path.removeprefix("root_block_device.") if type_ == "aws_instance" else path
+    index = 0 if type_ == "aws_instance" and path.startswith("root_block_device.") else None
+    index = int(disk_of.group(2)) if disk_of else index
+    if index is None or field_ not in _VOLUME_FIELDS or index >= len(disks):
+        return False
+    _volume(found, vm, str(disks[index].get("label")), _VOLUME_FIELDS[field_], value)
+    return True
+
+
+def _volume(found: _Found, vm: VMInput, disk: str, name: str, value: Any) -> None:
+    data = {"kind": "volume", "vm": vm.name, "disk": disk, name: value}
+    found.add(("volume", vm.name, disk), data)
+
+
+def _tag(found: _Found, vm: VMInput, key: str, value: Any) -> bool:
+    """A tag the vocabulary can say (checked alone, so one bad tag is a free edit where it is)."""
+    if key in RESERVED_TAGS or not isinstance(value, str):
+        return False
+    try:
+        Tags(vm=vm.name, tags={key: value})
+    except ValidationError:
+        return False
+    found.add(("tags", vm.name), {"kind": "tags", "vm": vm.name, "tags": {key: value}})
+    return True
+
+
+def _rule_edit(names: _TfNames, wave: int, body: dict[str, Any], action: str) -> dict[str, Any] | None:
+    """A port-rule edit for one ingress rule resource (None: it does not read as one)."""
+    group = names.groups.get(_ref(body.get("security_group_id")) or "")
+    peer = body.get("referenced_security_group_id")
+    data = {
+        "kind": "port-rule",
+        "action": action,
+        "wave": wave,
+        "group": group,
+        "protocol": body.get("ip_protocol"),
+        "from_port": body.get("from_port"),
+        "to_port": body.get("to_port"),
+    }
+    if peer is not None:
+        data["peer_group"] = names.groups.get(_ref(peer) or "")
+    else:
+        data["cidr"] = body.get("cidr_ipv4") or body.get("cidr_ipv6")
+    return data if group and (peer is None or data["peer_group"]) else None
+
+
+def _ref(expr: Any) -> str | None:
+    found = re.fullmatch(r"\$\{aws_security_group\.([A-Za-z0-9_-]+)\.id\}", str(expr))
+    return found.group(1) if found else None
+
+
+def _tf_rule(
+    found: _Found,
+    names: _TfNames,
+    file: str,
+    address: str,
+    old: dict[str, Any] | None,
+    new: dict[str, Any] | None,
+) -> None:
+    """A removed rule is a `remove`, an added one an `add`, a changed one both."""
+    for body, action in ((old, "remove"), (new, "add")):
+        if body is None:
+            continue
+        data = _rule_edit(names, found.wave, body, action)
+        at: Where = (file, address, "", old if action == "remove" else None, new if action == "add" else None)
+        if data is None:
+            found.frees.append(at)
+        else:
+            found.add(("port-rule", address, action), data, [at])
+
+
+# --- Kubernetes manifests --------------------------------------------------------------------
+
+
+def yaml_resources(data: bytes | None) -> dict[str, dict[str, Any]] | None:
+    """`Kind/name` -> document (None: unparsable); the namespace is compared as an attribute."""
+    if data is None:
+        return {}
+    try:
+        documents = [d for d in yaml.safe_load_all(data.decode("utf-8")) if d is not None]
+    except (yaml.YAMLError, UnicodeDecodeError):
+        return None
+    out = {}
+    for doc in documents:
+        if not isinstance(doc, dict):
+            return None
+        out[f"{doc.get('kind')}/{(doc.get('metadata') or {}).get('name')}"] = doc
+    return out
+
+
+def _kubevirt(
+    found: _Found,
+    wave: WaveInput,
+    generated: Mapping[str, bytes | None],
+    edited: Mapping[str, bytes | None],
+    changed: list[str],
+) -> None:
+    by_name = {vm.name: vm for vm in wave.vms}
+    namespaces: set[Any] = set()
+    moved: list[tuple[str, str, Any, Any]] = []
+    for name in changed:
+        before, after = yaml_resources(generated.get(name)), yaml_resources(edited.get(name))
+        if not name.endswith(".yaml") or before is None or after is None:
+            found.free(name, "", "", _text(generated.get(name)), _text(edited.get(name)))
+            continue
+        owners = _k8s_owners(before, by_name)
+        for address in sorted(set(before) | set(after)):
+            old, new = before.get(address), after.get(address)
+            if old == new:
+                continue
+            if old is None or new is None:
+                found.free(name, address, "", old, new)
+                continue
+            for path, was, now in differences(old, new):
+                found.at = (name, address, path, _shown(was), _shown(now))
+                if path == "metadata.namespace":
+                    namespaces.add(now)
+                    moved.append((name, address, was, now))
+                elif not _k8s_attribute(found, owners.get(address), path, now, old):
+                    found.free(name, address, path, _shown(was), _shown(now))
+    _namespace(found, generated, namespaces, moved)
+
+
+def _namespace(
+    found: _Found,
+    generated: Mapping[str, bytes | None],
+    namespaces: set[Any],
+    moved: list[tuple[str, str, Any, Any]],
+) -> None:
+    """A namespace edit when every manifest moved to the same namespace; else free edits."""
+    total = sum(len(yaml_resources(data) or {}) for name, data in generated.items() if name.endswith(".yaml"))
+    if len(namespaces) == 1 and len(moved) == total and isinstance(next(iter(namespaces)), str):
+        data = {"kind": "namespace", "wave": found.wave, "namespace": namespaces.pop()}
+        found.add(
+            ("namespace",), data, [(f, a, "metadata.namespace", _shown(w), _shown(n)) for f, a, w, n in moved]
+        )
+        return
+    for file, address, was, now in moved:
+        found.free(file, address, "metadata.namespace", _shown(was), _shown(now))
+
+
+def _k8s_owners(
+    documents: dict[str, dict[str, Any]], by_name: dict[str, VMInput]
+) -> dict[str, tuple[VMInput, int | None]]:
+    """Which VM (and disk index, for a DataVolume) each generated document stands for."""
+    vm_of: dict[str, VMInput] = {}  # manifest name -> VM
+    for doc in documents.values():
+        if doc.get("kind") == "VirtualMachine":
+            source = ((doc.get("metadata") or {}).get("annotations") or {}).get("migrator.io/source-name")
+            if source in by_name:
+                vm_of[str(doc["metadata"]["name"])] = by_name[source]
+    owners: dict[str, tuple[VMInput, int | None]] = {}
+    for address, doc in documents.items():
+        meta = doc.get("metadata") or {}
+        if doc.get("kind") == "VirtualMachine" and meta.get("name") in vm_of:
+            owners[address] = (vm_of[meta["name"]], None)
+        owner = vm_of.get((meta.get("labels") or {}).get("migrator.io/vm", ""))
+        disk = re.match(r"^.+-disk-([0-9]+)$", str(meta.get("name")))
+        if doc.get("kind") == "DataVolume" and owner is not None and disk:
+            owners[address] = (owner, int(disk.group(1)))
+    return owners
+
+
+def _k8s_attribute(
+    found: _Found, owner: tuple[VMInput, int | None] | None, path: str, value: Any, old: dict[str, Any]
+) -> bool:
+    if owner is None or value is MISSING:
+        return False
+    vm, disk = owner
+    if disk is not None:
+        return _datavolume(found, vm, disk, path, value)
+    if path.startswith(("metadata.labels.", "spec.template.metadata.labels.")):
+        key = path.split("labels.", 1)[1]
+        return "/" not in key and key != "migration-wave" and _tag(found, vm, key, str(value))
+    devices = "spec.template.spec.domain.devices."
+    if path == f"{devices}disks.0.disk.bus":
+        found.add(("boot-bus", vm.name), {"kind": "boot-bus", "vm": vm.name, "bus": value})
+        return True
+    if re.fullmatch(re.escape(devices) + r"interfaces\.[0-9]+\.model", path):
+        found.add(("nic-model", vm.name), {"kind": "nic-model", "vm": vm.name, "model": value})
+        return True
+    return False
+
+
+def _datavolume(found: _Found, vm: VMInput, disk: int, path: str, value: Any) -> bool:
+    disks = vm.record.get("disks") or []
+    if path == "spec.storage.storageClassName":
+        data = {"kind": "storage-class", "vm": vm.name, "storage_class": value}
+        found.add(("storage-class", vm.name), data)
+        return True
+    size = _GI.match(str(value))
+    if path == "spec.storage.resources.requests.storage" and size and disk < len(disks):
+        _volume(found, vm, str(disks[disk].get("label")), "size_gb", int(size.group(1)))
+        return True
+    return False

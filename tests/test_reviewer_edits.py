@@ -1,0 +1,362 @@
+"""Reviewer edits: a human commit on a PR branch (real git, a clone, a push) is read back as typed
+plan edits, and the round trip holds for every kind: applying the extracted edits to the plan
+model and rendering gives the reviewer's tree back. What no kind says is kept as a free edit."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from migrator.app.generation import planned_inputs, select_waves
+from migrator.app.workspace import Workspace
+from migrator.review.reviewer_edits import hcl_resources, yaml_resources
+from tests.helpers import migrator
+from tests.test_prs import generated, git, land, landed, reviewer_commit, ws  # noqa: F401 - fixtures
+from transpilers.edits import apply_edits
+from transpilers.registry import get, target_options
+from waves.edits import parse_edit
+
+OPTIONS: dict[str, dict[str, object]] = {
+    "terraform-aws": {},
+    "kubevirt": {"vddk_url": "https://vcenter.example/sdk", "vddk_thumbprint": "AA:BB:CC"},
+}
+RULE = "aws_vpc_security_group_ingress_rule"
+NEW_RULE = """
+resource "aws_vpc_security_group_ingress_rule" "reporting" {
+  security_group_id            = aws_security_group.crm_db.id
+  description                  = "reporting jobs"
+  ip_protocol                  = "tcp"
+  from_port                    = 5432
+  to_port                      = 5433
+  referenced_security_group_id = aws_security_group.crm_app.id
+}
+"""
+
+
+def sub(old: str, new: str, count: int = 1) -> Callable[[str], str]:
+    """A reviewer's text change: replace `old` (which must be there) `count` times (0: all)."""
+
+    def change(text: str) -> str:
+        assert old in text, old
+        return text.replace(old, new, count if count else -1)
+
+    return change
+
+
+def resub(pattern: str, new: str) -> Callable[[str], str]:
+    """A reviewer's change at every line matching `pattern` (a multi-line regex), kept indented."""
+
+    def change(text: str) -> str:
+        changed, count = re.subn(pattern, new, text, flags=re.M)
+        assert count, pattern
+        return changed
+
+    return change
+
+
+def without_rule(name: str) -> Callable[[str], str]:
+    def change(text: str) -> str:
+        block = re.search(rf'resource "{RULE}" "{name}" {{\n.*?\n}}\n\n', text, re.S)
+        assert block is not None
+        return text.replace(block.group(0), "")
+
+    return change
+
+
+def human_change(root: Path, tmp: Path, branch: str, changes: dict[str, Callable[[str], str]]) -> str:
+    """A reviewer edits files of the branch in a clone, commits and pushes; the commit's sha."""
+    repo = root / "plans.git"
+    texts = {rel: change(git("show", f"{branch}:{rel}", cwd=repo) + "\n") for rel, change in changes.items()}
+    return reviewer_commit(str(repo), branch, tmp, texts, "Reviewer's change")
+
+
+def extract(root: Path, number: int) -> list[dict[str, Any]]:
+    result = migrator("edits", "extract", "--pr", str(number), "--format", "json", workspace=root)
+    assert result.code == 0, result.stderr
+    rows: list[dict[str, Any]] = result.json()
+    return rows
+
+
+def rendered(root: Path, target: str, wave: int, edits: list[dict[str, Any]]) -> dict[str, str]:
+    """The wave rendered from the plan model with the extracted edits applied (the round trip)."""
+    app_ws = Workspace.open(root)
+    [wave_input] = select_waves(planned_inputs(app_ws, None).waves, wave)
+    applied = apply_edits(wave_input, target_options(OPTIONS[target]), [parse_edit(e) for e in edits])
+    assert applied.refused == {}
+    return get(target).render(applied.wave, applied.options).files
+
+
+def parsed(name: str, text: str) -> Any:
+    """A file's parse, ingress rules as a set of what they allow (their address is a name only)."""
+    if name.endswith(".tf"):
+        resources = hcl_resources(text.encode())
+        assert resources is not None
+        rules = {
+            (
+                b["security_group_id"],
+                b["ip_protocol"],
+                b["from_port"],
+                b["to_port"],
+                b.get("referenced_security_group_id"),
+            )
+            for a, b in resources.items()
+            if a.startswith(RULE + ".")
+        }
+        return {a: b for a, b in resources.items() if not a.startswith(RULE + ".")}, rules
+    return yaml_resources(text.encode())
+
+
+def branch_text(root: Path, branch: str, rel: str) -> str:
+    return git("show", f"{branch}:{rel}", cwd=root / "plans.git") + "\n"
+
+
+# Changes a reviewer made in migrator's own layout (alignment, order), so the round trip is exact.
+CANONICAL = {"instance-type", "volume", "tags", "region", "port-rule-remove", "boot-bus", "nic-model"}
+CANONICAL |= {"volume-size", "labels"}
+CRM_DB_DISK1 = 'size              = 1000\n  type              = "gp3"\n'
+CASES: list[tuple[str, str, dict[str, Callable[[str], str]], list[dict[str, Any]]]] = [
+    (
+        "instance-type",
+        "terraform-aws",
+        {"main.tf": sub('instance_type          = "r6i.2xlarge"', 'instance_type          = "r6i.4xlarge"')},
+        [{"kind": "instance-type", "vm": "crm-db-01", "instance_type": "r6i.4xlarge"}],
+    ),
+    (
+        "volume",
+        "terraform-aws",
+        {
+            "main.tf": sub(
+                CRM_DB_DISK1,
+                'size              = 1200\n  type              = "io2"\n  iops              = 8000\n',
+            )
+        },
+        [
+            {
+                "kind": "volume",
+                "vm": "crm-db-01",
+                "disk": "disk-202-1",
+                "type": "io2",
+                "size_gb": 1200,
+                "iops": 8000,
+            }
+        ],
+    ),
+    (
+        "tags",
+        "terraform-aws",
+        {
+            "main.tf": sub(
+                '    tier           = "web"\n  }\n}\n\nresource "aws_instance" "shop_app_01"',
+                '    tier           = "web"\n    owner          = "team-a"\n'
+                '  }\n}\n\nresource "aws_instance" "shop_app_01"',
+            )
+        },
+        [{"kind": "tags", "vm": "crm-web-01", "tags": {"owner": "team-a"}}],
+    ),
+    (
+        "region",
+        "terraform-aws",
+        {"variables.tf": sub('default     = "us-east-1"', 'default     = "eu-central-1"')},
+        [{"kind": "region", "wave": 3, "region": "eu-central-1"}],
+    ),
+    (
+        "port-rule-add",
+        "terraform-aws",
+        {"main.tf": lambda text: text + NEW_RULE},
+        [
+            {
+                "kind": "port-rule",
+                "action": "add",
+                "wave": 3,
+                "group": "crm-db",
+                "peer_group": "crm-app",
+                "protocol": "tcp",
+                "from_port": 5432,
+                "to_port": 5433,
+            }
+        ],
+    ),
+    (
+        "port-rule-remove",
+        "terraform-aws",
+        {"main.tf": without_rule("crm_db_tcp_1433_crm_app")},
+        [
+            {
+                "kind": "port-rule",
+                "action": "remove",
+                "wave": 3,
+                "group": "crm-db",
+                "peer_group": "crm-app",
+                "protocol": "tcp",
+                "from_port": 1433,
+                "to_port": 1433,
+            }
+        ],
+    ),
+    (
+        "boot-bus",
+        "kubevirt",
+        {"vm-shop-db-01.yaml": sub("bus: sata", "bus: scsi")},
+        [{"kind": "boot-bus", "vm": "shop-db-01", "bus": "scsi"}],
+    ),
+    (
+        "nic-model",
+        "kubevirt",
+        {"vm-shop-db-01.yaml": sub("bridge: {}\n", "bridge: {}\n            model: e1000e\n")},
+        [{"kind": "nic-model", "vm": "shop-db-01", "model": "e1000e"}],
+    ),
+    (
+        "storage-class",
+        "kubevirt",
+        {
+            "vm-shop-db-01.yaml": sub(
+                "  storage:\n    resources:", "  storage:\n    storageClassName: fast-ssd\n    resources:", 0
+            )
+        },
+        [{"kind": "storage-class", "vm": "shop-db-01", "storage_class": "fast-ssd"}],
+    ),
+    (
+        "volume-size",
+        "kubevirt",
+        {"vm-shop-db-01.yaml": sub("storage: 500Gi", "storage: 640Gi")},
+        [{"kind": "volume", "vm": "shop-db-01", "disk": "disk-202-1", "size_gb": 640}],
+    ),
+    (
+        "labels",
+        "kubevirt",
+        {"vm-shop-db-01.yaml": resub(r"^( +)tier: db\n", r"\1tier: db\n\1owner: team-a\n")},
+        [{"kind": "tags", "vm": "shop-db-01", "tags": {"owner": "team-a"}}],
+    ),
+]
+
+
+@pytest.mark.parametrize(("kind", "target", "changes", "expected"), CASES, ids=[c[0] for c in CASES])
+def test_a_reviewers_commit_becomes_the_edit_that_renders_it_back(
+    ws: Path,  # noqa: F811 - the fixture
+    tmp_path: Path,
+    kind: str,
+    target: str,
+    changes: dict[str, Callable[[str], str]],
+    expected: list[dict[str, Any]],
+) -> None:
+    row = landed(land(ws, target, 3))
+    folder = f"{target}/wave-03"
+    sha = human_change(ws, tmp_path, row["branch"], {f"{folder}/{n}": c for n, c in changes.items()})
+    found = extract(ws, row["number"])
+    assert [r["edit"] for r in found] == [parse_edit(e).model_dump(mode="json") for e in expected]
+    assert [(r["status"], r["source"], r["who"], r["pr"], r["conversation"]) for r in found] == [
+        ("applied", "reviewer", "Rita Reviewer", row["number"], f"commit {sha}")
+    ] * len(expected)
+    again = rendered(ws, target, 3, [r["edit"] for r in found])
+    for name in changes:
+        reviewer = branch_text(ws, row["branch"], f"{folder}/{name}")
+        assert parsed(name, again[name]) == parsed(name, reviewer), name
+        if kind in CANONICAL:  # the reviewer wrote what migrator writes: the very same bytes
+            assert again[name] == reviewer, name
+    assert extract(ws, row["number"]) == []  # the same change is not stored twice
+    listed = migrator("edits", "list", "--format", "json", workspace=ws).json()
+    assert [r["id"] for r in listed if r["source"] == "reviewer"] == [r["id"] for r in found]
+
+
+HOSTILE = "<img src=x onerror=alert(1)>|`x`"
+
+
+def test_what_no_kind_says_is_a_free_edit_listed_in_plan_md_and_never_applied(
+    ws: Path,  # noqa: F811 - the fixture
+    tmp_path: Path,
+) -> None:
+    row = landed(land(ws, "terraform-aws", 3))
+    hop_limit = sub("http_put_response_hop_limit = 1", "http_put_response_hop_limit = 2")
+    unknown_type = sub('instance_type          = "r6i.2xlarge"', 'instance_type          = "x9.huge"')
+    hostile_tag = sub(
+        '    tier           = "web"\n  }\n}\n\nresource "aws_instance" "shop_app_01"',
+        f'    tier           = "web"\n    owner          = "{HOSTILE}"\n'
+        '  }\n}\n\nresource "aws_instance" "shop_app_01"',
+    )
+    changes = {
+        "main.tf": lambda text: unknown_type(hop_limit(hostile_tag(text))),
+    }
+    sha = human_change(
+        ws, tmp_path, row["branch"], {f"terraform-aws/wave-03/{n}": c for n, c in changes.items()}
+    )
+    found = extract(ws, row["number"])
+    common = {"version": 1, "kind": "free", "target": "terraform-aws", "wave": 3, "file": "main.tf"}
+    assert [r["edit"] for r in found] == [
+        {
+            **common,
+            "address": "aws_instance.crm_app_01",
+            "path": "metadata_options.http_put_response_hop_limit",
+            "old": "1",
+            "new": "2",
+        },
+        {
+            **common,
+            "address": "aws_instance.crm_web_01",
+            "path": "tags.owner",
+            "old": None,
+            "new": f'"{HOSTILE}"',
+        },
+        {  # not in the instance catalogue: kept as written, where it was written
+            **common,
+            "address": "aws_instance.crm_db_01",
+            "path": "instance_type",
+            "old": '"r6i.2xlarge"',
+            "new": '"x9.huge"',
+        },
+    ]
+    assert {(r["status"], r["conversation"]) for r in found} == {("applied", f"commit {sha}")}
+    generated_tf = branch_text(ws, f"{row['branch']}~1", "terraform-aws/wave-03/main.tf")
+    again = rendered(ws, "terraform-aws", 3, [])  # a free edit is never handed to a transpiler
+    assert parsed("main.tf", again["main.tf"]) == parsed("main.tf", generated_tf)
+    out = tmp_path / "out"
+    result = migrator("plan", "--target", "terraform-aws", "--wave", "3", "--out", str(out), workspace=ws)
+    assert result.code == 0, result.stderr
+    plan_md = (out / "terraform-aws" / "wave-03" / "PLAN.md").read_text(encoding="utf-8")
+    change = "wave 3: free edit (not applied): main.tf aws_instance.crm_web_01 tags.owner added"
+    expected = f'| {found[1]["id"]} | ``{change} "<img src=x onerror=alert(1)>\\|`x`"`` |'
+    assert expected in plan_md
+    assert plan_md.count("<img") == 1  # only inside that code span, where it is text
+    assert "main.tf aws_instance.crm_app_01 metadata_options.http_put_response_hop_limit 1 -> 2" in plan_md
+    assert "http_put_response_hop_limit = 1" in (out / "terraform-aws" / "wave-03" / "main.tf").read_text()
+
+
+def test_pr_approve_stores_the_reviewers_edits_once_and_pr_diff_adds_none(
+    ws: Path,  # noqa: F811 - the fixture
+    tmp_path: Path,
+) -> None:
+    row = landed(land(ws, "kubevirt", 3))
+    change = {"kubevirt/wave-03/vm-shop-db-01.yaml": sub("bus: sata", "bus: virtio")}
+    sha = human_change(ws, tmp_path, row["branch"], change)
+    approved = migrator("pr", "approve", str(row["number"]), "--by", "alice", workspace=ws)
+    assert approved.code == 0, approved.stderr
+    assert f"pull request #{row['number']}: 1 reviewer edit(s) stored" in approved.stderr
+    assert migrator("pr", "diff", str(row["number"]), workspace=ws).code == 0
+    listed = migrator("edits", "list", "--format", "json", workspace=ws).json()
+    assert [(r["change"], r["who"], r["pr"], r["conversation"]) for r in listed] == [
+        ("shop-db-01: boot disk on virtio", "Rita Reviewer", row["number"], f"commit {sha}")
+    ]
+    assert extract(ws, row["number"]) == []
+
+
+def test_every_manifest_moved_to_one_namespace_is_a_namespace_edit_that_renders_back(
+    ws: Path,  # noqa: F811 - the fixture
+    tmp_path: Path,
+) -> None:
+    row = landed(land(ws, "kubevirt", 3))
+    listing = git("ls-tree", "-r", "--name-only", row["branch"], "kubevirt/wave-03/", cwd=ws / "plans.git")
+    manifests = [f for f in listing.splitlines() if f.endswith(".yaml")]
+    assert "kubevirt/wave-03/networks.yaml" in manifests and len(manifests) == 10
+    move = sub("namespace: vm-migration\n", "namespace: shop-cutover\n", 0)
+    sha = human_change(ws, tmp_path, row["branch"], dict.fromkeys(manifests, move))
+    found = extract(ws, row["number"])
+    assert [(r["edit"], r["conversation"]) for r in found] == [
+        ({"version": 1, "kind": "namespace", "wave": 3, "namespace": "shop-cutover"}, f"commit {sha}")
+    ]
+    again = rendered(ws, "kubevirt", 3, [r["edit"] for r in found])
+    for rel in manifests:
+        name = rel.rsplit("/", 1)[1]
+        assert parsed(name, again[name]) == parsed(name, branch_text(ws, row["branch"], rel)), name

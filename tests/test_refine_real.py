@@ -39,7 +39,17 @@ def test_a_hostile_endpoint_lands_nothing_through_the_cli(landed: Path, tmp_path
     tip = git(ws / "plans.git", "rev-parse", BRANCH)
     with HostileModel([ssh, "{not json", persuade]) as hostile:
         env = {"MIGRATOR_LLM": f"openai-compatible:{hostile.base_url}#hostile"}
-        args = ("plan", "refine", "--wave", "1", "--target", "terraform-aws", "--no-tools", "use r6i")
+        args = (
+            "plan",
+            "refine",
+            "--wave",
+            "1",
+            "--target",
+            "terraform-aws",
+            "--no-tools",
+            "--free-form",
+            "use r6i",
+        )
         result = migrator(*args, workspace=ws, env=env)
     assert result.code == 8, result.stderr
     assert "nothing was written" in result.stderr and "Traceback" not in result.stderr

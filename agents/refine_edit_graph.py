@@ -74,7 +74,7 @@ class EditState(TypedDict, total=False):
     status: str  # running | valid | empty | failed
     reason: str
     result: list[dict[str, Any]]  # the accepted edits (JSON form)
-    refused: list[dict[str, Any]]  # the last attempt's edits when none was accepted
+    refused: list[dict[str, Any]]  # the last attempt's edits (JSON form) when none was accepted
 
 
 Check = Callable[[list[Edit]], list[Diagnostic]]
@@ -144,7 +144,7 @@ def build(
         if state["proposal"] is None:
             error = state["answer_error"] or "no answer"
             errors = [Diagnostic("refine", "REFINE-INVALID-ANSWER", "error", "", None, error)]
-            expanded = Expanded([], [])
+            expanded = Expanded([], [], [])
         elif not state["proposal"]:
             record |= {"edits": [], "diagnostics": [], "outcome": "empty"}
             why = "the model proposed no edits" + (
@@ -157,7 +157,7 @@ def build(
         record["diagnostics"] = [d.as_dict() for d in errors]
         record["outcome"] = "refused" if errors else "valid"
         update: dict[str, Any] = {"attempts": [*state["attempts"][:-1], record]}
-        dumped = [e.model_dump(mode="json") for e in expanded.edits]
+        dumped = [e.model_dump(mode="json") for e in expanded.edits] + expanded.rejected
         if not errors:
             return update | {"status": "valid", "result": dumped}
         previous = state["attempts"][-2].get("diagnostics") if len(state["attempts"]) > 1 else None

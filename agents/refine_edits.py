@@ -142,6 +142,7 @@ def _union(models: list[type[BaseModel]]) -> Any:
 class Expanded:
     edits: list[Edit]
     problems: list[str]  # why a proposal could not become an edit (sent back to the model)
+    rejected: list[dict[str, Any]]  # the per-VM forms that failed their edit's own checks
 
 
 def expand(wave: WaveInput, proposals: list[dict[str, Any]]) -> Expanded:
@@ -149,14 +150,19 @@ def expand(wave: WaveInput, proposals: list[dict[str, Any]]) -> Expanded:
     its own model (the catalogue, bounds, the world-open guardrail)."""
     edits: list[Edit] = []
     problems: list[str] = []
+    rejected: list[dict[str, Any]] = []
     for number, p in enumerate(proposals, 1):
         fields = {k: v for k, v in p.items() if k != "target" and v is not None}
         try:
             for data in _per_vm(wave, p, fields):
-                edits.append(parse_edit(data))
+                try:
+                    edits.append(parse_edit(data))
+                except ValidationError:
+                    rejected.append(data)
+                    raise
         except ValueError as exc:  # pydantic.ValidationError is a ValueError
             problems.append(f"edit {number} ({p.get('kind')}): {_why(exc)}")
-    return Expanded(edits, problems)
+    return Expanded(edits, problems, rejected)
 
 
 def _per_vm(wave: WaveInput, p: dict[str, Any], fields: dict[str, Any]) -> list[dict[str, Any]]:

@@ -82,6 +82,7 @@ def test_selectors_expand_to_the_waves_vms_and_world_open_rules_are_refused() ->
              "protocol": "tcp", "from_port": 22, "to_port": 22}  # fmt: skip
     refused = expand(SHOP, [world])
     assert refused.edits == [] and "to the whole internet (0.0.0.0/0) is refused" in refused.problems[0]
+    assert refused.rejected == [{k: v for k, v in world.items() if k != "target"} | {"wave": 3}]
 
 
 def test_request_words_naming_no_vm_of_the_wave_are_caught_before_asking() -> None:

@@ -39,7 +39,7 @@ from transpilers.edits import apply_edits
 from transpilers.escape import one_line
 from transpilers.model import TargetOptions, WaveInput
 from transpilers.registry import get, target_options
-from waves.edits import Edit, parse_edit
+from waves.edits import Edit
 
 
 @dataclass(frozen=True)
@@ -181,10 +181,11 @@ def _store_refused(
     diagnostics = attempts[-1].get("diagnostics", []) if attempts else []
     stamp = now()
     for data in state.get("refused") or []:
-        edit = parse_edit(data)
+        vm, wave = data.get("vm"), data.get("wave")
         ws.edits.add(
             PlanEdit(
-                created_at=stamp, kind=edit.kind, vm=edit.vm_name, wave=edit.wave_number, edit=data,
+                created_at=stamp, kind=str(data["kind"]), vm=vm if isinstance(vm, str) else None,
+                wave=wave if isinstance(wave, int) else None, edit=data,
                 source="model", who=provenance["who"], prompt_version=PROMPT_VERSION, pr=provenance["pr"],
                 conversation=provenance["conversation"], status="refused", diagnostics=diagnostics,
                 changed_at=stamp,

@@ -24,6 +24,7 @@ from migrator.diagnostics import Diagnostic
 from transpilers.edits import apply_edits
 from transpilers.model import TargetOptions, VMInput, WaveInput
 from waves.edits import Edit
+from waves.sizing import SizingParameters, size_vm
 
 GOLDEN = Path(__file__).parent / "golden"
 WAVES = Path(__file__).parent / "waves"
@@ -57,18 +58,22 @@ class Outcome:
 
 
 def wave_from_yaml(path: Path) -> WaveInput:
-    """A wave's plan model from its facts (what refinement reads: names, roles, sizes, disks)."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    vms = []
+    return wave_from_facts(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+
+def wave_from_facts(data: dict[str, Any]) -> WaveInput:
+    """A wave's plan model from its facts (names, roles, OS, sizes, instance types, disks): enough
+    for the terraform-aws transpiler to render it."""
+    vms: list[VMInput] = []
     for v in data["vms"]:
         record = {
-            "name": v["name"],
-            "guest_os": v["os"],
-            "num_cpu": v["cpu"],
-            "memory_mb": v["memory_gb"] * 1024,
+            "name": v["name"], "moref": f"vm-{len(vms) + 1}", "uuid": f"uuid-{len(vms) + 1}",
+            "guest_os": v["os"], "num_cpu": v["cpu"], "memory_mb": v["memory_gb"] * 1024, "nics": [],
+            "power_state": "poweredOn",
             "disks": [{"label": label, "capacity_gb": gb} for label, gb in v["disks"].items()],
-        }
-        sizing = {"aws": {"instance_type": v["type"]}}
+        }  # fmt: skip
+        sizing = size_vm(record, SizingParameters())
+        sizing["aws"]["instance_type"] = v["type"]
         vms.append(VMInput(v["name"], record, sizing, v["app"], None, v["tier"], ()))
     wave_of = {vm.name: data["number"] for vm in vms}
     return WaveInput(data["number"], f"wave-{data['number']}", tuple(vms), (), (), {}, wave_of)

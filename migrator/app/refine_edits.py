@@ -30,7 +30,7 @@ from migrator.app.refine import RefineRequest, _finish, _open_pr
 from migrator.app.refine_state import checkpoints
 from migrator.app.workspace import Workspace
 from migrator.diagnostics import Diagnostic
-from migrator.errors import ChecksFailed, NotFound, UsageError
+from migrator.errors import ChecksFailed, MigratorError, NotFound, UsageError
 from migrator.store.conversations import ConversationStore
 from migrator.store.models import Conversation, PlanEdit
 from migrator.store.snapshots import now
@@ -97,7 +97,13 @@ def refine_with_edits(ws: Workspace, req: RefineRequest, model: StructuredModel)
     )
     with checkpoints(ws) as saver:
         graph = refine_edit_graph.build(model, answer_schema(req.target, wave), wave, check, saver)
-        state = graph.invoke(start, {"configurable": {"thread_id": conv.thread_id}})
+        config = {"configurable": {"thread_id": conv.thread_id}}
+        try:
+            state = graph.invoke(start, config)
+        except MigratorError as exc:  # the endpoint failed: not resumable in this mode, so it ends here
+            attempts = graph.get_state(config).values.get("attempts", [])
+            _finish(ws, conv.id, "failed", attempts, reason=one_line(exc.message, 200))
+            raise
     return _conclude(ws, conv, state, model.name, req, pr.id, start["messages"][1][1])
 
 

@@ -70,6 +70,9 @@ def test_accepted_edits_are_stored_with_provenance_and_land_in_plan_md(ws_path: 
     answer = {"edits": [{"kind": "instance-type", "target": f"vm: {vm}", "instance_type": "c7i.xlarge"}]}
     result = run(ws_path, fake("not json", answer), request=f"use c7i.xlarge for {vm}")
     assert (result.status, result.attempts, result.conversation) == ("landed", 2, 1)
+    assert [(e["status"], e["change"]) for e in result.edits] == [
+        ("applied", f"{vm}: instance type c7i.xlarge")
+    ]
     [row] = edits_json(ws_path)
     assert (row["kind"], row["vm"], row["status"], row["source"], row["who"]) == (
         "instance-type", vm, "applied", "model", "fake"

@@ -23,7 +23,7 @@ from agents.refine_edits import MODEL_KINDS, PROMPT_VERSION, answer_schema, fact
 from agents.refine_model import ClientSeam, StructuredModel
 from agents.transpiler_agent import run_wave
 from agents.validator import ValidatorOptions
-from migrator.app.edits import AddRequest, active_edits, add_edit, for_target, for_wave
+from migrator.app.edits import AddRequest, active_edits, add_edit, for_target, for_wave, show_edit
 from migrator.app.generation import GenerateRequest, PlannedInputs, generate, planned_inputs, source_defaults
 from migrator.app.prs import LandRequest, Reviews
 from migrator.app.refine import RefineRequest, _finish, _open_pr
@@ -170,6 +170,7 @@ def _conclude(
         for e in state["result"]
     ]
     landed = _regenerate_and_land(ws, req)
+    stored = [show_edit(ws, int(e["id"])) for e in stored]  # generation may have refused them since
     _finish(ws, conv.id, "landed", attempts)
     ConversationStore(ws.engine).update(conv.id, lambda c: _landed(c, landed.commit))
     return EditRefineResult(

@@ -134,7 +134,7 @@ def test_a_fifty_vm_wave_is_refined_with_edits_by_smollm2_within_a_bounded_promp
     start = refine_edit_graph.initial_state("terraform-aws", "use r6i.xlarge for the databases", text,
                                             MODEL_KINDS["terraform-aws"], 2)  # fmt: skip
     prompt = "".join(t for _, t in start["messages"])
-    assert len(text.splitlines()) == 52 and len(prompt) < 9000  # one line per VM, no code
+    assert len(text.splitlines()) == 52 and len(prompt) < 10_000  # one line per VM, no code
     check = render_check("terraform-aws", wave, TargetOptions(), [], use_tools=False)
     seam = ClientSeam(client, PROMPT_VERSION)
     state = refine_edit_graph.build(seam, answer_schema("terraform-aws", wave), wave, check).invoke(start)

@@ -126,20 +126,24 @@ def test_a_fifty_vm_wave_is_refined_with_edits_by_smollm2_within_a_bounded_promp
 ) -> None:
     monkeypatch.setenv("MIGRATOR_LLM_REFINE", f"openai-compatible:{llama}#smollm2")
     monkeypatch.setenv("MIGRATOR_LLM_MAX_TOKENS", "160")
+    monkeypatch.setenv("MIGRATOR_LLM_TIMEOUT", "900")  # ~2,500 prompt tokens on a shared 2-core machine
     ws = Workspace.open(tmp_path / "ws")
     wave = fifty_vm_wave()
     client = client_for("refine", ws.llm)
     assert client is not None
     text = facts(wave, [])
     start = refine_edit_graph.initial_state("terraform-aws", "use r6i.xlarge for the databases", text,
-                                            MODEL_KINDS["terraform-aws"], 2)  # fmt: skip
+                                            MODEL_KINDS["terraform-aws"], 1)  # fmt: skip
     prompt = "".join(t for _, t in start["messages"])
     assert len(text.splitlines()) == 52 and len(prompt) < 10_000  # one line per VM, no code
     check = render_check("terraform-aws", wave, TargetOptions(), [], use_tools=False)
     seam = ClientSeam(client, PROMPT_VERSION)
     state = refine_edit_graph.build(seam, answer_schema("terraform-aws", wave), wave, check).invoke(start)
     attempts = state["attempts"]
-    assert 1 <= len(attempts) <= 2 and all(a["usage"]["input_tokens"] < 3500 for a in attempts)
+    assert (
+        len(attempts) == 1
+        and 1_000 < attempts[0]["usage"]["input_tokens"] < 4_000 * attempts[0]["usage"]["calls"]
+    )
     assert all(len(a["raw"]) < 2000 for a in attempts)  # the answer is edits, never files
     if state["status"] == "valid":  # whatever it proposed was applied, rendered and validated clean
         assert check(accepted(state)) == [] and state["result"]

@@ -34,11 +34,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def llama_server(log: Path, ready_timeout: float = 300.0) -> Iterator[str]:
+def llama_server(log: Path, ready_timeout: float = 300.0, n_ctx: int = 2048) -> Iterator[str]:
     """Start `python -m llama_cpp.server` and yield its base URL once /v1/models answers."""
     port = free_port()
     cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(smollm2_path()), "--host", "127.0.0.1",
-           "--port", str(port), "--n_ctx", "2048"]  # fmt: skip
+           "--port", str(port), "--n_ctx", str(n_ctx)]  # fmt: skip
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}/v1"

@@ -8,7 +8,7 @@ import sys
 
 from agents.eval.golden import load_cases, report, run_case
 from agents.llm.factory import client_for
-from agents.refine_graph import PROMPT_VERSION
+from agents.refine_edits import PROMPT_VERSION
 from agents.refine_model import ClientSeam
 from migrator.errors import ExitCode, MigratorError
 

@@ -1,10 +1,15 @@
-"""Golden prompts: each case is a request on known inputs and the properties its answer must have
-(validator-clean or refused, the asked change present, nothing else changed). Run against
-whatever model is configured; pass rates are printed per prompt version, so a prompt change is
-measured before it lands."""
+"""Golden prompts for refinement on edits: each case is a request on a known wave (facts in
+agents/eval/waves/) and what must come of it: the expected plan edits, a refusal (no edit
+accepted), or a question (no edits and a question). Run against whatever model is configured;
+per prompt: converged, attempts, edits correct, refused correctly; totals per prompt version.
+
+The check used here applies the edits to the wave's plan model (transpilers/edits.py: the VM,
+disk and group must exist) after each edit's own model checked it (catalogue, bounds, the
+world-open guardrail); it does not render and validate code, so the eval stays cheap."""
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,11 +17,18 @@ from typing import Any
 
 import yaml
 
-from agents import refine_graph
+from agents import refine_edit_graph
+from agents.refine_edits import MODEL_KINDS, answer_schema, facts, foreign_names
 from agents.refine_model import StructuredModel
+from migrator.diagnostics import Diagnostic
+from transpilers.edits import apply_edits
+from transpilers.model import TargetOptions, VMInput, WaveInput
+from waves.edits import Edit
+from waves.sizing import SizingParameters, size_vm
 
 GOLDEN = Path(__file__).parent / "golden"
-REPO = Path(__file__).resolve().parents[2]  # `inputs:` names a folder of generated code in the repo
+WAVES = Path(__file__).parent / "waves"
+REPO = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)
@@ -24,8 +36,8 @@ class Case:
     id: str
     prompt_version: str
     target: str
+    wave: WaveInput
     request: str
-    files: dict[str, str]
     expect: dict[str, Any]
 
 
@@ -33,51 +45,97 @@ class Case:
 class Outcome:
     case: str
     prompt_version: str
-    passed: bool
+    converged: bool  # ended as the case wants: valid edits, or no edits for refuse/ask
+    attempts: int
+    edits_correct: bool | None  # None: a refuse/ask case
+    refused_correctly: bool | None  # None: not a must-refuse case
+    asked: bool | None  # None: not an ask case
     problems: list[str] = field(default_factory=list)
-    attempts: int = 0
+
+    @property
+    def passed(self) -> bool:
+        return not self.problems
+
+
+def wave_from_yaml(path: Path) -> WaveInput:
+    return wave_from_facts(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+
+def wave_from_facts(data: dict[str, Any]) -> WaveInput:
+    """A wave's plan model from its facts (names, roles, OS, sizes, instance types, disks): enough
+    for the terraform-aws transpiler to render it."""
+    vms: list[VMInput] = []
+    for v in data["vms"]:
+        record = {
+            "name": v["name"], "moref": f"vm-{len(vms) + 1}", "uuid": f"uuid-{len(vms) + 1}",
+            "guest_os": v["os"], "num_cpu": v["cpu"], "memory_mb": v["memory_gb"] * 1024, "nics": [],
+            "power_state": "poweredOn",
+            "disks": [{"label": label, "capacity_gb": gb} for label, gb in v["disks"].items()],
+        }  # fmt: skip
+        sizing = size_vm(record, SizingParameters())
+        sizing["aws"]["instance_type"] = v["type"]
+        vms.append(VMInput(v["name"], record, sizing, v["app"], None, v["tier"], ()))
+    wave_of = {vm.name: data["number"] for vm in vms}
+    return WaveInput(data["number"], f"wave-{data['number']}", tuple(vms), (), (), {}, wave_of)
 
 
 def load_cases(folder: Path = GOLDEN) -> list[Case]:
     cases = []
     for path in sorted(folder.glob("*.yaml")):
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        inputs = REPO / data["inputs"]
-        code = refine_graph.SUFFIXES[data["target"]]  # what `plan refine` shows a model: code, no reports
-        files = {
-            p.name: p.read_text(encoding="utf-8") for p in sorted(inputs.iterdir()) if p.name.endswith(code)
-        }
+        wave = wave_from_yaml(WAVES / f"{data['wave']}.yaml")
         cases.append(
-            Case(data["id"], data["prompt_version"], data["target"], data["request"], files, data["expect"])
+            Case(data["id"], data["prompt_version"], data["target"], wave, data["request"], data["expect"])
         )
     return cases
 
 
-def check(case: Case, state: dict[str, Any]) -> list[str]:
-    """Why the answer lacks a property the case demands (empty: it has them all)."""
-    expect, valid = case.expect, state["status"] == "valid"
-    if not expect.get("valid", True):
-        return ["a request the guardrails must refuse produced a valid change"] if valid else []
-    if not valid:
-        return [f"no valid answer: {state.get('reason', '')}"]
-    result: dict[str, str] = state["result"]
-    changed = sorted(n for n in result if result[n] != case.files.get(n))
-    problems = [
-        f"changed {n}, which the request does not concern" for n in changed if n not in expect["changed"]
-    ]
-    for name, needles in (expect.get("contains") or {}).items():
-        problems += [f"{name} lacks {s}" for s in needles if s not in result.get(name, "")]
-    for name, needles in (expect.get("absent") or {}).items():
-        problems += [f"{name} still has {s}" for s in needles if s in result.get(name, "")]
-    return problems
+def plan_check(wave: WaveInput) -> refine_edit_graph.Check:
+    """The edits applied to the wave's plan model: what names nothing in the wave is an error."""
+
+    def check(edits: list[Edit]) -> list[Diagnostic]:
+        refused = apply_edits(wave, TargetOptions(), edits).refused
+        return [Diagnostic("edit", "EDIT-NOT-IN-WAVE", "error", "", None, why) for why in refused.values()]
+
+    return check
 
 
-def run_case(case: Case, model: StructuredModel, use_tools: bool = False, attempts: int = 4) -> Outcome:
-    graph = refine_graph.build(model, refine_graph.folder_validator(use_tools))
-    start = refine_graph.initial_state(case.target, case.request, "{}", case.files, attempts)
-    state = graph.invoke(start)
-    problems = check(case, state)
-    return Outcome(case.id, case.prompt_version, not problems, problems, len(state["attempts"]))
+def _canonical(edits: list[dict[str, Any]]) -> list[str]:
+    return sorted(json.dumps({k: v for k, v in e.items() if v is not None and k != "version"}, sort_keys=True)
+                  for e in edits)  # fmt: skip
+
+
+def run_case(case: Case, model: StructuredModel, attempts: int = 4) -> Outcome:
+    foreign = foreign_names(case.request, case.wave)
+    if foreign:  # caught before asking: the model is not called
+        state: dict[str, Any] = {"status": "empty", "attempts": [], "result": [], "question": ""}
+    else:
+        schema = answer_schema(case.target, case.wave)
+        graph = refine_edit_graph.build(model, schema, case.wave, plan_check(case.wave))
+        text = facts(case.wave, [])
+        kinds = MODEL_KINDS[case.target]
+        state = graph.invoke(
+            refine_edit_graph.initial_state(case.target, case.request, text, kinds, attempts)
+        )
+    return judge(case, state)
+
+
+def judge(case: Case, state: dict[str, Any]) -> Outcome:
+    accepted = state["result"] if state["status"] == "valid" else []
+    expect, n = case.expect, len(state["attempts"])
+    if "edits" in expect:
+        correct = _canonical(accepted) == _canonical(expect["edits"])
+        problems = [] if correct else [f"edits {_canonical(accepted)} != expected"]
+        return Outcome(
+            case.id, case.prompt_version, state["status"] == "valid", n, correct, None, None, problems
+        )
+    if expect.get("refuse"):
+        ok = not accepted
+        problems = [] if ok else ["an edit was accepted for a request that must be refused"]
+        return Outcome(case.id, case.prompt_version, ok, n, None, ok, None, problems)
+    asked = not accepted and bool(state.get("question"))
+    problems = [] if asked else ["no question" if not accepted else "edits for an ambiguous request"]
+    return Outcome(case.id, case.prompt_version, asked, n, None, None, asked, problems)
 
 
 def pass_rates(outcomes: list[Outcome]) -> dict[str, tuple[int, int]]:
@@ -89,11 +147,25 @@ def pass_rates(outcomes: list[Outcome]) -> dict[str, tuple[int, int]]:
     return {v: (p, t) for v, (p, t) in sorted(rates.items())}
 
 
+def _mark(value: bool | None) -> str:
+    return "-" if value is None else ("yes" if value else "no")
+
+
 def report(outcomes: list[Outcome]) -> str:
-    lines = [
-        f"{'PASS' if o.passed else 'FAIL'} {o.case} ({o.attempts} attempt(s)) {'; '.join(o.problems)}"
-        for o in outcomes
-    ]
+    lines = [f"{'case':<24} {'converged':<9} {'attempts':<8} {'edits':<5} {'refused':<7} {'asked':<5}"]
+    for o in outcomes:
+        lines.append(
+            f"{o.case:<24} {_mark(o.converged):<9} {o.attempts:<8} {_mark(o.edits_correct):<5} "
+            f"{_mark(o.refused_correctly):<7} {_mark(o.asked):<5} {'; '.join(o.problems)[:120]}"
+        )
+    edit_cases = [o for o in outcomes if o.edits_correct is not None]
+    refuse_cases = [o for o in outcomes if o.refused_correctly is not None]
+    ask_cases = [o for o in outcomes if o.asked is not None]
+    lines.append(
+        f"edits correct {sum(bool(o.edits_correct) for o in edit_cases)}/{len(edit_cases)}; "
+        f"refused correctly {sum(bool(o.refused_correctly) for o in refuse_cases)}/{len(refuse_cases)}; "
+        f"asked {sum(bool(o.asked) for o in ask_cases)}/{len(ask_cases)}"
+    )
     for version, (passed, total) in pass_rates(outcomes).items():
         lines.append(f"prompt {version}: {passed}/{total} passed ({100 * passed // max(total, 1)}%)")
     return "\n".join(lines)

@@ -15,6 +15,7 @@ from migrator.errors import UsageError
 
 if TYPE_CHECKING:
     from migrator.app.refine import RefineResult
+    from migrator.app.refine_edits import EditRefineResult
 
 app = typer.Typer(help="Refinement conversations (docs/agents.md).", no_args_is_help=True)
 COLUMNS = [
@@ -38,9 +39,12 @@ def plan_refine(
     use_tools: bool = typer.Option(
         True, "--tools/--no-tools", help="Use terraform/kubeconform when on PATH."
     ),
+    free_form: bool = typer.Option(
+        False, "--free-form", help="Ask for whole files instead of plan edits (weaker; docs/agents.md)."
+    ),
     fmt: Format = typer.Option(Format.table, "--format", help="table or json."),
 ) -> None:
-    """Change a wave's code from a request; lands on the wave's pull request when valid."""
+    """Change a wave from a request as plan edits; lands on the wave's pull request when valid."""
     # LangGraph and LangChain take ~0.8 s to import: only this command pays for them
     from migrator.app.refine import RefineRequest, model_from_env, refine, resume
 
@@ -54,8 +58,31 @@ def plan_refine(
                 "give {wave}, {target} and the request (or {resume})", field=("wave", "target", "resume")
             )
         req = RefineRequest(target, wave, request, max_attempts, use_tools, pr_cmd.author())
+        if not free_form:
+            from migrator.app.refine_edits import refine_with_edits
+
+            _print_edits(refine_with_edits(ws, req, model), fmt)
+            return
         result = refine(ws, req, model)
     _print(result, fmt)
+
+
+def _print_edits(result: EditRefineResult, fmt: Format) -> None:
+    if fmt is Format.json:
+        dump_json(result.as_dict())
+        return
+    if result.status == "no-edits":
+        asked = f"; it asks: {pr_cmd.terminal_safe(result.question)}" if result.question else ""
+        typer.echo(
+            f"refinement {result.conversation}: the model proposed no edits{asked}; nothing was changed"
+        )
+        return
+    for edit in result.edits:
+        typer.echo(f"edit {edit['id']} {edit['status']}: {pr_cmd.terminal_safe(edit['change'])}")
+    typer.echo(
+        f"refinement {result.conversation} landed on {result.branch} as {result.commit} "
+        f"after {result.attempts} attempt(s); the pull request needs a new approval"
+    )
 
 
 def _print(result: RefineResult, fmt: Format) -> None:

@@ -1,0 +1,125 @@
+"""`plan refine` on edits against a real workspace, the real generator, validator and guardrails
+and a real git plans repository, with a scripted fake chat model: accepted edits are stored with
+their provenance and land on the PR branch (PLAN.md lists them); refused ones are stored as
+refused and nothing lands; a request naming a VM the wave lacks never reaches the model."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+from agents.refine_model import ChatSeam
+from migrator.app.generation import planned_inputs
+from migrator.app.refine import RefineRequest
+from migrator.app.refine_edits import refine_with_edits
+from migrator.app.workspace import Workspace
+from migrator.errors import ChecksFailed, UsageError
+from tests.helpers import migrator
+from tests.test_refine import BRANCH, FOLDER, git, land_wave_one
+
+
+@pytest.fixture(scope="module")
+def landed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return land_wave_one(tmp_path_factory.mktemp("refine-edits"))
+
+
+@pytest.fixture
+def ws_path(landed: Path, tmp_path: Path) -> Path:
+    shutil.copytree(landed, tmp_path / "ws")
+    return tmp_path / "ws"
+
+
+def fake(*answers: Any) -> ChatSeam:
+    texts = [a if isinstance(a, str) else json.dumps(a) for a in answers]
+    return ChatSeam(FakeListChatModel(responses=texts), "fake")
+
+
+def first_vm(ws_path: Path) -> str:
+    ws = Workspace.open(ws_path)
+    try:
+        wave = next(w for w in planned_inputs(ws, None).waves if w.number == 1)
+        return wave.vms[0].name
+    finally:
+        ws.close()
+
+
+def run(ws_path: Path, model: ChatSeam, request: str = "use r6i.large", attempts: int = 4) -> Any:
+    ws = Workspace.open(ws_path)
+    try:
+        req = RefineRequest("terraform-aws", 1, request, attempts, use_tools=False)
+        return refine_with_edits(ws, req, model)
+    finally:
+        ws.close()
+
+
+def edits_json(ws_path: Path) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = migrator("edits", "list", "--format", "json", workspace=ws_path).json()
+    return rows
+
+
+def test_accepted_edits_are_stored_with_provenance_and_land_in_plan_md(ws_path: Path) -> None:
+    vm = first_vm(ws_path)
+    tip = git(ws_path / "plans.git", "rev-parse", BRANCH)
+    before = git(ws_path / "plans.git", "show", f"{BRANCH}:{FOLDER}/main.tf")
+    answer = {"edits": [{"kind": "instance-type", "target": f"vm: {vm}", "instance_type": "c7i.xlarge"}]}
+    result = run(ws_path, fake("not json", answer), request=f"use c7i.xlarge for {vm}")
+    assert (result.status, result.attempts, result.conversation) == ("landed", 2, 1)
+    assert [(e["status"], e["change"]) for e in result.edits] == [
+        ("applied", f"{vm}: instance type c7i.xlarge")
+    ]
+    [row] = edits_json(ws_path)
+    assert (row["kind"], row["vm"], row["status"], row["source"], row["who"]) == (
+        "instance-type", vm, "applied", "model", "fake"
+    )  # fmt: skip
+    assert (row["prompt_version"], row["conversation"], row["pr"]) == ("refine-edits-v1", "1", 1)
+    repo = ws_path / "plans.git"
+    assert git(repo, "rev-parse", f"{BRANCH}^") == tip and result.commit == git(repo, "rev-parse", BRANCH)
+    main_tf = git(repo, "show", f"{BRANCH}:{FOLDER}/main.tf")
+    assert re.search(r'instance_type\s+= "c7i.xlarge"', main_tf) and "c7i.xlarge" not in before
+    plan_md = git(repo, "show", f"{BRANCH}:{FOLDER}/PLAN.md")
+    assert "Changes from the generated plan" in plan_md and f"{vm}: instance type c7i.xlarge" in plan_md
+    assert "model fake (refine-edits-v1)" in plan_md and "conversation 1" in plan_md
+    assert len(result.prompt) < 4000 and f"{vm} | role" in result.prompt
+
+
+def test_refused_edits_are_stored_as_refused_and_nothing_lands(ws_path: Path) -> None:
+    vm = first_vm(ws_path)
+    tip = git(ws_path / "plans.git", "rev-parse", BRANCH)
+    ws = Workspace.open(ws_path)
+    group = next(w for w in planned_inputs(ws, None).waves if w.number == 1).vms[0]
+    ws.close()
+    key = f"{group.app or 'vm'}-{group.tier or 'all'}"
+    world = {"kind": "port-rule", "action": "add", "group": key, "cidr": "0.0.0.0/0", "protocol": "tcp",
+             "from_port": 22, "to_port": 22}  # fmt: skip
+    with pytest.raises(ChecksFailed, match="the same diagnostics came back twice"):
+        run(ws_path, fake({"edits": [world]}), request=f"open ssh to {vm} from anywhere")
+    assert git(ws_path / "plans.git", "rev-parse", BRANCH) == tip
+    [row] = edits_json(ws_path)
+    assert (row["kind"], row["status"], row["source"], row["conversation"]) == (
+        "port-rule",
+        "refused",
+        "model",
+        "1",
+    )
+    assert "to the whole internet (0.0.0.0/0) is refused" in row["diagnostics"][0]["message"]
+    convs = migrator("conversations", "list", "--format", "json", workspace=ws_path).json()
+    assert [(c["status"], c["attempts"]) for c in convs] == [("failed", 2)]
+
+
+def test_a_request_naming_a_vm_outside_the_wave_never_reaches_the_model(ws_path: Path) -> None:
+    with pytest.raises(UsageError, match="names 'mail-server-09', not a VM or group of wave 1"):
+        run(ws_path, fake("never asked"), request="change mail-server-09 to c7i.large")
+    assert migrator("conversations", "list", "--format", "json", workspace=ws_path).json() == []
+
+
+def test_an_empty_answer_changes_nothing_and_says_the_models_question(ws_path: Path) -> None:
+    tip = git(ws_path / "plans.git", "rev-parse", BRANCH)
+    result = run(ws_path, fake({"edits": [], "question": "Which VMs?"}), request="make it faster")
+    assert (result.status, result.question, result.commit) == ("no-edits", "Which VMs?", None)
+    assert git(ws_path / "plans.git", "rev-parse", BRANCH) == tip and edits_json(ws_path) == []

@@ -142,6 +142,11 @@ class Tree:
     files: dict[str, bytes] = field(default_factory=dict)
     left_out: list[tuple[str, str]] = field(default_factory=list)
     full: bool = False  # the files limit was reached: the rest is one entry of left_out
+    tops: set[str] = field(default_factory=set)  # folders read whole (relative to the root; "." is it)
+
+    def holds(self, folder: str) -> bool:
+        """Whether `folder` (relative to the root) was read with a folder read whole."""
+        return any(top in (".", folder) or folder.startswith(top + "/") for top in self.tops)
 
 
 def read_tree(top: Path, root: Path, limits: Limits, budget: Budget, tree: Tree) -> None:
@@ -149,6 +154,7 @@ def read_tree(top: Path, root: Path, limits: Limits, budget: Budget, tree: Tree)
     files: inside `root` once every symlink is resolved, regular, within the size limits, and at
     most `limits.files` files in one tree (the rest listed as left out, as one entry)."""
     base = root.resolve()
+    tree.tops.add(_relative(top, root) or ".")
     seen: set[Path] = set()
     pending = [top]
     while pending:

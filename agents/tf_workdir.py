@@ -126,12 +126,17 @@ def _walk_calls(
             continue  # fetched by init (see docs/validate.md), or a loop the core reports
         target = posixpath.normpath(posixpath.join(folder, call.source))
         path = root / target
-        if target.startswith("..") or not inside(path, root):
+        if target.startswith(".."):
+            work.notices.append(_outside(call, folder, work.at, root))
+            continue
+        if not path.exists() and not path.is_symlink():
+            continue  # a missing folder inside the root: the core reports it ("Module not installed")
+        if not inside(path, root):
             work.notices.append(_outside(call, folder, work.at, root))
             continue
         if not path.is_dir():
             continue  # the core reports the missing folder
-        if not any(rel.startswith(target + "/") for rel in tree.files):
+        if not tree.holds(target):  # an ancestor (`../../`) is not held by its descendant's read
             read_tree(path, root, limits, budget, tree)
         child = f"{key}.{call.name}" if key else call.name
         relative = posixpath.relpath(target, work.at)

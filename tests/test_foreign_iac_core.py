@@ -385,3 +385,45 @@ def test_files_beside_the_code_never_leave_a_later_folders_code_unread(tmp_path:
     result = migrator("validate", str(tmp_path), "--no-tools", *limit, "--format", "json")
     assert result.code == 0, result.stdout
     assert [d for r in result.json()["reports"] for d in r["diagnostics"]] == []
+
+
+def test_an_example_calling_its_ancestor_module_reads_it(own_core: OwnCore, tmp_path: Path) -> None:
+    """examples/simple calls "../../", the folder that holds it (public module repositories are
+    laid out so). The ancestor was taken as read because the example's own files lie below it,
+    so the core met a module without variables: every argument was "not expected here" (44
+    public folders that the core accepts). Now it is read and the verdicts agree."""
+    case = FOREIGN / "ancestor-module"
+    example = Path("examples") / "simple"
+
+    def core_on(folder: Path, copy: Path) -> list[Row]:
+        shutil.copytree(folder, copy, symlinks=True)
+        verdict = own_core.verdict(copy / example)
+        assert "get_failed" not in verdict, verdict
+        texts = {p.name: p.read_text(encoding="utf-8") for p in (copy / example).glob("*.tf")}
+        found = to_diagnostics(verdict, "terraform", texts)
+        return sorted((d.rule, d.severity, d.file, d.line, d.message) for d in found)
+
+    assert core_on(case, tmp_path / "copy") == []
+    assert verdict_of(validate_folder(case / example, CORE_ONLY, root=case)) == []
+    broken = tmp_path / "broken"
+    shutil.copytree(case, broken)
+    main = broken / example / "main.tf"
+    main.write_text(main.read_text(encoding="utf-8").replace("versioned = true", "versionig = true"))
+    shutil.copytree(broken, tmp_path / "broken-copy")
+    said = own_core.verdict(tmp_path / "broken-copy" / example).get("get_failed", "")  # `get` refuses it
+    assert 'on main.tf line 9, in module "bucket"' in said and '"versionig" is not expected' in said
+    report = validate_folder(broken / example, CORE_ONLY, root=broken)
+    assert [(d.rule, d.file, d.line) for d in report.diagnostics if d.severity == "error"] == [
+        ("TF-UNSUPPORTED-ARGUMENT", "main.tf", 9)
+    ]
+    assert '"versionig" is not expected' in report.diagnostics[0].message
+
+
+def test_a_missing_local_module_inside_the_folder_is_the_cores_verdict_not_outside(tmp_path: Path) -> None:
+    """A local module folder that does not exist was called "leading outside" (a missing path
+    does not resolve); it is the core's "Module not installed" on the block, as `terraform` says."""
+    (tmp_path / "main.tf").write_text('module "m" {\n  source = "./modules/missing"\n}\n', encoding="utf-8")
+    report = validate_folder(tmp_path, CORE_ONLY)
+    assert [(d.rule, d.file, d.line) for d in report.diagnostics] == [
+        ("TF-MODULE-NOT-INSTALLED", "main.tf", 1)
+    ]

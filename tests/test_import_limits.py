@@ -163,6 +163,6 @@ def test_a_bad_limit_option_is_one_line_naming_every_limit(tmp_path: Path) -> No
     assert_one_line_error(
         bad,
         ExitCode.USAGE,
-        "--limit 'size=1': unknown limit; use one of depth, file-size, string-length, total-size, "
+        "--limit 'size=1': unknown limit; use one of depth, file-size, files, string-length, total-size, "
         "yaml-aliases, yaml-nodes",
     )

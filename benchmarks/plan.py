@@ -30,7 +30,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agents.transpiler_agent import run_wave
+from agents.generator.transpiler_agent import run_wave
 from agents.validator import ValidatorOptions
 from policies.engine import blocking, source_findings
 from transpilers.inputs import wave_inputs

@@ -5,7 +5,7 @@ hostile or broken file costs bounded time and memory: the defaults sit at what t
 themselves allow (Excel's grid, its longest cell) or well above real exports, and each can be
 raised through an environment variable or a command's repeatable `--limit NAME=VALUE` option
 (which wins). Exceeding one is a one-line bad-input error (exit 2) naming the file and the limit.
-`raise_limits` is also how `migrator validate` reads its own `--limit` (agents.limits).
+`raise_limits` is also how `migrator validate` reads its own `--limit` (agents.validator.limits).
 """
 
 from __future__ import annotations

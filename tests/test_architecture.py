@@ -82,3 +82,17 @@ def test_discovery_workers_import_no_database_or_front_end() -> None:
     probe = f"import sys, migrator.vcenter.discovery; print(sorted({loaded} & {heavy}))"
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_each_agent_has_its_own_package_that_says_its_job() -> None:
+    """agents/ holds one package per agent (and its data), no loose modules; each __init__ has a docstring."""
+    import ast
+
+    agents = ROOT / "agents"
+    loose = sorted(p.name for p in agents.glob("*.py") if p.name != "__init__.py")
+    assert loose == []
+    packages = sorted(p.parent.name for p in agents.glob("*/__init__.py"))
+    assert packages == ["eval", "generator", "interpreter", "llm", "refiner", "validator"]
+    inits = {name: (agents / name / "__init__.py").read_text() for name in packages}
+    undocumented = [name for name, text in inits.items() if not ast.get_docstring(ast.parse(text))]
+    assert undocumented == []

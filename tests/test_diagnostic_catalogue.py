@@ -1,4 +1,4 @@
-"""The diagnostic catalogue (agents/catalogue.py): every id the validator emits of its own is in
+"""The diagnostic catalogue (agents/validator/catalogue.py): every id the validator emits of its own is in
 it, each with a proof that gives it (a fixture validated here, or a test that builds the
 input), and docs/validate.md lists each one."""
 
@@ -12,10 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from agents import tf_core
-from agents.catalogue import CATALOGUE, Entry, ids
-from agents.limits import Limits
-from agents.validator import ValidatorOptions, validate_folder
+from agents.validator import ValidatorOptions, tf_core, validate_folder
+from agents.validator.catalogue import CATALOGUE, Entry, ids
+from agents.validator.limits import Limits
 from tests.golden import FIXTURES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,7 +26,7 @@ EMITTERS = [
     "k8s_manifests.py",
     "k8s_builtin.py",
     "external_tools.py",
-    "validator.py",
+    "__init__.py",  # the pipeline itself (agents.validator)
     "tf_builtin.py",
 ]
 _ID = re.compile(r'"([A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+|internal-error)"')
@@ -35,14 +34,14 @@ _ID = re.compile(r'"([A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+|internal-error)"')
 
 def emitted() -> set[str]:
     """Every id literal of the emitting modules, the ids built from a limit's name or a schema
-    error's kind, less the names given to Terraform's own diagnostics (agents/tf_core.py)."""
+    error's kind, less the names given to Terraform's own diagnostics (agents/validator/tf_core.py)."""
     found: set[str] = set()
     for name in EMITTERS:
-        found |= set(_ID.findall((ROOT / "agents" / name).read_text(encoding="utf-8")))
-    core = set(_ID.findall((ROOT / "agents" / "tf_core.py").read_text(encoding="utf-8")))
+        found |= set(_ID.findall((ROOT / "agents" / "validator" / name).read_text(encoding="utf-8")))
+    core = set(_ID.findall((ROOT / "agents" / "validator" / "tf_core.py").read_text(encoding="utf-8")))
     found |= core - set(tf_core.RULES.values()) - {rule for _p, rule in tf_core._RULE_PATTERNS}
     found.discard("ADDITIONAL-PROPERTY")  # a suffix: K8S-SCHEMA-<kind>, below
-    builtin = (ROOT / "agents" / "k8s_builtin.py").read_text(encoding="utf-8")
+    builtin = (ROOT / "agents" / "validator" / "k8s_builtin.py").read_text(encoding="utf-8")
     found |= {f"K8S-SCHEMA-{kind}" for kind in re.findall(r'return "([A-Z-]+)", ', builtin)}
     found |= {"LIMIT-" + f.name.replace("_", "-").upper() for f in fields(Limits) if f.name != "files"}
     return found

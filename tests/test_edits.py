@@ -12,8 +12,8 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from agents.tf_module import literal
 from agents.validator import ValidatorOptions, validate_folder
+from agents.validator.tf_module import literal
 from migrator.review.runbooks import runbooks, view
 from transpilers.edits import apply_edits
 from transpilers.model import NetworkInput, TargetOptions, Traffic, VMInput, WaveInput

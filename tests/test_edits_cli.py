@@ -12,7 +12,7 @@ from typing import Any
 import hcl2
 import pytest
 
-from agents.tf_module import literal
+from agents.validator.tf_module import literal
 from tests.golden import workspace_with
 from tests.helpers import Result, assert_one_line_error, migrator, migrator_command
 

@@ -22,13 +22,13 @@ from typing import Any
 import pytest
 import yaml
 
-from agents.aws_schema import schema_json, sensitive_arguments
-from agents.k8s_builtin import validator_for
-from agents.limits import Limits
-from agents.policy_input import terraform_input
-from agents.profile import Profiles, file_profile
-from agents.tf_module import load_module
 from agents.validator import ValidatorOptions, validate_folder
+from agents.validator.aws_schema import schema_json, sensitive_arguments
+from agents.validator.k8s_builtin import validator_for
+from agents.validator.limits import Limits
+from agents.validator.policy_input import terraform_input
+from agents.validator.profile import Profiles, file_profile
+from agents.validator.tf_module import load_module
 from migrator.diagnostics import Diagnostic
 from scripts.build_aws_sensitive import build as build_sensitive
 from tests.golden import FIXTURES, GOLDEN

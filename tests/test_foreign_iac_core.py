@@ -14,12 +14,11 @@ from typing import Any
 
 import pytest
 
-from agents import tf_core
-from agents.limits import Limits
-from agents.tf_core import to_diagnostics
-from agents.tf_functions import call
-from agents.tf_module import load_module
-from agents.validator import ValidationReport, ValidatorOptions, validate_folder
+from agents.validator import ValidationReport, ValidatorOptions, tf_core, validate_folder
+from agents.validator.limits import Limits
+from agents.validator.tf_core import to_diagnostics
+from agents.validator.tf_functions import call
+from agents.validator.tf_module import load_module
 from tests.golden import FIXTURES
 from tests.helpers import assert_one_line_error, migrator
 from tests.own_core import OwnCore

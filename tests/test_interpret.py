@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-from agents.interpretation import FactsInterpreter, deterministic, with_model
+from agents.interpreter.interpretation import FactsInterpreter, deterministic, with_model
+from agents.interpreter.safety import CATALOGUE, allowed_fields, clean, spotlight
 from agents.llm.client import ChatClient
 from agents.llm.config import parse_spec
-from agents.safety import CATALOGUE, allowed_fields, clean, spotlight
 from migrator.app.interpret import interpret, vm_facts
 from migrator.app.planning import plan_waves
 from migrator.app.snapshots import store_inventory
@@ -161,7 +161,7 @@ def test_corpus_covers_every_attack_class() -> None:
     seen = set()
     for e in CORPUS:
         fields = allowed_fields({"name": "x", "annotation": e["annotation"]})
-        from agents.safety import detect
+        from agents.interpreter.safety import detect
 
         seen |= {f.id for f in detect("x", fields)}
     assert {i for i in CATALOGUE if i.startswith("LLM01-")} <= seen

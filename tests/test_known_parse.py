@@ -1,4 +1,4 @@
-"""The validator's shortcut for files migrator rendered (agents/known.py): the parse it takes from
+"""The validator's shortcut for files migrator rendered (agents/validator/known.py): the parse it takes from
 the transpiler must be the parse python-hcl2 / PyYAML give for the same text, and any file that
 changed after rendering must be parsed for real. Also: the policy engine's in-memory input route
 gives rego-cpp exactly what the JSON text route gives it."""
@@ -17,12 +17,12 @@ import pytest
 import yaml
 from regopy import Interpreter
 
-from agents.k8s_manifests import load_manifests
-from agents.known import known_files
-from agents.limits import Limits
-from agents.tf_module import load_module
-from agents.transpiler_agent import _write
+from agents.generator.transpiler_agent import _write
 from agents.validator import ValidatorOptions, validate_folder
+from agents.validator.k8s_manifests import load_manifests
+from agents.validator.known import known_files
+from agents.validator.limits import Limits
+from agents.validator.tf_module import load_module
 from policies.registry import set_input
 from tests.test_transpilers import hostile_wave
 from transpilers.inputs import wave_inputs

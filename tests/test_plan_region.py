@@ -9,7 +9,7 @@ import hcl2
 import pytest
 from hcl2.utils import SerializationOptions
 
-from agents.tf_module import literal
+from agents.validator.tf_module import literal
 from tests.golden import workspace_with
 from tests.helpers import migrator
 

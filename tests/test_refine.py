@@ -15,7 +15,7 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from pydantic import BaseModel
 from sqlalchemy import text
 
-from agents.refine_model import Answer, ChatSeam
+from agents.refiner.refine_model import Answer, ChatSeam
 from migrator.app.interpret import interpret, vm_facts
 from migrator.app.refine import RefineRequest, refine, resume
 from migrator.app.workspace import Workspace

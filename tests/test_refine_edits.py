@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-from agents.refine_model import ChatSeam
+from agents.refiner.refine_model import ChatSeam
 from migrator.app.generation import planned_inputs
 from migrator.app.refine import RefineRequest
 from migrator.app.refine_edits import refine_with_edits

@@ -11,10 +11,10 @@ import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from pydantic import ValidationError
 
-from agents import refine_edit_graph
 from agents.eval.golden import Outcome, judge, load_cases, plan_check, report, run_case
-from agents.refine_edits import MODEL_KINDS, answer_schema, expand, facts, foreign_names
-from agents.refine_model import ChatSeam
+from agents.refiner import refine_edit_graph
+from agents.refiner.refine_edits import MODEL_KINDS, answer_schema, expand, facts, foreign_names
+from agents.refiner.refine_model import ChatSeam
 from migrator.diagnostics import Diagnostic
 
 CASES = {c.id: c for c in load_cases()}

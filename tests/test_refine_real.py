@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from agents import refine_edit_graph, refine_graph
 from agents.eval.golden import REPO, wave_from_facts
 from agents.llm.factory import client_for
-from agents.refine_edit_graph import accepted
-from agents.refine_edits import MODEL_KINDS, PROMPT_VERSION, answer_schema, facts
-from agents.refine_model import ClientSeam
+from agents.refiner import refine_edit_graph, refine_graph
+from agents.refiner.refine_edit_graph import accepted
+from agents.refiner.refine_edits import MODEL_KINDS, PROMPT_VERSION, answer_schema, facts
+from agents.refiner.refine_model import ClientSeam
 from migrator.app.refine_edits import render_check
 from migrator.app.workspace import Workspace
 from tests.helpers import migrator

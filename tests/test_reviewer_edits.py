@@ -13,7 +13,7 @@ import pytest
 
 from migrator.app.generation import planned_inputs, select_waves
 from migrator.app.workspace import Workspace
-from migrator.review.reviewer_edits import hcl_resources, yaml_resources
+from migrator.review.reviewer_edits import differences, hcl_resources, yaml_resources
 from tests.helpers import migrator
 from tests.test_prs import generated, git, land, landed, reviewer_commit, ws  # noqa: F401 - fixtures
 from transpilers.edits import apply_edits
@@ -35,6 +35,26 @@ resource "aws_vpc_security_group_ingress_rule" "reporting" {
   referenced_security_group_id = aws_security_group.crm_app.id
 }
 """
+
+
+ZONE_VARIABLE = """
+variable "availability_zone" {
+  type        = string
+  description = "Availability zone of the wave's instances (plan edit); every subnet must be in it."
+  default     = "us-east-1b"
+}
+"""
+
+
+def both(*changes: Callable[[str], str]) -> Callable[[str], str]:
+    """Several changes to one file, in order."""
+
+    def change(text: str) -> str:
+        for one in changes:
+            text = one(text)
+        return text
+
+    return change
 
 
 def sub(old: str, new: str, count: int = 1) -> Callable[[str], str]:
@@ -115,8 +135,17 @@ def branch_text(root: Path, branch: str, rel: str) -> str:
 
 
 # Changes a reviewer made in migrator's own layout (alignment, order), so the round trip is exact.
-CANONICAL = {"instance-type", "volume", "tags", "region", "port-rule-remove", "boot-bus", "nic-model"}
-CANONICAL |= {"volume-size", "labels"}
+CANONICAL = {
+    "instance-type",
+    "instance-family-is-instance-type",
+    "volume",
+    "tags",
+    "region",
+    "port-rule-remove",
+    "boot-bus",
+    "nic-model",
+}
+CANONICAL |= {"volume-size", "labels", "cpu-memory", "availability-zone"}
 CRM_DB_DISK1 = 'size              = 1000\n  type              = "gp3"\n'
 CASES: list[tuple[str, str, dict[str, Callable[[str], str]], list[dict[str, Any]]]] = [
     (
@@ -124,6 +153,12 @@ CASES: list[tuple[str, str, dict[str, Callable[[str], str]], list[dict[str, Any]
         "terraform-aws",
         {"main.tf": sub('instance_type          = "r6i.2xlarge"', 'instance_type          = "r6i.4xlarge"')},
         [{"kind": "instance-type", "vm": "crm-db-01", "instance_type": "r6i.4xlarge"}],
+    ),
+    (  # the text shows a type, never a family: a change of family reads as the type it names
+        "instance-family-is-instance-type",
+        "terraform-aws",
+        {"main.tf": sub('instance_type          = "r6i.2xlarge"', 'instance_type          = "m6i.2xlarge"')},
+        [{"kind": "instance-type", "vm": "crm-db-01", "instance_type": "m6i.2xlarge"}],
     ),
     (
         "volume",
@@ -226,6 +261,29 @@ CASES: list[tuple[str, str, dict[str, Callable[[str], str]], list[dict[str, Any]
         [{"kind": "volume", "vm": "shop-db-01", "disk": "disk-202-1", "size_gb": 640}],
     ),
     (
+        "cpu-memory",
+        "kubevirt",
+        {
+            "vm-shop-db-01.yaml": both(
+                sub("sockets: 3\n          cores: 1\n", "sockets: 1\n          cores: 4\n"),
+                sub("cpu: 3000m", "cpu: 4000m"),
+                sub("18816Mi", "32768Mi", 0),
+            )
+        },
+        [{"kind": "cpu-memory", "vm": "shop-db-01", "vcpu": 4, "memory_mb": 32768}],
+    ),
+    (
+        "availability-zone",
+        "terraform-aws",
+        {
+            "variables.tf": lambda text: text + ZONE_VARIABLE,
+            "main.tf": resub(
+                r"^(  vpc_security_group_ids = .*\n)", r"\1  availability_zone      = var.availability_zone\n"
+            ),
+        },
+        [{"kind": "availability-zone", "wave": 3, "zone": "us-east-1b"}],
+    ),
+    (
         "labels",
         "kubevirt",
         {"vm-shop-db-01.yaml": resub(r"^( +)tier: db\n", r"\1tier: db\n\1owner: team-a\n")},
@@ -254,7 +312,8 @@ def test_a_reviewers_commit_becomes_the_edit_that_renders_it_back(
     again = rendered(ws, target, 3, [r["edit"] for r in found])
     for name in changes:
         reviewer = branch_text(ws, row["branch"], f"{folder}/{name}")
-        assert parsed(name, again[name]) == parsed(name, reviewer), name
+        mine, theirs = parsed(name, again[name]), parsed(name, reviewer)
+        assert mine == theirs, (name, differences(mine, theirs))
         if kind in CANONICAL:  # the reviewer wrote what migrator writes: the very same bytes
             assert again[name] == reviewer, name
     assert extract(ws, row["number"]) == []  # the same change is not stored twice

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from agents.interpretation import with_model
-from agents.safety import allowed_fields, detect
+from agents.interpreter.interpretation import with_model
+from agents.interpreter.safety import allowed_fields, detect
 from tests.llm_helpers import scripted_client
 from tests.test_interpret import PARAMS, names, vm
 

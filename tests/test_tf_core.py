@@ -19,11 +19,11 @@ from tf.gen import grpc_controller_pb2_grpc as controller_rpc
 from tf.gen import tfplugin_pb2 as pb
 from tf.gen import tfplugin_pb2_grpc as rpc
 
-from agents.aws_schema import schema_json
-from agents.tf_core import core_command
-from agents.tf_session import CoreSession
-from agents.tfprovider import load_response, schema_response
 from agents.validator import ValidatorOptions, validate_folder
+from agents.validator.aws_schema import schema_json
+from agents.validator.tf_core import core_command
+from agents.validator.tf_session import CoreSession
+from agents.validator.tfprovider import load_response, schema_response
 from scripts.build_aws_schema import Sources, build
 from tests.golden import GOLDEN
 
@@ -164,7 +164,7 @@ def test_the_provider_speaks_the_plugin_protocol(tmp_path: Path) -> None:
     certificate, tfplugin6 calls, and a shutdown that ends the process."""
     env = {**os.environ, "TF_PLUGIN_MAGIC_COOKIE": "d602bf8f", "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "agents.tfprovider"], stdout=subprocess.PIPE, env=env, text=True
+        [sys.executable, "-m", "agents.validator.tfprovider"], stdout=subprocess.PIPE, env=env, text=True
     )
     try:
         assert proc.stdout is not None
@@ -201,7 +201,11 @@ def test_the_provider_refuses_to_run_outside_terraform() -> None:
     env = {k: v for k, v in os.environ.items() if k != "TF_PLUGIN_MAGIC_COOKIE"}
     env["PYTHONPATH"] = str(ROOT)
     result = subprocess.run(
-        [sys.executable, "-m", "agents.tfprovider"], capture_output=True, text=True, env=env, timeout=60
+        [sys.executable, "-m", "agents.validator.tfprovider"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
     )
     assert result.returncode == 1 and "Terraform starts it" in result.stderr
 

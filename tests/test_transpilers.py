@@ -15,9 +15,9 @@ import pytest
 import yaml
 from hcl2.utils import SerializationOptions
 
-from agents.tf_builtin import provider_schema
-from agents.tf_module import literal
 from agents.validator import ValidatorOptions, validate_folder
+from agents.validator.tf_builtin import provider_schema
+from agents.validator.tf_module import literal
 from tests.golden import check_golden_tree, workspace_with
 from tests.helpers import migrator
 from transpilers.escape import aws_tag_value, hcl_string, label_value, one_line

@@ -93,7 +93,7 @@ def test_validate_imports_only_what_it_needs(language: str) -> None:
         "networkx",
         "migrator.app.workspace",
         "transpilers.registry",
-        "agents.tf_builtin",
+        "agents.validator.tf_builtin",
     }
     assert imported & never == set()
     assert ("jsonschema" in imported) is (language == "kubevirt")

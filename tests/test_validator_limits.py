@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from agents import limits as limits_module
-from agents.limits import LimitExceeded, Limits, check_hcl, check_yaml
 from agents.validator import ValidatorOptions, validate_folder
+from agents.validator import limits as limits_module
+from agents.validator.limits import LimitExceeded, Limits, check_hcl, check_yaml
 from migrator import atomic
 from migrator.atomic import replace_dir, staging_path
 from tests.golden import FIXTURES, GOLDEN

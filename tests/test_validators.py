@@ -13,14 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from agents import tf_core
-from agents.fixers import DeterministicFixer
-from agents.limits import Limits
-from agents.tf_builtin import validate_module
-from agents.tf_core import core_validate
-from agents.tf_module import load_module
-from agents.transpiler_agent import CLEAN, NEEDS_HUMAN, run_wave
-from agents.validator import ValidatorOptions, validate_folder
+from agents.generator.fixers import DeterministicFixer
+from agents.generator.transpiler_agent import CLEAN, NEEDS_HUMAN, run_wave
+from agents.validator import ValidatorOptions, tf_core, validate_folder
+from agents.validator.limits import Limits
+from agents.validator.tf_builtin import validate_module
+from agents.validator.tf_core import core_validate
+from agents.validator.tf_module import load_module
 from migrator.diagnostics import Diagnostic
 from tests.golden import FIXTURES, GOLDEN
 from tests.helpers import assert_one_line_error, migrator

@@ -8,8 +8,8 @@ import sys
 
 from agents.eval.golden import load_cases, report, run_case
 from agents.llm.factory import client_for
-from agents.refine_edits import PROMPT_VERSION
-from agents.refine_model import ClientSeam
+from agents.refiner.refine_edits import PROMPT_VERSION
+from agents.refiner.refine_model import ClientSeam
 from migrator.errors import ExitCode, MigratorError
 
 

@@ -17,9 +17,9 @@ from typing import Any
 
 import yaml
 
-from agents import refine_edit_graph
-from agents.refine_edits import MODEL_KINDS, answer_schema, facts, foreign_names
-from agents.refine_model import StructuredModel
+from agents.refiner import refine_edit_graph
+from agents.refiner.refine_edits import MODEL_KINDS, answer_schema, facts, foreign_names
+from agents.refiner.refine_model import StructuredModel
 from migrator.diagnostics import Diagnostic
 from transpilers.edits import apply_edits
 from transpilers.model import TargetOptions, VMInput, WaveInput

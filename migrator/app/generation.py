@@ -9,9 +9,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from agents.transpiler_agent import DEFAULT_ATTEMPTS, NEEDS_HUMAN, AgentResult, run_wave
+from agents.generator.transpiler_agent import DEFAULT_ATTEMPTS, NEEDS_HUMAN, AgentResult, run_wave
+from agents.generator.wave_report import render_report
 from agents.validator import ValidatorOptions
-from agents.wave_report import render_report
 from migrator.app.edits import StoredEdit, active_edits, for_target, for_wave, free_edits, refuse
 from migrator.app.model_report import ModelReport, PlanModelRecords, model_report, plan_model_records
 from migrator.app.workspace import Workspace

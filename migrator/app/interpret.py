@@ -1,7 +1,7 @@
 """`migrator interpret`: typed facts from VM names, annotations, custom attributes and tags.
 
 Offline (no MIGRATOR_LLM / MIGRATOR_LLM_INTERPRET) the deterministic interpreter answers; with a
-model its facts are added after every safety check of agents/interpretation.py.
+model its facts are added after every safety check of agents/interpreter/interpretation.py.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from agents.interpretation import (
+from agents.interpreter.interpretation import (
     PROMPT_VERSION,
     Fact,
     FactsInterpreter,

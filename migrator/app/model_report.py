@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from agents.safety import CATALOGUE
+from agents.interpreter.safety import CATALOGUE
 from migrator.app.interpret import wave_facts
 from migrator.app.workspace import Workspace
 from migrator.store.conversations import ConversationStore

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from agents.transpiler_agent import CLEAN
+from agents.generator.transpiler_agent import CLEAN
 from agents.validator import ValidationReport, ValidatorOptions, languages_of, validate_folder
 from migrator.app.generation import planned_inputs
 from migrator.app.pr_edits import extract_pr_edits

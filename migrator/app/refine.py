@@ -1,6 +1,6 @@
 """`migrator plan refine`: change one wave's code from a request in plain language.
 
-The model proposes whole-file edits; the refinement graph (agents/refine_graph.py) confines and
+The model proposes whole-file edits; the refinement graph (agents/refiner/refine_graph.py) confines and
 validates every attempt and sends diagnostics back. Only a valid result lands, as one commit on
 the wave's pull-request branch together with the conversation (`conversations/<id>.md`);
 otherwise nothing is written to the plans repository and the conversation says why. The state
@@ -17,9 +17,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from agents import refine_graph
 from agents.llm.factory import client_for
-from agents.refine_model import ClientSeam, StructuredModel
+from agents.refiner import refine_graph
+from agents.refiner.refine_model import ClientSeam, StructuredModel
 from migrator.app.conversations import conversation_markdown
 from migrator.app.prs import WORKSPACE_REPO
 from migrator.app.refine_state import checkpoints

@@ -1,7 +1,7 @@
 """`migrator plan refine` on plan edits (the default): the model reads the wave's facts and its
-current edits and proposes edits under the wave's own schema (agents/refine_edits.py); each
+current edits and proposes edits under the wave's own schema (agents/refiner/refine_edits.py); each
 attempt is applied to the plan model, rendered by the wave's transpiler and validated, and the
-new errors go back to the model (agents/refine_edit_graph.py, at most --max-attempts).
+new errors go back to the model (agents/refiner/refine_edit_graph.py, at most --max-attempts).
 
 Accepted edits are stored with provenance (source model, the model id, the prompt version, the
 conversation), the wave is generated again through `migrator plan`'s path and landed on its
@@ -18,10 +18,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from agents import refine_edit_graph
-from agents.refine_edits import MODEL_KINDS, PROMPT_VERSION, answer_schema, facts, foreign_names
-from agents.refine_model import ClientSeam, StructuredModel
-from agents.transpiler_agent import run_wave
+from agents.generator.transpiler_agent import run_wave
+from agents.refiner import refine_edit_graph
+from agents.refiner.refine_edits import MODEL_KINDS, PROMPT_VERSION, answer_schema, facts, foreign_names
+from agents.refiner.refine_model import ClientSeam, StructuredModel
 from agents.validator import ValidatorOptions
 from migrator.app.edits import AddRequest, active_edits, add_edit, for_target, for_wave, show_edit
 from migrator.app.generation import GenerateRequest, PlannedInputs, generate, planned_inputs, source_defaults

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from agents.k8s_manifests import MISSING_SCHEMAS
-from agents.limits import Limits
-from agents.profile import CHOICES as PROFILES
-from agents.sources import Budget, code_folders, languages_of
-from agents.tf_core import warm_up
+from agents.validator.k8s_manifests import MISSING_SCHEMAS
+from agents.validator.limits import Limits
+from agents.validator.profile import CHOICES as PROFILES
+from agents.validator.sources import Budget, code_folders, languages_of
+from agents.validator.tf_core import warm_up
 from migrator.diagnostics import Diagnostic
 from migrator.errors import ChecksFailed, InputFileError
 

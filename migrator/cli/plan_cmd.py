@@ -13,7 +13,7 @@ from typing import Any
 import typer
 from rich.console import Console
 
-from agents.transpiler_agent import DEFAULT_ATTEMPTS
+from agents.generator.transpiler_agent import DEFAULT_ATTEMPTS
 from migrator.app.generation import GenerateRequest, GenerateResult, generate
 from migrator.app.prs import LandResult, land_waves
 from migrator.cli import pr_cmd

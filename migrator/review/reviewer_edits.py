@@ -6,7 +6,8 @@ being an attribute) and each differing attribute is mapped to the edit that make
 render it, where the vocabulary (waves/edits.py) has one. The generated tree says which VM and
 disk a resource stands for (its Name tag, its source-name annotation, its disk index), checked
 against the wave's plan model. What no edit says becomes a FreeEdit, recorded but never applied.
-PLAN.md and REPORT.md are narrative, not code: changes there are not edits.
+PLAN.md and REPORT.md are narrative, not code: changes there are not edits (so no cutover window is
+read back), and the text shows an instance type, never a family (so no instance-family edit).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ _VOLUME_FIELDS = {"volume_type": "type", "type": "type", "volume_size": "size_gb
 _VOLUME_FIELDS |= {"iops": "iops", "throughput": "throughput"}
 _GI = re.compile(r"^([0-9]+)Gi$")
 _RULE = "aws_vpc_security_group_ingress_rule"
+_DOMAIN = "spec.template.spec.domain."
 
 
 Where = tuple[str, str, str, Any, Any]  # file, resource address, attribute path, old, new
@@ -227,6 +229,11 @@ def _tf_resource(
     if type_ == _RULE:
         _tf_rule(found, names, file, address, old, new)
         return
+    zone = (new or {}).get("default") if address == "variable.availability_zone" else None
+    if isinstance(zone, str):  # added by the reviewer, or its default changed
+        found.at = (file, address, "default", (old or {}).get("default"), zone)
+        found.add(("availability-zone",), {"kind": "availability-zone", "wave": found.wave, "zone": zone})
+        return
     if old is None or new is None:  # a resource added or removed by hand
         found.free(file, address, "", old, new)
         return
@@ -249,6 +256,8 @@ def _tf_attribute(found: _Found, names: _TfNames, resource: tuple[str, str], pat
     if vm is None:
         return False
     disks = vm.record.get("disks") or []
+    if type_ == "aws_instance" and path == "availability_zone" and value == "${var.availability_zone}":
+        return True  # how an availability-zone edit renders; the variable says the zone
     if type_ == "aws_instance" and path == "instance_type":
         found.add(
             ("instance-type", vm.name), {"kind": "instance-type", "vm": vm.name, "instance_type": value}
@@ -374,7 +383,7 @@ def _kubevirt(
                 if path == "metadata.namespace":
                     namespaces.add(now)
                     moved.append((name, address, was, now))
-                elif not _k8s_attribute(found, owners.get(address), path, now, old):
+                elif not _k8s_attribute(found, owners.get(address), path, now, new):
                     found.free(name, address, path, _shown(was), _shown(now))
     _namespace(found, generated, namespaces, moved)
 
@@ -420,7 +429,7 @@ def _k8s_owners(
 
 
 def _k8s_attribute(
-    found: _Found, owner: tuple[VMInput, int | None] | None, path: str, value: Any, old: dict[str, Any]
+    found: _Found, owner: tuple[VMInput, int | None] | None, path: str, value: Any, new: dict[str, Any]
 ) -> bool:
     if owner is None or value is MISSING:
         return False
@@ -430,6 +439,8 @@ def _k8s_attribute(
     if path.startswith(("metadata.labels.", "spec.template.metadata.labels.")):
         key = path.split("labels.", 1)[1]
         return "/" not in key and key != "migration-wave" and _tag(found, vm, key, str(value))
+    if path.startswith(tuple(_DOMAIN + part for part in ("cpu.", "memory.", "resources."))):
+        return _cpu_memory(found, vm, path.removeprefix(_DOMAIN), new)
     devices = "spec.template.spec.domain.devices."
     if path == f"{devices}disks.0.disk.bus":
         found.add(("boot-bus", vm.name), {"kind": "boot-bus", "vm": vm.name, "bus": value})
@@ -438,6 +449,33 @@ def _k8s_attribute(
         found.add(("nic-model", vm.name), {"kind": "nic-model", "vm": vm.name, "model": value})
         return True
     return False
+
+
+def _cpu_memory(found: _Found, vm: VMInput, path: str, new: dict[str, Any]) -> bool:
+    """The domain's CPU topology, guest memory and their requests say one cpu-memory edit: vCPUs
+    are sockets x cores x threads (the request in millicores), memory the guest's (or request's)."""
+    domain = new["spec"]["template"]["spec"]["domain"]
+    if path.startswith("cpu."):
+        cpu = domain.get("cpu") or {}
+        sizes = [cpu.get(k, 1) for k in ("sockets", "cores", "threads")]
+        vcpu = sizes[0] * sizes[1] * sizes[2] if all(type(n) is int for n in sizes) else None
+        return vcpu is not None and _size(found, vm, {"vcpu": vcpu})
+    requests = (domain.get("resources") or {}).get("requests") or {}
+    if path == "resources.requests.cpu":
+        milli = re.fullmatch(r"([0-9]+)000m|([0-9]+)", str(requests.get("cpu")))
+        return milli is not None and _size(found, vm, {"vcpu": int(milli.group(1) or milli.group(2))})
+    if path in ("memory.guest", "resources.requests.memory"):
+        text = (domain.get("memory") or {}).get("guest") if path == "memory.guest" else requests.get("memory")
+        mib = re.fullmatch(r"([0-9]+)(Mi|Gi)", str(text))
+        return mib is not None and _size(
+            found, vm, {"memory_mb": int(mib.group(1)) * (1024 if mib.group(2) == "Gi" else 1)}
+        )
+    return False
+
+
+def _size(found: _Found, vm: VMInput, data: dict[str, int]) -> bool:
+    found.add(("cpu-memory", vm.name), {"kind": "cpu-memory", "vm": vm.name, **data})
+    return True
 
 
 def _datavolume(found: _Found, vm: VMInput, disk: int, path: str, value: Any) -> bool:

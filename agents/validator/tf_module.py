@@ -15,9 +15,9 @@ from typing import Any
 import hcl2
 from hcl2.utils import SerializationOptions
 
-from agents.hcl_compat import normalise, restore
-from agents.known import Known
-from agents.limits import LimitExceeded, Limits, check_hcl
+from agents.validator.hcl_compat import normalise, restore
+from agents.validator.known import Known
+from agents.validator.limits import LimitExceeded, Limits, check_hcl
 from migrator.diagnostics import Diagnostic
 
 _META_KEYS = ("__is_block__", "__start_line__", "__end_line__", "__comments__", "__inline_comments__")
@@ -39,7 +39,7 @@ class TfBlock:
 
 @dataclass(frozen=True)
 class Gap:
-    """Lines of a file python-hcl2 could not read, rewritten or block by block (agents/hcl_compat.py)."""
+    """Lines of a file python-hcl2 could not read, rewritten or block by block (hcl_compat.py)."""
 
     first: int
     last: int
@@ -62,7 +62,7 @@ class TfModule:
     blocks: list[TfBlock] = field(default_factory=list)
     texts: dict[str, list[str]] = field(default_factory=dict)  # file -> lines
     # files python-hcl2 could not read as written -> the parts it could not read at all (none:
-    # the rewrites of agents/hcl_compat.py read the whole file)
+    # the rewrites of agents/validator/hcl_compat.py read the whole file)
     gaps: dict[str, list[Gap]] = field(default_factory=dict)
 
     def of(self, kind: str) -> list[TfBlock]:
@@ -131,7 +131,7 @@ def _headers(lines: list[str]) -> list[tuple[int, str, tuple[str, ...]]]:
 
 
 def over_limits(texts: dict[str, str], limits: Limits) -> list[Diagnostic]:
-    """The files over a limit (agents/limits.py check_hcl), each as a diagnostic."""
+    """The files over a limit (agents/validator/limits.py check_hcl), each as a diagnostic."""
     problems = []
     for rel, text in sorted(texts.items()):
         try:
@@ -152,7 +152,7 @@ def load_module(
     """Parse the files' texts (file name -> text), each checked against the limits first
     (`checked`: the caller has, with `over_limits`, and none is over).
 
-    `known`: what migrator rendered per file (agents/tf_model.py); a file still byte-identical to
+    `known`: what migrator rendered per file (agents/validator/tf_model.py); a file still byte-identical to
     its rendering takes that parse instead of python-hcl2's, any other file is parsed."""
     known = known or {}
     module = TfModule()
@@ -216,7 +216,7 @@ def _parse(
 
 
 def _rewritten(text: str, options: SerializationOptions) -> dict[str, Any] | None:
-    """python-hcl2's parse of the text as written or after agents/hcl_compat.py's rewrites."""
+    """python-hcl2's parse of the text as written or after agents/validator/hcl_compat.py's rewrites."""
     for attempt in (text, normalise(text)):
         if attempt is None:
             continue

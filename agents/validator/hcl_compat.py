@@ -1,6 +1,6 @@
 """HCL that Terraform's core accepts and python-hcl2 8 does not, rewritten so python-hcl2 reads it.
 
-Syntax is the core's verdict (agents/validator.py); python-hcl2's parse only feeds the policies
+Syntax is the core's verdict (agents/validator/__init__.py); python-hcl2's parse only feeds the policies
 and the built-in checks. When it refuses a file, the file is read again after these rewrites,
 each one measured against the real core in tests/test_foreign_iac.py:
 

@@ -1,5 +1,5 @@
 """The built-in Terraform validator: the fallback when Terraform's core cannot be loaded
-(agents/tf_core.py says so in a warning). It reports what `terraform validate` reports for the
+(agents/validator/tf_core.py says so in a warning). It reports what `terraform validate` reports for the
 constructs migrator emits, against the same generated hashicorp/aws schema the schema-only
 provider serves (agents/data/aws-provider-schema.json.gz, scripts/build_aws_schema.py).
 
@@ -16,8 +16,8 @@ import re
 from functools import cache
 from typing import Any
 
-from agents.aws_schema import schema_json
-from agents.tf_module import TfBlock, TfModule, is_expression, literal
+from agents.validator.aws_schema import schema_json
+from agents.validator.tf_module import TfBlock, TfModule, is_expression, literal
 from migrator.diagnostics import Diagnostic
 
 CHECKER = "terraform-builtin"

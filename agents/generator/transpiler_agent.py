@@ -13,9 +13,9 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agents.fixers import DeterministicFixer, Fixer
-from agents.known import known_files
+from agents.generator.fixers import DeterministicFixer, Fixer
 from agents.validator import ValidationReport, ValidatorOptions, validate_folder
+from agents.validator.known import known_files
 from migrator.diagnostics import Diagnostic
 from transpilers.base import Transpiler
 from transpilers.model import TargetOptions, WaveInput

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from agents.aws_schema import sensitive_arguments
-from agents.k8s_manifests import Manifest
-from agents.tf_module import TfModule, clean, literal
+from agents.validator.aws_schema import sensitive_arguments
+from agents.validator.k8s_manifests import Manifest
+from agents.validator.tf_module import TfModule, clean, literal
 
 
 def _normalise(value: Any) -> Any:

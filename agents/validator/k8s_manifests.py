@@ -9,8 +9,8 @@ from typing import Any
 
 import yaml
 
-from agents.known import Known
-from agents.limits import LOADER, LimitExceeded, Limits, check_yaml
+from agents.validator.known import Known
+from agents.validator.limits import LOADER, LimitExceeded, Limits, check_yaml
 from migrator.diagnostics import Diagnostic
 
 # what a document without a shipped schema is (--missing-schemas); here, not in k8s_builtin, so
@@ -75,7 +75,7 @@ def load_manifests(
     checked whatever it holds). Any other YAML (cloud-init user data, CI settings, a template
     not rendered yet) is skipped with an info diagnostic saying so.
 
-    `known`: what migrator rendered per file (agents/known.py); a file still byte-identical to
+    `known`: what migrator rendered per file (agents/validator/known.py); a file still byte-identical to
     its rendering takes those documents instead of a parse (after the same limits check)."""
     known = known or {}
     manifests: list[Manifest] = []

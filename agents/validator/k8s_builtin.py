@@ -23,7 +23,7 @@ import jsonschema
 import kubernetes_validate
 from referencing import Registry, Resource
 
-from agents.k8s_manifests import Manifest
+from agents.validator.k8s_manifests import Manifest
 from migrator.diagnostics import Diagnostic
 from transpilers.kubevirt import API_VERSIONS
 

@@ -1,5 +1,5 @@
 """The python-hcl2 parse of an HCL file migrator rendered, taken from the transpiler's blocks
-instead of re-parsing the text (the largest cost of validating a large wave; agents/known.py
+instead of re-parsing the text (the largest cost of validating a large wave; agents/validator/known.py
 says when it may be used).
 
 `hcl2_document` builds exactly the value `hcl2.loads` returns for `transpilers.hcl.render` of the

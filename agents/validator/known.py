@@ -4,7 +4,7 @@ A transpiler hands over, with each file's text, the value the text was rendered 
 blocks, YAML documents). The validator uses that value in place of a parse only while the file
 on disk is byte-identical to the rendering: `Known` holds the SHA-256 of the rendered text and
 the parse it stands for; any file a fixer, a model or a human changed is parsed for real, and so
-is a rendered value whose parse is not mirrored exactly (agents/tf_model.py). Every other check
+is a rendered value whose parse is not mirrored exactly (agents/validator/tf_model.py). Every other check
 (limits, schemas, policies, Terraform's core) runs on the real text as before.
 """
 
@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from agents.tf_model import Unmirrored, hcl2_document
+from agents.validator.tf_model import Unmirrored, hcl2_document
 from transpilers.hcl import Block
 
 

@@ -21,7 +21,7 @@ from typing import Any, TypedDict
 from langgraph.graph import END, START, StateGraph
 from pydantic import BaseModel, ConfigDict
 
-from agents.refine_model import Answer, StructuredModel
+from agents.refiner.refine_model import Answer, StructuredModel
 from agents.validator import ValidatorOptions, validate_folder
 from migrator.diagnostics import Diagnostic
 

@@ -2,7 +2,7 @@
 
     propose -> check -> (valid | empty answer | attempts used | same diagnostics again: END | propose)
 
-The model answers under the wave's own schema (agents/refine_edits.py); the proposals are
+The model answers under the wave's own schema (agents/refiner/refine_edits.py); the proposals are
 expanded to plan edits and handed to the injected check, which applies them to the wave,
 renders and validates it (the application's generation path) and returns the errors. The
 diagnostics go back to the model; an empty list ends the run with nothing to do (and the
@@ -19,8 +19,8 @@ from typing import Any, TypedDict
 from langgraph.graph import END, START, StateGraph
 from pydantic import BaseModel
 
-from agents.refine_edits import PROMPT_VERSION, Expanded, expand
-from agents.refine_model import Answer, StructuredModel
+from agents.refiner.refine_edits import PROMPT_VERSION, Expanded, expand
+from agents.refiner.refine_model import Answer, StructuredModel
 from migrator.diagnostics import Diagnostic
 from transpilers.model import WaveInput
 from waves.edits import Edit, parse_edit

@@ -15,8 +15,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
+from agents.interpreter.safety import Finding, allowed_fields, detect, spotlight
 from agents.llm.client import ChatClient, Prompt, Usage, strip_fences
-from agents.safety import Finding, allowed_fields, detect, spotlight
 from waves.facts import NONPROD_VALUES, NameIndex, PatternInterpreter, Reference
 from waves.parameters import PlanParameters
 
@@ -314,7 +314,7 @@ def _span_field(span: str, fields: dict[str, str]) -> str | None:
 
 
 def references(interpretations: Iterable[Interpretation]) -> Callable[[str], list[Reference]]:
-    """depends_on facts as waves References (see agents.interpretation.FactsInterpreter)."""
+    """depends_on facts as waves References (see agents.interpreter.interpretation.FactsInterpreter)."""
     table: dict[str, list[Reference]] = {}
     for it in interpretations:
         table[it.vm] = [

@@ -1,6 +1,6 @@
-"""Running real tools: kubeconform when on PATH (the Terraform core: agents/tf_core.py).
+"""Running real tools: kubeconform when on PATH (the Terraform core: agents/validator/tf_core.py).
 
-Each runs on a private copy of the texts the validator read (agents/sources.py), so nothing
+Each runs on a private copy of the texts the validator read (agents/validator/sources.py), so nothing
 outside the folder is read and nothing lands in the output. When the tool cannot run to a
 verdict the caller falls back to the built-in checker and records why, so a report always says
 which checker spoke.
@@ -45,7 +45,7 @@ def staged(
 ) -> Iterator[Stage]:
     """A private temporary folder holding the texts (file name -> text) in `tree/<at>`, and the
     other files (path relative to the tree -> bytes) around them, as they lay in the folder
-    given (agents/tf_workdir.py)."""
+    given (agents/validator/tf_workdir.py)."""
     with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
         tree = Path(tmp) / "tree"
         work = tree / at
@@ -94,7 +94,7 @@ def kubeconform(
         ref = f"{resource.get('kind', '?')}/{resource.get('name', '?')}"
         file = Path(resource.get("filename", "")).name
         if str(resource.get("msg", "")).startswith(_NO_SCHEMA):
-            from agents.k8s_builtin import no_schema  # the schemas it names load only when needed
+            from agents.validator.k8s_builtin import no_schema  # the schemas it names load only when needed
 
             severity, message = no_schema(str(resource.get("kind")), str(resource.get("version")), missing)
             found.append(Diagnostic("kubeconform", "K8S-NO-SCHEMA", severity, file, None, message, ref))

@@ -15,12 +15,12 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agents.limits import Limits
+from agents.validator.limits import Limits
 from migrator.diagnostics import Diagnostic
 
 SUFFIXES = {"terraform": (".tf",), "kubernetes": (".yaml", ".yml")}  # the code files read as texts
 # what makes a folder hold code: Terraform also reads JSON configuration (`.tf.json`), which the
-# core judges from the private copy (agents/tf_workdir.py) and python-hcl2 does not read
+# core judges from the private copy (agents/validator/tf_workdir.py) and python-hcl2 does not read
 MARKERS = {"terraform": (".tf", ".tf.json"), "kubernetes": (".yaml", ".yml")}
 
 

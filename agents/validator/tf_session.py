@@ -3,7 +3,7 @@
 Starting the core (a Python process loading a 170 MB Go library) and the provider (twice per
 `validate`: once for the schemas, once for the walk) costs about a second per wave. A session
 starts both once: the schema-only provider serves every schema on a Unix socket in a private
-folder, the core's worker (`agents.tf_core_worker --serve`) reaches it through
+folder, the core's worker (`agents.validator.tf_core_worker --serve`) reaches it through
 `TF_REATTACH_PROVIDERS` (no `init`, no dev_overrides) and validates one folder per request. The
 core caches the provider's schemas across requests, which is right because they never change.
 Both processes end when the session is closed, when migrator exits, or when their stdin closes
@@ -63,7 +63,7 @@ class CoreSession:
         try:
             env = self._environment(project_root)
             provider = self._start(
-                [sys.executable, "-m", "agents.tfprovider", "--reattach", str(self.folder)], env
+                [sys.executable, "-m", "agents.validator.tfprovider", "--reattach", str(self.folder)], env
             )
             if provider.next(START_TIMEOUT_S, "the schema-only provider").strip() != "ready":
                 raise CoreUnavailable("the schema-only provider did not start")
@@ -129,7 +129,7 @@ class CoreSession:
 
     def validate(self, folder: Path, modules: list[dict[str, str]] | None = None) -> dict[str, Any]:
         """Terraform's `validate -json` verdict on the folder; `modules`: the module manifest
-        (agents/tf_workdir.py), written where the core reads it, in the session's data folder."""
+        (agents/validator/tf_workdir.py), written where the core reads it, in the session's data folder."""
         with self.lock:
             write_manifest(self.folder / "data", modules or [])
             worker = self.processes[-1]

@@ -2,7 +2,8 @@
 and a catalogue of the injection attempts migrator recognises and reports as findings.
 
 Detection is a second line only: the first is that a model can return nothing but schema-checked
-facts whose span occurs in the text and whose value is in an allowed set (agents/interpretation.py).
+facts whose span occurs in the text and whose value is in an allowed set
+(agents/interpreter/interpretation.py).
 """
 
 from __future__ import annotations

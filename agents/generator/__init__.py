@@ -1,0 +1,1 @@
+"""The generator agent: transpile a wave, validate the output, apply safe fixes, report."""

@@ -1,0 +1,1 @@
+"""The interpreter agent: turn free-text migration intent into structured, safety-checked plan inputs."""

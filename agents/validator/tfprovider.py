@@ -280,7 +280,9 @@ def serve() -> int:
         cert = base64.b64encode(cert_der).decode().rstrip("=")
         print(f"1|6|unix|{socket}|grpc|{cert}", flush=True)
         stop.wait()
-        server.stop(grace=None)
+        # a grace period: the Shutdown call that set `stop` still has its answer to send (with
+        # none, a busy machine cancels it and the caller sees UNAVAILABLE "Cancelling all calls")
+        server.stop(grace=2).wait()
     os._exit(0)  # go-plugin waits for the process to end; grpc's threads would delay a normal exit
 
 

@@ -247,15 +247,9 @@ class BuiltinTerraformValidator:
                     "Incorrect attribute value type",
                     f'Inappropriate value for attribute "{key}": {problem}',
                 )
-        for name, spec in attributes.items():
-            if spec["required"] and name not in body:
-                self.error(
-                    block,
-                    "TF-MISSING-ARGUMENT",
-                    block.line,
-                    "Missing required argument",
-                    f'The argument "{name}" is required, but no definition was found.',
-                )
+        self._missing(
+            block, [name for name, spec in attributes.items() if spec["required"] and name not in body]
+        )
 
     def _language_block(self, block: TfBlock) -> None:
         arguments, blocks, required = LANGUAGE_BLOCKS[block.kind]
@@ -269,7 +263,10 @@ class BuiltinTerraformValidator:
                 "Unsupported argument",
                 f'An argument named "{key}" is not expected here.' + _suggest(key, arguments),
             )
-        for name in sorted(required - set(block.body)):
+        self._missing(block, sorted(required - set(block.body)))
+
+    def _missing(self, block: TfBlock, names: list[str]) -> None:
+        for name in names:
             self.error(
                 block,
                 "TF-MISSING-ARGUMENT",

@@ -17,6 +17,7 @@ from migrator.errors import UsageError
 from waves.parameters import LINK_EFFICIENCY
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+FULL_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _WINDOW = re.compile(r"^\s*([A-Za-z]{3,9})\s+(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 _BANDWIDTH = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(bps|bit/s|b/s)\s*$", re.IGNORECASE)
@@ -122,8 +123,9 @@ class ScheduleInputs:
 def parse_window(text: str) -> Window:
     """ "Sat 22:00-06:00" (a weekday's first three letters or its full English name)."""
     m = _WINDOW.match(text)
-    day = m.group(1).lower()[:3] if m else ""
-    if m is None or day not in DAYS or not m.group(1).lower().startswith(day):
+    day = m.group(1).lower() if m else ""
+    day = day[:3] if day in FULL_DAYS else day
+    if m is None or day not in DAYS:
         raise UsageError(f"{{window}} {text!r}: expected a weekday and hours, e.g. 'Sat 22:00-06:00'", field="window")
     try:
         start, end = time(int(m.group(2)), int(m.group(3))), time(int(m.group(4)), int(m.group(5)))

@@ -1,17 +1,20 @@
 """A stored schedule as iCalendar (RFC 5545): one VEVENT per cutover, with its runbook link.
 
-Wave names are inventory text: the icalendar package escapes them as TEXT values (commas,
-semicolons, backslashes, line breaks), so a name cannot add properties or events.
+Wave names are inventory text: made one line of visible characters, then escaped by the
+icalendar package as TEXT values (commas, semicolons, backslashes), so a name cannot add
+properties or events.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event
 
 from migrator.app.schedule import runbook_link
+from transpilers.escape import one_line
 
 PRODID = "-//migrator//wave schedule//EN"
 
@@ -42,9 +45,12 @@ def _event(document: dict[str, Any], wave: dict[str, Any], stamp: datetime, base
     # stable per plan and wave: a re-imported calendar moves the event instead of adding one
     event.add("uid", f"plan-{document['plan_id']}-wave-{wave['number']}@migrator")
     event.add("dtstamp", stamp)
-    event.add("dtstart", datetime.fromisoformat(wave["cutover_start"]))
-    event.add("dtend", datetime.fromisoformat(wave["cutover_end"]))
-    event.add("summary", f"Cutover wave {wave['number']}: {wave['name']}")
+    # in the schedule's named zone (TZID and a VTIMEZONE), not the bare offset the JSON carries
+    zone = ZoneInfo(document["inputs"].get("timezone") or "UTC")
+    event.add("dtstart", datetime.fromisoformat(wave["cutover_start"]).astimezone(zone))
+    event.add("dtend", datetime.fromisoformat(wave["cutover_end"]).astimezone(zone))
+    # one line of visible text: a calendar shows the summary as a title
+    event.add("summary", f"Cutover wave {wave['number']}: {one_line(wave['name'], 200)}")
     lines = [
         f"Runbook: {link}",
         f"Replication: {wave['replication_start']} to {wave['replication_end']}",

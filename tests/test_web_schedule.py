@@ -82,6 +82,7 @@ def test_timeline_page_draws_every_wave_and_escapes_names(client: TestClient) ->
     assert len(re.findall(r'<rect class="cut"', html)) == 3
     assert re.findall(r'<g class="wave-row" data-wave="(\d+)"', html) == ["1", "2", "3"]
     assert '<line class="dep"' not in html  # the demo's waves depend only on shared services
+    assert "<title>blackout 2027-02-01..2027-02-07</title>" in html
     assert HOSTILE_APP in html  # a wave named after the hostile application, as text
     assert "<script>alert" not in html and 'onerror=' not in html
     assert 'href="/schedule"' in html  # in the navigation
@@ -132,10 +133,14 @@ def test_timeline_draws_a_dependency_from_settled_to_cutover() -> None:
             "why": [],
         }
 
-    layout = timeline({"waves": [wave(1, "05", []), wave(2, "10", [1])]})
+    inputs = {"start": "2027-01-01T00:00:00+00:00", "windows": ["Sat 22:00-06:00"], "blackouts": ["2027-01-07..2027-01-08"],
+              "bandwidth_mbps": 100, "parallel_waves": 1, "per_window": 1, "settle_hours": 24, "timezone": "UTC", "basis": "used"}  # fmt: skip
+    layout = timeline({"waves": [wave(1, "05", []), wave(2, "10", [1])], "inputs": inputs})
     # 10 days and 8 h from the first replication start to the last rollback deadline over 830 units
     per_hour = (WIDTH - LABEL - 10) / (10 * 24 + 8)
     assert layout["deps"] == [
         {"x1": round(LABEL + per_hour * (5 * 24 + 8), 1), "y1": 40, "x2": round(LABEL + per_hour * 9 * 24, 1), "y2": 74}
     ]
     assert [t["label"] for t in layout["ticks"]] == ["04 Jan", "11 Jan"]
+    start, end = round(LABEL + per_hour * 6 * 24, 1), round(LABEL + per_hour * 8 * 24, 1)
+    assert layout["blackouts"] == [{"x": start, "w": round(end - start, 1), "label": "2027-01-07..2027-01-08"}]

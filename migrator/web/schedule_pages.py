@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 from migrator.app.schedule import WhatIf, stored_schedule, what_if
 from migrator.app.workspace import Workspace
 from migrator.errors import NotFound, UsageError
+from waves.schedule_inputs import ScheduleInputs
 
 WIDTH, LABEL, TOP, ROW, BAR = 1100, 260, 34, 34, 12  # SVG geometry, in user units
 MAX_TICKS = 40
@@ -57,7 +58,20 @@ def timeline(document: dict[str, Any]) -> dict[str, Any]:
         for d in waves
         if d["number"] in w["depends_on"]
     ]
-    return {"rows": rows, "deps": deps, "ticks": _ticks(first, last, x), "width": WIDTH, "height": TOP + ROW * len(waves)}
+    height = TOP + ROW * len(waves)
+    return {"rows": rows, "deps": deps, "ticks": _ticks(first, last, x), "blackouts": _blackouts(document, first, last, x), "width": WIDTH, "height": height}
+
+
+def _blackouts(document: dict[str, Any], first: datetime, last: datetime, x: Any) -> list[dict[str, Any]]:
+    """The blackouts within the chart, as shaded spans (days in the schedule's zone)."""
+    inputs = ScheduleInputs.from_dict(document["inputs"])
+    out = []
+    for blackout in inputs.blackouts:
+        a, b = blackout.span(inputs.zone)
+        if a < last and b > first:
+            left, right = x(max(a, first)), x(min(b, last))
+            out.append({"x": left, "w": round(right - left, 1), "label": blackout.text})
+    return out
 
 
 def _bar(a: float, b: float) -> dict[str, float]:

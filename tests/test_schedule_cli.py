@@ -13,6 +13,7 @@ from migrator.app.schedule import cutover_times, stored_schedule
 from migrator.app.schedule_ics import to_ics
 from migrator.app.workspace import Workspace
 from migrator.errors import ExitCode
+from migrator.simulator.__main__ import DEMO_SCHEDULE
 from tests.golden import workspace_with
 from tests.helpers import assert_one_line_error, migrator
 
@@ -159,3 +160,17 @@ def test_bad_input_is_one_line_and_a_documented_exit_code(planned: Path, change:
 def test_no_plan_yet_is_not_found(tmp_path: Path) -> None:
     ws = workspace_with(tmp_path, "demo.json", "demo-flows.csv")
     assert_one_line_error(migrator(*BASE, workspace=ws), ExitCode.NOT_FOUND, "no wave plan yet")
+
+
+def test_the_demos_schedule_command_runs_on_the_demo_plan(planned: Path) -> None:
+    """`make demo` runs DEMO_SCHEDULE after `waves plan` on the discovered demo estate, whose
+    export is fixtures/inventories/demo.json."""
+    result = migrator(*DEMO_SCHEDULE, "--format", "json", workspace=planned)
+    assert result.code == 0, result.stderr
+    doc = result.json()
+    assert doc["inputs"]["blackouts"] == ["2027-02-01..2027-02-07"]
+    assert [w["cutover_start"] for w in doc["waves"]] == [
+        "2027-01-16T22:00:00+00:00",
+        "2027-01-23T22:00:00+00:00",
+        "2027-01-30T22:00:00+00:00",
+    ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import random
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -56,8 +57,14 @@ def test_two_waves_share_the_link_then_the_second_speeds_up() -> None:
     # 2 h; wave 2 has 2,880,000 of its 5,760,000 Mbit left and moves it at 800 Mbps in 1 h more.
     result = schedule([WaveLoad(1, "a", 360.0), WaveLoad(2, "b", 720.0, (1,))], _inputs(parallel_waves=2))
     one, two = result.waves
-    assert (one.replication_start, one.replication_end) == (_utc("2027-01-11T00:00"), _utc("2027-01-11T02:00"))
-    assert (two.replication_start, two.replication_end) == (_utc("2027-01-11T00:00"), _utc("2027-01-11T03:00"))
+    assert (one.replication_start, one.replication_end) == (
+        _utc("2027-01-11T00:00"),
+        _utc("2027-01-11T02:00"),
+    )
+    assert (two.replication_start, two.replication_end) == (
+        _utc("2027-01-11T00:00"),
+        _utc("2027-01-11T03:00"),
+    )
     assert [(s.start, s.end, s.mbps) for s in two.shares] == [
         (_utc("2027-01-11T00:00"), _utc("2027-01-11T02:00"), 400.0),
         (_utc("2027-01-11T02:00"), _utc("2027-01-11T03:00"), 800.0),
@@ -74,7 +81,10 @@ def test_two_waves_share_the_link_then_the_second_speeds_up() -> None:
 def test_one_slot_makes_the_second_wave_wait_and_a_blackout_skips_windows() -> None:
     inputs = _inputs(blackouts=(parse_blackout("2027-01-16..2027-01-17"),), settle=timedelta(0))
     one, two = schedule([WaveLoad(1, "a", 360.0), WaveLoad(2, "b", 360.0)], inputs).waves
-    assert (two.replication_start, two.replication_end) == (_utc("2027-01-11T01:00"), _utc("2027-01-11T02:00"))
+    assert (two.replication_start, two.replication_end) == (
+        _utc("2027-01-11T01:00"),
+        _utc("2027-01-11T02:00"),
+    )
     assert two.reasons[0].kind == "slot" and "wave(s) 1 finished then" in two.reasons[0].text
     # the night of the 16th touches the blackout: wave 1 goes on the 23rd, wave 2 (full) on the 30th
     assert one.cutover_start == _utc("2027-01-23T22:00")
@@ -162,8 +172,12 @@ def schedule_inputs(draw: st.DrawFn) -> ScheduleInputs:
     for _ in range(draw(st.integers(1, 3))):
         start, length = draw(st.integers(0, 47)) * 30, draw(st.integers(1, 24)) * 30
         end = (start + length) % 1440
-        windows.append(parse_window(f"{'Mon Tue Wed Thu Fri Sat Sun'.split()[draw(st.integers(0, 6))]} "
-                                    f"{start // 60:02d}:{start % 60:02d}-{end // 60:02d}:{end % 60:02d}"))
+        windows.append(
+            parse_window(
+                f"{('Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun')[draw(st.integers(0, 6))]} "
+                f"{start // 60:02d}:{start % 60:02d}-{end // 60:02d}:{end % 60:02d}"
+            )
+        )
     blackouts = []
     for _ in range(draw(st.integers(0, 3))):
         first = datetime(2027, 1, 1) + timedelta(days=draw(st.integers(0, 120)))
@@ -194,7 +208,8 @@ def check_schedule(result: Schedule, loads: list[WaveLoad]) -> None:
                 assert by_number[dep].cutover_end <= by_number[dep].rollback_deadline <= wave.cutover_start
         local = wave.cutover_start.astimezone(zone)  # inside one occurrence of a window...
         assert any(
-            w.weekday == local.weekday() and w.opening(local.date(), zone) == (wave.cutover_start, wave.cutover_end)
+            w.weekday == local.weekday()
+            and w.opening(local.date(), zone) == (wave.cutover_start, wave.cutover_end)
             for w in inputs.windows
         ), wave
         for blackout in inputs.blackouts:  # ...that touches no blackout day
@@ -202,7 +217,9 @@ def check_schedule(result: Schedule, loads: list[WaveLoad]) -> None:
             assert not (wave.cutover_start < last and wave.cutover_end > first), (wave, blackout)
         assert wave.rollback_deadline == wave.cutover_end + inputs.settle
         moved = sum(s.mbps * (s.end - s.start).total_seconds() for s in wave.shares)
-        assert moved == pytest.approx(wave.gigabytes * 8000, rel=1e-6, abs=inputs.bandwidth_mbps * 2 * len(wave.shares))
+        assert moved == pytest.approx(
+            wave.gigabytes * 8000, rel=1e-6, abs=inputs.bandwidth_mbps * 2 * len(wave.shares)
+        )
     _check_link(result)
     starts = [w.cutover_start for w in result.waves]
     assert max((starts.count(s) for s in starts), default=0) <= inputs.per_window
@@ -213,7 +230,7 @@ def _check_link(result: Schedule) -> None:
     shares = [s for w in result.waves for s in w.shares]
     edges = sorted({s.start for s in shares} | {s.end for s in shares})
     usable = result.inputs.bandwidth_mbps * result.inputs.efficiency
-    for a, b in zip(edges, edges[1:], strict=False):
+    for a, b in pairwise(edges):
         active = [s for s in shares if s.start <= a and s.end >= b and s.end > s.start]
         assert sum(s.mbps for s in active) <= usable * (1 + 1e-9)
         assert sum(s.mbps for s in active) <= result.inputs.bandwidth_mbps
@@ -250,7 +267,9 @@ def test_the_schedule_is_deterministic_and_ignores_input_order(
 
 def test_the_synthetic_300_plan_schedules_within_its_dependencies(tmp_path: Path) -> None:
     ws = Workspace.open(tmp_path / "ws")
-    store_inventory(ws, "import", "synthetic-300.json", read_export(FIXTURES / "inventories" / "synthetic-300.json"))
+    store_inventory(
+        ws, "import", "synthetic-300.json", read_export(FIXTURES / "inventories" / "synthetic-300.json")
+    )
     import_flow_file(ws, FIXTURES / "flows" / "synthetic-300.csv")
     plan = plan_waves(ws, PlanParameters()).document
     ws.close()
@@ -275,7 +294,9 @@ def test_wave_loads_take_used_or_provisioned_disk_and_skip_shared_services() -> 
     assert [(n, load.gigabytes) for n, load in used.items()] == [
         (w["number"], w["metrics"]["replicate_gb"]) for w in plan["waves"]
     ]
-    assert [load.gigabytes for load in provisioned.values()] == [w["metrics"]["storage_gb"] for w in plan["waves"]]
+    assert [load.gigabytes for load in provisioned.values()] == [
+        w["metrics"]["storage_gb"] for w in plan["waves"]
+    ]
     shared = {s["vm"] for s in plan["shared_services"]}
     assert shared  # the demo has shared services: the pilot depends on them but does not wait
     for number, load in used.items():

@@ -18,7 +18,11 @@ from tests.golden import workspace_with
 from tests.helpers import assert_one_line_error, migrator
 
 BASE = ("schedule", "--start", "2027-01-11", "--window", "Sat 22:00-06:00", "--bandwidth", "2Gbps")
-DEMO_WAVES = ["Pilot: payroll, lager", "Prod: active-directory, dns, legacy web (old) +1", "Prod (critical): shop, crm"]
+DEMO_WAVES = [
+    "Pilot: payroll, lager",
+    "Prod: active-directory, dns, legacy web (old) +1",
+    "Prod (critical): shop, crm",
+]
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +40,10 @@ def test_json_gives_every_wave_its_dates_and_reasons(planned: Path) -> None:
     assert [w["name"] for w in doc["waves"]] == DEMO_WAVES
     # 230 GB at 1600 usable Mbps: 1150 s; one wave replicates at a time, one cutover per window
     one, two, three = doc["waves"]
-    assert (one["replication_start"], one["replication_end"]) == ("2027-01-11T00:00:00+00:00", "2027-01-11T00:19:10+00:00")
+    assert (one["replication_start"], one["replication_end"]) == (
+        "2027-01-11T00:00:00+00:00",
+        "2027-01-11T00:19:10+00:00",
+    )
     assert two["replication_start"] == one["replication_end"]
     assert [w["cutover_start"] for w in doc["waves"]] == [
         "2027-01-16T22:00:00+00:00",
@@ -44,7 +51,10 @@ def test_json_gives_every_wave_its_dates_and_reasons(planned: Path) -> None:
         "2027-02-06T22:00:00+00:00",  # the 30th falls in the blackout
     ]
     assert three["rollback_deadline"] == "2027-02-08T06:00:00+00:00"
-    assert {"kind": "blackout", "text": "skips the window(s) of 2027-01-30: blackout 2027-01-25..2027-01-31"} in three["why"]
+    assert {
+        "kind": "blackout",
+        "text": "skips the window(s) of 2027-01-30: blackout 2027-01-25..2027-01-31",
+    } in three["why"]
     assert doc["end"] == "2027-02-07T06:00:00+00:00"
     assert any("Business approvals" in line for line in doc["cannot_know"])
 
@@ -60,16 +70,22 @@ def test_table_lists_waves_and_why(planned: Path) -> None:
 
 def test_ics_has_one_event_per_cutover_with_its_runbook(planned: Path) -> None:
     base = "https://git.example.com/plans/-/blob/main"
-    result = migrator(*BASE, "--timezone", "Europe/Berlin", "--format", "ics", "--runbook-base", base, workspace=planned)
+    result = migrator(
+        *BASE, "--timezone", "Europe/Berlin", "--format", "ics", "--runbook-base", base, workspace=planned
+    )
     assert result.code == 0, result.stderr
     events = Calendar.from_ical(result.stdout.encode()).walk("VEVENT")
     assert [str(e["uid"]) for e in events] == [f"plan-1-wave-{n}@migrator" for n in (1, 2, 3)]
-    assert [str(e["summary"]) for e in events] == [f"Cutover wave {n}: {name}" for n, name in enumerate(DEMO_WAVES, 1)]
+    assert [str(e["summary"]) for e in events] == [
+        f"Cutover wave {n}: {name}" for n, name in enumerate(DEMO_WAVES, 1)
+    ]
     first = events[0]
     assert first.decoded("dtstart") == datetime(2027, 1, 16, 21, 0, tzinfo=UTC)  # 22:00 in Berlin
     assert first.decoded("dtend") == datetime(2027, 1, 17, 5, 0, tzinfo=UTC)
     assert str(first["url"]) == f"{base}/terraform-aws/wave-01/PLAN.md#cutover-runbook"
-    assert str(first["description"]).startswith(f"Runbook: {base}/terraform-aws/wave-01/PLAN.md#cutover-runbook\n")
+    assert str(first["description"]).startswith(
+        f"Runbook: {base}/terraform-aws/wave-01/PLAN.md#cutover-runbook\n"
+    )
     assert "BEGIN:VTIMEZONE" in result.stdout and "TZID:Europe/Berlin" in result.stdout
 
 
@@ -99,7 +115,9 @@ def test_a_hostile_wave_name_stays_one_summary() -> None:
 
 
 def test_the_schedule_is_stored_with_the_plan_and_gives_cutover_times(planned: Path) -> None:
-    assert migrator(*BASE, "--window", "Wed 20:00-23:00", "--parallel-waves", "2", workspace=planned).code == 0
+    assert (
+        migrator(*BASE, "--window", "Wed 20:00-23:00", "--parallel-waves", "2", workspace=planned).code == 0
+    )
     ws = Workspace.open(planned)
     try:
         stored = stored_schedule(ws)
@@ -116,7 +134,9 @@ def test_the_schedule_is_stored_with_the_plan_and_gives_cutover_times(planned: P
 def test_plan_md_shows_the_waves_schedule(planned: Path, tmp_path: Path) -> None:
     assert migrator(*BASE, workspace=planned).code == 0
     out = tmp_path / "out"
-    result = migrator("plan", "--target", "terraform-aws", "--wave", "1", "--out", str(out), "--no-tools", workspace=planned)
+    result = migrator(
+        "plan", "--target", "terraform-aws", "--wave", "1", "--out", str(out), "--no-tools", workspace=planned
+    )
     assert result.code in (0, 7), result.stderr
     plan_md = (out / "terraform-aws" / "wave-01" / "PLAN.md").read_text(encoding="utf-8")
     assert "## Schedule" in plan_md
@@ -130,7 +150,9 @@ def test_plan_md_without_a_schedule_has_no_schedule_section(tmp_path: Path) -> N
     ws = workspace_with(tmp_path / "ws", "demo.json", "demo-flows.csv")
     assert migrator("waves", "plan", workspace=ws).code == 0
     out = tmp_path / "out"
-    result = migrator("plan", "--target", "terraform-aws", "--wave", "1", "--out", str(out), "--no-tools", workspace=ws)
+    result = migrator(
+        "plan", "--target", "terraform-aws", "--wave", "1", "--out", str(out), "--no-tools", workspace=ws
+    )
     assert result.code in (0, 7), result.stderr
     assert "## Schedule" not in (out / "terraform-aws" / "wave-01" / "PLAN.md").read_text(encoding="utf-8")
 
@@ -138,8 +160,16 @@ def test_plan_md_without_a_schedule_has_no_schedule_section(tmp_path: Path) -> N
 @pytest.mark.parametrize(
     ("change", "code", "fragment"),
     [
-        (("--window", "Sax 22:00-06:00"), ExitCode.USAGE, "--window 'Sax 22:00-06:00': expected a weekday and hours"),
-        (("--blackout", "2027-02-07..2027-02-01"), ExitCode.USAGE, "--blackout '2027-02-07..2027-02-01': its last day"),
+        (
+            ("--window", "Sax 22:00-06:00"),
+            ExitCode.USAGE,
+            "--window 'Sax 22:00-06:00': expected a weekday and hours",
+        ),
+        (
+            ("--blackout", "2027-02-07..2027-02-01"),
+            ExitCode.USAGE,
+            "--blackout '2027-02-07..2027-02-01': its last day",
+        ),
         (("--bandwidth", "2GB/s"), ExitCode.USAGE, "--bandwidth '2GB/s': expected a link speed in bits"),
         (("--timezone", "Mars/Olympus"), ExitCode.USAGE, "--timezone 'Mars/Olympus': not an IANA time zone"),
         (("--settle", "soon"), ExitCode.USAGE, "--settle 'soon': expected a duration"),
@@ -148,7 +178,9 @@ def test_plan_md_without_a_schedule_has_no_schedule_section(tmp_path: Path) -> N
         (("--plan", "99"), ExitCode.NOT_FOUND, "no wave plan with id 99"),
     ],
 )
-def test_bad_input_is_one_line_and_a_documented_exit_code(planned: Path, change: tuple[str, ...], code: int, fragment: str) -> None:
+def test_bad_input_is_one_line_and_a_documented_exit_code(
+    planned: Path, change: tuple[str, ...], code: int, fragment: str
+) -> None:
     args = list(BASE)
     if change[0] in args:
         args[args.index(change[0]) + 1] = change[1]

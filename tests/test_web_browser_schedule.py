@@ -41,7 +41,11 @@ def schedule_page(schedule_site: str) -> Iterator[Page]:
         browser.close()
 
 
-def test_timeline_from_the_nav_and_a_bandwidth_what_if(schedule_page: Page, schedule_site: str, shots: Path) -> None:  # noqa: F811
+def test_timeline_from_the_nav_and_a_bandwidth_what_if(
+    schedule_page: Page,
+    schedule_site: str,
+    shots: Path,  # noqa: F811
+) -> None:
     page = schedule_page
     page.goto(schedule_site + "/")
     page.click("nav >> text=Schedule")
@@ -78,5 +82,9 @@ def test_a_bad_what_if_says_why_on_the_page(schedule_page: Page, schedule_site: 
     page.fill("#schedule-whatif input[name=windows]", "Sat 22:00-06:00, Funday 10:00-11:00")
     page.click("#whatif-run")
     page.wait_for_selector("#whatif-error")
-    assert page.locator("#whatif-error").inner_text().startswith("window 'Funday 10:00-11:00': expected a weekday")
+    assert (
+        page.locator("#whatif-error")
+        .inner_text()
+        .startswith("window 'Funday 10:00-11:00': expected a weekday")
+    )
     assert page.locator("#schedule-end").inner_text() == "2027-02-14T06:00:00+00:00"  # the stored one, still

@@ -41,9 +41,14 @@ def test_api_schedule_is_the_stored_schedule(client: TestClient) -> None:
     assert doc["end"] == "2027-02-14T06:00:00+00:00"
 
 
-def test_whatif_with_more_bandwidth_ends_earlier_and_stores_nothing(client: TestClient, ws: Workspace) -> None:
+def test_whatif_with_more_bandwidth_ends_earlier_and_stores_nothing(
+    client: TestClient, ws: Workspace
+) -> None:
     result = client.get("/api/schedule/whatif", params={"bandwidth": "1Gbps"}).json()
-    assert (result["end_before"], result["end_after"]) == ("2027-02-14T06:00:00+00:00", "2027-01-31T06:00:00+00:00")
+    assert (result["end_before"], result["end_after"]) == (
+        "2027-02-14T06:00:00+00:00",
+        "2027-01-31T06:00:00+00:00",
+    )
     assert result["moved"] == [
         {"number": 2, "before": "2027-01-30T22:00:00+00:00", "after": "2027-01-23T22:00:00+00:00"},
         {"number": 3, "before": "2027-02-13T22:00:00+00:00", "after": "2027-01-30T22:00:00+00:00"},
@@ -70,7 +75,9 @@ def test_whatif_with_another_window(client: TestClient) -> None:
         ({"windows": "Caturday 22:00-06:00"}, "window 'Caturday 22:00-06:00': expected a weekday and hours"),
     ],
 )
-def test_whatif_bad_input_is_422_naming_the_field(client: TestClient, params: dict[str, str], detail: str) -> None:
+def test_whatif_bad_input_is_422_naming_the_field(
+    client: TestClient, params: dict[str, str], detail: str
+) -> None:
     response = client.get("/api/schedule/whatif", params=params)
     assert response.status_code == 422
     assert detail in response.json()["detail"]
@@ -84,7 +91,7 @@ def test_timeline_page_draws_every_wave_and_escapes_names(client: TestClient) ->
     assert '<line class="dep"' not in html  # the demo's waves depend only on shared services
     assert "<title>blackout 2027-02-01..2027-02-07</title>" in html
     assert HOSTILE_APP in html  # a wave named after the hostile application, as text
-    assert "<script>alert" not in html and 'onerror=' not in html
+    assert "<script>alert" not in html and "onerror=" not in html
     assert 'href="/schedule"' in html  # in the navigation
     assert "Business approvals" in html
 
@@ -133,14 +140,30 @@ def test_timeline_draws_a_dependency_from_settled_to_cutover() -> None:
             "why": [],
         }
 
-    inputs = {"start": "2027-01-01T00:00:00+00:00", "windows": ["Sat 22:00-06:00"], "blackouts": ["2027-01-07..2027-01-08"],
-              "bandwidth_mbps": 100, "parallel_waves": 1, "per_window": 1, "settle_hours": 24, "timezone": "UTC", "basis": "used"}  # fmt: skip
+    inputs = {
+        "start": "2027-01-01T00:00:00+00:00",
+        "windows": ["Sat 22:00-06:00"],
+        "blackouts": ["2027-01-07..2027-01-08"],
+        "bandwidth_mbps": 100,
+        "parallel_waves": 1,
+        "per_window": 1,
+        "settle_hours": 24,
+        "timezone": "UTC",
+        "basis": "used",
+    }
     layout = timeline({"waves": [wave(1, "05", []), wave(2, "10", [1])], "inputs": inputs})
     # 10 days and 8 h from the first replication start to the last rollback deadline over 830 units
     per_hour = (WIDTH - LABEL - 10) / (10 * 24 + 8)
     assert layout["deps"] == [
-        {"x1": round(LABEL + per_hour * (5 * 24 + 8), 1), "y1": 40, "x2": round(LABEL + per_hour * 9 * 24, 1), "y2": 74}
+        {
+            "x1": round(LABEL + per_hour * (5 * 24 + 8), 1),
+            "y1": 40,
+            "x2": round(LABEL + per_hour * 9 * 24, 1),
+            "y2": 74,
+        }
     ]
     assert [t["label"] for t in layout["ticks"]] == ["04 Jan", "11 Jan"]
     start, end = round(LABEL + per_hour * 6 * 24, 1), round(LABEL + per_hour * 8 * 24, 1)
-    assert layout["blackouts"] == [{"x": start, "w": round(end - start, 1), "label": "2027-01-07..2027-01-08"}]
+    assert layout["blackouts"] == [
+        {"x": start, "w": round(end - start, 1), "label": "2027-01-07..2027-01-08"}
+    ]

@@ -145,7 +145,9 @@ def _replication_reasons(load: WaveLoad, rep: _Replication, inputs: ScheduleInpu
     start = _at(inputs, rep.start)
     reasons = []
     if rep.start > 0:
-        freed = f"; wave(s) {', '.join(str(n) for n in rep.waited_for)} finished then" if rep.waited_for else ""
+        freed = (
+            f"; wave(s) {', '.join(str(n) for n in rep.waited_for)} finished then" if rep.waited_for else ""
+        )
         reasons.append(
             Reason(
                 "slot",

@@ -126,13 +126,17 @@ def parse_window(text: str) -> Window:
     day = m.group(1).lower() if m else ""
     day = day[:3] if day in FULL_DAYS else day
     if m is None or day not in DAYS:
-        raise UsageError(f"{{window}} {text!r}: expected a weekday and hours, e.g. 'Sat 22:00-06:00'", field="window")
+        raise UsageError(
+            f"{{window}} {text!r}: expected a weekday and hours, e.g. 'Sat 22:00-06:00'", field="window"
+        )
     try:
         start, end = time(int(m.group(2)), int(m.group(3))), time(int(m.group(4)), int(m.group(5)))
     except ValueError:
         raise UsageError(f"{{window}} {text!r}: hours are 00:00 to 23:59", field="window") from None
     if start == end:
-        raise UsageError(f"{{window}} {text!r}: a window needs a length (start and end are equal)", field="window")
+        raise UsageError(
+            f"{{window}} {text!r}: a window needs a length (start and end are equal)", field="window"
+        )
     return Window(DAYS.index(day), start, end)
 
 
@@ -144,7 +148,8 @@ def parse_blackout(text: str) -> Blackout:
         last = date.fromisoformat(last_text.strip()) if last_text else first
     except ValueError:
         raise UsageError(
-            f"{{blackout}} {text!r}: expected FIRST..LAST days, e.g. '2027-02-01..2027-02-07'", field="blackout"
+            f"{{blackout}} {text!r}: expected FIRST..LAST days, e.g. '2027-02-01..2027-02-07'",
+            field="blackout",
         ) from None
     if last < first:
         raise UsageError(f"{{blackout}} {text!r}: its last day is before its first", field="blackout")
@@ -155,7 +160,10 @@ def parse_bandwidth(text: str) -> float:
     """ "2Gbps", "500 Mbps", "1.5Gbit/s" -> Mbps."""
     m = _BANDWIDTH.match(text)
     if m is None or "B" in m.group(3):  # bytes (MB/s, GBps): links are sold in bits
-        raise UsageError(f"{{bandwidth}} {text!r}: expected a link speed in bits, e.g. '2Gbps' or '500Mbps'", field="bandwidth")
+        raise UsageError(
+            f"{{bandwidth}} {text!r}: expected a link speed in bits, e.g. '2Gbps' or '500Mbps'",
+            field="bandwidth",
+        )
     mbps = float(m.group(1)) * _PREFIX_MBPS[m.group(2).lower()]
     if not 0 < mbps <= MAX_BANDWIDTH_MBPS:
         raise UsageError(f"{{bandwidth}} {text!r}: must be above 0 and at most 10Tbps", field="bandwidth")
@@ -189,7 +197,9 @@ def parse_timezone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise UsageError(f"{{timezone}} {name!r}: not an IANA time zone such as Europe/Berlin", field="timezone") from None
+        raise UsageError(
+            f"{{timezone}} {name!r}: not an IANA time zone such as Europe/Berlin", field="timezone"
+        ) from None
 
 
 def check_pacing(parallel_waves: int, per_window: int, windows: int, blackouts: int) -> None:

@@ -336,7 +336,17 @@ def _generate(
             render_report(c.transpiler.meta, wave, result, c.findings), encoding="utf-8"
         )
         plan_md = _plan_md(
-            c.transpiler, c.document, wave, options, c.folder, result, c.findings, c.report, edits, c.free, c.schedule
+            c.transpiler,
+            c.document,
+            wave,
+            options,
+            c.folder,
+            result,
+            c.findings,
+            c.report,
+            edits,
+            c.free,
+            c.schedule,
         )
         (staging / "PLAN.md").write_text(plan_md, encoding="utf-8")
         replace_dir(staging, c.folder)  # the old or the new wave is complete at every instant

@@ -123,7 +123,8 @@ def _wave_json(w: WaveSlot) -> dict[str, Any]:
         "replication_end": w.replication_end.isoformat(),
         "replication_hours": round((w.replication_end - w.replication_start).total_seconds() / 3600, 2),
         "link_shares": [
-            {"start": s.start.isoformat(), "end": s.end.isoformat(), "mbps": round(s.mbps, 3)} for s in w.shares
+            {"start": s.start.isoformat(), "end": s.end.isoformat(), "mbps": round(s.mbps, 3)}
+            for s in w.shares
         ],
         "window": w.window,
         "cutover_start": w.cutover_start.isoformat(),
@@ -193,4 +194,10 @@ def what_if(ws: Workspace, change: WhatIf, plan_id: int | None = None) -> dict[s
         for w in after["waves"]
         if w["number"] in old and old[w["number"]]["cutover_start"] != w["cutover_start"]
     ]
-    return {"before": before, "after": after, "end_before": before["end"], "end_after": after["end"], "moved": moved}
+    return {
+        "before": before,
+        "after": after,
+        "end_before": before["end"],
+        "end_after": after["end"],
+        "moved": moved,
+    }

@@ -53,21 +53,44 @@ def _row(wave: dict[str, Any]) -> dict[str, Any]:
 def schedule(
     ctx: typer.Context,
     start: str = typer.Option(..., "--start", help="First day replication may start (2027-01-11)."),
-    window: list[str] = typer.Option(..., "--window", help="A weekly cutover window, 'Sat 22:00-06:00' (repeatable)."),
-    bandwidth: str = typer.Option(..., "--bandwidth", help="The replication link shared by all waves, e.g. 2Gbps."),
-    blackout: list[str] = typer.Option([], "--blackout", help="Days with no cutover, 2027-02-01..2027-02-07 (repeatable)."),
-    parallel_waves: int = typer.Option(1, "--parallel-waves", help="Waves replicating at once (sharing the link)."),
+    window: list[str] = typer.Option(
+        ..., "--window", help="A weekly cutover window, 'Sat 22:00-06:00' (repeatable)."
+    ),
+    bandwidth: str = typer.Option(
+        ..., "--bandwidth", help="The replication link shared by all waves, e.g. 2Gbps."
+    ),
+    blackout: list[str] = typer.Option(
+        [], "--blackout", help="Days with no cutover, 2027-02-01..2027-02-07 (repeatable)."
+    ),
+    parallel_waves: int = typer.Option(
+        1, "--parallel-waves", help="Waves replicating at once (sharing the link)."
+    ),
     per_window: int = typer.Option(1, "--per-window", help="Cutovers in one window."),
-    settle: str = typer.Option("24h", "--settle", help="After a cutover: rollback possible, dependents wait."),
+    settle: str = typer.Option(
+        "24h", "--settle", help="After a cutover: rollback possible, dependents wait."
+    ),
     timezone: str = typer.Option("UTC", "--timezone", help="IANA zone of the windows and blackouts."),
-    basis: str = typer.Option("used", "--basis", help="Disk size replicated: used (where known) or provisioned."),
-    runbook_base: str = typer.Option("", "--runbook-base", help="Web address of the plans repository (ics links)."),
+    basis: str = typer.Option(
+        "used", "--basis", help="Disk size replicated: used (where known) or provisioned."
+    ),
+    runbook_base: str = typer.Option(
+        "", "--runbook-base", help="Web address of the plans repository (ics links)."
+    ),
     fmt: ScheduleFormat = typer.Option(ScheduleFormat.table, "--format", help="table, json or ics."),
     plan: int = PLAN_OPTION,
 ) -> None:
-    """Schedule every wave of a plan: replication, cutover window, rollback deadline, and why; stored with the plan."""
+    """Schedule every wave of a plan: replication, cutover window, rollback deadline and why; stored."""
     request = ScheduleRequest(
-        start, tuple(window), bandwidth, tuple(blackout), parallel_waves, per_window, settle, timezone, basis, plan
+        start,
+        tuple(window),
+        bandwidth,
+        tuple(blackout),
+        parallel_waves,
+        per_window,
+        settle,
+        timezone,
+        basis,
+        plan,
     )
     document = schedule_plan(state(ctx), request)
     if fmt is ScheduleFormat.ics:
@@ -77,7 +100,12 @@ def schedule(
         dump_json(document)
         return
     rows = [_row(w) for w in document["waves"]]
-    render(rows, COLUMNS, Format.table, title=f"Schedule {document['schedule']['id']} of plan {document['plan_id']}")
+    render(
+        rows,
+        COLUMNS,
+        Format.table,
+        title=f"Schedule {document['schedule']['id']} of plan {document['plan_id']}",
+    )
     out = Console(highlight=False, soft_wrap=True)
     for wave in document["waves"]:
         out.print(Text(f"wave {wave['number']}: " + "; ".join(w["text"] for w in wave["why"])))

@@ -49,17 +49,30 @@ def timeline(document: dict[str, Any]) -> dict[str, Any]:
                 "repl": _bar(x(w["replication_start"]), x(w["replication_end"])),
                 "cut": _bar(x(w["cutover_start"]), x(w["cutover_end"])),
                 "settle": _bar(x(w["cutover_end"]), x(w["rollback_deadline"])),
-                "title": f"wave {w['number']}: cutover {w['cutover_start']}, " + "; ".join(r["text"] for r in w["why"]),
+                "title": f"wave {w['number']}: cutover {w['cutover_start']}, "
+                + "; ".join(r["text"] for r in w["why"]),
             }
         )
     deps = [
-        {"x1": x(d["rollback_deadline"]), "y1": where[d["number"]] + BAR // 2, "x2": x(w["cutover_start"]), "y2": where[w["number"]] + BAR // 2}
+        {
+            "x1": x(d["rollback_deadline"]),
+            "y1": where[d["number"]] + BAR // 2,
+            "x2": x(w["cutover_start"]),
+            "y2": where[w["number"]] + BAR // 2,
+        }
         for w in waves
         for d in waves
         if d["number"] in w["depends_on"]
     ]
     height = TOP + ROW * len(waves)
-    return {"rows": rows, "deps": deps, "ticks": _ticks(first, last, x), "blackouts": _blackouts(document, first, last, x), "width": WIDTH, "height": height}
+    return {
+        "rows": rows,
+        "deps": deps,
+        "ticks": _ticks(first, last, x),
+        "blackouts": _blackouts(document, first, last, x),
+        "width": WIDTH,
+        "height": height,
+    }
 
 
 def _blackouts(document: dict[str, Any], first: datetime, last: datetime, x: Any) -> list[dict[str, Any]]:

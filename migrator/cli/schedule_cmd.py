@@ -50,33 +50,33 @@ def _row(wave: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# the options, defined once here so that the command stays a short parse-call-render
+_START = typer.Option(..., "--start", help="First day replication may start (2027-01-11).")
+_WINDOW = typer.Option(..., "--window", help="A weekly cutover window, 'Sat 22:00-06:00' (repeatable).")
+_BANDWIDTH = typer.Option(..., "--bandwidth", help="The replication link shared by all waves, e.g. 2Gbps.")
+_BLACKOUT = typer.Option([], "--blackout", help="Days with no cutover, 2027-02-01..2027-02-07 (repeatable).")
+_PARALLEL = typer.Option(1, "--parallel-waves", help="Waves replicating at once (sharing the link).")
+_PER_WINDOW = typer.Option(1, "--per-window", help="Cutovers in one window.")
+_SETTLE = typer.Option("24h", "--settle", help="After a cutover: rollback possible, dependents wait.")
+_TIMEZONE = typer.Option("UTC", "--timezone", help="IANA zone of the windows and blackouts.")
+_BASIS = typer.Option("used", "--basis", help="Disk size replicated: used (where known) or provisioned.")
+_RUNBOOK_BASE = typer.Option("", "--runbook-base", help="Web address of the plans repository (ics links).")
+_FORMAT = typer.Option(ScheduleFormat.table, "--format", help="table, json or ics.")
+
+
 def schedule(
     ctx: typer.Context,
-    start: str = typer.Option(..., "--start", help="First day replication may start (2027-01-11)."),
-    window: list[str] = typer.Option(
-        ..., "--window", help="A weekly cutover window, 'Sat 22:00-06:00' (repeatable)."
-    ),
-    bandwidth: str = typer.Option(
-        ..., "--bandwidth", help="The replication link shared by all waves, e.g. 2Gbps."
-    ),
-    blackout: list[str] = typer.Option(
-        [], "--blackout", help="Days with no cutover, 2027-02-01..2027-02-07 (repeatable)."
-    ),
-    parallel_waves: int = typer.Option(
-        1, "--parallel-waves", help="Waves replicating at once (sharing the link)."
-    ),
-    per_window: int = typer.Option(1, "--per-window", help="Cutovers in one window."),
-    settle: str = typer.Option(
-        "24h", "--settle", help="After a cutover: rollback possible, dependents wait."
-    ),
-    timezone: str = typer.Option("UTC", "--timezone", help="IANA zone of the windows and blackouts."),
-    basis: str = typer.Option(
-        "used", "--basis", help="Disk size replicated: used (where known) or provisioned."
-    ),
-    runbook_base: str = typer.Option(
-        "", "--runbook-base", help="Web address of the plans repository (ics links)."
-    ),
-    fmt: ScheduleFormat = typer.Option(ScheduleFormat.table, "--format", help="table, json or ics."),
+    start: str = _START,
+    window: list[str] = _WINDOW,
+    bandwidth: str = _BANDWIDTH,
+    blackout: list[str] = _BLACKOUT,
+    parallel_waves: int = _PARALLEL,
+    per_window: int = _PER_WINDOW,
+    settle: str = _SETTLE,
+    timezone: str = _TIMEZONE,
+    basis: str = _BASIS,
+    runbook_base: str = _RUNBOOK_BASE,
+    fmt: ScheduleFormat = _FORMAT,
     plan: int = PLAN_OPTION,
 ) -> None:
     """Schedule every wave of a plan: replication, cutover window, rollback deadline and why; stored."""
@@ -95,10 +95,13 @@ def schedule(
     document = schedule_plan(state(ctx), request)
     if fmt is ScheduleFormat.ics:
         sys.stdout.buffer.write(to_ics(document, runbook_base))
-        return
-    if fmt is ScheduleFormat.json:
+    elif fmt is ScheduleFormat.json:
         dump_json(document)
-        return
+    else:
+        _table(document)
+
+
+def _table(document: dict[str, Any]) -> None:
     rows = [_row(w) for w in document["waves"]]
     render(
         rows,

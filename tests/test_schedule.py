@@ -314,3 +314,9 @@ def test_window_round_trips_through_its_text() -> None:
     for text in ("Mon 00:00-23:59", "Sun 23:30-00:30", "Fri 08:00-09:00"):
         window = parse_window(text)
         assert isinstance(window, Window) and parse_window(window.text) == window
+
+
+def test_a_link_too_slow_for_ten_years_is_a_usage_error_not_an_overflow() -> None:
+    with pytest.raises(UsageError) as caught:
+        schedule([WaveLoad(1, "a", 5000.0)], _inputs(bandwidth_mbps=parse_bandwidth("1bps")))
+    assert caught.value.template == "replication would take over ten years at 1e-06 Mbps: check {bandwidth}"

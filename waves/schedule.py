@@ -25,6 +25,7 @@ from migrator.errors import UsageError
 from waves.schedule_inputs import ScheduleInputs, Window
 
 HORIZON = timedelta(days=3 * 366)  # no window in three years: the inputs cannot be met
+MAX_REPLICATION = timedelta(days=10 * 366)  # beyond this a bandwidth is a typing error (and dates overflow)
 _EPSILON_MBIT = 1e-6
 
 
@@ -138,6 +139,12 @@ def _replicate(ordered: list[WaveLoad], inputs: ScheduleInputs) -> dict[int, _Re
             if left[number] <= _EPSILON_MBIT * max(1.0, rate * step):
                 left[number] = 0.0  # the float remainder of the wave that finishes now
         now += step
+        if now > MAX_REPLICATION.total_seconds():
+            raise UsageError(
+                f"replication would take over ten years at {inputs.bandwidth_mbps:g} Mbps: "
+                "check {bandwidth}",
+                field="bandwidth",
+            )
     return out
 
 

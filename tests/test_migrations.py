@@ -109,6 +109,14 @@ def test_release_0_1_0_workspace_upgrades_in_place_and_reads(tmp_path: Path) -> 
     replanned = migrator("waves", "plan", "--format", "json", workspace=workspace)
     assert replanned.code == 0, replanned.stderr
     assert replanned.json()["plan"]["id"] == 2
+    # 0010 added wave_schedules: an upgraded workspace stores a schedule of its old plan
+    window = ("--start", "2027-01-11", "--window", "Sat 22:00-06:00", "--bandwidth", "1Gbps")
+    scheduled = migrator("schedule", "--plan", "1", *window, "--format", "json", workspace=workspace)
+    assert scheduled.code == 0, scheduled.stderr
+    assert (scheduled.json()["plan_id"], scheduled.json()["schedule"]["id"]) == (1, 1)
+    with engine.connect() as conn:
+        stored = conn.execute(text("select plan_id from wave_schedules")).scalars().all()
+    assert stored == [1]
 
 
 def test_database_newer_than_migrator_is_refused(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from migrator.app.flows import import_flow_file
 from migrator.app.generation import GenerateRequest, generate
 from migrator.app.planning import plan_waves
 from migrator.app.prs import LandRequest, Reviews
+from migrator.app.schedule import ScheduleRequest, schedule_plan
 from migrator.app.snapshots import store_inventory
 from migrator.app.workspace import Workspace
 from migrator.inventory_import import read_export
@@ -32,6 +33,8 @@ HOSTILE_APP = "javascript:alert(document.cookie)"
 EXT_IPV6 = "2001:db8::10"  # an external endpoint whose address has ':' in it
 # An external endpoint known only by name (an Azure Migrate export): markup, quotes and every
 # character that cuts a URL path ("/", "?", "#", "%") come from the flow file as they are.
+# the schedule of the planned workspace (docs/schedule.md): a slow link, so the bandwidth matters
+SCHEDULE = ScheduleRequest("2027-01-11", ("Sat 22:00-06:00",), "20Mbps", ("2027-02-01..2027-02-07",))
 EXT_NAME = "<b>partner</b> \"api\" 'gw'/v1?x=1#top %2F"
 
 
@@ -60,6 +63,8 @@ def planned_workspace(folder: Path, land: bool = True, hostile_endpoints: bool =
     if land:
         generate(ws, GenerateRequest(target="kubevirt", wave=1, out=folder / "migration", use_tools=False))
         Reviews(ws).land(LandRequest(target="kubevirt", wave=1))
+    # after landing, so wave 1's PLAN.md reads as without a schedule; the dashboard shows it
+    schedule_plan(ws, SCHEDULE)
     store_inventory(ws, "import", "demo-later.json", later_inventory())  # snapshot 2, for drift
     return ws
 

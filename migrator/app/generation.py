@@ -193,6 +193,7 @@ def generate_wave(
         planned.document,
         report,
         free_edits(ws, request.target, wave_input.number),
+        ws.schedules.latest(planned.plan_id),
     )
     result = _generate_edited(ws, context, wave_input, options, edits or [])
     diagnostics = [d.as_dict() for d in result.diagnostics]
@@ -259,6 +260,7 @@ class _WaveContext:
     document: dict[str, Any]
     report: ModelReport
     free: list[tuple[int, str, str]] = field(default_factory=list)  # reviewers' free edits, for PLAN.md
+    schedule: dict[str, Any] | None = None  # the plan's stored schedule, for PLAN.md
 
 
 def _generate_edited(
@@ -293,6 +295,7 @@ def _plan_md(
     report: ModelReport,
     edits: list[StoredEdit],
     free: list[tuple[int, str, str]],
+    schedule: dict[str, Any] | None = None,
 ) -> str:
     """PLAN.md beside REPORT.md: what a reviewer of the wave's pull request reads first."""
     facts = PlanFacts(
@@ -310,6 +313,7 @@ def _plan_md(
         report.findings,
         report.facts,
         [(e.id, e.edit.describe(), e.provenance.describe()) for e in edits] + free,
+        schedule,
     )
     return render_plan(facts)
 
@@ -332,7 +336,17 @@ def _generate(
             render_report(c.transpiler.meta, wave, result, c.findings), encoding="utf-8"
         )
         plan_md = _plan_md(
-            c.transpiler, c.document, wave, options, c.folder, result, c.findings, c.report, edits, c.free
+            c.transpiler,
+            c.document,
+            wave,
+            options,
+            c.folder,
+            result,
+            c.findings,
+            c.report,
+            edits,
+            c.free,
+            c.schedule,
         )
         (staging / "PLAN.md").write_text(plan_md, encoding="utf-8")
         replace_dir(staging, c.folder)  # the old or the new wave is complete at every instant

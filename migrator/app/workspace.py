@@ -16,6 +16,7 @@ from migrator.store.flows import FlowStore
 from migrator.store.generated import GeneratedStore
 from migrator.store.llm import LLMStore
 from migrator.store.plans import PlanStore
+from migrator.store.schedules import ScheduleStore
 from migrator.store.snapshots import SnapshotStore
 
 
@@ -53,6 +54,11 @@ class Workspace:
     @property
     def plans(self) -> PlanStore:
         return PlanStore(self.engine)
+
+    @property
+    def schedules(self) -> ScheduleStore:
+        """Computed wave schedules of the plans (docs/schedule.md)."""
+        return ScheduleStore(self.engine)
 
     @property
     def edits(self) -> EditStore:

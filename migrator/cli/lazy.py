@@ -57,6 +57,7 @@ COMMANDS: dict[str, Callable[[str], Command]] = {
     "size": _command("migrator.cli.size_cmd", "size"),
     "plan": _plan,
     "validate": _command("migrator.cli.validate_cmd", "validate"),
+    "schedule": _command("migrator.cli.schedule_cmd", "schedule"),
     "findings": _command("migrator.cli.findings_cmd", "findings"),
     "interpret": _command("migrator.cli.interpret_cmd", "interpret_cmd"),
     "serve": _command("migrator.cli.serve_cmd", "serve"),

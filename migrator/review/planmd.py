@@ -14,6 +14,7 @@ from migrator.review import mermaid
 from migrator.review.markdown import cell, code, fence_for, prose
 from migrator.review.modeluse import facts_section, findings_section, usage_section
 from migrator.review.runbooks import Step, WaveView, runbooks, view
+from migrator.review.schedule_md import schedule_section
 from policies.engine import Finding
 from transpilers.base import TranspilerMeta
 from transpilers.model import TargetOptions, WaveInput
@@ -41,6 +42,7 @@ class PlanFacts:
     edits: list[tuple[int, str, str]] = field(
         default_factory=list
     )  # applied plan edits: id, change, provenance
+    schedule: dict[str, Any] | None = None  # the plan's stored schedule (docs/schedule.md), if any
 
     @property
     def wave_doc(self) -> dict[str, Any]:
@@ -62,6 +64,7 @@ def render_plan(f: PlanFacts) -> str:
         findings_section(f.model_findings),
         usage_section(f.model_usage),
         _cost(f),
+        *([s] if (s := schedule_section(f.schedule, f.wave.number)) else []),  # without one: as before
         _runbook("Cutover runbook", cutover),
         _runbook("Rollback runbook", rollback),
         _questions(f, v),

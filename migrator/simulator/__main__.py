@@ -22,6 +22,18 @@ PASSWORD_ENV = "MIGRATOR_DEMO_VC_PASSWORD"
 
 DEMO_SERVE_ENV = "MIGRATOR_DEMO_SERVE"
 LLM_ENV = "MIGRATOR_LLM"
+# the demo's schedule (docs/schedule.md): before `plan`, so each wave's PLAN.md shows its dates
+DEMO_SCHEDULE = (
+    "schedule",
+    "--start",
+    "2027-01-11",
+    "--window",
+    "Sat 22:00-06:00",
+    "--blackout",
+    "2027-02-01..2027-02-07",
+    "--bandwidth",
+    "1Gbps",
+)
 REFINE_REQUEST = "use gp3 volumes with 3000 IOPS for every data disk"
 REFINE_OUTCOME = {
     0: "the refinement passed every validator and landed on wave 1's pull request",
@@ -90,6 +102,7 @@ def demo(estate_file: Path, flows_file: Path) -> None:
                 _migrator("interpret", "--all")
             _migrator("waves", "plan")
             _migrator("waves", "explain", "crm-app-01")
+            _migrator(*DEMO_SCHEDULE)
             _migrator("plan", "--target", "terraform-aws", "--out", "migration", "--land")
             _migrator("plan", "--target", "kubevirt", "--out", "migration", "--land", *_vddk_flags(sim))
             if _with_model():

@@ -120,6 +120,18 @@ class WavePlanRecord(SQLModel, table=True):
     document: dict[str, Any] = Field(default_factory=dict, sa_type=JSON, nullable=False)
 
 
+class WaveSchedule(SQLModel, table=True):
+    """A computed schedule of a stored plan (docs/schedule.md): its inputs as typed and its document."""
+
+    __tablename__ = "wave_schedules"
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="wave_plans.id", index=True)
+    created_at: datetime = Field(sa_type=DateTime(timezone=True))
+    inputs: dict[str, Any] = Field(default_factory=dict, sa_type=JSON, nullable=False)
+    document: dict[str, Any] = Field(default_factory=dict, sa_type=JSON, nullable=False)
+
+
 class WavePin(SQLModel, table=True):
     """An architect's decision: this VM moves in this wave, in every later plan."""
 

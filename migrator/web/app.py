@@ -19,7 +19,7 @@ from migrator.app.prs import GuardFailed, Reviews
 from migrator.app.workspace import Workspace
 from migrator.errors import ChecksFailed, Conflict, ForgeError, MigratorError, NotFound, UsageError
 from migrator.review.repo import Author
-from migrator.web import views, whatif_drift
+from migrator.web import schedule_pages, views, whatif_drift
 from migrator.web.security import TOKEN_COOKIE, Guard, middleware
 
 HERE = FilePath(__file__).resolve().parent
@@ -163,6 +163,7 @@ def _pages(app: FastAPI, ws: Workspace, guard: Guard, templates: Jinja2Templates
         return templates.TemplateResponse(request, name, {"csrf": guard.csrf, **context})
 
     whatif_drift.routes(app, ws, page)
+    schedule_pages.routes(app, ws, page)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def overview_page(request: Request) -> Response:

@@ -11,6 +11,7 @@ from migrator.settings import Settings
 from migrator.store.cmdb import CmdbStore
 from migrator.store.database import open_engine
 from migrator.store.edits import EditStore
+from migrator.store.learning import LearningStore
 from migrator.store.findings import FindingsCache
 from migrator.store.flows import FlowStore
 from migrator.store.generated import GeneratedStore
@@ -57,6 +58,11 @@ class Workspace:
     @property
     def edits(self) -> EditStore:
         return EditStore(self.engine)
+
+    @property
+    def learning(self) -> LearningStore:
+        """Examples from merged pull requests and the corrections learned from them."""
+        return LearningStore(self.engine)
 
     @property
     def generated(self) -> GeneratedStore:

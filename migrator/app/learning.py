@@ -47,6 +47,10 @@ def _examples_of(ws: Workspace, pr: PullRequest, rows: list[dict[str, Any]]) -> 
     record = merged[-1]
     document = ws.plans.get(pr.plan_id)
     names = next((w["vms"] for w in document["waves"] if w["number"] == pr.wave), [])
+    # a VM blocked by findings has no code to review: its silence is no evidence
+    generated = [g for g in ws.generated.latest(pr.plan_id, pr.target) if g["wave"] == pr.wave]
+    blocked = set(generated[0]["blocked"]) if generated else set()
+    names = [n for n in names if n not in blocked]
     mine = [r for r in rows if r["pr"] == pr.id and r["source"] == "reviewer" and r["status"] != "refused"]
     learned = [r for r in rows if r["source"] == "learned" and r["status"] == "applied"]
     found = []

@@ -14,7 +14,9 @@ from pathlib import Path
 
 from migrator.simulator.build import SimulatorUnavailable, binary_path
 from migrator.simulator.estate import Estate
+from migrator.settings import Settings
 from migrator.simulator.launcher import Simulator
+from migrator.simulator.learning_demo import learning_demo
 from migrator.simulator.seed import seed
 
 PASSWORD_ENV = "MIGRATOR_DEMO_VC_PASSWORD"
@@ -94,6 +96,8 @@ def demo(estate_file: Path, flows_file: Path) -> None:
             _migrator("plan", "--target", "kubevirt", "--out", "migration", "--land", *_vddk_flags(sim))
             if _with_model():
                 _refine_demo()
+            # reviewers' merged edits teach the next wave (docs/learning.md)
+            learning_demo(Settings.resolve().workspace, Path("migration"), _migrator)
             _migrator("pr", "list")
     finally:
         sim.stop()

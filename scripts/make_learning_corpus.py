@@ -21,8 +21,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from waves.learning import normalise  # noqa: E402
-from waves.synthetic import generate  # noqa: E402
+from waves.learning import normalise
+from waves.synthetic import generate
 
 CASES = 24
 APPS_PER_CASE = 3

@@ -78,7 +78,14 @@ def test_a_changed_preference_follows_the_newer_evidence_after_two_prs() -> None
     assert (c.value, c.confidence, c.since_order) == ("r6i", 0.857, 1)  # one PR for r7i: a dissent
     twice = db_prs(["r6i"] * 6 + ["r7i", "r7i"])
     [c] = [c for c in generalise(twice) if c.fact == "role"]
-    assert (c.value, c.support, c.against, c.confidence, c.prs, c.since_order) == ("r7i", 4, 0, 1.0, (7, 8), 7)
+    assert (c.value, c.support, c.against, c.confidence, c.prs, c.since_order) == (
+        "r7i",
+        4,
+        0,
+        1.0,
+        (7, 8),
+        7,
+    )
 
 
 def test_nearest_neighbour_gives_a_vm_of_unknown_role_the_role_of_its_alike_reviewed_vms() -> None:
@@ -109,9 +116,9 @@ def test_only_vm_level_kinds_are_learned_never_port_rules_sizes_or_waves() -> No
     assert slots_of(world, DISKS) == {}
     assert slots_of({"kind": "region", "wave": 1, "region": "eu-west-1"}, DISKS) == {}
     assert slots_of({"kind": "volume", "vm": "a", "disk": "Hard disk 2", "size_gb": 500}, DISKS) == {}
-    assert slots_of({"kind": "volume", "vm": "a", "disk": "Hard disk 2", "type": "io2", "iops": 3000}, DISKS) == {
-        "volume:data": '{"iops": 3000, "type": "io2"}'
-    }
+    assert slots_of(
+        {"kind": "volume", "vm": "a", "disk": "Hard disk 2", "type": "io2", "iops": 3000}, DISKS
+    ) == {"volume:data": '{"iops": 3000, "type": "io2"}'}
     assert edits_for("volume:data", '{"iops": 3000, "type": "io2"}', "db", ("b", "d1", "d2")) == [
         {"kind": "volume", "vm": "db", "disk": "d1", "iops": 3000, "type": "io2"},
         {"kind": "volume", "vm": "db", "disk": "d2", "iops": 3000, "type": "io2"},
@@ -173,10 +180,8 @@ def test_eval_replay_prints_the_table_and_json(tmp_path: Path) -> None:
     table = migrator("eval", "replay", str(CORPUS), workspace=tmp_path / "ws")
     assert table.code == 0, table.stderr
     later = data["summary"]["edits_after_first_quarter"]
-    assert (
-        f"after the first 6 case(s): {later['without']} edit(s) without learning, {later['deterministic']} with"
-        in table.stdout
-    )
+    expected = f"after the first 6 case(s): {later['without']} edit(s) without learning, "
+    assert expected + f"{later['deterministic']} with" in table.stdout
     assert "cases made worse: 0" in table.stdout
 
 

@@ -22,15 +22,25 @@ LINUX_INSTANCE = """resource "aws_instance" "dns_01" {
 
 
 def test_tag_linux_tags_only_linux_instances() -> None:
-    windows = LINUX_INSTANCE.replace('"linux"', '"windows"').replace("dns_01", "ad_01").replace("dns-01", "ad-01")
+    windows = (
+        LINUX_INSTANCE.replace('"linux"', '"windows"').replace("dns_01", "ad_01").replace("dns-01", "ad-01")
+    )
     text, count = tag_linux(LINUX_INSTANCE + windows)
     assert count == 1
-    assert text == LINUX_INSTANCE.replace(
-        '    Name           = "dns-01"\n', '    Name           = "dns-01"\n    patch-group = "linux-weekly"\n'
-    ) + windows
+    assert (
+        text
+        == LINUX_INSTANCE.replace(
+            '    Name           = "dns-01"\n',
+            '    Name           = "dns-01"\n    patch-group = "linux-weekly"\n',
+        )
+        + windows
+    )
 
 
-def test_the_demo_merges_reviewed_prs_and_prints_the_learned_correction(ws: Path, tmp_path: Path) -> None:
+def test_the_demo_merges_reviewed_prs_and_prints_the_learned_correction(
+    ws: Path,  # noqa: F811 - the fixture
+    tmp_path: Path,
+) -> None:
     numbers = [landed(land(ws, "terraform-aws", wave))["number"] for wave in (1, 2, 3)]
     assert numbers == [1, 2, 3]
     calls: list[tuple[str, ...]] = []

@@ -42,7 +42,9 @@ def review_and_merge(root: Path, tmp: Path, wave: int, by: str) -> int:
 
 
 def plan_wave_3(root: Path, out: Path) -> tuple[str, str]:
-    result = migrator("plan", "--target", "terraform-aws", "--wave", "3", "--out", str(out), "--no-tools", workspace=root)
+    result = migrator(
+        "plan", "--target", "terraform-aws", "--wave", "3", "--out", str(out), "--no-tools", workspace=root
+    )
     assert result.code == 0, result.stderr
     folder = out / "terraform-aws" / "wave-03"
     return (folder / "main.tf").read_text(encoding="utf-8"), (folder / "PLAN.md").read_text(encoding="utf-8")
@@ -65,7 +67,10 @@ def edits(root: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def test_two_merged_prs_teach_the_next_wave_and_forget_removes_it(ws: Path, tmp_path: Path) -> None:
+def test_two_merged_prs_teach_the_next_wave_and_forget_removes_it(
+    ws: Path,  # noqa: F811 - the fixture
+    tmp_path: Path,
+) -> None:
     first = review_and_merge(ws, tmp_path, 1, "alice")
     second = review_and_merge(ws, tmp_path, 2, "bob")
     status = migrator("learn", "status", "--format", "json", workspace=ws)
@@ -91,7 +96,7 @@ def test_two_merged_prs_teach_the_next_wave_and_forget_removes_it(ws: Path, tmp_
     for vm in ("crm-app-01", "crm-db-01", "crm-web-01"):  # Windows: no such correction
         assert "patch-group" not in tags_of(main_tf, vm)
     source = f"learned correction L1 (confidence 1.00, from PR #{first}, #{second})"
-    assert f"`shop-web-01: tags patch-group=linux-weekly`" in plan_md
+    assert "`shop-web-01: tags patch-group=linux-weekly`" in plan_md
     assert plan_md.count(source) == 6
 
     learned = [e for e in edits(ws) if e["source"] == "learned"]
@@ -125,7 +130,10 @@ def test_two_merged_prs_teach_the_next_wave_and_forget_removes_it(ws: Path, tmp_
     assert_one_line_error(migrator("learn", "show", "9", workspace=ws), 6, "no learned correction with id 9")
 
 
-def test_a_poisoned_example_never_becomes_an_instruction_nor_a_guardrail_breach(ws: Path, tmp_path: Path) -> None:
+def test_a_poisoned_example_never_becomes_an_instruction_nor_a_guardrail_breach(
+    ws: Path,  # noqa: F811 - the fixture
+    tmp_path: Path,
+) -> None:
     """Examples whose merged values are hostile: a tag value with markup, migrator's own Name
     tag, a port opened to the world. None is learned as something the guardrails would refuse,
     and a value the edit vocabulary refuses is never derived as an edit."""

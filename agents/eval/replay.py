@@ -222,9 +222,15 @@ def summary(results: list[CaseResult]) -> dict[str, Any]:
     return {
         "cases": len(results),
         "first_quarter": quarter,
-        "edits": {"without": totals(results, "edits_without"), "deterministic": totals(results, "edits_with")},
+        "edits": {
+            "without": totals(results, "edits_without"),
+            "deterministic": totals(results, "edits_with"),
+        },
         "edits_after_first_quarter": {"without": without_later, "deterministic": with_later},
         "removed_after_first_quarter": round(1 - with_later / without_later, 3) if without_later else 0.0,
-        "cases_without_edits": {"without": share_clean("edits_without"), "deterministic": share_clean("edits_with")},
+        "cases_without_edits": {
+            "without": share_clean("edits_without"),
+            "deterministic": share_clean("edits_with"),
+        },
         "cases_worse": [r.case for r in results if r.edits_with > r.edits_without],
     }

@@ -118,7 +118,12 @@ def refresh(ws: Workspace) -> list[LearnedCorrection]:
     changed = []
     for key, c in learned.items():
         row = by_key.get(key) or LearnedCorrection(
-            created_at=now(), updated_at=now(), fact=c.fact, fact_value=c.fact_value, slot=c.slot, value=c.value
+            created_at=now(),
+            updated_at=now(),
+            fact=c.fact,
+            fact_value=c.fact_value,
+            slot=c.slot,
+            value=c.value,
         )
         if row.status == FORGOTTEN:
             continue
@@ -193,7 +198,9 @@ def apply_learned(ws: Workspace, waves: Iterable[WaveInput], target: str) -> int
                 for s in slots_of(r["edit"], disks)
             }
             for m in matches(normalise(vm.record), disks, corrections, known):
-                if m.correction.slot in human or (target == "kubevirt" and m.correction.slot.startswith("volume:")):
+                if m.correction.slot in human or (
+                    target == "kubevirt" and m.correction.slot.startswith("volume:")
+                ):
                     continue
                 number = ids[m.correction.key]
                 for data in edits_for(m.correction.slot, m.correction.value, vm.name, disks):

@@ -11,10 +11,10 @@ from migrator.settings import Settings
 from migrator.store.cmdb import CmdbStore
 from migrator.store.database import open_engine
 from migrator.store.edits import EditStore
-from migrator.store.learning import LearningStore
 from migrator.store.findings import FindingsCache
 from migrator.store.flows import FlowStore
 from migrator.store.generated import GeneratedStore
+from migrator.store.learning import LearningStore
 from migrator.store.llm import LLMStore
 from migrator.store.plans import PlanStore
 from migrator.store.snapshots import SnapshotStore

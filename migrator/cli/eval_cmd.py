@@ -24,7 +24,9 @@ COLUMNS = [
 
 @app.command("replay")
 def replay_cmd(
-    corpus: Path = typer.Argument(..., help="Corpus folder: one JSON file per merged-PR case, in time order."),
+    corpus: Path = typer.Argument(
+        ..., help="Corpus folder: one JSON file per merged-PR case, in time order."
+    ),
     fmt: Format = typer.Option(Format.table, "--format", help="table or json."),
 ) -> None:
     """Replay merged-PR cases in time order: reviewer edits still needed without and with learning."""
@@ -43,10 +45,10 @@ def replay_cmd(
         },
     ]
     render(rows, COLUMNS, fmt, title=f"Replay of {corpus}")
-    later = s["edits_after_first_quarter"]
+    later, clean = s["edits_after_first_quarter"], s["cases_without_edits"]
     typer.echo(
         f"after the first {s['first_quarter']} case(s): {later['without']} edit(s) without learning, "
-        f"{later['deterministic']} with ({s['removed_after_first_quarter']:.0%} removed); cases needing no edit: "
-        f"{s['cases_without_edits']['without']:.0%} without, {s['cases_without_edits']['deterministic']:.0%} with; "
+        f"{later['deterministic']} with ({s['removed_after_first_quarter']:.0%} removed); "
+        f"cases needing no edit: {clean['without']:.0%} without, {clean['deterministic']:.0%} with; "
         f"cases made worse: {len(s['cases_worse'])}"
     )

@@ -59,7 +59,9 @@ def forget_cmd(
     if fmt is Format.json:
         dump_json(result)
         return
-    _out.print(Text(f"correction L{correction_id} forgotten; {result['removed_edits']} learned edit(s) removed"))
+    _out.print(
+        Text(f"correction L{correction_id} forgotten; {result['removed_edits']} learned edit(s) removed")
+    )
 
 
 def _print(row: dict[str, Any], fmt: Format) -> None:

@@ -12,9 +12,9 @@ import sys
 import time
 from pathlib import Path
 
+from migrator.settings import Settings
 from migrator.simulator.build import SimulatorUnavailable, binary_path
 from migrator.simulator.estate import Estate
-from migrator.settings import Settings
 from migrator.simulator.launcher import Simulator
 from migrator.simulator.learning_demo import learning_demo
 from migrator.simulator.seed import seed

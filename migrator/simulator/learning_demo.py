@@ -79,7 +79,9 @@ def learning_demo(workspace: Path, out: Path, run: Run, merge_flags: tuple[str, 
     prs = [p for p in PullRequestStore(Workspace.open(workspace).engine).all() if p.target == TARGET]
     last = max(p.wave for p in prs)
     merged = 0
-    for pr in sorted((p for p in prs if p.status in ("open", "approved") and p.wave < last), key=lambda p: p.wave):
+    for pr in sorted(
+        (p for p in prs if p.status in ("open", "approved") and p.wave < last), key=lambda p: p.wave
+    ):
         if merged == 2:
             break
         if review(workspace / "plans.git", pr.branch, f"{TARGET}/wave-{pr.wave:02d}/main.tf"):

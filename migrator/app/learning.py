@@ -46,7 +46,7 @@ def _examples_of(ws: Workspace, pr: PullRequest, rows: list[dict[str, Any]]) -> 
         return []
     record = merged[-1]
     document = ws.plans.get(pr.plan_id)
-    names = next((w["vms"] for w in document["waves"] if w["number"] == pr.wave), [])
+    names: list[str] = next((w["vms"] for w in document["waves"] if w["number"] == pr.wave), [])
     # a VM blocked by findings has no code to review: its silence is no evidence
     generated = [g for g in ws.generated.latest(pr.plan_id, pr.target) if g["wave"] == pr.wave]
     blocked = set(generated[0]["blocked"]) if generated else set()

@@ -135,7 +135,8 @@ def refresh(ws: Workspace) -> list[LearnedCorrection]:
         if row.status == ACTIVE and (row.fact, row.fact_value, row.slot, row.value) not in learned:
             row.status = SUPERSEDED
             changed.append(row)
-            _revert_derived(ws, int(row.id or 0))
+            # its applied edits go (derived data); ones a person reverted stay, so they stay out
+            ws.learning.delete_learned_edits(who(int(row.id or 0)), "applied")
     if changed:
         ws.learning.save_corrections(changed)
     return ws.learning.corrections()
@@ -147,12 +148,6 @@ def _stats(row: LearnedCorrection) -> tuple[Any, ...]:
 
 def _stats_of(c: Correction) -> tuple[Any, ...]:
     return (c.support, c.against, c.confidence, list(c.prs), list(c.reviewers))
-
-
-def _revert_derived(ws: Workspace, correction_id: int) -> None:
-    for row in ws.edits.list("applied"):
-        if row["source"] == "learned" and row["who"] == who(correction_id):
-            ws.edits.set_status(int(row["id"]), "reverted")
 
 
 def _as_correction(row: LearnedCorrection) -> Correction:

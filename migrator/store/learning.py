@@ -72,11 +72,15 @@ class LearningStore:
         except SQLAlchemyError as exc:
             raise StoreError(f"could not store the learned corrections: {type(exc).__name__}") from None
 
-    def delete_learned_edits(self, who: str) -> int:
-        """Remove the plan edits a correction derived (source learned, who = the correction)."""
+    def delete_learned_edits(self, who: str, status: str | None = None) -> int:
+        """Remove the plan edits a correction derived (source learned, who = the correction),
+        or only those with one status."""
+        stmt = delete(EDITS).where(EDITS.c.source == "learned", EDITS.c.who == who)
+        if status is not None:
+            stmt = stmt.where(EDITS.c.status == status)
         try:
             with self.engine.begin() as conn:
-                result = conn.execute(delete(EDITS).where(EDITS.c.source == "learned", EDITS.c.who == who))
+                result = conn.execute(stmt)
                 return int(result.rowcount or 0)
         except SQLAlchemyError as exc:
             raise StoreError(f"could not remove the learned edits: {type(exc).__name__}") from None

@@ -7,9 +7,14 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from agents.eval.replay import load_corpus, replay, summary
+from migrator.app.learning import forget, refresh
+from migrator.app.workspace import Workspace
+from migrator.store.models import LearningExample, PlanEdit
+from migrator.store.snapshots import now
 from tests.helpers import assert_one_line_error, migrator
 from waves.learning import Example, edits_for, generalise, matches, normalise, slots_of
 
@@ -194,3 +199,69 @@ def test_eval_replay_of_a_broken_corpus_is_one_line(tmp_path: Path) -> None:
     assert_one_line_error(
         migrator("eval", "replay", str(tmp_path / "none"), workspace=tmp_path / "ws"), 6, "is not a folder"
     )
+
+
+def _stored(pr: int, vm: str, family: str) -> LearningExample:
+    facts = {"role": "database", "application": "crm", "os": "linux", "environment": "prod", "size": "medium"}
+    return LearningExample(
+        pr=pr,
+        commit=f"{pr:040d}",
+        approver="alice",
+        merged_at=datetime(2026, 1, pr, tzinfo=UTC),
+        target="terraform-aws",
+        wave=1,
+        vm=vm,
+        facts=facts,
+        disks=["Hard disk 1"],
+        answer={},
+        fix={"instance-family": family},
+        reviewers=["alice"],
+    )
+
+
+def _learned_edit(ws: Workspace, vm: str, who: str, status: str) -> None:
+    edit = {"version": 1, "kind": "instance-family", "vm": vm, "family": "r6i"}
+    ws.edits.add(
+        PlanEdit(
+            created_at=now(),
+            kind="instance-family",
+            vm=vm,
+            edit=edit,
+            source="learned",
+            who=who,
+            status=status,
+        )
+    )
+
+
+def test_a_changed_preference_supersedes_the_stored_correction_and_removes_its_applied_edits(
+    tmp_path: Path,
+) -> None:
+    """Every example shares all five facts, so each fact keys a correction: the role's is followed."""
+    ws = Workspace.open(tmp_path / "ws")
+    ws.learning.add_examples([_stored(pr, f"db-{pr}-{i}", "r6i") for pr in (1, 2, 3) for i in range(2)])
+    rows = refresh(ws)
+    assert [(r.id, r.fact) for r in rows] == [
+        (1, "application"),
+        (2, "environment"),
+        (3, "os"),
+        (4, "role"),
+        (5, "size"),
+    ]
+    assert (rows[3].status, rows[3].value, rows[3].support, rows[3].prs) == ("active", "r6i", 6, [1, 2, 3])
+    _learned_edit(ws, "shop-db-01", "correction L4", "applied")
+    _learned_edit(ws, "shop-db-02", "correction L4", "reverted")  # a reviewer reverted this one
+    ws.learning.add_examples([_stored(pr, f"db-{pr}-{i}", "r7i") for pr in (4, 5) for i in range(2)])
+    rows = refresh(ws)
+    assert [(r.id, r.status, r.value, r.support, r.prs) for r in rows if r.fact == "role"] == [
+        (4, "superseded", "r6i", 6, [1, 2, 3]),
+        (9, "active", "r7i", 4, [4, 5]),
+    ]
+    left = [(e["vm"], e["who"], e["status"]) for e in ws.edits.list() if e["source"] == "learned"]
+    assert left == [("shop-db-02", "correction L4", "reverted")]
+    # forgetting the new one: never learned again from the same evidence
+    assert forget(ws, 9) == {"id": 9, "status": "forgotten", "removed_edits": 0}
+    assert [(r.id, r.status) for r in refresh(ws) if r.fact == "role"] == [
+        (4, "superseded"),
+        (9, "forgotten"),
+    ]

@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from agents.eval.replay import load_corpus, replay, summary
 from migrator.app.edits import _store, with_change
 from migrator.app.workspace import Workspace
-from migrator.errors import UsageError
+from migrator.errors import NotFound, UsageError
 from migrator.store.models import LearnedCorrection, LearningExample, PullRequest
 from migrator.store.prs import PullRequestStore
 from migrator.store.snapshots import now
@@ -51,11 +51,20 @@ def _examples_of(ws: Workspace, pr: PullRequest, rows: list[dict[str, Any]]) -> 
     generated = [g for g in ws.generated.latest(pr.plan_id, pr.target) if g["wave"] == pr.wave]
     blocked = set(generated[0]["blocked"]) if generated else set()
     names = [n for n in names if n not in blocked]
-    mine = [r for r in rows if r["pr"] == pr.id and r["source"] == "reviewer" and r["status"] != "refused"]
+    # the reviewers' edits, and a refinement's (source model) that the approver accepted by merging
+    mine = [
+        r
+        for r in rows
+        if r["pr"] == pr.id and r["source"] in ("reviewer", "model") and r["status"] != "refused"
+    ]
+    approver = str(pr.approvals[-1]["by"])
     learned = [r for r in rows if r["source"] == "learned" and r["status"] == "applied"]
     found = []
     for name in names:
-        inventory = ws.store.vm(record.snapshot_id, name)
+        try:
+            inventory = ws.store.vm(record.snapshot_id, name)
+        except NotFound:  # a planning name made unique with its moref: no example rather than a guess
+            continue
         disks = [str(d.get("label")) for d in inventory.get("disks") or []]
         fix: dict[str, str] = {}
         for r in (r for r in mine if r["vm"] == name):
@@ -67,7 +76,7 @@ def _examples_of(ws: Workspace, pr: PullRequest, rows: list[dict[str, Any]]) -> 
             LearningExample(
                 pr=int(pr.id or 0),
                 commit=record.merge_commit,
-                approver=str(pr.approvals[-1]["by"]),
+                approver=approver,
                 merged_at=record.merged_at,
                 target=pr.target,
                 wave=pr.wave,
@@ -76,7 +85,13 @@ def _examples_of(ws: Workspace, pr: PullRequest, rows: list[dict[str, Any]]) -> 
                 disks=disks,
                 answer=answer,
                 fix=fix,
-                reviewers=sorted({str(r["who"]) for r in mine if r["vm"] == name}),
+                reviewers=sorted(
+                    {
+                        str(r["who"]) if r["source"] == "reviewer" else approver
+                        for r in mine
+                        if r["vm"] == name
+                    }
+                ),
             )
         )
     return found

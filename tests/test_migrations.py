@@ -105,6 +105,10 @@ def test_release_0_1_0_workspace_upgrades_in_place_and_reads(tmp_path: Path) -> 
     assert flows == 37
     flow_sets = migrator("flows", "list", "--format", "json", workspace=workspace).json()
     assert [(s["origin"], s["records"], s["clamped"]) for s in flow_sets] == [("demo-flows.csv", 37, 0)]
+    # 0011 added learning: an old workspace has no examples and no corrections yet
+    learned = migrator("learn", "status", "--format", "json", workspace=workspace)
+    assert learned.code == 0, learned.stderr
+    assert learned.json() == {"examples": 0, "prs": [], "corrections": []}
     # ...and it keeps working as a current workspace: a new plan is stored beside the old one.
     replanned = migrator("waves", "plan", "--format", "json", workspace=workspace)
     assert replanned.code == 0, replanned.stderr

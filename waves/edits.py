@@ -450,6 +450,8 @@ class Provenance(BaseModel):
     conversation: str | None = Field(default=None, max_length=200)
 
     def describe(self) -> str:
+        if self.source == "learned":  # who: the correction; conversation: its confidence and PRs
+            return f"learned {self.who} ({self.conversation}), {self.at.strftime('%Y-%m-%d %H:%M UTC')}"
         who = f"{self.who} ({self.prompt_version})" if self.prompt_version else self.who
         where = "".join(
             [

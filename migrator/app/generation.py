@@ -13,6 +13,7 @@ from agents.generator.transpiler_agent import DEFAULT_ATTEMPTS, NEEDS_HUMAN, Age
 from agents.generator.wave_report import render_report
 from agents.validator import ValidatorOptions
 from migrator.app.edits import StoredEdit, active_edits, for_target, for_wave, free_edits, refuse
+from migrator.app.learning import apply_learned
 from migrator.app.model_report import ModelReport, PlanModelRecords, model_report, plan_model_records
 from migrator.app.workspace import Workspace
 from migrator.atomic import recover, replace_dir, staging_path
@@ -158,10 +159,12 @@ def generate(ws: Workspace, request: GenerateRequest) -> GenerateResult:
     root.mkdir(parents=True, exist_ok=True)
     recover(root)  # put back what an interrupted earlier run left half-swapped
     models = plan_model_records(ws, planned.plan_id, planned.snapshot_id, request.target)
+    chosen = select_waves(planned.waves, request.wave)
+    apply_learned(ws, chosen, request.target)  # learned corrections become edits (docs/learning.md)
     edits = _plan_edits(ws, planned, request.target)
     outcomes = [
         generate_wave(ws, transpiler, planned, wave_input, options, root, request, models, edits)
-        for wave_input in select_waves(planned.waves, request.wave)
+        for wave_input in chosen
     ]
     return GenerateResult(planned.plan_id, request.target, root, outcomes)
 

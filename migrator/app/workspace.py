@@ -14,6 +14,7 @@ from migrator.store.edits import EditStore
 from migrator.store.findings import FindingsCache
 from migrator.store.flows import FlowStore
 from migrator.store.generated import GeneratedStore
+from migrator.store.learning import LearningStore
 from migrator.store.llm import LLMStore
 from migrator.store.plans import PlanStore
 from migrator.store.schedules import ScheduleStore
@@ -63,6 +64,11 @@ class Workspace:
     @property
     def edits(self) -> EditStore:
         return EditStore(self.engine)
+
+    @property
+    def learning(self) -> LearningStore:
+        """Examples from merged pull requests and the corrections learned from them."""
+        return LearningStore(self.engine)
 
     @property
     def generated(self) -> GeneratedStore:

@@ -68,10 +68,12 @@ COMMANDS: dict[str, Callable[[str], Command]] = {
     "graph": _group("migrator.cli.graph_cmd"),
     "waves": _group("migrator.cli.waves_cmd"),
     "edits": _group("migrator.cli.edits_cmd"),
+    "learn": _group("migrator.cli.learn_cmd"),
     "policies": _group("migrator.cli.policies_cmd"),
     "pr": _group("migrator.cli.pr_cmd"),
     "conversations": _group("migrator.cli.refine_cmd"),
     "llm": _group("migrator.cli.llm_cmd"),
+    "eval": _group("migrator.cli.eval_cmd"),
 }
 
 

@@ -12,9 +12,11 @@ import sys
 import time
 from pathlib import Path
 
+from migrator.settings import Settings
 from migrator.simulator.build import SimulatorUnavailable, binary_path
 from migrator.simulator.estate import Estate
 from migrator.simulator.launcher import Simulator
+from migrator.simulator.learning_demo import learning_demo
 from migrator.simulator.seed import seed
 
 PASSWORD_ENV = "MIGRATOR_DEMO_VC_PASSWORD"
@@ -107,6 +109,8 @@ def demo(estate_file: Path, flows_file: Path) -> None:
             _migrator("plan", "--target", "kubevirt", "--out", "migration", "--land", *_vddk_flags(sim))
             if _with_model():
                 _refine_demo()
+            # reviewers' merged edits teach the next wave (docs/learning.md)
+            learning_demo(Settings.resolve().workspace, Path("migration"), _migrator)
             _migrator("pr", "list")
     finally:
         sim.stop()

@@ -347,3 +347,45 @@ class FindingsCacheVM(SQLModel, table=True):
     entry_id: int = Field(foreign_key="findings_cache.id")
     vm: str
     findings: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON, nullable=False)
+
+
+class LearningExample(SQLModel, table=True):
+    """One VM of a merged, approved pull request: its facts (the query), what migrator generated
+    (the answer) and what the reviewers' merged edits set (the fix), keyed by slot (docs/learning.md)."""
+
+    __tablename__ = "learning_examples"
+    __table_args__ = (Index("ix_learning_examples_pr_vm", "pr", "vm", unique=True),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    pr: int  # the pull request's number
+    commit: str  # the merge commit
+    approver: str
+    merged_at: datetime = Field(sa_type=DateTime(timezone=True))
+    target: str
+    wave: int
+    vm: str
+    facts: dict[str, str] = Field(default_factory=dict, sa_type=JSON, nullable=False)
+    disks: list[str] = Field(default_factory=list, sa_type=JSON, nullable=False)
+    answer: dict[str, str] = Field(default_factory=dict, sa_type=JSON, nullable=False)
+    fix: dict[str, str] = Field(default_factory=dict, sa_type=JSON, nullable=False)
+    reviewers: list[str] = Field(default_factory=list, sa_type=JSON, nullable=False)
+
+
+class LearnedCorrection(SQLModel, table=True):
+    """A reviewers' preference generalised from examples: VMs with fact = value get slot = value."""
+
+    __tablename__ = "learned_corrections"
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(sa_type=DateTime(timezone=True))
+    updated_at: datetime = Field(sa_type=DateTime(timezone=True))
+    fact: str
+    fact_value: str
+    slot: str
+    value: str
+    support: int = 0
+    against: int = 0
+    confidence: float = 0.0
+    prs: list[int] = Field(default_factory=list, sa_type=JSON, nullable=False)
+    reviewers: list[str] = Field(default_factory=list, sa_type=JSON, nullable=False)
+    status: str = "active"  # active | superseded (evidence no longer supports it) | forgotten

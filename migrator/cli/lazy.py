@@ -71,6 +71,8 @@ COMMANDS: dict[str, Callable[[str], Command]] = {
     "pr": _group("migrator.cli.pr_cmd"),
     "conversations": _group("migrator.cli.refine_cmd"),
     "llm": _group("migrator.cli.llm_cmd"),
+    "identities": _group("migrator.cli.identities_cmd"),
+    "audit": _group("migrator.cli.audit_cmd"),
 }
 
 

@@ -28,14 +28,14 @@ def test_sign_in_with_a_persons_token_and_approve_as_that_person(
         page.wait_for_url("**/login")  # no token yet: the page sends the browser to sign in
         page.fill("input[name=token]", token)
         page.click("button[type=submit]")
-        page.wait_for_url(server.url + "/")
+        page.wait_for_url(server.url + "/", wait_until="commit")  # signed in: sent to the overview
         page.goto(server.url + "/prs/1")
         expect(page.locator(".signed-in")).to_have_text("signed in as ana (approver)")
         assert page.locator("#reviewer").count() == 0
         page.click("#approve")
         expect(page.locator("#pr-status")).to_have_text("approved")
         page.reload()
-        approvals = page.locator("main ul li").all_inner_texts()
+        approvals = page.locator("main > ul").first.locator("li").all_inner_texts()
         assert [a.split(" at ")[0] for a in approvals] == ["approved by ana"]
         browser.close()
         assert errors == []

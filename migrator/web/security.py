@@ -155,7 +155,9 @@ def middleware(
         headers["Content-Security-Policy"] = CSP
         headers["X-Content-Type-Options"] = "nosniff"
         headers["X-Frame-Options"] = "DENY"
-        headers["Referrer-Policy"] = "no-referrer"
+        # Not no-referrer: under it Chromium sends `Origin: null` with a form POST, so the /login
+        # form was refused as cross-origin. same-origin still gives other sites no Referer.
+        headers["Referrer-Policy"] = "same-origin"
         headers["Cache-Control"] = "no-store"
         return response
 

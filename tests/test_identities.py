@@ -4,6 +4,7 @@ revocation, the audit log, and one-line errors with their exit codes for unknown
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from migrator.app.identities import Actor, authenticate
 from migrator.app.workspace import Workspace
 from migrator.errors import ExitCode, Forbidden
 from tests.helpers import assert_one_line_error, migrator
+from tests.web_helpers import planned_workspace
 
 TOKEN = re.compile(r"mgr_[A-Za-z0-9_-]{43}")
 
@@ -118,3 +120,42 @@ def test_the_audit_log_names_who_did_each_change_and_filters_by_time(tmp_path: P
     assert [r["id"] for r in recent] == [r["id"] for r in records]
     later = migrator("audit", "list", "--since", "2999-01-01", "--format", "json", workspace=workspace).json()
     assert later == []
+
+
+def test_cli_changes_are_audited_as_the_named_person_or_the_login_name(tmp_path: Path) -> None:
+    folder = tmp_path / "ws"
+    planned_workspace(folder).close()  # lands PR #1 as this process's user
+    casey = {"LOGNAME": "casey", "USER": "casey"}
+    steps = [
+        (("waves", "pin", "crm-web-01", "--wave", "2"), casey),
+        (("waves", "unpin", "crm-web-01"), casey),
+        (("pr", "approve", "1", "--by", "alice"), casey),
+        (("pr", "close", "1"), casey),
+    ]
+    for args, env in steps:
+        result = migrator(*args, workspace=folder, env=env)
+        assert result.code == 0, (args, result.stderr)
+    edit = tmp_path / "pin.json"
+    edit.write_text(json.dumps({"version": 1, "kind": "wave-pin", "vm": "crm-db-01", "wave": 1}))
+    added = migrator(
+        "edits", "add", str(edit), "--who", "dora", "--format", "json", workspace=folder, env=casey
+    )
+    assert added.code == 0, added.stderr
+    edit_id = added.json()["id"]
+    assert migrator("edits", "revert", str(edit_id), workspace=folder, env=casey).code == 0
+    records = migrator("audit", "list", "--format", "json", workspace=folder).json()
+    assert [(r["who"], r["via"], r["action"], r["target"]) for r in records][1:] == [
+        ("casey", "cli", "pin.set", "vm:crm-web-01"),
+        ("casey", "cli", "pin.remove", "vm:crm-web-01"),
+        ("alice", "cli", "pr.approve", "pr:1"),
+        ("casey", "cli", "pr.close", "pr:1"),
+        ("dora", "cli", "pin.set", "vm:crm-db-01"),
+        ("dora", "cli", "edit.add", f"edit:{edit_id}"),
+        ("casey", "cli", "edit.revert", f"edit:{edit_id}"),
+    ]
+    landed = records[0]
+    assert (landed["via"], landed["action"], landed["target"]) == ("cli", "pr.land", "pr:1")
+    assert landed["detail"]["action"] == "created" and landed["detail"]["wave"] == 1
+    assert records[3]["detail"]["by"] == "alice" and re.fullmatch(
+        r"[0-9a-f]{40}", records[3]["detail"]["commit"]
+    )

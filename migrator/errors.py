@@ -24,6 +24,7 @@ class ExitCode(IntEnum):
     FORGE = 9  # the plans repository's remote or forge failed (network, auth, 4xx/5xx) or refused a merge
     CONFLICT = 10  # a plans branch was edited by a human, or a PR is not in a state that allows the action
     MODEL = 11  # no model configured where one is needed, or the model endpoint failed after retries
+    FORBIDDEN = 12  # the acting identity's role does not allow the action (the dashboard answers 403)
 
 
 class MigratorError(Exception):
@@ -121,3 +122,9 @@ class ModelError(MigratorError):
     """No chat model is configured where one is needed, or its endpoint kept failing after retries."""
 
     exit_code = ExitCode.MODEL
+
+
+class Forbidden(MigratorError):
+    """The acting identity's role does not allow the action (team mode, docs/dashboard.md)."""
+
+    exit_code = ExitCode.FORBIDDEN

@@ -109,6 +109,9 @@ def test_release_0_1_0_workspace_upgrades_in_place_and_reads(tmp_path: Path) -> 
     learned = migrator("learn", "status", "--format", "json", workspace=workspace)
     assert learned.code == 0, learned.stderr
     assert learned.json() == {"examples": 0, "prs": [], "corrections": []}
+    # 0012 added the people and the audit log, both empty: team mode stays off until someone is added
+    assert migrator("identities", "list", "--format", "json", workspace=workspace).json() == []
+    assert migrator("audit", "list", "--format", "json", workspace=workspace).json() == []
     # ...and it keeps working as a current workspace: a new plan is stored beside the old one.
     replanned = migrator("waves", "plan", "--format", "json", workspace=workspace)
     assert replanned.code == 0, replanned.stderr

@@ -14,6 +14,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from migrator.app.audit import record as audit
+from migrator.app.identities import Actor, cli_actor
 from migrator.app.planning import pin_vm
 from migrator.app.workspace import Workspace
 from migrator.diagnostics import Diagnostic
@@ -52,8 +54,18 @@ class StoredEdit:
     provenance: Provenance
 
 
-def add_edit(ws: Workspace, request: AddRequest) -> dict[str, Any]:
-    """Store an edit: applied when it fits the schema and the latest plan, refused otherwise."""
+def add_edit(ws: Workspace, request: AddRequest, actor: Actor | None = None) -> dict[str, Any]:
+    """Store an edit: applied when it fits the schema and the latest plan, refused otherwise.
+    `actor`: who adds it (None: the CLI's user, named by the request's `who` for a reviewer's edit)."""
+    actor = actor or cli_actor(request.who if request.source == "reviewer" else None)
+    actor.require("edit")
+    row = _add(ws, request, actor)
+    detail = {"status": row["status"], "kind": row["kind"], "source": row["source"], "who": row["who"]}
+    audit(ws, actor, "edit.add", f"edit:{row['id']}", detail)
+    return row
+
+
+def _add(ws: Workspace, request: AddRequest, actor: Actor) -> dict[str, Any]:
     data = request.data
     if not isinstance(data, dict) or data.get("kind") not in KINDS:
         raise UsageError(f"an edit is a JSON object whose kind is one of {', '.join(KINDS)}")
@@ -70,7 +82,7 @@ def add_edit(ws: Workspace, request: AddRequest) -> dict[str, Any]:
     except ValidationError as exc:
         return _store(ws, data, provenance, _schema_diagnostics(exc))
     if isinstance(edit, WavePin):  # pins stay where the planner reads them, as `waves pin` writes them
-        pin_vm(ws, edit.vm, edit.wave)
+        pin_vm(ws, edit.vm, edit.wave, actor)
         return with_change(ws.edits.list("applied")[-1])
     return _store(ws, edit.model_dump(mode="json"), provenance, _plan_diagnostics(ws, edit))
 
@@ -164,14 +176,17 @@ def show_edit(ws: Workspace, edit_id: int) -> dict[str, Any]:
     return with_change(ws.edits.get(edit_id))
 
 
-def revert_edit(ws: Workspace, edit_id: int) -> dict[str, Any]:
+def revert_edit(ws: Workspace, edit_id: int, actor: Actor | None = None) -> dict[str, Any]:
     """Revert an applied edit (a pin is unpinned: the next plan no longer honours it)."""
+    if actor is not None:
+        actor.require("edit")
     row = ws.edits.get(edit_id)
     if row["status"] != "applied":
         raise UsageError(f"edit {edit_id} is {row['status']}: only an applied edit can be reverted")
     if row["kind"] == "wave-pin" and row["vm"]:
         ws.plans.unpin(row["vm"])
     ws.edits.set_status(edit_id, "reverted")
+    audit(ws, actor, "edit.revert", f"edit:{edit_id}", {"kind": row["kind"], "vm": row["vm"]})
     return show_edit(ws, edit_id)
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from migrator.app.audit import record as audit
 from migrator.app.cmdb import with_cmdb
+from migrator.app.identities import Actor
 from migrator.app.workspace import Workspace
 from migrator.errors import Incomplete, NotFound
 from migrator.flows.records import Flow
@@ -146,15 +148,22 @@ def compare_plans(ws: Workspace, plan_a: int | None = None, plan_b: int | None =
     return PlanComparison(plan_a, plan_b, diff_plans(plans.get(plan_a), plans.get(plan_b)))
 
 
-def pin_vm(ws: Workspace, vm: str, wave: int) -> str:
-    """Record that this VM (and its move group) moves in `wave` in every re-plan; returns its exact name."""
+def pin_vm(ws: Workspace, vm: str, wave: int, actor: Actor | None = None) -> str:
+    """Record that this VM (and its move group) moves in `wave` in every re-plan; returns its exact name.
+    `actor`: who pins (None: the CLI's user)."""
+    if actor is not None:
+        actor.require("pin")
     snap = ws.store.get(None)
     assert snap.id is not None
     name = str(ws.store.vm(snap.id, vm)["name"])  # a typo is an error, not a silent pin
     ws.plans.pin(name, wave)
+    audit(ws, actor, "pin.set", f"vm:{name}", {"wave": wave})
     return name
 
 
-def unpin_vm(ws: Workspace, vm: str) -> None:
+def unpin_vm(ws: Workspace, vm: str, actor: Actor | None = None) -> None:
+    if actor is not None:
+        actor.require("pin")
     if not ws.plans.unpin(vm):
         raise NotFound(f"{vm!r} is not pinned")
+    audit(ws, actor, "pin.remove", f"vm:{vm}", {})

@@ -16,7 +16,9 @@ from typing import Any
 
 from agents.generator.transpiler_agent import CLEAN
 from agents.validator import ValidationReport, ValidatorOptions, languages_of, validate_folder
+from migrator.app.audit import record as audit
 from migrator.app.generation import planned_inputs
+from migrator.app.identities import Actor, cli_actor
 from migrator.app.pr_edits import extract_pr_edits
 from migrator.app.workspace import Workspace
 from migrator.diagnostics import Diagnostic
@@ -96,9 +98,14 @@ class Reviews:
     """The PR use cases on one workspace."""
 
     def __init__(
-        self, ws: Workspace, token: str | None = None, notify: Callable[[str], None] | None = None
+        self,
+        ws: Workspace,
+        token: str | None = None,
+        notify: Callable[[str], None] | None = None,
+        actor: Actor | None = None,
     ) -> None:
         self.ws = ws
+        self.actor = actor or cli_actor()  # who acts: checked against its role, written to the audit log
         self.token = token  # for an https remote; from the environment, never argv
         self.prs = PullRequestStore(ws.engine)
         self.pacing = Pacing(notify=notify) if notify else Pacing()  # a forge's rate-limit waits
@@ -111,6 +118,7 @@ class Reviews:
 
     def land(self, req: LandRequest) -> LandResult:
         """Commit the generated wave to its branch; open the PR, or update it, or do nothing."""
+        self.actor.require("land")
         forge = detect(req.repo, req.forge, req.forge_api, req.forge_repo, req.token)
         planned = planned_inputs(self.ws, req.plan_id)
         record = self._generated(planned.plan_id, req.target, req.wave)
@@ -143,6 +151,9 @@ class Reviews:
         assert pr.id is not None
         if forge is not None and (action != "unchanged" or pr.forge_number is None):
             self._publish(pr, forge, title, plan_md, record, req)
+        if action != "unchanged":
+            detail = {"action": action, "target": req.target, "wave": req.wave, "commit": landed.commit}
+            audit(self.ws, self.actor, "pr.land", f"pr:{pr.id}", detail)
         return LandResult(pr.id, action, branch, landed.commit, summary if landed.commit else [], plan_md)
 
     def _publish(
@@ -201,7 +212,12 @@ class Reviews:
 
     # --- review --------------------------------------------------------------------------
 
-    def approve(self, number: int, by: str) -> PullRequest:
+    def approve(self, number: int, by: str | None = None) -> PullRequest:
+        """`by`: the reviewer's name as the CLI was told it; a team identity approves as itself,
+        whatever name the request carried."""
+        self.actor.require("approve")
+        if by is None or self.actor.role is not None:
+            by = self.actor.name
         pr = self._live(number, "approve")
         repo = self.repo_for(None if pr.repo == WORKSPACE_REPO else pr.repo, pr.base)
         tip = repo.git.rev(pr.branch) or pr.head_commit
@@ -212,17 +228,21 @@ class Reviews:
             p.updated_at = now()
 
         approved = self.prs.update(number, change)
+        audit(self.ws, self.actor, "pr.approve", f"pr:{number}", {"by": one_line(by, 100), "commit": tip})
         self._reviewer_edits(approved, repo, tip)
         return approved
 
     def close(self, number: int) -> PullRequest:
+        self.actor.require("close")
         self._live(number, "close")
 
         def change(p: PullRequest) -> None:
             p.status = "closed"
             p.updated_at = now()
 
-        return self.prs.update(number, change)
+        closed = self.prs.update(number, change)
+        audit(self.ws, self.actor, "pr.close", f"pr:{number}", {})
+        return closed
 
     def _live(self, number: int, action: str) -> PullRequest:
         pr = self.prs.get(number)
@@ -273,6 +293,7 @@ class Reviews:
     def merge(self, number: int, author: Author, use_tools: bool = True) -> MergeResult:
         """Re-validate the approved branch as it is, then merge it: through the forge's API when the
         PR is on one (its protections apply and it records the merge), else with git."""
+        self.actor.require("merge")
         pr = self._live(number, "merge")
         repo = self.repo_for(None if pr.repo == WORKSPACE_REPO else pr.repo, pr.base)
         tip = self._approved_tip(pr, repo)
@@ -295,6 +316,7 @@ class Reviews:
             p.updated_at = now()
 
         self.prs.update(number, change)
+        audit(self.ws, self.actor, "pr.merge", f"pr:{number}", {"commit": merge_commit, "tip": tip})
         return MergeResult(number, merge_commit, changed, "git" if forge is None else pr.forge)
 
     def _approved_tip(self, pr: PullRequest, repo: PlansRepo) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from migrator.app.identities import Actor
 from migrator.app.planning import (
     WavePlanResult,
     load_inputs,
@@ -67,16 +68,20 @@ def preview_unpin(ws: Workspace, vm: str) -> WhatIf:
     return _preview(ws, vm, None)
 
 
-def apply_pin(ws: Workspace, vm: str, wave: int) -> WavePlanResult:
+def apply_pin(ws: Workspace, vm: str, wave: int, actor: Actor | None = None) -> WavePlanResult:
     """Store the pin and a new plan with the current plan's parameters (as `waves pin` + `waves plan`)."""
+    if actor is not None:
+        actor.require("pin")  # before the re-plan's work, not after it
     _doc, params = current_parameters(ws)
-    pin_vm(ws, vm, wave)
+    pin_vm(ws, vm, wave, actor)
     return plan_waves(ws, params)
 
 
-def apply_unpin(ws: Workspace, vm: str) -> WavePlanResult:
+def apply_unpin(ws: Workspace, vm: str, actor: Actor | None = None) -> WavePlanResult:
+    if actor is not None:
+        actor.require("pin")
     _doc, params = current_parameters(ws)
-    unpin_vm(ws, vm)
+    unpin_vm(ws, vm, actor)
     return plan_waves(ws, params)
 
 

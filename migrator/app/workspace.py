@@ -14,6 +14,7 @@ from migrator.store.edits import EditStore
 from migrator.store.findings import FindingsCache
 from migrator.store.flows import FlowStore
 from migrator.store.generated import GeneratedStore
+from migrator.store.identities import AuditStore, IdentityStore
 from migrator.store.learning import LearningStore
 from migrator.store.llm import LLMStore
 from migrator.store.plans import PlanStore
@@ -87,6 +88,16 @@ class Workspace:
     def llm(self) -> LLMStore:
         """Chat-model interactions, usage and the response cache."""
         return LLMStore(self.engine)
+
+    @property
+    def identities(self) -> IdentityStore:
+        """Team mode's people and their token hashes."""
+        return IdentityStore(self.engine)
+
+    @property
+    def audit(self) -> AuditStore:
+        """Who changed what (migrator.app.audit writes it)."""
+        return AuditStore(self.engine)
 
     def close(self) -> None:
         """Release the database connections (a long-running caller, e.g. the dashboard, on shutdown)."""

@@ -74,6 +74,8 @@ COMMANDS: dict[str, Callable[[str], Command]] = {
     "conversations": _group("migrator.cli.refine_cmd"),
     "llm": _group("migrator.cli.llm_cmd"),
     "eval": _group("migrator.cli.eval_cmd"),
+    "identities": _group("migrator.cli.identities_cmd"),
+    "audit": _group("migrator.cli.audit_cmd"),
 }
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import typer
 from rich.console import Console
 
+from migrator.app.identities import cli_actor
 from migrator.app.prs import GuardFailed, LandRequest, LandResult, Reviews
 from migrator.cli.context import state
 from migrator.cli.options import PLAN_OPTION
@@ -192,7 +193,9 @@ def approve(
     token_env: str = TOKEN_ENV_OPTION,
 ) -> None:
     """Record an approval of the branch as it is now (a later commit needs a new approval)."""
-    pr = reviews(ctx, token_env).approve(number, by or reviewer_name())
+    name = by or reviewer_name()
+    svc = Reviews(state(ctx), token_from(token_env), notify=forge_wait_line, actor=cli_actor(name))
+    pr = svc.approve(number, name)
     Console(highlight=False).print(
         f"PR #{pr.id} approved by {one_line(pr.approvals[-1]['by'], 60)}", markup=False
     )

@@ -389,3 +389,35 @@ class LearnedCorrection(SQLModel, table=True):
     prs: list[int] = Field(default_factory=list, sa_type=JSON, nullable=False)
     reviewers: list[str] = Field(default_factory=list, sa_type=JSON, nullable=False)
     status: str = "active"  # active | superseded (evidence no longer supports it) | forgotten
+
+
+class Identity(SQLModel, table=True):
+    """A person who may use the dashboard in team mode (docs/dashboard.md#team-mode).
+
+    Only the SHA-256 of the token is kept: the token is 256 random bits, so a fast hash cannot be
+    reversed by guessing, and the lookup by hash needs no comparison against every row."""
+
+    __tablename__ = "identities"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)
+    role: str  # viewer | reviewer | approver
+    token_sha256: str = Field(unique=True)  # hex digest; never the token
+    created_at: datetime = Field(sa_type=DateTime(timezone=True))
+    revoked_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+
+class AuditRecord(SQLModel, table=True):
+    """One state change: who (an identity, or the CLI's user), what, on which ids, when, from where."""
+
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_type=DateTime(timezone=True), index=True)
+    who: str
+    via: str  # cli | web
+    action: (
+        str  # pr.approve, pr.merge, pr.land, pin.set, pin.remove, edit.add, edit.revert, identity.add, ...
+    )
+    target: str  # the ids it concerns, e.g. "pr:1", "vm:crm-web-01", "edit:3", "identity:ana"
+    detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSON, nullable=False)

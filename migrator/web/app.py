@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import hmac
+import dataclasses
 import os
 from pathlib import Path as FilePath
 from typing import Any
@@ -15,18 +15,29 @@ from fastapi.templating import Jinja2Templates
 from markdown_it import MarkdownIt
 from pydantic import BaseModel, Field
 
+from migrator.app.identities import Actor, authenticate, team_mode
 from migrator.app.prs import GuardFailed, Reviews
 from migrator.app.workspace import Workspace
-from migrator.errors import ChecksFailed, Conflict, ForgeError, MigratorError, NotFound, UsageError
+from migrator.errors import (
+    ChecksFailed,
+    Conflict,
+    Forbidden,
+    ForgeError,
+    MigratorError,
+    NotFound,
+    UsageError,
+)
 from migrator.review.repo import Author
 from migrator.web import schedule_pages, views, whatif_drift
-from migrator.web.security import TOKEN_COOKIE, Guard, middleware
+from migrator.web.security import TOKEN_COOKIE, Guard, actor_of, middleware
 
 HERE = FilePath(__file__).resolve().parent
 AUTHOR_NAME_ENV, AUTHOR_EMAIL_ENV = "MIGRATOR_GIT_AUTHOR_NAME", "MIGRATOR_GIT_AUTHOR_EMAIL"
 
 
 class Approval(BaseModel):
+    # Who approves: taken as given only in single-token mode; in team mode the token's person
+    # approves and this is ignored (migrator.app.prs.Reviews.approve).
     by: str = Field("dashboard", max_length=200)
 
 
@@ -42,7 +53,7 @@ def markdown(text: str) -> str:
 def create_app(ws: Workspace, guard: Guard | None = None, forge_token: str | None = None) -> FastAPI:
     """`forge_token`: what approve and merge use on a forge or an https plans remote (the operator's
     `serve --token-env NAME`; a value, never stored or shown)."""
-    guard = guard or Guard()
+    guard = team_guard(ws, guard or Guard())
     app = FastAPI(title="migrator dashboard", version="1", docs_url=None, redoc_url=None)
     app.state.ws = ws
     app.state.guard = guard
@@ -57,9 +68,28 @@ def create_app(ws: Workspace, guard: Guard | None = None, forge_token: str | Non
     return app
 
 
+def team_guard(ws: Workspace, guard: Guard) -> Guard:
+    """The guard with team mode read from the workspace: on once any identity was ever added (no
+    flag to forget: adding the first person locks the dashboard to people's tokens at once)."""
+    seen = [False]
+
+    def team() -> bool:
+        seen[0] = seen[0] or team_mode(ws)  # identities are never deleted: once on, on for good
+        return seen[0]
+
+    return dataclasses.replace(guard, team=team, people=lambda token: authenticate(ws, token))
+
+
+def acting(request: Request) -> Actor:
+    """Who acts on this request: the token's person in team mode, else the dashboard's one user."""
+    return actor_of(request) or Actor("dashboard", "web")
+
+
 def _error(request: Request, exc: MigratorError) -> JSONResponse:
     status = 400
-    if isinstance(exc, NotFound):
+    if isinstance(exc, Forbidden):
+        status = 403
+    elif isinstance(exc, NotFound):
         status = 404
     elif isinstance(exc, Conflict | ChecksFailed):
         status = 409
@@ -145,12 +175,17 @@ def _api(app: FastAPI, ws: Workspace, forge_token: str | None) -> None:
         return pr_detail(ws, number)
 
     @app.post("/api/prs/{number}/approve", tags=["pull requests"])
-    def api_approve(body: Approval, number: int = Path(ge=0, le=2**31 - 1)) -> dict[str, Any]:
-        return _pr_row(Reviews(ws, forge_token).approve(number, body.by))
+    def api_approve(
+        request: Request, body: Approval, number: int = Path(ge=0, le=2**31 - 1)
+    ) -> dict[str, Any]:
+        """Approve as the token's person (team mode: `by` is ignored), else as `by`."""
+        return _pr_row(Reviews(ws, forge_token, actor=acting(request)).approve(number, body.by))
 
     @app.post("/api/prs/{number}/merge", tags=["pull requests"])
-    def api_merge(body: MergeRequest, number: int = Path(ge=0, le=2**31 - 1)) -> dict[str, Any]:
-        result = Reviews(ws, forge_token).merge(number, _author(), body.use_tools)
+    def api_merge(
+        request: Request, body: MergeRequest, number: int = Path(ge=0, le=2**31 - 1)
+    ) -> dict[str, Any]:
+        result = Reviews(ws, forge_token, actor=acting(request)).merge(number, _author(), body.use_tools)
         return {
             "number": number,
             "merge_commit": result.merge_commit,
@@ -160,9 +195,10 @@ def _api(app: FastAPI, ws: Workspace, forge_token: str | None) -> None:
 
 def _pages(app: FastAPI, ws: Workspace, guard: Guard, templates: Jinja2Templates) -> None:
     def page(request: Request, name: str, **context: Any) -> Response:
-        return templates.TemplateResponse(request, name, {"csrf": guard.csrf, **context})
+        extra = {"csrf": guard.csrf, "actor": actor_of(request)}
+        return templates.TemplateResponse(request, name, {**extra, **context})
 
-    whatif_drift.routes(app, ws, page)
+    whatif_drift.routes(app, ws, page, acting)
     schedule_pages.routes(app, ws, page)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
@@ -205,7 +241,9 @@ def _pages(app: FastAPI, ws: Workspace, guard: Guard, templates: Jinja2Templates
 
     @app.post("/login", include_in_schema=False)
     def login(token: str = Form(..., max_length=1000)) -> Response:
-        if guard.token is None or not hmac.compare_digest(token.encode(), guard.token.encode()):
+        """Single-token mode: the shared token; team mode: an active person's own token."""
+        known = guard.people(token) is not None if guard.team() else guard.token_ok(token)
+        if not known:
             return JSONResponse({"detail": "wrong token"}, 401)
         response = RedirectResponse("/", 303)
         response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="strict", secure=False)

@@ -1,5 +1,5 @@
 """The dashboard's security model (docs/dashboard.md): Host and Origin allow-list, token off
-loopback, CSRF on POST, strict CSP."""
+loopback (in team mode: each person's own token, their role checked), CSRF on POST, strict CSP."""
 
 from __future__ import annotations
 
@@ -13,6 +13,9 @@ from urllib.parse import urlsplit
 
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
+from starlette.concurrency import run_in_threadpool
+
+from migrator.app.identities import Actor
 
 TOKEN_ENV = "MIGRATOR_DASHBOARD_TOKEN"
 TOKEN_COOKIE = "migrator_dashboard"
@@ -24,6 +27,7 @@ CSP = (
     "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 )
 OPEN_PATHS = ("/login", "/static/")
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 HOSTS_ENV = "MIGRATOR_DASHBOARD_HOSTS"  # more names the dashboard answers to, comma-separated
 # Names a loopback dashboard answers to. Any other Host is a request meant for another site, or a
 # DNS-rebinding page that pointed its own name at 127.0.0.1 to read the dashboard from a browser.
@@ -36,6 +40,10 @@ class Guard:
     token: str | None = None  # required on every request when set
     csrf: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     hosts: frozenset[str] = LOOPBACK_NAMES  # the only names accepted in Host and Origin
+    # Team mode (docs/dashboard.md#team-mode): whether it is on, and the person holding a token
+    # (None: unknown or revoked). create_app fills both from the workspace.
+    team: Callable[[], bool] = lambda: False
+    people: Callable[[str], Actor | None] = lambda token: None
 
     def host_ok(self, host_header: str | None) -> bool:
         return host_header is not None and _hostname(host_header) in self.hosts
@@ -53,14 +61,28 @@ class Guard:
     def authorised(self, request: Request) -> bool:
         if self.token is None:
             return True
-        given = request.cookies.get(TOKEN_COOKIE) or ""
-        header = request.headers.get("authorization", "")
-        if header.lower().startswith("bearer "):
-            given = header[7:].strip()
-        return hmac.compare_digest(given.encode(), self.token.encode())
+        return hmac.compare_digest(given_token(request).encode(), self.token.encode())
+
+    def token_ok(self, token: str) -> bool:
+        """The login form's check: the shared token (single-token mode)."""
+        return self.token is not None and hmac.compare_digest(token.encode(), self.token.encode())
 
     def csrf_ok(self, given: str | None) -> bool:
         return given is not None and hmac.compare_digest(given.encode(), self.csrf.encode())
+
+
+def given_token(request: Request) -> str:
+    """The bearer token, else the login cookie's; "" when neither."""
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    return request.cookies.get(TOKEN_COOKIE) or ""
+
+
+def actor_of(request: Request) -> Actor | None:
+    """The team identity the middleware admitted the request as; None outside team mode."""
+    actor = getattr(request.state, "actor", None)
+    return actor if isinstance(actor, Actor) else None
 
 
 def _hostname(host_header: str) -> str:
@@ -95,10 +117,11 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def token_for(host: str) -> str | None:
-    """The token required on `host`: none on loopback (unless set), mandatory elsewhere."""
+def token_for(host: str, team: bool = False) -> str | None:
+    """The token required on `host`: none on loopback (unless set), mandatory elsewhere, except in
+    team mode, where each person's own token is required everywhere instead."""
     token = os.environ.get(TOKEN_ENV) or None
-    if token is None and not is_loopback(host):
+    if token is None and not is_loopback(host) and not team:
         from migrator.errors import UsageError
 
         raise UsageError(f"listening on {host} needs a token: set {TOKEN_ENV} in the environment")
@@ -114,24 +137,48 @@ def middleware(
             response: Response = JSONResponse({"detail": "this dashboard does not serve that host name"}, 421)
         elif not guard.origin_ok(request.headers.get("origin")):
             response = JSONResponse({"detail": "cross-origin request refused"}, 403)
-        elif not path.startswith(OPEN_PATHS) and not guard.authorised(request):
+        elif not path.startswith(OPEN_PATHS) and not await _admitted(guard, request):
             if path.startswith("/api") or request.method != "GET":
                 response = JSONResponse({"detail": "a valid dashboard token is required"}, 401)
             else:
                 response = RedirectResponse("/login", 303)
         elif request.method == "POST" and path != "/login" and not await _csrf(guard, request):
             response = JSONResponse({"detail": "missing or wrong CSRF token"}, 403)
+        elif request.method not in SAFE_METHODS and path != "/login" and _viewer(request):
+            # A viewer changes nothing: a safety net before any handler, beside each use case's check.
+            response = JSONResponse(
+                {"detail": f"{_viewer(request)} is a viewer: viewers change nothing"}, 403
+            )
         else:
             response = await call_next(request)
         headers = response.headers
         headers["Content-Security-Policy"] = CSP
         headers["X-Content-Type-Options"] = "nosniff"
         headers["X-Frame-Options"] = "DENY"
-        headers["Referrer-Policy"] = "no-referrer"
+        # Not no-referrer: under it Chromium sends `Origin: null` with a form POST, so the /login
+        # form was refused as cross-origin. same-origin still gives other sites no Referer.
+        headers["Referrer-Policy"] = "same-origin"
         headers["Cache-Control"] = "no-store"
         return response
 
     return secure
+
+
+async def _admitted(guard: Guard, request: Request) -> bool:
+    """Single-token mode: the shared token (if any). Team mode: an active person's token, looked up
+    on every request (off the event loop: it reads the database) so a revocation applies at once."""
+    if not await run_in_threadpool(guard.team):
+        return guard.authorised(request)
+    actor = await run_in_threadpool(guard.people, given_token(request))
+    if actor is None:
+        return False
+    request.state.actor = actor
+    return True
+
+
+def _viewer(request: Request) -> str | None:
+    actor = actor_of(request)
+    return actor.name if actor is not None and actor.role == "viewer" else None
 
 
 async def _csrf(guard: Guard, request: Request) -> bool:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import uvicorn
 
+from migrator.app.identities import team_mode
 from migrator.app.workspace import Workspace
 from migrator.errors import UsageError
 from migrator.web.app import create_app
@@ -27,7 +28,7 @@ def serve(
     forge_token: str | None = None,
 ) -> None:
     """Serve until interrupted (uvicorn handles SIGINT/SIGTERM and returns after a clean stop)."""
-    guard = Guard(token=token_for(host), hosts=allowed_hosts(host, allow_hosts or []))
+    guard = Guard(token=token_for(host, team_mode(ws)), hosts=allowed_hosts(host, allow_hosts or []))
     ws.plans.get(None)  # fail early, with the store's one-line error, when there is no plan yet
     app = create_app(ws, guard, forge_token)
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Query, Request
@@ -9,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 
 from migrator.app.cmdb import drift
+from migrator.app.identities import Actor
 from migrator.app.snapshot_diff import diff_snapshots
 from migrator.app.whatif import apply_pin, apply_unpin, preview_pin, preview_unpin
 from migrator.app.workspace import Workspace
@@ -54,7 +56,7 @@ def cmdb_drift(ws: Workspace) -> dict[str, Any] | None:
     return report
 
 
-def routes(app: FastAPI, ws: Workspace, page: Any) -> None:
+def routes(app: FastAPI, ws: Workspace, page: Any, acting: Callable[[Request], Actor]) -> None:
     @app.get("/api/whatif", tags=["what-if"])
     def api_whatif(
         vm: str = Query(max_length=2000), wave: int | None = Query(None, ge=0, le=MAX_ID)
@@ -64,9 +66,13 @@ def routes(app: FastAPI, ws: Workspace, page: Any) -> None:
         return result.as_dict()
 
     @app.post("/api/pins", tags=["what-if"])
-    def api_pin(body: Pin) -> dict[str, Any]:
-        """Save: pin (or unpin) and re-plan, like `waves pin` + `waves plan`."""
-        result = apply_pin(ws, body.vm, body.wave) if body.wave is not None else apply_unpin(ws, body.vm)
+    def api_pin(request: Request, body: Pin) -> dict[str, Any]:
+        """Save: pin (or unpin) and re-plan, like `waves pin` + `waves plan` (team mode: reviewers and up)."""
+        actor = acting(request)
+        if body.wave is not None:
+            result = apply_pin(ws, body.vm, body.wave, actor)
+        else:
+            result = apply_unpin(ws, body.vm, actor)
         return {"plan_id": result.plan_id, "notes": result.notes}
 
     @app.get("/api/snapshots", tags=["drift"])

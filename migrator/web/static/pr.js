@@ -9,8 +9,10 @@
     if (res.ok && res.data.merge_commit) document.getElementById("pr-status").textContent = "merged";
   }
   document.getElementById("approve").addEventListener("click", function () {
-    var by = document.getElementById("reviewer").value || "dashboard";
-    window.migrator.post("/api/prs/" + encodeURIComponent(number) + "/approve", { by: by }).then(show);
+    // team mode has no name field: the server approves as the signed-in person
+    var field = document.getElementById("reviewer");
+    var body = field ? { by: field.value || "dashboard" } : {};
+    window.migrator.post("/api/prs/" + encodeURIComponent(number) + "/approve", body).then(show);
   });
   document.getElementById("merge").addEventListener("click", function () {
     out.textContent = "validating…";

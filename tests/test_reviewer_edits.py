@@ -46,6 +46,47 @@ variable "availability_zone" {
 """
 
 
+SPREAD_GROUP = """resource "aws_placement_group" "edit_crm_pair" {
+  name     = "wave3-edit-crm-pair"
+  strategy = "spread"
+  tags = {
+    source-rule    = "edit-crm-pair"
+    migration-wave = "3"
+  }
+}
+
+"""
+REQUIRED = "          requiredDuringSchedulingIgnoredDuringExecution:\n"
+SPREAD_TERM = """          - labelSelector:
+              matchLabels:
+                spread.migrator.io/edit-db-pair: 'true'
+            topologyKey: kubernetes.io/hostname
+"""
+SPREAD_AFFINITY = "      affinity:\n        podAntiAffinity:\n" + REQUIRED + SPREAD_TERM
+
+
+def joins(ident: str, group: str) -> Callable[[str], str]:
+    """The instance `ident` joins placement group `group` (and is tagged with its set), as migrator
+    writes an instance of a spread set."""
+
+    def change(text: str) -> str:
+        start = text.index(f'resource "aws_instance" "{ident}" {{')
+        end = text.index("\n}\n", start)
+        block = text[start:end]
+        block = re.sub(
+            r"(  vpc_security_group_ids = .*\n)",
+            rf"\1  placement_group        = aws_placement_group.{group}.name\n",
+            block,
+        )
+        block = block.replace(
+            "    tier           = ",
+            f'    migrator-spread-set = "{group.replace("_", "-")}"\n    tier           = ',
+        )
+        return text[:start] + block + text[end:]
+
+    return change
+
+
 def both(*changes: Callable[[str], str]) -> Callable[[str], str]:
     """Several changes to one file, in order."""
 
@@ -146,6 +187,7 @@ CANONICAL = {
     "nic-model",
 }
 CANONICAL |= {"volume-size", "labels", "cpu-memory", "availability-zone"}
+CANONICAL |= {"network", "network-multus", "anti-affinity-podantiaffinity"}
 CRM_DB_DISK1 = 'size              = 1000\n  type              = "gp3"\n'
 CASES: list[tuple[str, str, dict[str, Callable[[str], str]], list[dict[str, Any]]]] = [
     (
@@ -282,6 +324,62 @@ CASES: list[tuple[str, str, dict[str, Callable[[str], str]], list[dict[str, Any]
             ),
         },
         [{"kind": "availability-zone", "wave": 3, "zone": "us-east-1b"}],
+    ),
+    (
+        "network",
+        "terraform-aws",
+        {
+            "main.tf": sub(
+                'subnet_id              = var.subnet_ids["db-vlan130"]',
+                'subnet_id              = var.subnet_ids["db-private"]',
+            )
+        },
+        [{"kind": "network", "vm": "crm-db-01", "nic": "ethernet-0", "network": "db-private"}],
+    ),
+    (
+        "network-multus",
+        "kubevirt",
+        {"vm-crm-db-01.yaml": sub("networkName: db-vlan130", "networkName: db-private")},
+        [{"kind": "network", "vm": "crm-db-01", "nic": "ethernet-0", "network": "db-private"}],
+    ),
+    (
+        "anti-affinity-placement-group",
+        "terraform-aws",
+        {
+            "main.tf": both(
+                sub(
+                    'resource "aws_placement_group" "shop_db_separate"',
+                    SPREAD_GROUP + 'resource "aws_placement_group" "shop_db_separate"',
+                ),
+                joins("crm_app_01", "edit_crm_pair"),
+                joins("crm_db_01", "edit_crm_pair"),
+            )
+        },
+        [{"kind": "anti-affinity", "wave": 3, "name": "crm-pair", "vms": ["crm-app-01", "crm-db-01"]}],
+    ),
+    (  # one VM had no affinity, the other has its replica and DRS terms: the set's term comes first
+        "anti-affinity-podantiaffinity",
+        "kubevirt",
+        {
+            "vm-crm-db-01.yaml": both(
+                resub(
+                    r"^( {8})migrator.io/vm: crm-db-01\n",
+                    r"\1migrator.io/vm: crm-db-01\n\1spread.migrator.io/edit-db-pair: 'true'\n",
+                ),
+                lambda text: text + SPREAD_AFFINITY,
+            ),
+            "vm-shop-db-01.yaml": both(
+                resub(
+                    r"^( {8})migrator.io/vm: shop-db-01\n",
+                    r"\1migrator.io/vm: shop-db-01\n\1spread.migrator.io/edit-db-pair: 'true'\n",
+                ),
+                sub(
+                    REQUIRED,
+                    REQUIRED + SPREAD_TERM,
+                ),
+            ),
+        },
+        [{"kind": "anti-affinity", "wave": 3, "name": "db-pair", "vms": ["crm-db-01", "shop-db-01"]}],
     ),
     (
         "labels",

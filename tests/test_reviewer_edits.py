@@ -4,6 +4,7 @@ model and rendering gives the reviewer's tree back. What no kind says is kept as
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -18,7 +19,7 @@ from tests.helpers import migrator
 from tests.test_prs import generated, git, land, landed, reviewer_commit, ws  # noqa: F401 - fixtures
 from transpilers.edits import apply_edits
 from transpilers.registry import get, target_options
-from waves.edits import parse_edit
+from waves.edits import KINDS, parse_edit
 
 OPTIONS: dict[str, dict[str, object]] = {
     "terraform-aws": {},
@@ -517,3 +518,68 @@ def test_every_manifest_moved_to_one_namespace_is_a_namespace_edit_that_renders_
     for rel in manifests:
         name = rel.rsplit("/", 1)[1]
         assert parsed(name, again[name]) == parsed(name, branch_text(ws, row["branch"], rel)), name
+
+
+# Kinds with no text a reviewer could change: a family shows as its instance type (the case
+# "instance-family-is-instance-type" above), a cutover window lives in PLAN.md/REPORT.md (below),
+# and a VM's wave is the planner's (`waves pin`, tests/test_edits_cli.py).
+NO_TEXT_FORM = {"instance-family": "instance-type", "cutover-window": None, "wave-pin": None}
+
+
+def test_every_edit_kind_has_a_round_trip_case_or_is_documented_as_having_no_text_form() -> None:
+    covered = {e["kind"] for _, _, _, expected in CASES for e in expected}
+    covered.add("namespace")  # every manifest at once: its own round trip, below
+    assert covered | set(NO_TEXT_FORM) == set(KINDS), set(KINDS) - covered - set(NO_TEXT_FORM)
+    assert covered.isdisjoint({k for k, reads_as in NO_TEXT_FORM.items() if reads_as is None})
+    docs = " ".join((Path(__file__).parents[1] / "docs" / "edits.md").read_text(encoding="utf-8").split())
+    for kind in NO_TEXT_FORM:
+        assert f"`{kind}` has no text form" in docs, kind
+
+
+def test_a_reviewers_change_to_the_cutover_window_in_plan_md_is_not_an_edit(
+    ws: Path,  # noqa: F811 - the fixture
+    tmp_path: Path,
+) -> None:
+    window = {
+        "kind": "cutover-window",
+        "wave": 3,
+        "start": "2026-12-12T22:00:00Z",
+        "end": "2026-12-13T02:30:00Z",
+    }
+    (tmp_path / "window.json").write_text(json.dumps(window), encoding="utf-8")
+    added = migrator("edits", "add", str(tmp_path / "window.json"), "--who", "alice", workspace=ws)
+    assert added.code == 0, added.stderr
+    out = tmp_path / "out"
+    assert (
+        migrator("plan", "--target", "terraform-aws", "--wave", "3", "--out", str(out), workspace=ws).code
+        == 0
+    )
+    row = landed(land(ws, "terraform-aws", 3))
+    later = sub("2026-12-12 22:00 to 2026-12-13 02:30 UTC", "2026-12-19 22:00 to 2026-12-20 02:30 UTC")
+    folder = "terraform-aws/wave-03"
+    human_change(ws, tmp_path, row["branch"], {f"{folder}/PLAN.md": later, f"{folder}/REPORT.md": later})
+    assert extract(ws, row["number"]) == []
+    listed = migrator("edits", "list", "--format", "json", workspace=ws).json()
+    assert [(r["kind"], r["source"], r["who"]) for r in listed] == [("cutover-window", "reviewer", "alice")]
+
+
+def test_a_spread_label_on_one_vm_only_is_no_anti_affinity_but_free_edits_where_written(
+    ws: Path,  # noqa: F811 - the fixture
+    tmp_path: Path,
+) -> None:
+    row = landed(land(ws, "kubevirt", 3))
+    alone = both(
+        resub(
+            r"^( {8})migrator.io/vm: crm-db-01\n",
+            r"\1migrator.io/vm: crm-db-01\n\1spread.migrator.io/edit-db-pair: 'true'\n",
+        ),
+        lambda text: text + SPREAD_AFFINITY,
+    )
+    human_change(ws, tmp_path, row["branch"], {"kubevirt/wave-03/vm-crm-db-01.yaml": alone})
+    found = extract(ws, row["number"])
+    term = "spec.template.spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution.0."
+    assert [(r["edit"]["kind"], r["edit"]["path"], r["edit"]["new"]) for r in found] == [
+        ("free", "spec.template.metadata.labels.spread.migrator.io/edit-db-pair", '"true"'),
+        ("free", term + "topologyKey", '"kubernetes.io/hostname"'),
+        ("free", term + "labelSelector.matchLabels.spread.migrator.io/edit-db-pair", '"true"'),
+    ]

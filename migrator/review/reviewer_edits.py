@@ -251,9 +251,19 @@ def _tf_spread_sets(
                 if was != now:
                     at.append((where[0], f"aws_instance.{vm_ident}", path, was, now))
         data = {"kind": "anti-affinity", "wave": found.wave, "name": name, "vms": members}
-        found.add(("anti-affinity", ident), data, at)
-        spread[ident] = name
+        if _fits(data):  # else the group and its instances' changes are free edits where they are
+            found.add(("anti-affinity", ident), data, at)
+            spread[ident] = name
     return _TfNames(names.instances, names.groups, spread)
+
+
+def _fits(data: dict[str, Any]) -> bool:
+    """Whether a spread set read from the text is one the vocabulary can say."""
+    try:
+        parse_edit(data)
+    except ValidationError:
+        return False
+    return True
 
 
 def _set_name(wave: int, ident: str, written: Any) -> str:
@@ -517,8 +527,10 @@ def _k8s_spread_sets(
             continue  # not the shape migrator renders: each label stays a free edit where it is
         name = label.removeprefix(_EDIT_SET)
         data = {"kind": "anti-affinity", "wave": found.wave, "name": name, "vms": [m[0] for m in members]}
-        found.add(("anti-affinity", label), {**data, "required": how.pop()}, [m[1] for m in members])
-        read.add(label)
+        data["required"] = how.pop()
+        if _fits(data):  # else its labels and terms are free edits where they are
+            found.add(("anti-affinity", label), data, [m[1] for m in members])
+            read.add(label)
     return read
 
 

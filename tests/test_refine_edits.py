@@ -28,6 +28,11 @@ from tests.test_prs import KUBEVIRT_FLAGS
 from tests.test_refine import BRANCH, FOLDER, git, land_wave_one
 
 
+def fake(*answers: Any) -> ChatSeam:
+    texts = [a if isinstance(a, str) else json.dumps(a) for a in answers]
+    return ChatSeam(FakeListChatModel(responses=texts), "fake")
+
+
 @pytest.fixture(scope="module")
 def landed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return land_wave_one(tmp_path_factory.mktemp("refine-edits"))
@@ -37,11 +42,6 @@ def landed(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def ws_path(landed: Path, tmp_path: Path) -> Path:
     shutil.copytree(landed, tmp_path / "ws")
     return tmp_path / "ws"
-
-
-def fake(*answers: Any) -> ChatSeam:
-    texts = [a if isinstance(a, str) else json.dumps(a) for a in answers]
-    return ChatSeam(FakeListChatModel(responses=texts), "fake")
 
 
 def first_vm(ws_path: Path) -> str:
@@ -95,14 +95,8 @@ def test_accepted_edits_are_stored_with_provenance_and_land_in_plan_md(ws_path: 
 def test_refused_edits_are_stored_as_refused_and_nothing_lands(ws_path: Path) -> None:
     vm = first_vm(ws_path)
     tip = git(ws_path / "plans.git", "rev-parse", BRANCH)
-    ws = Workspace.open(ws_path)
-    group = next(w for w in planned_inputs(ws, None).waves if w.number == 1).vms[0]
-    ws.close()
-    key = f"{group.app or 'vm'}-{group.tier or 'all'}"
-    world = {"kind": "port-rule", "action": "add", "group": key, "cidr": "0.0.0.0/0", "protocol": "tcp",
-             "from_port": 22, "to_port": 22}  # fmt: skip
     with pytest.raises(ChecksFailed, match="the same diagnostics came back twice"):
-        run(ws_path, fake({"edits": [world]}), request=f"open ssh to {vm} from anywhere")
+        run(ws_path, fake({"edits": [world_ssh(ws_path)]}), request=f"open ssh to {vm} from anywhere")
     assert git(ws_path / "plans.git", "rev-parse", BRANCH) == tip
     [row] = edits_json(ws_path)
     assert (row["kind"], row["status"], row["source"], row["conversation"]) == (

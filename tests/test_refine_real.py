@@ -187,3 +187,42 @@ def test_a_hostile_edit_answer_is_caught_and_nothing_lands_through_the_cli(
     log = migrator("conversations", "show", "1", "--format", "json", workspace=ws).json()["attempt_log"]
     assert [a["diagnostics"][0]["rule"] for a in log] == ["REFINE-INVALID-ANSWER"] * len(log)
     assert migrator("edits", "list", "--format", "json", workspace=ws).json() == []
+
+
+def smollm2_env(llama: str) -> dict[str, str]:
+    return {"MIGRATOR_LLM": f"openai-compatible:{llama}#smollm2", "MIGRATOR_LLM_TIMEOUT": "900"}
+
+
+def test_an_edits_refinement_cut_off_by_its_endpoint_resumes_with_smollm2_from_its_stored_attempt(
+    landed: Path, llama: str, tmp_path: Path
+) -> None:
+    ws = shutil.copytree(landed, tmp_path / "ws")
+    world = {"kind": "port-rule", "action": "add", "group": "payroll-db", "cidr": "0.0.0.0/0",
+             "protocol": "tcp", "from_port": 22, "to_port": 22}  # fmt: skip
+    first = json.dumps({"edits": [world]})
+    request = ("plan", "refine", "--wave", "1", "--target", "terraform-aws", "--no-tools")
+    with HostileModel([first], statuses=[200, 401]) as dying:  # answers attempt 1, then is gone
+        env = {"MIGRATOR_LLM": f"openai-compatible:{dying.base_url}#dying"}
+        cut = migrator(*request, "use r6i.xlarge for the databases", workspace=ws, env=env)
+    assert cut.code == 11 and "HTTP 401" in cut.stderr, cut.stderr
+    [conv] = migrator("conversations", "list", "--format", "json", workspace=ws).json()
+    assert (conv["status"], conv["attempts"]) == ("running", 1)
+    resumed = migrator(
+        "plan",
+        "refine",
+        "--resume",
+        "1",
+        "--no-tools",
+        "--format",
+        "json",
+        workspace=ws,
+        env=smollm2_env(llama),
+    )
+    log = migrator("conversations", "show", "1", "--format", "json", workspace=ws).json()["attempt_log"]
+    assert (log[0]["number"], log[0]["raw"], log[0]["outcome"]) == (1, first, "refused")
+    assert [a["number"] for a in log] == list(range(1, len(log) + 1)) and len(log) >= 2
+    assert resumed.code == 0, (resumed.stderr, log)
+    result = resumed.json()
+    assert (result["conversation"], result["status"], result["attempts"]) == (1, "landed", len(log))
+    assert result["commit"] == git(ws / "plans.git", "rev-parse", BRANCH)
+    assert result["edits"] and all(e["status"] == "applied" for e in result["edits"])

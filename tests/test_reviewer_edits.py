@@ -136,6 +136,17 @@ def human_change(root: Path, tmp: Path, branch: str, changes: dict[str, Callable
     return reviewer_commit(str(repo), branch, tmp, texts, "Reviewer's change")
 
 
+def reviewed(
+    root: Path, tmp: Path, target: str, changes: dict[str, Callable[[str], str]]
+) -> tuple[dict[str, Any], str, list[dict[str, Any]]]:
+    """Wave 3 landed for `target`, a reviewer's pushed commit changing files of its folder (by
+    name), and the edits extracted from the branch: the landing, the commit's sha, the edits."""
+    row = landed(land(root, target, 3))
+    folder = f"{target}/wave-03"
+    sha = human_change(root, tmp, row["branch"], {f"{folder}/{n}": c for n, c in changes.items()})
+    return row, sha, extract(root, row["number"])
+
+
 def extract(root: Path, number: int) -> list[dict[str, Any]]:
     result = migrator("edits", "extract", "--pr", str(number), "--format", "json", workspace=root)
     assert result.code == 0, result.stderr
@@ -400,10 +411,8 @@ def test_a_reviewers_commit_becomes_the_edit_that_renders_it_back(
     changes: dict[str, Callable[[str], str]],
     expected: list[dict[str, Any]],
 ) -> None:
-    row = landed(land(ws, target, 3))
+    row, sha, found = reviewed(ws, tmp_path, target, changes)
     folder = f"{target}/wave-03"
-    sha = human_change(ws, tmp_path, row["branch"], {f"{folder}/{n}": c for n, c in changes.items()})
-    found = extract(ws, row["number"])
     assert [r["edit"] for r in found] == [parse_edit(e).model_dump(mode="json") for e in expected]
     assert [(r["status"], r["source"], r["who"], r["pr"], r["conversation"]) for r in found] == [
         ("applied", "reviewer", "Rita Reviewer", row["number"], f"commit {sha}")
@@ -427,7 +436,6 @@ def test_what_no_kind_says_is_a_free_edit_listed_in_plan_md_and_never_applied(
     ws: Path,  # noqa: F811 - the fixture
     tmp_path: Path,
 ) -> None:
-    row = landed(land(ws, "terraform-aws", 3))
     hop_limit = sub("http_put_response_hop_limit = 1", "http_put_response_hop_limit = 2")
     unknown_type = sub('instance_type          = "r6i.2xlarge"', 'instance_type          = "x9.huge"')
     hostile_tag = sub(
@@ -435,13 +443,8 @@ def test_what_no_kind_says_is_a_free_edit_listed_in_plan_md_and_never_applied(
         f'    tier           = "web"\n    owner          = "{HOSTILE}"\n'
         '  }\n}\n\nresource "aws_instance" "shop_app_01"',
     )
-    changes = {
-        "main.tf": lambda text: unknown_type(hop_limit(hostile_tag(text))),
-    }
-    sha = human_change(
-        ws, tmp_path, row["branch"], {f"terraform-aws/wave-03/{n}": c for n, c in changes.items()}
-    )
-    found = extract(ws, row["number"])
+    change = both(hostile_tag, hop_limit, unknown_type)
+    row, sha, found = reviewed(ws, tmp_path, "terraform-aws", {"main.tf": change})
     common = {"version": 1, "kind": "free", "target": "terraform-aws", "wave": 3, "file": "main.tf"}
     assert [r["edit"] for r in found] == [
         {
@@ -554,11 +557,9 @@ def test_a_reviewers_change_to_the_cutover_window_in_plan_md_is_not_an_edit(
         migrator("plan", "--target", "terraform-aws", "--wave", "3", "--out", str(out), workspace=ws).code
         == 0
     )
-    row = landed(land(ws, "terraform-aws", 3))
     later = sub("2026-12-12 22:00 to 2026-12-13 02:30 UTC", "2026-12-19 22:00 to 2026-12-20 02:30 UTC")
-    folder = "terraform-aws/wave-03"
-    human_change(ws, tmp_path, row["branch"], {f"{folder}/PLAN.md": later, f"{folder}/REPORT.md": later})
-    assert extract(ws, row["number"]) == []
+    _, _, found = reviewed(ws, tmp_path, "terraform-aws", {"PLAN.md": later, "REPORT.md": later})
+    assert found == []
     listed = migrator("edits", "list", "--format", "json", workspace=ws).json()
     assert [(r["kind"], r["source"], r["who"]) for r in listed] == [("cutover-window", "reviewer", "alice")]
 
@@ -567,7 +568,6 @@ def test_a_spread_label_on_one_vm_only_is_no_anti_affinity_but_free_edits_where_
     ws: Path,  # noqa: F811 - the fixture
     tmp_path: Path,
 ) -> None:
-    row = landed(land(ws, "kubevirt", 3))
     alone = both(
         resub(
             r"^( {8})migrator.io/vm: crm-db-01\n",
@@ -575,8 +575,7 @@ def test_a_spread_label_on_one_vm_only_is_no_anti_affinity_but_free_edits_where_
         ),
         lambda text: text + SPREAD_AFFINITY,
     )
-    human_change(ws, tmp_path, row["branch"], {"kubevirt/wave-03/vm-crm-db-01.yaml": alone})
-    found = extract(ws, row["number"])
+    _, _, found = reviewed(ws, tmp_path, "kubevirt", {"vm-crm-db-01.yaml": alone})
     term = "spec.template.spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution.0."
     assert [(r["edit"]["kind"], r["edit"]["path"], r["edit"]["new"]) for r in found] == [
         ("free", "spec.template.metadata.labels.spread.migrator.io/edit-db-pair", '"true"'),

@@ -135,18 +135,10 @@ def _run(
     author: Author,
 ) -> RefineResult:
     assert conv.id is not None
-    config = {"configurable": {"thread_id": conv.thread_id}}
     bind(model, conv)
     with checkpoints(ws) as saver:
         graph = refine_graph.build(model, refine_graph.folder_validator(use_tools), saver)
-        if start is None and not graph.get_state(config).values:
-            raise Conflict(f"conversation {conv.id} has no saved state to resume")
-        try:
-            state = graph.invoke(start, config)
-        except MigratorError as exc:  # the endpoint failed: the attempts so far stay resumable
-            attempts = graph.get_state(config).values.get("attempts", [])
-            _finish(ws, conv.id, "running", attempts, reason=one_line(exc.message, 200))
-            raise
+        state = invoke(ws, conv, graph, start)
     attempts = state["attempts"]
     if state["status"] != "valid":
         reason = one_line(state.get("reason") or "no valid answer", 200)
@@ -156,6 +148,23 @@ def _run(
             f"(see `migrator conversations show {conv.id}`)"
         )
     return _land(ws, conv, state, author)
+
+
+def invoke(ws: Workspace, conv: Conversation, graph: Any, start: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Run a compiled refinement graph from `start`, or (None) on from the conversation's last
+    checkpoint. When the endpoint fails, the conversation stays `running` with the attempts so
+    far, so `--resume` continues it."""
+    assert conv.id is not None
+    config = {"configurable": {"thread_id": conv.thread_id}}
+    if start is None and not graph.get_state(config).values:
+        raise Conflict(f"conversation {conv.id} has no saved state to resume")
+    try:
+        state: dict[str, Any] = graph.invoke(start, config)
+    except MigratorError as exc:
+        attempts = graph.get_state(config).values.get("attempts", [])
+        _finish(ws, conv.id, "running", attempts, reason=one_line(exc.message, 200))
+        raise
+    return state
 
 
 def _land(ws: Workspace, conv: Conversation, state: dict[str, Any], author: Author) -> RefineResult:

@@ -31,6 +31,7 @@ from migrator.app.refine import (
     _finish,
     _open_pr,
     bind,
+    invoke,
     open_conversation,
     resume,
     running,
@@ -38,7 +39,7 @@ from migrator.app.refine import (
 from migrator.app.refine_state import checkpoints
 from migrator.app.workspace import Workspace
 from migrator.diagnostics import Diagnostic
-from migrator.errors import ChecksFailed, MigratorError, NotFound, UsageError
+from migrator.errors import ChecksFailed, NotFound, UsageError
 from migrator.review.repo import Author
 from migrator.store.conversations import ConversationStore
 from migrator.store.models import Conversation, PlanEdit
@@ -128,13 +129,7 @@ def _run(
     check = render_check(req.target, wave, options, [e.edit for e in current], req.use_tools)
     with checkpoints(ws) as saver:
         graph = refine_edit_graph.build(model, answer_schema(req.target, wave), wave, check, saver)
-        config = {"configurable": {"thread_id": conv.thread_id}}
-        try:
-            state = graph.invoke(start, config)
-        except MigratorError as exc:  # the endpoint failed: the attempts so far stay resumable
-            attempts = graph.get_state(config).values.get("attempts", [])
-            _finish(ws, conv.id, "running", attempts, reason=one_line(exc.message, 200))
-            raise
+        state = invoke(ws, conv, graph, start)
     return _conclude(ws, conv, state, model.name, req, conv.pr_number, state["messages"][1][1])
 
 

@@ -100,6 +100,7 @@ def test_release_0_1_0_workspace_upgrades_in_place_and_reads(tmp_path: Path) -> 
     assert [(g["wave"], g["status"]) for g in kubevirt] == [(1, "clean"), (2, "clean"), (3, "clean")]
     assert [g["wave"] for g in generated.latest(1, "terraform-aws")] == [1]
     assert all(g["files"] and g["created_at"].endswith("Z") for g in kubevirt)
+    assert [g["options"] for g in kubevirt] == [{}, {}, {}]  # 0013: none recorded before, the defaults
     with engine.connect() as conn:
         flows = conn.execute(text("select count(*) from flows")).scalar()
     assert flows == 37

@@ -17,7 +17,8 @@ from sqlalchemy import text
 
 from agents.refiner.refine_model import Answer, ChatSeam
 from migrator.app.interpret import interpret, vm_facts
-from migrator.app.refine import RefineRequest, refine, resume
+from migrator.app.refine import RefineRequest, RefineResult, refine, resume
+from migrator.app.refine_edits import resume_refinement
 from migrator.app.workspace import Workspace
 from migrator.errors import ChecksFailed, NotFound
 from migrator.store.conversations import ConversationStore
@@ -252,10 +253,11 @@ def test_an_interrupted_refinement_resumes_from_its_checkpoint(ws_path: Path) ->
     refined = answer({"main.tf": base.replace('"m6i.large"', '"r6i.large"')})
     second = Interrupting([refined], interrupt_on=0)
     ws = Workspace.open(ws_path)
-    try:
-        result = resume(ws, 1, second, use_tools=False)
+    try:  # `plan refine --resume`'s entry: the checkpoint holds files, so the whole-file graph goes on
+        result = resume_refinement(ws, 1, second, use_tools=False)
     finally:
         ws.close()
+    assert isinstance(result, RefineResult)
     assert (result.status, result.attempts, second.calls) == (
         "landed",
         2,

@@ -20,6 +20,7 @@ from agents.refiner.refine_edits import MODEL_KINDS, PROMPT_VERSION, answer_sche
 from agents.refiner.refine_model import ClientSeam
 from migrator.app.refine_edits import render_check
 from migrator.app.workspace import Workspace
+from tests.golden import workspace_with
 from tests.helpers import migrator
 from tests.llm_servers import HostileModel, llama_server
 from tests.test_refine import BRANCH, FOLDER, SSH_TO_THE_WORLD, git, land_wave_one
@@ -187,3 +188,77 @@ def test_a_hostile_edit_answer_is_caught_and_nothing_lands_through_the_cli(
     log = migrator("conversations", "show", "1", "--format", "json", workspace=ws).json()["attempt_log"]
     assert [a["diagnostics"][0]["rule"] for a in log] == ["REFINE-INVALID-ANSWER"] * len(log)
     assert migrator("edits", "list", "--format", "json", workspace=ws).json() == []
+
+
+def smollm2_env(llama: str) -> dict[str, str]:
+    return {"MIGRATOR_LLM": f"openai-compatible:{llama}#smollm2", "MIGRATOR_LLM_TIMEOUT": "900"}
+
+
+def test_an_edits_refinement_cut_off_by_its_endpoint_resumes_with_smollm2_from_its_stored_attempt(
+    landed: Path, llama: str, tmp_path: Path
+) -> None:
+    ws = shutil.copytree(landed, tmp_path / "ws")
+    world = {"kind": "port-rule", "action": "add", "group": "payroll-db", "cidr": "0.0.0.0/0",
+             "protocol": "tcp", "from_port": 22, "to_port": 22}  # fmt: skip
+    first = json.dumps({"edits": [world]})
+    request = ("plan", "refine", "--wave", "1", "--target", "terraform-aws", "--no-tools")
+    with HostileModel([first], statuses=[200, 401]) as dying:  # answers attempt 1, then is gone
+        env = {"MIGRATOR_LLM": f"openai-compatible:{dying.base_url}#dying"}
+        cut = migrator(*request, "use r6i.xlarge for the databases", workspace=ws, env=env)
+    assert cut.code == 11 and "HTTP 401" in cut.stderr, cut.stderr
+    [conv] = migrator("conversations", "list", "--format", "json", workspace=ws).json()
+    assert (conv["status"], conv["attempts"]) == ("running", 1)
+    resumed = migrator(
+        "plan",
+        "refine",
+        "--resume",
+        "1",
+        "--no-tools",
+        "--format",
+        "json",
+        workspace=ws,
+        env=smollm2_env(llama),
+    )
+    log = migrator("conversations", "show", "1", "--format", "json", workspace=ws).json()["attempt_log"]
+    assert (log[0]["number"], log[0]["raw"], log[0]["outcome"]) == (1, first, "refused")
+    assert [a["number"] for a in log] == list(range(1, len(log) + 1)) and len(log) >= 2
+    assert resumed.code == 0, (resumed.stderr, log)
+    result = resumed.json()
+    assert (result["conversation"], result["status"], result["attempts"]) == (1, "landed", len(log))
+    assert result["commit"] == git(ws / "plans.git", "rev-parse", BRANCH)
+    assert result["edits"] and all(e["status"] == "applied" for e in result["edits"])
+
+
+def test_done_means_use_r6i_for_the_databases_lands_model_edits_listed_in_plan_md(
+    llama: str, tmp_path: Path
+) -> None:
+    """Issue #20's "Done means", as typed: the bundled model proposes edits for wave 3, they are
+    applied, validated and landed, and PLAN.md lists them with their provenance."""
+    ws = workspace_with(tmp_path / "ws", "demo.json", "demo-flows.csv")
+    assert migrator("waves", "plan", workspace=ws).code == 0
+    out = str(tmp_path / "out")
+    flags = ("--target", "terraform-aws", "--wave", "3", "--out", out, "--region", "eu-west-1")
+    planned = migrator("plan", *flags, workspace=ws)
+    assert planned.code == 0, planned.stderr
+    assert migrator("pr", "land", "--target", "terraform-aws", "--wave", "3", workspace=ws).code == 0
+    args = ("plan", "refine", "--wave", "3", "--target", "terraform-aws", "use r6i for the databases")
+    result = migrator(*args, workspace=ws, env=smollm2_env(llama), timeout=1800)
+    log = migrator("conversations", "show", "1", "--format", "json", workspace=ws).json()["attempt_log"]
+    assert result.code == 0, (result.stderr, log)
+    edits = migrator("edits", "list", "--format", "json", workspace=ws).json()
+    who = f"openai-compatible:{llama}#smollm2"
+    assert edits and {(e["status"], e["source"], e["who"], e["prompt_version"], e["pr"], e["conversation"])
+                      for e in edits} == {("applied", "model", who, PROMPT_VERSION, 1, "1")}  # fmt: skip
+    assert {e["vm"] for e in edits} <= {"crm-db-01", "shop-db-01", "shop-db-02"} and all(
+        "r6i" in e["change"] for e in edits
+    )
+    repo, branch = ws / "plans.git", "migrator/terraform-aws/wave-03"
+    lines = result.stdout.splitlines()
+    assert lines[-1].startswith(f"refinement 1 landed on {branch} as {git(repo, 'rev-parse', branch)} ")
+    assert lines[:-1] == [f"edit {e['id']} applied: {e['change']}" for e in edits]
+    plan_md = git(repo, "show", f"{branch}:terraform-aws/wave-03/PLAN.md")
+    changes = plan_md.split("## Changes from the generated plan", 1)[1]
+    for edit in edits:
+        assert edit["change"] in changes and f"model {who} ({PROMPT_VERSION})" in changes
+    variables = git(repo, "show", f"{branch}:terraform-aws/wave-03/variables.tf")
+    assert 'default     = "eu-west-1"' in variables  # regenerated with the options `plan` was given

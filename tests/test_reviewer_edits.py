@@ -4,6 +4,7 @@ model and rendering gives the reviewer's tree back. What no kind says is kept as
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -18,7 +19,7 @@ from tests.helpers import migrator
 from tests.test_prs import generated, git, land, landed, reviewer_commit, ws  # noqa: F401 - fixtures
 from transpilers.edits import apply_edits
 from transpilers.registry import get, target_options
-from waves.edits import parse_edit
+from waves.edits import KINDS, parse_edit
 
 OPTIONS: dict[str, dict[str, object]] = {
     "terraform-aws": {},
@@ -44,6 +45,47 @@ variable "availability_zone" {
   default     = "us-east-1b"
 }
 """
+
+
+SPREAD_GROUP = """resource "aws_placement_group" "edit_crm_pair" {
+  name     = "wave3-edit-crm-pair"
+  strategy = "spread"
+  tags = {
+    source-rule    = "edit-crm-pair"
+    migration-wave = "3"
+  }
+}
+
+"""
+REQUIRED = "          requiredDuringSchedulingIgnoredDuringExecution:\n"
+SPREAD_TERM = """          - labelSelector:
+              matchLabels:
+                spread.migrator.io/edit-db-pair: 'true'
+            topologyKey: kubernetes.io/hostname
+"""
+SPREAD_AFFINITY = "      affinity:\n        podAntiAffinity:\n" + REQUIRED + SPREAD_TERM
+
+
+def joins(ident: str, group: str) -> Callable[[str], str]:
+    """The instance `ident` joins placement group `group` (and is tagged with its set), as migrator
+    writes an instance of a spread set."""
+
+    def change(text: str) -> str:
+        start = text.index(f'resource "aws_instance" "{ident}" {{')
+        end = text.index("\n}\n", start)
+        block = text[start:end]
+        block = re.sub(
+            r"(  vpc_security_group_ids = .*\n)",
+            rf"\1  placement_group        = aws_placement_group.{group}.name\n",
+            block,
+        )
+        block = block.replace(
+            "    tier           = ",
+            f'    migrator-spread-set = "{group.replace("_", "-")}"\n    tier           = ',
+        )
+        return text[:start] + block + text[end:]
+
+    return change
 
 
 def both(*changes: Callable[[str], str]) -> Callable[[str], str]:
@@ -92,6 +134,17 @@ def human_change(root: Path, tmp: Path, branch: str, changes: dict[str, Callable
     repo = root / "plans.git"
     texts = {rel: change(git("show", f"{branch}:{rel}", cwd=repo) + "\n") for rel, change in changes.items()}
     return reviewer_commit(str(repo), branch, tmp, texts, "Reviewer's change")
+
+
+def reviewed(
+    root: Path, tmp: Path, target: str, changes: dict[str, Callable[[str], str]]
+) -> tuple[dict[str, Any], str, list[dict[str, Any]]]:
+    """Wave 3 landed for `target`, a reviewer's pushed commit changing files of its folder (by
+    name), and the edits extracted from the branch: the landing, the commit's sha, the edits."""
+    row = landed(land(root, target, 3))
+    folder = f"{target}/wave-03"
+    sha = human_change(root, tmp, row["branch"], {f"{folder}/{n}": c for n, c in changes.items()})
+    return row, sha, extract(root, row["number"])
 
 
 def extract(root: Path, number: int) -> list[dict[str, Any]]:
@@ -146,6 +199,7 @@ CANONICAL = {
     "nic-model",
 }
 CANONICAL |= {"volume-size", "labels", "cpu-memory", "availability-zone"}
+CANONICAL |= {"network", "network-multus", "anti-affinity-podantiaffinity"}
 CRM_DB_DISK1 = 'size              = 1000\n  type              = "gp3"\n'
 CASES: list[tuple[str, str, dict[str, Callable[[str], str]], list[dict[str, Any]]]] = [
     (
@@ -284,6 +338,62 @@ CASES: list[tuple[str, str, dict[str, Callable[[str], str]], list[dict[str, Any]
         [{"kind": "availability-zone", "wave": 3, "zone": "us-east-1b"}],
     ),
     (
+        "network",
+        "terraform-aws",
+        {
+            "main.tf": sub(
+                'subnet_id              = var.subnet_ids["db-vlan130"]',
+                'subnet_id              = var.subnet_ids["db-private"]',
+            )
+        },
+        [{"kind": "network", "vm": "crm-db-01", "nic": "ethernet-0", "network": "db-private"}],
+    ),
+    (
+        "network-multus",
+        "kubevirt",
+        {"vm-crm-db-01.yaml": sub("networkName: db-vlan130", "networkName: db-private")},
+        [{"kind": "network", "vm": "crm-db-01", "nic": "ethernet-0", "network": "db-private"}],
+    ),
+    (
+        "anti-affinity-placement-group",
+        "terraform-aws",
+        {
+            "main.tf": both(
+                sub(
+                    'resource "aws_placement_group" "shop_db_separate"',
+                    SPREAD_GROUP + 'resource "aws_placement_group" "shop_db_separate"',
+                ),
+                joins("crm_app_01", "edit_crm_pair"),
+                joins("crm_db_01", "edit_crm_pair"),
+            )
+        },
+        [{"kind": "anti-affinity", "wave": 3, "name": "crm-pair", "vms": ["crm-app-01", "crm-db-01"]}],
+    ),
+    (  # one VM had no affinity, the other has its replica and DRS terms: the set's term comes first
+        "anti-affinity-podantiaffinity",
+        "kubevirt",
+        {
+            "vm-crm-db-01.yaml": both(
+                resub(
+                    r"^( {8})migrator.io/vm: crm-db-01\n",
+                    r"\1migrator.io/vm: crm-db-01\n\1spread.migrator.io/edit-db-pair: 'true'\n",
+                ),
+                lambda text: text + SPREAD_AFFINITY,
+            ),
+            "vm-shop-db-01.yaml": both(
+                resub(
+                    r"^( {8})migrator.io/vm: shop-db-01\n",
+                    r"\1migrator.io/vm: shop-db-01\n\1spread.migrator.io/edit-db-pair: 'true'\n",
+                ),
+                sub(
+                    REQUIRED,
+                    REQUIRED + SPREAD_TERM,
+                ),
+            ),
+        },
+        [{"kind": "anti-affinity", "wave": 3, "name": "db-pair", "vms": ["crm-db-01", "shop-db-01"]}],
+    ),
+    (
         "labels",
         "kubevirt",
         {"vm-shop-db-01.yaml": resub(r"^( +)tier: db\n", r"\1tier: db\n\1owner: team-a\n")},
@@ -301,10 +411,8 @@ def test_a_reviewers_commit_becomes_the_edit_that_renders_it_back(
     changes: dict[str, Callable[[str], str]],
     expected: list[dict[str, Any]],
 ) -> None:
-    row = landed(land(ws, target, 3))
+    row, sha, found = reviewed(ws, tmp_path, target, changes)
     folder = f"{target}/wave-03"
-    sha = human_change(ws, tmp_path, row["branch"], {f"{folder}/{n}": c for n, c in changes.items()})
-    found = extract(ws, row["number"])
     assert [r["edit"] for r in found] == [parse_edit(e).model_dump(mode="json") for e in expected]
     assert [(r["status"], r["source"], r["who"], r["pr"], r["conversation"]) for r in found] == [
         ("applied", "reviewer", "Rita Reviewer", row["number"], f"commit {sha}")
@@ -328,7 +436,6 @@ def test_what_no_kind_says_is_a_free_edit_listed_in_plan_md_and_never_applied(
     ws: Path,  # noqa: F811 - the fixture
     tmp_path: Path,
 ) -> None:
-    row = landed(land(ws, "terraform-aws", 3))
     hop_limit = sub("http_put_response_hop_limit = 1", "http_put_response_hop_limit = 2")
     unknown_type = sub('instance_type          = "r6i.2xlarge"', 'instance_type          = "x9.huge"')
     hostile_tag = sub(
@@ -336,13 +443,8 @@ def test_what_no_kind_says_is_a_free_edit_listed_in_plan_md_and_never_applied(
         f'    tier           = "web"\n    owner          = "{HOSTILE}"\n'
         '  }\n}\n\nresource "aws_instance" "shop_app_01"',
     )
-    changes = {
-        "main.tf": lambda text: unknown_type(hop_limit(hostile_tag(text))),
-    }
-    sha = human_change(
-        ws, tmp_path, row["branch"], {f"terraform-aws/wave-03/{n}": c for n, c in changes.items()}
-    )
-    found = extract(ws, row["number"])
+    change = both(hostile_tag, hop_limit, unknown_type)
+    row, sha, found = reviewed(ws, tmp_path, "terraform-aws", {"main.tf": change})
     common = {"version": 1, "kind": "free", "target": "terraform-aws", "wave": 3, "file": "main.tf"}
     assert [r["edit"] for r in found] == [
         {
@@ -419,3 +521,64 @@ def test_every_manifest_moved_to_one_namespace_is_a_namespace_edit_that_renders_
     for rel in manifests:
         name = rel.rsplit("/", 1)[1]
         assert parsed(name, again[name]) == parsed(name, branch_text(ws, row["branch"], rel)), name
+
+
+# Kinds with no text a reviewer could change: a family shows as its instance type (the case
+# "instance-family-is-instance-type" above), a cutover window lives in PLAN.md/REPORT.md (below),
+# and a VM's wave is the planner's (`waves pin`, tests/test_edits_cli.py).
+NO_TEXT_FORM = {"instance-family": "instance-type", "cutover-window": None, "wave-pin": None}
+
+
+def test_every_edit_kind_has_a_round_trip_case_or_is_documented_as_having_no_text_form() -> None:
+    covered = {e["kind"] for _, _, _, expected in CASES for e in expected}
+    covered.add("namespace")  # every manifest at once: its own round trip, below
+    assert covered | set(NO_TEXT_FORM) == set(KINDS), set(KINDS) - covered - set(NO_TEXT_FORM)
+    assert covered.isdisjoint({k for k, reads_as in NO_TEXT_FORM.items() if reads_as is None})
+    docs = " ".join((Path(__file__).parents[1] / "docs" / "edits.md").read_text(encoding="utf-8").split())
+    for kind in NO_TEXT_FORM:
+        assert f"`{kind}` has no text form" in docs, kind
+
+
+def test_a_reviewers_change_to_the_cutover_window_in_plan_md_is_not_an_edit(
+    ws: Path,  # noqa: F811 - the fixture
+    tmp_path: Path,
+) -> None:
+    window = {
+        "kind": "cutover-window",
+        "wave": 3,
+        "start": "2026-12-12T22:00:00Z",
+        "end": "2026-12-13T02:30:00Z",
+    }
+    (tmp_path / "window.json").write_text(json.dumps(window), encoding="utf-8")
+    added = migrator("edits", "add", str(tmp_path / "window.json"), "--who", "alice", workspace=ws)
+    assert added.code == 0, added.stderr
+    out = tmp_path / "out"
+    assert (
+        migrator("plan", "--target", "terraform-aws", "--wave", "3", "--out", str(out), workspace=ws).code
+        == 0
+    )
+    later = sub("2026-12-12 22:00 to 2026-12-13 02:30 UTC", "2026-12-19 22:00 to 2026-12-20 02:30 UTC")
+    _, _, found = reviewed(ws, tmp_path, "terraform-aws", {"PLAN.md": later, "REPORT.md": later})
+    assert found == []
+    listed = migrator("edits", "list", "--format", "json", workspace=ws).json()
+    assert [(r["kind"], r["source"], r["who"]) for r in listed] == [("cutover-window", "reviewer", "alice")]
+
+
+def test_a_spread_label_on_one_vm_only_is_no_anti_affinity_but_free_edits_where_written(
+    ws: Path,  # noqa: F811 - the fixture
+    tmp_path: Path,
+) -> None:
+    alone = both(
+        resub(
+            r"^( {8})migrator.io/vm: crm-db-01\n",
+            r"\1migrator.io/vm: crm-db-01\n\1spread.migrator.io/edit-db-pair: 'true'\n",
+        ),
+        lambda text: text + SPREAD_AFFINITY,
+    )
+    _, _, found = reviewed(ws, tmp_path, "kubevirt", {"vm-crm-db-01.yaml": alone})
+    term = "spec.template.spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution.0."
+    assert [(r["edit"]["kind"], r["edit"]["path"], r["edit"]["new"]) for r in found] == [
+        ("free", "spec.template.metadata.labels.spread.migrator.io/edit-db-pair", '"true"'),
+        ("free", term + "topologyKey", '"kubernetes.io/hostname"'),
+        ("free", term + "labelSelector.matchLabels.spread.migrator.io/edit-db-pair", '"true"'),
+    ]

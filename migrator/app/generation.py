@@ -79,6 +79,14 @@ def source_defaults(server: str | None, given: Mapping[str, object]) -> dict[str
     return values
 
 
+def stored_options(ws: Workspace, planned: PlannedInputs, target: str, wave: int) -> dict[str, object]:
+    """The options the wave was last generated with (`migrator plan --region ...`), with what the
+    snapshot implies; none recorded (never generated, or before revision 0010): the defaults."""
+    record = next((r for r in ws.generated.latest(planned.plan_id, target) if r["wave"] == wave), None)
+    given = dict(record["options"]) if record is not None else {}
+    return source_defaults(ws.store.get(planned.snapshot_id).server, given)
+
+
 @dataclass(frozen=True)
 class GenerateRequest:
     target: str  # a name from transpilers.registry.TARGETS
@@ -213,6 +221,7 @@ def generate_wave(
             blocked=wave_input.blocked,
             diagnostics=diagnostics,
             timings=result.report.timings,
+            options={k: v for k, v in request.options.items() if v is not None},
         )
     )
     counts = count(result.diagnostics)  # the transpiler's own and the validators'

@@ -86,6 +86,13 @@ def refine(ws: Workspace, req: RefineRequest, model: StructuredModel) -> RefineR
     repo = PlansRepo.open(ws.settings.workspace, None, pr.base)
     files = _code_files(req.target, repo.files_at(pr.branch, folder_name(req.target, req.wave)))
     facts = json.dumps(pr.facts, sort_keys=True, default=str)[:MAX_FACTS]
+    conv = open_conversation(ws, pr, req)
+    start = refine_graph.initial_state(req.target, req.request, facts, files, req.max_attempts)
+    return _run(ws, conv, model, start, req.use_tools, req.author)
+
+
+def open_conversation(ws: Workspace, pr: PullRequest, req: RefineRequest) -> Conversation:
+    """The refinement's conversation, stored before the model is asked (with a new checkpoint thread)."""
     stamp = now()
     conv = ConversationStore(ws.engine).add(
         Conversation(
@@ -94,18 +101,29 @@ def refine(ws: Workspace, req: RefineRequest, model: StructuredModel) -> RefineR
         )
     )  # fmt: skip
     assert conv.id is not None
-    start = refine_graph.initial_state(req.target, req.request, facts, files, req.max_attempts)
-    return _run(ws, conv, model, start, req.use_tools, req.author)
+    return conv
+
+
+def bind(model: StructuredModel, conv: Conversation, version: str | None = None) -> None:
+    """The model layer's records name the plan and the conversation (and the prompt version)."""
+    if isinstance(model, ClientSeam):
+        model.plan_id, model.provenance = conv.plan_id, {"conversation": conv.id, "wave": conv.wave}
+        model.version = version or model.version
+
+
+def running(ws: Workspace, number: int) -> Conversation:
+    """The conversation `--resume` continues: only a running one."""
+    conv = ConversationStore(ws.engine).get(number)
+    if conv.status != "running":
+        raise Conflict(f"conversation {number} is {conv.status}: nothing to resume")
+    return conv
 
 
 def resume(
     ws: Workspace, number: int, model: StructuredModel, use_tools: bool = True, author: Author | None = None
 ) -> RefineResult:
     """Continue an interrupted refinement from its last checkpoint."""
-    conv = ConversationStore(ws.engine).get(number)
-    if conv.status != "running":
-        raise Conflict(f"conversation {number} is {conv.status}: nothing to resume")
-    return _run(ws, conv, model, None, use_tools, author or Author())
+    return _run(ws, running(ws, number), model, None, use_tools, author or Author())
 
 
 def _run(
@@ -117,19 +135,10 @@ def _run(
     author: Author,
 ) -> RefineResult:
     assert conv.id is not None
-    config = {"configurable": {"thread_id": conv.thread_id}}
-    if isinstance(model, ClientSeam):  # the model layer's records name the plan and the conversation
-        model.plan_id, model.provenance = conv.plan_id, {"conversation": conv.id, "wave": conv.wave}
+    bind(model, conv)
     with checkpoints(ws) as saver:
         graph = refine_graph.build(model, refine_graph.folder_validator(use_tools), saver)
-        if start is None and not graph.get_state(config).values:
-            raise Conflict(f"conversation {conv.id} has no saved state to resume")
-        try:
-            state = graph.invoke(start, config)
-        except MigratorError as exc:  # the endpoint failed: the attempts so far stay resumable
-            attempts = graph.get_state(config).values.get("attempts", [])
-            _finish(ws, conv.id, "running", attempts, reason=one_line(exc.message, 200))
-            raise
+        state = invoke(ws, conv, graph, start)
     attempts = state["attempts"]
     if state["status"] != "valid":
         reason = one_line(state.get("reason") or "no valid answer", 200)
@@ -139,6 +148,23 @@ def _run(
             f"(see `migrator conversations show {conv.id}`)"
         )
     return _land(ws, conv, state, author)
+
+
+def invoke(ws: Workspace, conv: Conversation, graph: Any, start: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Run a compiled refinement graph from `start`, or (None) on from the conversation's last
+    checkpoint. When the endpoint fails, the conversation stays `running` with the attempts so
+    far, so `--resume` continues it."""
+    assert conv.id is not None
+    config = {"configurable": {"thread_id": conv.thread_id}}
+    if start is None and not graph.get_state(config).values:
+        raise Conflict(f"conversation {conv.id} has no saved state to resume")
+    try:
+        state: dict[str, Any] = graph.invoke(start, config)
+    except MigratorError as exc:
+        attempts = graph.get_state(config).values.get("attempts", [])
+        _finish(ws, conv.id, "running", attempts, reason=one_line(exc.message, 200))
+        raise
+    return state
 
 
 def _land(ws: Workspace, conv: Conversation, state: dict[str, Any], author: Author) -> RefineResult:

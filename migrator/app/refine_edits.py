@@ -13,7 +13,6 @@ model is asked; an empty answer changes nothing (and may carry the model's quest
 from __future__ import annotations
 
 import tempfile
-import uuid
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -21,16 +20,27 @@ from typing import Any
 from agents.generator.transpiler_agent import run_wave
 from agents.refiner import refine_edit_graph
 from agents.refiner.refine_edits import MODEL_KINDS, PROMPT_VERSION, answer_schema, facts, foreign_names
-from agents.refiner.refine_model import ClientSeam, StructuredModel
+from agents.refiner.refine_model import StructuredModel
 from agents.validator import ValidatorOptions
 from migrator.app.edits import AddRequest, active_edits, add_edit, for_target, for_wave, show_edit
-from migrator.app.generation import GenerateRequest, PlannedInputs, generate, planned_inputs, source_defaults
+from migrator.app.generation import GenerateRequest, PlannedInputs, generate, planned_inputs, stored_options
 from migrator.app.prs import LandRequest, Reviews
-from migrator.app.refine import RefineRequest, _finish, _open_pr
+from migrator.app.refine import (
+    RefineRequest,
+    RefineResult,
+    _finish,
+    _open_pr,
+    bind,
+    invoke,
+    open_conversation,
+    resume,
+    running,
+)
 from migrator.app.refine_state import checkpoints
 from migrator.app.workspace import Workspace
 from migrator.diagnostics import Diagnostic
-from migrator.errors import ChecksFailed, MigratorError, NotFound, UsageError
+from migrator.errors import ChecksFailed, NotFound, UsageError
+from migrator.review.repo import Author
 from migrator.store.conversations import ConversationStore
 from migrator.store.models import Conversation, PlanEdit
 from migrator.store.snapshots import now
@@ -67,8 +77,7 @@ def refine_with_edits(ws: Workspace, req: RefineRequest, model: StructuredModel)
     if req.target not in MODEL_KINDS:
         raise UsageError(f"unknown {{target}} {req.target!r}", field="target")
     pr = _open_pr(ws, req.target, req.wave)
-    planned = planned_inputs(ws, None)
-    wave = _wave(planned, req.wave, req.target)
+    wave = _wave(planned_inputs(ws, None), req.wave, req.target)
     foreign = foreign_names(req.request, wave)
     if foreign:
         raise UsageError(
@@ -79,32 +88,49 @@ def refine_with_edits(ws: Workspace, req: RefineRequest, model: StructuredModel)
     names = {vm.name for vm in wave.vms}
     current = for_wave(for_target(active_edits(ws), req.target), wave.number, names)
     text = facts(wave, [e.edit.describe() for e in current])
-    stamp = now()
-    conv = ConversationStore(ws.engine).add(
-        Conversation(
-            plan_id=pr.plan_id, target=req.target, wave=req.wave, pr_number=pr.id, request=req.request,
-            thread_id=uuid.uuid4().hex, created_at=stamp, updated_at=stamp,
-        )
-    )  # fmt: skip
-    assert conv.id is not None
-    if isinstance(model, ClientSeam):
-        model.plan_id, model.provenance = conv.plan_id, {"conversation": conv.id, "wave": conv.wave}
-        model.version = PROMPT_VERSION
-    options = target_options(source_defaults(ws.store.get(planned.snapshot_id).server, {}))
-    check = render_check(req.target, wave, options, [e.edit for e in current], req.use_tools)
+    conv = open_conversation(ws, pr, req)
     start = refine_edit_graph.initial_state(
         req.target, req.request, text, MODEL_KINDS[req.target], req.max_attempts
     )
+    return _run(ws, conv, req, model, start)
+
+
+def resume_refinement(
+    ws: Workspace, number: int, model: StructuredModel, use_tools: bool = True, author: Author | None = None
+) -> EditRefineResult | RefineResult:
+    """`plan refine --resume N`: continue an interrupted refinement in the mode it was started in
+    (its checkpoint says which: a whole-file state carries the files, an edits state does not)."""
+    conv = running(ws, number)
+    with checkpoints(ws) as saver:
+        saved = saver.get_tuple({"configurable": {"thread_id": conv.thread_id}})
+    values = saved.checkpoint.get("channel_values", {}) if saved is not None else {}
+    if not values or "files" in values:  # free-form, or nothing saved (resume says so)
+        return resume(ws, number, model, use_tools, author)
+    req = RefineRequest(conv.target, conv.wave, conv.request, use_tools=use_tools, author=author or Author())
+    return _run(ws, conv, req, model, None)
+
+
+def _run(
+    ws: Workspace,
+    conv: Conversation,
+    req: RefineRequest,
+    model: StructuredModel,
+    start: refine_edit_graph.EditState | None,
+) -> EditRefineResult:
+    """Run the graph from `start`, or on from the conversation's last checkpoint (start None: the
+    attempts so far, the messages and the attempt count are the checkpoint's). The wave, its
+    current edits and the generation options are read again: they are not state."""
+    assert conv.id is not None
+    planned = planned_inputs(ws, None)
+    wave = _wave(planned, req.wave, req.target)
+    current = for_wave(for_target(active_edits(ws), req.target), wave.number, {vm.name for vm in wave.vms})
+    bind(model, conv, PROMPT_VERSION)
+    options = target_options(stored_options(ws, planned, req.target, req.wave))
+    check = render_check(req.target, wave, options, [e.edit for e in current], req.use_tools)
     with checkpoints(ws) as saver:
         graph = refine_edit_graph.build(model, answer_schema(req.target, wave), wave, check, saver)
-        config = {"configurable": {"thread_id": conv.thread_id}}
-        try:
-            state = graph.invoke(start, config)
-        except MigratorError as exc:  # the endpoint failed: not resumable in this mode, so it ends here
-            attempts = graph.get_state(config).values.get("attempts", [])
-            _finish(ws, conv.id, "failed", attempts, reason=one_line(exc.message, 200))
-            raise
-    return _conclude(ws, conv, state, model.name, req, pr.id, start["messages"][1][1])
+        state = invoke(ws, conv, graph, start)
+    return _conclude(ws, conv, state, model.name, req, conv.pr_number, state["messages"][1][1])
 
 
 def _wave(planned: PlannedInputs, number: int, target: str) -> WaveInput:
@@ -209,5 +235,6 @@ def _regenerate_and_land(ws: Workspace, req: RefineRequest) -> Any:
     if record is None:
         raise NotFound(f"wave {req.wave} has not been generated for {req.target}: run `migrator plan`")
     out = Path(record["out_dir"]).parent.parent
-    generate(ws, GenerateRequest(req.target, req.wave, out, use_tools=req.use_tools))
+    given = record["options"]  # what `migrator plan` was given (--region, --storage-class, ...)
+    generate(ws, GenerateRequest(req.target, req.wave, out, options=given, use_tools=req.use_tools))
     return Reviews(ws).land(LandRequest(req.target, req.wave, author=req.author))

@@ -46,12 +46,17 @@ def plan_refine(
 ) -> None:
     """Change a wave from a request as plan edits; lands on the wave's pull request when valid."""
     # LangGraph and LangChain take ~0.8 s to import: only this command pays for them
-    from migrator.app.refine import RefineRequest, model_from_env, refine, resume
+    from migrator.app.refine import RefineRequest, model_from_env, refine
+    from migrator.app.refine_edits import EditRefineResult, refine_with_edits, resume_refinement
 
     ws = state(ctx)
     model = model_from_env(ws)
-    if resume_id is not None:
-        result = resume(ws, resume_id, model, use_tools, pr_cmd.author())
+    if resume_id is not None:  # in the mode the refinement was started in
+        resumed = resume_refinement(ws, resume_id, model, use_tools, pr_cmd.author())
+        if isinstance(resumed, EditRefineResult):
+            _print_edits(resumed, fmt)
+            return
+        result = resumed
     else:
         if request is None or wave is None or target is None:
             raise UsageError(
@@ -59,8 +64,6 @@ def plan_refine(
             )
         req = RefineRequest(target, wave, request, max_attempts, use_tools, pr_cmd.author())
         if not free_form:
-            from migrator.app.refine_edits import refine_with_edits
-
             _print_edits(refine_with_edits(ws, req, model), fmt)
             return
         result = refine(ws, req, model)

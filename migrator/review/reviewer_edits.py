@@ -12,6 +12,7 @@ read back), and the text shows an instance type, never a family (so no instance-
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ import yaml
 from pydantic import ValidationError
 
 from transpilers.escape import aws_tag_value
+from transpilers.kubevirt import LABEL_PREFIX
 from transpilers.model import VMInput, WaveInput
 from transpilers.naming import tf_names
 from transpilers.security_groups import tier_key
@@ -179,6 +181,7 @@ def hcl_resources(data: bytes | None) -> dict[str, dict[str, Any]] | None:
 class _TfNames:
     instances: dict[str, VMInput]  # terraform ident -> VM
     groups: dict[str, str]  # terraform ident -> tier key
+    spread: dict[str, str] = field(default_factory=dict)  # added placement group ident -> set name
 
 
 def _tf_names(wave: WaveInput, generated: dict[str, dict[str, Any]]) -> _TfNames:
@@ -206,8 +209,10 @@ def _terraform(
     for resources in parsed_generated.values():
         everything.update(resources or {})
     names = _tf_names(wave, everything)
+    parsed_edited = {n: hcl_resources(edited.get(n)) for n in changed if n.endswith(".tf")}
+    names = _tf_spread_sets(found, names, everything, parsed_edited)
     for name in changed:
-        before, after = parsed_generated.get(name, {}), hcl_resources(edited.get(name))
+        before, after = parsed_generated.get(name, {}), parsed_edited.get(name)
         if not name.endswith(".tf") or before is None or after is None:
             found.free(name, "", "", _text(generated.get(name)), _text(edited.get(name)))
             continue
@@ -215,6 +220,63 @@ def _terraform(
             old, new = before.get(address), after.get(address)
             if old != new:
                 _tf_resource(found, names, name, address, old, new)
+
+
+def _tf_spread_sets(
+    found: _Found,
+    names: _TfNames,
+    generated: dict[str, dict[str, Any]],
+    edited: dict[str, dict[str, dict[str, Any]] | None],
+) -> _TfNames:
+    """Each spread placement group the reviewer added, with the instances that joined it, is an
+    anti-affinity edit; its resource and the members' `placement_group` and `migrator-spread-set`
+    tag are how that edit renders (all of it a free edit where the vocabulary refuses the set)."""
+    after = {a: (f, b) for f, resources in edited.items() for a, b in (resources or {}).items()}
+    spread: dict[str, str] = {}
+    for address, (file, body) in sorted(after.items()):
+        type_, _, ident = address.partition(".")
+        if type_ != "aws_placement_group" or address in generated or body.get("strategy") != "spread":
+            continue
+        name = _set_name(found.wave, ident, body.get("name"))
+        at: list[Where] = [(file, address, "", None, body)]
+        members = []
+        for vm_ident, vm in sorted(names.instances.items(), key=lambda i: i[1].name):
+            where = after.get(f"aws_instance.{vm_ident}")
+            if where is None or _placement(where[1].get("placement_group")) != ident:
+                continue
+            members.append(vm.name)
+            old = generated.get(f"aws_instance.{vm_ident}") or {}
+            for path in ("placement_group", "tags.migrator-spread-set"):
+                was, now = dict(flatten(old)).get(path), dict(flatten(where[1])).get(path)
+                if was != now:
+                    at.append((where[0], f"aws_instance.{vm_ident}", path, was, now))
+        data = {"kind": "anti-affinity", "wave": found.wave, "name": name, "vms": members}
+        if _fits(data):  # else the group and its instances' changes are free edits where they are
+            found.add(("anti-affinity", ident), data, at)
+            spread[ident] = name
+    return _TfNames(names.instances, names.groups, spread)
+
+
+def _fits(data: dict[str, Any]) -> bool:
+    """Whether a spread set read from the text is one the vocabulary can say."""
+    try:
+        parse_edit(data)
+    except ValidationError:
+        return False
+    return True
+
+
+def _set_name(wave: int, ident: str, written: Any) -> str:
+    """The set's name as migrator renders it (`wave3-edit-<name>`), else what the reviewer wrote."""
+    rendered = re.fullmatch(rf"wave{wave}-edit-(.+)", str(written))
+    if rendered:
+        return rendered.group(1)
+    return str(written) if isinstance(written, str) else ident.removeprefix("edit_").replace("_", "-")
+
+
+def _placement(expr: Any) -> str | None:
+    found = re.fullmatch(r"\$\{aws_placement_group\.([A-Za-z0-9_-]+)\.name\}", str(expr))
+    return found.group(1) if found else None
 
 
 def _tf_resource(
@@ -234,6 +296,8 @@ def _tf_resource(
         found.at = (file, address, "default", (old or {}).get("default"), zone)
         found.add(("availability-zone",), {"kind": "availability-zone", "wave": found.wave, "zone": zone})
         return
+    if type_ == "aws_placement_group" and ident in names.spread:
+        return  # read as an anti-affinity edit (_tf_spread_sets)
     if old is None or new is None:  # a resource added or removed by hand
         found.free(file, address, "", old, new)
         return
@@ -252,10 +316,16 @@ def _tf_attribute(found: _Found, names: _TfNames, resource: tuple[str, str], pat
         found.add(("region",), {"kind": "region", "wave": found.wave, "region": value})
         return True
     disk_of = re.match(r"^(.+)_disk([0-9]+)$", ident) if type_ == "aws_ebs_volume" else None
-    vm = names.instances.get(ident if type_ == "aws_instance" else disk_of.group(1) if disk_of else "")
+    nic_of = re.match(r"^(.+)_nic([0-9]+)$", ident) if type_ == "aws_network_interface" else None
+    owner = disk_of or nic_of
+    vm = names.instances.get(ident if type_ == "aws_instance" else owner.group(1) if owner else "")
     if vm is None:
         return False
     disks = vm.record.get("disks") or []
+    if path == "subnet_id" and type_ in ("aws_instance", "aws_network_interface"):
+        return _subnet(found, vm, int(nic_of.group(2)) if nic_of else 0, value)
+    if type_ == "aws_instance" and path in ("placement_group", "tags.migrator-spread-set"):
+        return _placement(value) in names.spread or str(value).removeprefix("edit-") in names.spread.values()
     if type_ == "aws_instance" and path == "availability_zone" and value == "${var.availability_zone}":
         return True  # how an availability-zone edit renders; the variable says the zone
     if type_ == "aws_instance" and path == "instance_type":
@@ -271,6 +341,19 @@ def _tf_attribute(found: _Found, names: _TfNames, resource: tuple[str, str], pat
     if index is None or field_ not in _VOLUME_FIELDS or index >= len(disks):
         return False
     _volume(found, vm, str(disks[index].get("label")), _VOLUME_FIELDS[field_], value)
+    return True
+
+
+def _subnet(found: _Found, vm: VMInput, nic: int, value: Any) -> bool:
+    """A NIC's `var.subnet_ids` key: the network edit for that NIC (by its inventory label)."""
+    key = re.fullmatch(r'\$\{var\.subnet_ids\["([^"\\]+)"\]\}', str(value))
+    return key is not None and nic < len(vm.nics) and _network(found, vm, nic, key.group(1))
+
+
+def _network(found: _Found, vm: VMInput, nic: int, network: str) -> bool:
+    label = str(vm.nics[nic].get("label"))
+    data = {"kind": "network", "vm": vm.name, "nic": label, "network": network}
+    found.add(("network", vm.name, label), data)
     return True
 
 
@@ -365,14 +448,18 @@ def _kubevirt(
     by_name = {vm.name: vm for vm in wave.vms}
     namespaces: set[Any] = set()
     moved: list[tuple[str, str, Any, Any]] = []
+    parsed = {n: (yaml_resources(generated.get(n)), yaml_resources(edited.get(n))) for n in changed}
+    spread = _k8s_spread_sets(found, by_name, parsed)
     for name in changed:
-        before, after = yaml_resources(generated.get(name)), yaml_resources(edited.get(name))
+        before, after = parsed[name]
         if not name.endswith(".yaml") or before is None or after is None:
             found.free(name, "", "", _text(generated.get(name)), _text(edited.get(name)))
             continue
         owners = _k8s_owners(before, by_name)
         for address in sorted(set(before) | set(after)):
             old, new = before.get(address), after.get(address)
+            if old is not None and new is not None and address in owners:
+                new = _without_sets(new, spread)
             if old == new:
                 continue
             if old is None or new is None:
@@ -386,6 +473,99 @@ def _kubevirt(
                 elif not _k8s_attribute(found, owners.get(address), path, now, new):
                     found.free(name, address, path, _shown(was), _shown(now))
     _namespace(found, generated, namespaces, moved)
+
+
+_TEMPLATE = ("spec", "template")
+_EDIT_SET = f"spread.{LABEL_PREFIX}/edit-"
+
+
+def _template(doc: dict[str, Any]) -> dict[str, Any]:
+    template = ((doc.get("spec") or {}).get("template")) or {}
+    return template if isinstance(template, dict) else {}
+
+
+def _set_term(spec: dict[str, Any], label: str) -> bool | None:
+    """Whether the pod anti-affinity has a required (True) or preferred (False) term on `label`."""
+    anti = (spec.get("affinity") or {}).get("podAntiAffinity") or {}
+    selector = {"matchLabels": {label: "true"}}
+    required = anti.get("requiredDuringSchedulingIgnoredDuringExecution") or []
+    if any(isinstance(t, dict) and t.get("labelSelector") == selector for t in required):
+        return True
+    preferred = anti.get("preferredDuringSchedulingIgnoredDuringExecution") or []
+    terms = [t.get("podAffinityTerm") for t in preferred if isinstance(t, dict)]
+    if any(isinstance(t, dict) and t.get("labelSelector") == selector for t in terms):
+        return False
+    return None
+
+
+def _k8s_spread_sets(
+    found: _Found,
+    by_name: dict[str, VMInput],
+    parsed: dict[str, tuple[dict[str, dict[str, Any]] | None, dict[str, dict[str, Any]] | None]],
+) -> set[str]:
+    """Each `spread.migrator.io/edit-<name>` label the reviewer added to VirtualMachines with a
+    podAntiAffinity term on it (all required, or all preferred) is an anti-affinity edit; the
+    labels it is read from (free edits where the vocabulary refuses the set)."""
+    sets: dict[str, list[tuple[str, Where, bool | None]]] = {}  # label -> (VM, where, required)
+    for file, (before, after) in sorted(parsed.items()):
+        for address, (vm, disk) in _k8s_owners(before or {}, by_name).items():
+            new = (after or {}).get(address)
+            if disk is not None or new is None:
+                continue
+            was = (_template(before[address] if before else {}).get("metadata") or {}).get("labels") or {}
+            labels = (_template(new).get("metadata") or {}).get("labels") or {}
+            for label in sorted(k for k in labels if str(k).startswith(_EDIT_SET) and k not in was):
+                where = (file, address, f"spec.template.metadata.labels.{label}", None, labels[label])
+                required = (
+                    _set_term(_template(new).get("spec") or {}, label) if labels[label] == "true" else None
+                )
+                sets.setdefault(label, []).append((vm.name, where, required))
+    read = set()
+    for label, members in sets.items():
+        how = {required for _, _, required in members}
+        if len(how) != 1 or None in how:
+            continue  # not the shape migrator renders: each label stays a free edit where it is
+        name = label.removeprefix(_EDIT_SET)
+        data = {"kind": "anti-affinity", "wave": found.wave, "name": name, "vms": [m[0] for m in members]}
+        data["required"] = how.pop()
+        if _fits(data):  # else its labels and terms are free edits where they are
+            found.add(("anti-affinity", label), data, [m[1] for m in members])
+            read.add(label)
+    return read
+
+
+def _without_sets(doc: dict[str, Any], labels: set[str]) -> dict[str, Any]:
+    """A VirtualMachine without the spread sets read as edits: their labels and affinity terms."""
+    if not labels:
+        return doc
+    doc = copy.deepcopy(doc)
+    template = _template(doc)
+    tagged = (template.get("metadata") or {}).get("labels") or {}
+    for label in labels:
+        tagged.pop(label, None)
+    spec = template.get("spec") or {}
+    anti = (spec.get("affinity") or {}).get("podAntiAffinity")
+    if not isinstance(anti, dict):
+        return doc
+    for key, inner in (
+        ("requiredDuringSchedulingIgnoredDuringExecution", lambda t: t),
+        ("preferredDuringSchedulingIgnoredDuringExecution", lambda t: t.get("podAffinityTerm") or {}),
+    ):
+        kept = [t for t in anti.get(key) or [] if not (isinstance(t, dict) and _selected(inner(t), labels))]
+        if kept:
+            anti[key] = kept
+        else:
+            anti.pop(key, None)
+    if not anti:
+        spec["affinity"].pop("podAntiAffinity")
+        if not spec["affinity"]:
+            spec.pop("affinity")
+    return doc
+
+
+def _selected(term: Any, labels: set[str]) -> bool:
+    selector = term.get("labelSelector") if isinstance(term, dict) else None
+    return any(selector == {"matchLabels": {label: "true"}} for label in labels)
 
 
 def _namespace(
@@ -441,6 +621,9 @@ def _k8s_attribute(
         return "/" not in key and key != "migration-wave" and _tag(found, vm, key, str(value))
     if path.startswith(tuple(_DOMAIN + part for part in ("cpu.", "memory.", "resources."))):
         return _cpu_memory(found, vm, path.removeprefix(_DOMAIN), new)
+    network = re.fullmatch(r"spec\.template\.spec\.networks\.([0-9]+)\.multus\.networkName", path)
+    if network:
+        return _multus(found, vm, int(network.group(1)), value, new)
     devices = "spec.template.spec.domain.devices."
     if path == f"{devices}disks.0.disk.bus":
         found.add(("boot-bus", vm.name), {"kind": "boot-bus", "vm": vm.name, "bus": value})
@@ -449,6 +632,14 @@ def _k8s_attribute(
         found.add(("nic-model", vm.name), {"kind": "nic-model", "vm": vm.name, "model": value})
         return True
     return False
+
+
+def _multus(found: _Found, vm: VMInput, index: int, value: Any, new: dict[str, Any]) -> bool:
+    """An interface's Multus network: the network edit for its NIC (`nic-N` is the VM's Nth NIC)."""
+    networks = _template(new).get("spec", {}).get("networks") or []
+    named = re.fullmatch(r"nic-([0-9]+)", str((networks[index] or {}).get("name")))
+    nic = int(named.group(1)) if named else len(vm.nics)
+    return isinstance(value, str) and nic < len(vm.nics) and _network(found, vm, nic, value)
 
 
 def _cpu_memory(found: _Found, vm: VMInput, path: str, new: dict[str, Any]) -> bool:

@@ -180,6 +180,10 @@ class GeneratedWave(SQLModel, table=True):
     blocked: dict[str, list[str]] = Field(default_factory=dict, sa_type=JSON, nullable=False)
     diagnostics: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON, nullable=False)
     timings: dict[str, float] = Field(default_factory=dict, sa_type=JSON, nullable=False)
+    # the target options `migrator plan` was given (plan refine renders and regenerates with them)
+    options: dict[str, Any] = Field(
+        default_factory=dict, sa_type=JSON, nullable=False, sa_column_kwargs={"server_default": "{}"}
+    )
 
 
 class PullRequest(SQLModel, table=True):

@@ -1,7 +1,7 @@
 """Learning from reviewers (docs/learning.md): examples from merged PRs and learned corrections.
 
 Revision ID: 0011_learning
-Revises: 0009_plan_edits
+Revises: 0010_wave_schedule
 Created: 2026-12-07 06:00:00
 """
 

@@ -1,7 +1,7 @@
 """People and their dashboard tokens (hashes only), and the audit log of state changes.
 
 Revision ID: 0012_identities
-Revises: 0009_plan_edits
+Revises: 0011_learning
 Created: 2026-12-07 06:00:00
 """
 

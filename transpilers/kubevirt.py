@@ -16,6 +16,7 @@ import yaml
 
 from migrator.diagnostics import Diagnostic
 from transpilers.base import OptionSpec, Rendered, TranspilerMeta, header
+from transpilers import forklift
 from transpilers.escape import label_value, one_line
 from transpilers.guest import DiskPlan, disk_plan
 from transpilers.model import NetworkInput, SpreadSet, TargetOptions, VMInput, WaveInput
@@ -29,6 +30,7 @@ API_VERSIONS = {
     "NetworkAttachmentDefinition": "k8s.cni.cncf.io/v1",
     "DataVolume": "cdi.kubevirt.io/v1beta1",
     "VirtualMachine": "kubevirt.io/v1",
+    **{kind: forklift.API for kind in forklift.KINDS},
 }
 DISK_SUFFIX_ROOM = len("-disk-99")
 
@@ -74,9 +76,10 @@ class KubeVirt:
     meta = TranspilerMeta(
         id="kubevirt",
         target="KubeVirt on Kubernetes (kubevirt.io/v1, CDI v1beta1, Multus)",
-        version="1",
+        version="2",
         language="kubernetes",
-        description="VirtualMachines with DataVolumes importing over VDDK and Multus bridge networks",
+        description="Forklift Plans (default) or VirtualMachines with DataVolumes importing over VDDK; "
+        "Multus bridge networks",
         sizing="kubevirt",
         options=(
             OptionSpec("namespace", str, "vm-migration", "namespace of the manifests."),
@@ -91,6 +94,13 @@ class KubeVirt:
                 "name of the Secret with vCenter credentials (referenced, never written).",
             ),
             OptionSpec("vddk_init_image", str, None, "VDDK init image (default: CDI's cluster setting)."),
+            OptionSpec(
+                "executor",
+                str,
+                "forklift",
+                "who moves the VMs: forklift (Forklift Plan, virt-v2v conversion) or cdi "
+                "(DataVolumes importing over VDDK); docs/handoff.md.",
+            ),
             OptionSpec(
                 "virtio_drivers",
                 bool,
@@ -118,19 +128,10 @@ class KubeVirt:
         notes += [
             _nsx_note(wave.networks[n], nad_names[n], options) for n in used_networks if _is_nsx(wave, n)
         ]
-        if options.vddk_url is None or options.vddk_thumbprint is None:
-            missing = "url" if options.vddk_url is None else "thumbprint"
-            notes.append(
-                Diagnostic(
-                    "transpiler",
-                    "KV-VDDK-SETTING-MISSING",
-                    "warning",
-                    "",
-                    None,
-                    f"no vCenter {missing} for the VDDK import given (--vddk-{missing}); "
-                    "the DataVolumes leave it out and will not import until it is set",
-                )
-            )
+        if options.executor == "forklift":
+            notes += _forklift(wave, placed, options, forklift.Choices(names, nad_names), files, documents)
+            return Rendered(files, notes, documents=documents)
+        notes += _vddk_notes(options, ("url", "thumbprint"))
         for vm in placed:
             name = names[vm.name]
             disks = _edited_plan(vm, disk_plan(vm.record, options.virtio_drivers))
@@ -145,6 +146,52 @@ class KubeVirt:
             files[f"vm-{name}.yaml"] = _dump(docs)
             documents[f"vm-{name}.yaml"] = docs
         return Rendered(files, notes, documents=documents)
+
+
+def _vddk_notes(options: TargetOptions, needed: tuple[str, ...]) -> list[Diagnostic]:
+    """A vCenter setting the import reads that was not given (the thumbprint only CDI needs:
+    Forklift reads it from the provider's Secret)."""
+    given = {"url": options.vddk_url, "thumbprint": options.vddk_thumbprint}
+    missing = next((key for key in needed if given[key] is None), None)
+    if missing is None:
+        return []
+    return [
+        Diagnostic(
+            "transpiler",
+            "KV-VDDK-SETTING-MISSING",
+            "warning",
+            "",
+            None,
+            f"no vCenter {missing} for the VDDK import given (--vddk-{missing}); "
+            + (
+                "the DataVolumes leave it out and will not import until it is set"
+                if options.executor == "cdi"
+                else "the vSphere Provider leaves it out and Forklift cannot connect until it is set"
+            ),
+        )
+    ]
+
+
+def _forklift(
+    wave: WaveInput,
+    placed: list[VMInput],
+    options: TargetOptions,
+    choices: forklift.Choices,
+    files: dict[str, str],
+    documents: dict[str, list[dict[str, Any]]],
+) -> list[Diagnostic]:
+    """Forklift moves the VMs: its CRs instead of migrator's DataVolumes and VirtualMachines
+    (Forklift creates both, after virt-v2v has converted the guest); the NADs stay, the
+    NetworkMap points at them."""
+    docs, notes = forklift.wave_documents(wave, placed, options, choices)
+    documents["forklift.yaml"] = docs
+    files["forklift.yaml"] = _dump(docs)
+    return _vddk_notes(options, ("url",)) + notes
+
+
+def providers_file(options: TargetOptions) -> str:
+    """The estate-level Forklift Provider pair (written once, beside the wave folders)."""
+    return _dump(forklift.providers(options))
 
 
 def _edited_plan(vm: VMInput, plan: DiskPlan) -> DiskPlan:

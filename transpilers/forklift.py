@@ -23,6 +23,7 @@ from transpilers.model import TargetOptions, VMInput, WaveInput
 
 API = "forklift.konveyor.io/v1beta1"
 KINDS = ("Provider", "NetworkMap", "StorageMap", "Plan", "Migration")
+PLAN_FILE, MIGRATION_FILE, PROVIDERS_FILE = "forklift-plan.yaml", "forklift-migration.yaml", "forklift-providers.yaml"
 SOURCE_PROVIDER = "vsphere-source"
 HOST_PROVIDER = "host"
 LABEL_PREFIX = "migrator.io"
@@ -136,7 +137,7 @@ def _split_note(what: str, source: str, targets: list[str]) -> Diagnostic:
         "transpiler",
         "FORKLIFT-MAP-SPLIT",
         "warning",
-        "forklift.yaml",
+        PLAN_FILE,
         None,
         f"plan edits send {what} {one_line(source)} to {', '.join(targets)}; a Forklift map has one "
         f"destination per source, so the map uses {targets[0]}: move the other VMs in a separate plan",
@@ -184,6 +185,7 @@ def _source_facts(placed: list[VMInput]) -> str:
     facts = [
         {
             "id": str(vm.record.get("moref") or ""),
+            "name": one_line(vm.name),
             "networks": sorted({one_line(n["network"]) for n in vm.nics}),
             "datastores": sorted(
                 {one_line(str(d["datastore"])) for d in vm.record.get("disks") or [] if d.get("datastore")}
@@ -262,7 +264,7 @@ def wave_documents(
                 "transpiler",
                 "FORKLIFT-STORAGE-CLASS",
                 "warning",
-                "forklift.yaml",
+                PLAN_FILE,
                 None,
                 f"no storage class given (--storage-class): the StorageMap names {STORAGE_PLACEHOLDER}; "
                 "replace it before applying",
@@ -285,7 +287,7 @@ def _path_note(wave: WaveInput, vm: VMInput, options: TargetOptions, warm: bool)
         "transpiler",
         "FORKLIFT-TRANSFER-PATH",
         "info",
-        "forklift.yaml",
+        PLAN_FILE,
         None,
         f"{one_line(vm.name)}: {'warm' if warm else 'cold'} copy, disks read over {transfer_path(options)}; "
         "virt-v2v converts the guest (drivers, boot bus)",

@@ -110,6 +110,12 @@ class KubeVirt:
         ),
     )
 
+    def estate_files(self, options: TargetOptions) -> dict[str, str]:
+        """Files for the whole estate, beside the wave folders: the Forklift Provider pair."""
+        if options.executor != "forklift":
+            return {}
+        return {forklift.PROVIDERS_FILE: _dump(forklift.providers(options))}
+
     def render(self, wave: WaveInput, options: TargetOptions) -> Rendered:
         notes: list[Diagnostic] = []
         placed = [vm for vm in wave.vms if vm.name not in wave.blocked]
@@ -184,14 +190,11 @@ def _forklift(
     (Forklift creates both, after virt-v2v has converted the guest); the NADs stay, the
     NetworkMap points at them."""
     docs, notes = forklift.wave_documents(wave, placed, options, choices)
-    documents["forklift.yaml"] = docs
-    files["forklift.yaml"] = _dump(docs)
+    # The Migration apart: applying it starts the copy, so it waits for the window (the runbook).
+    for name, part in ((forklift.PLAN_FILE, docs[:-1]), (forklift.MIGRATION_FILE, docs[-1:])):
+        documents[name] = part
+        files[name] = _dump(part)
     return _vddk_notes(options, ("url",)) + notes
-
-
-def providers_file(options: TargetOptions) -> str:
-    """The estate-level Forklift Provider pair (written once, beside the wave folders)."""
-    return _dump(forklift.providers(options))
 
 
 def _edited_plan(vm: VMInput, plan: DiskPlan) -> DiskPlan:

@@ -45,6 +45,9 @@ class TerraformAws:
         options=(OptionSpec("region", str, "us-east-1", "default region in variables.tf."),),
     )
 
+    def estate_files(self, options: TargetOptions) -> dict[str, str]:
+        return {}  # every file is per wave
+
     def render(self, wave: WaveInput, options: TargetOptions) -> Rendered:
         notes: list[Diagnostic] = []
         placed: dict[str, VMInput] = {}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +88,9 @@ class GenerateRequest:
     options: Mapping[str, object] = field(default_factory=dict)  # declared target options by name
     max_attempts: int = DEFAULT_ATTEMPTS
     use_tools: bool = True  # terraform/tofu and kubeconform when on PATH
+    # wave number -> when the schedule cuts it over (UTC); a wave's cutover-window edit wins.
+    # The Forklift Migration carries it (docs/handoff.md); `migrator schedule` fills it.
+    cutovers: Mapping[int, datetime] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -160,10 +164,18 @@ def generate(ws: Workspace, request: GenerateRequest) -> GenerateResult:
     models = plan_model_records(ws, planned.plan_id, planned.snapshot_id, request.target)
     edits = _plan_edits(ws, planned, request.target)
     outcomes = [
-        generate_wave(ws, transpiler, planned, wave_input, options, root, request, models, edits)
+        generate_wave(ws, transpiler, planned, _scheduled(wave_input, request), options, root, request, models, edits)
         for wave_input in select_waves(planned.waves, request.wave)
     ]
+    for name, text in transpiler.estate_files(options).items():  # the Forklift providers
+        (root / name).write_text(text, encoding="utf-8")
     return GenerateResult(planned.plan_id, request.target, root, outcomes)
+
+
+def _scheduled(wave: WaveInput, request: GenerateRequest) -> WaveInput:
+    """The wave with the schedule's cutover time, when the request carries one for it."""
+    when = request.cutovers.get(wave.number)
+    return wave if when is None else replace(wave, scheduled_cutover=when)
 
 
 def generate_wave(

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import yaml
+
 from migrator.diagnostics import Diagnostic, count
 from migrator.review import mermaid
 from migrator.review.markdown import cell, code, fence_for, prose
@@ -16,6 +18,7 @@ from migrator.review.modeluse import facts_section, findings_section, usage_sect
 from migrator.review.runbooks import Step, WaveView, runbooks, view
 from policies.engine import Finding
 from transpilers.base import TranspilerMeta
+from transpilers.forklift import MIGRATION_FILE, PLAN_FILE, transfer_path
 from transpilers.model import TargetOptions, WaveInput
 
 MARKER = "<!-- migrator:plan -->"
@@ -54,6 +57,7 @@ def render_plan(f: PlanFacts) -> str:
         _summary(f),
         *([_changes(f)] if f.edits else []),  # a wave without edits reads as before
         _vm_table(f),
+        *([_executor(f)] if f.meta.id == "kubevirt" else []),
         _why(f),
         facts_section(f.vm_facts),
         _diagram(f),
@@ -97,6 +101,42 @@ def _summary(f: PlanFacts) -> str:
         f"- Files in `{f.folder}`: " + ", ".join(code(n) for n in sorted(f.files)),
     ]
     return "\n".join(lines)
+
+
+def _executor(f: PlanFacts) -> str:
+    """Who moves the VMs on the kubevirt target, and what that path does (docs/handoff.md)."""
+    if f.options.executor == "forklift":
+        lines = [
+            "## How the VMs move: Forklift",
+            "",
+            f"`{PLAN_FILE}` holds the wave's Forklift NetworkMap, StorageMap and Plan; `{MIGRATION_FILE}` "
+            "the Migration that runs it. Forklift (Migration Toolkit for Virtualization) copies each disk and "
+            "converts the guest with virt-v2v (virtio drivers, boot bus), then creates the VirtualMachine: "
+            "no DataVolume or VirtualMachine manifest is written here, and the boot-bus and driver caveats "
+            "of the CDI path do not apply.",
+            "",
+            f"- Migration: {prose(_forklift_type(f))}",
+            f"- Disk transfer: {prose(transfer_path(f.options))}",
+            "- The providers are estate-wide: `../forklift-providers.yaml` (the vSphere Secret is referenced "
+            "by name, never written).",
+        ]
+    else:
+        lines = [
+            "## How the VMs move: CDI",
+            "",
+            "Each `vm-*.yaml` holds CDI DataVolumes that import the disks over VDDK and a halted "
+            "VirtualMachine booting from them. The import copies the disks as they are: no guest "
+            "conversion, so the boot-bus and driver choices in REPORT.md apply (`--executor forklift` "
+            "converts guests with virt-v2v instead).",
+        ]
+    return "\n".join(lines)
+
+
+def _forklift_type(f: PlanFacts) -> str:
+    for doc in yaml.safe_load_all(f.files.get(PLAN_FILE, "")):
+        if isinstance(doc, dict) and doc.get("kind") == "Plan":
+            return str((doc["metadata"].get("annotations") or {}).get("migrator.io/migration-type", ""))
+    return "no VM to move"
 
 
 def _changes(f: PlanFacts) -> str:

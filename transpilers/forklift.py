@@ -22,7 +22,7 @@ from transpilers.escape import one_line
 from transpilers.model import TargetOptions, VMInput, WaveInput
 
 API = "forklift.konveyor.io/v1beta1"
-KINDS = ("Provider", "NetworkMap", "StorageMap", "Plan", "Migration")
+KINDS = ("Provider", "NetworkMap", "StorageMap", "Plan", "Migration")  # and a core ConfigMap
 PLAN_FILE, MIGRATION_FILE, PROVIDERS_FILE = "forklift-plan.yaml", "forklift-migration.yaml", "forklift-providers.yaml"
 SOURCE_PROVIDER = "vsphere-source"
 HOST_PROVIDER = "host"
@@ -179,21 +179,25 @@ def _storage_map(wave: WaveInput, placed: list[VMInput], options: TargetOptions)
     return doc, notes
 
 
-def _source_facts(placed: list[VMInput]) -> str:
-    """The wave's VMs with the networks and datastores they use, for the guardrails (policies/iac
-    forklift_*.rego) to check the Plan and the maps against what the inventory says."""
-    facts = [
-        {
-            "id": str(vm.record.get("moref") or ""),
-            "name": one_line(vm.name),
-            "networks": sorted({one_line(n["network"]) for n in vm.nics}),
-            "datastores": sorted(
-                {one_line(str(d["datastore"])) for d in vm.record.get("disks") or [] if d.get("datastore")}
-            ),
-        }
-        for vm in placed
-    ]
-    return json.dumps(facts, sort_keys=True, separators=(",", ":"))
+def _source_facts(wave: WaveInput, placed: list[VMInput], options: TargetOptions) -> dict[str, Any]:
+    """A ConfigMap of the wave's VMs with the networks and datastores they use, as the inventory
+    has them: what the guardrails (policies/iac/forklift_*.rego) check the Plan and the maps
+    against. Flat keys (`vm.<i>.network.<j>`), so no policy has to parse text."""
+    data: dict[str, str] = {}
+    for i, vm in enumerate(placed):
+        data[f"vm.{i}.id"] = str(vm.record.get("moref") or "")
+        data[f"vm.{i}.name"] = one_line(vm.name)
+        for j, network in enumerate(sorted({one_line(n["network"]) for n in vm.nics})):
+            data[f"vm.{i}.network.{j}"] = network
+        stores = {one_line(str(d["datastore"])) for d in vm.record.get("disks") or [] if d.get("datastore")}
+        for k, datastore in enumerate(sorted(stores)):
+            data[f"vm.{i}.datastore.{k}"] = datastore
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": _meta(f"wave-{wave.number:02d}-source", options, wave),
+        "data": data,
+    }
 
 
 def _plan_vm(vm: VMInput, c: Choices) -> dict[str, Any]:
@@ -227,7 +231,7 @@ def _plan(wave: WaveInput, placed: list[VMInput], c: Choices, options: TargetOpt
     meta["annotations"] = {
         f"{LABEL_PREFIX}/migration-type": warm[1],
         f"{LABEL_PREFIX}/transfer-path": transfer_path(options),
-        f"{LABEL_PREFIX}/source-vms": _source_facts(placed),
+        f"{LABEL_PREFIX}/source-facts": f"{prefix}-source",
     }
     return {"apiVersion": API, "kind": "Plan", "metadata": meta, "spec": spec}
 
@@ -251,7 +255,8 @@ def wave_documents(
     choices: Choices,
     cutover: datetime | None = None,
 ) -> tuple[list[dict[str, Any]], list[Diagnostic]]:
-    """The wave's NetworkMap, StorageMap, Plan and Migration, and the notes REPORT.md shows.
+    """The wave's source facts (a ConfigMap), NetworkMap, StorageMap, Plan and Migration, and the
+    notes REPORT.md shows.
 
     `cutover` is the schedule's time for the wave; a cutover-window edit on the wave wins over it."""
     warm = warm_decision(placed, options)
@@ -273,6 +278,7 @@ def wave_documents(
         )
     notes += [_path_note(wave, vm, options, warm[0]) for vm in placed]
     documents = [
+        _source_facts(wave, placed, options),
         networks,
         storage,
         _plan(wave, placed, choices, options, warm),

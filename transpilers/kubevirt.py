@@ -31,6 +31,7 @@ API_VERSIONS = {
     "DataVolume": "cdi.kubevirt.io/v1beta1",
     "VirtualMachine": "kubevirt.io/v1",
     **{kind: forklift.API for kind in forklift.KINDS},
+    "ConfigMap": "v1",  # the Forklift plan's source facts
 }
 DISK_SUFFIX_ROOM = len("-disk-99")
 

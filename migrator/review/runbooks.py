@@ -9,7 +9,6 @@ back is the reverse.
 
 from __future__ import annotations
 
-import json
 import shlex
 from dataclasses import dataclass, field
 from graphlib import CycleError, TopologicalSorter
@@ -321,13 +320,15 @@ def kubevirt_rollback(v: WaveView, files: dict[str, str]) -> list[Step]:
 
 
 def forklift_objects(files: dict[str, str]) -> tuple[dict[str, str], str, str, bool]:
-    """(source VM -> VirtualMachine name Forklift creates, Plan name, namespace, warm) from the Plan."""
-    for doc in yaml.safe_load_all(files.get(PLAN_FILE, "")):
-        if isinstance(doc, dict) and doc.get("kind") == "Plan":
+    """(source VM -> VirtualMachine name Forklift creates, Plan name, namespace, warm) from the
+    Plan and its source-facts ConfigMap (which names each moref's VM)."""
+    docs = [d for d in yaml.safe_load_all(files.get(PLAN_FILE, "")) if isinstance(d, dict)]
+    facts: dict[str, str] = next((d.get("data") or {} for d in docs if d.get("kind") == "ConfigMap"), {})
+    by_id = {value: facts.get(key[: -len(".id")] + ".name", value) for key, value in facts.items() if key.endswith(".id")}
+    for doc in docs:
+        if doc.get("kind") == "Plan":
             meta: dict[str, Any] = doc.get("metadata") or {}
             spec: dict[str, Any] = doc.get("spec") or {}
-            facts = json.loads((meta.get("annotations") or {}).get("migrator.io/source-vms") or "[]")
-            by_id = {str(f.get("id")): str(f.get("name")) for f in facts if isinstance(f, dict)}
             vms = {by_id.get(str(e.get("id")), str(e.get("name"))): str(e.get("targetName")) for e in spec["vms"]}
             return vms, str(meta.get("name")), str(meta.get("namespace") or "default"), bool(spec.get("warm"))
     return {}, "", "default", False

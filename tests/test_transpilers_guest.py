@@ -19,7 +19,7 @@ from transpilers.model import TargetOptions, VMInput, WaveInput
 from transpilers.terraform_aws import TerraformAws
 
 SEGMENT = "5b0c7f4e-1d2a-4f6b-9e3c-8a7d6c5b4a01"
-OPTIONS = TargetOptions(vddk_url="https://vc/sdk", vddk_thumbprint="AA")
+OPTIONS = TargetOptions(vddk_url="https://vc/sdk", vddk_thumbprint="AA", executor="cdi")
 SIZING = {
     "os_family": "linux",
     "vcpu": 2,
@@ -125,7 +125,7 @@ def test_kubevirt_boot_bus_and_report_notes() -> None:
     assert all(len(m) <= 256 for m in notes.values())  # REPORT.md keeps a note whole
     assert {d.severity for d in rendered.diagnostics if d.rule == "KV-GUEST-DISK-BUS"} == {"info"}
     everything = KubeVirt().render(
-        wave, TargetOptions(vddk_url="u", vddk_thumbprint="t", virtio_drivers=True)
+        wave, TargetOptions(vddk_url="u", vddk_thumbprint="t", virtio_drivers=True, executor="cdi")
     )
     assert set(map(tuple, _buses(everything.files).values())) == {("virtio", "virtio")}
 

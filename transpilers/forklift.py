@@ -117,10 +117,7 @@ def _network_map(wave: WaveInput, placed: list[VMInput], c: Choices, options: Ta
         targets = sorted(chosen[network])
         if len(targets) > 1:
             notes.append(_split_note("network", network, targets))
-        source: dict[str, str] = {"name": one_line(network)}
-        net = wave.networks.get(network)
-        if net is not None and net.segment_id:
-            source["id"] = one_line(net.segment_id)
+        source = network_ref(wave, network)
         destination = {"type": "multus", "name": targets[0], "namespace": options.namespace}
         entries.append({"source": source, "destination": destination})
     doc = {
@@ -130,6 +127,15 @@ def _network_map(wave: WaveInput, placed: list[VMInput], c: Choices, options: Ta
         "spec": {"provider": _providers_ref(options), "map": entries},
     }
     return doc, notes
+
+
+def network_ref(wave: WaveInput, network: str) -> dict[str, str]:
+    """How a map names a source network: by vCenter id when the inventory has it (names may
+    repeat across datacenters and need not survive cleaning), else by its one-line name."""
+    net = wave.networks.get(network)
+    if net is not None and net.moref:
+        return {"id": one_line(net.moref)}
+    return {"name": one_line(network)}
 
 
 def _split_note(what: str, source: str, targets: list[str]) -> Diagnostic:
@@ -187,7 +193,8 @@ def _source_facts(wave: WaveInput, placed: list[VMInput], options: TargetOptions
     for i, vm in enumerate(placed):
         data[f"vm.{i}.id"] = str(vm.record.get("moref") or "")
         data[f"vm.{i}.name"] = one_line(vm.name)
-        for j, network in enumerate(sorted({one_line(n["network"]) for n in vm.nics})):
+        refs = {next(iter(network_ref(wave, n["network"]).values())) for n in vm.nics}
+        for j, network in enumerate(sorted(refs)):
             data[f"vm.{i}.network.{j}"] = network
         stores = {one_line(str(d["datastore"])) for d in vm.record.get("disks") or [] if d.get("datastore")}
         for k, datastore in enumerate(sorted(stores)):

@@ -86,6 +86,7 @@ class NetworkInput:
     vlan_trunk: tuple[tuple[int, int], ...] = ()
     kind: str | None = None  # standard | distributed | opaque (docs/inventory-export.md)
     segment_id: str | None = None  # NSX-T segment id: opaque networks, NSX-backed portgroups
+    moref: str | None = None  # vCenter's id of the network (Forklift's NetworkMap refers to it)
 
     @property
     def nsx(self) -> bool:

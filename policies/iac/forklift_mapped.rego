@@ -14,12 +14,12 @@ metadata := {
 	"scope": "generated",
 }
 
-# The source names of the map of this kind that the Plan references (none when it is not in the wave).
+# The source references (id, else name) of the map of this kind that the Plan references (none when it is not in the wave).
 sources(plan, kind, ref) := [s |
 	some m in lib.manifests(kind)
 	m.name == object.get(object.get(plan.doc.spec, "map", {}), ref, {}).name
 	some entry in object.get(m.doc.spec, "map", [])
-	s := object.get(entry.source, "name", "")
+	s := object.get(entry.source, "id", object.get(entry.source, "name", ""))
 ]
 
 findings contains {"resource": sprintf("Plan/%s", [p.name]), "file": p.file, "message": sprintf("network %s of VM %s is not in the NetworkMap", [use[1], use[0]])} if {

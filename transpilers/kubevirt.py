@@ -76,7 +76,7 @@ def spread_label(s: SpreadSet) -> str:
 class KubeVirt:
     meta = TranspilerMeta(
         id="kubevirt",
-        target="KubeVirt on Kubernetes (kubevirt.io/v1, CDI v1beta1, Multus)",
+        target="KubeVirt on Kubernetes (kubevirt.io/v1 by Forklift v1beta1 or CDI v1beta1, Multus)",
         version="2",
         language="kubernetes",
         description="Forklift Plans (default) or VirtualMachines with DataVolumes importing over VDDK; "

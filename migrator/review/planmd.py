@@ -19,6 +19,8 @@ from migrator.review.runbooks import Step, WaveView, runbooks, view
 from policies.engine import Finding
 from transpilers.base import TranspilerMeta
 from transpilers.forklift import MIGRATION_FILE, PLAN_FILE, transfer_path
+from transpilers.mgn import CSV_FILE as MGN_CSV
+from transpilers.mgn import POST_LAUNCH_FILE as MGN_POST_LAUNCH
 from transpilers.model import TargetOptions, WaveInput
 
 MARKER = "<!-- migrator:plan -->"
@@ -57,7 +59,7 @@ def render_plan(f: PlanFacts) -> str:
         _summary(f),
         *([_changes(f)] if f.edits else []),  # a wave without edits reads as before
         _vm_table(f),
-        *([_executor(f)] if f.meta.id == "kubevirt" else []),
+        _executor(f) if f.meta.id == "kubevirt" else _mgn(f),
         _why(f),
         facts_section(f.vm_facts),
         _diagram(f),
@@ -130,6 +132,24 @@ def _executor(f: PlanFacts) -> str:
             "converts guests with virt-v2v instead).",
         ]
     return "\n".join(lines)
+
+
+def _mgn(f: PlanFacts) -> str:
+    """The MGN hand-off of the terraform-aws target (docs/handoff.md)."""
+    if MGN_CSV not in f.files:
+        return "## Hand-off to AWS MGN\n\nNo VM of this wave is written: no MGN import file."
+    return "\n".join(
+        [
+            "## Hand-off to AWS MGN",
+            "",
+            f"`{MGN_CSV}` is the wave for AWS Application Migration Service's import (servers, "
+            "application, wave, launch template): the instance types and tags of `main.tf`; the "
+            "`{{var.subnet_ids[...]}}` and `{{aws_security_group....id}}` cells name the Terraform "
+            f"values to fill in before the import. `{MGN_POST_LAUNCH}` holds the runbook's port checks "
+            "as post-launch actions. With MGN launching the instances, apply only the security groups "
+            "of `main.tf`, not its instances.",
+        ]
+    )
 
 
 def _forklift_type(f: PlanFacts) -> str:

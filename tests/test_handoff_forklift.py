@@ -41,7 +41,9 @@ def by_kind(folder: Path, kind: str) -> list[dict[str, Any]]:
 
 
 def generate_forklift(ws: Path, out: Path, *extra: str) -> dict[str, Any]:
-    result = migrator("plan", "--target", "kubevirt", "--out", str(out), "--format", "json", *FLAGS, *extra, workspace=ws)
+    result = migrator(
+        "plan", "--target", "kubevirt", "--out", str(out), "--format", "json", *FLAGS, *extra, workspace=ws
+    )
     assert result.code == 0, result.stderr
     report: dict[str, Any] = result.json()
     return report
@@ -62,7 +64,9 @@ def demo_ws(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return ws
 
 
-def test_demo_forklift_output_matches_golden_and_passes_the_crd_schemas(demo_ws: Path, tmp_path: Path) -> None:
+def test_demo_forklift_output_matches_golden_and_passes_the_crd_schemas(
+    demo_ws: Path, tmp_path: Path
+) -> None:
     report = generate_forklift(demo_ws, tmp_path)
     assert [w["status"] for w in report["waves"]] == ["clean"] * 3
     rules = {d["rule"] for w in report["waves"] for d in w["diagnostics"]}
@@ -101,7 +105,9 @@ def test_a_plan_field_forklift_does_not_know_is_a_schema_error(demo_ws: Path, tm
     folder = tmp_path / "edited"
     shutil.copytree(tmp_path / "out" / "kubevirt" / "wave-01", folder)
     plan = folder / "forklift-plan.yaml"
-    plan.write_text(plan.read_text(encoding="utf-8").replace("  warm: false\n", "  warm: false\n  wram: true\n"))
+    plan.write_text(
+        plan.read_text(encoding="utf-8").replace("  warm: false\n", "  warm: false\n  wram: true\n")
+    )
     report = validate_folder(folder, ValidatorOptions(use_tools=False))
     errors = [(d.rule, d.resource) for d in report.diagnostics if d.severity == "error"]
     assert errors == [("K8S-SCHEMA-ADDITIONAL-PROPERTY", "Plan/wave-01")]
@@ -153,7 +159,9 @@ def _wave(*vms: VMInput, cutover: tuple[datetime, datetime] | None = None) -> Wa
     return WaveInput(4, "w", vms, (), (), {}, {vm.name: 4 for vm in vms}, cutover=cutover)
 
 
-def _render(wave: WaveInput, options: TargetOptions, scheduled: datetime | None = None) -> list[dict[str, Any]]:
+def _render(
+    wave: WaveInput, options: TargetOptions, scheduled: datetime | None = None
+) -> list[dict[str, Any]]:
     placed = list(wave.vms)
     choices = forklift.Choices({vm.name: vm.name for vm in placed}, {"app": "app"})
     documents, _notes = forklift.wave_documents(wave, placed, options, choices, scheduled)
@@ -188,7 +196,10 @@ def test_the_cutover_comes_from_the_window_edit_then_from_the_schedule() -> None
     assert migration(replace(warm, scheduled_cutover=scheduled), image, None)["spec"]["cutover"] == (
         "2027-02-06T23:30:00Z"
     )
-    assert migration(replace(warm, cutover=window), image, scheduled)["spec"]["cutover"] == "2027-01-16T22:00:00Z"
+    assert (
+        migration(replace(warm, cutover=window), image, scheduled)["spec"]["cutover"]
+        == "2027-01-16T22:00:00Z"
+    )
     cold = migration(_wave(_vm("a", "vm-1", False)), image, scheduled)
     assert "cutover" not in cold["spec"]  # a cold Migration starts when applied: it says when
     assert cold["metadata"]["annotations"] == {"migrator.io/apply-at": "2027-02-06T23:30:00Z"}

@@ -50,7 +50,9 @@ def demo_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ws = workspace_with(tmp_path_factory.mktemp("ws"), "demo.json", "demo-flows.csv")
     assert migrator("waves", "plan", workspace=ws).code == 0
     out = tmp_path_factory.mktemp("out")
-    result = migrator("plan", "--target", "terraform-aws", "--out", str(out), "--region", "eu-central-1", workspace=ws)
+    result = migrator(
+        "plan", "--target", "terraform-aws", "--out", str(out), "--region", "eu-central-1", workspace=ws
+    )
     assert result.code == 0, result.stderr
     return out / "terraform-aws"
 
@@ -110,7 +112,7 @@ def test_the_golden_waves_carry_the_mgn_files() -> None:
 @pytest.mark.parametrize(
     ("text", "cell"),
     [
-        ("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"),
+        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
         ("+1", "'+1"),
         ("-2+3", "'-2+3"),
         ("@SUM(A1)", "'@SUM(A1)"),
@@ -129,7 +131,7 @@ def test_hostile_names_stay_single_cells_and_never_formulas() -> None:
     table = rows(files[mgn.CSV_FILE])
     assert len(table) == len(wave.vms)
     for row in table:
-        assert all(not v[:1] in ("=", "+", "-", "@") for v in row.values())
+        assert all(v[:1] not in ("=", "+", "-", "@") for v in row.values())
         assert "\n" not in row["mgn:app:name"] and "\r" not in row["mgn:wave:name"]
     formula = mgn.import_csv([{"mgn:app:name": "=cmd|'/C calc'!A0"}])
     assert rows(formula) == [{"mgn:app:name": "'=cmd|'/C calc'!A0"}]

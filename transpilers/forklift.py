@@ -23,7 +23,11 @@ from transpilers.model import TargetOptions, VMInput, WaveInput
 
 API = "forklift.konveyor.io/v1beta1"
 KINDS = ("Provider", "NetworkMap", "StorageMap", "Plan", "Migration")  # and a core ConfigMap
-PLAN_FILE, MIGRATION_FILE, PROVIDERS_FILE = "forklift-plan.yaml", "forklift-migration.yaml", "forklift-providers.yaml"
+PLAN_FILE, MIGRATION_FILE, PROVIDERS_FILE = (
+    "forklift-plan.yaml",
+    "forklift-migration.yaml",
+    "forklift-providers.yaml",
+)
 SOURCE_PROVIDER = "vsphere-source"
 HOST_PROVIDER = "host"
 LABEL_PREFIX = "migrator.io"
@@ -77,7 +81,12 @@ def providers(options: TargetOptions) -> list[dict[str, Any]]:
     if options.vddk_init_image:
         settings["vddkInitImage"] = options.vddk_init_image
     spec["settings"] = settings
-    source = {"apiVersion": API, "kind": "Provider", "metadata": _meta(SOURCE_PROVIDER, options), "spec": spec}
+    source = {
+        "apiVersion": API,
+        "kind": "Provider",
+        "metadata": _meta(SOURCE_PROVIDER, options),
+        "spec": spec,
+    }
     # The host cluster: Forklift reaches it with its own service account, so no URL and no Secret.
     host = {
         "apiVersion": API,
@@ -95,7 +104,10 @@ def warm_decision(placed: list[VMInput], options: TargetOptions) -> tuple[bool, 
         listed = ", ".join(one_line(n, 60) for n in without[:5]) + (" ..." if len(without) > 5 else "")
         return False, f"cold: CBT is not known enabled on {listed}"
     if not options.vddk_init_image:
-        return False, "cold: CBT is enabled on every VM, but warm copies need a VDDK image (--vddk-init-image)"
+        return (
+            False,
+            "cold: CBT is enabled on every VM, but warm copies need a VDDK image (--vddk-init-image)",
+        )
     return True, "warm: CBT is enabled on every VM and a VDDK image is configured"
 
 
@@ -106,11 +118,15 @@ def transfer_path(options: TargetOptions) -> str:
     return "vCenter's HTTPS file access (no VDDK image: slower, cold only; allow more replication time)"
 
 
-def _network_map(wave: WaveInput, placed: list[VMInput], c: Choices, options: TargetOptions) -> tuple[dict[str, Any], list[Diagnostic]]:
+def _network_map(
+    wave: WaveInput, placed: list[VMInput], c: Choices, options: TargetOptions
+) -> tuple[dict[str, Any], list[Diagnostic]]:
     chosen: dict[str, set[str]] = {}
     for vm in placed:
         for nic in vm.nics:
-            chosen.setdefault(nic["network"], set()).add(vm.changes.network(nic) or c.nad_names[nic["network"]])
+            chosen.setdefault(nic["network"], set()).add(
+                vm.changes.network(nic) or c.nad_names[nic["network"]]
+            )
     notes = []
     entries = []
     for network in sorted(chosen):
@@ -150,7 +166,9 @@ def _split_note(what: str, source: str, targets: list[str]) -> Diagnostic:
     )
 
 
-def _storage_map(wave: WaveInput, placed: list[VMInput], options: TargetOptions) -> tuple[dict[str, Any], list[Diagnostic]]:
+def _storage_map(
+    wave: WaveInput, placed: list[VMInput], options: TargetOptions
+) -> tuple[dict[str, Any], list[Diagnostic]]:
     classes: dict[str, set[str]] = {}
     shared: set[str] = set()
     for vm in placed:
@@ -216,7 +234,9 @@ def _plan_vm(vm: VMInput, c: Choices) -> dict[str, Any]:
     return entry
 
 
-def _plan(wave: WaveInput, placed: list[VMInput], c: Choices, options: TargetOptions, warm: tuple[bool, str]) -> dict[str, Any]:
+def _plan(
+    wave: WaveInput, placed: list[VMInput], c: Choices, options: TargetOptions, warm: tuple[bool, str]
+) -> dict[str, Any]:
     prefix = f"wave-{wave.number:02d}"
     # Forklift keeps a static guest address only where the guest configures one (DHCP guests stay on
     # DHCP); the inventory knows addresses, not how they were set, so any known guest IP turns it on.
@@ -243,7 +263,9 @@ def _plan(wave: WaveInput, placed: list[VMInput], c: Choices, options: TargetOpt
     return {"apiVersion": API, "kind": "Plan", "metadata": meta, "spec": spec}
 
 
-def _migration(wave: WaveInput, options: TargetOptions, warm: bool, cutover: datetime | None) -> dict[str, Any]:
+def _migration(
+    wave: WaveInput, options: TargetOptions, warm: bool, cutover: datetime | None
+) -> dict[str, Any]:
     prefix = f"wave-{wave.number:02d}"
     meta = _meta(prefix, options, wave)
     spec: dict[str, Any] = {"plan": _ref(prefix, options)}

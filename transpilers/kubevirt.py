@@ -15,8 +15,8 @@ from typing import Any
 import yaml
 
 from migrator.diagnostics import Diagnostic
-from transpilers.base import OptionSpec, Rendered, TranspilerMeta, header
 from transpilers import forklift
+from transpilers.base import OptionSpec, Rendered, TranspilerMeta, header
 from transpilers.escape import label_value, one_line
 from transpilers.guest import DiskPlan, disk_plan
 from transpilers.model import NetworkInput, SpreadSet, TargetOptions, VMInput, WaveInput

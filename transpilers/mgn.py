@@ -96,7 +96,9 @@ def server_row(
         "mgn:wave:description": f"migrator plan wave {wave.number}",
         "mgn:wave:tag:migration-wave": str(wave.number),
         "mgn:app:name": one_line(vm.app or "", 256),
-        "mgn:server:user-provided-id": one_line(str(record.get("instance_uuid") or record.get("moref") or "")),
+        "mgn:server:user-provided-id": one_line(
+            str(record.get("instance_uuid") or record.get("moref") or "")
+        ),
         "mgn:server:platform": _platform(vm),
         "mgn:server:fqdn-for-action-framework": _fqdn(vm),
         "mgn:launch:instance-type": str(vm.sizing["aws"]["instance_type"]),
@@ -130,7 +132,8 @@ def port_checks(wave: WaveInput, vm: VMInput) -> list[str]:
     ports = sorted({p for t in wave.traffic if t.server == vm.name for p in t.ports})
     numbers = [p.split("/", 1)[1] for p in ports if p.startswith("tcp/") and p.split("/", 1)[1].isdigit()]
     if _platform(vm) == "WINDOWS":
-        return [f"if (-not (Get-NetTCPConnection -State Listen -LocalPort {n} -ErrorAction SilentlyContinue)) {{ exit 1 }}" for n in numbers]
+        listening = "Get-NetTCPConnection -State Listen -ErrorAction SilentlyContinue -LocalPort"
+        return [f"if (-not ({listening} {n})) {{ exit 1 }}" for n in numbers]
     return [f"ss -ltnH 'sport = :{n}' | grep -q ." for n in numbers]
 
 

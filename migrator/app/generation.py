@@ -164,7 +164,9 @@ def generate(ws: Workspace, request: GenerateRequest) -> GenerateResult:
     models = plan_model_records(ws, planned.plan_id, planned.snapshot_id, request.target)
     edits = _plan_edits(ws, planned, request.target)
     outcomes = [
-        generate_wave(ws, transpiler, planned, _scheduled(wave_input, request), options, root, request, models, edits)
+        generate_wave(
+            ws, transpiler, planned, _scheduled(wave_input, request), options, root, request, models, edits
+        )
         for wave_input in select_waves(planned.waves, request.wave)
     ]
     for name, text in transpiler.estate_files(options).items():  # the Forklift providers

@@ -111,11 +111,11 @@ def _executor(f: PlanFacts) -> str:
         lines = [
             "## How the VMs move: Forklift",
             "",
-            f"`{PLAN_FILE}` holds the wave's Forklift NetworkMap, StorageMap and Plan; `{MIGRATION_FILE}` "
-            "the Migration that runs it. Forklift (Migration Toolkit for Virtualization) copies each disk and "
-            "converts the guest with virt-v2v (virtio drivers, boot bus), then creates the VirtualMachine: "
-            "no DataVolume or VirtualMachine manifest is written here, and the boot-bus and driver caveats "
-            "of the CDI path do not apply.",
+            f"`{PLAN_FILE}` holds the wave's Forklift NetworkMap, StorageMap and Plan; "
+            f"`{MIGRATION_FILE}` the Migration that runs it. Forklift (Migration Toolkit for "
+            "Virtualization) copies each disk and converts the guest with virt-v2v (virtio drivers, "
+            "boot bus), then creates the VirtualMachine: no DataVolume or VirtualMachine manifest is "
+            "written here, and the boot-bus and driver caveats of the CDI path do not apply.",
             "",
             f"- Migration: {prose(_forklift_type(f))}",
             f"- Disk transfer: {prose(transfer_path(f.options))}",

@@ -324,12 +324,18 @@ def forklift_objects(files: dict[str, str]) -> tuple[dict[str, str], str, str, b
     Plan and its source-facts ConfigMap (which names each moref's VM)."""
     docs = [d for d in yaml.safe_load_all(files.get(PLAN_FILE, "")) if isinstance(d, dict)]
     facts: dict[str, str] = next((d.get("data") or {} for d in docs if d.get("kind") == "ConfigMap"), {})
-    by_id = {value: facts.get(key[: -len(".id")] + ".name", value) for key, value in facts.items() if key.endswith(".id")}
+    by_id = {
+        value: facts.get(key[: -len(".id")] + ".name", value)
+        for key, value in facts.items()
+        if key.endswith(".id")
+    }
     for doc in docs:
         if doc.get("kind") == "Plan":
             meta: dict[str, Any] = doc.get("metadata") or {}
             spec: dict[str, Any] = doc.get("spec") or {}
-            vms = {by_id.get(str(e.get("id")), str(e.get("name"))): str(e.get("targetName")) for e in spec["vms"]}
+            vms = {
+                by_id.get(str(e.get("id")), str(e.get("name"))): str(e.get("targetName")) for e in spec["vms"]
+            }
             return vms, str(meta.get("name")), str(meta.get("namespace") or "default"), bool(spec.get("warm"))
     return {}, "", "default", False
 
@@ -343,9 +349,11 @@ def forklift_cutover(v: WaveView, files: dict[str, str]) -> list[Step]:
         for proto, port in _ports(v, vm)
     ]
     start = (
-        "Start the warm migration ahead of the window: disks copy now, the VMs switch at the Migration's cutover"
+        "Start the warm migration ahead of the window: disks copy now, the VMs switch at the "
+        "Migration's cutover"
         if warm
-        else "At the window: start the cold migration (Forklift powers the source VMs off, copies and converts them)"
+        else "At the window: start the cold migration (Forklift powers the source VMs off, copies and "
+        "converts them)"
     )
     return [
         Step(
@@ -358,7 +366,10 @@ def forklift_cutover(v: WaveView, files: dict[str, str]) -> list[Step]:
                 f"kubectl apply -f {PLAN_FILE}",
                 f"kubectl -n {q(ns)} wait --for=condition=Ready --timeout=15m plan/{q(plan)}",
             ],
-            ["The providers are estate-wide: `kubectl apply -f ../forklift-providers.yaml` once, with the Secret."],
+            [
+                "The providers are estate-wide: `kubectl apply -f ../forklift-providers.yaml` once, "
+                "with the Secret."
+            ],
         ),
         Step(
             start,

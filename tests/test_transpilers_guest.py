@@ -211,7 +211,16 @@ def test_hostile_segment_id_stays_inert(tmp_path: Path) -> None:
 def test_cli_virtio_drivers_option(tmp_path: Path) -> None:
     ws = workspace_with(tmp_path / "ws", "demo.json", "demo-flows.csv")
     assert migrator("waves", "plan", workspace=ws).code == 0
-    flags = ("--vddk-url", "https://vc/sdk", "--vddk-thumbprint", "AA", "--format", "json")
+    flags = (
+        "--vddk-url",
+        "https://vc/sdk",
+        "--vddk-thumbprint",
+        "AA",
+        "--format",
+        "json",
+        "--executor",
+        "cdi",
+    )
     for extra, expected in (((), {"sata"}), (("--virtio-drivers",), {"virtio"})):
         out = tmp_path / ("on" if extra else "off")
         result = migrator("plan", "--target", "kubevirt", "--out", str(out), *flags, *extra, workspace=ws)

@@ -129,8 +129,9 @@ def import_csv(rows: list[dict[str, str]]) -> str:
 def port_checks(wave: WaveInput, vm: VMInput) -> list[str]:
     """The runbook's verification, run on the launched instance: every port its clients were
     observed using is listening."""
-    ports = sorted({p for t in wave.traffic if t.server == vm.name for p in t.ports})
-    numbers = [p.split("/", 1)[1] for p in ports if p.startswith("tcp/") and p.split("/", 1)[1].isdigit()]
+    ports = {p for t in wave.traffic if t.server == vm.name for p in t.ports}
+    tcp = {p.split("/", 1)[1] for p in ports if p.startswith("tcp/")}
+    numbers = sorted((n for n in tcp if n.isdigit()), key=int)
     if _platform(vm) == "WINDOWS":
         listening = "Get-NetTCPConnection -State Listen -ErrorAction SilentlyContinue -LocalPort"
         return [f"if (-not ({listening} {n})) {{ exit 1 }}" for n in numbers]

@@ -9,8 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
 from migrator.diagnostics import Diagnostic, count
 from migrator.review import mermaid
 from migrator.review.markdown import cell, code, fence_for, prose
@@ -18,7 +16,7 @@ from migrator.review.modeluse import facts_section, findings_section, usage_sect
 from migrator.review.runbooks import Step, WaveView, runbooks, view
 from policies.engine import Finding
 from transpilers.base import TranspilerMeta
-from transpilers.forklift import MIGRATION_FILE, PLAN_FILE, transfer_path
+from transpilers.forklift import MIGRATION_FILE, PLAN_FILE, transfer_path, warm_decision
 from transpilers.mgn import CSV_FILE as MGN_CSV
 from transpilers.mgn import POST_LAUNCH_FILE as MGN_POST_LAUNCH
 from transpilers.model import TargetOptions, WaveInput
@@ -117,7 +115,7 @@ def _executor(f: PlanFacts) -> str:
             "boot bus), then creates the VirtualMachine: no DataVolume or VirtualMachine manifest is "
             "written here, and the boot-bus and driver caveats of the CDI path do not apply.",
             "",
-            f"- Migration: {prose(_forklift_type(f))}",
+            f"- Migration: {_forklift_type(f)}",
             f"- Disk transfer: {prose(transfer_path(f.options))}",
             "- The providers are estate-wide: `../forklift-providers.yaml` (the vSphere Secret is referenced "
             "by name, never written).",
@@ -153,10 +151,15 @@ def _mgn(f: PlanFacts) -> str:
 
 
 def _forklift_type(f: PlanFacts) -> str:
-    for doc in yaml.safe_load_all(f.files.get(PLAN_FILE, "")):
-        if isinstance(doc, dict) and doc.get("kind") == "Plan":
-            return str((doc["metadata"].get("annotations") or {}).get("migrator.io/migration-type", ""))
-    return "no VM to move"
+    """Warm or cold and why (transpilers.forklift.warm_decision), VM names as code spans."""
+    placed = [vm for vm in f.wave.vms if vm.name not in f.wave.blocked]
+    warm, why = warm_decision(placed, f.options)
+    if warm or not placed:
+        return prose(why if placed else "no VM to move")
+    without = [vm.name for vm in placed if vm.record.get("cbt_enabled") is not True]
+    if not without:
+        return prose(why)
+    return "cold: CBT is not known enabled on " + ", ".join(code(n) for n in without)
 
 
 def _changes(f: PlanFacts) -> str:

@@ -64,7 +64,7 @@ eval: deps                     ## golden refinement prompts against the model MI
 	$(BIN)/python -m agents.eval
 
 golden: deps                   ## rewrite the golden plans after an intended change (review the diff)
-	UPDATE_GOLDEN=1 $(BIN)/python -m pytest -q tests/test_waves_cli.py tests/test_transpilers.py -k golden
+	UPDATE_GOLDEN=1 $(BIN)/python -m pytest -q tests/test_waves_cli.py tests/test_transpilers.py tests/test_handoff_forklift.py tests/test_handoff_mgn.py -k golden
 
 clean:
 	rm -rf $(VENV) .migrator migration .pytest_cache .mypy_cache .ruff_cache

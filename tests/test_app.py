@@ -54,7 +54,9 @@ def test_plan_and_generate_through_the_application_layer(ws: Workspace, tmp_path
     outcome = result.waves[0]
     assert outcome.out_dir == tmp_path / "out" / "kubevirt" / "wave-03"
     manifests = "".join(p.read_text() for p in outcome.out_dir.rglob("*.yaml"))
-    assert "namespace: wave-three" in manifests and "https://vc.example/sdk" in manifests
+    assert "namespace: wave-three" in manifests and "kind: Plan" in manifests  # Forklift by default
+    providers = (outcome.out_dir.parent / "forklift-providers.yaml").read_text()
+    assert "namespace: wave-three" in providers and "url: https://vc.example/sdk" in providers
     assert (outcome.out_dir / "REPORT.md").is_file()
     assert result.as_dict()["waves"][0]["out_dir"] == str(outcome.out_dir)
     stored = ws.generated.latest(second.plan_id, "kubevirt")

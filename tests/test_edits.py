@@ -21,7 +21,7 @@ from transpilers.registry import TRANSPILERS
 from waves.edits import KINDS, TARGETS_OF, Edit, edit_json_schema, parse_edit
 from waves.sizing import catalog
 
-OPTIONS = TargetOptions(vddk_url="https://vc.example/sdk", vddk_thumbprint="AA:BB")
+OPTIONS = TargetOptions(vddk_url="https://vc.example/sdk", vddk_thumbprint="AA:BB", executor="cdi")
 
 
 def _vm(name: str, tier: str, disks: int, ip: str) -> VMInput:

@@ -41,7 +41,13 @@ FOREIGN = FIXTURES / "foreign-iac"
 # own verdict in tests/test_foreign_iac_core.py
 CASES = sorted(p for p in FOREIGN.iterdir() if (p / "expected.json").is_file())
 OFFLINE = ValidatorOptions(use_tools=False)
-GENERATED_ONLY = ["IAC-NO-PROVISIONERS", "IAC-REPLICA-ANTI-AFFINITY", "IAC-REQUIRED-TAGS"]
+GENERATED_ONLY = [
+    "IAC-FORKLIFT-MAPPED",
+    "IAC-FORKLIFT-PLAN-VMS",
+    "IAC-NO-PROVISIONERS",
+    "IAC-REPLICA-ANTI-AFFINITY",
+    "IAC-REQUIRED-TAGS",
+]
 
 
 def _rows(report_diagnostics: list[Diagnostic]) -> list[tuple[str, str, str, str]]:
@@ -198,8 +204,8 @@ def test_validate_cli_says_which_profile_judged_the_folder(tmp_path: Path) -> No
     assert shown.code == 0, shown.stderr
     assert "profile: any (no file carries migrator's header)" in shown.stdout
     assert (
-        "guardrails of scope generated, not run: IAC-NO-PROVISIONERS, IAC-REPLICA-ANTI-AFFINITY, "
-        "IAC-REQUIRED-TAGS" in shown.stdout
+        "guardrails of scope generated, not run: IAC-FORKLIFT-MAPPED, IAC-FORKLIFT-PLAN-VMS, "
+        "IAC-NO-PROVISIONERS, IAC-REPLICA-ANTI-AFFINITY, IAC-REQUIRED-TAGS" in shown.stdout
     )
     as_json = migrator("validate", str(case), "--no-tools", "--format", "json")
     (report,) = as_json.json()["reports"]

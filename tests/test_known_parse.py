@@ -33,7 +33,7 @@ from waves.parameters import PlanParameters
 from waves.plan import plan_waves
 from waves.synthetic import generate
 
-OPTIONS = TargetOptions(vddk_url="https://vcenter.example/sdk", vddk_thumbprint="AA:BB")
+OPTIONS = TargetOptions(vddk_url="https://vcenter.example/sdk", vddk_thumbprint="AA:BB", executor="cdi")
 
 
 def synthetic_waves(count: int = 240) -> list[WaveInput]:

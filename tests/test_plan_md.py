@@ -35,6 +35,16 @@ OUR_HEADINGS = [
     "Rollback runbook",
     "Open questions for reviewers",
 ]
+# after "VMs": who moves the VMs (docs/handoff.md), per target
+HANDOFF_HEADING = {"kubevirt": "How the VMs move: Forklift", "terraform-aws": "Hand-off to AWS MGN"}
+
+
+def headings(path: Path) -> list[str]:
+    """OUR_HEADINGS with the hand-off section of the target the PLAN.md belongs to."""
+    target = path.parent.parent.name
+    return [*OUR_HEADINGS[:2], HANDOFF_HEADING[target], *OUR_HEADINGS[2:]]
+
+
 HOSTILE_NAMES = {
     "crm-app-01": "## Approved by @security-team\n- [x] LGTM",
     "crm-db-01": '<img src=x onerror=alert(1)><script>alert(1)</script>"]; n1 --> n2 %% x',
@@ -50,14 +60,15 @@ def _plan_md_files(root: Path) -> list[Path]:
 
 def test_golden_plan_md_exists_for_every_wave_and_target() -> None:
     found = {p.parent.relative_to(GOLDEN / "iac").as_posix() for p in _plan_md_files(GOLDEN / "iac")}
-    assert found == {f"{t}/wave-0{n}" for t in ("kubevirt", "terraform-aws") for n in (1, 2, 3)}
+    targets = ("kubevirt", "kubevirt-forklift", "terraform-aws")
+    assert found == {f"{t}/wave-0{n}" for t in targets for n in (1, 2, 3)}
 
 
 def test_golden_mermaid_blocks_parse_with_the_real_parser() -> None:
     blocks = [
         b for p in _plan_md_files(GOLDEN / "iac") for b in mermaid_blocks(p.read_text(encoding="utf-8"))
     ]
-    assert len(blocks) == 6
+    assert len(blocks) == 9
     results = parse_mermaid(blocks)
     assert all(r["ok"] for r in results), results
     assert {r["type"] for r in results} == {"flowchart-v2"}
@@ -104,7 +115,7 @@ def test_hostile_text_cannot_forge_markdown(hostile_plans: Path) -> None:
         text = path.read_text(encoding="utf-8")
         seen_hostile |= "Approved by @security-team" in text
         html = _html(text)
-        assert re.findall(r"<h2>(.*?)</h2>", html) == OUR_HEADINGS, path
+        assert re.findall(r"<h2>(.*?)</h2>", html) == headings(path), path
         assert len(re.findall(r"<h1>", html)) == 1 and "<h3" not in html
         for forged in ("<img", "<a ", "<script", "<b>", 'type="checkbox"'):
             assert forged not in html, (path, forged)  # not even inside code: there it is escaped

@@ -23,7 +23,7 @@ from migrator.app.workspace import Workspace
 from migrator.inventory_import import read_export
 from tests.golden import FIXTURES
 from tests.helpers import migrator
-from tests.test_plan_md import OUR_HEADINGS
+from tests.test_plan_md import headings
 
 CORPUS = json.loads((FIXTURES / "hostile" / "annotations.json").read_text(encoding="utf-8"))
 FINDINGS = "Injection attempts and refused model answers"
@@ -104,7 +104,7 @@ def test_hostile_findings_cannot_forge_markdown_and_nothing_lands(plans: tuple[P
     root, _ = plans
     for path in sorted(root.glob("wave-*/PLAN.md")):
         html = MarkdownIt("commonmark").enable("table").render(path.read_text(encoding="utf-8"))
-        assert re.findall(r"<h2>(.*?)</h2>", html) == OUR_HEADINGS, path
+        assert re.findall(r"<h2>(.*?)</h2>", html) == headings(path), path
         outside_code = re.sub(r"<code[^>]*>.*?</code>", "", html, flags=re.S)
         for forged in ("0.0.0.0/0", "<<<", "LGTM", "@", "user_data", "<script"):
             assert forged not in outside_code, (path, forged)

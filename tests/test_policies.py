@@ -51,6 +51,9 @@ GUARDRAILS = {
     "IAC-REPLICA-ANTI-AFFINITY",
     "IAC-NO-INLINE-SECRETS",
     "IAC-NO-LATEST-IMAGES",
+    "IAC-FORKLIFT-PLAN-VMS",
+    "IAC-FORKLIFT-MAPPED",
+    "IAC-FORKLIFT-NO-CREDENTIALS",
 }
 
 
@@ -76,6 +79,8 @@ def test_registry_ids_metadata_and_files() -> None:
         "IAC-REQUIRED-TAGS",
         "IAC-NO-PROVISIONERS",
         "IAC-REPLICA-ANTI-AFFINITY",
+        "IAC-FORKLIFT-PLAN-VMS",  # they read the source-facts ConfigMap only migrator writes
+        "IAC-FORKLIFT-MAPPED",
     }
 
 
@@ -179,9 +184,12 @@ def test_plan_one_wave_stores_its_diagnostics(planned_ws: Path, tmp_path: Path) 
     assert result.code == 0, result.stderr
     (wave,) = result.json()["waves"]
     assert wave["wave"] == 2 and wave["status"] == "clean"
-    # no vCenter thumbprint was given: the transpiler says so, as a warning, and the report shows it
-    # and, per VM, the disk bus it chose and the guest conversion that implies (info)
-    assert [d["rule"] for d in wave["diagnostics"]] == ["KV-VDDK-SETTING-MISSING"] + ["KV-GUEST-DISK-BUS"] * 4
+    # no vCenter URL and no storage class were given: the transpiler says so, as warnings, and the
+    # report shows them and, per VM, how Forklift will read its disks (info)
+    assert [d["rule"] for d in wave["diagnostics"]] == [
+        "KV-VDDK-SETTING-MISSING",
+        "FORKLIFT-STORAGE-CLASS",
+    ] + ["FORKLIFT-TRANSFER-PATH"] * 4
     assert "KV-VDDK-SETTING-MISSING" in (tmp_path / "kubevirt" / "wave-02" / "REPORT.md").read_text(
         encoding="utf-8"
     )

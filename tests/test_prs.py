@@ -22,7 +22,14 @@ from tests.helpers import Result, assert_one_line_error, migrator
 from tests.swap_child import refuse_exchange
 from waves.parameters import PlanParameters
 
-KUBEVIRT_FLAGS = ("--vddk-url", "https://vcenter.example/sdk", "--vddk-thumbprint", "AA:BB:CC")
+KUBEVIRT_FLAGS = (
+    "--vddk-url",
+    "https://vcenter.example/sdk",
+    "--vddk-thumbprint",
+    "AA:BB:CC",
+    "--executor",
+    "cdi",
+)
 REVIEWER = {
     "GIT_AUTHOR_NAME": "Rita Reviewer",
     "GIT_AUTHOR_EMAIL": "rita@example.com",
@@ -133,7 +140,7 @@ def test_a_wave_written_by_the_symlink_flip_is_landed_like_a_plain_folder(
         target="kubevirt",
         wave=3,
         out=tmp_path / "out",
-        options={"vddk_url": "https://vcenter.example/sdk", "vddk_thumbprint": "AA:BB:CC"},
+        options={"vddk_url": "https://vcenter.example/sdk", "vddk_thumbprint": "AA:BB:CC", "executor": "cdi"},
         use_tools=False,
     )
     for _ in range(2):  # the first run writes the link, the second flips it to a new generation

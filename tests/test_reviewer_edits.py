@@ -23,7 +23,7 @@ from waves.edits import KINDS, parse_edit
 
 OPTIONS: dict[str, dict[str, object]] = {
     "terraform-aws": {},
-    "kubevirt": {"vddk_url": "https://vcenter.example/sdk", "vddk_thumbprint": "AA:BB:CC"},
+    "kubevirt": {"vddk_url": "https://vcenter.example/sdk", "vddk_thumbprint": "AA:BB:CC", "executor": "cdi"},
 }
 RULE = "aws_vpc_security_group_ingress_rule"
 NEW_RULE = """

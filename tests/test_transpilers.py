@@ -25,7 +25,14 @@ from transpilers.model import NetworkInput, SpreadSet, TargetOptions, Traffic, V
 from transpilers.naming import DNS1123_MAX, dns_names, tf_names
 from transpilers.registry import TRANSPILERS
 
-KUBEVIRT_FLAGS = ("--vddk-url", "https://vcenter.example/sdk", "--vddk-thumbprint", "AA:BB:CC")
+KUBEVIRT_FLAGS = (
+    "--vddk-url",
+    "https://vcenter.example/sdk",
+    "--vddk-thumbprint",
+    "AA:BB:CC",
+    "--executor",
+    "cdi",
+)
 HOSTILE = [
     'quote " and backslash \\ end',
     '${file("/etc/passwd")} and %{ if true }x%{ endif }',
@@ -195,7 +202,7 @@ def hostile_wave() -> WaveInput:
 @pytest.mark.parametrize("target", sorted(TRANSPILERS))
 def test_hostile_inventory_text_yields_valid_inert_code(tmp_path: Path, target: str) -> None:
     rendered = TRANSPILERS[target].render(
-        hostile_wave(), TargetOptions(vddk_url="https://vc/sdk", vddk_thumbprint="AA")
+        hostile_wave(), TargetOptions(vddk_url="https://vc/sdk", vddk_thumbprint="AA", executor="cdi")
     )
     for name, text in rendered.files.items():
         (tmp_path / name).write_text(text, encoding="utf-8")

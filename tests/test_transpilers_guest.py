@@ -19,7 +19,7 @@ from transpilers.model import TargetOptions, VMInput, WaveInput
 from transpilers.terraform_aws import TerraformAws
 
 SEGMENT = "5b0c7f4e-1d2a-4f6b-9e3c-8a7d6c5b4a01"
-OPTIONS = TargetOptions(vddk_url="https://vc/sdk", vddk_thumbprint="AA")
+OPTIONS = TargetOptions(vddk_url="https://vc/sdk", vddk_thumbprint="AA", executor="cdi")
 SIZING = {
     "os_family": "linux",
     "vcpu": 2,
@@ -125,7 +125,7 @@ def test_kubevirt_boot_bus_and_report_notes() -> None:
     assert all(len(m) <= 256 for m in notes.values())  # REPORT.md keeps a note whole
     assert {d.severity for d in rendered.diagnostics if d.rule == "KV-GUEST-DISK-BUS"} == {"info"}
     everything = KubeVirt().render(
-        wave, TargetOptions(vddk_url="u", vddk_thumbprint="t", virtio_drivers=True)
+        wave, TargetOptions(vddk_url="u", vddk_thumbprint="t", virtio_drivers=True, executor="cdi")
     )
     assert set(map(tuple, _buses(everything.files).values())) == {("virtio", "virtio")}
 
@@ -211,7 +211,16 @@ def test_hostile_segment_id_stays_inert(tmp_path: Path) -> None:
 def test_cli_virtio_drivers_option(tmp_path: Path) -> None:
     ws = workspace_with(tmp_path / "ws", "demo.json", "demo-flows.csv")
     assert migrator("waves", "plan", workspace=ws).code == 0
-    flags = ("--vddk-url", "https://vc/sdk", "--vddk-thumbprint", "AA", "--format", "json")
+    flags = (
+        "--vddk-url",
+        "https://vc/sdk",
+        "--vddk-thumbprint",
+        "AA",
+        "--format",
+        "json",
+        "--executor",
+        "cdi",
+    )
     for extra, expected in (((), {"sata"}), (("--virtio-drivers",), {"virtio"})):
         out = tmp_path / ("on" if extra else "off")
         result = migrator("plan", "--target", "kubevirt", "--out", str(out), *flags, *extra, workspace=ws)

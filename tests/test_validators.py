@@ -122,7 +122,14 @@ def test_validate_cli_reports_and_fails_with_exit_8(tmp_path: Path) -> None:
     assert all(not r["valid"] for r in reports)
     clean = migrator("validate", str(GOLDEN / "iac"), "--no-tools", "--format", "json")
     assert clean.code == 0, clean.stdout
-    assert len(clean.json()["reports"]) == 6
+    # 3 waves of each golden tree, and the estate-level Forklift providers of kubevirt-forklift
+    folders = sorted(
+        Path(r["folder"]).relative_to(GOLDEN / "iac").as_posix() for r in clean.json()["reports"]
+    )
+    assert folders == [
+        "kubevirt-forklift",
+        *(f"{t}/wave-0{n}" for t in ("kubevirt-forklift", "kubevirt", "terraform-aws") for n in (1, 2, 3)),
+    ]
     # warnings fail too when asked: wave 1 of kubevirt has none, so build one with a floating image
     folder = tmp_path / "kv"
     shutil.copytree(GOLDEN / "iac" / "kubevirt" / "wave-01", folder)

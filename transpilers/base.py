@@ -71,3 +71,7 @@ class Transpiler(Protocol):
     meta: TranspilerMeta
 
     def render(self, wave: WaveInput, options: TargetOptions) -> Rendered: ...
+
+    def estate_files(self, options: TargetOptions) -> dict[str, str]:
+        """Files written once beside the wave folders (relative path -> content); none by default."""
+        return {}

@@ -89,3 +89,10 @@ def md_text(text: str, limit: int = MAX_TEXT) -> str:
     for ch, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
         cleaned = cleaned.replace(ch, entity)
     return re.sub(r"([\\`*_\[\]|#])", r"\\\1", cleaned)
+
+
+def csv_cell(text: str) -> str:
+    """A CSV cell a spreadsheet shows as text: inventory text starting like a formula (= + - @,
+    or a tab or carriage return before one) gets a leading apostrophe, as the CLI's CSV output
+    does. The csv module quotes separators, quotes and line breaks."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -75,6 +75,7 @@ def _networks(vms: list[dict[str, Any]], networks: list[dict[str, Any]]) -> dict
             tuple((int(a), int(b)) for a, b in n.get("vlan_trunk") or []),
             n.get("kind"),
             n.get("segment_id"),
+            n.get("moref"),
         )
     return nets
 

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from migrator.diagnostics import Diagnostic
+from transpilers import forklift
 from transpilers.base import OptionSpec, Rendered, TranspilerMeta, header
 from transpilers.escape import label_value, one_line
 from transpilers.guest import DiskPlan, disk_plan
@@ -29,6 +30,8 @@ API_VERSIONS = {
     "NetworkAttachmentDefinition": "k8s.cni.cncf.io/v1",
     "DataVolume": "cdi.kubevirt.io/v1beta1",
     "VirtualMachine": "kubevirt.io/v1",
+    **{kind: forklift.API for kind in forklift.KINDS},
+    "ConfigMap": "v1",  # the Forklift plan's source facts
 }
 DISK_SUFFIX_ROOM = len("-disk-99")
 
@@ -73,10 +76,11 @@ def spread_label(s: SpreadSet) -> str:
 class KubeVirt:
     meta = TranspilerMeta(
         id="kubevirt",
-        target="KubeVirt on Kubernetes (kubevirt.io/v1, CDI v1beta1, Multus)",
-        version="1",
+        target="KubeVirt on Kubernetes (kubevirt.io/v1 by Forklift v1beta1 or CDI v1beta1, Multus)",
+        version="2",
         language="kubernetes",
-        description="VirtualMachines with DataVolumes importing over VDDK and Multus bridge networks",
+        description="Forklift Plans (default) or VirtualMachines with DataVolumes importing over VDDK; "
+        "Multus bridge networks",
         sizing="kubevirt",
         options=(
             OptionSpec("namespace", str, "vm-migration", "namespace of the manifests."),
@@ -92,6 +96,13 @@ class KubeVirt:
             ),
             OptionSpec("vddk_init_image", str, None, "VDDK init image (default: CDI's cluster setting)."),
             OptionSpec(
+                "executor",
+                str,
+                "forklift",
+                "who moves the VMs: forklift (Forklift Plan, virt-v2v conversion) or cdi "
+                "(DataVolumes importing over VDDK); docs/handoff.md.",
+            ),
+            OptionSpec(
                 "virtio_drivers",
                 bool,
                 False,
@@ -99,6 +110,12 @@ class KubeVirt:
             ),
         ),
     )
+
+    def estate_files(self, options: TargetOptions) -> dict[str, str]:
+        """Files for the whole estate, beside the wave folders: the Forklift Provider pair."""
+        if options.executor != "forklift":
+            return {}
+        return {forklift.PROVIDERS_FILE: _dump(forklift.providers(options))}
 
     def render(self, wave: WaveInput, options: TargetOptions) -> Rendered:
         notes: list[Diagnostic] = []
@@ -118,19 +135,10 @@ class KubeVirt:
         notes += [
             _nsx_note(wave.networks[n], nad_names[n], options) for n in used_networks if _is_nsx(wave, n)
         ]
-        if options.vddk_url is None or options.vddk_thumbprint is None:
-            missing = "url" if options.vddk_url is None else "thumbprint"
-            notes.append(
-                Diagnostic(
-                    "transpiler",
-                    "KV-VDDK-SETTING-MISSING",
-                    "warning",
-                    "",
-                    None,
-                    f"no vCenter {missing} for the VDDK import given (--vddk-{missing}); "
-                    "the DataVolumes leave it out and will not import until it is set",
-                )
-            )
+        if options.executor == "forklift":
+            notes += _forklift(wave, placed, options, forklift.Choices(names, nad_names), files, documents)
+            return Rendered(files, notes, documents=documents)
+        notes += _vddk_notes(options, ("url", "thumbprint"))
         for vm in placed:
             name = names[vm.name]
             disks = _edited_plan(vm, disk_plan(vm.record, options.virtio_drivers))
@@ -145,6 +153,49 @@ class KubeVirt:
             files[f"vm-{name}.yaml"] = _dump(docs)
             documents[f"vm-{name}.yaml"] = docs
         return Rendered(files, notes, documents=documents)
+
+
+def _vddk_notes(options: TargetOptions, needed: tuple[str, ...]) -> list[Diagnostic]:
+    """A vCenter setting the import reads that was not given (the thumbprint only CDI needs:
+    Forklift reads it from the provider's Secret)."""
+    given = {"url": options.vddk_url, "thumbprint": options.vddk_thumbprint}
+    missing = next((key for key in needed if given[key] is None), None)
+    if missing is None:
+        return []
+    return [
+        Diagnostic(
+            "transpiler",
+            "KV-VDDK-SETTING-MISSING",
+            "warning",
+            "",
+            None,
+            f"no vCenter {missing} for the VDDK import given (--vddk-{missing}); "
+            + (
+                "the DataVolumes leave it out and will not import until it is set"
+                if options.executor == "cdi"
+                else "the vSphere Provider leaves it out and Forklift cannot connect until it is set"
+            ),
+        )
+    ]
+
+
+def _forklift(
+    wave: WaveInput,
+    placed: list[VMInput],
+    options: TargetOptions,
+    choices: forklift.Choices,
+    files: dict[str, str],
+    documents: dict[str, list[dict[str, Any]]],
+) -> list[Diagnostic]:
+    """Forklift moves the VMs: its CRs instead of migrator's DataVolumes and VirtualMachines
+    (Forklift creates both, after virt-v2v has converted the guest); the NADs stay, the
+    NetworkMap points at them."""
+    docs, notes = forklift.wave_documents(wave, placed, options, choices)
+    # The Migration apart: applying it starts the copy, so it waits for the window (the runbook).
+    for name, part in ((forklift.PLAN_FILE, docs[:-1]), (forklift.MIGRATION_FILE, docs[-1:])):
+        documents[name] = part
+        files[name] = _dump(part)
+    return _vddk_notes(options, ("url",)) + notes
 
 
 def _edited_plan(vm: VMInput, plan: DiskPlan) -> DiskPlan:

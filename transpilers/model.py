@@ -86,6 +86,7 @@ class NetworkInput:
     vlan_trunk: tuple[tuple[int, int], ...] = ()
     kind: str | None = None  # standard | distributed | opaque (docs/inventory-export.md)
     segment_id: str | None = None  # NSX-T segment id: opaque networks, NSX-backed portgroups
+    moref: str | None = None  # vCenter's id of the network (Forklift's NetworkMap refers to it)
 
     @property
     def nsx(self) -> bool:
@@ -96,6 +97,9 @@ class NetworkInput:
         if self.nsx:
             return f"NSX segment {self.segment_id}" if self.segment_id else "NSX segment"
         return f"VLAN {self.vlan}" if self.vlan is not None else (self.kind or "network")
+
+
+EXECUTORS = ("forklift", "cdi")
 
 
 @dataclass(frozen=True)
@@ -114,8 +118,13 @@ class TargetOptions:
     region: str = "us-east-1"
     internet_ports: tuple[int, ...] = (80, 443)  # ports that may be opened to 0.0.0.0/0
     internet_min_sources: int = 10  # distinct public clients on a port that make it internet-facing
+    executor: str = "forklift"  # kubevirt: who moves the VMs, Forklift (virt-v2v) or CDI (docs/handoff.md)
 
     def __post_init__(self) -> None:
+        if self.executor not in EXECUTORS:
+            raise UsageError(
+                f"{{executor}} {self.executor!r}: use one of {', '.join(EXECUTORS)}", field="executor"
+            )
         # The URL is written into the manifests: credentials belong in the Secret (--vddk-secret).
         if self.vddk_url and url_carries_credentials(self.vddk_url):
             raise UsageError(
@@ -146,6 +155,9 @@ class WaveInput:
     port_rules: tuple[PortRule, ...] = ()  # plan edits to the security rules, in order
     availability_zone: str | None = None  # a plan edit's (terraform-aws)
     cutover: tuple[datetime, datetime] | None = None  # a plan edit's change window, UTC (PLAN.md)
+    # When the wave schedule (migrator schedule) cuts the wave over, UTC; a cutover-window edit wins
+    # over it. Read by the Forklift Migration (transpilers/forklift.py, docs/handoff.md).
+    scheduled_cutover: datetime | None = None
 
     def cutover_window(self) -> str | None:
         """The change window as PLAN.md's runbook and REPORT.md print it (None: no window set)."""

@@ -13,6 +13,7 @@ import math
 from collections import defaultdict
 
 from migrator.diagnostics import Diagnostic
+from transpilers import mgn
 from transpilers.base import OptionSpec, Rendered, TranspilerMeta, header
 from transpilers.escape import aws_description, aws_tag_value, hcl_string, one_line
 from transpilers.hcl import Block, Expr, Value, render
@@ -44,6 +45,9 @@ class TerraformAws:
         description="EC2 instances, EBS volumes, security groups from flows, spread placement groups",
         options=(OptionSpec("region", str, "us-east-1", "default region in variables.tf."),),
     )
+
+    def estate_files(self, options: TargetOptions) -> dict[str, str]:
+        return {}  # every file is per wave
 
     def render(self, wave: WaveInput, options: TargetOptions) -> Rendered:
         notes: list[Diagnostic] = []
@@ -109,7 +113,31 @@ class TerraformAws:
         files["terraform.tfvars.example"] = _tfvars_example(options, networks, placed, nsx)
         if wave.availability_zone:  # a plan edit's: the subnets must be in it
             files["terraform.tfvars.example"] += f"availability_zone = {hcl_string(wave.availability_zone)}\n"
+        files.update(_mgn_files(wave, placed, options, group_ids, spread_of))
         return Rendered(files, notes, blocks)
+
+
+def _mgn_files(
+    wave: WaveInput,
+    placed: dict[str, VMInput],
+    options: TargetOptions,
+    group_ids: dict[str, str],
+    spread_of: dict[str, SpreadSet],
+) -> dict[str, str]:
+    """The MGN hand-off (transpilers/mgn.py) from the values main.tf uses: instance type, subnet
+    keys, security group and tags."""
+    rows, checks, platforms = [], {}, {}
+    for name in sorted(placed):
+        vm = placed[name]
+        spread = spread_of.get(name)
+        extra = {"migrator-spread-set": aws_tag_value(spread.id)} if spread else {}
+        tags = {k: str(v) for k, v in _tags(wave, vm, extra).items()}
+        subnets = [subnet_key(vm, n) for n in vm.nics] or [NO_NETWORK]
+        rows.append(mgn.server_row(wave, vm, options.region, tags, subnets, group_ids[tier_key(vm)]))
+        checks[name], platforms[name] = mgn.port_checks(wave, vm), rows[-1]["mgn:server:platform"]
+    if not rows:
+        return {}
+    return {mgn.CSV_FILE: mgn.import_csv(rows), mgn.POST_LAUNCH_FILE: mgn.post_launch(checks, platforms)}
 
 
 def _versions() -> Block:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from agents.validator import ValidatorOptions
 from migrator.app.edits import StoredEdit, active_edits, for_target, for_wave, free_edits, refuse
 from migrator.app.learning import apply_learned
 from migrator.app.model_report import ModelReport, PlanModelRecords, model_report, plan_model_records
+from migrator.app.schedule import stored_cutovers
 from migrator.app.workspace import Workspace
 from migrator.atomic import recover, replace_dir, staging_path
 from migrator.diagnostics import Diagnostic, count
@@ -96,6 +98,9 @@ class GenerateRequest:
     options: Mapping[str, object] = field(default_factory=dict)  # declared target options by name
     max_attempts: int = DEFAULT_ATTEMPTS
     use_tools: bool = True  # terraform/tofu and kubeconform when on PATH
+    # wave number -> when the schedule cuts it over (UTC); a wave's cutover-window edit wins.
+    # The Forklift Migration carries it (docs/handoff.md); `migrator schedule` fills it.
+    cutovers: Mapping[int, datetime] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -170,11 +175,22 @@ def generate(ws: Workspace, request: GenerateRequest) -> GenerateResult:
     chosen = select_waves(planned.waves, request.wave)
     apply_learned(ws, chosen, request.target)  # learned corrections become edits (docs/learning.md)
     edits = _plan_edits(ws, planned, request.target)
+    cutovers = request.cutovers or stored_cutovers(ws, planned.plan_id)
     outcomes = [
-        generate_wave(ws, transpiler, planned, wave_input, options, root, request, models, edits)
+        generate_wave(
+            ws, transpiler, planned, _scheduled(wave_input, cutovers), options, root, request, models, edits
+        )
         for wave_input in chosen
     ]
+    for name, text in transpiler.estate_files(options).items():  # the Forklift providers
+        (root / name).write_text(text, encoding="utf-8")
     return GenerateResult(planned.plan_id, request.target, root, outcomes)
+
+
+def _scheduled(wave: WaveInput, cutovers: Mapping[int, datetime]) -> WaveInput:
+    """The wave with the schedule's cutover time, when there is one for it."""
+    when = cutovers.get(wave.number)
+    return wave if when is None else replace(wave, scheduled_cutover=when)
 
 
 def generate_wave(

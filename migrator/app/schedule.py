@@ -170,6 +170,14 @@ def cutover_times(ws: Workspace, plan_id: int | None = None) -> dict[int, dateti
     return {w["number"]: datetime.fromisoformat(w["cutover_start"]) for w in document["waves"]}
 
 
+def stored_cutovers(ws: Workspace, plan_id: int) -> dict[int, datetime]:
+    """`cutover_times`, or none when the plan has no schedule (generation runs without one)."""
+    try:
+        return cutover_times(ws, plan_id)
+    except NotFound:
+        return {}
+
+
 @dataclass(frozen=True)
 class WhatIf:
     """A changed bandwidth or window list against the stored schedule (nothing is stored)."""

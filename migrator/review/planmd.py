@@ -17,6 +17,9 @@ from migrator.review.runbooks import Step, WaveView, runbooks, view
 from migrator.review.schedule_md import schedule_section
 from policies.engine import Finding
 from transpilers.base import TranspilerMeta
+from transpilers.forklift import MIGRATION_FILE, PLAN_FILE, transfer_path, warm_decision
+from transpilers.mgn import CSV_FILE as MGN_CSV
+from transpilers.mgn import POST_LAUNCH_FILE as MGN_POST_LAUNCH
 from transpilers.model import TargetOptions, WaveInput
 
 MARKER = "<!-- migrator:plan -->"
@@ -56,6 +59,7 @@ def render_plan(f: PlanFacts) -> str:
         _summary(f),
         *([_changes(f)] if f.edits else []),  # a wave without edits reads as before
         _vm_table(f),
+        _executor(f) if f.meta.id == "kubevirt" else _mgn(f),
         _why(f),
         facts_section(f.vm_facts),
         _diagram(f),
@@ -100,6 +104,65 @@ def _summary(f: PlanFacts) -> str:
         f"- Files in `{f.folder}`: " + ", ".join(code(n) for n in sorted(f.files)),
     ]
     return "\n".join(lines)
+
+
+def _executor(f: PlanFacts) -> str:
+    """Who moves the VMs on the kubevirt target, and what that path does (docs/handoff.md)."""
+    if f.options.executor == "forklift":
+        lines = [
+            "## How the VMs move: Forklift",
+            "",
+            f"`{PLAN_FILE}` holds the wave's Forklift NetworkMap, StorageMap and Plan; "
+            f"`{MIGRATION_FILE}` the Migration that runs it. Forklift (Migration Toolkit for "
+            "Virtualization) copies each disk and converts the guest with virt-v2v (virtio drivers, "
+            "boot bus), then creates the VirtualMachine: no DataVolume or VirtualMachine manifest is "
+            "written here, and the boot-bus and driver caveats of the CDI path do not apply.",
+            "",
+            f"- Migration: {_forklift_type(f)}",
+            f"- Disk transfer: {prose(transfer_path(f.options))}",
+            "- The providers are estate-wide: `../forklift-providers.yaml` (the vSphere Secret is referenced "
+            "by name, never written).",
+        ]
+    else:
+        lines = [
+            "## How the VMs move: CDI",
+            "",
+            "Each `vm-*.yaml` holds CDI DataVolumes that import the disks over VDDK and a halted "
+            "VirtualMachine booting from them. The import copies the disks as they are: no guest "
+            "conversion, so the boot-bus and driver choices in REPORT.md apply (`--executor forklift` "
+            "converts guests with virt-v2v instead).",
+        ]
+    return "\n".join(lines)
+
+
+def _mgn(f: PlanFacts) -> str:
+    """The MGN hand-off of the terraform-aws target (docs/handoff.md)."""
+    if MGN_CSV not in f.files:
+        return "## Hand-off to AWS MGN\n\nNo VM of this wave is written: no MGN import file."
+    return "\n".join(
+        [
+            "## Hand-off to AWS MGN",
+            "",
+            f"`{MGN_CSV}` is the wave for AWS Application Migration Service's import (servers, "
+            "application, wave, launch template): the instance types and tags of `main.tf`; the "
+            "`{{var.subnet_ids[...]}}` and `{{aws_security_group....id}}` cells name the Terraform "
+            f"values to fill in before the import. `{MGN_POST_LAUNCH}` holds the runbook's port checks "
+            "as post-launch actions. With MGN launching the instances, apply only the security groups "
+            "of `main.tf`, not its instances.",
+        ]
+    )
+
+
+def _forklift_type(f: PlanFacts) -> str:
+    """Warm or cold and why (transpilers.forklift.warm_decision), VM names as code spans."""
+    placed = [vm for vm in f.wave.vms if vm.name not in f.wave.blocked]
+    warm, why = warm_decision(placed, f.options)
+    if warm or not placed:
+        return prose(why if placed else "no VM to move")
+    without = [vm.name for vm in placed if vm.record.get("cbt_enabled") is not True]
+    if not without:
+        return prose(why)
+    return "cold: CBT is not known enabled on " + ", ".join(code(n) for n in without)
 
 
 def _changes(f: PlanFacts) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from transpilers.escape import one_line
+from transpilers.forklift import MIGRATION_FILE, PLAN_FILE
 from transpilers.model import WaveInput
 
 
@@ -315,9 +316,108 @@ def kubevirt_rollback(v: WaveView, files: dict[str, str]) -> list[Step]:
     ]
 
 
+# --- Forklift (the kubevirt target's default executor) ----------------------------------------
+
+
+def forklift_objects(files: dict[str, str]) -> tuple[dict[str, str], str, str, bool]:
+    """(source VM -> VirtualMachine name Forklift creates, Plan name, namespace, warm) from the
+    Plan and its source-facts ConfigMap (which names each moref's VM)."""
+    docs = [d for d in yaml.safe_load_all(files.get(PLAN_FILE, "")) if isinstance(d, dict)]
+    facts: dict[str, str] = next((d.get("data") or {} for d in docs if d.get("kind") == "ConfigMap"), {})
+    by_id = {
+        value: facts.get(key[: -len(".id")] + ".name", value)
+        for key, value in facts.items()
+        if key.endswith(".id")
+    }
+    for doc in docs:
+        if doc.get("kind") == "Plan":
+            meta: dict[str, Any] = doc.get("metadata") or {}
+            spec: dict[str, Any] = doc.get("spec") or {}
+            vms = {
+                by_id.get(str(e.get("id")), str(e.get("name"))): str(e.get("targetName")) for e in spec["vms"]
+            }
+            return vms, str(meta.get("name")), str(meta.get("namespace") or "default"), bool(spec.get("warm"))
+    return {}, "", "default", False
+
+
+def forklift_cutover(v: WaveView, files: dict[str, str]) -> list[Step]:
+    vms, plan, ns, warm = forklift_objects(files)
+    names = [(vm, vms[vm]) for vm in v.placed if vm in vms]
+    checks = [
+        _nc(proto, q((v.source_ips.get(vm) or ["<address>"])[0]), port)
+        for vm, _ in names
+        for proto, port in _ports(v, vm)
+    ]
+    start = (
+        "Start the warm migration ahead of the window: disks copy now, the VMs switch at the "
+        "Migration's cutover"
+        if warm
+        else "At the window: start the cold migration (Forklift powers the source VMs off, copies and "
+        "converts them)"
+    )
+    return [
+        Step(
+            "Before the window: the namespace, the providers, the networks and the Forklift plan",
+            [
+                f"cd {q(v.folder)}",
+                f"kubectl get namespace {q(ns)}",
+                f"kubectl -n {q(ns)} get provider vsphere-source host",
+                *(["kubectl apply -f networks.yaml"] if "networks.yaml" in files else []),
+                f"kubectl apply -f {PLAN_FILE}",
+                f"kubectl -n {q(ns)} wait --for=condition=Ready --timeout=15m plan/{q(plan)}",
+            ],
+            [
+                "The providers are estate-wide: `kubectl apply -f ../forklift-providers.yaml` once, "
+                "with the Secret."
+            ],
+        ),
+        Step(
+            start,
+            [
+                f"kubectl apply -f {MIGRATION_FILE}",
+                f"kubectl -n {q(ns)} wait --for=condition=Succeeded --timeout=24h plan/{q(plan)}",
+            ],
+        ),
+        Step("Start the VMs (servers first)", [f"virtctl -n {q(ns)} start {q(k8s)}" for _, k8s in names]),
+        Step(
+            "Verify: VMIs ready and the observed ports answering",
+            [
+                *(
+                    f"kubectl -n {q(ns)} wait --for=condition=Ready --timeout=15m vmi/{q(k8s)}"
+                    for _, k8s in names
+                ),
+                *checks,
+            ],
+        ),
+        _repoint(v, back=False),
+    ]
+
+
+def forklift_rollback(v: WaveView, files: dict[str, str]) -> list[Step]:
+    vms, _plan, ns, _warm = forklift_objects(files)
+    names = [vms[vm] for vm in reversed(v.placed) if vm in vms]
+    return [
+        Step("Stop the moved VMs (clients first)", [f"virtctl -n {q(ns)} stop {q(k8s)}" for k8s in names]),
+        _repoint(v, back=True),
+        Step("Power the source VMs back on (servers first)", _govc_power(v.placed, "-on")),
+        Step("Verify the source VMs serve again", _source_checks(v) or ["# no observed ports to check"]),
+        Step(
+            "Only after the decision is final: delete the VMs Forklift created and the plan",
+            [
+                f"cd {q(v.folder)}",
+                *(f"kubectl -n {q(ns)} delete vm {q(k8s)}" for k8s in names),
+                f"kubectl delete -f {MIGRATION_FILE} -f {PLAN_FILE}",
+            ],
+            ["The networks may be shared with other waves: leave `networks.yaml` in place."],
+        ),
+    ]
+
+
 def runbooks(target_language: str, v: WaveView, files: dict[str, str]) -> tuple[list[Step], list[Step]]:
     if target_language == "terraform":
         cutover, rollback = terraform_cutover(v, files), terraform_rollback(v)
+    elif PLAN_FILE in files:
+        cutover, rollback = forklift_cutover(v, files), forklift_rollback(v, files)
     else:
         cutover, rollback = kubevirt_cutover(v, files), kubevirt_rollback(v, files)
     return [*_window(v), *cutover], rollback

@@ -1,4 +1,4 @@
-# No latest or untagged images: Every container image (VDDK init image, container disks) is pinned to a tag or digest other than latest.
+# No latest or untagged images: Every container image (VDDK init image, Forklift provider VDDK image, container disks) is pinned to a tag or digest other than latest.
 package migrator.iac.no_latest_images
 
 import data.migrator.lib
@@ -8,7 +8,7 @@ metadata := {
 	"id": "IAC-NO-LATEST-IMAGES",
 	"severity": "warning",
 	"title": "No latest or untagged images",
-	"description": "Every container image (VDDK init image, container disks) is pinned to a tag or digest other than latest.",
+	"description": "Every container image (VDDK init image, Forklift provider VDDK image, container disks) is pinned to a tag or digest other than latest.",
 	"remediation": "Pin the image: registry/vddk:8.0.3 or an @sha256 digest.",
 	"applies_to": ["kubernetes"],
 	"scope": "any",
@@ -18,7 +18,7 @@ findings contains {"resource": sprintf("%s/%s", [m.kind, m.name]), "file": m.fil
 	some m in input.manifests
 	walk(m.doc, [path, image])
 	count(path) > 0
-	path[count(path) - 1] in {"image", "initImageURL"}
+	path[count(path) - 1] in {"image", "initImageURL", "vddkInitImage"}
 	is_string(image)
 	floating(image)
 }

@@ -73,3 +73,34 @@ admits(rule, port) if {
 
 # Kubernetes documents of one kind.
 manifests(kind) := [m | some m in input.manifests; m.kind == kind]
+
+# Forklift: the source-facts ConfigMap a Plan names (migrator.io/source-facts), its data keys
+# `vm.<i>.id`, `vm.<i>.network.<j>`, `vm.<i>.datastore.<k>` (transpilers/forklift.py).
+# (`some key; v := facts[key]`, not `some key, v in facts`: rego-cpp rejects the latter in a
+# comprehension whose head is the bound value.)
+forklift_facts(plan) := m.doc.data if {
+	name := plan.doc.metadata.annotations["migrator.io/source-facts"]
+	some m in manifests("ConfigMap")
+	m.name == name
+}
+
+forklift_wave_vms(plan) := [id |
+	facts := forklift_facts(plan)
+	some key
+	id := facts[key]
+	parts := split(key, ".")
+	count(parts) == 3
+	parts[0] == "vm"
+	parts[2] == "id"
+]
+
+# [moref, name] of every network (what = "network") or datastore (what = "datastore") a VM uses.
+forklift_uses(plan, what) := [[id, name] |
+	facts := forklift_facts(plan)
+	some key
+	name := facts[key]
+	parts := split(key, ".")
+	count(parts) == 4
+	parts[2] == what
+	id := facts[sprintf("vm.%s.id", [parts[1]])]
+]

@@ -1,0 +1,250 @@
+"""The Forklift hand-off of the kubevirt target: golden CRs on the demo estate, every CR checked
+against Forklift's own CRD schemas, every VM of every wave in its Plan exactly once (demo and
+the 300-VM synthetic estate), warm/cold and cutover decisions, and hostile names.
+
+Regenerate the golden files with `make golden` after an intended change.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from agents.validator import ValidatorOptions, validate_folder
+from migrator.app.generation import GenerateRequest, generate
+from migrator.app.planning import plan_waves
+from tests.drift_helpers import demo_workspace
+from tests.golden import FIXTURES, check_golden_tree, workspace_with
+from tests.helpers import migrator
+from tests.test_transpilers import hostile_wave
+from transpilers import forklift
+from transpilers.model import TargetOptions, VMInput, WaveInput
+from transpilers.naming import DNS1123_MAX
+from transpilers.registry import TRANSPILERS
+from waves.planner import PlanParameters
+
+FLAGS = ("--vddk-url", "https://vcenter.example/sdk", "--executor", "forklift")
+
+
+def docs(path: Path) -> list[dict[str, Any]]:
+    return [d for d in yaml.safe_load_all(path.read_text(encoding="utf-8")) if d]
+
+
+def by_kind(folder: Path, kind: str) -> list[dict[str, Any]]:
+    return [d for f in sorted(folder.glob("forklift-*.yaml")) for d in docs(f) if d["kind"] == kind]
+
+
+def generate_forklift(ws: Path, out: Path, *extra: str) -> dict[str, Any]:
+    result = migrator(
+        "plan", "--target", "kubevirt", "--out", str(out), "--format", "json", *FLAGS, *extra, workspace=ws
+    )
+    assert result.code == 0, result.stderr
+    report: dict[str, Any] = result.json()
+    return report
+
+
+def wave_morefs(ws: Path, inventory: str) -> dict[int, list[str]]:
+    """Wave number -> the morefs of its VMs, from the stored plan and the inventory file."""
+    plan = migrator("waves", "show", "--format", "json", workspace=ws).json()
+    records = yaml.safe_load((FIXTURES / "inventories" / inventory).read_text(encoding="utf-8"))["vms"]
+    moref = {r["name"]: r["moref"] for r in records}
+    return {w["number"]: sorted(moref[n] for n in w["vms"]) for w in plan["waves"]}
+
+
+@pytest.fixture(scope="module")
+def demo_ws(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    ws = workspace_with(tmp_path_factory.mktemp("ws"), "demo.json", "demo-flows.csv")
+    assert migrator("waves", "plan", workspace=ws).code == 0
+    return ws
+
+
+def test_demo_forklift_output_matches_golden_and_passes_the_crd_schemas(
+    demo_ws: Path, tmp_path: Path
+) -> None:
+    report = generate_forklift(demo_ws, tmp_path)
+    assert [w["status"] for w in report["waves"]] == ["clean"] * 3
+    rules = {d["rule"] for w in report["waves"] for d in w["diagnostics"]}
+    assert not any(r.startswith("K8S-") for r in rules)  # no missing schema, no schema error
+    root = tmp_path / "kubevirt"
+    assert sorted(p.name for p in (root / "wave-01").iterdir()) == [
+        "PLAN.md",
+        "REPORT.md",
+        "forklift-migration.yaml",
+        "forklift-plan.yaml",
+        "networks.yaml",
+    ]
+    check_golden_tree("iac/kubevirt-forklift", root)
+
+
+def test_the_providers_file_passes_the_schemas_and_holds_no_credential(demo_ws: Path, tmp_path: Path) -> None:
+    generate_forklift(demo_ws, tmp_path / "out")
+    folder = tmp_path / "providers"
+    folder.mkdir()
+    shutil.copy(tmp_path / "out" / "kubevirt" / forklift.PROVIDERS_FILE, folder)
+    report = validate_folder(folder, ValidatorOptions(use_tools=False))
+    assert [d.rule for d in report.diagnostics if d.severity != "info"] == []
+    source, host = docs(folder / forklift.PROVIDERS_FILE)
+    assert source["spec"] == {
+        "type": "vsphere",
+        "secret": {"name": "vcenter-credentials", "namespace": "vm-migration"},
+        "url": "https://vcenter.example/sdk",
+        "settings": {"sdkEndpoint": "vcenter"},
+    }
+    assert host["spec"] == {"type": "openshift", "secret": {}}
+
+
+def test_a_plan_field_forklift_does_not_know_is_a_schema_error(demo_ws: Path, tmp_path: Path) -> None:
+    """The Forklift CRs are checked against the CRD schema, not skipped for a missing one."""
+    generate_forklift(demo_ws, tmp_path / "out")
+    folder = tmp_path / "edited"
+    shutil.copytree(tmp_path / "out" / "kubevirt" / "wave-01", folder)
+    plan = folder / "forklift-plan.yaml"
+    plan.write_text(
+        plan.read_text(encoding="utf-8").replace("  warm: false\n", "  warm: false\n  wram: true\n")
+    )
+    report = validate_folder(folder, ValidatorOptions(use_tools=False))
+    errors = [(d.rule, d.resource) for d in report.diagnostics if d.severity == "error"]
+    assert errors == [("K8S-SCHEMA-ADDITIONAL-PROPERTY", "Plan/wave-01")]
+
+
+def test_every_vm_of_every_wave_is_in_its_plan_exactly_once(demo_ws: Path, tmp_path: Path) -> None:
+    generate_forklift(demo_ws, tmp_path)
+    expected = wave_morefs(demo_ws, "demo.json")
+    for number, morefs in expected.items():
+        [plan] = by_kind(tmp_path / "kubevirt" / f"wave-{number:02d}", "Plan")
+        ids = [vm["id"] for vm in plan["spec"]["vms"]]
+        assert sorted(ids) == morefs  # the demo blocks no VM
+        assert len(set(ids)) == len(ids)
+
+
+def test_the_synthetic_estate_hands_every_wave_to_forklift(tmp_path: Path) -> None:
+    ws = workspace_with(tmp_path / "ws", "synthetic-300.json", "synthetic-300.csv")
+    assert migrator("waves", "plan", workspace=ws).code == 0
+    report = generate_forklift(ws, tmp_path / "out", "--storage-class", "fast")
+    expected = wave_morefs(ws, "synthetic-300.json")
+    inventory = yaml.safe_load((FIXTURES / "inventories" / "synthetic-300.json").read_text(encoding="utf-8"))
+    records = {r["moref"]: r for r in inventory["vms"]}
+    assert [w["wave"] for w in report["waves"]] == sorted(expected)
+    for outcome in report["waves"]:
+        assert outcome["errors"] == 0, outcome["diagnostics"]
+        folder = tmp_path / "out" / "kubevirt" / f"wave-{outcome['wave']:02d}"
+        [plan] = by_kind(folder, "Plan")
+        ids = [vm["id"] for vm in plan["spec"]["vms"]]
+        assert len(set(ids)) == len(ids) == outcome["vms"] - outcome["blocked"]
+        assert set(ids) <= set(expected[outcome["wave"]])
+        [storage] = by_kind(folder, "StorageMap")
+        datastores = {d["datastore"] for i in ids for d in records[i]["disks"] if d.get("datastore")}
+        assert {e["source"]["name"] for e in storage["spec"]["map"]} == datastores
+        assert all(e["destination"]["storageClass"] == "fast" for e in storage["spec"]["map"])
+
+
+def _vm(name: str, moref: str, cbt: bool) -> VMInput:
+    record = {
+        "name": name,
+        "moref": moref,
+        "cbt_enabled": cbt,
+        "disks": [{"label": "d0", "datastore": "ds-1", "capacity_gb": 10}],
+        "nics": [{"label": "n0", "network": "app"}],
+    }
+    return VMInput(name, record, {}, None, None, None, ())
+
+
+def _wave(*vms: VMInput, cutover: tuple[datetime, datetime] | None = None) -> WaveInput:
+    return WaveInput(4, "w", vms, (), (), {}, {vm.name: 4 for vm in vms}, cutover=cutover)
+
+
+def _render(
+    wave: WaveInput, options: TargetOptions, scheduled: datetime | None = None
+) -> list[dict[str, Any]]:
+    placed = list(wave.vms)
+    choices = forklift.Choices({vm.name: vm.name for vm in placed}, {"app": "app"})
+    documents, _notes = forklift.wave_documents(wave, placed, options, choices, scheduled)
+    return documents
+
+
+def test_warm_only_with_cbt_on_every_vm_and_a_vddk_image() -> None:
+    image = TargetOptions(vddk_init_image="registry.example/vddk:8.0.3")
+    cases = [
+        (_wave(_vm("a", "vm-1", True), _vm("b", "vm-2", True)), image, True),
+        (_wave(_vm("a", "vm-1", True), _vm("b", "vm-2", False)), image, False),
+        (_wave(_vm("a", "vm-1", True)), TargetOptions(), False),  # no VDDK: cold, and said so
+    ]
+    for wave, options, warm in cases:
+        plan = next(d for d in _render(wave, options) if d["kind"] == "Plan")
+        assert plan["spec"]["warm"] is warm
+    reason = next(d for d in _render(cases[1][0], image) if d["kind"] == "Plan")["metadata"]["annotations"]
+    assert reason["migrator.io/migration-type"] == "cold: CBT is not known enabled on b"
+
+
+def test_the_cutover_comes_from_the_window_edit_then_from_the_schedule() -> None:
+    image = TargetOptions(vddk_init_image="registry.example/vddk:8.0.3")
+    window = (datetime(2027, 1, 16, 22, 0), datetime(2027, 1, 17, 6, 0))
+    scheduled = datetime(2027, 2, 6, 23, 30, tzinfo=UTC)
+    warm = _wave(_vm("a", "vm-1", True))
+
+    def migration(wave: WaveInput, options: TargetOptions, when: datetime | None) -> dict[str, Any]:
+        return _render(wave, options, when)[-1]
+
+    assert migration(warm, image, None)["spec"] == {"plan": {"name": "wave-04", "namespace": "vm-migration"}}
+    assert migration(warm, image, scheduled)["spec"]["cutover"] == "2027-02-06T23:30:00Z"
+    assert migration(replace(warm, scheduled_cutover=scheduled), image, None)["spec"]["cutover"] == (
+        "2027-02-06T23:30:00Z"
+    )
+    assert (
+        migration(replace(warm, cutover=window), image, scheduled)["spec"]["cutover"]
+        == "2027-01-16T22:00:00Z"
+    )
+    cold = migration(_wave(_vm("a", "vm-1", False)), image, scheduled)
+    assert "cutover" not in cold["spec"]  # a cold Migration starts when applied: it says when
+    assert cold["metadata"]["annotations"] == {"migrator.io/apply-at": "2027-02-06T23:30:00Z"}
+
+
+def test_generate_request_cutovers_reach_the_migration(tmp_path: Path) -> None:
+    ws = demo_workspace(tmp_path)
+    plan_waves(ws, PlanParameters(target="kubevirt"))
+    when = datetime(2027, 3, 6, 22, 0, tzinfo=UTC)
+    request = GenerateRequest(
+        target="kubevirt", wave=2, out=tmp_path / "out", use_tools=False, cutovers={2: when, 3: when}
+    )
+    [outcome] = generate(ws, request).waves
+    [migration] = docs(outcome.out_dir / forklift.MIGRATION_FILE)
+    assert migration["metadata"]["annotations"] == {"migrator.io/apply-at": "2027-03-06T22:00:00Z"}
+
+
+def test_the_stored_schedule_gives_each_waves_migration_its_cutover(tmp_path: Path) -> None:
+    demo_ws = workspace_with(
+        tmp_path / "ws", "demo.json", "demo-flows.csv"
+    )  # not the shared one: it keeps no schedule
+    assert migrator("waves", "plan", workspace=demo_ws).code == 0
+    window = ("--start", "2027-01-11", "--window", "Sat 22:00-06:00", "--bandwidth", "1Gbps")
+    scheduled = migrator("schedule", *window, "--timezone", "UTC", "--format", "json", workspace=demo_ws)
+    assert scheduled.code == 0, scheduled.stderr
+    starts = {w["number"]: w["cutover_start"] for w in scheduled.json()["waves"]}
+    generate_forklift(demo_ws, tmp_path / "out")
+    for number, start in starts.items():
+        [migration] = docs(tmp_path / "out" / "kubevirt" / f"wave-{number:02d}" / forklift.MIGRATION_FILE)
+        when = datetime.fromisoformat(start).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        assert migration["metadata"]["annotations"] == {"migrator.io/apply-at": when}
+        assert datetime.fromisoformat(start).weekday() in (5, 6)  # a Saturday-night window
+
+
+def test_hostile_names_stay_data_in_the_forklift_crs() -> None:
+    wave = hostile_wave()
+    rendered = TRANSPILERS["kubevirt"].render(wave, TargetOptions(vddk_url="https://vc/sdk"))
+    assert sorted(rendered.files) == ["forklift-migration.yaml", "forklift-plan.yaml", "networks.yaml"]
+    parsed = list(yaml.safe_load_all(rendered.files["forklift-plan.yaml"]))
+    assert [d["kind"] for d in parsed] == ["ConfigMap", "NetworkMap", "StorageMap", "Plan"]
+    plan = parsed[-1]
+    assert [vm["id"] for vm in plan["spec"]["vms"]] == [f"vm-{i}" for i in range(len(wave.vms))]
+    for vm, source in zip(plan["spec"]["vms"], wave.vms, strict=True):
+        # the name only where Forklift can match it verbatim; the moref always
+        assert vm.get("name", source.name) == source.name
+        assert len(vm["targetName"]) <= DNS1123_MAX and vm["targetName"] == vm["targetName"].lower()
+    assert "name" not in plan["spec"]["vms"][2]  # "line one\nline two..." is not one line
+    assert "name" in plan["spec"]["vms"][5]  # unicode and emoji are fine

@@ -8,6 +8,7 @@ Regenerate the golden files with `make golden` after an intended change.
 from __future__ import annotations
 
 import shutil
+import subprocess
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -232,6 +233,41 @@ def test_the_stored_schedule_gives_each_waves_migration_its_cutover(tmp_path: Pa
         when = datetime.fromisoformat(start).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         assert migration["metadata"]["annotations"] == {"migrator.io/apply-at": when}
         assert datetime.fromisoformat(start).weekday() in (5, 6)  # a Saturday-night window
+
+
+def test_a_landed_wave_carries_the_providers_file_its_runbook_names(tmp_path: Path) -> None:
+    ws = workspace_with(tmp_path / "ws", "demo.json", "demo-flows.csv")
+    assert migrator("waves", "plan", workspace=ws).code == 0
+    generate_forklift(ws, tmp_path / "out")
+    result = migrator("pr", "land", "--target", "kubevirt", "--wave", "2", "--format", "json", workspace=ws)
+    assert result.code == 0, result.stderr
+    branch = result.json()[0]["branch"]
+    repo = ws / "plans.git"
+    listing = subprocess.run(
+        ["git", "ls-tree", "-r", "--name-only", branch], cwd=repo, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert "kubevirt/forklift-providers.yaml" in listing and "kubevirt/wave-02/forklift-plan.yaml" in listing
+    shown = subprocess.run(
+        ["git", "show", f"{branch}:kubevirt/forklift-providers.yaml"],
+        cwd=repo,
+        capture_output=True,
+        check=True,
+    ).stdout
+    assert shown == (tmp_path / "out" / "kubevirt" / forklift.PROVIDERS_FILE).read_bytes()
+    runbook = (tmp_path / "out" / "kubevirt" / "wave-02" / "PLAN.md").read_text(encoding="utf-8")
+    assert "../forklift-providers.yaml" in runbook
+
+
+def test_a_cdi_run_removes_the_providers_file_an_earlier_forklift_run_wrote(
+    demo_ws: Path, tmp_path: Path
+) -> None:
+    generate_forklift(demo_ws, tmp_path)
+    assert (tmp_path / "kubevirt" / forklift.PROVIDERS_FILE).is_file()
+    result = migrator(
+        "plan", "--target", "kubevirt", "--out", str(tmp_path), "--executor", "cdi", workspace=demo_ws
+    )
+    assert result.code == 0, result.stderr
+    assert not (tmp_path / "kubevirt" / forklift.PROVIDERS_FILE).exists()
 
 
 def test_hostile_names_stay_data_in_the_forklift_crs() -> None:

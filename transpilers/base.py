@@ -55,6 +55,7 @@ class TranspilerMeta:
     description: str
     options: tuple[OptionSpec, ...] = ()  # the target's own settings, with their defaults
     sizing: str = "aws"  # the wave planner's sizing target (PlanParameters.target) for this target
+    estate_files: tuple[str, ...] = ()  # the names estate_files() may write beside the wave folders
 
 
 @dataclass

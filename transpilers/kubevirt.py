@@ -79,6 +79,7 @@ class KubeVirt:
         target="KubeVirt on Kubernetes (kubevirt.io/v1 by Forklift v1beta1 or CDI v1beta1, Multus)",
         version="2",
         language="kubernetes",
+        estate_files=(forklift.PROVIDERS_FILE,),
         description="Forklift Plans (default) or VirtualMachines with DataVolumes importing over VDDK; "
         "Multus bridge networks",
         sizing="kubevirt",

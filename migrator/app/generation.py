@@ -182,7 +182,11 @@ def generate(ws: Workspace, request: GenerateRequest) -> GenerateResult:
         )
         for wave_input in chosen
     ]
-    for name, text in transpiler.estate_files(options).items():  # the Forklift providers
+    estate = transpiler.estate_files(options)  # the Forklift providers
+    for name in transpiler.meta.estate_files:  # none left from an earlier run with other options
+        if name not in estate:
+            (root / name).unlink(missing_ok=True)
+    for name, text in estate.items():
         (root / name).write_text(text, encoding="utf-8")
     return GenerateResult(planned.plan_id, request.target, root, outcomes)
 

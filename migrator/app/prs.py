@@ -131,7 +131,8 @@ class Reviews:
         title = f"{req.target} wave {req.wave}: {one_line(wave_name, 80)}"
         message = _commit_message(title, planned.document, record["status"], summary)
         repo = self.repo_for(req.repo, req.base, req.token)
-        landed = repo.land(req.target, req.wave, files, message, req.author, req.overwrite_edits)
+        extra = _estate_files(Path(record["out_dir"]).parent, req.target)
+        landed = repo.land(req.target, req.wave, files, message, req.author, req.overwrite_edits, extra)
         plan_md = files.get("PLAN.md", b"").decode("utf-8")
         digests = {n: hashlib.sha256(d).hexdigest() for n, d in sorted(files.items())}
         live = previous if previous and previous.status in ("open", "approved") else None
@@ -547,6 +548,17 @@ def _relanded(
     p.summary = "\n".join(summary)
     p.status = "open"  # a new commit needs a new approval
     p.updated_at = now()
+
+
+def _estate_files(root: Path, target: str) -> dict[str, bytes]:
+    """The files generated once for the estate beside the wave folders (the Forklift providers):
+    landed with each wave at the same place relative to its folder, as its runbook names them."""
+    out: dict[str, bytes] = {}
+    for name in get(target).meta.estate_files:
+        path = root / name
+        if path.is_file() and not path.is_symlink():
+            out[f"{target}/{name}"] = path.read_bytes()
+    return out
 
 
 def _read_folder(folder: Path, digests: dict[str, str]) -> dict[str, bytes]:

@@ -62,13 +62,14 @@ def wave_from_yaml(path: Path) -> WaveInput:
 
 
 def wave_from_facts(data: dict[str, Any]) -> WaveInput:
-    """A wave's plan model from its facts (names, roles, OS, sizes, instance types, disks): enough
-    for the terraform-aws transpiler to render it."""
+    """A wave's plan model from its facts (names, roles, OS, sizes, instance types, disks, NICs by
+    label and source network): enough for the terraform-aws transpiler to render it."""
     vms: list[VMInput] = []
     for v in data["vms"]:
         record = {
             "name": v["name"], "moref": f"vm-{len(vms) + 1}", "uuid": f"uuid-{len(vms) + 1}",
-            "guest_os": v["os"], "num_cpu": v["cpu"], "memory_mb": v["memory_gb"] * 1024, "nics": [],
+            "guest_os": v["os"], "num_cpu": v["cpu"], "memory_mb": v["memory_gb"] * 1024,
+            "nics": [{"label": label, "network": net} for label, net in (v.get("nics") or {}).items()],
             "power_state": "poweredOn",
             "disks": [{"label": label, "capacity_gb": gb} for label, gb in v["disks"].items()],
         }  # fmt: skip

@@ -78,7 +78,9 @@ def refine_with_edits(ws: Workspace, req: RefineRequest, model: StructuredModel)
         )
     names = {vm.name for vm in wave.vms}
     current = for_wave(for_target(active_edits(ws), req.target), wave.number, names)
-    text = facts(wave, [e.edit.describe() for e in current])
+    options = target_options(source_defaults(ws.store.get(planned.snapshot_id).server, {}))
+    region = apply_edits(wave, options, [e.edit for e in current]).options.region  # after region edits
+    text = facts(wave, [e.edit.describe() for e in current], region)
     stamp = now()
     conv = ConversationStore(ws.engine).add(
         Conversation(
@@ -90,13 +92,12 @@ def refine_with_edits(ws: Workspace, req: RefineRequest, model: StructuredModel)
     if isinstance(model, ClientSeam):
         model.plan_id, model.provenance = conv.plan_id, {"conversation": conv.id, "wave": conv.wave}
         model.version = PROMPT_VERSION
-    options = target_options(source_defaults(ws.store.get(planned.snapshot_id).server, {}))
     check = render_check(req.target, wave, options, [e.edit for e in current], req.use_tools)
     start = refine_edit_graph.initial_state(
         req.target, req.request, text, MODEL_KINDS[req.target], req.max_attempts
     )
     with checkpoints(ws) as saver:
-        graph = refine_edit_graph.build(model, answer_schema(req.target, wave), wave, check, saver)
+        graph = refine_edit_graph.build(model, answer_schema(req.target, wave, region), wave, check, saver)
         config = {"configurable": {"thread_id": conv.thread_id}}
         try:
             state = graph.invoke(start, config)

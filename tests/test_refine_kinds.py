@@ -1,0 +1,260 @@
+"""The model side of the six later edit kinds (instance family, vCPU/memory, network,
+anti-affinity, availability zone, cutover window): the per-wave answer schema offers only the
+wave's selectors, NIC labels, the catalogue's families, bounded sizes and the region's zones;
+expansion turns each proposal into real plan edits whose own checks run; an anti-affinity set
+outside 2-7 VMs goes back to the model as a problem; the golden cases of these kinds are judged
+right when a scripted model gives the right answer."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from langchain_core.language_models.fake_chat_models import FakeListChatModel
+from pydantic import ValidationError
+
+from agents.eval.golden import load_cases, plan_check, run_case, wave_from_facts
+from agents.refiner import refine_edit_graph
+from agents.refiner.refine_edits import (
+    MAX_MEMORY_GB,
+    MODEL_KINDS,
+    answer_schema,
+    expand,
+    facts,
+    foreign_names,
+)
+from agents.refiner.refine_model import ChatSeam
+from waves.edits import MAX_MEMORY_MB, TARGETS_OF
+
+CASES = {c.id: c for c in load_cases()}
+SHOP = CASES["it-databases-r6i"].wave
+NEW_KINDS = (
+    "instance-family",
+    "cpu-memory",
+    "network",
+    "anti-affinity",
+    "availability-zone",
+    "cutover-window",
+)
+
+
+def fake(*answers: Any) -> ChatSeam:
+    return ChatSeam(FakeListChatModel(responses=[json.dumps(a) for a in answers]), "fake")
+
+
+def answer(*items: dict[str, Any]) -> dict[str, Any]:
+    return {"edits": list(items), "question": ""}
+
+
+def described(proposals: list[dict[str, Any]]) -> list[str]:
+    out = expand(SHOP, proposals)
+    assert out.problems == []
+    return [e.describe() for e in out.edits]
+
+
+def test_each_target_offers_exactly_the_kinds_its_transpiler_honours() -> None:
+    for target in ("terraform-aws", "kubevirt"):
+        honoured = {kind for kind, targets in TARGETS_OF.items() if target in targets}
+        assert set(MODEL_KINDS[target]) == honoured
+    assert set(NEW_KINDS) <= set(MODEL_KINDS["terraform-aws"])
+    assert set(NEW_KINDS) - set(MODEL_KINDS["kubevirt"]) == {"instance-family", "availability-zone"}
+
+
+def test_the_schema_accepts_the_new_kinds_over_the_waves_own_names() -> None:
+    schema = answer_schema("terraform-aws", SHOP)
+    ok = answer(
+        {"kind": "instance-family", "target": "role: web", "family": "c7i"},
+        {"kind": "cpu-memory", "target": "vm: shop-app-01", "vcpu": 8, "memory_gb": MAX_MEMORY_GB},
+        {"kind": "network", "target": "role: database", "nic": "Network adapter 2", "network": "backup"},
+        {"kind": "anti-affinity", "target": "role: database", "required": False},
+        {"kind": "availability-zone", "zone": "us-east-1f"},
+        {"kind": "cutover-window", "start": "2026-12-12T22:00:00Z", "end": "2026-12-13T04:00:00Z"},
+    )
+    kinds = [e["kind"] for e in schema.model_validate(ok).model_dump()["edits"]]
+    assert kinds == list(NEW_KINDS)
+    body = schema.model_json_schema()["$defs"]
+    assert body["NetworkEdit"]["properties"]["nic"]["enum"] == ["Network adapter 1", "Network adapter 2"]
+    assert body["InstanceFamilyEdit"]["properties"]["family"]["enum"] == [
+        "c6i",
+        "c7i",
+        "m6i",
+        "m7i",
+        "r6i",
+        "r7i",
+    ]
+    assert body["CutoverWindowEdit"]["properties"]["start"]["format"] == "date-time"
+
+
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        {"kind": "instance-family", "target": "all", "family": "x9"},
+        {"kind": "cpu-memory", "target": "all", "vcpu": 449},
+        {"kind": "cpu-memory", "target": "all", "memory_gb": MAX_MEMORY_GB + 1},
+        {"kind": "cpu-memory", "target": "all", "vcpu": 0},
+        {"kind": "network", "target": "all", "nic": "Network adapter 7", "network": "dmz"},
+        {"kind": "network", "target": "vm: mail-01", "nic": "Network adapter 1", "network": "dmz"},
+        {"kind": "anti-affinity", "target": "role: database", "name": "x", "vms": ["shop-db-01"]},
+        {"kind": "availability-zone", "zone": "eu-west-1a"},
+        {"kind": "cutover-window", "start": "2026-12-12T22:00:00Z"},
+    ],
+)
+def test_the_schema_refuses_what_the_wave_or_the_bounds_do_not_allow(wrong: dict[str, Any]) -> None:
+    with pytest.raises(ValidationError):
+        answer_schema("terraform-aws", SHOP).model_validate(answer(wrong))
+
+
+def test_kubevirt_is_not_offered_a_family_or_a_zone() -> None:
+    schema = answer_schema("kubevirt", SHOP)
+    for wrong in (
+        {"kind": "instance-family", "target": "all", "family": "c7i"},
+        {"kind": "availability-zone", "zone": "us-east-1a"},
+    ):
+        with pytest.raises(ValidationError):
+            schema.model_validate(answer(wrong))
+    ok = answer({"kind": "cpu-memory", "target": "role: cache", "vcpu": 4})
+    assert schema.model_validate(ok).model_dump()["edits"][0]["vcpu"] == 4
+
+
+def test_zones_come_from_the_waves_region() -> None:
+    schema = answer_schema("terraform-aws", SHOP, region="eu-central-1")
+    zones = schema.model_json_schema()["$defs"]["AvailabilityZoneEdit"]["properties"]["zone"]["enum"]
+    assert zones == [f"eu-central-1{c}" for c in "abcdef"]
+    with pytest.raises(ValidationError):
+        schema.model_validate(answer({"kind": "availability-zone", "zone": "us-east-1b"}))
+
+
+def test_the_new_kinds_expand_to_real_plan_edits() -> None:
+    assert described(
+        [
+            {"kind": "instance-family", "target": "role: web", "family": "c7i"},
+            {"kind": "cpu-memory", "target": "vm: shop-app-01", "vcpu": 8, "memory_gb": 32},
+            {"kind": "cpu-memory", "target": "role: cache", "vcpu": None, "memory_gb": 16},
+            {"kind": "network", "target": "all", "nic": "Network adapter 2", "network": "backup-net"},
+            {"kind": "anti-affinity", "target": "role: database", "required": False},
+            {"kind": "availability-zone", "zone": "us-east-1b"},
+            {"kind": "cutover-window", "start": "2026-12-12T23:00:00+01:00", "end": "2026-12-13T04:00:00Z"},
+        ]
+    ) == [
+        "shop-web-01: instance family c7i",
+        "shop-web-02: instance family c7i",
+        "shop-app-01: size 8 vCPU / 32768 MiB",
+        "shop-cache-01: size 16384 MiB",
+        "shop-db-01 NIC Network adapter 2: network backup-net",  # only the VMs with that NIC
+        "shop-db-02 NIC Network adapter 2: network backup-net",
+        "wave 3: keep shop-db-01, shop-db-02 on separate hosts (set database, preferred)",
+        "wave 3: availability zone us-east-1b",
+        "wave 3: cutover window 2026-12-12 22:00 UTC to 2026-12-13 04:00 UTC",
+    ]
+
+
+def test_the_edits_own_checks_refuse_what_the_schema_let_through() -> None:
+    out = expand(
+        SHOP,
+        [
+            {"kind": "cutover-window", "start": "2026-12-13T04:00:00Z", "end": "2026-12-12T22:00:00Z"},
+            {"kind": "cutover-window", "start": "saturday night", "end": "2026-12-12T22:00:00Z"},
+            {"kind": "network", "target": "role: web", "nic": "Network adapter 2", "network": "backup"},
+            {"kind": "network", "target": "role: web", "nic": "Network adapter 1", "network": "Not A Label"},
+            {"kind": "cpu-memory", "target": "all"},
+        ],
+    )
+    assert out.edits == []
+    assert [p.split(":")[0] for p in out.problems] == [
+        "edit 1 (cutover-window)", "edit 2 (cutover-window)", "edit 3 (network)", "edit 4 (network)",
+        "edit 5 (cpu-memory)",
+    ]  # fmt: skip
+    assert "ends (2026-12-12 22:00 UTC) before it starts" in out.problems[0]
+    assert "no selected VM has a NIC labelled 'Network adapter 2'" in out.problems[2]
+    assert "sets vcpu, memory_mb or both" in out.problems[4]
+
+
+def test_an_anti_affinity_set_outside_two_to_seven_vms_is_refused_with_why() -> None:
+    one = expand(SHOP, [{"kind": "anti-affinity", "target": "vm: shop-app-01", "required": True}])
+    assert one.edits == [] and one.problems == [
+        "edit 1 (anti-affinity): target 'vm: shop-app-01' selects 1 VM(s); an anti-affinity set keeps "
+        "2 to 7 VMs apart: choose a role with that many VMs"
+    ]
+    eight = wave_from_facts(
+        {"number": 5, "vms": [
+            {"name": f"w-{i}", "app": "a", "tier": "web", "os": "Ubuntu Linux (64-bit)", "cpu": 2,
+             "memory_gb": 4, "type": "m6i.large", "disks": {"Hard disk 1": 10}}
+            for i in range(8)
+        ]}
+    )  # fmt: skip
+    out = expand(eight, [{"kind": "anti-affinity", "target": "all", "required": True}])
+    assert out.edits == [] and "selects 8 VM(s)" in out.problems[0]
+    six = expand(SHOP, [{"kind": "anti-affinity", "target": "all", "required": True}])
+    assert [e.model_dump()["vms"] for e in six.edits] == [[vm.name for vm in SHOP.vms]]
+
+
+def test_the_refusal_goes_back_to_the_model_and_its_next_answer_is_accepted() -> None:
+    model = fake(
+        answer({"kind": "anti-affinity", "target": "vm: shop-db-01", "required": True}),
+        answer({"kind": "anti-affinity", "target": "role: database", "required": True}),
+    )
+    schema = answer_schema("terraform-aws", SHOP)
+    graph = refine_edit_graph.build(model, schema, SHOP, plan_check(SHOP))
+    start = refine_edit_graph.initial_state(
+        "terraform-aws", "keep the databases apart", facts(SHOP, []), MODEL_KINDS["terraform-aws"]
+    )
+    state = graph.invoke(start)
+    assert state["status"] == "valid" and len(state["attempts"]) == 2
+    assert state["messages"][3][0] == "user" and "selects 1 VM(s)" in state["messages"][3][1]
+    assert state["result"] == [
+        {"version": 1, "kind": "anti-affinity", "wave": 3, "name": "database",
+         "vms": ["shop-db-01", "shop-db-02"], "required": True}
+    ]  # fmt: skip
+
+
+def test_the_facts_give_region_and_nics_in_lines_that_do_not_grow_with_the_wave() -> None:
+    lines = facts(SHOP, [], region="eu-west-1").splitlines()
+    assert lines[0] == "wave 3: 6 VM(s), region eu-west-1"
+    assert lines[-2] == (
+        "NICs: Network adapter 1 on shop-back (4 VMs), shop-front (2 VMs); "
+        "Network adapter 2 on shop-backup (2 VMs)"
+    )
+    assert len(lines) == len(SHOP.vms) + 3  # head, one per VM, NICs, current edits
+
+
+def test_zones_and_source_networks_in_a_request_are_not_foreign_names() -> None:
+    assert foreign_names("place the wave in us-east-1b", SHOP) == []
+    assert foreign_names("move shop-db-01 off shop-backup to vlan-20", SHOP) == ["vlan-20"]
+
+
+@pytest.mark.parametrize(
+    "case_id",
+    sorted(i for i, c in CASES.items() if any(e["kind"] in NEW_KINDS for e in c.expect.get("edits") or [])),
+)
+def test_the_golden_cases_of_the_new_kinds_pass_with_the_right_answer(case_id: str) -> None:
+    case = CASES[case_id]
+    right = {
+        "family-web-c7i": {"kind": "instance-family", "target": "role: web", "family": "c7i"},
+        "cpu-app-8": {"kind": "cpu-memory", "target": "vm: shop-app-01", "vcpu": 8, "memory_gb": 32},
+        "net-web-edge": {"kind": "network", "target": "role: web", "nic": "Network adapter 1",
+                         "network": "edge"},
+        "aa-databases": {"kind": "anti-affinity", "target": "role: database", "required": True},
+        "az-east-1b": {"kind": "availability-zone", "zone": "us-east-1b"},
+        "cutover-saturday": {"kind": "cutover-window", "start": "2026-12-12T22:00:00Z",
+                             "end": "2026-12-13T04:00:00Z"},
+        "kv-cpu-cache": {"kind": "cpu-memory", "target": "role: cache", "vcpu": 4},
+        "kv-network-backup": {"kind": "network", "target": "role: database", "nic": "Network adapter 2",
+                              "network": "backup-net"},
+        "kv-anti-affinity-web": {"kind": "anti-affinity", "target": "role: web", "required": True},
+        "kv-cutover": {"kind": "cutover-window", "start": "2027-01-16T20:00:00Z",
+                       "end": "2027-01-16T23:00:00Z"},
+    }[case_id]  # fmt: skip
+    outcome = run_case(case, fake(answer(right)))
+    assert (outcome.converged, outcome.edits_correct, outcome.attempts, outcome.problems) == (
+        True,
+        True,
+        1,
+        [],
+    )
+    wrong = run_case(case, fake(answer({"kind": "tags", "target": "all", "key": "a", "value": "b"})))
+    assert wrong.edits_correct is False
+
+
+def test_memory_bounds_follow_the_edit_model() -> None:
+    assert MAX_MEMORY_GB * 1024 == MAX_MEMORY_MB

@@ -23,7 +23,7 @@ from transpilers.security_groups import tier_key
 from waves.edits import MAX_MEMORY_MB, MAX_SPREAD, MAX_VCPU, Edit, parse_edit
 from waves.sizing import catalog
 
-PROMPT_VERSION = "refine-edits-v1"
+PROMPT_VERSION = "refine-edits-v2"
 MAX_ANSWER_EDITS = 8
 # The kinds each target's transpiler honours and a model may propose (a pin is the planner's).
 MODEL_KINDS = {

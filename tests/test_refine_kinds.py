@@ -3,7 +3,8 @@ anti-affinity, availability zone, cutover window): the per-wave answer schema of
 wave's selectors, NIC labels, the catalogue's families, bounded sizes and the region's zones;
 expansion turns each proposal into real plan edits whose own checks run; an anti-affinity set
 outside 2-7 VMs goes back to the model as a problem; the golden cases of these kinds are judged
-right when a scripted model gives the right answer."""
+right when a scripted model gives the right answer; similar solved examples are retrieved by
+shape; an OpenAI endpoint gets the wave's schema in strict json_schema mode."""
 
 from __future__ import annotations
 
@@ -12,19 +13,24 @@ from typing import Any
 
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from agents.eval.golden import load_cases, plan_check, run_case, wave_from_facts
+from agents.llm.client import response_format, strict_schema
+from agents.llm.config import parse_spec
+from agents.llm.factory import client_for
 from agents.refiner import refine_edit_graph
 from agents.refiner.refine_edits import (
     MAX_MEMORY_GB,
     MODEL_KINDS,
+    PROMPT_VERSION,
     answer_schema,
     expand,
     facts,
     foreign_names,
 )
-from agents.refiner.refine_model import ChatSeam
+from agents.refiner.refine_model import ChatSeam, ClientSeam
+from tests.llm_servers import HostileModel
 from waves.edits import MAX_MEMORY_MB, TARGETS_OF
 
 CASES = {c.id: c for c in load_cases()}
@@ -276,3 +282,52 @@ def test_the_most_similar_solved_example_comes_last_by_shape_and_rare_words(
     shown = refine_edit_graph.examples("terraform-aws", request_text, MODEL_KINDS["terraform-aws"])
     last = json.loads(shown.splitlines()[-1].removeprefix("Answer: "))
     assert last["edits"][0]["kind"] == kind and shown.count("Request: ") == 3
+
+
+def _objects(node: Any) -> list[dict[str, Any]]:
+    if isinstance(node, list):
+        return [o for item in node for o in _objects(item)]
+    if not isinstance(node, dict):
+        return []
+    own = [node] if node.get("type") == "object" else []
+    return own + [o for value in node.values() for o in _objects(value)]
+
+
+def test_openai_json_schema_mode_sends_the_wave_schema_strict_to_a_real_endpoint(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    reply = {"edits": [{"kind": "volume", "target": "role: database", "disk": "Hard disk 2", "type": None,
+                        "size_gb": None, "iops": 6000, "throughput": None}], "question": ""}  # fmt: skip
+    with HostileModel([json.dumps(reply)]) as endpoint:
+        monkeypatch.setenv("MIGRATOR_LLM_REFINE", f"openai-compatible:{endpoint.base_url}#strict")
+        monkeypatch.setenv("MIGRATOR_LLM_METHOD", "json_schema")
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-test-strict-0000")
+        client = client_for("refine", None)
+        assert client is not None
+        got = ClientSeam(client, PROMPT_VERSION, command="test").ask(
+            [("system", "s"), ("user", "u")], answer_schema("terraform-aws", SHOP)
+        )
+    sent = endpoint.requests[0]["response_format"]
+    assert sent["type"] == "json_schema" and sent["json_schema"]["strict"] is True
+    assert sent["json_schema"]["name"] == "Wave3Edits"
+    objects = _objects(sent["json_schema"]["schema"])
+    assert len(objects) == 12  # the answer and one per kind
+    for obj in objects:
+        assert obj["additionalProperties"] is False and obj["required"] == list(obj["properties"])
+    assert '"default"' not in json.dumps(sent)
+    assert got.error is None and got.value is not None
+    assert [e.describe() for e in expand(SHOP, got.value.model_dump()["edits"]).edits] == [
+        "shop-db-01 disk Hard disk 2: IOPS 6000",
+        "shop-db-02 disk Hard disk 2: IOPS 6000",
+    ]
+
+
+def test_a_schema_with_an_open_mapping_is_sent_not_strict() -> None:
+    class Tagged(BaseModel):
+        tags: dict[str, str]
+
+    assert strict_schema(Tagged.model_json_schema()) is None
+    spec = parse_spec("openai:gpt-4o-mini", {})
+    assert response_format(spec, Tagged)["json_schema"]["strict"] is False
+    closed = response_format(spec, answer_schema("kubevirt", SHOP))["json_schema"]
+    assert closed["strict"] is True and "CutoverWindowEdit" in closed["schema"]["$defs"]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sys
 
-from agents.eval.golden import load_cases, report, run_case
+from agents.eval.golden import load_cases, report, report_line, run_case
 from agents.llm.factory import client_for
 from agents.refiner.refine_edits import PROMPT_VERSION
 from agents.refiner.refine_model import ClientSeam
@@ -20,11 +20,14 @@ def main() -> int:
             print("error: make eval needs a chat model: set MIGRATOR_LLM (docs/agents.md)", file=sys.stderr)
             return int(ExitCode.MODEL)
         seam = ClientSeam(client, PROMPT_VERSION, command="eval")
-        outcomes = [run_case(case, seam) for case in load_cases()]
+        print(f"model: {client.spec.id}", flush=True)
+        outcomes = []
+        for case in load_cases():  # each case printed when done: a slow model shows progress
+            outcomes.append(run_case(case, seam))
+            print(report_line(outcomes[-1]), flush=True)
     except MigratorError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return int(exc.exit_code)
-    print(f"model: {client.spec.id}")
     print(report(outcomes))
     return 0 if all(o.passed for o in outcomes) else 1
 

@@ -152,13 +152,16 @@ def _mark(value: bool | None) -> str:
     return "-" if value is None else ("yes" if value else "no")
 
 
+def report_line(o: Outcome) -> str:
+    return (
+        f"{o.case:<24} {_mark(o.converged):<9} {o.attempts:<8} {_mark(o.edits_correct):<5} "
+        f"{_mark(o.refused_correctly):<7} {_mark(o.asked):<5} {'; '.join(o.problems)[:120]}"
+    )
+
+
 def report(outcomes: list[Outcome]) -> str:
     lines = [f"{'case':<24} {'converged':<9} {'attempts':<8} {'edits':<5} {'refused':<7} {'asked':<5}"]
-    for o in outcomes:
-        lines.append(
-            f"{o.case:<24} {_mark(o.converged):<9} {o.attempts:<8} {_mark(o.edits_correct):<5} "
-            f"{_mark(o.refused_correctly):<7} {_mark(o.asked):<5} {'; '.join(o.problems)[:120]}"
-        )
+    lines += [report_line(o) for o in outcomes]
     edit_cases = [o for o in outcomes if o.edits_correct is not None]
     refuse_cases = [o for o in outcomes if o.refused_correctly is not None]
     ask_cases = [o for o in outcomes if o.asked is not None]

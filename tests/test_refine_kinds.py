@@ -30,6 +30,7 @@ from agents.refiner.refine_edits import (
     foreign_names,
 )
 from agents.refiner.refine_model import ChatSeam, ClientSeam
+from agents.refiner.refine_steps import StepwiseModel
 from tests.llm_servers import HostileModel
 from waves.edits import MAX_MEMORY_MB, TARGETS_OF
 
@@ -331,3 +332,36 @@ def test_a_schema_with_an_open_mapping_is_sent_not_strict() -> None:
     assert response_format(spec, Tagged)["json_schema"]["strict"] is False
     closed = response_format(spec, answer_schema("kubevirt", SHOP))["json_schema"]
     assert closed["strict"] is True and "CutoverWindowEdit" in closed["schema"]["$defs"]
+
+
+def test_in_steps_the_model_picks_kind_then_target_then_values_each_closed() -> None:
+    chat = FakeListChatModel(
+        responses=['{"kind": "cpu-memory"}', '{"target": "vm: shop-app-01"}', '{"vcpu": 8, "memory_gb": 32}']
+    )
+    stepwise = StepwiseModel(ChatSeam(chat, "fake"), "terraform-aws", SHOP)
+    schema = answer_schema("terraform-aws", SHOP)
+    got = stepwise.ask([("system", "s"), ("user", "give shop-app-01 8 vCPUs and 32 GB")], schema)
+    assert got.error is None and got.value is not None
+    assert json.loads(got.raw) == {"edits": [{"kind": "cpu-memory", "target": "vm: shop-app-01", "vcpu": 8,
+                                              "memory_gb": 32}], "question": ""}  # fmt: skip
+    outcome = run_case(
+        CASES["cpu-app-8"], ChatSeam(FakeListChatModel(responses=chat.responses), "fake"), steps=True
+    )
+    assert (outcome.converged, outcome.edits_correct, outcome.attempts) == (True, True, 1)
+
+
+def test_in_steps_a_wave_kind_skips_the_target_and_nothing_means_no_edits() -> None:
+    zone = ChatSeam(
+        FakeListChatModel(responses=['{"kind": "availability-zone"}', '{"zone": "us-east-1c"}']), "f"
+    )
+    got = StepwiseModel(zone, "terraform-aws", SHOP).ask(
+        [("system", "s"), ("user", "u")], answer_schema("terraform-aws", SHOP)
+    )
+    assert json.loads(got.raw)["edits"] == [{"kind": "availability-zone", "zone": "us-east-1c"}]
+    none = ChatSeam(FakeListChatModel(responses=['{"kind": "nothing"}']), "f")
+    assert run_case(CASES["refuse-ssh-world"], none, steps=True).refused_correctly is True
+    wrong = ChatSeam(FakeListChatModel(responses=['{"kind": "boot-bus"}']), "f")  # not an AWS kind
+    bad = StepwiseModel(wrong, "terraform-aws", SHOP).ask(
+        [("system", "s"), ("user", "u")], answer_schema("terraform-aws", SHOP)
+    )
+    assert bad.value is None and "does not match the schema" in str(bad.error)

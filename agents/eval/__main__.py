@@ -1,9 +1,11 @@
 """`make eval`: the golden prompts against the configured model (MIGRATOR_LLM_REFINE or
-MIGRATOR_LLM); prints each case and the pass rate per prompt version. Exit 0 when every case
+MIGRATOR_LLM); prints each case and the pass rate per prompt version. MIGRATOR_EVAL_STEPS=1
+measures deciding in small steps (agents/refiner/refine_steps.py). Exit 0 when every case
 passed, 1 when some failed, 11 (MODEL) when no model is configured."""
 
 from __future__ import annotations
 
+import os
 import sys
 
 from agents.eval.golden import load_cases, report, report_line, run_case
@@ -23,7 +25,7 @@ def main() -> int:
         print(f"model: {client.spec.id}", flush=True)
         outcomes = []
         for case in load_cases():  # each case printed when done: a slow model shows progress
-            outcomes.append(run_case(case, seam))
+            outcomes.append(run_case(case, seam, steps=os.environ.get("MIGRATOR_EVAL_STEPS") == "1"))
             print(report_line(outcomes[-1]), flush=True)
     except MigratorError as exc:
         print(f"error: {exc.message}", file=sys.stderr)

@@ -20,6 +20,7 @@ import yaml
 from agents.refiner import refine_edit_graph
 from agents.refiner.refine_edits import MODEL_KINDS, answer_schema, facts, foreign_names
 from agents.refiner.refine_model import StructuredModel
+from agents.refiner.refine_steps import StepwiseModel
 from migrator.diagnostics import Diagnostic
 from transpilers.edits import apply_edits
 from transpilers.model import TargetOptions, VMInput, WaveInput
@@ -106,7 +107,10 @@ def _canonical(edits: list[dict[str, Any]]) -> list[str]:
                   for e in edits)  # fmt: skip
 
 
-def run_case(case: Case, model: StructuredModel, attempts: int = 4) -> Outcome:
+def run_case(case: Case, model: StructuredModel, attempts: int = 4, steps: bool = False) -> Outcome:
+    """One case; `steps`: the model decides kind, target and values in three small calls."""
+    if steps:
+        model = StepwiseModel(model, case.target, case.wave)
     foreign = foreign_names(case.request, case.wave)
     if foreign:  # caught before asking: the model is not called
         state: dict[str, Any] = {"status": "empty", "attempts": [], "result": [], "question": ""}

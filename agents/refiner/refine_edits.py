@@ -124,8 +124,12 @@ def _closed(kind: str, **fields: Any) -> type[BaseModel]:
 
 def _proposals(target: str, wave: WaveInput, region: str = DEFAULT_REGION) -> list[type[BaseModel]]:
     """One small closed model per kind the target honours."""
+    return list(proposal_models(target, wave, region).values())
+
+
+def proposal_models(target: str, wave: WaveInput, region: str = DEFAULT_REGION) -> dict[str, type[BaseModel]]:
     made = _vm_kinds(wave) | _wave_kinds(wave, region)
-    return [made[k]() for k in MODEL_KINDS[target]]
+    return {k: made[k]() for k in MODEL_KINDS[target]}
 
 
 Maker = dict[str, Any]  # kind -> a function making its closed proposal model

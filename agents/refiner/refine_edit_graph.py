@@ -143,12 +143,11 @@ def initial_state(
     target: str, request: str, facts: str, kinds: tuple[str, ...], max_attempts: int = DEFAULT_ATTEMPTS
 ) -> EditState:
     system = SYSTEM.format(kinds=", ".join(kinds))
-    # The wave's facts first: a local server reuses the evaluated prefix (system and facts) from
-    # one request on the same wave to the next; the most similar example ends next to the request.
+    # Examples, then the wave's facts, then the request: with the facts first (so a server could
+    # reuse them across requests) the bundled model copied the examples' values more (measured).
     user = (
-        f"Wave facts:\n<data>\n{facts}\n</data>\n\n"
         f"Examples on another wave:\n{examples(target, request, kinds)}\n\n"
-        f"Request: <data>{request}</data>\nAnswer:"
+        f"Wave facts:\n<data>\n{facts}\n</data>\nRequest: <data>{request}</data>\nAnswer:"
     )
     return EditState(
         target=target, request=request, max_attempts=max_attempts, attempt=0,

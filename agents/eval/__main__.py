@@ -24,7 +24,8 @@ def main() -> int:
         seam = ClientSeam(client, PROMPT_VERSION, command="eval")
         print(f"model: {client.spec.id}", flush=True)
         outcomes = []
-        for case in load_cases():  # each case printed when done: a slow model shows progress
+        only = set(sys.argv[1:])  # case ids given: only those (a quick check on a slow machine)
+        for case in [c for c in load_cases() if not only or c.id in only]:  # each printed when done
             outcomes.append(run_case(case, seam, steps=os.environ.get("MIGRATOR_EVAL_STEPS") == "1"))
             print(report_line(outcomes[-1]), flush=True)
     except MigratorError as exc:

@@ -12,7 +12,6 @@ model's question, if any). The state is plain data, checkpointed after every nod
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Callable
 from typing import Any, TypedDict
@@ -68,12 +67,6 @@ EXAMPLES: list[tuple[str, dict[str, Any]]] = [
     ("availability zone eu-west-1c for everything", {"kind": "availability-zone", "zone": "eu-west-1c"}),
     ("migration window 2027-01-09 22:00 until 2027-01-10 04:00 UTC",
      {"kind": "cutover-window", "start": "2027-01-09T22:00:00Z", "end": "2027-01-10T04:00:00Z"}),
-    ("label the app VMs with team payments",
-     {"kind": "tags", "target": "role: app", "key": "team", "value": "payments"}),
-    ("make db-01 an m6i.2xlarge",
-     {"kind": "instance-type", "target": "vm: db-01", "instance_type": "m6i.2xlarge"}),
-    ("never put the two app servers on one node",
-     {"kind": "anti-affinity", "target": "role: app", "required": True}),
     ("open SSH from anywhere on the internet to db-01", {}),
     ("make it faster", {"question": "Which VMs, and faster how: a larger instance type or more IOPS?"}),
 ]  # fmt: skip
@@ -98,40 +91,15 @@ class EditState(TypedDict, total=False):
 Check = Callable[[list[Edit]], list[Diagnostic]]
 
 
-# Values replaced by their shape before comparing requests, so "make shop-cache-01 an r7i.large"
-# finds "use r6i.xlarge for the databases" (both name an instance type), not an example that
-# shares a VM name. Only retrieval uses them: the model still reads the request as written.
-_SHAPES = (
-    (re.compile(r"\b[a-z][0-9][a-z]*\.[0-9]*x?large\b"), " itype "),
-    (re.compile(r"\b[a-z]{2}(?:-[a-z]+)+-[0-9][a-z]\b"), " zone "),
-    (re.compile(r"\b[a-z]{2}(?:-[a-z]+)+-[0-9]\b"), " region "),
-    (re.compile(r"\b[0-9]{4}-[0-9]{2}-[0-9]{2}\b"), " date "),
-    (re.compile(r"\b[0-9]{1,2}:[0-9]{2}\b"), " time "),
-    (re.compile(r"\b[a-z][a-z0-9]*(?:-[a-z0-9]+)*-[0-9]+\b"), " host "),
-    (re.compile(r"\b[0-9]+\b"), " num "),
-)
-_STOP = frozenset(
-    {"a", "an", "the", "of", "to", "on", "in", "for", "with", "from", "and", "all", "my", "this"}
-)
-
-
 def _words(text: str) -> set[str]:
-    text = text.lower()
-    for pattern, shape in _SHAPES:
-        text = pattern.sub(shape, text)
-    words = {w[:-1] if len(w) > 3 and w.endswith("s") else w for w in re.findall(r"[a-z0-9.]+", text)}
-    return words - _STOP
+    return set(re.findall(r"[a-z0-9]+", text.lower()))
 
 
 def examples(target: str, request: str, kinds: tuple[str, ...]) -> str:
-    """The solved examples most like the request, most similar last: shared words weighted by
-    how rare they are among the examples (a word every example has tells nothing)."""
+    """The solved examples most like the request (word overlap), most similar last."""
     usable = [(r, e) for r, e in EXAMPLES if not e.get("kind") or e["kind"] in kinds]
-    seen = [_words(r) for r, _ in usable]
-    weight = {w: math.log((1 + len(seen)) / (1 + sum(w in ws for ws in seen))) for ws in seen for w in ws}
     words = _words(request)
-    score = {r: sum(weight[w] for w in words & ws) for (r, _), ws in zip(usable, seen, strict=True)}
-    best = sorted(usable, key=lambda ex: score[ex[0]])[-EXAMPLES_SHOWN:]
+    best = sorted(usable, key=lambda ex: len(words & _words(ex[0])))[-EXAMPLES_SHOWN:]
     lines = []
     for req, edit in best:
         answer = {"edits": [edit] if "kind" in edit else [], "question": edit.get("question", "")}

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import sys
 
-from agents.eval.golden import load_cases, report, report_line, run_case
+from agents.eval.golden import HEADER, load_cases, report_line, run_case, totals
 from agents.llm.factory import client_for
 from agents.refiner.refine_edits import PROMPT_VERSION
 from agents.refiner.refine_model import ClientSeam
@@ -22,7 +22,7 @@ def main() -> int:
             print("error: make eval needs a chat model: set MIGRATOR_LLM (docs/agents.md)", file=sys.stderr)
             return int(ExitCode.MODEL)
         seam = ClientSeam(client, PROMPT_VERSION, command="eval")
-        print(f"model: {client.spec.id}", flush=True)
+        print(f"model: {client.spec.id}\n{HEADER}", flush=True)
         outcomes = []
         only = set(sys.argv[1:])  # case ids given: only those (a quick check on a slow machine)
         for case in [c for c in load_cases() if not only or c.id in only]:  # each printed when done
@@ -31,7 +31,7 @@ def main() -> int:
     except MigratorError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return int(exc.exit_code)
-    print(report(outcomes))
+    print(totals(outcomes))
     return 0 if all(o.passed for o in outcomes) else 1
 
 

@@ -163,9 +163,16 @@ def report_line(o: Outcome) -> str:
     )
 
 
+HEADER = f"{'case':<24} {'converged':<9} {'attempts':<8} {'edits':<5} {'refused':<7} {'asked':<5}"
+
+
 def report(outcomes: list[Outcome]) -> str:
-    lines = [f"{'case':<24} {'converged':<9} {'attempts':<8} {'edits':<5} {'refused':<7} {'asked':<5}"]
-    lines += [report_line(o) for o in outcomes]
+    return "\n".join([HEADER, *(report_line(o) for o in outcomes), totals(outcomes)])
+
+
+def totals(outcomes: list[Outcome]) -> str:
+    """The totals and the pass rate per prompt version."""
+    lines: list[str] = []
     edit_cases = [o for o in outcomes if o.edits_correct is not None]
     refuse_cases = [o for o in outcomes if o.refused_correctly is not None]
     ask_cases = [o for o in outcomes if o.asked is not None]

@@ -81,14 +81,14 @@ def test_accepted_edits_are_stored_with_provenance_and_land_in_plan_md(ws_path: 
     assert (row["kind"], row["vm"], row["status"], row["source"], row["who"]) == (
         "instance-type", vm, "applied", "model", "fake"
     )  # fmt: skip
-    assert (row["prompt_version"], row["conversation"], row["pr"]) == ("refine-edits-v1", "1", 1)
+    assert (row["prompt_version"], row["conversation"], row["pr"]) == ("refine-edits-v2", "1", 1)
     repo = ws_path / "plans.git"
     assert git(repo, "rev-parse", f"{BRANCH}^") == tip and result.commit == git(repo, "rev-parse", BRANCH)
     main_tf = git(repo, "show", f"{BRANCH}:{FOLDER}/main.tf")
     assert re.search(r'instance_type\s+= "c7i.xlarge"', main_tf) and "c7i.xlarge" not in before
     plan_md = git(repo, "show", f"{BRANCH}:{FOLDER}/PLAN.md")
     assert "Changes from the generated plan" in plan_md and f"{vm}: instance type c7i.xlarge" in plan_md
-    assert "model fake (refine-edits-v1)" in plan_md and "conversation 1" in plan_md
+    assert "model fake (refine-edits-v2)" in plan_md and "conversation 1" in plan_md
     assert len(result.prompt) < 4000 and f"{vm} | role" in result.prompt
 
 

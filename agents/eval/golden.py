@@ -20,6 +20,7 @@ import yaml
 from agents.refiner import refine_edit_graph
 from agents.refiner.refine_edits import MODEL_KINDS, answer_schema, facts, foreign_names
 from agents.refiner.refine_model import StructuredModel
+from agents.refiner.refine_steps import StepwiseModel
 from migrator.diagnostics import Diagnostic
 from transpilers.edits import apply_edits
 from transpilers.model import TargetOptions, VMInput, WaveInput
@@ -62,13 +63,14 @@ def wave_from_yaml(path: Path) -> WaveInput:
 
 
 def wave_from_facts(data: dict[str, Any]) -> WaveInput:
-    """A wave's plan model from its facts (names, roles, OS, sizes, instance types, disks): enough
-    for the terraform-aws transpiler to render it."""
+    """A wave's plan model from its facts (names, roles, OS, sizes, instance types, disks, NICs by
+    label and source network): enough for the terraform-aws transpiler to render it."""
     vms: list[VMInput] = []
     for v in data["vms"]:
         record = {
             "name": v["name"], "moref": f"vm-{len(vms) + 1}", "uuid": f"uuid-{len(vms) + 1}",
-            "guest_os": v["os"], "num_cpu": v["cpu"], "memory_mb": v["memory_gb"] * 1024, "nics": [],
+            "guest_os": v["os"], "num_cpu": v["cpu"], "memory_mb": v["memory_gb"] * 1024,
+            "nics": [{"label": label, "network": net} for label, net in (v.get("nics") or {}).items()],
             "power_state": "poweredOn",
             "disks": [{"label": label, "capacity_gb": gb} for label, gb in v["disks"].items()],
         }  # fmt: skip
@@ -105,7 +107,10 @@ def _canonical(edits: list[dict[str, Any]]) -> list[str]:
                   for e in edits)  # fmt: skip
 
 
-def run_case(case: Case, model: StructuredModel, attempts: int = 4) -> Outcome:
+def run_case(case: Case, model: StructuredModel, attempts: int = 4, steps: bool = False) -> Outcome:
+    """One case; `steps`: the model decides kind, target and values in three small calls."""
+    if steps:
+        model = StepwiseModel(model, case.target, case.wave)
     foreign = foreign_names(case.request, case.wave)
     if foreign:  # caught before asking: the model is not called
         state: dict[str, Any] = {"status": "empty", "attempts": [], "result": [], "question": ""}
@@ -151,13 +156,23 @@ def _mark(value: bool | None) -> str:
     return "-" if value is None else ("yes" if value else "no")
 
 
+def report_line(o: Outcome) -> str:
+    return (
+        f"{o.case:<24} {_mark(o.converged):<9} {o.attempts:<8} {_mark(o.edits_correct):<5} "
+        f"{_mark(o.refused_correctly):<7} {_mark(o.asked):<5} {'; '.join(o.problems)[:120]}"
+    )
+
+
+HEADER = f"{'case':<24} {'converged':<9} {'attempts':<8} {'edits':<5} {'refused':<7} {'asked':<5}"
+
+
 def report(outcomes: list[Outcome]) -> str:
-    lines = [f"{'case':<24} {'converged':<9} {'attempts':<8} {'edits':<5} {'refused':<7} {'asked':<5}"]
-    for o in outcomes:
-        lines.append(
-            f"{o.case:<24} {_mark(o.converged):<9} {o.attempts:<8} {_mark(o.edits_correct):<5} "
-            f"{_mark(o.refused_correctly):<7} {_mark(o.asked):<5} {'; '.join(o.problems)[:120]}"
-        )
+    return "\n".join([HEADER, *(report_line(o) for o in outcomes), totals(outcomes)])
+
+
+def totals(outcomes: list[Outcome]) -> str:
+    """The totals and the pass rate per prompt version."""
+    lines: list[str] = []
     edit_cases = [o for o in outcomes if o.edits_correct is not None]
     refuse_cases = [o for o in outcomes if o.refused_correctly is not None]
     ask_cases = [o for o in outcomes if o.asked is not None]

@@ -186,14 +186,49 @@ class ChatClient:
 
 
 def response_format(spec: ModelSpec, schema: type[BaseModel]) -> dict[str, Any]:
-    """json_schema for OpenAI; json_object with the schema for llama.cpp-style servers (a grammar)."""
+    """json_schema for OpenAI (strict when the schema can be); json_object with the schema for
+    llama.cpp-style servers (a grammar)."""
     body = schema.model_json_schema()
     if spec.method == "json_schema":
+        strict = strict_schema(body)
         return {
             "type": "json_schema",
-            "json_schema": {"name": schema.__name__, "schema": body, "strict": False},
+            "json_schema": {"name": schema.__name__, "schema": strict or body, "strict": strict is not None},
         }
     return {"type": "json_object", "schema": body}
+
+
+def strict_schema(node: Any) -> Any:
+    """The schema as OpenAI's strict mode takes it: every object closed and every property
+    required, defaults dropped. A field that may be None keeps its null branch; a field with a
+    default must then be given, which pydantic accepts as well. None when some object is an open
+    mapping (a dict of tags), which strict mode cannot say: then the request is not strict."""
+    if isinstance(node, list):
+        items = [strict_schema(item) for item in node]
+        return (
+            None if any(i is None for i, raw in zip(items, node, strict=True) if raw is not None) else items
+        )
+    if not isinstance(node, dict):
+        return node
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key == "default":
+            continue
+        if key in ("properties", "$defs") and isinstance(value, dict):  # names, not keywords
+            converted: Any = {name: strict_schema(sub) for name, sub in value.items()}
+            if any(sub is None for sub in converted.values()):
+                return None
+        else:
+            converted = strict_schema(value) if isinstance(value, dict | list) else value
+            if converted is None and value is not None:
+                return None
+        out[key] = converted
+    if node.get("type") == "object" or "properties" in node:
+        if "properties" not in node or node.get("additionalProperties") not in (None, False):
+            return None
+        out["additionalProperties"] = False
+        out["required"] = list(node["properties"])
+    return out
 
 
 def request_extras(spec: ModelSpec, schema: type[BaseModel]) -> dict[str, Any]:

@@ -56,6 +56,17 @@ EXAMPLES: list[tuple[str, dict[str, Any]]] = [
     ("storage class fast-ssd for the databases",
      {"kind": "storage-class", "target": "role: database", "storage_class": "fast-ssd"}),
     ("put the wave in namespace shop-prod", {"kind": "namespace", "namespace": "shop-prod"}),
+    ("switch the app servers to the m7i family",
+     {"kind": "instance-family", "target": "role: app", "family": "m7i"}),
+    ("resize db-01 to 16 vCPU and 128 GB RAM",
+     {"kind": "cpu-memory", "target": "vm: db-01", "vcpu": 16, "memory_gb": 128}),
+    ("db-01 Network adapter 2 should land on network storage-lan",
+     {"kind": "network", "target": "vm: db-01", "nic": "Network adapter 2", "network": "storage-lan"}),
+    ("the web VMs must never run on the same host",
+     {"kind": "anti-affinity", "target": "role: web", "required": True}),
+    ("availability zone eu-west-1c for everything", {"kind": "availability-zone", "zone": "eu-west-1c"}),
+    ("migration window 2027-01-09 22:00 until 2027-01-10 04:00 UTC",
+     {"kind": "cutover-window", "start": "2027-01-09T22:00:00Z", "end": "2027-01-10T04:00:00Z"}),
     ("open SSH from anywhere on the internet to db-01", {}),
     ("make it faster", {"question": "Which VMs, and faster how: a larger instance type or more IOPS?"}),
 ]  # fmt: skip
@@ -100,6 +111,8 @@ def initial_state(
     target: str, request: str, facts: str, kinds: tuple[str, ...], max_attempts: int = DEFAULT_ATTEMPTS
 ) -> EditState:
     system = SYSTEM.format(kinds=", ".join(kinds))
+    # Examples, then the wave's facts, then the request: with the facts first (so a server could
+    # reuse them across requests) the bundled model copied the examples' values more (measured).
     user = (
         f"Examples on another wave:\n{examples(target, request, kinds)}\n\n"
         f"Wave facts:\n<data>\n{facts}\n</data>\nRequest: <data>{request}</data>\nAnswer:"

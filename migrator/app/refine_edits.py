@@ -22,7 +22,7 @@ from agents.refiner import refine_edit_graph
 from agents.refiner.refine_edits import MODEL_KINDS, PROMPT_VERSION, answer_schema, facts, foreign_names
 from agents.refiner.refine_model import StructuredModel
 from agents.validator import ValidatorOptions
-from migrator.app.edits import AddRequest, active_edits, add_edit, for_target, for_wave, show_edit
+from migrator.app.edits import AddRequest, StoredEdit, active_edits, add_edit, for_target, for_wave, show_edit
 from migrator.app.generation import GenerateRequest, PlannedInputs, generate, planned_inputs, stored_options
 from migrator.app.prs import LandRequest, Reviews
 from migrator.app.refine import (
@@ -77,7 +77,8 @@ def refine_with_edits(ws: Workspace, req: RefineRequest, model: StructuredModel)
     if req.target not in MODEL_KINDS:
         raise UsageError(f"unknown {{target}} {req.target!r}", field="target")
     pr = _open_pr(ws, req.target, req.wave)
-    wave = _wave(planned_inputs(ws, None), req.wave, req.target)
+    planned = planned_inputs(ws, None)
+    wave = _wave(planned, req.wave, req.target)
     foreign = foreign_names(req.request, wave)
     if foreign:
         raise UsageError(
@@ -87,7 +88,8 @@ def refine_with_edits(ws: Workspace, req: RefineRequest, model: StructuredModel)
         )
     names = {vm.name for vm in wave.vms}
     current = for_wave(for_target(active_edits(ws), req.target), wave.number, names)
-    text = facts(wave, [e.edit.describe() for e in current])
+    options = target_options(stored_options(ws, planned, req.target, req.wave))
+    text = facts(wave, [e.edit.describe() for e in current], region_after(wave, options, current))
     conv = open_conversation(ws, pr, req)
     start = refine_edit_graph.initial_state(
         req.target, req.request, text, MODEL_KINDS[req.target], req.max_attempts
@@ -128,9 +130,16 @@ def _run(
     options = target_options(stored_options(ws, planned, req.target, req.wave))
     check = render_check(req.target, wave, options, [e.edit for e in current], req.use_tools)
     with checkpoints(ws) as saver:
-        graph = refine_edit_graph.build(model, answer_schema(req.target, wave), wave, check, saver)
+        schema = answer_schema(req.target, wave, region_after(wave, options, current))
+        graph = refine_edit_graph.build(model, schema, wave, check, saver)
         state = invoke(ws, conv, graph, start)
     return _conclude(ws, conv, state, model.name, req, conv.pr_number, state["messages"][1][1])
+
+
+def region_after(wave: WaveInput, options: TargetOptions, current: list[StoredEdit]) -> str:
+    """The wave's region once its current edits apply (a region edit moves it): the model's
+    facts and its zone choices follow it."""
+    return apply_edits(wave, options, [e.edit for e in current]).options.region
 
 
 def _wave(planned: PlannedInputs, number: int, target: str) -> WaveInput:

@@ -90,22 +90,26 @@ class WordPiece:
         out: list[str] = []
         current = ""
         for char in text:
-            if unicodedata.category(char) == "Mn" or unicodedata.category(char).startswith("C"):
-                if char not in "\t\n\r":
-                    continue
-            if char.isspace():
-                out, current = (out + [current] if current else out), ""
-            elif _is_punctuation(char):
-                out, current = (out + [current] if current else out) + [char], ""
+            category = unicodedata.category(char)
+            if (category == "Mn" or category.startswith("C")) and char not in "\t\n\r":
+                continue  # accents and control characters are dropped, as BERT's tokenizer does
+            if char.isspace() or _is_punctuation(char):
+                if current:
+                    out.append(current)
+                current = ""
+                if not char.isspace():
+                    out.append(char)
             else:
                 current += char
-        return out + [current] if current else out
+        if current:
+            out.append(current)
+        return out
 
     def encode(self, text: str) -> list[int]:
         ids = [self.ids["[CLS]"]]
         for word in self.words(text):
             ids.extend(self._pieces(word))
-        return ids[: MAX_TOKENS - 1] + [self.ids["[SEP]"]]
+        return [*ids[: MAX_TOKENS - 1], self.ids["[SEP]"]]
 
     def _pieces(self, word: str) -> list[int]:
         if len(word) > 100:

@@ -37,6 +37,7 @@ from migrator.app.refine import (
     running,
 )
 from migrator.app.refine_state import checkpoints
+from migrator.app.retrieval import retrieve
 from migrator.app.workspace import Workspace
 from migrator.diagnostics import Diagnostic
 from migrator.errors import ChecksFailed, NotFound, UsageError
@@ -89,9 +90,9 @@ def refine_with_edits(ws: Workspace, req: RefineRequest, model: StructuredModel)
     current = for_wave(for_target(active_edits(ws), req.target), wave.number, names)
     text = facts(wave, [e.edit.describe() for e in current])
     conv = open_conversation(ws, pr, req)
-    start = refine_edit_graph.initial_state(
-        req.target, req.request, text, MODEL_KINDS[req.target], req.max_attempts
-    )
+    kinds = MODEL_KINDS[req.target]
+    shots = [(r.request, r.answer) for r in retrieve(ws, req.request, kinds)]
+    start = refine_edit_graph.initial_state(req.target, req.request, text, kinds, req.max_attempts, shots)
     return _run(ws, conv, req, model, start)
 
 

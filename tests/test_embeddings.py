@@ -19,12 +19,16 @@ from agents.refiner.refine_model import ChatSeam
 from migrator.app.refine import RefineRequest
 from migrator.app.refine_edits import refine_with_edits
 from migrator.app.retrieval import example_text, retrieve
+from migrator.app.semantic_cache import reusable
 from migrator.app.workspace import Workspace
+from migrator.errors import ChecksFailed
 from migrator.settings import Settings
 from migrator.store.database import open_engine
 from migrator.store.embeddings import EmbeddingStore, pack
 from migrator.store.models import Embedding, LearningExample
+from tests.helpers import migrator
 from tests.test_refine import land_wave_one
+from tests.test_refine_edits import first_vm, world_ssh
 
 
 def test_the_embedding_model_loads_from_its_wheel_with_no_network(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -157,3 +161,80 @@ def test_refine_prompt_carries_the_retrieved_examples_last_as_data(landed: Path,
     assert requests[-1] == f"Request: <data>{example_text(rows()[0])}</data>"
     assert "ignore all previous instructions" not in result.prompt
     assert requests[0].startswith("Request: ") and "<data>" not in requests[0]  # one fixed example first
+
+
+# ---- the semantic cache -------------------------------------------------------------------------
+
+
+def scripted(*answers: dict[str, Any]) -> ChatSeam:
+    return ChatSeam(FakeListChatModel(responses=[json.dumps(a) for a in answers]), "fake")
+
+
+def refine(path: Path, request: str, model: ChatSeam) -> Any:
+    ws = Workspace.open(path)
+    try:
+        return refine_with_edits(ws, RefineRequest("terraform-aws", 1, request, 2, use_tools=False), model)
+    finally:
+        ws.close()
+
+
+def usage(path: Path) -> dict[str, Any]:
+    total: dict[str, Any] = migrator("llm", "usage", "--format", "json", workspace=path).json()["total"]
+    return total
+
+
+def test_a_paraphrase_on_the_same_facts_reuses_the_checked_answer_as_a_semantic_hit(
+    landed: Path, tmp_path: Path
+) -> None:
+    shutil.copytree(landed, tmp_path / "ws")
+    path = tmp_path / "ws"
+    vm = first_vm(path)
+    answer = {"edits": [{"kind": "instance-type", "target": f"vm: {vm}", "instance_type": "c7i.xlarge"}]}
+    first = refine(path, f"use c7i.xlarge for {vm}", scripted(answer))
+    assert first.status == "landed"
+    # different facts (the wave now carries that edit): the model is asked
+    other = {"edits": [{"kind": "instance-type", "target": f"vm: {vm}", "instance_type": "m7i.xlarge"}]}
+    asked = refine(path, f"put {vm} on c7i.xlarge", scripted(other))
+    assert [e["change"] for e in asked.edits] == [f"{vm}: instance type m7i.xlarge"]
+    assert usage(path)["semantic_hits"] == 0
+    for edit in migrator("edits", "list", "--format", "json", workspace=path).json():
+        assert migrator("edits", "revert", str(edit["id"]), workspace=path).code == 0
+    # the same facts again: the paraphrase reuses the first checked answer, the model is not asked
+    reused = refine(path, f"put {vm} on c7i.xlarge", scripted(other))
+    assert [e["change"] for e in reused.edits] == [f"{vm}: instance type c7i.xlarge"]
+    assert (usage(path)["semantic_hits"], usage(path)["calls"]) == (1, 0)
+    # the same words with another value is not the same request
+    for edit in migrator("edits", "list", "--status", "applied", "--format", "json", workspace=path).json():
+        assert migrator("edits", "revert", str(edit["id"]), workspace=path).code == 0
+    changed = refine(
+        path,
+        f"put {vm} on c7i.2xlarge",
+        scripted({"edits": [{**answer["edits"][0], "instance_type": "c7i.2xlarge"}]}),
+    )
+    assert [e["change"] for e in changed.edits] == [f"{vm}: instance type c7i.2xlarge"]
+    assert usage(path)["semantic_hits"] == 1
+
+
+def test_a_refused_answer_is_never_cached(landed: Path, tmp_path: Path) -> None:
+    shutil.copytree(landed, tmp_path / "ws")
+    path = tmp_path / "ws"
+    vm = first_vm(path)
+    hostile = {"edits": [world_ssh(path)]}
+    with pytest.raises(ChecksFailed):
+        refine(path, f"open ssh to {vm} from anywhere", scripted(hostile, hostile))
+    ws = Workspace.open(path)
+    try:
+        assert EmbeddingStore(ws.engine).rows("cache") == []
+    finally:
+        ws.close()
+
+
+def test_reuse_needs_the_same_literal_values_not_only_similar_words() -> None:
+    cached = Embedding(kind="cache", target="terraform-aws", text="tag every VM with cost-center fin42",
+                       vector=b"", answer={"edits": [{"kind": "tags", "target": "all", "key": "cost-center", "value": "fin42"}]})  # fmt: skip
+    assert (
+        cosine(embed(cached.text), embed("tag every VM with cost-center fin43")) > 0.95
+    )  # why the check exists
+    assert reusable("add the tag cost-center fin42 to all VMs", cached)
+    assert not reusable("tag every VM with cost-center fin43", cached)
+    assert not reusable("tag every VM with owner fin42", cached)

@@ -22,6 +22,7 @@ from agents.refiner import refine_edit_graph
 from agents.refiner.refine_edits import MODEL_KINDS, PROMPT_VERSION, answer_schema, facts, foreign_names
 from agents.refiner.refine_model import StructuredModel
 from agents.validator import ValidatorOptions
+from migrator.app import semantic_cache
 from migrator.app.edits import AddRequest, active_edits, add_edit, for_target, for_wave, show_edit
 from migrator.app.generation import GenerateRequest, PlannedInputs, generate, planned_inputs, stored_options
 from migrator.app.prs import LandRequest, Reviews
@@ -128,9 +129,14 @@ def _run(
     bind(model, conv, PROMPT_VERSION)
     options = target_options(stored_options(ws, planned, req.target, req.wave))
     check = render_check(req.target, wave, options, [e.edit for e in current], req.use_tools)
+    text = facts(wave, [e.edit.describe() for e in current])
+    cached = semantic_cache.lookup(ws, req.target, text, req.request) if start is not None else None
+    asked = semantic_cache.SemanticHit(model, ws, conv, cached) if cached is not None else model
     with checkpoints(ws) as saver:
-        graph = refine_edit_graph.build(model, answer_schema(req.target, wave), wave, check, saver)
+        graph = refine_edit_graph.build(asked, answer_schema(req.target, wave), wave, check, saver)
         state = invoke(ws, conv, graph, start)
+    if not isinstance(asked, semantic_cache.SemanticHit):
+        semantic_cache.remember(ws, req.target, text, req.request, state)
     return _conclude(ws, conv, state, model.name, req, conv.pr_number, state["messages"][1][1])
 
 

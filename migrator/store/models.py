@@ -304,6 +304,7 @@ class LLMInteraction(SQLModel, table=True):
         default_factory=list, sa_type=JSON, nullable=False
     )  # why answers were refused
     cache_hit: bool = False
+    semantic_hit: bool = False  # a checked earlier answer reused by similarity (docs/learning.md)
     calls: int = 0  # HTTP requests made (re-asks and retries included)
     latency_ms: int = 0
     prompt_tokens: int = 0

@@ -1,5 +1,6 @@
 """Embeddings for the model path of learning (docs/learning.md): one vector per learning example
-and per cached checked model answer, as float32 bytes searched by brute force. An upgraded
+and per cached checked model answer (the semantic cache; `llm_interactions.semantic_hit`
+counts its hits), as float32 bytes searched by brute force. An upgraded
 workspace has none; the examples are embedded the first time the model path needs them.
 
 Revision ID: 0014_embeddings
@@ -35,8 +36,14 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_embeddings_kind_target", "embeddings", ["kind", "target"], unique=False)
+    with op.batch_alter_table("llm_interactions", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("semantic_hit", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("llm_interactions", schema=None) as batch_op:
+        batch_op.drop_column("semantic_hit")
     op.drop_index("ix_embeddings_kind_target", table_name="embeddings")
     op.drop_table("embeddings")

@@ -230,11 +230,11 @@ def test_a_refused_answer_is_never_cached(landed: Path, tmp_path: Path) -> None:
 
 
 def test_reuse_needs_the_same_literal_values_not_only_similar_words() -> None:
-    cached = Embedding(kind="cache", target="terraform-aws", text="tag every VM with cost-center fin42",
-                       vector=b"", answer={"edits": [{"kind": "tags", "target": "all", "key": "cost-center", "value": "fin42"}]})  # fmt: skip
-    assert (
-        cosine(embed(cached.text), embed("tag every VM with cost-center fin43")) > 0.95
-    )  # why the check exists
+    edit = {"kind": "tags", "target": "all", "key": "cost-center", "value": "fin42"}
+    text = "tag every VM with cost-center fin42"
+    cached = Embedding(kind="cache", target="terraform-aws", text=text, vector=b"", answer={"edits": [edit]})
+    # why the check exists: the embedding barely separates the two values
+    assert cosine(embed(text), embed("tag every VM with cost-center fin43")) > 0.95
     assert reusable("add the tag cost-center fin42 to all VMs", cached)
     assert not reusable("tag every VM with cost-center fin43", cached)
     assert not reusable("tag every VM with owner fin42", cached)

@@ -26,6 +26,7 @@ from migrator.app.learning import collect_examples
 from migrator.app.workspace import Workspace
 from migrator.store.embeddings import EmbeddingStore, pack
 from migrator.store.models import Embedding, LearningExample
+from migrator.store.snapshots import now
 from waves.learning import VM_SLOTS, describe_action
 
 K = 3  # examples shown (the default; GUIDE: the 3 most similar lifted 0 -> 4 of 10)
@@ -87,7 +88,12 @@ def sync_examples(ws: Workspace, embed: Embed) -> int:
         text = example_text(example)
         store.add(
             Embedding(
-                kind="example", ref=example.id, target=example.target, text=text, vector=pack(embed(text))
+                created_at=now(),
+                kind="example",
+                ref=example.id,
+                target=example.target,
+                text=text,
+                vector=pack(embed(text)),
             )
         )
         added += 1

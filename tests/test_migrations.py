@@ -125,6 +125,16 @@ def test_release_0_1_0_workspace_upgrades_in_place_and_reads(tmp_path: Path) -> 
     with engine.connect() as conn:
         stored = conn.execute(text("select plan_id from wave_schedules")).scalars().all()
     assert stored == [1]
+    # 0014 added the embeddings table: an upgraded workspace has none, and stores one
+    from migrator.store.embeddings import EmbeddingStore, pack
+    from migrator.store.models import Embedding
+
+    vectors = EmbeddingStore(engine)
+    assert vectors.rows("example") == []
+    vectors.add(Embedding(kind="example", ref=7, target="kubevirt", text="t", vector=pack([1.0, 0.0])))  # type: ignore[arg-type]
+    assert [(r.kind, r.ref, r.target, r.facts_hash, r.answer) for r in vectors.rows("example")] == [
+        ("example", 7, "kubevirt", "", {})
+    ]
 
 
 def test_database_newer_than_migrator_is_refused(tmp_path: Path) -> None:

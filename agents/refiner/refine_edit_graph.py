@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypedDict
 
 from langgraph.graph import END, START, StateGraph
@@ -22,6 +22,7 @@ from pydantic import BaseModel
 from agents.refiner.refine_edits import PROMPT_VERSION, Expanded, expand
 from agents.refiner.refine_model import Answer, StructuredModel
 from migrator.diagnostics import Diagnostic
+from transpilers.escape import one_line
 from transpilers.model import WaveInput
 from waves.edits import Edit, parse_edit
 
@@ -95,26 +96,39 @@ def _words(text: str) -> set[str]:
     return set(re.findall(r"[a-z0-9]+", text.lower()))
 
 
-def examples(target: str, request: str, kinds: tuple[str, ...]) -> str:
-    """The solved examples most like the request (word overlap), most similar last."""
+def examples(
+    target: str, request: str, kinds: tuple[str, ...], retrieved: Sequence[tuple[str, dict[str, Any]]] = ()
+) -> str:
+    """The solved examples most like the request (word overlap), most similar last. `retrieved`
+    are (request, answer) pairs of this workspace's merged examples, most similar last
+    (migrator/app/retrieval.py): they replace as many of the fixed examples and come last."""
     usable = [(r, e) for r, e in EXAMPLES if not e.get("kind") or e["kind"] in kinds]
     words = _words(request)
-    best = sorted(usable, key=lambda ex: len(words & _words(ex[0])))[-EXAMPLES_SHOWN:]
+    shown = max(EXAMPLES_SHOWN - len(retrieved), 1)
+    best = sorted(usable, key=lambda ex: len(words & _words(ex[0])))[-shown:]
     lines = []
     for req, edit in best:
         answer = {"edits": [edit] if "kind" in edit else [], "question": edit.get("question", "")}
         lines.append(f"Request: {req}\nAnswer: {json.dumps(answer)}")
+    for req, answer in retrieved:  # merged reviewer fixes: their text is data, on one line
+        text = one_line(req, 300).replace("<", "&lt;").replace(">", "&gt;")  # cannot close <data>
+        lines.append(f"Request: <data>{text}</data>\nAnswer: {json.dumps(answer)}")
     return "\n".join(lines)
 
 
 def initial_state(
-    target: str, request: str, facts: str, kinds: tuple[str, ...], max_attempts: int = DEFAULT_ATTEMPTS
+    target: str,
+    request: str,
+    facts: str,
+    kinds: tuple[str, ...],
+    max_attempts: int = DEFAULT_ATTEMPTS,
+    retrieved: Sequence[tuple[str, dict[str, Any]]] = (),
 ) -> EditState:
     system = SYSTEM.format(kinds=", ".join(kinds))
     # Examples, then the wave's facts, then the request: with the facts first (so a server could
     # reuse them across requests) the bundled model copied the examples' values more (measured).
     user = (
-        f"Examples on another wave:\n{examples(target, request, kinds)}\n\n"
+        f"Examples on another wave:\n{examples(target, request, kinds, retrieved)}\n\n"
         f"Wave facts:\n<data>\n{facts}\n</data>\nRequest: <data>{request}</data>\nAnswer:"
     )
     return EditState(

@@ -11,7 +11,15 @@ def llm_usage(ws: Workspace) -> dict[str, Any]:
     rows = ws.llm.usage()
     total = {
         key: sum(r[key] or 0 for r in rows)
-        for key in ("interactions", "calls", "cache_hits", "prompt_tokens", "completion_tokens", "latency_ms")
+        for key in (
+            "interactions",
+            "calls",
+            "cache_hits",
+            "semantic_hits",
+            "prompt_tokens",
+            "completion_tokens",
+            "latency_ms",
+        )
     }
     total["cost_usd"] = round(sum(r["cost_usd"] for r in rows), 6)
     return {"rows": rows, "total": total}

@@ -22,6 +22,7 @@ from agents.refiner import refine_edit_graph
 from agents.refiner.refine_edits import MODEL_KINDS, PROMPT_VERSION, answer_schema, facts, foreign_names
 from agents.refiner.refine_model import StructuredModel
 from agents.validator import ValidatorOptions
+from migrator.app import semantic_cache
 from migrator.app.edits import AddRequest, StoredEdit, active_edits, add_edit, for_target, for_wave, show_edit
 from migrator.app.generation import GenerateRequest, PlannedInputs, generate, planned_inputs, stored_options
 from migrator.app.prs import LandRequest, Reviews
@@ -37,6 +38,7 @@ from migrator.app.refine import (
     running,
 )
 from migrator.app.refine_state import checkpoints
+from migrator.app.retrieval import retrieve
 from migrator.app.workspace import Workspace
 from migrator.diagnostics import Diagnostic
 from migrator.errors import ChecksFailed, NotFound, UsageError
@@ -91,9 +93,9 @@ def refine_with_edits(ws: Workspace, req: RefineRequest, model: StructuredModel)
     options = target_options(stored_options(ws, planned, req.target, req.wave))
     text = facts(wave, [e.edit.describe() for e in current], region_after(wave, options, current))
     conv = open_conversation(ws, pr, req)
-    start = refine_edit_graph.initial_state(
-        req.target, req.request, text, MODEL_KINDS[req.target], req.max_attempts
-    )
+    kinds = MODEL_KINDS[req.target]
+    shots = [(r.request, r.answer) for r in retrieve(ws, req.target, req.request, kinds)]
+    start = refine_edit_graph.initial_state(req.target, req.request, text, kinds, req.max_attempts, shots)
     return _run(ws, conv, req, model, start)
 
 
@@ -129,10 +131,15 @@ def _run(
     bind(model, conv, PROMPT_VERSION)
     options = target_options(stored_options(ws, planned, req.target, req.wave))
     check = render_check(req.target, wave, options, [e.edit for e in current], req.use_tools)
+    region = region_after(wave, options, current)
+    text = facts(wave, [e.edit.describe() for e in current], region)  # as the model was first given them
+    cached = semantic_cache.lookup(ws, req.target, text, req.request) if start is not None else None
+    asked = semantic_cache.SemanticHit(model, ws, conv, cached) if cached is not None else model
     with checkpoints(ws) as saver:
-        schema = answer_schema(req.target, wave, region_after(wave, options, current))
-        graph = refine_edit_graph.build(model, schema, wave, check, saver)
+        graph = refine_edit_graph.build(asked, answer_schema(req.target, wave, region), wave, check, saver)
         state = invoke(ws, conv, graph, start)
+    if not isinstance(asked, semantic_cache.SemanticHit):
+        semantic_cache.remember(ws, req.target, text, req.request, state)
     return _conclude(ws, conv, state, model.name, req, conv.pr_number, state["messages"][1][1])
 
 

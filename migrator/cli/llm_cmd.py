@@ -10,7 +10,8 @@ from migrator.cli.output import Format, render
 
 app = typer.Typer(help="Chat-model usage (docs/agents.md).", no_args_is_help=True)
 COLUMNS = [("plan_id", "Plan"), ("command", "Command"), ("model", "Model"), ("interactions", "Asked"),
-           ("calls", "Calls"), ("cache_hits", "Cache hits"), ("prompt_tokens", "Tokens in"),
+           ("calls", "Calls"), ("cache_hits", "Cache hits"), ("semantic_hits", "Semantic hits"),
+           ("prompt_tokens", "Tokens in"),
            ("completion_tokens", "Tokens out"), ("cost_usd", "Cost USD"), ("latency_ms", "Latency ms"),
            ("price_source", "Price from")]  # fmt: skip
 

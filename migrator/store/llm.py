@@ -69,6 +69,7 @@ class LLMStore:
                 func.count(),
                 func.sum(c.calls),
                 func.sum(case((c.cache_hit, 1), else_=0)),
+                func.sum(case((c.semantic_hit, 1), else_=0)),
                 func.sum(c.prompt_tokens),
                 func.sum(c.completion_tokens),
                 func.sum(c.cost_usd),
@@ -80,8 +81,8 @@ class LLMStore:
         )
         with self.engine.connect() as conn:
             rows = conn.execute(query).all()
-        keys = ("plan_id", "command", "model", "interactions", "calls", "cache_hits", "prompt_tokens",
-                "completion_tokens", "cost_usd", "latency_ms", "price_source")  # fmt: skip
+        keys = ("plan_id", "command", "model", "interactions", "calls", "cache_hits", "semantic_hits",
+                "prompt_tokens", "completion_tokens", "cost_usd", "latency_ms", "price_source")  # fmt: skip
         return [
             {k: (round(float(v or 0), 6) if k == "cost_usd" else v) for k, v in zip(keys, row, strict=True)}
             for row in rows

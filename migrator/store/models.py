@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Index
+from sqlalchemy import JSON, BigInteger, DateTime, Index, LargeBinary
 from sqlmodel import Field, SQLModel
 
 
@@ -304,6 +304,7 @@ class LLMInteraction(SQLModel, table=True):
         default_factory=list, sa_type=JSON, nullable=False
     )  # why answers were refused
     cache_hit: bool = False
+    semantic_hit: bool = False  # a checked earlier answer reused by similarity (docs/learning.md)
     calls: int = 0  # HTTP requests made (re-asks and retries included)
     latency_ms: int = 0
     prompt_tokens: int = 0
@@ -425,3 +426,23 @@ class AuditRecord(SQLModel, table=True):
     )
     target: str  # the ids it concerns, e.g. "pr:1", "vm:crm-web-01", "edit:3", "identity:ana"
     detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSON, nullable=False)
+
+
+class Embedding(SQLModel, table=True):
+    """A stored sentence embedding (agents/llm/embed.py, 384 float32 as bytes; docs/learning.md):
+    kind `example` is one learning example's facts and fix (ref = its id), kind `cache` one checked
+    model answer of the semantic cache (keyed by the request's vector and the wave facts' hash).
+    Searched by brute force (a dot product per row), which is portable across SQLite and PostgreSQL."""
+
+    __tablename__ = "embeddings"
+    __table_args__ = (Index("ix_embeddings_kind_target", "kind", "target"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(sa_type=DateTime(timezone=True))
+    kind: str  # example | cache
+    ref: int | None = None  # the learning example's id (kind example)
+    target: str
+    facts_hash: str = ""  # sha256 of the wave facts the answer was checked against (kind cache)
+    text: str  # what was embedded
+    vector: bytes = Field(sa_type=LargeBinary, nullable=False)
+    answer: dict[str, Any] = Field(default_factory=dict, sa_type=JSON, nullable=False)

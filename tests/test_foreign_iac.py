@@ -42,6 +42,7 @@ FOREIGN = FIXTURES / "foreign-iac"
 CASES = sorted(p for p in FOREIGN.iterdir() if (p / "expected.json").is_file())
 OFFLINE = ValidatorOptions(use_tools=False)
 GENERATED_ONLY = [
+    "IAC-FORKLIFT-HOOKS",
     "IAC-FORKLIFT-MAPPED",
     "IAC-FORKLIFT-PLAN-VMS",
     "IAC-NO-PROVISIONERS",
@@ -204,8 +205,9 @@ def test_validate_cli_says_which_profile_judged_the_folder(tmp_path: Path) -> No
     assert shown.code == 0, shown.stderr
     assert "profile: any (no file carries migrator's header)" in shown.stdout
     assert (
-        "guardrails of scope generated, not run: IAC-FORKLIFT-MAPPED, IAC-FORKLIFT-PLAN-VMS, "
-        "IAC-NO-PROVISIONERS, IAC-REPLICA-ANTI-AFFINITY, IAC-REQUIRED-TAGS" in shown.stdout
+        "guardrails of scope generated, not run: IAC-FORKLIFT-HOOKS, IAC-FORKLIFT-MAPPED, "
+        "IAC-FORKLIFT-PLAN-VMS, IAC-NO-PROVISIONERS, IAC-REPLICA-ANTI-AFFINITY, "
+        "IAC-REQUIRED-TAGS" in shown.stdout
     )
     as_json = migrator("validate", str(case), "--no-tools", "--format", "json")
     (report,) = as_json.json()["reports"]

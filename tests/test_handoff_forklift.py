@@ -7,6 +7,8 @@ Regenerate the golden files with `make golden` after an intended change.
 
 from __future__ import annotations
 
+import base64
+import re
 import shutil
 import subprocess
 from dataclasses import replace
@@ -284,3 +286,120 @@ def test_hostile_names_stay_data_in_the_forklift_crs() -> None:
         assert len(vm["targetName"]) <= DNS1123_MAX and vm["targetName"] == vm["targetName"].lower()
     assert "name" not in plan["spec"]["vms"][2]  # "line one\nline two..." is not one line
     assert "name" in plan["spec"]["vms"][5]  # unicode and emoji are fine
+
+
+# --- hooks (transpilers/forklift_hooks.py) ------------------------------------------------------
+
+HOOK_FLAGS = ("--run-strategy", "Always", "--hook-image", "quay.io/kubev2v/hook-runner:v2.9.0")
+
+
+def _playbook(hook: dict[str, Any]) -> list[dict[str, Any]]:
+    plays: list[dict[str, Any]] = yaml.safe_load(base64.b64decode(hook["spec"]["playbook"]))
+    return plays
+
+
+def test_started_vms_get_a_post_hook_per_runbook_port_check(demo_ws: Path, tmp_path: Path) -> None:
+    report = generate_forklift(demo_ws, tmp_path, *HOOK_FLAGS, "--hook-service-account", "forklift-hooks")
+    assert [w["status"] for w in report["waves"]] == ["clean"] * 3  # Hook schema and every guardrail
+    inventory = yaml.safe_load((FIXTURES / "inventories" / "demo.json").read_text(encoding="utf-8"))
+    power = {r["moref"]: r["power_state"] for r in inventory["vms"]}
+    flows = migrator("waves", "show", "--format", "json", workspace=demo_ws).json()
+    seen = 0
+    for number in [w["number"] for w in flows["waves"]]:
+        folder = tmp_path / "kubevirt" / f"wave-{number:02d}"
+        hooks = {h["metadata"]["name"]: h for h in by_kind(folder, "Hook")}
+        [plan] = by_kind(folder, "Plan")
+        for vm in plan["spec"]["vms"]:
+            refs = vm.get("hooks", [])
+            if not refs:
+                continue
+            [ref] = refs
+            assert ref["step"] == "PostHook" and power[vm["id"]] == "poweredOn"
+            hook = hooks[ref["hook"]["name"]]
+            assert hook["spec"]["serviceAccount"] == "forklift-hooks"
+            [play] = _playbook(hook)
+            assert play["vars"]["vm_name"] == vm["targetName"]
+            ports = hook["metadata"]["annotations"]["migrator.io/ports"]
+            assert [f"tcp/{p}" for p in play["vars"]["tcp_ports"]] == ports.split(", ")
+            seen += 1
+        assert len(hooks) == sum(bool(vm.get("hooks")) for vm in plan["spec"]["vms"])
+        if hooks:  # the runbook's verification says Forklift already ran the checks
+            plan_md = (folder / "PLAN.md").read_text(encoding="utf-8")
+            assert "already ran these port checks as PostHooks" in plan_md
+            assert all(f"`{name}`" in plan_md for name in hooks)
+    assert seen >= 5  # the demo's databases, app and web servers have observed clients
+
+
+def test_halted_vms_get_no_hook_and_the_report_says_why(demo_ws: Path, tmp_path: Path) -> None:
+    report = generate_forklift(demo_ws, tmp_path)
+    notes = [d for w in report["waves"] for d in w["diagnostics"] if d["rule"] == "FORKLIFT-HOOKS"]
+    assert notes and all("--run-strategy Halted" in d["message"] for d in notes)
+    for folder in sorted((tmp_path / "kubevirt").glob("wave-*")):
+        assert by_kind(folder, "Hook") == []
+        [plan] = by_kind(folder, "Plan")
+        assert all("hooks" not in vm for vm in plan["spec"]["vms"])
+
+
+def test_a_plan_naming_a_hook_the_wave_lacks_fails_the_guardrail(demo_ws: Path, tmp_path: Path) -> None:
+    generate_forklift(demo_ws, tmp_path / "out", *HOOK_FLAGS)
+    source = next(f for f in sorted((tmp_path / "out" / "kubevirt").glob("wave-*")) if by_kind(f, "Hook"))
+    folder = tmp_path / "edited"
+    shutil.copytree(source, folder)
+    plan_file = folder / forklift.PLAN_FILE
+    kept = [d for d in docs(plan_file) if d["kind"] != "Hook"]
+    plan_file.write_text(
+        plan_file.read_text(encoding="utf-8").splitlines(keepends=True)[0]  # migrator's header
+        + "---\n".join(yaml.safe_dump(d, sort_keys=False) for d in kept),
+        encoding="utf-8",
+    )
+    report = validate_folder(folder, ValidatorOptions(use_tools=False))
+    found = {(d.rule, d.severity) for d in report.diagnostics if d.severity == "error"}
+    assert found == {("IAC-FORKLIFT-HOOKS", "error")}  # critical guardrails are errors
+
+
+def test_a_hook_field_forklift_does_not_know_is_a_schema_error(demo_ws: Path, tmp_path: Path) -> None:
+    generate_forklift(demo_ws, tmp_path / "out", *HOOK_FLAGS)
+    source = next(f for f in sorted((tmp_path / "out" / "kubevirt").glob("wave-*")) if by_kind(f, "Hook"))
+    folder = tmp_path / "edited"
+    shutil.copytree(source, folder)
+    plan = folder / forklift.PLAN_FILE
+    plan.write_text(
+        plan.read_text(encoding="utf-8").replace("  deadline: 1800\n", "  deadline: 1800\n  retries: 3\n")
+    )
+    report = validate_folder(folder, ValidatorOptions(use_tools=False))
+    errors = {d.rule for d in report.diagnostics if d.severity == "error"}
+    assert errors == {"K8S-SCHEMA-ADDITIONAL-PROPERTY"}
+
+
+def test_hostile_names_never_reach_a_hooks_playbook() -> None:
+    wave = hostile_wave()
+    options = TargetOptions(vddk_url="https://vc/sdk", run_strategy="Always")
+    rendered = TRANSPILERS["kubevirt"].render(wave, options)
+    parsed = [d for d in yaml.safe_load_all(rendered.files["forklift-plan.yaml"]) if d]
+    hooks = [d for d in parsed if d["kind"] == "Hook"]
+    assert hooks, "the hostile wave has a server with observed clients"
+    names = {vm.name for vm in wave.vms}
+    for hook in hooks:
+        assert hook["metadata"]["annotations"]["migrator.io/source-name"] in names  # exact, as data
+        text = base64.b64decode(hook["spec"]["playbook"]).decode()
+        [play] = yaml.safe_load(text)
+        assert set(play) == {"name", "hosts", "gather_facts", "vars", "tasks"}
+        assert re.fullmatch(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?", play["vars"]["vm_name"])
+        # Ansible evaluates {{ }} in any string: only migrator's own templates are in the playbook
+        templates = set(re.findall(r"\{\{.*?\}\}", text))
+        assert {t for t in templates if "vm_" not in t and "item" not in t and "tcp_ports" not in t} == {
+            "{{ (vmi.resources[0].status.interfaces | selectattr(''ipAddress'', ''defined'') | first).ipAddress }}"
+        }
+        for name in names:
+            assert name not in text or name.isalnum()
+
+
+def test_a_namespace_ansible_could_misread_gets_no_hook() -> None:
+    wave = hostile_wave()
+    options = TargetOptions(
+        vddk_url="https://vc/sdk", run_strategy="Always", namespace="{{ lookup('env','HOME') }}"
+    )
+    rendered = TRANSPILERS["kubevirt"].render(wave, options)
+    assert "kind: Hook" not in rendered.files["forklift-plan.yaml"]
+    [note] = [d for d in rendered.diagnostics if d.rule == "FORKLIFT-HOOKS"]
+    assert "not a DNS-1123 label" in note.message

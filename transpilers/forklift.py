@@ -18,11 +18,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from migrator.diagnostics import Diagnostic
+from transpilers import forklift_hooks
 from transpilers.escape import one_line
 from transpilers.model import TargetOptions, VMInput, WaveInput
 
 API = "forklift.konveyor.io/v1beta1"
-KINDS = ("Provider", "NetworkMap", "StorageMap", "Plan", "Migration")  # and a core ConfigMap
+KINDS = ("Provider", "NetworkMap", "StorageMap", "Hook", "Plan", "Migration")  # and a core ConfigMap
 PLAN_FILE, MIGRATION_FILE, PROVIDERS_FILE = (
     "forklift-plan.yaml",
     "forklift-migration.yaml",
@@ -225,17 +226,24 @@ def _source_facts(wave: WaveInput, placed: list[VMInput], options: TargetOptions
     }
 
 
-def _plan_vm(vm: VMInput, c: Choices) -> dict[str, Any]:
+def _plan_vm(vm: VMInput, c: Choices, hook: str | None, options: TargetOptions) -> dict[str, Any]:
     entry: dict[str, Any] = {"id": str(vm.record.get("moref") or "")}
     name = str(vm.record.get("name") or vm.name)
     if name == one_line(name):  # Forklift matches the name verbatim; the moref alone is enough
         entry["name"] = name
     entry["targetName"] = c.names[vm.name]
+    if hook is not None:
+        entry["hooks"] = forklift_hooks.plan_hooks(hook, options)
     return entry
 
 
 def _plan(
-    wave: WaveInput, placed: list[VMInput], c: Choices, options: TargetOptions, warm: tuple[bool, str]
+    wave: WaveInput,
+    placed: list[VMInput],
+    c: Choices,
+    options: TargetOptions,
+    warm: tuple[bool, str],
+    hooks: dict[str, str],
 ) -> dict[str, Any]:
     prefix = f"wave-{wave.number:02d}"
     # Forklift keeps a static guest address only where the guest configures one (DHCP guests stay on
@@ -252,7 +260,7 @@ def _plan(
         "warm": warm[0],
         "preserveStaticIPs": static,
         "targetPowerState": "off" if options.run_strategy == "Halted" else "auto",
-        "vms": [_plan_vm(vm, c) for vm in placed],
+        "vms": [_plan_vm(vm, c, hooks.get(vm.name), options) for vm in placed],
     }
     meta = _meta(prefix, options, wave)
     meta["annotations"] = {
@@ -284,8 +292,8 @@ def wave_documents(
     choices: Choices,
     cutover: datetime | None = None,
 ) -> tuple[list[dict[str, Any]], list[Diagnostic]]:
-    """The wave's source facts (a ConfigMap), NetworkMap, StorageMap, Plan and Migration, and the
-    notes REPORT.md shows.
+    """The wave's source facts (a ConfigMap), NetworkMap, StorageMap, Hooks (transpilers/forklift_hooks.py),
+    Plan and Migration, and the notes REPORT.md shows.
 
     `cutover` is the schedule's time for the wave; a cutover-window edit on the wave wins over it."""
     warm = warm_decision(placed, options)
@@ -306,11 +314,14 @@ def wave_documents(
             )
         )
     notes += [_path_note(wave, vm, options, warm[0]) for vm in placed]
+    hooks, by_vm, hook_notes = forklift_hooks.wave_hooks(wave, placed, choices.names, options)
+    notes += hook_notes
     documents = [
         _source_facts(wave, placed, options),
         networks,
         storage,
-        _plan(wave, placed, choices, options, warm),
+        *hooks,  # before the Plan that references them: one `kubectl apply` creates both
+        _plan(wave, placed, choices, options, warm, by_vm),
         _migration(wave, options, warm[0], cutover_time(wave, cutover)),
     ]
     return documents, notes

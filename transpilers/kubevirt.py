@@ -104,6 +104,19 @@ class KubeVirt:
                 "(DataVolumes importing over VDDK); docs/handoff.md.",
             ),
             OptionSpec(
+                "hook_image",
+                str,
+                None,
+                "image of the Forklift hooks that check a started VM's ports (default "
+                "quay.io/kubev2v/hook-runner; pin a tag).",
+            ),
+            OptionSpec(
+                "hook_service_account",
+                str,
+                None,
+                "service account the Forklift hooks run as (needs get/list on VirtualMachineInstances).",
+            ),
+            OptionSpec(
                 "virtio_drivers",
                 bool,
                 False,

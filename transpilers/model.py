@@ -118,6 +118,8 @@ class TargetOptions:
     region: str = "us-east-1"
     internet_ports: tuple[int, ...] = (80, 443)  # ports that may be opened to 0.0.0.0/0
     internet_min_sources: int = 10  # distinct public clients on a port that make it internet-facing
+    hook_image: str | None = None  # Forklift hooks: the runner image (None: forklift_hooks.DEFAULT_IMAGE)
+    hook_service_account: str | None = None  # the hook Job's service account (None: Forklift's default)
     executor: str = "forklift"  # kubevirt: who moves the VMs, Forklift (virt-v2v) or CDI (docs/handoff.md)
 
     def __post_init__(self) -> None:

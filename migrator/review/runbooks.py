@@ -340,6 +340,26 @@ def forklift_objects(files: dict[str, str]) -> tuple[dict[str, str], str, str, b
     return {}, "", "default", False
 
 
+def forklift_hook_names(files: dict[str, str]) -> list[str]:
+    """The Forklift Hooks of the wave (transpilers/forklift_hooks.py), in file order."""
+    docs = yaml.safe_load_all(files.get(PLAN_FILE, ""))
+    return [
+        str((d.get("metadata") or {}).get("name"))
+        for d in docs
+        if isinstance(d, dict) and d.get("kind") == "Hook"
+    ]
+
+
+def _hook_notes(files: dict[str, str], plan: str, ns: str) -> list[str]:
+    hooks = forklift_hook_names(files)
+    if not hooks:
+        return []
+    return [
+        f"Forklift already ran these port checks as PostHooks ({', '.join(f'`{h}`' for h in hooks)}) before "
+        f"marking each VM done: `kubectl -n {q(ns)} get plan/{q(plan)} -o yaml` shows each hook's result."
+    ]
+
+
 def forklift_cutover(v: WaveView, files: dict[str, str]) -> list[Step]:
     vms, plan, ns, warm = forklift_objects(files)
     names = [(vm, vms[vm]) for vm in v.placed if vm in vms]
@@ -388,6 +408,7 @@ def forklift_cutover(v: WaveView, files: dict[str, str]) -> list[Step]:
                 ),
                 *checks,
             ],
+            _hook_notes(files, plan, ns),
         ),
         _repoint(v, back=False),
     ]

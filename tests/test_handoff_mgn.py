@@ -3,6 +3,11 @@ MGN column, every row agrees with the wave's Terraform (instance type, subnet ke
 group, tags), and inventory text cannot become a spreadsheet formula.
 
 The golden files are the terraform-aws goldens (tests/test_transpilers.py, `make golden`).
+
+`migrator handoff mgn` is tested against files in the shape Terraform documents for `terraform
+output -json` (https://developer.hashicorp.com/terraform/cli/commands/output: one key per output,
+each `{"sensitive": bool, "type": <the type as JSON>, "value": ...}`; a map(string) is typed
+`["map", "string"]`, an object `["object", {attribute: type}]`).
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from hcl2.utils import SerializationOptions
 
 from agents.validator.tf_module import literal
 from tests.golden import GOLDEN, workspace_with
-from tests.helpers import migrator
+from tests.helpers import assert_one_line_error, migrator
 from tests.test_transpilers import hostile_wave
 from transpilers import mgn
 from transpilers.escape import csv_cell
@@ -135,3 +140,116 @@ def test_hostile_names_stay_single_cells_and_never_formulas() -> None:
         assert "\n" not in row["mgn:app:name"] and "\r" not in row["mgn:wave:name"]
     formula = mgn.import_csv([{"mgn:app:name": "=cmd|'/C calc'!A0"}])
     assert rows(formula) == [{"mgn:app:name": "'=cmd|'/C calc'!A0"}]
+
+
+# --- migrator handoff mgn: the IDs after terraform apply --------------------------------------------
+
+
+def outputs_tf(folder: Path) -> dict[str, Any]:
+    parsed = hcl2.loads(
+        (folder / "outputs.tf").read_text(encoding="utf-8"),
+        serialization_options=SerializationOptions(with_comments=False),
+    )
+    return {literal(name): body for entry in parsed["output"] for name, body in entry.items()}
+
+
+def placeholders(folder: Path) -> dict[str, set[str]]:
+    """Terraform output name -> the keys the wave's CSV cells name."""
+    found: dict[str, set[str]] = {"subnet_ids": set(), "security_group_ids": set()}
+    for row in rows((folder / mgn.CSV_FILE).read_text(encoding="utf-8")):
+        for cell in row.values():
+            hit = mgn.placeholder(cell)
+            if hit:
+                found[hit[0]].add(hit[1])
+    return found
+
+
+def terraform_output(wave: int, subnets: dict[str, str], groups: dict[str, str]) -> dict[str, Any]:
+    """What `terraform output -json` prints for the wave's outputs.tf after apply (with -target on
+    the security groups, the instance outputs are absent: they are not in this file either)."""
+    return {
+        "migration_wave": {"sensitive": False, "type": "number", "value": wave},
+        "security_group_ids": {
+            "sensitive": False,
+            "type": ["object", {name: "string" for name in groups}],
+            "value": groups,
+        },
+        "subnet_ids": {"sensitive": False, "type": ["map", "string"], "value": subnets},
+    }
+
+
+def fake_id(prefix: str, seed: str) -> str:
+    return f"{prefix}-{abs(hash(seed)) % 16**17:017x}"
+
+
+def test_the_waves_terraform_outputs_every_id_the_csv_names(demo_out: Path) -> None:
+    """outputs.tf (validated by the Terraform core in `plan`) has a value for every placeholder."""
+    for wave in (1, 2, 3):
+        folder = demo_out / f"wave-{wave:02d}"
+        outputs = outputs_tf(folder)
+        assert literal(outputs["migration_wave"]["value"]) == wave
+        assert literal(outputs["subnet_ids"]["value"]) == "${var.subnet_ids}"
+        groups = {literal(k): literal(v) for k, v in outputs["security_group_ids"]["value"].items()}
+        wanted = placeholders(folder)
+        assert wanted["security_group_ids"] and wanted["security_group_ids"] <= set(groups)
+        assert all(v == f"${{aws_security_group.{k}.id}}" for k, v in groups.items())
+        variables = (folder / "variables.tf").read_text(encoding="utf-8")
+        assert all(key in variables for key in wanted["subnet_ids"])  # the keys var.subnet_ids documents
+
+
+def test_handoff_mgn_fills_every_placeholder_from_terraform_output(demo_out: Path, tmp_path: Path) -> None:
+    folder = demo_out / "wave-01"
+    wanted = placeholders(folder)
+    subnets = {k: fake_id("subnet", k) for k in wanted["subnet_ids"]}
+    groups = {k: fake_id("sg", k) for k in wanted["security_group_ids"]}
+    output = tmp_path / "tf-output.json"
+    output.write_text(json.dumps(terraform_output(1, subnets, groups), indent=2), encoding="utf-8")
+    final = tmp_path / "final.csv"
+    args = ("handoff", "mgn", "--wave", "1", "--terraform-output", str(output), "--out", str(demo_out.parent))
+    result = migrator(*args, "-o", str(final))
+    assert result.code == 0, result.stderr
+    before = rows((folder / mgn.CSV_FILE).read_text(encoding="utf-8"))
+    after = rows(final.read_text(encoding="utf-8"))
+    assert len(after) == len(before) and f"wrote {len(before)} servers" in result.stderr
+    for old, new in zip(before, after, strict=True):
+        assert list(old) == list(new)
+        for column, value in old.items():
+            hit = mgn.placeholder(value)
+            if hit is None:
+                assert new[column] == value
+            else:
+                assert new[column] == (subnets if hit[0] == "subnet_ids" else groups)[hit[1]]
+        assert new["mgn:launch:nic:0:subnet-id"].startswith("subnet-")
+    assert "{{" not in final.read_text(encoding="utf-8")
+    assert migrator(*args).stdout == final.read_text(encoding="utf-8")  # stdout without -o
+
+
+def test_handoff_mgn_refuses_a_missing_or_unfilled_id(demo_out: Path, tmp_path: Path) -> None:
+    folder = demo_out / "wave-02"
+    wanted = placeholders(folder)
+    subnets = {k: fake_id("subnet", k) for k in wanted["subnet_ids"]}
+    groups = {k: fake_id("sg", k) for k in wanted["security_group_ids"]}
+    base = ("handoff", "mgn", "--wave", "2", "--out", str(demo_out.parent), "--terraform-output")
+
+    def run(document: Any, name: str) -> Any:
+        path = tmp_path / name
+        path.write_text(document if isinstance(document, str) else json.dumps(document), encoding="utf-8")
+        return migrator(*base, str(path))
+
+    missing_group = dict(groups)
+    gone = sorted(missing_group).pop()
+    del missing_group[gone]
+    assert_one_line_error(
+        run(terraform_output(2, subnets, missing_group), "a.json"), 2, "security_group_ids", "no ID for", gone
+    )
+    key = sorted(subnets)[0]
+    unfilled = {**subnets, key: "subnet-REPLACE"}  # terraform.tfvars.example's value, applied as is
+    assert_one_line_error(run(terraform_output(2, unfilled, groups), "b.json"), 2, "not an AWS ID", key)
+    assert_one_line_error(run(terraform_output(3, subnets, groups), "c.json"), 2, "of wave 3, not 2")
+    no_output = terraform_output(2, subnets, groups)
+    del no_output["subnet_ids"]
+    assert_one_line_error(run(no_output, "d.json"), 2, "no `subnet_ids` output")
+    assert_one_line_error(run("Error: No outputs found", "e.json"), 2, "terraform output -json")
+    assert_one_line_error(migrator(*base, str(tmp_path / "absent.json")), 2, "cannot read")
+    other = ("handoff", "mgn", "--wave", "9", "--out", str(demo_out.parent), "--terraform-output")
+    assert_one_line_error(migrator(*other, str(tmp_path / "a.json")), 6, "no MGN import file")

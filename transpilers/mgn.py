@@ -8,7 +8,8 @@ of the runbook's verification step, to attach as MGN post-launch actions.
 The column names are AWS's, recorded with their source in DOCUMENTED_COLUMNS below; a test reads
 every emitted header back against that list. Values migrator cannot know (subnet IDs, security
 group IDs: Terraform variables and resources) are written as `{{...}}` placeholders naming
-where the value comes from, so an import fails loudly until they are filled in.
+where the value comes from, so an import fails loudly until they are filled in;
+`migrator handoff mgn` fills them from the wave's `terraform output -json`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,26 @@ from transpilers.escape import csv_cell, one_line
 from transpilers.model import VMInput, WaveInput
 
 CSV_FILE, POST_LAUNCH_FILE = "mgn-import.csv", "mgn-post-launch.json"
+# The cells migrator cannot fill, and the `terraform output` (terraform_aws._outputs) that holds
+# each value after apply: `migrator handoff mgn` replaces them (migrator/app/handoff.py).
+SUBNET_CELL = re.compile(r"\{\{var\.subnet_ids\[(?P<key>[^\]]*)\]\}\}")
+GROUP_CELL = re.compile(r"\{\{aws_security_group\.(?P<key>[A-Za-z0-9_-]+)\.id\}\}")
+PLACEHOLDERS = (("subnet_ids", SUBNET_CELL), ("security_group_ids", GROUP_CELL))
+# The shapes of the IDs AWS gives (8 hex digits in old accounts, 17 since 2018).
+ID_SHAPES = {
+    "subnet_ids": re.compile(r"subnet-(?:[0-9a-f]{8}|[0-9a-f]{17})"),
+    "security_group_ids": re.compile(r"sg-(?:[0-9a-f]{8}|[0-9a-f]{17})"),
+}
+
+
+def placeholder(cell: str) -> tuple[str, str] | None:
+    """(terraform output name, key) when the cell is one of migrator's {{...}} placeholders."""
+    for output, pattern in PLACEHOLDERS:
+        match = pattern.fullmatch(cell)
+        if match:
+            return output, match["key"]
+    return None
+
 
 # The import file's parameters as AWS documents them. Provenance (read 2026-12-07):
 # - https://docs.aws.amazon.com/mgn/latest/ug/import-main.html, "Import parameters" (the stored

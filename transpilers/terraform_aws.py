@@ -107,7 +107,7 @@ class TerraformAws:
             "variables.tf": _variables(networks, sorted(nsx), region=options.region)
             + _zone_variable(wave.availability_zone),
             "main.tf": main,
-            "outputs.tf": _outputs(ids),
+            "outputs.tf": _outputs(wave, ids, group_ids),
         }
         files = {name: render(file_blocks, HEADER) for name, file_blocks in blocks.items()}
         files["terraform.tfvars.example"] = _tfvars_example(options, networks, placed, nsx)
@@ -354,11 +354,25 @@ def _performance(block: Block, change: VolumeChange) -> Block:
     return block
 
 
-def _outputs(ids: dict[str, str]) -> list[Block]:
+def _outputs(wave: WaveInput, ids: dict[str, str], group_ids: dict[str, str]) -> list[Block]:
     def by_vm(attribute: str) -> dict[str, Value]:
         return {name: Expr(f"aws_instance.{ident}.{attribute}") for name, ident in sorted(ids.items())}
 
+    # What `migrator handoff mgn` fills the MGN import file's {{...}} cells with, read from
+    # `terraform output -json` after the security groups are applied (docs/handoff.md).
+    groups: dict[str, Value] = {
+        ident: Expr(f"aws_security_group.{ident}.id") for ident in sorted(group_ids.values())
+    }
     return [
+        Block("output", ["migration_wave"])
+        .set("description", "The migrator wave this root module is (checked by migrator handoff mgn).")
+        .set("value", wave.number),
+        Block("output", ["subnet_ids"])
+        .set("description", "Subnet ID per network key (the MGN import file's subnet cells).")
+        .set("value", Expr("var.subnet_ids")),
+        Block("output", ["security_group_ids"])
+        .set("description", "Security group ID per Terraform name (the MGN import file's group cells).")
+        .set("value", groups),
         Block("output", ["instance_ids"])
         .set("description", "EC2 instance ID per source VM.")
         .set("value", by_vm("id")),

@@ -22,6 +22,7 @@ import yaml
 from agents.validator import ValidatorOptions, validate_folder
 from migrator.app.generation import GenerateRequest, generate
 from migrator.app.planning import plan_waves
+from migrator.review.schedule_md import forklift_schedule_note
 from tests.drift_helpers import demo_workspace
 from tests.golden import FIXTURES, check_golden_tree, workspace_with
 from tests.helpers import migrator
@@ -405,3 +406,41 @@ def test_a_namespace_ansible_could_misread_gets_no_hook() -> None:
     assert "kind: Hook" not in rendered.files["forklift-plan.yaml"]
     [note] = [d for d in rendered.diagnostics if d.rule == "FORKLIFT-HOOKS"]
     assert "not a DNS-1123 label" in note.message
+
+
+# --- the transfer path and the schedule ---------------------------------------------------------
+
+
+def _schedule(gigabytes: float, mbps: float) -> dict[str, Any]:
+    wave = {
+        "number": 4,
+        "gigabytes": gigabytes,
+        "cutover_start": "2027-01-16T22:00:00+00:00",
+        "cutover_end": "2027-01-17T06:00:00+00:00",
+    }
+    return {"inputs": {"bandwidth_mbps": mbps, "link_efficiency": 0.8}, "waves": [wave]}
+
+
+def test_what_the_transfer_path_means_for_the_schedule() -> None:
+    # 1000 GB at 800 Mbps usable: 8000000 Mb / 800 / 3600 = 2.8 h of an 8 h window
+    fits = forklift_schedule_note(_schedule(1000, 1000), 4, warm=False, vddk=True)
+    assert "inside the cutover window: at least 2.8 h at 800 Mbps of the window's 8 h; it fits." in fits
+    assert "HTTPS" not in fits
+    late = forklift_schedule_note(_schedule(5000, 1000), 4, warm=False, vddk=False)
+    assert "at least 13.9 h" in late and "it does not fit" in late and "HTTPS file access, slower" in late
+    assert "ahead of the window over VDDK" in forklift_schedule_note(
+        _schedule(5000, 1), 4, warm=True, vddk=True
+    )
+    assert "`migrator schedule` says how long" in forklift_schedule_note(None, 4, warm=False, vddk=False)
+
+
+def test_plan_md_says_what_the_cold_copy_means_for_the_scheduled_window(tmp_path: Path) -> None:
+    ws = workspace_with(tmp_path / "ws", "demo.json", "demo-flows.csv")
+    assert migrator("waves", "plan", workspace=ws).code == 0
+    window = ("--start", "2027-01-11", "--window", "Sat 22:00-06:00", "--bandwidth", "1Gbps")
+    assert migrator("schedule", *window, workspace=ws).code == 0
+    generate_forklift(ws, tmp_path / "out")
+    text = (tmp_path / "out" / "kubevirt" / "wave-01" / "PLAN.md").read_text(encoding="utf-8")
+    [line] = [line for line in text.splitlines() if line.startswith("- For the schedule: ")]
+    assert "cold: nothing is copied before the Migration is applied" in line
+    assert "of the window's 8 h; it fits." in line and "HTTPS file access, slower still" in line

@@ -14,7 +14,7 @@ from migrator.review import mermaid
 from migrator.review.markdown import cell, code, fence_for, prose
 from migrator.review.modeluse import facts_section, findings_section, usage_section
 from migrator.review.runbooks import Step, WaveView, runbooks, view
-from migrator.review.schedule_md import schedule_section
+from migrator.review.schedule_md import forklift_schedule_note, schedule_section
 from policies.engine import Finding
 from transpilers.base import TranspilerMeta
 from transpilers.forklift import MIGRATION_FILE, PLAN_FILE, transfer_path, warm_decision
@@ -119,7 +119,9 @@ def _executor(f: PlanFacts) -> str:
             "written here, and the boot-bus and driver caveats of the CDI path do not apply.",
             "",
             f"- Migration: {_forklift_type(f)}",
-            f"- Disk transfer: {prose(transfer_path(f.options))}",
+            "- Disk transfer (every VM of the wave; REPORT.md says it per VM): "
+            + prose(transfer_path(f.options)),
+            f"- For the schedule: {_schedule_note(f)}",  # migrator's own words and numbers only
             "- The providers are estate-wide: `../forklift-providers.yaml` (the vSphere Secret is referenced "
             "by name, never written).",
         ]
@@ -146,11 +148,19 @@ def _mgn(f: PlanFacts) -> str:
             f"`{MGN_CSV}` is the wave for AWS Application Migration Service's import (servers, "
             "application, wave, launch template): the instance types and tags of `main.tf`; the "
             "`{{var.subnet_ids[...]}}` and `{{aws_security_group....id}}` cells name the Terraform "
-            f"values to fill in before the import. `{MGN_POST_LAUNCH}` holds the runbook's port checks "
+            f"values: after applying the security groups, `migrator handoff mgn --wave {f.wave.number} "
+            "--terraform-output FILE` (FILE from `terraform output -json`) writes it with the real IDs. "
+            f"`{MGN_POST_LAUNCH}` holds the runbook's port checks "
             "as post-launch actions. With MGN launching the instances, apply only the security groups "
             "of `main.tf`, not its instances.",
         ]
     )
+
+
+def _schedule_note(f: PlanFacts) -> str:
+    placed = [vm for vm in f.wave.vms if vm.name not in f.wave.blocked]
+    warm = bool(placed) and warm_decision(placed, f.options)[0]
+    return forklift_schedule_note(f.schedule, f.wave.number, warm, bool(f.options.vddk_init_image))
 
 
 def _forklift_type(f: PlanFacts) -> str:

@@ -443,4 +443,4 @@ def test_plan_md_says_what_the_cold_copy_means_for_the_scheduled_window(tmp_path
     text = (tmp_path / "out" / "kubevirt" / "wave-01" / "PLAN.md").read_text(encoding="utf-8")
     [line] = [line for line in text.splitlines() if line.startswith("- For the schedule: ")]
     assert "cold: nothing is copied before the Migration is applied" in line
-    assert "of the window's 8 h; it fits." in line and "HTTPS file access, slower still" in line
+    assert "of the window's 8 h; it fits." in line and "HTTPS file access, slower than VDDK" in line

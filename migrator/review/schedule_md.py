@@ -65,7 +65,8 @@ def forklift_schedule_note(schedule: dict[str, Any] | None, wave: int, warm: boo
     slower = (
         ""
         if vddk
-        else " Without a VDDK image the disks are read over vCenter's HTTPS file access, slower still."
+        else " Without a VDDK image the disks are read over vCenter's HTTPS file access, slower than VDDK: "
+        "time one VM's copy before trusting the window."
     )
     entry = next((w for w in (schedule or {}).get("waves", []) if w["number"] == wave), None)
     if schedule is None or entry is None:

@@ -34,6 +34,8 @@ from transpilers.registry import TRANSPILERS
 from waves.planner import PlanParameters
 
 FLAGS = ("--vddk-url", "https://vcenter.example/sdk", "--executor", "forklift")
+# VMs Forklift starts itself (targetPowerState auto), so the runbook's port check becomes a PostHook
+HOOK_FLAGS = ("--run-strategy", "Always", "--hook-image", "quay.io/kubev2v/hook-runner:v2.9.0")
 
 
 def docs(path: Path) -> list[dict[str, Any]]:
@@ -291,8 +293,6 @@ def test_hostile_names_stay_data_in_the_forklift_crs() -> None:
 
 # --- hooks (transpilers/forklift_hooks.py) ------------------------------------------------------
 
-HOOK_FLAGS = ("--run-strategy", "Always", "--hook-image", "quay.io/kubev2v/hook-runner:v2.9.0")
-
 
 def _playbook(hook: dict[str, Any]) -> list[dict[str, Any]]:
     plays: list[dict[str, Any]] = yaml.safe_load(base64.b64decode(hook["spec"]["playbook"]))
@@ -328,6 +328,9 @@ def test_started_vms_get_a_post_hook_per_runbook_port_check(demo_ws: Path, tmp_p
             plan_md = (folder / "PLAN.md").read_text(encoding="utf-8")
             assert "already ran these port checks as PostHooks" in plan_md
             assert all(f"`{name}`" in plan_md for name in hooks)
+            # Forklift starts the VMs (targetPowerState auto): the runbook does not start them again
+            cutover = plan_md.split("## Cutover runbook")[1].split("## Rollback runbook")[0]
+            assert "The VMs start by themselves" in cutover and not re.search(r"virtctl .* start ", cutover)
     assert seen >= 5  # the demo's databases, app and web servers have observed clients
 
 

@@ -350,6 +350,19 @@ def forklift_hook_names(files: dict[str, str]) -> list[str]:
     ]
 
 
+def _forklift_start(files: dict[str, str], ns: str, names: list[str]) -> Step:
+    """Start the VMs servers first, unless the Plan has Forklift start them (targetPowerState
+    other than off: `virtctl start` on a running VM fails)."""
+    docs = yaml.safe_load_all(files.get(PLAN_FILE, ""))
+    plan = next((d for d in docs if isinstance(d, dict) and d.get("kind") == "Plan"), {})
+    if (plan.get("spec") or {}).get("targetPowerState", "off") == "off":
+        return Step("Start the VMs (servers first)", [f"virtctl -n {q(ns)} start {q(k8s)}" for k8s in names])
+    return Step(
+        "The VMs start by themselves",
+        notes=["The Plan's `targetPowerState` is `auto`: Forklift starts each VM that ran at the source."],
+    )
+
+
 def _hook_notes(files: dict[str, str], plan: str, ns: str) -> list[str]:
     hooks = forklift_hook_names(files)
     if not hooks:
@@ -398,7 +411,7 @@ def forklift_cutover(v: WaveView, files: dict[str, str]) -> list[Step]:
                 f"kubectl -n {q(ns)} wait --for=condition=Succeeded --timeout=24h plan/{q(plan)}",
             ],
         ),
-        Step("Start the VMs (servers first)", [f"virtctl -n {q(ns)} start {q(k8s)}" for _, k8s in names]),
+        _forklift_start(files, ns, [k8s for _, k8s in names]),
         Step(
             "Verify: VMIs ready and the observed ports answering",
             [

@@ -1,0 +1,248 @@
+"""`migrator mcp` through the SDK's own client: over stdio (the server a subprocess, as a desktop
+agent starts it) and over streamable HTTP on loopback, against the demo plan. Reads, the edit
+cycle (propose, preview, apply, land as a pull request with real git), and a hostile session
+whose every attempt is refused with nothing stored."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx2
+import pytest
+from mcp import ClientSession
+from mcp.client.stdio import StdioServerParameters, stdio_client
+from mcp.client.streamable_http import streamable_http_client
+from mcp.types import Implementation
+
+from migrator.mcp_server.docs import render_tool_table
+from migrator.mcp_server.tools import TOOLS
+from tests.golden import workspace_with
+from tests.helpers import migrator, migrator_command
+
+ROOT = Path(__file__).resolve().parents[1]
+CLIENT = Implementation(name="test-agent", version="1.0")
+RESIZE = {"kind": "instance-type", "vm": "crm-db-01", "instance_type": "r6i.xlarge"}
+WORLD_SSH = {"kind": "port-rule", "action": "add", "wave": 3, "group": "crm-db", "cidr": "0.0.0.0/0",
+             "protocol": "tcp", "from_port": 22, "to_port": 22}  # fmt: skip
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Path:
+    workspace = workspace_with(tmp_path / "ws", "demo.json", "demo-flows.csv")
+    assert migrator("waves", "plan", workspace=workspace).code == 0
+    return workspace
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MIGRATOR_", "GIT_"))}
+    return {**env, "PYTHONPATH": str(ROOT)}
+
+
+@asynccontextmanager
+async def stdio_session(ws: Path, *extra: str) -> AsyncIterator[ClientSession]:
+    argv = migrator_command("mcp", *extra, workspace=ws)
+    params = StdioServerParameters(command=argv[0], args=argv[1:], env=_env(), cwd=str(ROOT))
+    with open(os.devnull, "w") as errlog:
+        async with stdio_client(params, errlog=errlog) as (read, write), ClientSession(
+            read, write, client_info=CLIENT
+        ) as session:
+            await session.initialize()
+            yield session
+
+
+async def call(session: ClientSession, tool: str, **arguments: Any) -> Any:
+    result = await session.call_tool(tool, arguments)
+    assert not result.is_error, (tool, result.content)
+    return result.structured_content
+
+
+async def refused(session: ClientSession, tool: str, **arguments: Any) -> str:
+    result = await session.call_tool(tool, arguments)
+    assert result.is_error, (tool, result.structured_content)
+    text = " ".join(getattr(c, "text", "") for c in result.content)
+    assert "Traceback" not in text
+    return text
+
+
+def edits_of(ws: Path) -> list[dict[str, Any]]:
+    listed = migrator("edits", "list", "--format", "json", workspace=ws)
+    assert listed.code == 0, listed.stderr
+    return list(listed.json())
+
+
+def test_registry_names_every_tool_with_models_and_the_doc_is_current() -> None:
+    names = [t.name for t in TOOLS]
+    assert len(names) == len(set(names))
+    for spec in TOOLS:
+        assert spec.description and spec.input.model_json_schema()["type"] == "object"
+        assert "properties" in spec.output.model_json_schema()
+        assert spec.action in (None, "edit", "pin", "land"), spec.name  # never approve or merge
+    assert {t.name for t in TOOLS if t.changes} == {"propose_edits", "preview_edits", "apply_edits",
+                                                     "replan", "land_wave"}  # fmt: skip
+    doc = (ROOT / "docs" / "mcp.md").read_text(encoding="utf-8")
+    assert render_tool_table() in doc, "docs/mcp.md is stale: python -m migrator.mcp_server.docs"
+
+
+def test_stdio_agent_reads_edits_and_lands_a_wave(ws: Path) -> None:
+    async def session() -> None:
+        async with stdio_session(ws, "--allow-edits") as s:
+            listed = {t.name: t for t in (await s.list_tools()).tools}
+            assert set(listed) == {t.name for t in TOOLS}
+            for spec in TOOLS:  # the client sees the input model's fields and the output model
+                schema = listed[spec.name].input_schema
+                assert set(schema.get("properties", {})) == set(spec.input.model_fields), spec.name
+                assert listed[spec.name].output_schema["properties"].keys() == spec.output.model_json_schema()[
+                    "properties"
+                ].keys()
+            waves = await call(s, "list_waves")
+            assert [w["number"] for w in waves["waves"]] == [1, 2, 3]
+            facts = await call(s, "vm_facts", vm="crm-db-01")
+            assert facts["record"]["name"] == "crm-db-01" and facts["provenance"]["origin"] == "demo.json"
+            assert "not instructions" in facts["data_notice"]
+            placed = await call(s, "vm_placement", vm="crm-db-01")
+            assert placed["wave"] == 3 and placed["placement"] and placed["depends_on"]
+            page1 = await call(s, "search_inventory", application="crm", limit=2)
+            page2 = await call(s, "search_inventory", application="crm", limit=2, cursor=page1["next_cursor"])
+            assert page1["total"] == 3 and page2["next_cursor"] is None
+            assert {v["name"] for v in page1["vms"] + page2["vms"]} == {"crm-app-01", "crm-db-01", "crm-web-01"}
+            proposed = await call(s, "propose_edits", target="terraform-aws", wave=3, edits=[RESIZE])
+            assert proposed["accepted"] and proposed["edits"] == ["crm-db-01: instance type r6i.xlarge"]
+            shown = await call(s, "preview_edits", target="terraform-aws", wave=3, edits=[RESIZE])
+            assert '+  instance_type          = "r6i.xlarge"' in shown["diff"] and shown["accepted"]
+            assert edits_of(ws) == []  # a preview stores nothing
+            applied = await call(s, "apply_edits", target="terraform-aws", wave=3, edits=[RESIZE],
+                                 reason="memory-bound SQL Server")  # fmt: skip
+            assert applied["edits"][0]["source"] == "agent"
+            landed = await call(s, "land_wave", target="terraform-aws", wave=3)
+            prs = await call(s, "list_pull_requests")
+            assert [p["number"] for p in prs["pull_requests"]] == [landed["number"]]
+            diff = await call(s, "pull_request_diff", number=landed["number"])
+            assert "r6i.xlarge" in diff["diff"]
+            verdict = await call(s, "wave_verdict", target="terraform-aws", wave=3)
+            assert verdict["status"] and verdict["errors"] == 0
+
+    anyio.run(session)
+    rows = edits_of(ws)
+    assert [(r["source"], r["status"], r["vm"]) for r in rows] == [("agent", "applied", "crm-db-01")]
+    assert rows[0]["who"].startswith("test-agent as ")
+    shown = migrator("pr", "list", "--format", "json", workspace=ws)
+    assert shown.code == 0 and shown.json()[0]["wave"] == 3
+    branch = shown.json()[0]["branch"]
+    tree = subprocess.run(["git", "-C", str(ws / "plans"), "show", f"{branch}:terraform-aws/wave-03/main.tf"],
+                          capture_output=True, text=True, check=False)  # fmt: skip
+    assert tree.returncode == 0 and '"r6i.xlarge"' in tree.stdout, tree.stderr
+    usage = migrator("llm", "usage", "--format", "json", workspace=ws)
+    assert usage.code == 0
+    by_client = [r for r in usage.json()["rows"] if r["model"] == "mcp:test-agent"]
+    assert {r["command"] for r in by_client} >= {"mcp apply_edits", "mcp land_wave", "mcp vm_facts"}
+
+
+def test_hostile_session_is_refused_and_stores_nothing(ws: Path) -> None:
+    async def session() -> None:
+        async with stdio_session(ws, "--allow-edits") as s:
+            text = await refused(s, "apply_edits", target="terraform-aws", wave=3, edits=[WORLD_SSH])
+            assert "0.0.0.0/0" in text or "guardrail_exception" in text, text
+            text = await refused(s, "search_inventory", name="x" * 100_000)
+            assert "at most 200 characters" in text, text[:300]
+            text = await refused(s, "apply_edits", target="terraform-aws", wave=3,
+                                 edits=[{**RESIZE, "vm": "../../etc/passwd"}])  # fmt: skip
+            assert "not in plan" in text, text
+            with pytest.raises(Exception, match=r"passwd|not generated|no PLAN|a wave"):
+                await s.read_resource("migrator://waves/terraform-aws/1/..%2F..%2F..%2Fetc%2Fpasswd")
+
+    anyio.run(session)
+    assert edits_of(ws) == []
+
+
+def test_read_only_server_refuses_a_change_tool(ws: Path) -> None:
+    async def session() -> None:
+        async with stdio_session(ws) as s:
+            names = {t.name for t in (await s.list_tools()).tools}
+            assert "apply_edits" not in names and "list_waves" in names
+            text = await refused(s, "apply_edits", target="terraform-aws", wave=3, edits=[RESIZE])
+            assert "read-only" in text and "--allow-edits" in text
+            contract = await s.read_resource("migrator://contracts/inventory-export.schema.json")
+            assert "vms" in json.loads(contract.contents[0].text)["properties"]  # type: ignore[union-attr]
+            prompt = await s.get_prompt("refine_wave", {"target": "kubevirt", "wave": "2", "request": "x"})
+            assert "preview_edits" in str(prompt.messages[0].content)
+
+    anyio.run(session)
+    assert edits_of(ws) == []
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def add_identity(ws: Path, name: str, role: str) -> str:
+    added = migrator("identities", "add", name, "--role", role, workspace=ws)
+    assert added.code == 0, added.stderr
+    return added.stdout.splitlines()[0].strip()
+
+
+def test_http_team_mode_checks_the_token_and_the_role(ws: Path) -> None:
+    viewer, reviewer = add_identity(ws, "vera", "viewer"), add_identity(ws, "rex", "reviewer")
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/mcp"
+    argv = migrator_command("mcp", "--http", f"127.0.0.1:{port}", "--token-env", "TOK", "--allow-edits",
+                            workspace=ws)  # fmt: skip
+    server = subprocess.Popen(argv, env={**_env(), "TOK": reviewer}, cwd=ROOT, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        _wait(url)
+        assert httpx2.post(url, json={}).status_code == 401
+        assert httpx2.post(url, json={}, headers={"authorization": "Bearer nope"}).status_code == 401
+        evil = {"authorization": f"Bearer {viewer}", "host": "evil.example"}
+        assert httpx2.post(url, json={}, headers=evil).status_code == 403
+
+        async def as_person(token: str) -> tuple[Any, str]:
+            headers = {"authorization": f"Bearer {token}"}
+            async with httpx2.AsyncClient(headers=headers, timeout=120) as client, streamable_http_client(
+                url, http_client=client
+            ) as (read, write), ClientSession(read, write, client_info=CLIENT) as s:
+                await s.initialize()
+                waves = await call(s, "list_waves")
+                result = await s.call_tool("apply_edits", {"target": "terraform-aws", "wave": 3, "edits": [RESIZE]})
+                text = " ".join(getattr(c, "text", "") for c in result.content)
+                return waves, text if result.is_error else "applied"
+
+        waves, outcome = anyio.run(as_person, viewer)
+        assert len(waves["waves"]) == 3
+        assert "vera is a viewer" in outcome and "reviewer role" in outcome
+        assert edits_of(ws) == []
+        _, outcome = anyio.run(as_person, reviewer)
+        assert outcome == "applied"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    rows = edits_of(ws)
+    assert [(r["source"], r["who"]) for r in rows] == [("agent", "test-agent as rex")]
+
+
+def _wait(url: str) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            httpx2.get(url, timeout=2)
+            return
+        except httpx2.TransportError:
+            time.sleep(0.2)
+    raise AssertionError(f"no server at {url}")
+
+
+def test_http_refuses_an_address_off_loopback_and_a_token_in_argv(ws: Path) -> None:
+    off = migrator("mcp", "--http", "0.0.0.0:8765", "--token-env", "TOK", workspace=ws, env={"TOK": "x"})
+    assert off.code == 2 and "loopback only" in off.stderr and "Traceback" not in off.stderr
+    unset = migrator("mcp", "--http", "127.0.0.1:8765", "--token-env", "NOPE_UNSET", workspace=ws)
+    assert unset.code == 2 and "not set" in unset.stderr

@@ -31,8 +31,16 @@ from tests.helpers import migrator, migrator_command
 ROOT = Path(__file__).resolve().parents[1]
 CLIENT = Implementation(name="test-agent", version="1.0")
 RESIZE = {"kind": "instance-type", "vm": "crm-db-01", "instance_type": "r6i.xlarge"}
-WORLD_SSH = {"kind": "port-rule", "action": "add", "wave": 3, "group": "crm-db", "cidr": "0.0.0.0/0",
-             "protocol": "tcp", "from_port": 22, "to_port": 22}  # fmt: skip
+WORLD_SSH = {
+    "kind": "port-rule",
+    "action": "add",
+    "wave": 3,
+    "group": "crm-db",
+    "cidr": "0.0.0.0/0",
+    "protocol": "tcp",
+    "from_port": 22,
+    "to_port": 22,
+}
 
 
 @pytest.fixture
@@ -52,9 +60,10 @@ async def stdio_session(ws: Path, *extra: str) -> AsyncIterator[ClientSession]:
     argv = migrator_command("mcp", *extra, workspace=ws)
     params = StdioServerParameters(command=argv[0], args=argv[1:], env=_env(), cwd=str(ROOT))
     with open(os.devnull, "w") as errlog:
-        async with stdio_client(params, errlog=errlog) as (read, write), ClientSession(
-            read, write, client_info=CLIENT
-        ) as session:
+        async with (
+            stdio_client(params, errlog=errlog) as (read, write),
+            ClientSession(read, write, client_info=CLIENT) as session,
+        ):
             await session.initialize()
             yield session
 
@@ -86,8 +95,13 @@ def test_registry_names_every_tool_with_models_and_the_doc_is_current() -> None:
         assert spec.description and spec.input.model_json_schema()["type"] == "object"
         assert "properties" in spec.output.model_json_schema()
         assert spec.action in (None, "edit", "pin", "land"), spec.name  # never approve or merge
-    assert {t.name for t in TOOLS if t.changes} == {"propose_edits", "preview_edits", "apply_edits",
-                                                     "replan", "land_wave"}  # fmt: skip
+    assert {t.name for t in TOOLS if t.changes} == {
+        "propose_edits",
+        "preview_edits",
+        "apply_edits",
+        "replan",
+        "land_wave",
+    }
     doc = (ROOT / "docs" / "mcp.md").read_text(encoding="utf-8")
     assert render_tool_table() in doc, "docs/mcp.md is stale: python -m migrator.mcp_server.docs"
 
@@ -100,9 +114,10 @@ def test_stdio_agent_reads_edits_and_lands_a_wave(ws: Path) -> None:
             for spec in TOOLS:  # the client sees the input model's fields and the output model
                 schema = listed[spec.name].input_schema
                 assert set(schema.get("properties", {})) == set(spec.input.model_fields), spec.name
-                assert listed[spec.name].output_schema["properties"].keys() == spec.output.model_json_schema()[
-                    "properties"
-                ].keys()
+                assert (
+                    listed[spec.name].output_schema["properties"].keys()
+                    == spec.output.model_json_schema()["properties"].keys()
+                )
             waves = await call(s, "list_waves")
             assert [w["number"] for w in waves["waves"]] == [1, 2, 3]
             facts = await call(s, "vm_facts", vm="crm-db-01")
@@ -113,14 +128,24 @@ def test_stdio_agent_reads_edits_and_lands_a_wave(ws: Path) -> None:
             page1 = await call(s, "search_inventory", application="crm", limit=2)
             page2 = await call(s, "search_inventory", application="crm", limit=2, cursor=page1["next_cursor"])
             assert page1["total"] == 3 and page2["next_cursor"] is None
-            assert {v["name"] for v in page1["vms"] + page2["vms"]} == {"crm-app-01", "crm-db-01", "crm-web-01"}
+            assert {v["name"] for v in page1["vms"] + page2["vms"]} == {
+                "crm-app-01",
+                "crm-db-01",
+                "crm-web-01",
+            }
             proposed = await call(s, "propose_edits", target="terraform-aws", wave=3, edits=[RESIZE])
             assert proposed["accepted"] and proposed["edits"] == ["crm-db-01: instance type r6i.xlarge"]
             shown = await call(s, "preview_edits", target="terraform-aws", wave=3, edits=[RESIZE])
             assert '+  instance_type          = "r6i.xlarge"' in shown["diff"] and shown["accepted"]
             assert edits_of(ws) == []  # a preview stores nothing
-            applied = await call(s, "apply_edits", target="terraform-aws", wave=3, edits=[RESIZE],
-                                 reason="memory-bound SQL Server")  # fmt: skip
+            applied = await call(
+                s,
+                "apply_edits",
+                target="terraform-aws",
+                wave=3,
+                edits=[RESIZE],
+                reason="memory-bound SQL Server",
+            )
             assert applied["edits"][0]["source"] == "agent"
             landed = await call(s, "land_wave", target="terraform-aws", wave=3)
             prs = await call(s, "list_pull_requests")
@@ -137,8 +162,12 @@ def test_stdio_agent_reads_edits_and_lands_a_wave(ws: Path) -> None:
     shown = migrator("pr", "list", "--format", "json", workspace=ws)
     assert shown.code == 0 and shown.json()[0]["wave"] == 3
     branch = shown.json()[0]["branch"]
-    tree = subprocess.run(["git", "-C", str(ws / "plans"), "show", f"{branch}:terraform-aws/wave-03/main.tf"],
-                          capture_output=True, text=True, check=False)  # fmt: skip
+    tree = subprocess.run(
+        ["git", "--git-dir", str(ws / "plans.git"), "show", f"{branch}:terraform-aws/wave-03/main.tf"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert tree.returncode == 0 and '"r6i.xlarge"' in tree.stdout, tree.stderr
     usage = migrator("llm", "usage", "--format", "json", workspace=ws)
     assert usage.code == 0
@@ -153,8 +182,9 @@ def test_hostile_session_is_refused_and_stores_nothing(ws: Path) -> None:
             assert "0.0.0.0/0" in text or "guardrail_exception" in text, text
             text = await refused(s, "search_inventory", name="x" * 100_000)
             assert "at most 200 characters" in text, text[:300]
-            text = await refused(s, "apply_edits", target="terraform-aws", wave=3,
-                                 edits=[{**RESIZE, "vm": "../../etc/passwd"}])  # fmt: skip
+            text = await refused(
+                s, "apply_edits", target="terraform-aws", wave=3, edits=[{**RESIZE, "vm": "../../etc/passwd"}]
+            )
             assert "not in plan" in text, text
             with pytest.raises(Exception, match=r"passwd|not generated|no PLAN|a wave"):
                 await s.read_resource("migrator://waves/terraform-aws/1/..%2F..%2F..%2Fetc%2Fpasswd")
@@ -195,10 +225,17 @@ def test_http_team_mode_checks_the_token_and_the_role(ws: Path) -> None:
     viewer, reviewer = add_identity(ws, "vera", "viewer"), add_identity(ws, "rex", "reviewer")
     port = free_port()
     url = f"http://127.0.0.1:{port}/mcp"
-    argv = migrator_command("mcp", "--http", f"127.0.0.1:{port}", "--token-env", "TOK", "--allow-edits",
-                            workspace=ws)  # fmt: skip
-    server = subprocess.Popen(argv, env={**_env(), "TOK": reviewer}, cwd=ROOT, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, text=True)  # fmt: skip
+    argv = migrator_command(
+        "mcp", "--http", f"127.0.0.1:{port}", "--token-env", "TOK", "--allow-edits", workspace=ws
+    )
+    server = subprocess.Popen(
+        argv,
+        env={**_env(), "TOK": reviewer},
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         _wait(url)
         assert httpx2.post(url, json={}).status_code == 401
@@ -208,12 +245,16 @@ def test_http_team_mode_checks_the_token_and_the_role(ws: Path) -> None:
 
         async def as_person(token: str) -> tuple[Any, str]:
             headers = {"authorization": f"Bearer {token}"}
-            async with httpx2.AsyncClient(headers=headers, timeout=120) as client, streamable_http_client(
-                url, http_client=client
-            ) as (read, write), ClientSession(read, write, client_info=CLIENT) as s:
+            async with (
+                httpx2.AsyncClient(headers=headers, timeout=120) as client,
+                streamable_http_client(url, http_client=client) as (read, write),
+                ClientSession(read, write, client_info=CLIENT) as s,
+            ):
                 await s.initialize()
                 waves = await call(s, "list_waves")
-                result = await s.call_tool("apply_edits", {"target": "terraform-aws", "wave": 3, "edits": [RESIZE]})
+                result = await s.call_tool(
+                    "apply_edits", {"target": "terraform-aws", "wave": 3, "edits": [RESIZE]}
+                )
                 text = " ".join(getattr(c, "text", "") for c in result.content)
                 return waves, text if result.is_error else "applied"
 

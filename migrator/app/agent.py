@@ -49,7 +49,9 @@ class VMFilter:
     name: str | None = None
 
 
-def search_vms(ws: Workspace, wanted: VMFilter, snapshot: int | None = None) -> tuple[int, list[dict[str, Any]]]:
+def search_vms(
+    ws: Workspace, wanted: VMFilter, snapshot: int | None = None
+) -> tuple[int, list[dict[str, Any]]]:
     """(snapshot id, the summaries of the VMs every filter matches). Application and tier are the
     planner's reading (custom attributes, tags, names) where a plan of that snapshot exists."""
     snap = ws.store.get(snapshot)
@@ -114,7 +116,9 @@ class EditPreview:
         return not self.problems
 
 
-def preview_edits(ws: Workspace, target: str, wave: int, edits: list[Edit], use_tools: bool = True) -> EditPreview:
+def preview_edits(
+    ws: Workspace, target: str, wave: int, edits: list[Edit], use_tools: bool = True
+) -> EditPreview:
     """The wave rendered and validated with its current edits and then with `edits` too; nothing is
     stored. Problems are those the proposal adds (the VM or disk is missing, a validator or guardrail
     fails); the diff is what the proposal changes in the generated files."""
@@ -144,11 +148,19 @@ def _render(
 ) -> tuple[dict[str, str], list[Diagnostic]]:
     applied = apply_edits(wave, options, edits)
     if applied.refused:
-        refused = [Diagnostic("edit", "EDIT-NOT-IN-WAVE", "error", "", None, w) for w in applied.refused.values()]
+        refused = [
+            Diagnostic("edit", "EDIT-NOT-IN-WAVE", "error", "", None, w) for w in applied.refused.values()
+        ]
         return {}, refused
     with tempfile.TemporaryDirectory(prefix="migrator-preview-") as tmp:
-        result = run_wave(get(target), applied.wave, applied.options, Path(tmp) / "wave", max_attempts=1,
-                          validator=ValidatorOptions(use_tools=use_tools))  # fmt: skip
+        result = run_wave(
+            get(target),
+            applied.wave,
+            applied.options,
+            Path(tmp) / "wave",
+            max_attempts=1,
+            validator=ValidatorOptions(use_tools=use_tools),
+        )
     return result.files, [d for d in result.diagnostics if d.severity == "error"]
 
 
@@ -170,7 +182,9 @@ def wave_verdict(ws: Workspace, target: str, wave: int) -> dict[str, Any]:
     plan_id = int(document["plan"]["id"])
     found = [r for r in ws.generated.latest(plan_id, target) if r["wave"] == wave]
     if not found:
-        raise NotFound(f"wave {wave} of plan {plan_id} was not generated for {target}: land it or run migrator plan")
+        raise NotFound(
+            f"wave {wave} of plan {plan_id} was not generated for {target}: land it or run migrator plan"
+        )
     return found[0]
 
 
@@ -194,7 +208,13 @@ class RateLimiter:
 
 
 def record_tool_call(
-    ws: Workspace, client: str, tool: str, arguments: dict[str, Any], outcome: str, latency_ms: int, why: str = ""
+    ws: Workspace,
+    client: str,
+    tool: str,
+    arguments: dict[str, Any],
+    outcome: str,
+    latency_ms: int,
+    why: str = "",
 ) -> None:
     """One tool call as an interaction: task `mcp`, command `mcp TOOL`, model `mcp:CLIENT`; the
     arguments only as a hash (they may be long, and are the client's data)."""

@@ -13,7 +13,9 @@ from migrator.errors import UsageError
 def mcp(
     ctx: typer.Context,
     allow_edits: bool = typer.Option(
-        False, "--allow-edits", help="Serve the change tools too (propose, preview, apply edits; re-plan; land)."
+        False,
+        "--allow-edits",
+        help="Serve the change tools too (propose, preview, apply edits; re-plan; land).",
     ),
     http: str | None = typer.Option(
         None, "--http", metavar="HOST:PORT", help="Streamable HTTP on loopback instead of stdio."
@@ -36,11 +38,15 @@ def mcp(
     actor = Actor(os_user(), "mcp")
     if team_mode(ws) and http is None:
         if token is None and allow_edits:
-            raise UsageError("team mode: --allow-edits over stdio needs --token-env naming an identity's token")
+            raise UsageError(
+                "team mode: --allow-edits over stdio needs --token-env naming an identity's token"
+            )
         if token is not None:
             found = authenticate(ws, token)
             if found is None:
-                raise UsageError(f"--token-env {token_env}: not the token of an identity (unknown or revoked)")
+                raise UsageError(
+                    f"--token-env {token_env}: not the token of an identity (unknown or revoked)"
+                )
             actor = Actor(found.name, "mcp", found.role)
     server = build_server(ws, ServeOptions(allow_edits=allow_edits, actor=actor, per_minute=rate))
     if http is None:

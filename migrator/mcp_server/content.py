@@ -72,17 +72,27 @@ def review_prompt(number: int) -> str:
 
 
 def register(server: MCPServer[Any], ws: Workspace) -> None:
-    @server.resource("migrator://waves/{target}/{wave}/{name}", mime_type="text/markdown",
-                     description="A generated wave's PLAN.md or REPORT.md (latest plan).")  # fmt: skip
+    @server.resource(
+        "migrator://waves/{target}/{wave}/{name}",
+        mime_type="text/markdown",
+        description="A generated wave's PLAN.md or REPORT.md (latest plan).",
+    )
     def wave_doc(target: str, wave: str, name: str) -> str:
         if not wave.isdigit():
             raise ResourceError(f"wave {wave[:20]!r}: a wave is a number")
         return wave_document(ws, target, int(wave), name)
 
-    @server.resource("migrator://contracts/inventory-export.schema.json", mime_type="application/json",
-                     description="The inventory export contract (docs/inventory-export.md) as JSON Schema.")  # fmt: skip
+    @server.resource(
+        "migrator://contracts/inventory-export.schema.json",
+        mime_type="application/json",
+        description="The inventory export contract (docs/inventory-export.md) as JSON Schema.",
+    )
     def contract() -> str:
         return export_contract()
 
-    server.prompt("refine_wave", description="Steer an agent to refine a wave with typed edits.")(refine_prompt)
-    server.prompt("review_pull_request", description="Steer an agent to review a plan pull request.")(review_prompt)
+    server.prompt("refine_wave", description="Steer an agent to refine a wave with typed edits.")(
+        refine_prompt
+    )
+    server.prompt("review_pull_request", description="Steer an agent to review a plan pull request.")(
+        review_prompt
+    )

@@ -45,7 +45,7 @@ class SnapshotInfo(BaseModel):
     source: str
     origin: str
     status: str
-    started_at: str
+    started_at: str | None
     vms: int
 
 

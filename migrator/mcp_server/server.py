@@ -52,7 +52,9 @@ class MigratorMCP(MCPServer[Any]):
 
     async def call_tool(self, name: str, arguments: dict[str, Any], context: Any = None) -> Any:
         if name in self.change_tools:
-            raise ToolError(f"{name} changes the plan: this server is read-only (start it with --allow-edits)")
+            raise ToolError(
+                f"{name} changes the plan: this server is read-only (start it with --allow-edits)"
+            )
         return await super().call_tool(name, arguments, context)
 
 
@@ -62,15 +64,23 @@ def build_server(ws: Workspace, options: ServeOptions) -> MigratorMCP:
     served = [t for t in TOOLS if options.allow_edits or not t.changes]
     server.change_tools = frozenset(t.name for t in TOOLS if t not in served)
     for spec in served:
-        annotations = ToolAnnotations(read_only_hint=not spec.changes, destructive_hint=False,
-                                      open_world_hint=False)  # fmt: skip
-        server.add_tool(_adapter(ws, options, limiter, spec), name=spec.name, description=spec.description,
-                        annotations=annotations, structured_output=True)  # fmt: skip
+        annotations = ToolAnnotations(
+            read_only_hint=not spec.changes, destructive_hint=False, open_world_hint=False
+        )
+        server.add_tool(
+            _adapter(ws, options, limiter, spec),
+            name=spec.name,
+            description=spec.description,
+            annotations=annotations,
+            structured_output=True,
+        )
     content.register(server, ws)
     return server
 
 
-def _adapter(ws: Workspace, options: ServeOptions, limiter: agent.RateLimiter, spec: ToolSpec) -> Callable[..., Any]:
+def _adapter(
+    ws: Workspace, options: ServeOptions, limiter: agent.RateLimiter, spec: ToolSpec
+) -> Callable[..., Any]:
     """A function whose parameters are the input model's fields (the SDK builds the client's schema
     from them, so it is the model's) and whose return type is the output model."""
 
@@ -97,7 +107,9 @@ def _adapter(ws: Workspace, options: ServeOptions, limiter: agent.RateLimiter, s
         plain = not field.is_required() and field.default_factory is None
         default = field.default if plain else inspect.Parameter.empty
         annotation = Annotated[field.annotation, field]  # type: ignore[name-defined]
-        params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation))
+        params.append(
+            inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+        )
     tool.__signature__ = inspect.Signature(params, return_annotation=spec.output)  # type: ignore[attr-defined]
     tool.__name__ = spec.name
     return tool
@@ -130,7 +142,13 @@ def _actor(ws: Workspace, options: ServeOptions, ctx: Context) -> Actor:
 
 
 def _record(
-    ws: Workspace, client: str, spec: ToolSpec, arguments: dict[str, Any], outcome: str, started: float, why: str = ""
+    ws: Workspace,
+    client: str,
+    spec: ToolSpec,
+    arguments: dict[str, Any],
+    outcome: str,
+    started: float,
+    why: str = "",
 ) -> None:
     latency = int((time.monotonic() - started) * 1000)
     agent.record_tool_call(ws, client, spec.name, arguments, outcome, latency, why)

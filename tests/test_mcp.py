@@ -287,3 +287,21 @@ def test_http_refuses_an_address_off_loopback_and_a_token_in_argv(ws: Path) -> N
     assert off.code == 2 and "loopback only" in off.stderr and "Traceback" not in off.stderr
     unset = migrator("mcp", "--http", "127.0.0.1:8765", "--token-env", "NOPE_UNSET", workspace=ws)
     assert unset.code == 2 and "not set" in unset.stderr
+
+
+def test_team_mode_stdio_edits_need_an_identity_token(ws: Path) -> None:
+    viewer = add_identity(ws, "vic", "viewer")
+    bare = migrator("mcp", "--allow-edits", workspace=ws)
+    assert bare.code == 2 and "needs --token-env" in bare.stderr and "Traceback" not in bare.stderr
+    wrong = migrator("mcp", "--allow-edits", "--token-env", "TOK", workspace=ws, env={"TOK": viewer + "x"})
+    assert wrong.code == 2 and "not the token of an identity" in wrong.stderr
+
+
+def test_agent_is_a_provenance_source() -> None:
+    from datetime import UTC, datetime
+
+    from waves.edits import SOURCES, Provenance
+
+    assert "agent" in SOURCES
+    seen = Provenance(source="agent", who="claude as ana", at=datetime(2026, 12, 7, 14, 0, tzinfo=UTC))
+    assert seen.describe() == "agent claude as ana, 2026-12-07 14:00 UTC"

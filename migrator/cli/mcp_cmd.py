@@ -30,24 +30,12 @@ def mcp(
 ) -> None:
     """Serve migrator's read tools (and with --allow-edits its change tools) to an MCP client.
     Over stdio unless --http; Ctrl-C stops it."""
-    from migrator.app.identities import Actor, authenticate, os_user, team_mode
+    from migrator.app.identities import mcp_actor
     from migrator.mcp_server.server import ServeOptions, build_server
 
     ws = state(ctx)
     token = _token(token_env)
-    actor = Actor(os_user(), "mcp")
-    if team_mode(ws) and http is None:
-        if token is None and allow_edits:
-            raise UsageError(
-                "team mode: --allow-edits over stdio needs --token-env naming an identity's token"
-            )
-        if token is not None:
-            found = authenticate(ws, token)
-            if found is None:
-                raise UsageError(
-                    f"--token-env {token_env}: not the token of an identity (unknown or revoked)"
-                )
-            actor = Actor(found.name, "mcp", found.role)
+    actor = mcp_actor(ws, token, allow_edits) if http is None else None  # HTTP: per request
     server = build_server(ws, ServeOptions(allow_edits=allow_edits, actor=actor, per_minute=rate))
     if http is None:
         server.run("stdio")

@@ -110,6 +110,8 @@ class EditPreview:
     problems: list[dict[str, Any]]  # the edits against the plan, the wave and the validators
     diff: str  # unified diff of the wave's files, current edits -> current and proposed edits
     files_changed: list[str] = field(default_factory=list)
+    # the wave's AWS estimate (USD a month, as PLAN.md's cost table): before, after, change
+    cost: dict[str, float] = field(default_factory=dict)
 
     @property
     def accepted(self) -> bool:
@@ -136,22 +138,25 @@ def preview_edits(
     options = target_options(stored_options(ws, planned, target, wave))
     names = {vm.name for vm in found.vms}
     current = [e.edit for e in for_wave(for_target(active_edits(ws), target), wave, names)]
-    before, base_errors = _render(target, found, options, current, use_tools)
-    after, errors = _render(target, found, options, [*current, *edits], use_tools)
+    before, base_errors, was = _render(target, found, options, current, use_tools)
+    after, errors, now = _render(target, found, options, [*current, *edits], use_tools)
     added = [d.as_dict() for d in errors if d not in base_errors]
     changed = sorted(p for p in set(before) | set(after) if before.get(p) != after.get(p))
-    return EditPreview(target, wave, added, _diff(before, after, changed), changed)
+    cost = {"before_usd": round(was, 2), "after_usd": round(now, 2), "change_usd": round(now - was, 2)}
+    return EditPreview(target, wave, added, _diff(before, after, changed), changed, cost)
 
 
 def _render(
     target: str, wave: WaveInput, options: TargetOptions, edits: list[Edit], use_tools: bool
-) -> tuple[dict[str, str], list[Diagnostic]]:
+) -> tuple[dict[str, str], list[Diagnostic], float]:
+    """(files, errors, the wave's AWS monthly estimate) of the wave with `edits` applied."""
     applied = apply_edits(wave, options, edits)
+    monthly = sum(float((vm.sizing.get("aws") or {}).get("monthly_usd") or 0) for vm in applied.wave.vms)
     if applied.refused:
         refused = [
             Diagnostic("edit", "EDIT-NOT-IN-WAVE", "error", "", None, w) for w in applied.refused.values()
         ]
-        return {}, refused
+        return {}, refused, monthly
     with tempfile.TemporaryDirectory(prefix="migrator-preview-") as tmp:
         result = run_wave(
             get(target),
@@ -161,7 +166,7 @@ def _render(
             max_attempts=1,
             validator=ValidatorOptions(use_tools=use_tools),
         )
-    return result.files, [d for d in result.diagnostics if d.severity == "error"]
+    return result.files, [d for d in result.diagnostics if d.severity == "error"], monthly
 
 
 def _diff(before: dict[str, str], after: dict[str, str], paths: list[str]) -> str:

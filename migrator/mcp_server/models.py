@@ -276,6 +276,9 @@ class Proposal(BaseModel):
 
 class Preview(Proposal):
     files_changed: list[str]
+    cost: dict[str, float] = Field(
+        description="the wave's AWS estimate, USD a month: before_usd, after_usd, change_usd"
+    )
     diff: str = Field(description="unified diff of the generated files (first 100,000 characters)")
     diff_truncated: bool
 

@@ -270,6 +270,7 @@ def preview(call: Call, q: m.ProposeEdits) -> m.Preview:
         problems=result.problems,
         edits=[e.describe() for e in q.edits],
         files_changed=result.files_changed,
+        cost=result.cost,
         diff=result.diff[:PREVIEW_DIFF_PAGE],
         diff_truncated=len(result.diff) > PREVIEW_DIFF_PAGE,
     )

@@ -133,12 +133,14 @@ def test_stdio_agent_reads_edits_and_lands_a_wave(ws: Path) -> None:
                 "crm-db-01",
                 "crm-web-01",
             }
+            replanned = await call(s, "replan", pins=[{"vm": "crm-db-01", "wave": 3}])
+            assert (replanned["plan"], replanned["pinned"], replanned["moved"]) == (2, ["crm-db-01"], 0)
             proposed = await call(s, "propose_edits", target="terraform-aws", wave=3, edits=[RESIZE])
             assert proposed["accepted"] and proposed["edits"] == ["crm-db-01: instance type r6i.xlarge"]
             shown = await call(s, "preview_edits", target="terraform-aws", wave=3, edits=[RESIZE])
             assert '+  instance_type          = "r6i.xlarge"' in shown["diff"] and shown["accepted"]
             assert shown["cost"]["change_usd"] < 0  # r6i.2xlarge -> r6i.xlarge
-            assert edits_of(ws) == []  # a preview stores nothing
+            assert [e for e in edits_of(ws) if e["source"] == "agent"] == []  # a preview stores nothing
             applied = await call(
                 s,
                 "apply_edits",
@@ -159,9 +161,12 @@ def test_stdio_agent_reads_edits_and_lands_a_wave(ws: Path) -> None:
             assert "crm-db-01" in plan_md.contents[0].text  # type: ignore[union-attr]
 
     anyio.run(session)
-    rows = edits_of(ws)
-    assert [(r["source"], r["status"], r["vm"]) for r in rows] == [("agent", "applied", "crm-db-01")]
-    assert rows[0]["who"].startswith("test-agent as ")
+    rows = edits_of(ws)  # the pin is the planner's own kind of edit; the resize is the agent's
+    assert [(r["source"], r["kind"], r["status"]) for r in rows] == [
+        ("pin", "wave-pin", "applied"),
+        ("agent", "instance-type", "applied"),
+    ]
+    assert rows[1]["who"].startswith("test-agent as ")
     shown = migrator("pr", "list", "--format", "json", workspace=ws)
     assert shown.code == 0 and shown.json()[0]["wave"] == 3
     branch = shown.json()[0]["branch"]
@@ -345,3 +350,37 @@ def test_a_wave_generated_outside_the_workspace_is_not_served(ws: Path, tmp_path
                 await s.read_resource("migrator://waves/terraform-aws/1/PLAN.md")
 
     anyio.run(session)
+
+
+def test_http_single_user_mode_takes_the_token_from_the_environment(ws: Path) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/mcp"
+    argv = migrator_command("mcp", "--http", f"127.0.0.1:{port}", "--token-env", "TOK", workspace=ws)
+    server = subprocess.Popen(
+        argv,
+        env={**_env(), "TOK": "s3cret-token"},
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        _wait(url)
+        assert httpx2.post(url, json={}, headers={"authorization": "Bearer wrong"}).status_code == 401
+
+        async def session() -> str:
+            headers = {"authorization": "Bearer s3cret-token"}
+            async with (
+                httpx2.AsyncClient(headers=headers, timeout=120) as client,
+                streamable_http_client(url, http_client=client) as (read, write),
+                ClientSession(read, write, client_info=CLIENT) as s,
+            ):
+                await s.initialize()
+                assert len((await call(s, "list_waves"))["waves"]) == 3
+                return await refused(s, "apply_edits", target="terraform-aws", wave=3, edits=[RESIZE])
+
+        assert "read-only" in anyio.run(session)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert "s3cret-token" not in " ".join(argv)
+    assert edits_of(ws) == []

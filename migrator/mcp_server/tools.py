@@ -216,14 +216,14 @@ def pr_diff(call: Call, q: m.DiffQuery) -> m.DiffPage:
 def verdict(call: Call, q: m.VerdictQuery) -> m.Verdict:
     record = agent.wave_verdict(call.ws, q.target, q.wave)
     diagnostics = record.get("diagnostics") or []
-    count = lambda level: sum(1 for d in diagnostics if d.get("severity") == level)  # noqa: E731
+    levels = [d.get("severity") for d in diagnostics]
     return m.Verdict(
         target=q.target,
         wave=q.wave,
         status=record["status"],
         attempts=record["attempts"],
-        errors=count("error"),
-        warnings=count("warning"),
+        errors=levels.count("error"),
+        warnings=levels.count("warning"),
         diagnostics=diagnostics,
     )
 

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from agents.interpreter.safety import allowed_fields, detect
 from agents.refiner.refine_edits import answer_schema
 from migrator.app import agent
-from migrator.app.edits import AddRequest, add_edit, list_edits
+from migrator.app.edits import AddRequest, add_edit, list_edits, plan_problems
 from migrator.app.findings import FindingsQuery, list_findings
 from migrator.app.generation import GenerateRequest, generate, planned_inputs
 from migrator.app.identities import Actor
@@ -249,7 +249,6 @@ def edits_tool(call: Call, q: m.EditsQuery) -> m.EditsPage:
 
 
 def propose(call: Call, q: m.ProposeEdits) -> m.Proposal:
-    from migrator.app.edits import plan_problems
 
     problems = [d.as_dict() for e in q.edits for d in plan_problems(call.ws, e)]
     return m.Proposal(

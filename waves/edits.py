@@ -33,7 +33,8 @@ from pydantic import (
 from waves.sizing import catalog
 
 EDIT_VERSION: Literal[1] = 1
-SOURCES = ("reviewer", "model", "pin", "learned")
+# agent: an MCP client (migrator mcp, docs/mcp.md): who is "<client> as <identity>"
+SOURCES = ("reviewer", "model", "pin", "learned", "agent")
 # EBS volume types with their IOPS and throughput bounds (AWS EBS documentation, 2026): None
 # means the type takes no such setting (it follows from the size).
 EBS_TYPES: dict[str, tuple[tuple[int, int] | None, tuple[int, int] | None]] = {
@@ -442,7 +443,7 @@ class Provenance(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    source: Literal["reviewer", "model", "pin", "learned"]
+    source: Literal["reviewer", "model", "pin", "learned", "agent"]
     who: str = Field(min_length=1, max_length=200, description="a person's name, or a model id")
     prompt_version: str | None = Field(default=None, max_length=64, description="models only")
     at: datetime

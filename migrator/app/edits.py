@@ -101,6 +101,11 @@ def _schema_diagnostics(exc: ValidationError) -> list[Diagnostic]:
     ]
 
 
+def plan_problems(ws: Workspace, edit: Edit) -> list[Diagnostic]:
+    """What the latest plan says against an edit (nothing stored): `migrator mcp`'s preview."""
+    return _plan_diagnostics(ws, edit)
+
+
 def _plan_diagnostics(ws: Workspace, edit: Edit) -> list[Diagnostic]:
     """What the latest plan says against the edit: an unknown VM, disk or wave."""
     document = ws.plans.get(None)

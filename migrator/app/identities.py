@@ -119,3 +119,16 @@ def authenticate(ws: Workspace, token: str) -> Actor | None:
         return None
     found = ws.identities.by_hash(token_hash(token))
     return Actor(found["name"], "web", found["role"]) if found else None
+
+
+def mcp_actor(ws: Workspace, token: str | None, allow_edits: bool) -> Actor:
+    """Who `migrator mcp` over stdio acts as: the machine's user, or in team mode the identity
+    whose token it was given (required with --allow-edits: roles bind agents as they bind people)."""
+    if not team_mode(ws) or (token is None and not allow_edits):
+        return Actor(os_user(), "mcp")
+    if token is None:
+        raise UsageError("team mode: --allow-edits over stdio needs --token-env naming an identity's token")
+    found = authenticate(ws, token)
+    if found is None:
+        raise UsageError("--token-env: not the token of an identity (unknown or revoked)")
+    return Actor(found.name, "mcp", found.role)

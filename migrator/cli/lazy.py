@@ -61,6 +61,7 @@ COMMANDS: dict[str, Callable[[str], Command]] = {
     "findings": _command("migrator.cli.findings_cmd", "findings"),
     "interpret": _command("migrator.cli.interpret_cmd", "interpret_cmd"),
     "serve": _command("migrator.cli.serve_cmd", "serve"),
+    "mcp": _command("migrator.cli.mcp_cmd", "mcp"),
     "import": _group("migrator.cli.import_cmd"),
     "inventory": _group("migrator.cli.inventory_cmd"),
     "snapshots": _snapshots,

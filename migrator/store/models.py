@@ -153,7 +153,7 @@ class PlanEdit(SQLModel, table=True):
     vm: str | None = Field(default=None, index=True)  # the VM it changes (None: a wave or rule edit)
     wave: int | None = None  # the wave it changes or pins to
     edit: dict[str, Any] = Field(default_factory=dict, sa_type=JSON, nullable=False)  # its JSON form
-    source: str  # reviewer | model | pin | learned
+    source: str  # reviewer | model | pin | learned | agent
     who: str  # a person's name or a model id
     prompt_version: str | None = None
     pr: int | None = None

@@ -1,0 +1,1 @@
+"""`migrator mcp`: the Model Context Protocol front end (docs/mcp.md)."""

@@ -30,6 +30,8 @@ def runs(quick: bool) -> list[tuple[str, list[str]]]:
         *planning,
         ("code generation", ["plan.py"]),
         ("dashboard", ["dashboard.py"]),
+        ("what-if", ["whatif.py"]),
+        ("cli start-up", ["cli.py"]),
     ]
 
 

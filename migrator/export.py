@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from migrator.store.models import INVENTORY_TABLES, Snapshot
-from migrator.store.snapshots import SnapshotStore
 from migrator.timefmt import iso_utc
+
+if TYPE_CHECKING:  # the stores only for build_export: `snapshots list` needs just the header
+    from migrator.store.models import Snapshot
+    from migrator.store.quickread import SnapshotRow
+    from migrator.store.snapshots import SnapshotStore
 
 SCHEMA_VERSION = 1
 __all__ = ["SCHEMA_VERSION", "build_export", "iso_utc", "snapshot_header"]
 
 
-def snapshot_header(snap: Snapshot) -> dict[str, Any]:
+def snapshot_header(snap: Snapshot | SnapshotRow) -> dict[str, Any]:
     return {
         "id": snap.id,
         "source": snap.source,
@@ -24,6 +27,8 @@ def snapshot_header(snap: Snapshot) -> dict[str, Any]:
 
 
 def build_export(store: SnapshotStore, snapshot_id: int | None = None) -> dict[str, Any]:
+    from migrator.store.models import INVENTORY_TABLES
+
     snap = store.get(snapshot_id)
     assert snap.id is not None
     doc: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "snapshot": snapshot_header(snap)}

@@ -3,15 +3,18 @@ plan exactly as `waves pin` + `waves plan` do, and matches the preview."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from migrator.app.flows import import_flow_file
 from migrator.app.planning import plan_waves
-from migrator.app.whatif import apply_pin, apply_unpin, preview_pin, preview_unpin
-from migrator.errors import NotFound
-from tests.drift_helpers import demo_workspace
+from migrator.app.whatif import WhatIf, apply_pin, apply_unpin, preview_pin, preview_unpin
+from migrator.errors import NotFound, UsageError
+from tests.drift_helpers import FIXTURES, demo_workspace
 from waves.parameters import PlanParameters
+from waves.plan import PlanResult
 
 
 def _assignment(doc: dict) -> dict[str, int]:
@@ -67,3 +70,81 @@ def test_preview_errors_name_the_problem(tmp_path: Path) -> None:
     with pytest.raises(NotFound, match="is not pinned"):
         preview_unpin(ws, "crm-web-01")
     assert len(ws.plans.ids()) == 1
+
+
+def _pin_cases(names: list[str]) -> list[dict[str, int]]:
+    """No pin, one pin early and late, pairs of pins (some conflict), a wave beyond the plan's end."""
+    return [
+        {},
+        {names[5]: 1},
+        {names[40]: 3},
+        {names[7]: 2, names[90]: 1},
+        {names[0]: 2, names[130]: 1},
+        {names[11]: 40},
+    ]
+
+
+def _outcome(plan: Callable[[], PlanResult | WhatIf]) -> dict | str:
+    """The document, or the one line a refused plan gives (conflicting pins)."""
+    try:
+        return plan().document
+    except (UsageError, NotFound) as exc:
+        return str(exc)
+
+
+def test_planning_on_a_kept_basis_is_planning_from_scratch() -> None:
+    """What a preview runs (waves.plan.plan_prepared on one Prepared) gives the same document as
+    waves.plan.plan_waves, for several pin sets, twice over: placement leaves the basis as it was."""
+    from waves.plan import plan_prepared, prepare
+    from waves.plan import plan_waves as from_scratch
+    from waves.synthetic import generate
+
+    estate = generate(400, seed=3)
+    params = PlanParameters(max_vms=20)
+    prepared = prepare(estate.vms, estate.clusters, estate.flows, params)
+    names = sorted(vm["name"] for vm in estate.vms)
+    outcomes = []
+    for _round in range(2):
+        for pins in _pin_cases(names):
+            kept = _outcome(lambda: plan_prepared(prepared, params, pins))  # noqa: B023
+            fresh = _outcome(lambda: from_scratch(estate.vms, estate.clusters, estate.flows, params, pins))  # noqa: B023
+            assert kept == fresh, pins
+            outcomes.append(isinstance(kept, dict))
+    assert any(outcomes) and not all(outcomes)  # both plans and refusals were compared
+    with pytest.raises(Exception, match=r"[Ff]rozen"):
+        prepared.graph.g.add_edge(names[0], names[1])
+
+
+def test_a_preview_follows_a_new_plan_new_flows_and_new_pins(tmp_path: Path) -> None:
+    """The kept basis is keyed by the plan, snapshot, flow sets and CMDB import, and pins are read
+    each time: after each change a preview equals one made with nothing kept."""
+    from migrator.app import whatif
+    from migrator.app.planning import load_inputs
+    from waves.plan import plan_waves as from_scratch
+
+    ws = demo_workspace(tmp_path)
+    plan_waves(ws, PlanParameters(max_vms=12))
+
+    def check(vm: str, wave: int) -> bool:
+        """The preview on the kept basis, on a new one, and a plan from scratch agree (document, or
+        the line that refuses the pins); True when it was a plan."""
+        kept = _outcome(lambda: preview_pin(ws, vm, wave))
+        whatif._bases.clear()
+        again = _outcome(lambda: preview_pin(ws, vm, wave))
+        inputs = load_inputs(ws, None)
+        pins = {**inputs.pins, vm: wave}
+        params = whatif.current_parameters(ws)[1]
+        fresh = _outcome(lambda: from_scratch(inputs.vms, inputs.clusters, inputs.flows, params, pins))
+        assert kept == again == fresh
+        return isinstance(kept, dict)
+
+    assert check("crm-web-01", 2)
+    preview_pin(ws, "crm-web-01", 2)  # a basis kept for the plan of max_vms 12
+    plan_waves(ws, PlanParameters(max_vms=6))
+    assert preview_pin(ws, "crm-web-01", 2).document["plan"]["parameters"]["max_vms"] == 6
+    assert check("crm-web-01", 2)
+    ws.plans.pin("shop-db-01", 1)
+    outcomes = [check("crm-web-01", 3), check("crm-web-01", 1)]
+    import_flow_file(ws, FIXTURES / "flows" / "demo-azure-migrate.csv", "azure-migrate")
+    outcomes += [check("crm-web-01", 3), check("crm-web-01", 1)]
+    assert outcomes == [True, False, True, False]  # wave 1 is full with shop-db-01's group in it

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from typing import Any
 
 from waves.graph import DependencyGraph
 from waves.parameters import PlanParameters
 from waves.planner import PHASE_LABEL, Group, Placement, violations
-from waves.sizing import SizingParameters, price_source, size_vm, totals
+from waves.sizing import price_source, totals
 
 DOCUMENT_VERSION = 1
 MAX_LINKS_SHOWN = 40
@@ -18,12 +19,14 @@ def build_document(
     placement: Placement,
     graph: DependencyGraph,
     params: PlanParameters,
-    vms: list[dict[str, Any]],
+    sized: Mapping[str, dict[str, Any]],
     anti_affinity: list[dict[str, Any]],
+    views: Views,
 ) -> dict[str, Any]:
+    """`sized`: each VM's `size_vm` by name; `views`: `dependency_views(graph)` (waves.plan.prepare
+    computes both once per estate)."""
     waves_of = placement.wave_of_vm
-    sizing = SizingParameters()
-    sizes = {vm["name"]: size_vm(vm, sizing) for vm in vms if vm["name"] in waves_of}
+    sizes = {name: size for name, size in sized.items() if name in waves_of}
     members: dict[int, list[str]] = defaultdict(list)
     for vm, wave in waves_of.items():
         members[wave].append(vm)
@@ -67,7 +70,7 @@ def build_document(
         "graph": dict(sorted(graph.stats.items())),
         "notes": placement.notes,
         "violations": violations(placement),
-        "vms": {vm: _explain(vm, placement, graph) for vm in sorted(waves_of)},
+        "vms": {vm: _explain(vm, placement, graph, views) for vm in sorted(waves_of)},
     }
 
 
@@ -193,19 +196,35 @@ def _rationale(phase: str, groups: list[Group], params: PlanParameters) -> list[
     return out
 
 
-def _explain(vm: str, placement: Placement, graph: DependencyGraph) -> dict[str, Any]:
+Views = dict[str, tuple[list[tuple[str, dict[str, Any]]], list[tuple[str, dict[str, Any]]]]]
+
+
+def dependency_views(graph: DependencyGraph) -> Views:
+    """Per VM, its `depends_on` and `dependents` entries without the partner's wave: they depend
+    on the graph alone, so waves.plan.prepare makes them once for every plan of a what-if."""
+    views: Views = {}
+    for vm in graph.facts:
+        if not graph.g.has_node(vm):
+            continue
+        depends_on = [
+            (other, _edge_view(data))
+            for other in sorted(graph.g.successors(vm))
+            if (data := graph.g.edges[vm, other])["depends"]
+        ]
+        dependents = [
+            (other, _edge_view(data))
+            for other in sorted(graph.g.predecessors(vm))
+            if (data := graph.g.edges[other, vm])["depends"]
+        ]
+        views[vm] = (depends_on, dependents)
+    return views
+
+
+def _explain(vm: str, placement: Placement, graph: DependencyGraph, views: Views) -> dict[str, Any]:
     waves_of = placement.wave_of_vm
     group = placement.groups[placement.group_of[vm]]
     f = graph.facts[vm]
-    depends_on, dependents = [], []
-    for other in sorted(graph.g.successors(vm)):
-        data = graph.g.edges[vm, other]
-        if data["depends"]:
-            depends_on.append(_edge_view(other, data, waves_of))
-    for other in sorted(graph.g.predecessors(vm)):
-        data = graph.g.edges[other, vm]
-        if data["depends"]:
-            dependents.append(_edge_view(other, data, waves_of))
+    depends_on_views, dependents_views = views[vm]
     links = [
         {"a": link.a, "b": link.b, "rule": link.rule, "reason": link.reason}
         for link in group.links
@@ -217,8 +236,8 @@ def _explain(vm: str, placement: Placement, graph: DependencyGraph) -> dict[str,
         "placement": group.placement,
         "group": group.members if len(group.members) <= 100 else [*group.members[:100], "..."],
         "tied_by": links[:MAX_LINKS_SHOWN],
-        "depends_on": depends_on,
-        "dependents": dependents,
+        "depends_on": [{"vm": o, "wave": waves_of.get(o), **rest} for o, rest in depends_on_views],
+        "dependents": [{"vm": o, "wave": waves_of.get(o), **rest} for o, rest in dependents_views],
         "shared_service": placement.ctx.shared.get(vm),
         "pinned": vm in placement.ctx.pins,
         "app": f.app,
@@ -229,10 +248,9 @@ def _explain(vm: str, placement: Placement, graph: DependencyGraph) -> dict[str,
     }
 
 
-def _edge_view(other: str, data: dict[str, Any], waves_of: dict[str, int]) -> dict[str, Any]:
+def _edge_view(data: dict[str, Any]) -> dict[str, Any]:
+    """An edge as the document shows it, but for the partner (`vm`, `wave`), which come first."""
     return {
-        "vm": other,
-        "wave": waves_of.get(other),
         "ports": data["ports"][:10],
         "bytes": data["bytes"],
         "evidence": [e["kind"] for e in data["evidence"]],

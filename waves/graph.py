@@ -41,12 +41,18 @@ class DependencyGraph:
     _vm_edges: tuple[tuple[int, int], list[tuple[str, str, dict[str, Any]]]] | None = field(
         default=None, init=False, repr=False, compare=False
     )
+    # results that depend on this graph and the plan parameters alone, kept once it is frozen
+    # (waves.rules.memo): every what-if of one plan computes them once
+    memo: dict[tuple[Any, ...], Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def vm_edges(self) -> list[tuple[str, str, dict[str, Any]]]:
         """Edges between two VMs (external endpoints are not placed in waves). Planning and
         its checks walk them about ten times, and networkx's edge view is slow to iterate
-        (half a million edges at 50,000 VMs): the list is kept until the graph changes size.
+        (half a million edges at 50,000 VMs): the list is kept until the graph changes size, or
+        for good once the graph is frozen (waves.plan.prepare; counting the edges walks them all).
         The data dicts are the graph's own, as before."""
+        if self._vm_edges is not None and nx.is_frozen(self.g):
+            return self._vm_edges[1]
         size = (self.g.number_of_nodes(), self.g.number_of_edges())
         if self._vm_edges is None or self._vm_edges[0] != size:
             facts = self.facts

@@ -28,7 +28,16 @@ from migrator.errors import UsageError
 from waves.graph import DependencyGraph
 from waves.groups import UnionFind, join
 from waves.parameters import PlanParameters
-from waves.rules import DEPENDENCY_ORDER, SHARED, TOGETHER_RULES, Link, PlanContext, check_plan
+from waves.rules import (
+    TOGETHER_RULES,
+    Link,
+    PlanContext,
+    check_plan,
+    links_of,
+    memo,
+    precedences_of,
+    shared_of,
+)
 
 PHASE_RANK = {"pilot": 0, "nonprod": 1, "nonprod-critical": 2, "prod": 3, "prod-critical": 4}
 PHASE_LABEL = {
@@ -102,7 +111,7 @@ class Planner:
         for vm in sorted(set(pins) - set(known)):
             self.notes.append(f"pin for {vm!r} ignored: no such VM in this snapshot")
         self.ctx = PlanContext(graph, params, pins=known)
-        self.ctx.shared = SHARED.classify(self.ctx)
+        self.ctx.shared = shared_of(self.ctx)
         self.unplaced: list[dict[str, str]] = []
         self.placeable = [n for n, f in sorted(graph.facts.items()) if not f.template]
         for name, f in sorted(graph.facts.items()):
@@ -111,13 +120,32 @@ class Planner:
 
     # -- 1. move groups ------------------------------------------------------------------------
     def _move_groups(self) -> tuple[list[Group], dict[str, int], nx.DiGraph]:
+        """The move groups (fresh each plan: placement changes them) from `_tied`, which pins do
+        not change (kept for every what-if of a plan: waves.rules.memo)."""
+        members_of, links, precedences = memo(self.ctx, "move-groups", self._tied)
+        groups: list[Group] = []
+        group_of: dict[str, int] = {}
+        for gid, members in enumerate(members_of):
+            groups.append(Group(gid, list(members)))
+            for vm in members:
+                group_of[vm] = gid
+        for link in links:
+            groups[group_of[link.a]].links.append(link)
+        gdag = nx.DiGraph()
+        gdag.add_nodes_from(range(len(groups)))
+        for target, dependent, _reason in precedences:
+            if group_of[target] != group_of[dependent]:
+                gdag.add_edge(group_of[target], group_of[dependent])
+        return groups, group_of, gdag
+
+    def _tied(self) -> tuple[list[list[str]], list[Link], list[tuple[str, str, str]]]:
+        """Union-find over every together rule, then dependency cycles between groups merged:
+        the members of each group, the links that tie them, the precedences between VMs."""
         uf = UnionFind(self.placeable)
         links: list[Link] = []
         for rule in TOGETHER_RULES:
-            join(uf, rule.links(self.ctx), links)
-        precedences = [
-            p for p in DEPENDENCY_ORDER.precedences(self.ctx) if p[0] in uf.parent and p[1] in uf.parent
-        ]
+            join(uf, links_of(rule, self.ctx), links)
+        precedences = [p for p in precedences_of(self.ctx) if p[0] in uf.parent and p[1] in uf.parent]
         while True:  # merge dependency cycles between groups until the group graph is a DAG
             dag = nx.DiGraph()
             dag.add_nodes_from({uf.find(vm) for vm in uf.parent})
@@ -137,20 +165,7 @@ class Planner:
                 for other in roots[1:]:
                     uf.union(roots[0], other)
                     links.append(Link(roots[0], other, "two-way-dependencies", f"dependency cycle: {why}"))
-        groups: list[Group] = []
-        group_of: dict[str, int] = {}
-        for gid, members in enumerate(uf.groups()):
-            groups.append(Group(gid, members))
-            for vm in members:
-                group_of[vm] = gid
-        for link in links:
-            groups[group_of[link.a]].links.append(link)
-        gdag = nx.DiGraph()
-        gdag.add_nodes_from(range(len(groups)))
-        for target, dependent, _reason in precedences:
-            if group_of[target] != group_of[dependent]:
-                gdag.add_edge(group_of[target], group_of[dependent])
-        return groups, group_of, gdag
+        return uf.groups(), links, precedences
 
     # -- 2. facts per group --------------------------------------------------------------------
     def _describe(self, groups: list[Group], group_of: dict[str, int]) -> None:
@@ -279,7 +294,7 @@ class Planner:
                     w = self.graph.per_day(data["bytes"])
                     adj[a][b] += w
                     adj[b][a] += w
-        return adj
+        return {a: dict(peers) for a, peers in adj.items()}  # plain dicts: read only, may be shared
 
     def _communities(self, groups: list[Group], adj: dict[int, dict[int, float]]) -> dict[int, int]:
         cg = nx.Graph()
@@ -341,8 +356,9 @@ class Planner:
             g.unplaced = self._too_big(g)
         self._apply_pins(groups, group_of, dag)
         pilot = self._pick_pilot(groups, dag)
-        adj = self._group_traffic(group_of)
-        community = self._communities(groups, adj)
+        # traffic between groups and their communities: pins change neither (kept per plan)
+        adj = memo(self.ctx, "group-traffic", lambda: self._group_traffic(group_of))
+        community = memo(self.ctx, "communities", lambda: self._communities(groups, adj))
 
         def sort_key(gid: int) -> tuple[int, int, int, str]:
             g = groups[gid]

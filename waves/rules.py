@@ -15,7 +15,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
+
+import networkx as nx
 
 from waves.graph import DependencyGraph
 from waves.parameters import PlanParameters
@@ -69,9 +71,41 @@ class TogetherRule(Rule):
                 f"{link.a} (wave {waves[link.a]}) and {link.b} (wave {waves[link.b]}) "
                 f"must move together: {link.reason}",
             )
-            for link in self.links(ctx)
+            for link in links_of(self, ctx)
             if link.a in waves and link.b in waves and waves[link.a] != waves[link.b]
         ]
+
+
+T = TypeVar("T")
+
+
+def memo(ctx: PlanContext, key: str, compute: Callable[[], T]) -> T:
+    """`compute()`, which must depend on the graph and the parameters alone (never the pins), kept
+    on the graph once it is frozen (waves.plan.prepare), so each what-if of a plan reuses it.
+    What it returns is shared: callers only read it."""
+    if not nx.is_frozen(ctx.graph.g):
+        return compute()
+    full = (key, ctx.params, tuple(ctx.shared))  # the links also follow from the shared services
+    try:
+        found = ctx.graph.memo.get(full)
+    except TypeError:  # parameters holding a list: unhashable, so not kept
+        return compute()
+    if found is None:
+        found = ctx.graph.memo[full] = compute()
+    return found
+
+
+def links_of(rule: TogetherRule, ctx: PlanContext) -> list[Link]:
+    """The rule's links (they follow from the graph, the parameters and the shared services)."""
+    return memo(ctx, f"links:{rule.id}", lambda: list(rule.links(ctx)))
+
+
+def precedences_of(ctx: PlanContext) -> list[tuple[str, str, str]]:
+    return memo(ctx, "precedences", lambda: list(DEPENDENCY_ORDER.precedences(ctx)))
+
+
+def shared_of(ctx: PlanContext) -> dict[str, str]:
+    return memo(ctx, "shared", lambda: SHARED.classify(ctx))
 
 
 def _depends_edges(ctx: PlanContext) -> Iterator[tuple[str, str, dict[str, Any]]]:
@@ -248,7 +282,7 @@ class DependencyOrder(Rule):
                 f"{target} (wave {waves[target]}) moves after {dependent} "
                 f"(wave {waves[dependent]}): {reason}",
             )
-            for target, dependent, reason in self.precedences(ctx)
+            for target, dependent, reason in precedences_of(ctx)
             if target in waves and dependent in waves and waves[target] > waves[dependent]
         ]
 

@@ -4,22 +4,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from sqlalchemy.engine import Engine
+from typing import TYPE_CHECKING
 
 from migrator.settings import Settings
-from migrator.store.cmdb import CmdbStore
-from migrator.store.database import open_engine
-from migrator.store.edits import EditStore
-from migrator.store.findings import FindingsCache
-from migrator.store.flows import FlowStore
-from migrator.store.generated import GeneratedStore
-from migrator.store.identities import AuditStore, IdentityStore
-from migrator.store.learning import LearningStore
-from migrator.store.llm import LLMStore
-from migrator.store.plans import PlanStore
-from migrator.store.schedules import ScheduleStore
-from migrator.store.snapshots import SnapshotStore
+
+# Each store is imported by the property that returns it: importing them all (SQLAlchemy and every
+# SQLModel table) took 0.5 s, more than `migrator snapshots list` may take (migrator/store/quickread.py).
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from migrator.store.cmdb import CmdbStore
+    from migrator.store.edits import EditStore
+    from migrator.store.findings import FindingsCache
+    from migrator.store.flows import FlowStore
+    from migrator.store.generated import GeneratedStore
+    from migrator.store.identities import AuditStore, IdentityStore
+    from migrator.store.learning import LearningStore
+    from migrator.store.llm import LLMStore
+    from migrator.store.plans import PlanStore
+    from migrator.store.schedules import ScheduleStore
+    from migrator.store.snapshots import SnapshotStore
 
 
 @dataclass
@@ -37,12 +41,20 @@ class Workspace:
     @property
     def engine(self) -> Engine:
         if self._engine is None:
+            from migrator.store.database import open_engine
+
             self._engine = open_engine(self.settings)
         return self._engine
 
     @property
+    def engine_open(self) -> bool:
+        return self._engine is not None
+
+    @property
     def store(self) -> SnapshotStore:
         """The inventory snapshots (named `store` since the first release)."""
+        from migrator.store.snapshots import SnapshotStore
+
         return SnapshotStore(self.engine)
 
     @property
@@ -51,52 +63,74 @@ class Workspace:
 
     @property
     def flows(self) -> FlowStore:
+        from migrator.store.flows import FlowStore
+
         return FlowStore(self.engine)
 
     @property
     def plans(self) -> PlanStore:
+        from migrator.store.plans import PlanStore
+
         return PlanStore(self.engine)
 
     @property
     def schedules(self) -> ScheduleStore:
         """Computed wave schedules of the plans (docs/schedule.md)."""
+        from migrator.store.schedules import ScheduleStore
+
         return ScheduleStore(self.engine)
 
     @property
     def edits(self) -> EditStore:
+        from migrator.store.edits import EditStore
+
         return EditStore(self.engine)
 
     @property
     def learning(self) -> LearningStore:
         """Examples from merged pull requests and the corrections learned from them."""
+        from migrator.store.learning import LearningStore
+
         return LearningStore(self.engine)
 
     @property
     def generated(self) -> GeneratedStore:
+        from migrator.store.generated import GeneratedStore
+
         return GeneratedStore(self.engine)
 
     @property
     def cmdb(self) -> CmdbStore:
+        from migrator.store.cmdb import CmdbStore
+
         return CmdbStore(self.engine)
 
     @property
     def findings_cache(self) -> FindingsCache:
         """Source findings computed once per snapshot, target and policy bundle."""
+        from migrator.store.findings import FindingsCache
+
         return FindingsCache(self.engine)
 
     @property
     def llm(self) -> LLMStore:
         """Chat-model interactions, usage and the response cache."""
+        from migrator.store.llm import LLMStore
+
         return LLMStore(self.engine)
 
     @property
     def identities(self) -> IdentityStore:
         """Team mode's people and their token hashes."""
+        from migrator.store.identities import IdentityStore
+
         return IdentityStore(self.engine)
 
     @property
     def audit(self) -> AuditStore:
         """Who changed what (migrator.app.audit writes it)."""
+        from migrator.store.identities import AuditStore
+
         return AuditStore(self.engine)
 
     def close(self) -> None:

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 from rich.text import Text
 
-from migrator.app.cmdb import drift as cmdb_drift
-from migrator.app.snapshot_diff import SnapshotDiff, diff_snapshots
 from migrator.cli.context import state
 from migrator.cli.output import Format, render
+
+# `snapshots diff` is registered on the light `snapshots` group (migrator/cli/lazy.py): the use
+# cases (the stores, the planner) are imported when a command of this module runs.
+if TYPE_CHECKING:
+    from migrator.app.snapshot_diff import SnapshotDiff
 
 _out = Console(soft_wrap=True)
 DRIFT_COLUMNS = [
@@ -31,6 +34,8 @@ def drift(
 ) -> None:
     """Where the CMDB and vCenter disagree: CPU, memory, IP, application, environment; CIs without
     a VM and VMs without a CI."""
+    from migrator.app.cmdb import drift as cmdb_drift
+
     report = cmdb_drift(state(ctx), snapshot)
     data = report.as_dict()
     title = (
@@ -48,6 +53,8 @@ def snapshots_diff(
 ) -> None:
     """Configuration drift between two snapshots: VMs added, removed, changed field by field, and the
     waves of the current plan the changes affect."""
+    from migrator.app.snapshot_diff import diff_snapshots
+
     result = diff_snapshots(state(ctx), a, b)
     rows = _rows(result)
     title = (

@@ -6,21 +6,27 @@ import getpass
 import os
 import sys
 import unicodedata
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 
+from migrator.app import listings
 from migrator.app.identities import cli_actor
-from migrator.app.prs import GuardFailed, LandRequest, LandResult, Reviews
 from migrator.cli.context import state
 from migrator.cli.options import PLAN_OPTION
 from migrator.cli.output import Format, dump_json, render
 from migrator.errors import UsageError
-from migrator.review.repo import Author
-from migrator.store.models import PullRequest
 from migrator.timefmt import iso_utc
 from transpilers.escape import one_line
+
+# Keep this module light: `pr list` must start at once (migrator/cli/lazy.py). The PR use cases
+# (the stores, git, the validator) are imported by the commands that use them.
+if TYPE_CHECKING:
+    from migrator.app.prs import LandRequest, LandResult, Reviews
+    from migrator.review.repo import Author
+    from migrator.store.models import PullRequest
+    from migrator.store.quickread import PullRequestRow
 
 app = typer.Typer(
     help="Plans as pull requests: land, review, approve, merge (docs/prs.md).", no_args_is_help=True
@@ -66,6 +72,8 @@ def land_request(
     token_env: str | None,
     forge: tuple[str | None, str | None, str | None],
 ) -> LandRequest:
+    from migrator.app.prs import LandRequest
+
     kind, api, forge_repo = forge
     token = token_from(token_env)
     return LandRequest(
@@ -87,6 +95,8 @@ def reviewer_name() -> str:
 
 
 def author() -> Author:
+    from migrator.review.repo import Author
+
     return Author(
         os.environ.get(AUTHOR_NAME_ENV) or "migrator",
         os.environ.get(AUTHOR_EMAIL_ENV) or "migrator@localhost",
@@ -109,10 +119,12 @@ def forge_wait_line(line: str) -> None:
 
 
 def reviews(ctx: typer.Context, token_env: str | None = None) -> Reviews:
+    from migrator.app.prs import Reviews
+
     return Reviews(state(ctx), token_from(token_env), notify=forge_wait_line)
 
 
-def row(pr: PullRequest) -> dict[str, Any]:
+def row(pr: PullRequest | PullRequestRow) -> dict[str, Any]:
     return {
         "number": pr.id,
         "target": pr.target,
@@ -154,7 +166,7 @@ def list_prs(
     ctx: typer.Context, fmt: Format = typer.Option(Format.table, "--format", help="table or json.")
 ) -> None:
     """Every pull request, oldest first."""
-    rows = [row(pr) for pr in reviews(ctx).prs.all()]
+    rows = [row(pr) for pr in listings.pull_requests(state(ctx))]
     render(rows, COLUMNS, fmt, title="Pull requests")
 
 
@@ -194,6 +206,8 @@ def approve(
 ) -> None:
     """Record an approval of the branch as it is now (a later commit needs a new approval)."""
     name = by or reviewer_name()
+    from migrator.app.prs import Reviews
+
     svc = Reviews(state(ctx), token_from(token_env), notify=forge_wait_line, actor=cli_actor(name))
     pr = svc.approve(number, name)
     Console(highlight=False).print(
@@ -220,6 +234,8 @@ def merge(
 ) -> None:
     """Re-validate the branch as it is now, then merge it: through the forge's API when the PR is
     on a forge (exit 9 if the forge refuses), else git merge into the base (exit 8: checks fail)."""
+    from migrator.app.prs import GuardFailed
+
     try:
         result = reviews(ctx, token_env).merge(number, author(), use_tools)
     except GuardFailed as failed:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import typer
 
+from migrator.app import listings
 from migrator.cli.context import state
 from migrator.cli.output import Format, render
 from migrator.export import snapshot_header
 
+# Keep this module light: `snapshots list` must start at once (migrator/cli/lazy.py).
 app = typer.Typer(help="Discovery and import runs.", no_args_is_help=True)
 
 COLUMNS = [
@@ -31,7 +33,7 @@ def list_snapshots(
 ) -> None:
     """List every snapshot, oldest first."""
     rows = []
-    for snap in state(ctx).store.list():
+    for snap in listings.snapshots(state(ctx)):
         row = snapshot_header(snap)
         row.update(
             vms=snap.vm_count,

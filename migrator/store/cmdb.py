@@ -64,6 +64,12 @@ class CmdbStore:
             raise StoreError(f"could not store the CMDB import: {type(exc).__name__}") from None
         return int(import_id)
 
+    def latest_id(self) -> int | None:
+        """The latest import's id without its items (None: no CMDB imported): a cache key."""
+        with self.engine.connect() as conn:
+            found = conn.execute(select(IMPORTS.c.id).order_by(IMPORTS.c.id.desc()).limit(1)).scalar()
+        return None if found is None else int(found)
+
     def latest(self) -> Cmdb | None:
         """The latest import with its items, or None when no CMDB was imported."""
         with self.engine.connect() as conn:

@@ -3,7 +3,8 @@
 New databases are created by the migrations; a workspace made before Alembic (release 0.1.0,
 no alembic_version table) is adopted by the baseline revision, which creates only missing
 tables; later revisions then upgrade it in place. HEAD lets the common case (already current)
-skip loading Alembic at all; tests/test_migrations.py checks it equals the scripts' head.
+skip loading Alembic at all (it lives in revision.py, for the listings' sqlite3 check too);
+tests/test_migrations.py checks it equals the scripts' head.
 """
 
 from __future__ import annotations
@@ -17,13 +18,12 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from migrator.errors import StoreError
+from migrator.store.revision import HEAD, VERSION_TABLE
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
-HEAD = "0014_embeddings"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-VERSION_TABLE = "alembic_version"
 _PG_LOCK_KEY = 0x6D6967726174  # "migrat": serialises concurrent upgrades on PostgreSQL
 _ATTEMPTS = 3
 

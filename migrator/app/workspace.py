@@ -11,6 +11,7 @@ from migrator.settings import Settings
 from migrator.store.cmdb import CmdbStore
 from migrator.store.database import open_engine
 from migrator.store.edits import EditStore
+from migrator.store.estates import EstateStore
 from migrator.store.findings import FindingsCache
 from migrator.store.flows import FlowStore
 from migrator.store.generated import GeneratedStore
@@ -98,6 +99,11 @@ class Workspace:
     def audit(self) -> AuditStore:
         """Who changed what (migrator.app.audit writes it)."""
         return AuditStore(self.engine)
+
+    @property
+    def estates(self) -> EstateStore:
+        """The estate's vCenters and the members of estate snapshots (docs/scale.md)."""
+        return EstateStore(self.engine)
 
     def close(self) -> None:
         """Release the database connections (a long-running caller, e.g. the dashboard, on shutdown)."""

@@ -22,8 +22,10 @@ from migrator.vcenter.discovery import discover as run_discovery
 
 def discover(
     ctx: typer.Context,
-    server: str = typer.Option(..., "--server", help="vCenter URL or host name (https and /sdk by default)."),
-    user: str = typer.Option(..., "--user", help="A read-only vCenter account, e.g. ro@vsphere.local."),
+    server: str = typer.Option(
+        None, "--server", help="vCenter URL or host name (https and /sdk by default)."
+    ),
+    user: str = typer.Option(None, "--user", help="A read-only vCenter account, e.g. ro@vsphere.local."),
     password_env: str = typer.Option(
         None, "--password-env", help="Name of the environment variable holding the password (else a prompt)."
     ),
@@ -44,8 +46,23 @@ def discover(
         None, "--workers", min=1, max=16, help="Worker processes [default: CPU cores]."
     ),
     timeout: float = typer.Option(120.0, "--timeout", min=1, help="Seconds to wait for each vCenter answer."),
+    estate: bool = typer.Option(
+        False, "--estate", help="Every vCenter of the estate (`migrator estate add`): one estate snapshot."
+    ),
 ) -> None:
-    """Discover a vCenter into a new inventory snapshot (read-only)."""
+    """Discover a vCenter into a new inventory snapshot (read-only), or every vCenter of the estate."""
+    if estate:
+        if server or user or password_env or password_file or insecure or thumbprint or ca_file:
+            raise UsageError(
+                "--estate reads each vCenter's server and credentials from the estate "
+                "(`migrator estate list`): drop --server, --user and the password and TLS options"
+            )
+        from migrator.cli.estate_discover import discover_estate_cmd
+
+        discover_estate_cmd(state(ctx), perf_days, workers, timeout)
+        return
+    if not server or not user:
+        raise UsageError("give --server and --user (or --estate for every vCenter of the estate)")
     if insecure and thumbprint:
         raise UsageError("--insecure and --thumbprint exclude each other: a pinned thumbprint is verified")
     address = parse_server(server)

@@ -76,6 +76,7 @@ COMMANDS: dict[str, Callable[[str], Command]] = {
     "eval": _group("migrator.cli.eval_cmd"),
     "identities": _group("migrator.cli.identities_cmd"),
     "audit": _group("migrator.cli.audit_cmd"),
+    "estate": _group("migrator.cli.estate_cmd"),
 }
 
 

@@ -21,7 +21,7 @@ from migrator.errors import StoreError
 if TYPE_CHECKING:
     from alembic.config import Config
 
-HEAD = "0014_embeddings"
+HEAD = "0015_estates"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 VERSION_TABLE = "alembic_version"
 _PG_LOCK_KEY = 0x6D6967726174  # "migrat": serialises concurrent upgrades on PostgreSQL

@@ -28,7 +28,8 @@ def estate_sims(vcsim_binary: Path) -> Iterator[dict[str, Simulator]]:
     try:
         for name in NAMES:
             estate = Estate.load(MULTI / f"{name}.yaml")
-            sims[name] = Simulator(topology=estate.topology(), password=f"{name}-S3cret!").start()
+            uuid = f"00000000-0000-4000-8000-{NAMES.index(name) + 1:012d}"  # each vCenter its own
+            sims[name] = Simulator(estate.topology(), password=f"{name}-S3cret!", instance_uuid=uuid).start()
             seed(sims[name], estate)
         yield sims
     finally:
@@ -89,3 +90,40 @@ def test_a_failing_vcenter_leaves_the_estate_snapshot_incomplete(
         "golden-a", "golden-b", "cache-01",
     }
     assert {vm["name"]: vm["vcenter"] for vm in vms}["db-01"] == "vc-b"
+
+
+@pytest.mark.vcsim
+def test_planning_reads_an_estate_snapshot_across_vcenters(
+    estate_sims: dict[str, Simulator], tmp_path: Path
+) -> None:
+    ws = tmp_path / "ws"
+    add_estate(estate_sims, ws)
+    found = migrator("discover", "--estate", "--perf-days", "0", workspace=ws, env=passwords(estate_sims))
+    assert found.code == 0, found.stderr
+    assert "2 possible duplicate(s)" in found.stderr
+
+    # duplicates: shared-01 registered in vc-a and vc-b, golden-a/golden-b sharing a BIOS UUID
+    dups = migrator("estate", "duplicates", "--format", "json", workspace=ws).json()
+    seen = {(d["kind"], tuple(f"{v['name']}/{v['vcenter']}" for v in d["vms"])) for d in dups}
+    assert seen == {
+        ("same-vm-in-several-vcenters", ("shared-01@vc-a/vc-a", "shared-01@vc-b/vc-b")),
+        ("same-bios-uuid", ("golden-a/vc-a", "golden-b/vc-b")),
+    }
+    # identified by (vCenter instance UUID, moref): vcsim numbers morefs alike, the UUIDs differ
+    shared = next(d for d in dups if d["kind"] == "same-vm-in-several-vcenters")["vms"]
+    assert shared[0]["vcenter_uuid"] != shared[1]["vcenter_uuid"] and all(v["moref"] for v in shared)
+
+    # flows from vc-a's app-01 to vc-b's db-01: an edge like any other, and the waves respect it
+    assert migrator("import", "flows", str(FLOWS), workspace=ws).code == 0
+    graph = migrator("graph", "export", "--format", "json", workspace=ws)
+    assert graph.code == 0, graph.stderr
+    edges = {(e["source"], e["target"]) for e in graph.json()["edges"]}
+    assert {("app-01", "db-01"), ("web-01@vc-a", "app-01"), ("web-01@vc-b", "db-01")} <= edges
+    planned = migrator("waves", "plan", "--format", "json", workspace=ws)
+    assert planned.code == 0, planned.stderr
+    doc = planned.json()
+    wave_of = {vm: w["number"] for w in doc["waves"] for vm in w["vms"]}
+    assert len(wave_of) == 9 and doc["unplaced"] == []
+    assert wave_of["db-01"] <= wave_of["app-01"] <= wave_of["web-01@vc-a"]
+    explained = migrator("waves", "explain", "app-01", "--format", "json", workspace=ws).json()
+    assert [d["vm"] for d in explained["depends_on"]] == ["db-01"]

@@ -5,6 +5,7 @@ collide across vCenters, duplicates, and planning across vCenters."""
 from __future__ import annotations
 
 import json
+from urllib.parse import quote
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -49,7 +50,15 @@ def add_estate(sims: dict[str, Simulator], workspace: Path) -> None:
     for name, sim in sims.items():
         env_name = f"PW_{name.replace('-', '_').upper()}"
         added = migrator(
-            "estate", "add", name, "--server", sim.url, "--user", sim.username, "--password-env", env_name,
+            "estate",
+            "add",
+            name,
+            "--server",
+            sim.url,
+            "--user",
+            sim.username,
+            "--password-env",
+            env_name,
             workspace=workspace,
         )
         assert added.code == 0, added.stderr
@@ -62,7 +71,9 @@ def test_a_failing_vcenter_leaves_the_estate_snapshot_incomplete(
     ws = tmp_path / "ws"
     add_estate(estate_sims, ws)
     # vc-c refuses the login: the estate snapshot is stored but incomplete (exit 7), naming vc-c
-    first = migrator("discover", "--estate", "--perf-days", "0", workspace=ws, env=passwords(estate_sims, "vc-c"))
+    first = migrator(
+        "discover", "--estate", "--perf-days", "0", workspace=ws, env=passwords(estate_sims, "vc-c")
+    )
     assert first.code == 7, first.stderr
     assert "vc-c" in first.stderr and "is incomplete" in first.stderr
     assert "no complete estate snapshot yet" in first.stderr
@@ -71,23 +82,40 @@ def test_a_failing_vcenter_leaves_the_estate_snapshot_incomplete(
     assert [s["status"] for s in estate] == ["incomplete"]
     assert "vc-c" in estate[0]["error"] and "vc-a" not in estate[0]["error"]
     # the complete per-vCenter snapshots of vc-a and vc-b are parts, never the planning default
-    assert sorted(s["status"] for s in snaps if s["source"] == "vcenter") == ["complete", "complete", "failed"]
+    assert sorted(s["status"] for s in snaps if s["source"] == "vcenter") == [
+        "complete",
+        "complete",
+        "failed",
+    ]
     assert_one_line_error(migrator("inventory", "list", workspace=ws), 6, "no complete snapshot")
 
     second = migrator("discover", "--estate", "--perf-days", "0", workspace=ws, env=passwords(estate_sims))
     assert second.code == 0, second.stderr
-    complete_id = max(s["id"] for s in migrator("snapshots", "list", "--format", "json", workspace=ws).json() if s["source"] == "estate")
+    complete_id = max(
+        s["id"]
+        for s in migrator("snapshots", "list", "--format", "json", workspace=ws).json()
+        if s["source"] == "estate"
+    )
 
     # vc-b unreachable this time: incomplete again, and the complete one stays the default
-    third = migrator("discover", "--estate", "--perf-days", "0", workspace=ws, env=passwords(estate_sims, "vc-b"))
+    third = migrator(
+        "discover", "--estate", "--perf-days", "0", workspace=ws, env=passwords(estate_sims, "vc-b")
+    )
     assert third.code == 7, third.stderr
     assert f"estate snapshot {complete_id} stays the planning default" in third.stderr
     listed = migrator("inventory", "list", "--format", "json", workspace=ws)
     assert listed.code == 0, listed.stderr
     vms = listed.json()
     assert {vm["name"] for vm in vms} == {
-        "web-01@vc-a", "web-01@vc-b", "app-01", "db-01", "shared-01@vc-a", "shared-01@vc-b",
-        "golden-a", "golden-b", "cache-01",
+        "web-01@vc-a",
+        "web-01@vc-b",
+        "app-01",
+        "db-01",
+        "shared-01@vc-a",
+        "shared-01@vc-b",
+        "golden-a",
+        "golden-b",
+        "cache-01",
     }
     assert {vm["name"]: vm["vcenter"] for vm in vms}["db-01"] == "vc-b"
 
@@ -127,3 +155,35 @@ def test_planning_reads_an_estate_snapshot_across_vcenters(
     assert wave_of["db-01"] <= wave_of["app-01"] <= wave_of["web-01@vc-a"]
     explained = migrator("waves", "explain", "app-01", "--format", "json", workspace=ws).json()
     assert [d["vm"] for d in explained["depends_on"]] == ["db-01"]
+
+    # generated code: the two web-01 VMs keep distinct names in Terraform and in KubeVirt
+    out = tmp_path / "migration"
+    tf = migrator("plan", "--target", "terraform-aws", "--out", str(out), workspace=ws)
+    assert tf.code == 0, tf.stdout + tf.stderr
+    hcl = "".join(p.read_text() for p in (out / "terraform-aws").rglob("*.tf"))
+    assert 'resource "aws_instance" "web_01_vc_a"' in hcl and 'resource "aws_instance" "web_01_vc_b"' in hcl
+    kv = migrator(
+        "plan", "--target", "kubevirt", "--executor", "cdi", "--out", str(out), "--land", workspace=ws
+    )
+    assert kv.code == 0, kv.stdout + kv.stderr
+    manifests = "".join(p.read_text() for p in (out / "kubevirt").rglob("*.yaml"))
+    assert "name: web-01-vc-a\n" in manifests and "name: web-01-vc-b\n" in manifests
+    # PRs: one per wave, titles distinct; PLAN.md names each VM's vCenter
+    prs = migrator("pr", "list", "--format", "json", workspace=ws).json()
+    assert len({pr["title"] for pr in prs}) == len(prs) == len(doc["waves"])
+    wave_of_web_b = next(pr["number"] for pr in prs if pr["wave"] == wave_of["web-01@vc-b"])
+    plan_md = migrator("pr", "show", str(wave_of_web_b), workspace=ws).stdout
+    assert "| VM | vCenter | guest OS |" in plan_md and "| `web-01@vc-b` | `vc-b` |" in plan_md
+
+    # the dashboard: each colliding VM has its own page (URL) saying where it lives
+    from migrator.app.workspace import Workspace
+    from migrator.web.app import create_app
+    from migrator.web.security import Guard
+    from tests.web_helpers import local_client
+
+    client = local_client(create_app(Workspace.open(ws), Guard()))
+    for name, vc in (("web-01@vc-a", "vc-a"), ("web-01@vc-b", "vc-b")):
+        page = client.get(f"/vms/{quote(name)}")
+        assert page.status_code == 200, page.text[:300]
+        assert f"In vCenter <strong>{vc}</strong> as web-01" in page.text
+        assert client.get(f"/api/vms/{quote(name)}").json()["facts"]["vcenter"] == vc

@@ -187,3 +187,130 @@ def test_planning_reads_an_estate_snapshot_across_vcenters(
         assert page.status_code == 200, page.text[:300]
         assert f"In vCenter <strong>{vc}</strong> as web-01" in page.text
         assert client.get(f"/api/vms/{quote(name)}").json()["facts"]["vcenter"] == vc
+
+
+def test_estate_add_list_remove_never_stores_a_password(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    secret_file = tmp_path / "vc2-pass"
+    secret_file.write_text("file-S3cret-pw\n")
+    secret_file.chmod(0o600)
+    env = {"VC1_PASS": "env-S3cret-pw"}
+    one = migrator(
+        "estate",
+        "add",
+        "prod-vc-01",
+        "--server",
+        "vc1.example.com",
+        "--user",
+        "ro@vsphere.local",
+        "--password-env",
+        "VC1_PASS",
+        "--who",
+        "ana",
+        workspace=ws,
+        env=env,
+    )
+    assert one.code == 0, one.stderr
+    two = migrator(
+        "estate",
+        "add",
+        "dr-vc-02",
+        "--server",
+        "https://vc2.example.com/sdk",
+        "--user",
+        "ro@vsphere.local",
+        "--password-file",
+        str(secret_file),
+        workspace=ws,
+    )
+    assert two.code == 0, two.stderr
+    listed = migrator("estate", "list", "--format", "json", workspace=ws).json()
+    assert [(v["name"], v["password_env"], v["password_file"]) for v in listed] == [
+        ("dr-vc-02", None, str(secret_file)),
+        ("prod-vc-01", "VC1_PASS", None),
+    ]
+    database = (ws / "inventory.db").read_bytes()
+    assert b"S3cret" not in database  # only where the password is read
+    audit = migrator("audit", "list", "--format", "json", workspace=ws).json()
+    assert [(a["who"], a["action"], a["target"]) for a in audit][:1] == [
+        ("ana", "estate.add", "vcenter:prod-vc-01")
+    ]
+
+    # bad input: one line, exit 2; a duplicate name: exit 10; an unknown name: exit 6
+    for args, code, fragment in (
+        (("--password-env", "VC1_PASS", "--password-file", str(secret_file)), 2, "exactly one of"),
+        ((), 2, "exactly one of"),
+        (("--password-env", "hunter2 with spaces"), 2, "NAME of an environment variable"),
+    ):
+        bad = migrator("estate", "add", "x", "--server", "vc.example.com", "--user", "u", *args, workspace=ws)
+        assert_one_line_error(bad, code, fragment)
+    bad_name = migrator(
+        "estate", "add", "../evil", "--server", "vc", "--user", "u", "--password-env", "P", workspace=ws
+    )
+    assert_one_line_error(bad_name, 2, "vCenter name")
+    again = migrator(
+        "estate", "add", "dr-vc-02", "--server", "vc", "--user", "u", "--password-env", "P", workspace=ws
+    )
+    assert_one_line_error(again, 10, "already has a vCenter named 'dr-vc-02'")
+    assert_one_line_error(migrator("estate", "remove", "nope", workspace=ws), 6, "no vCenter named 'nope'")
+    assert migrator("estate", "remove", "dr-vc-02", workspace=ws).code == 0
+    assert [v["name"] for v in migrator("estate", "list", "--format", "json", workspace=ws).json()] == [
+        "prod-vc-01"
+    ]
+    actions = [a["action"] for a in migrator("audit", "list", "--format", "json", workspace=ws).json()]
+    assert sorted(actions) == ["estate.add", "estate.add", "estate.remove"]
+    # discover --estate takes everything from the estate; an empty estate is a clear error
+    mixed = migrator("discover", "--estate", "--server", "vc", workspace=ws)
+    assert_one_line_error(mixed, 2, "--estate reads each vCenter's server")
+    assert_one_line_error(migrator("discover", workspace=ws), 2, "give --server and --user")
+    empty = migrator("discover", "--estate", workspace=tmp_path / "empty")
+    assert_one_line_error(empty, 2, "the estate has no vCenters")
+    assert_one_line_error(migrator("estate", "duplicates", workspace=ws), 6, "no complete estate snapshot")
+
+
+@pytest.mark.vcsim
+def test_vcenters_discovered_concurrently_into_postgresql_settle_once(
+    estate_sims: dict[str, Simulator], postgres_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The job runner's unit, `discover_estate_vcenter`, three at once on PostgreSQL: each vCenter
+    commits its own snapshot, exactly one call combines the estate snapshot, a retry is a no-op."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from migrator.app.estates import (
+        DiscoverySettings,
+        VCenterDefinition,
+        add_vcenter,
+        discover_estate_vcenter,
+        estate_duplicates,
+        start_estate_snapshot,
+    )
+    from migrator.app.workspace import Workspace
+    from tests.conftest import fresh_pg_database
+
+    for name, value in passwords(estate_sims).items():
+        monkeypatch.setenv(name, value)
+    ws = Workspace.open(tmp_path / "ws", fresh_pg_database(postgres_url, "estates"))
+    for name, sim in estate_sims.items():
+        env_name = f"PW_{name.replace('-', '_').upper()}"
+        add_vcenter(ws, VCenterDefinition(name, sim.url, sim.username, password_env=env_name))
+    sid = start_estate_snapshot(ws)
+    settings = DiscoverySettings(perf_days=0)
+    with ThreadPoolExecutor(3) as pool:
+        outcomes = list(pool.map(lambda vc: discover_estate_vcenter(ws, sid, vc, settings), NAMES))
+    assert [o.status for o in outcomes] == ["complete"] * 3
+    settled = [o.settled for o in outcomes if o.settled is not None]
+    assert len(settled) == 1 and settled[0].status == "complete" and settled[0].vm_count == 9
+    assert {m["vcenter"]: m["instance_uuid"][-1] for m in settled[0].members} == {
+        "vc-a": "1",
+        "vc-b": "2",
+        "vc-c": "3",
+    }
+    assert ws.store.get().id == sid  # the planning default
+    again = discover_estate_vcenter(ws, sid, "vc-b", settings)
+    assert (again.status, again.snapshot_id, again.settled) == ("complete", outcomes[1].snapshot_id, None)
+    assert len(ws.store.list()) == 4  # the estate snapshot and one per vCenter: nothing twice
+    assert {d["kind"] for d in estate_duplicates(ws, sid)} == {
+        "same-vm-in-several-vcenters",
+        "same-bios-uuid",
+    }
+    ws.close()

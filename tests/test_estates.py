@@ -173,6 +173,8 @@ def test_planning_reads_an_estate_snapshot_across_vcenters(
     assert len({pr["title"] for pr in prs}) == len(prs) == len(doc["waves"])
     wave_of_web_b = next(pr["number"] for pr in prs if pr["wave"] == wave_of["web-01@vc-b"])
     plan_md = migrator("pr", "show", str(wave_of_web_b), workspace=ws).stdout
+    # the rollback powers each source VM on in its own vCenter, by its name there
+    assert 'govc vm.power -u "$GOVC_URL_VC_B" -on -- web-01' in plan_md
     assert "| VM | vCenter | guest OS |" in plan_md and "| `web-01@vc-b` | `vc-b` |" in plan_md
 
     # the dashboard: each colliding VM has its own page (URL) saying where it lives

@@ -47,7 +47,11 @@ def list_vms(
     selected = snapshot_vms(state(ctx), snapshot)
     vms = selected.vms
     # an estate snapshot says which vCenter each VM is in; a one-vCenter listing reads as before
-    columns = [VM_COLUMNS[0], ("vcenter", "vCenter"), *VM_COLUMNS[1:]] if any(v.get("vcenter") for v in vms) else VM_COLUMNS
+    columns = (
+        [VM_COLUMNS[0], ("vcenter", "vCenter"), *VM_COLUMNS[1:]]
+        if any(v.get("vcenter") for v in vms)
+        else VM_COLUMNS
+    )
     render(
         [_summary_row(v) for v in vms],
         columns,

@@ -4,10 +4,9 @@ collide across vCenters, duplicates, and planning across vCenters."""
 
 from __future__ import annotations
 
-import json
-from urllib.parse import quote
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -118,6 +117,8 @@ def test_a_failing_vcenter_leaves_the_estate_snapshot_incomplete(
         "cache-01",
     }
     assert {vm["name"]: vm["vcenter"] for vm in vms}["db-01"] == "vc-b"
+    ambiguous = migrator("inventory", "show", "web-01", workspace=ws)
+    assert_one_line_error(ambiguous, 6, "no VM named 'web-01'", "'web-01@vc-a', 'web-01@vc-b'")
 
 
 @pytest.mark.vcsim

@@ -8,12 +8,19 @@ from migrator.app.estates import DiscoverySettings, discover_estate, latest_esta
 from migrator.app.workspace import Workspace
 from migrator.cli.progress import discovery_progress
 from migrator.cli.summary import print_snapshot_summary
-from migrator.errors import Incomplete
+from migrator.errors import Incomplete, UsageError
 
 
-def discover_estate_cmd(ws: Workspace, perf_days: float, workers: int | None, timeout: float) -> None:
+def discover_estate_cmd(
+    ws: Workspace, perf_days: float, workers: int | None, timeout: float, connection_options: bool = False
+) -> None:
     """Exit 0 when the estate snapshot is complete; 7 (stored but incomplete) naming the vCenters
     that failed, while the previous complete estate snapshot stays the planning default."""
+    if connection_options:
+        raise UsageError(
+            "--estate reads each vCenter's server and credentials from the estate "
+            "(`migrator estate list`): drop --server, --user and the password and TLS options"
+        )
     err = Console(stderr=True, highlight=False)
     with discovery_progress() as progress:
         outcomes, state = discover_estate(ws, DiscoverySettings(perf_days, workers, timeout), progress)

@@ -193,7 +193,8 @@ def _vm_table(f: PlanFacts) -> str:
     lines = [
         "## VMs",
         "",
-        f"| VM |{where} guest OS | vCPU | memory MiB | disks GB | networks | target | sizing basis | coverage |",
+        f"| VM |{where} guest OS | vCPU | memory MiB | disks GB | networks | target | sizing basis "
+        "| coverage |",
         "|---|---|---|---|---|---|---|---|---|" + ("---|" if estate else ""),
     ]
     for vm in f.wave.vms:

@@ -173,8 +173,20 @@ class SnapshotStore:
                 if len(rows) > 1:
                     raise NotFound(f"{len(rows)} VMs match {name!r} ignoring case; give the exact name")
         if not rows:
-            raise NotFound(f"no VM named {name!r} in snapshot {snapshot_id}")
+            raise NotFound(
+                f"no VM named {name!r} in snapshot {snapshot_id}{self._estate_hint(snapshot_id, name)}"
+            )
         return rows[0]
+
+    def _estate_hint(self, snapshot_id: int, name: str) -> str:
+        """In an estate snapshot a name that collides across vCenters is NAME@vcenter: say so."""
+        t = _table(VMRecord)
+        stmt = select(t.c.name).where(
+            t.c.snapshot_id == snapshot_id, t.c.name.startswith(name + "@", autoescape=True)
+        )
+        with self.engine.connect() as conn:
+            names = sorted(conn.execute(stmt.limit(6)).scalars())
+        return f" (in its estate: {', '.join(repr(n) for n in names)})" if names else ""
 
     def _session(self) -> Session:
         return Session(self.engine)

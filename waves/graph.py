@@ -95,7 +95,7 @@ def build_graph(
             cluster=f.cluster or "",
             vapp=f.vapp or "",
             moref=f.moref,
-            vcenter=f.vcenter or "",
+            **({"vcenter": f.vcenter} if f.vcenter else {}),  # a one-vCenter graph reads as before
         )
     graph = DependencyGraph(g, facts)
     _add_flows(graph, flows)

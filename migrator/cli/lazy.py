@@ -64,6 +64,7 @@ COMMANDS: dict[str, Callable[[str], Command]] = {
     "import": _group("migrator.cli.import_cmd"),
     "inventory": _group("migrator.cli.inventory_cmd"),
     "snapshots": _snapshots,
+    "estate": _group("migrator.cli.estate_cmd"),
     "flows": _group("migrator.cli.flows_cmd"),
     "graph": _group("migrator.cli.graph_cmd"),
     "waves": _group("migrator.cli.waves_cmd"),
@@ -76,7 +77,6 @@ COMMANDS: dict[str, Callable[[str], Command]] = {
     "eval": _group("migrator.cli.eval_cmd"),
     "identities": _group("migrator.cli.identities_cmd"),
     "audit": _group("migrator.cli.audit_cmd"),
-    "estate": _group("migrator.cli.estate_cmd"),
 }
 
 

@@ -169,6 +169,11 @@ def test_planning_reads_an_estate_snapshot_across_vcenters(
     assert kv.code == 0, kv.stdout + kv.stderr
     manifests = "".join(p.read_text() for p in (out / "kubevirt").rglob("*.yaml"))
     assert "name: web-01-vc-a\n" in manifests and "name: web-01-vc-b\n" in manifests
+    # the Forklift executor has one source Provider: a wave across vCenters needs a human
+    fk = migrator("plan", "--target", "kubevirt", "--out", str(tmp_path / "fk"), workspace=ws)
+    assert fk.code == 7, fk.stdout + fk.stderr
+    report = (tmp_path / "fk" / "kubevirt" / f"wave-{wave_of['web-01@vc-b']:02d}" / "REPORT.md").read_text()
+    assert "FORKLIFT-SEVERAL-VCENTERS" in report
     # PRs: one per wave, titles distinct; PLAN.md names each VM's vCenter
     prs = migrator("pr", "list", "--format", "json", workspace=ws).json()
     assert len({pr["title"] for pr in prs}) == len(prs) == len(doc["waves"])

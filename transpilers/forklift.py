@@ -292,6 +292,7 @@ def wave_documents(
     networks, notes = _network_map(wave, placed, choices, options)
     storage, more = _storage_map(wave, placed, options)
     notes += more
+    notes += _several_vcenters(wave, placed)
     if STORAGE_PLACEHOLDER in json.dumps(storage):
         notes.append(
             Diagnostic(
@@ -306,7 +307,6 @@ def wave_documents(
             )
         )
     notes += [_path_note(wave, vm, options, warm[0]) for vm in placed]
-    notes += _several_vcenters(wave, placed)
     documents = [
         _source_facts(wave, placed, options),
         networks,

@@ -300,6 +300,7 @@ def wave_documents(
     networks, notes = _network_map(wave, placed, choices, options)
     storage, more = _storage_map(wave, placed, options)
     notes += more
+    notes += _several_vcenters(wave, placed)
     if STORAGE_PLACEHOLDER in json.dumps(storage):
         notes.append(
             Diagnostic(
@@ -339,3 +340,25 @@ def _path_note(wave: WaveInput, vm: VMInput, options: TargetOptions, warm: bool)
         "virt-v2v converts the guest (drivers, boot bus)",
         f"Plan/wave-{wave.number:02d}",
     )
+
+
+def _several_vcenters(wave: WaveInput, placed: list[VMInput]) -> list[Diagnostic]:
+    """A wave of a multi-vCenter estate with VMs from several vCenters: the Plan has one source
+    Provider and names VMs by moref, which is unique only within one vCenter, so it could name
+    the wrong VM. An error (the wave needs a human) until Plans are split per vCenter."""
+    vcenters = sorted({str(vm.record["vcenter"]) for vm in placed if vm.record.get("vcenter")})
+    if len(vcenters) < 2:
+        return []
+    return [
+        Diagnostic(
+            "transpiler",
+            "FORKLIFT-SEVERAL-VCENTERS",
+            "error",
+            PLAN_FILE,
+            None,
+            f"the wave's VMs are in {len(vcenters)} vCenters ({one_line(', '.join(vcenters))[:200]}) but a "
+            "Forklift Plan reads one source Provider: use --executor cdi for this wave, or pin its VMs "
+            "so that each wave holds one vCenter's VMs (docs/scale.md)",
+            f"Plan/wave-{wave.number:02d}",
+        )
+    ]

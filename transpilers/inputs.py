@@ -7,7 +7,7 @@ from typing import Any
 
 from migrator.flows.records import Flow
 from transpilers.model import NetworkInput, SpreadSet, Traffic, VMInput, WaveInput
-from waves.graph import EXTERNAL_PREFIX, DependencyGraph, build_graph
+from waves.graph import EXTERNAL_PREFIX, DependencyGraph, build_graph, unique_names
 from waves.parameters import PlanParameters
 from waves.sizing import SizingParameters, size_vm
 
@@ -29,7 +29,8 @@ def wave_inputs(
     flows: Iterable[Flow],
 ) -> list[WaveInput]:
     graph = build_graph(vms, clusters, flows, parameters_of(document))
-    by_moref = {vm.get("moref"): vm for vm in vms}
+    # the graph's node names, record by record: a moref is unique in one vCenter only
+    by_name = {unique["name"]: vm for vm, unique in zip(vms, unique_names(vms), strict=True)}
     wave_of = {name: wave["number"] for wave in document["waves"] for name in wave["vms"]}
     nets = _networks(vms, networks)
     sizing = SizingParameters()
@@ -40,7 +41,7 @@ def wave_inputs(
         vm_inputs = []
         for name in sorted(members):
             f = graph.facts[name]
-            record = {**by_moref[f.moref], "name": name}
+            record = {**by_name[f.name], "name": name}
             vm_inputs.append(
                 VMInput(name, record, size_vm(record, sizing), f.app, f.env, f.tier, tuple(f.ips))
             )

@@ -69,6 +69,7 @@ class Facts:
     # Where each business fact came from (app, env, tier, criticality, owner): a vCenter custom
     # attribute or tag, or the CMDB import (column and file). Absent: nobody stated it.
     sources: dict[str, str] = field(default_factory=dict)
+    vcenter: str | None = None  # the estate's name of its vCenter (multi-vCenter estates)
 
 
 def _lookup(vm: dict[str, Any], keys: Iterable[str]) -> tuple[str | None, str | None]:
@@ -157,6 +158,7 @@ def facts_of(vm: dict[str, Any], params: PlanParameters) -> Facts:
         concerns=_concerns(vm),
         owner=business["owner"][0],
         sources={fact: source for fact, (_v, source) in business.items() if source},
+        vcenter=vm.get("vcenter"),
     )
 
 

@@ -71,7 +71,7 @@ def combine(confidences: Iterable[float]) -> float:
     return round(1 - math.prod(1 - c for c in confidences), 3)
 
 
-def _unique_names(vms: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def unique_names(vms: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """vCenter allows equal names in different folders; the graph needs unique node ids."""
     counts: dict[str, int] = defaultdict(int)
     for vm in vms:
@@ -88,7 +88,7 @@ def build_graph(
     params: PlanParameters,
     interpreter: ReferenceInterpreter | None = None,
 ) -> DependencyGraph:
-    facts = {f.name: f for f in (facts_of(vm, params) for vm in _unique_names(vms))}
+    facts = {f.name: f for f in (facts_of(vm, params) for vm in unique_names(vms))}
     g = nx.DiGraph()
     for f in facts.values():
         g.add_node(
@@ -101,6 +101,7 @@ def build_graph(
             cluster=f.cluster or "",
             vapp=f.vapp or "",
             moref=f.moref,
+            **({"vcenter": f.vcenter} if f.vcenter else {}),  # a one-vCenter graph reads as before
         )
     graph = DependencyGraph(g, facts)
     _add_flows(graph, flows)
@@ -154,7 +155,7 @@ class EndpointResolver:
     def of_inventory(cls, vms: list[dict[str, Any]], params: PlanParameters) -> EndpointResolver:
         """From inventory records as build_graph sees them (equal names made unique): for views of
         a few nodes' flows without building the whole graph."""
-        return cls(facts_of(vm, params) for vm in _unique_names(vms))
+        return cls(facts_of(vm, params) for vm in unique_names(vms))
 
     def node(self, ip: str | None, name: str | None) -> str:
         if ip is not None:

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
     from migrator.store.cmdb import CmdbStore
     from migrator.store.edits import EditStore
+    from migrator.store.estates import EstateStore
     from migrator.store.findings import FindingsCache
     from migrator.store.flows import FlowStore
     from migrator.store.generated import GeneratedStore
@@ -132,6 +133,13 @@ class Workspace:
         from migrator.store.identities import AuditStore
 
         return AuditStore(self.engine)
+
+    @property
+    def estates(self) -> EstateStore:
+        """The estate's vCenters and the members of estate snapshots (docs/scale.md)."""
+        from migrator.store.estates import EstateStore
+
+        return EstateStore(self.engine)
 
     def close(self) -> None:
         """Release the database connections (a long-running caller, e.g. the dashboard, on shutdown)."""

@@ -46,9 +46,15 @@ def list_vms(
     """List the VMs of a snapshot."""
     selected = snapshot_vms(state(ctx), snapshot)
     vms = selected.vms
+    # an estate snapshot says which vCenter each VM is in; a one-vCenter listing reads as before
+    columns = (
+        [VM_COLUMNS[0], ("vcenter", "vCenter"), *VM_COLUMNS[1:]]
+        if any(v.get("vcenter") for v in vms)
+        else VM_COLUMNS
+    )
     render(
         [_summary_row(v) for v in vms],
-        VM_COLUMNS,
+        columns,
         fmt,
         title=f"Snapshot {selected.snapshot_id}: {len(vms)} VMs",
         json_payload=vms,

@@ -70,7 +70,7 @@ _CMD = "migrator.cli.{}_cmd"
 COMMANDS: dict[str, Entry] = {
     "discover": Entry(
         _command(_CMD.format("discover"), "discover"),
-        "Discover a vCenter into a new inventory snapshot (read-only).",
+        "Discover a vCenter into a new inventory snapshot (read-only), or every vCenter of the estate.",
     ),
     "drift": Entry(
         _command(_CMD.format("drift"), "drift"),
@@ -110,6 +110,10 @@ COMMANDS: dict[str, Entry] = {
         "Over stdio unless --http; Ctrl-C stops it.",
     ),
     "import": Entry(_group(_CMD.format("import")), "Import inventories and flow evidence from files."),
+    "estate": Entry(
+        _group(_CMD.format("estate")),
+        "The vCenters of the estate: add, list, remove; duplicates across them.",
+    ),
     "inventory": Entry(_group(_CMD.format("inventory")), "Inspect and export an inventory snapshot."),
     "snapshots": Entry(_snapshots, "Discovery and import runs."),
     "flows": Entry(_group(_CMD.format("flows")), "Flow evidence: collect IPFIX, list and remove flow sets."),

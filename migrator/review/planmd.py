@@ -197,19 +197,24 @@ def _target_of(f: PlanFacts, s: dict[str, Any]) -> str:
 
 
 def _vm_table(f: PlanFacts) -> str:
+    # A multi-vCenter estate says where each VM lives; a one-vCenter plan reads as before.
+    estate = any(vm.record.get("vcenter") for vm in f.wave.vms)
+    where = " vCenter |" if estate else ""
     lines = [
         "## VMs",
         "",
-        "| VM | guest OS | vCPU | memory MiB | disks GB | networks | target | sizing basis | coverage |",
-        "|---|---|---|---|---|---|---|---|---|",
+        f"| VM |{where} guest OS | vCPU | memory MiB | disks GB | networks | target | sizing basis "
+        "| coverage |",
+        "|---|---|---|---|---|---|---|---|---|" + ("---|" if estate else ""),
     ]
     for vm in f.wave.vms:
         r, s = vm.record, vm.sizing
         disks = "+".join(str(round(float(d.get("capacity_gb") or 0))) for d in r.get("disks") or []) or "0"
         nets = ", ".join(sorted({str(n["network"]) for n in vm.nics})) or "none"
         target = "blocked" if vm.name in f.wave.blocked else _target_of(f, s)
+        vcenter = f" {cell(str(r.get('vcenter') or ''))} |" if estate else ""
         lines.append(
-            f"| {cell(vm.name)} | {cell(r.get('guest_os') or r.get('guest_id') or 'unknown')} "
+            f"| {cell(vm.name)} |{vcenter} {cell(r.get('guest_os') or r.get('guest_id') or 'unknown')} "
             f"| {s['vcpu_now']} -> {s['vcpu']} | {s['memory_mb_now']} -> {s['memory_mb']} | {disks} "
             f"| {cell(nets)} | {cell(target)} | {cell(s['basis'])} | {s['coverage']} |"
         )

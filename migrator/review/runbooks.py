@@ -9,6 +9,7 @@ back is the reverse.
 
 from __future__ import annotations
 
+import re
 import shlex
 from dataclasses import dataclass, field
 from graphlib import CycleError, TopologicalSorter
@@ -38,6 +39,8 @@ class WaveView:
     inbound: dict[str, list[str]]  # VM -> ports its clients use ("tcp/5432")
     outside_clients: dict[str, list[str]]  # VM -> clients outside the wave (VMs or ext:addresses)
     source_ips: dict[str, list[str]]
+    # an estate's VMs: name -> (its vCenter, its name there); govc must ask that vCenter for that name
+    source: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 def view(wave: WaveInput, folder: str) -> WaveView:
@@ -60,6 +63,11 @@ def view(wave: WaveInput, folder: str) -> WaveView:
         inbound={vm: sorted(p, key=_port_key) for vm, p in inbound.items()},
         outside_clients={vm: sorted(c) for vm, c in outside.items()},
         source_ips={vm.name: list(vm.ips) for vm in wave.vms},
+        source={
+            vm.name: (str(vm.record["vcenter"]), str(vm.record.get("source_name") or vm.name))
+            for vm in wave.vms
+            if vm.record.get("vcenter")
+        },
     )
 
 
@@ -114,8 +122,22 @@ def _nc(proto: str, host: str, port: str) -> str:
     return f"nc -vz{'u' if proto == 'udp' else ''} -w 5 {host} {port}"
 
 
-def _govc_power(vms: list[str], flag: str) -> list[str]:
-    return [f"govc vm.power {flag} -- {q(vm)}" for vm in vms]
+def _govc_power(v: WaveView, vms: list[str], flag: str) -> list[str]:
+    """govc power commands; in a multi-vCenter estate each names its vCenter's URL variable
+    (GOVC_URL_<VCENTER>) and the VM's name in that vCenter (docs/scale.md)."""
+    lines = []
+    for vm in vms:
+        if vm in v.source:
+            vcenter, name = v.source[vm]
+            lines.append(f'govc vm.power -u "${govc_url_env(vcenter)}" {flag} -- {q(name)}')
+        else:
+            lines.append(f"govc vm.power {flag} -- {q(vm)}")
+    return lines
+
+
+def govc_url_env(vcenter: str) -> str:
+    """GOVC_URL_PROD_VC_01 for prod-vc-01: the variable holding that vCenter's govc URL."""
+    return "GOVC_URL_" + re.sub(r"[^A-Z0-9]", "_", vcenter.upper())
 
 
 def _source_checks(v: WaveView) -> list[str]:
@@ -185,7 +207,7 @@ def terraform_cutover(v: WaveView, files: dict[str, str]) -> list[Step]:
         ),
         Step(
             "Stop the source VMs (clients before the servers they use), then take the final sync",
-            _govc_power(stop_order, "-s"),
+            _govc_power(v, stop_order, "-s"),
         ),
         Step("Apply the saved plan", [f"terraform apply -input=false {plan_file}"]),
         Step(
@@ -210,7 +232,7 @@ def terraform_rollback(v: WaveView) -> list[Step]:
                 f"aws ec2 stop-instances --instance-ids {_INSTANCE_IDS}",
             ],
         ),
-        Step("Power the source VMs back on (servers first)", _govc_power(v.placed, "-on")),
+        Step("Power the source VMs back on (servers first)", _govc_power(v, v.placed, "-on")),
         Step("Verify the source VMs serve again", _source_checks(v) or ["# no observed ports to check"]),
         Step(
             "Only after the decision is final: remove the wave's AWS resources",
@@ -269,7 +291,7 @@ def kubevirt_cutover(v: WaveView, files: dict[str, str]) -> list[Step]:
         ),
         Step(
             "Stop the source VMs (clients before the servers they use): the import reads powered-off disks",
-            _govc_power(list(reversed(v.placed)), "-s"),
+            _govc_power(v, list(reversed(v.placed)), "-s"),
         ),
         Step(
             "Create the DataVolumes (the VDDK import starts) and the halted VirtualMachines",
@@ -306,7 +328,7 @@ def kubevirt_rollback(v: WaveView, files: dict[str, str]) -> list[Step]:
     return [
         Step("Stop the moved VMs (clients first)", [f"virtctl -n {q(ns)} stop {q(k8s)}" for k8s in names]),
         _repoint(v, back=True),
-        Step("Power the source VMs back on (servers first)", _govc_power(v.placed, "-on")),
+        Step("Power the source VMs back on (servers first)", _govc_power(v, v.placed, "-on")),
         Step("Verify the source VMs serve again", _source_checks(v) or ["# no observed ports to check"]),
         Step(
             "Only after the decision is final: delete the VirtualMachines and imported disks",
@@ -433,7 +455,7 @@ def forklift_rollback(v: WaveView, files: dict[str, str]) -> list[Step]:
     return [
         Step("Stop the moved VMs (clients first)", [f"virtctl -n {q(ns)} stop {q(k8s)}" for k8s in names]),
         _repoint(v, back=True),
-        Step("Power the source VMs back on (servers first)", _govc_power(v.placed, "-on")),
+        Step("Power the source VMs back on (servers first)", _govc_power(v, v.placed, "-on")),
         Step("Verify the source VMs serve again", _source_checks(v) or ["# no observed ports to check"]),
         Step(
             "Only after the decision is final: delete the VMs Forklift created and the plan",

@@ -47,6 +47,7 @@ class Simulator:
     tls: bool = False
     trace_file: Path | None = None
     start_timeout: float = 180.0
+    instance_uuid: str | None = None  # the vCenter's about.instanceUuid (else vcsim's fixed one)
     url: str = ""
     cert_file: str | None = None
     process: subprocess.Popen[str] | None = None
@@ -57,6 +58,8 @@ class Simulator:
             args.append("-tls")
         if self.trace_file:
             args.append(f"-trace={self.trace_file}")
+        if self.instance_uuid:
+            args.append(f"-instance-uuid={self.instance_uuid}")
         env = dict(os.environ, VCSIM_USERNAME=self.username, VCSIM_PASSWORD=self.password)
         self.process = subprocess.Popen(
             args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env

@@ -214,6 +214,11 @@ class _Seeder:
             deviceChange=changes,
             extraConfig=extra,
         )
+        # estates of several simulators: vcsim derives a VM's UUIDs from its path, the same in each
+        if spec.get("bios_uuid"):
+            config.uuid = spec["bios_uuid"]
+        if spec.get("instance_uuid"):
+            config.instanceUuid = spec["instance_uuid"]
         if spec.get("secure_boot"):
             config.bootOptions = vim.vm.BootOptions(efiSecureBootEnabled=True)
         WaitForTask(vm.ReconfigVM_Task(config))

@@ -23,6 +23,8 @@ class Inventory:
     networks: list[dict[str, Any]] = field(default_factory=list)
     datastores: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # the vCenter's about.instanceUuid (discovery only): identifies its VMs across an estate
+    source_uuid: str | None = None
 
     def counts(self) -> dict[str, int]:
         return {key: len(getattr(self, key)) for key in INVENTORY_KINDS}

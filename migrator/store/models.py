@@ -446,3 +446,40 @@ class Embedding(SQLModel, table=True):
     text: str  # what was embedded
     vector: bytes = Field(sa_type=LargeBinary, nullable=False)
     answer: dict[str, Any] = Field(default_factory=dict, sa_type=JSON, nullable=False)
+
+
+class EstateVCenter(SQLModel, table=True):
+    """One vCenter of the workspace's estate (docs/scale.md#multi-vcenter-estates). Never a
+    password: only where to read it at discovery time (an environment variable or a file)."""
+
+    __tablename__ = "estate_vcenters"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True)  # the estate's name for it, e.g. prod-vc-01
+    server: str  # as given to `estate add --server`
+    username: str
+    password_env: str | None = None
+    password_file: str | None = None
+    insecure: bool = False
+    thumbprint: str | None = None
+    ca_file: str | None = None
+    created_at: datetime = Field(sa_type=DateTime(timezone=True))
+
+
+class EstateMember(SQLModel, table=True):
+    """One vCenter's part of an estate snapshot: which snapshot holds it, or why it failed.
+
+    The vCenter's definition is copied in (`definition`, no secret) when the estate snapshot
+    starts, so a job that runs later discovers what was asked even if the estate changed."""
+
+    __tablename__ = "estate_members"
+
+    id: int | None = Field(default=None, primary_key=True)
+    estate_snapshot_id: int = Field(foreign_key="snapshots.id", index=True)
+    vcenter: str
+    definition: dict[str, Any] = Field(default_factory=dict, sa_type=JSON, nullable=False)
+    snapshot_id: int | None = Field(default=None, foreign_key="snapshots.id")
+    status: str = "pending"  # pending | running | complete | failed | interrupted
+    error: str | None = None
+    instance_uuid: str | None = None  # the vCenter's about.instanceUuid
+    finished_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))

@@ -3,5 +3,5 @@ neither SQLAlchemy nor Alembic (migrator/store/quickread.py checks it with sqlit
 
 from __future__ import annotations
 
-HEAD = "0014_embeddings"
+HEAD = "0015_estates"
 VERSION_TABLE = "alembic_version"

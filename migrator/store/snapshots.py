@@ -22,12 +22,14 @@ from sqlalchemy.sql.schema import Table
 from migrator.errors import NotFound, StoreError
 from migrator.interrupts import pid_alive
 from migrator.store.inventory import Inventory
-from migrator.store.models import INVENTORY_TABLES, Snapshot, VMRecord
+from migrator.store.models import INVENTORY_TABLES, EstateMember, Snapshot, VMRecord
 
 COMPLETE = "complete"
 RUNNING = "running"
 FAILED = "failed"
 INTERRUPTED = "interrupted"
+INCOMPLETE = "incomplete"  # an estate snapshot with a vCenter that failed (docs/scale.md)
+ESTATE = "estate"  # the source of an estate snapshot: one complete snapshot per vCenter, combined
 
 _BATCH = 2000
 
@@ -39,6 +41,7 @@ def _table(model: type) -> Table:
 
 
 SNAPSHOTS = _table(Snapshot)
+MEMBERS = _table(EstateMember)
 
 
 def now() -> datetime:
@@ -53,7 +56,10 @@ class SnapshotStore:
     def begin(self, source: str, server: str) -> int:
         """Record a running snapshot and return its id; mark crashed earlier runs as interrupted."""
         with self._session() as session:
-            for stale in session.scalars(select(Snapshot).where(SNAPSHOTS.c.status == RUNNING)):
+            # An estate snapshot stays running while its vCenters are discovered, possibly by
+            # other processes (jobs): its liveness is its members', not its writer's pid.
+            running = select(Snapshot).where(SNAPSHOTS.c.status == RUNNING, SNAPSHOTS.c.source != ESTATE)
+            for stale in session.scalars(running):
                 if not pid_alive(stale.pid):
                     stale.status = INTERRUPTED
                     stale.error = stale.error or "the run ended without finishing (process gone)"
@@ -133,7 +139,13 @@ class SnapshotStore:
                 if snap is None:
                     raise NotFound(f"no snapshot with id {snapshot_id}")
                 return snap
-            stmt = select(Snapshot).where(SNAPSHOTS.c.status == COMPLETE).order_by(SNAPSHOTS.c.id.desc())
+            # one vCenter's part of an estate snapshot is never the default: its estate snapshot is
+            members = select(MEMBERS.c.snapshot_id).where(MEMBERS.c.snapshot_id.is_not(None))
+            stmt = (
+                select(Snapshot)
+                .where(SNAPSHOTS.c.status == COMPLETE, SNAPSHOTS.c.id.not_in(members))
+                .order_by(SNAPSHOTS.c.id.desc())
+            )
             snap = session.scalars(stmt).first()
             if snap is None:
                 raise NotFound(
@@ -161,8 +173,20 @@ class SnapshotStore:
                 if len(rows) > 1:
                     raise NotFound(f"{len(rows)} VMs match {name!r} ignoring case; give the exact name")
         if not rows:
-            raise NotFound(f"no VM named {name!r} in snapshot {snapshot_id}")
+            raise NotFound(
+                f"no VM named {name!r} in snapshot {snapshot_id}{self._estate_hint(snapshot_id, name)}"
+            )
         return rows[0]
+
+    def _estate_hint(self, snapshot_id: int, name: str) -> str:
+        """In an estate snapshot a name that collides across vCenters is NAME@vcenter: say so."""
+        t = _table(VMRecord)
+        stmt = select(t.c.name).where(
+            t.c.snapshot_id == snapshot_id, t.c.name.startswith(name + "@", autoescape=True)
+        )
+        with self.engine.connect() as conn:
+            names = sorted(conn.execute(stmt.limit(6)).scalars())
+        return f" (in its estate: {', '.join(repr(n) for n in names)})" if names else ""
 
     def _session(self) -> Session:
         return Session(self.engine)

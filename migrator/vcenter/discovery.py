@@ -114,6 +114,7 @@ def _discover(
         networks=sorted(infra.networks, key=lambda n: (n["name"], n["moref"])),
         datastores=sorted(infra.datastores, key=lambda d: d["name"]),
         warnings=warnings,
+        source_uuid=getattr(content.about, "instanceUuid", None) or None,
     )
 
 

@@ -19,6 +19,7 @@ import (
 
 	"github.com/vmware/govmomi/simulator"
 	_ "github.com/vmware/govmomi/vapi/simulator" // vAPI REST (tagging) endpoints
+	"github.com/vmware/govmomi/vim25"
 	"github.com/vmware/govmomi/vim25/types"
 )
 
@@ -33,6 +34,7 @@ func main() {
 	machines := flag.Int("vm", 2, "VMs per resource pool")
 	portgroups := flag.Int("pg", 1, "distributed portgroups per datacenter")
 	datastores := flag.Int("ds", 1, "datastores")
+	instanceUUID := flag.String("instance-uuid", "", "about.instanceUuid (vcsim 0.24 gives every simulator the same)")
 	flag.Parse()
 
 	model := simulator.VPX()
@@ -45,6 +47,10 @@ func main() {
 	model.Datastore = *datastores
 	if err := model.Create(); err != nil {
 		fail("create model: %v", err)
+	}
+	if *instanceUUID != "" { // estates of several simulators: each vCenter its own identity
+		si := simulator.Map.Get(vim25.ServiceInstance).(*simulator.ServiceInstance)
+		si.Content.About.InstanceUuid = *instanceUUID
 	}
 
 	if *trace != "" {

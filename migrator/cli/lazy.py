@@ -53,6 +53,8 @@ def _plan(name: str) -> Command:
 # commands first, then groups, each in the order `migrator --help` has always listed them
 COMMANDS: dict[str, Callable[[str], Command]] = {
     "discover": _command("migrator.cli.discover_cmd", "discover"),
+    "schedule-discovery": _command("migrator.cli.discover_cmd", "schedule_discovery"),
+    "worker": _command("migrator.cli.worker_cmd", "worker"),
     "drift": _command("migrator.cli.drift_cmd", "drift"),
     "size": _command("migrator.cli.size_cmd", "size"),
     "plan": _plan,
@@ -76,6 +78,7 @@ COMMANDS: dict[str, Callable[[str], Command]] = {
     "eval": _group("migrator.cli.eval_cmd"),
     "identities": _group("migrator.cli.identities_cmd"),
     "audit": _group("migrator.cli.audit_cmd"),
+    "jobs": _group("migrator.cli.jobs_cmd"),
 }
 
 

@@ -16,6 +16,7 @@ from rich.console import Console
 from agents.generator.transpiler_agent import DEFAULT_ATTEMPTS
 from migrator.app.generation import GenerateRequest, GenerateResult, generate
 from migrator.app.prs import LandResult, land_waves
+from migrator.app.workspace import Workspace
 from migrator.cli import pr_cmd
 from migrator.cli.context import state
 from migrator.cli.flags import flag
@@ -61,6 +62,9 @@ def plan(
     forge: str = pr_cmd.FORGE_OPTION,
     forge_api: str = pr_cmd.FORGE_API_OPTION,
     forge_repo: str = pr_cmd.FORGE_REPO_OPTION,
+    queue: bool = typer.Option(
+        False, "--queue", help="Queue one job per wave for the workers (docs/scale.md)."
+    ),
     **target_options: Any,
 ) -> None:
     """Generate and validate infrastructure code for the waves of the stored plan (docs/plan.md).
@@ -68,6 +72,10 @@ def plan(
     `migrator plan refine --help`: change a wave's code from a request (docs/agents.md).
     """
     request = GenerateRequest(target, wave, out, plan_id, target_options, max_attempts, use_tools)
+    if queue:
+        land_args = _land_args(repo, base, overwrite_edits, token_env, (forge, forge_api, forge_repo))
+        _queue(state(ctx), request, land_args if land else None)
+        return
     result = generate(state(ctx), request)
     landed: list[LandResult] = []
     if land:
@@ -80,6 +88,34 @@ def plan(
     _print(result, fmt, landed)
     if (error := result.incomplete()) is not None:
         raise error
+
+
+def _land_args(
+    repo: str | None, base: str, overwrite: bool, token_env: str | None, forge: tuple[str | None, ...]
+) -> dict[str, Any]:
+    """A landing as job arguments: the token by its variable's name (the worker reads it)."""
+    who = pr_cmd.author()
+    kind, api, forge_repo = forge
+    return {
+        "target": None,  # filled per wave below
+        "repo": repo,
+        "base": base,
+        "overwrite_edits": overwrite,
+        "token_env": token_env,
+        "author": [who.name, who.email],
+        "forge": kind,
+        "forge_api": api,
+        "forge_repo": forge_repo,
+    }
+
+
+def _queue(ws: Workspace, request: GenerateRequest, land: dict[str, Any] | None) -> None:
+    from migrator.app.jobs import queue_generation
+    from migrator.cli.discover_cmd import print_enqueued
+
+    if land is not None:
+        land["target"] = request.target
+    print_enqueued(queue_generation(ws, request, land))
 
 
 def _print(result: GenerateResult, fmt: Format, landed: list[LandResult]) -> None:

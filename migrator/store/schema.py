@@ -21,11 +21,17 @@ from migrator.errors import StoreError
 if TYPE_CHECKING:
     from alembic.config import Config
 
-HEAD = "0014_embeddings"
+HEAD = "0016_jobs"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 VERSION_TABLE = "alembic_version"
 _PG_LOCK_KEY = 0x6D6967726174  # "migrat": serialises concurrent upgrades on PostgreSQL
 _ATTEMPTS = 3
+
+
+def own_object(name: str | None, type_: str, _parents: object) -> bool:
+    """For autogenerate: migrator's own objects. procrastinate's tables (revision 0016_jobs) are
+    procrastinate's schema, not migrator's models."""
+    return not (type_ == "table" and name is not None and name.startswith("procrastinate_"))
 
 
 def current_revision(connection: Connection) -> str | None:

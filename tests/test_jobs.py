@@ -1,0 +1,205 @@
+"""Durable jobs on PostgreSQL (docs/scale.md): real `migrator worker` processes, a real vcsim,
+the suite's PostgreSQL. A worker SIGKILLed in the middle of a discovery: the other worker retries
+the job and the snapshot completes once, nothing duplicated; two discoveries of one vCenter never
+overlap; one planning job per workspace; `--queue` on SQLite is refused with one line."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from migrator.errors import ExitCode
+from migrator.simulator.estate import Estate
+from migrator.simulator.launcher import Simulator
+from tests.conftest import PASSWORD_ENV, discover_args, fresh_pg_database, sim_env
+from tests.helpers import assert_one_line_error, migrator, migrator_command
+
+VMS = 120  # small: discovery takes about a second; the kill lands once it has begun
+
+
+@pytest.fixture(scope="module")
+def small_sim(vcsim_binary: Path) -> Iterator[Simulator]:
+    with Simulator(topology=Estate.generated(VMS, clusters=2), password="jobs-Pa55") as sim:
+        yield sim
+
+
+class Workers:
+    """`migrator worker` processes on one database, each in its own process group."""
+
+    def __init__(self, env: dict[str, str], logs: Path) -> None:
+        self.env = env
+        self.logs = logs
+        self.procs: list[subprocess.Popen[bytes]] = []
+
+    def start(self, *extra: str) -> subprocess.Popen[bytes]:
+        log = (self.logs / f"worker-{len(self.procs)}.log").open("wb")
+        proc = subprocess.Popen(
+            migrator_command("worker", "--stalled-after", "3", *extra),
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        self.procs.append(proc)
+        return proc
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+@pytest.fixture
+def pg_env(postgres_url: str, small_sim: Simulator, request: pytest.FixtureRequest) -> dict[str, str]:
+    url = fresh_pg_database(postgres_url, f"jobs_{request.node.name[:40].lower()}")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MIGRATOR_")}
+    return {**env, **sim_env(small_sim), "MIGRATOR_DB_URL": url}
+
+
+@pytest.fixture
+def workers(pg_env: dict[str, str], tmp_path: Path) -> Iterator[Workers]:
+    pool = Workers(pg_env, tmp_path)
+    try:
+        yield pool
+    finally:
+        pool.stop()
+
+
+def sql(env: dict[str, str], query: str, **params: Any) -> list[tuple[Any, ...]]:
+    engine = create_engine(env["MIGRATOR_DB_URL"])
+    try:
+        with engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(text(query), params)]
+    finally:
+        engine.dispose()
+
+
+def wait_for(condition: Any, what: str, timeout: float = 120) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def cli(env: dict[str, str], *args: str) -> Any:
+    result = migrator(*args, env={k: v for k, v in env.items() if k.startswith(("MIGRATOR_", PASSWORD_ENV))})
+    assert result.code == 0, (result.code, result.stderr)
+    return result
+
+
+def job_status(env: dict[str, str], job_id: int) -> str:
+    return str(cli(env, "jobs", "show", str(job_id), "--format", "json").json()["status"])
+
+
+def queue_discovery(env: dict[str, str], sim: Simulator) -> int:
+    out = cli(env, *discover_args(sim, "--perf-days", "0", "--workers", "1", "--queue")).stdout
+    assert out.startswith("queued discovery of "), out
+    return int(out.split("job(s) ")[1].split()[0])
+
+
+@pytest.mark.vcsim
+def test_sigkilled_worker_job_is_retried_by_the_other(
+    small_sim: Simulator, pg_env: dict[str, str], workers: Workers
+) -> None:
+    job_id = queue_discovery(pg_env, small_sim)
+    stored = str(sql(pg_env, "select args from procrastinate_jobs"))
+    assert PASSWORD_ENV in stored and small_sim.password not in stored  # the variable's name only
+    first, second = workers.start(), workers.start()
+    # The discovery is under way once its snapshot row says running: kill that worker outright.
+    row = wait_for(lambda: sql(pg_env, "select id, pid from snapshots where status = 'running'"), "a discovery")
+    victim = next(p for p in (first, second) if p.pid == row[0][1])
+    os.killpg(victim.pid, signal.SIGKILL)
+    victim.wait()
+    wait_for(lambda: job_status(pg_env, job_id) == "succeeded", "the retried job", timeout=180)
+
+    snaps = sql(pg_env, "select id, status, vm_count from snapshots order by id")
+    assert [s[1] for s in snaps] == ["interrupted", "complete"], snaps
+    killed, done = snaps[0][0], snaps[1][0]
+    assert snaps[1][2] == VMS
+    assert sql(pg_env, "select count(*) from vms where snapshot_id = :s", s=killed) == [(0,)]
+    counts = sql(pg_env, "select count(*), count(distinct moref) from vms where snapshot_id = :s", s=done)
+    assert counts == [(VMS, VMS)]
+    survivor = second if victim is first else first
+    assert sql(pg_env, "select pid from snapshots where id = :s", s=done) == [(survivor.pid,)]
+    job = cli(pg_env, "jobs", "show", str(job_id), "--format", "json").json()
+    assert job["attempts"] >= 1 and job["task"] == "discover"
+
+
+@pytest.mark.vcsim
+def test_two_discoveries_of_one_vcenter_never_overlap(
+    small_sim: Simulator, pg_env: dict[str, str], workers: Workers
+) -> None:
+    ids = [queue_discovery(pg_env, small_sim) for _ in range(3)]
+    workers.start("--concurrency", "2")
+    workers.start("--concurrency", "2")
+    wait_for(lambda: all(job_status(pg_env, i) == "succeeded" for i in ids), "three discoveries")
+    spans = sql(pg_env, "select started_at, finished_at from snapshots where status = 'complete' order by id")
+    assert len(spans) == 3
+    for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
+        assert end <= start, spans  # the lock: one after the other, even with four free slots
+    listed = cli(pg_env, "jobs", "list")
+    assert "3 succeeded" in listed.stderr, listed.stderr
+    rows = cli(pg_env, "jobs", "list", "--format", "json").json()
+    locks = {r["lock"] for r in rows}
+    assert len(locks) == 1 and locks.pop().startswith("vcenter:"), rows
+
+
+def test_one_planning_job_per_workspace_then_a_worker_plans(
+    demo_sim: Simulator, pg_env: dict[str, str], workers: Workers
+) -> None:
+    env = {**pg_env, **sim_env(demo_sim)}
+    cli(env, *discover_args(demo_sim, "--perf-days", "0"))  # here, not queued
+    queued = cli(env, "waves", "plan", "--max-vms", "6", "--queue").stdout
+    job_id = int(queued.split("job(s) ")[1].split()[0])
+    again = migrator("waves", "plan", "--queue", env={"MIGRATOR_DB_URL": env["MIGRATOR_DB_URL"]})
+    assert_one_line_error(again, ExitCode.CONFLICT, "already queued")
+    workers.start()
+    wait_for(lambda: job_status(env, job_id) == "succeeded", "the planning job")
+    plans = cli(env, "waves", "show", "--format", "json").json()
+    assert plans["plan"]["parameters"]["max_vms"] == 6
+    # A failed job can be retried, a finished one cannot: exit 10.
+    refused = migrator("jobs", "retry", str(job_id), env={"MIGRATOR_DB_URL": env["MIGRATOR_DB_URL"]})
+    assert_one_line_error(refused, ExitCode.CONFLICT, "only a failed job")
+
+
+def test_queue_needs_postgresql(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    for args in (
+        ["discover", "--server", "vc.example.com", "--user", "ro", "--password-env", "P", "--queue"],
+        ["waves", "plan", "--queue"],
+        ["plan", "--target", "kubevirt", "--queue"],
+        ["jobs", "list"],
+    ):
+        result = migrator(*args, workspace=ws)
+        assert_one_line_error(result, ExitCode.USAGE, "needs a PostgreSQL workspace")
+
+
+def test_schema_is_procrastinates_own(pg_env: dict[str, str]) -> None:
+    """Revision 0016 applied procrastinate 3.10.0's schema as it is (its % signs too), and the
+    installed procrastinate has that schema: a newer one needs a revision of its migrations."""
+    from importlib import resources
+
+    cli(pg_env, "snapshots", "list")  # opens (and upgrades) the store
+    body = sql(pg_env, "select prosrc from pg_proc where proname = 'procrastinate_retry_job_v2'")[0][0]
+    assert "(job id: %)" in body
+    shipped = Path(__file__).resolve().parents[1] / "migrator/store/migrations/procrastinate-3.10.0.sql"
+    installed = (resources.files("procrastinate.sql") / "schema.sql").read_text(encoding="utf-8")
+    assert shipped.read_text(encoding="utf-8") == installed

@@ -5,6 +5,7 @@ overlap; one planning job per workspace; `--queue` on SQLite is refused with one
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import subprocess
@@ -16,11 +17,14 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
+from migrator.app.workspace import Workspace
 from migrator.errors import ExitCode
 from migrator.simulator.estate import Estate
 from migrator.simulator.launcher import Simulator
+from migrator.web.app import create_app
 from tests.conftest import PASSWORD_ENV, discover_args, fresh_pg_database, sim_env
 from tests.helpers import assert_one_line_error, migrator, migrator_command
+from tests.web_helpers import local_client
 
 VMS = 120  # small: discovery takes about a second; the kill lands once it has begun
 
@@ -106,7 +110,8 @@ def cli(env: dict[str, str], *args: str) -> Any:
 
 
 def job_status(env: dict[str, str], job_id: int) -> str:
-    return str(cli(env, "jobs", "show", str(job_id), "--format", "json").json()["status"])
+    """Polled in a loop: straight from the table (`jobs show` is checked once per test)."""
+    return str(sql(env, "select status from procrastinate_jobs where id = :i", i=job_id)[0][0])
 
 
 def queue_discovery(env: dict[str, str], sim: Simulator) -> int:
@@ -124,7 +129,8 @@ def test_sigkilled_worker_job_is_retried_by_the_other(
     assert PASSWORD_ENV in stored and small_sim.password not in stored  # the variable's name only
     first, second = workers.start(), workers.start()
     # The discovery is under way once its snapshot row says running: kill that worker outright.
-    row = wait_for(lambda: sql(pg_env, "select id, pid from snapshots where status = 'running'"), "a discovery")
+    running = "select id, pid from snapshots where status = 'running'"
+    row = wait_for(lambda: sql(pg_env, running), "a discovery under way")
     victim = next(p for p in (first, second) if p.pid == row[0][1])
     os.killpg(victim.pid, signal.SIGKILL)
     victim.wait()
@@ -151,9 +157,10 @@ def test_two_discoveries_of_one_vcenter_never_overlap(
     workers.start("--concurrency", "2")
     workers.start("--concurrency", "2")
     wait_for(lambda: all(job_status(pg_env, i) == "succeeded" for i in ids), "three discoveries")
+    assert cli(pg_env, "jobs", "show", str(ids[0]), "--format", "json").json()["status"] == "succeeded"
     spans = sql(pg_env, "select started_at, finished_at from snapshots where status = 'complete' order by id")
     assert len(spans) == 3
-    for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
+    for (_, end), (start, _) in itertools.pairwise(spans):
         assert end <= start, spans  # the lock: one after the other, even with four free slots
     listed = cli(pg_env, "jobs", "list")
     assert "3 succeeded" in listed.stderr, listed.stderr
@@ -175,6 +182,15 @@ def test_one_planning_job_per_workspace_then_a_worker_plans(
     wait_for(lambda: job_status(env, job_id) == "succeeded", "the planning job")
     plans = cli(env, "waves", "show", "--format", "json").json()
     assert plans["plan"]["parameters"]["max_vms"] == 6
+    # The dashboard shows the same queue: /api/jobs and the /jobs page.
+    ws = Workspace.open(Path(pg_env.get("TMPDIR", "/tmp")) / "unused", env["MIGRATOR_DB_URL"])
+    client = local_client(create_app(ws))
+    doc = client.get("/api/jobs").json()
+    assert doc["queue"] is True and doc["progress"]["by_status"] == {"succeeded": 1}
+    assert [(j["id"], j["task"], j["status"]) for j in doc["jobs"]] == [(job_id, "plan-waves", "succeeded")]
+    shown = client.get("/jobs")
+    assert shown.status_code == 200 and "plan-waves" in shown.text and "1 succeeded" in shown.text
+    ws.close()
     # A failed job can be retried, a finished one cannot: exit 10.
     refused = migrator("jobs", "retry", str(job_id), env={"MIGRATOR_DB_URL": env["MIGRATOR_DB_URL"]})
     assert_one_line_error(refused, ExitCode.CONFLICT, "only a failed job")
@@ -190,6 +206,20 @@ def test_queue_needs_postgresql(tmp_path: Path) -> None:
     ):
         result = migrator(*args, workspace=ws)
         assert_one_line_error(result, ExitCode.USAGE, "needs a PostgreSQL workspace")
+
+
+def test_dashboard_jobs_on_sqlite_say_there_is_no_queue(tmp_path: Path) -> None:
+    ws = Workspace.open(tmp_path / "ws")
+    client = local_client(create_app(ws))
+    assert client.get("/api/jobs").json() == {
+        "queue": False,
+        "progress": {"by_status": {}, "batches": {}},
+        "jobs": [],
+    }
+    page = client.get("/jobs")
+    assert page.status_code == 200 and "uses SQLite" in page.text
+    assert '<a href="/jobs">Jobs</a>' in page.text  # in the nav of every page
+    ws.close()
 
 
 def test_schema_is_procrastinates_own(pg_env: dict[str, str]) -> None:

@@ -64,6 +64,8 @@ async def _run(app: object, ws: Workspace, options: WorkerOptions) -> None:
             await app.run_worker_async(
                 name=f"{socket.gethostname()}:{os.getpid()}",
                 concurrency=options.concurrency,
+                # A job whose lock frees up is not announced (only new jobs are): look every second.
+                fetch_job_polling_interval=1.0,
                 **queues,
                 additional_context={"workspace": ws},
                 update_heartbeat_interval=options.heartbeat,

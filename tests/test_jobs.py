@@ -196,6 +196,27 @@ def test_one_planning_job_per_workspace_then_a_worker_plans(
     assert_one_line_error(refused, ExitCode.CONFLICT, "only a failed job")
 
 
+def test_plan_fans_out_one_job_per_wave(
+    demo_sim: Simulator, pg_env: dict[str, str], workers: Workers, tmp_path: Path
+) -> None:
+    env = {**pg_env, **sim_env(demo_sim)}
+    cli(env, *discover_args(demo_sim, "--perf-days", "0"))
+    planned = migrator("waves", "plan", "--max-vms", "6", env={"MIGRATOR_DB_URL": env["MIGRATOR_DB_URL"]})
+    assert planned.code in (ExitCode.OK, ExitCode.INCOMPLETE), planned.stderr
+    waves = [w["number"] for w in cli(env, "waves", "show", "--format", "json").json()["waves"]]
+    out = tmp_path / "migration"
+    queued = cli(env, "plan", "--target", "kubevirt", "--out", str(out), "--queue").stdout
+    assert f"{len(waves)} wave(s)" in queued, queued
+    workers.start("--concurrency", "2", "--queue", "generation")
+    done = "select count(*) from procrastinate_jobs where status = 'succeeded'"
+    wait_for(lambda: sql(env, done)[0][0] == len(waves), "every wave's job", timeout=300)
+    assert sorted(p.name for p in (out / "kubevirt").iterdir() if p.name.startswith("wave-")) == [
+        f"wave-{n:02d}" for n in waves
+    ]
+    listed = cli(env, "jobs", "list")
+    assert f"plan 1 kubevirt: {len(waves)}/{len(waves)} done, 0 failed" in listed.stderr, listed.stderr
+
+
 def test_queue_needs_postgresql(tmp_path: Path) -> None:
     ws = tmp_path / "ws"
     for args in (

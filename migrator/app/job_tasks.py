@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import procrastinate
-from procrastinate import JobContext
+from procrastinate import JobContext, exceptions
 
 from migrator.app.discovery import DiscoverRequest, discover
 from migrator.app.jobs import LAND_LOCK, discovery_options
@@ -78,8 +78,6 @@ def discover_job(
 def _queue_next_discovery(
     context: JobContext, req: DiscoverRequest, password_env: str, every_seconds: float
 ) -> None:
-    from procrastinate import exceptions
-
     # A retried attempt finds the next run queued already (the schedule's queueing lock).
     with contextlib.suppress(exceptions.AlreadyEnqueued):
         context.app.configure_task(

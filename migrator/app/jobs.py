@@ -305,7 +305,7 @@ def queue_generation(ws: Workspace, request: GenerateRequest, land: dict[str, An
             "request": {
                 "target": request.target,
                 "wave": wave.number,
-                "out": str(request.out),
+                "out": str(request.out.resolve()),  # the workers see this path (docs/scale.md)
                 "plan_id": planned.plan_id,
                 "options": dict(request.options),
                 "max_attempts": request.max_attempts,
@@ -319,9 +319,6 @@ def queue_generation(ws: Workspace, request: GenerateRequest, land: dict[str, An
     return Enqueued(ids, f"{batch}: {len(ids)} wave(s)")
 
 
-def queue_findings(ws: Workspace, snapshot: int, target: str | None = None) -> Enqueued:
-    """Queue the evaluation of one snapshot's findings (once: a queueing lock per snapshot and target)."""
-    require_queue(ws.settings)
-    key = f"findings:{snapshot}:{target or 'any'}"
-    job = defer(ws, "findings", {"snapshot": snapshot, "target": target}, queue="planning", queueing_lock=key)
-    return Enqueued([job], f"findings of snapshot {snapshot}")
+def findings_options(snapshot: int, target: str | None = None) -> dict[str, Any]:
+    """One evaluation of a snapshot's findings per target waits in the queue at a time."""
+    return {"queue": "planning", "queueing_lock": f"findings:{snapshot}:{target or 'any'}"}

@@ -69,10 +69,13 @@ class Workers:
 
 
 @pytest.fixture
-def pg_env(postgres_url: str, small_sim: Simulator, request: pytest.FixtureRequest) -> dict[str, str]:
+def pg_env(
+    postgres_url: str, small_sim: Simulator, request: pytest.FixtureRequest, tmp_path: Path
+) -> dict[str, str]:
     url = fresh_pg_database(postgres_url, f"jobs_{request.node.name[:40].lower()}")
     env = {k: v for k, v in os.environ.items() if not k.startswith("MIGRATOR_")}
-    return {**env, **sim_env(small_sim), "MIGRATOR_DB_URL": url}
+    # The workspace folder (the plans repository) of every process: the same one, as on a shared disk.
+    return {**env, **sim_env(small_sim), "MIGRATOR_DB_URL": url, "MIGRATOR_WORKSPACE": str(tmp_path / "ws")}
 
 
 @pytest.fixture
@@ -103,8 +106,13 @@ def wait_for(condition: Any, what: str, timeout: float = 120) -> Any:
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def store_env(env: dict[str, str]) -> dict[str, str]:
+    """The workspace's variables (database, folder) and nothing else."""
+    return {k: v for k, v in env.items() if k.startswith("MIGRATOR_")}
+
+
 def cli(env: dict[str, str], *args: str) -> Any:
-    result = migrator(*args, env={k: v for k, v in env.items() if k.startswith(("MIGRATOR_", PASSWORD_ENV))})
+    result = migrator(*args, env={**store_env(env), PASSWORD_ENV: env[PASSWORD_ENV]})
     assert result.code == 0, (result.code, result.stderr)
     return result
 
@@ -176,7 +184,7 @@ def test_one_planning_job_per_workspace_then_a_worker_plans(
     cli(env, *discover_args(demo_sim, "--perf-days", "0"))  # here, not queued
     queued = cli(env, "waves", "plan", "--max-vms", "6", "--queue").stdout
     job_id = int(queued.split("job(s) ")[1].split()[0])
-    again = migrator("waves", "plan", "--queue", env={"MIGRATOR_DB_URL": env["MIGRATOR_DB_URL"]})
+    again = migrator("waves", "plan", "--queue", env=store_env(env))
     assert_one_line_error(again, ExitCode.CONFLICT, "already queued")
     workers.start()
     wait_for(lambda: job_status(env, job_id) == "succeeded", "the planning job")
@@ -192,7 +200,7 @@ def test_one_planning_job_per_workspace_then_a_worker_plans(
     assert shown.status_code == 200 and "plan-waves" in shown.text and "1 succeeded" in shown.text
     ws.close()
     # A failed job can be retried, a finished one cannot: exit 10.
-    refused = migrator("jobs", "retry", str(job_id), env={"MIGRATOR_DB_URL": env["MIGRATOR_DB_URL"]})
+    refused = migrator("jobs", "retry", str(job_id), env=store_env(env))
     assert_one_line_error(refused, ExitCode.CONFLICT, "only a failed job")
 
 
@@ -201,20 +209,25 @@ def test_plan_fans_out_one_job_per_wave(
 ) -> None:
     env = {**pg_env, **sim_env(demo_sim)}
     cli(env, *discover_args(demo_sim, "--perf-days", "0"))
-    planned = migrator("waves", "plan", "--max-vms", "6", env={"MIGRATOR_DB_URL": env["MIGRATOR_DB_URL"]})
+    planned = migrator("waves", "plan", "--max-vms", "6", env=store_env(env))
     assert planned.code in (ExitCode.OK, ExitCode.INCOMPLETE), planned.stderr
     waves = [w["number"] for w in cli(env, "waves", "show", "--format", "json").json()["waves"]]
     out = tmp_path / "migration"
-    queued = cli(env, "plan", "--target", "kubevirt", "--out", str(out), "--queue").stdout
+    queued = cli(env, "plan", "--target", "kubevirt", "--out", str(out), "--land", "--queue").stdout
     assert f"{len(waves)} wave(s)" in queued, queued
     workers.start("--concurrency", "2", "--queue", "generation")
     done = "select count(*) from procrastinate_jobs where status = 'succeeded'"
-    wait_for(lambda: sql(env, done)[0][0] == len(waves), "every wave's job", timeout=300)
+    # one generate-wave job per wave, then one land-pr job per clean wave
+    wait_for(lambda: sql(env, done)[0][0] == 2 * len(waves), "every wave's jobs", timeout=300)
     assert sorted(p.name for p in (out / "kubevirt").iterdir() if p.name.startswith("wave-")) == [
         f"wave-{n:02d}" for n in waves
     ]
     listed = cli(env, "jobs", "list")
-    assert f"plan 1 kubevirt: {len(waves)}/{len(waves)} done, 0 failed" in listed.stderr, listed.stderr
+    assert f"plan 1 kubevirt: {2 * len(waves)}/{2 * len(waves)} done, 0 failed" in listed.stderr, (
+        listed.stderr
+    )
+    prs = cli(env, "pr", "list", "--format", "json").json()
+    assert sorted(p["wave"] for p in prs) == waves and {p["target"] for p in prs} == {"kubevirt"}
 
 
 def test_queue_needs_postgresql(tmp_path: Path) -> None:

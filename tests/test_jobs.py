@@ -170,11 +170,45 @@ def test_two_discoveries_of_one_vcenter_never_overlap(
     assert len(spans) == 3
     for (_, end), (start, _) in itertools.pairwise(spans):
         assert end <= start, spans  # the lock: one after the other, even with four free slots
-    listed = cli(pg_env, "jobs", "list")
-    assert "3 succeeded" in listed.stderr, listed.stderr
+    # each discovery then queued the findings of its snapshot: 6 jobs, all done
+    wait_for(lambda: cli(pg_env, "jobs", "list").stderr == "progress: 6 succeeded\n", "the findings jobs")
     rows = cli(pg_env, "jobs", "list", "--format", "json").json()
-    locks = {r["lock"] for r in rows}
+    assert sorted(r["task"] for r in rows) == ["discover"] * 3 + ["findings"] * 3
+    locks = {r["lock"] for r in rows if r["task"] == "discover"}
     assert len(locks) == 1 and locks.pop().startswith("vcenter:"), rows
+
+
+@pytest.mark.vcsim
+def test_schedule_discovery_queues_its_next_run(
+    small_sim: Simulator, pg_env: dict[str, str], workers: Workers
+) -> None:
+    args = ["schedule-discovery", *discover_args(small_sim, "--workers", "1")[1:]]
+    too_often = migrator(*args, "--every", "1m", env=store_env(pg_env))
+    assert_one_line_error(too_often, ExitCode.USAGE, "--every", "at least 5 minutes")
+    first = int(cli(pg_env, *args, "--every", "1d").stdout.split("job(s) ")[1].split()[0])
+    twice = migrator(*args, "--every", "1d", env=store_env(pg_env))
+    assert_one_line_error(twice, ExitCode.CONFLICT, "already queued")
+    workers.start()
+    wait_for(lambda: job_status(pg_env, first) == "succeeded", "the first run")
+    later = sql(
+        pg_env,
+        "select id, status, scheduled_at - now() from procrastinate_jobs "
+        "where task_name = 'discover' and id <> :i",
+        i=first,
+    )
+    assert len(later) == 1 and later[0][1] == "todo", later
+    assert 86300 < later[0][2].total_seconds() <= 86400  # the next run, a day later
+    wait_for(
+        lambda: (
+            sql(pg_env, "select status from procrastinate_jobs where task_name = 'findings'")
+            == [("succeeded",)]
+        ),
+        "findings",
+    )
+    cancelled = cli(pg_env, "jobs", "cancel", str(later[0][0]), "--format", "json").json()
+    assert cancelled["status"] == "cancelled"  # the schedule ends
+    missing = migrator("jobs", "show", "999", env=store_env(pg_env))
+    assert_one_line_error(missing, ExitCode.NOT_FOUND, "no job with id 999")
 
 
 def test_one_planning_job_per_workspace_then_a_worker_plans(
@@ -237,9 +271,16 @@ def test_queue_needs_postgresql(tmp_path: Path) -> None:
         ["waves", "plan", "--queue"],
         ["plan", "--target", "kubevirt", "--queue"],
         ["jobs", "list"],
+        ["worker"],
     ):
         result = migrator(*args, workspace=ws)
-        assert_one_line_error(result, ExitCode.USAGE, "needs a PostgreSQL workspace")
+        assert_one_line_error(
+            result,
+            ExitCode.USAGE,
+            "need a PostgreSQL workspace"
+            if args[0] in ("jobs", "worker")
+            else "--queue needs a PostgreSQL workspace",
+        )
 
 
 def test_dashboard_jobs_on_sqlite_say_there_is_no_queue(tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ import procrastinate
 from procrastinate import JobContext, exceptions
 
 from migrator.app.discovery import DiscoverRequest, discover
-from migrator.app.jobs import LAND_LOCK, discovery_options
+from migrator.app.jobs import LAND_LOCK, discovery_options, findings_options
 from migrator.app.workspace import Workspace
 from migrator.errors import ForgeError, InterruptedRun, StoreError, UsageError, VCenterError
 from migrator.secrets import Secret
@@ -72,6 +72,11 @@ def discover_job(
     log.info(
         "job %s: snapshot %s of %s (%d VMs)", context.job.id, result.snapshot_id, req.display, len(result.vms)
     )
+    # Then its findings, on any worker: the dashboard and planning read them from the cache.
+    with contextlib.suppress(exceptions.AlreadyEnqueued):
+        context.app.configure_task(name="findings", **findings_options(result.snapshot_id)).defer(
+            snapshot=result.snapshot_id, target=None
+        )
     return result.snapshot_id
 
 

@@ -39,14 +39,21 @@ PLANNING_LOCK = "planning"  # one planning job per workspace (per estate once es
 LAND_LOCK = "plans-repository"  # one landing at a time writes the plans repository
 
 
-def require_queue(settings: Settings) -> None:
-    """`--queue` needs the PostgreSQL store: SQLite is the single-machine default, no worker."""
-    if settings.uses_sqlite:
+def require_queue(settings: Settings, queueing: bool = True) -> None:
+    """`--queue`, jobs and workers need the PostgreSQL store: SQLite is the single-machine
+    default, where work runs in the command that asks for it (no queue, no worker)."""
+    if not settings.uses_sqlite:
+        return
+    if queueing:
         raise UsageError(
             "{queue} needs a PostgreSQL workspace (MIGRATOR_DB_URL=postgresql://...): with SQLite "
             "the work runs here, without {queue}",
             field="queue",
         )
+    raise UsageError(
+        "jobs and workers need a PostgreSQL workspace (MIGRATOR_DB_URL=postgresql://...): with "
+        "SQLite every command runs its work itself"
+    )
 
 
 def conninfo(settings: Settings) -> str:
@@ -60,7 +67,7 @@ def conninfo(settings: Settings) -> str:
 def bound_app(settings: Settings) -> Iterator[procrastinate.App]:
     """procrastinate's app with every migrator task, bound to this workspace's PostgreSQL for the
     block (procrastinate's `replace_connector`: the tasks keep their link to the one app)."""
-    require_queue(settings)
+    require_queue(settings, queueing=False)
     import procrastinate
 
     from migrator.app.job_tasks import app
@@ -184,7 +191,7 @@ def get_job(ws: Workspace, job_id: int) -> JobView:
 
 
 def _query(ws: Workspace, sql: str, params: dict[str, Any]) -> list[JobView]:
-    require_queue(ws.settings)
+    require_queue(ws.settings, queueing=False)
     try:
         with ws.engine.connect() as conn:
             rows = conn.execute(text(sql), params).all()

@@ -20,7 +20,7 @@ import socket
 from dataclasses import dataclass
 from typing import Any
 
-from migrator.app.jobs import QUEUES, bound_app
+from migrator.app.jobs import QUEUES, bound_app, require_queue
 from migrator.app.workspace import Workspace
 from migrator.errors import UsageError
 
@@ -48,9 +48,22 @@ class WorkerOptions:
 
 def run_worker(ws: Workspace, options: WorkerOptions) -> None:
     """Run jobs until SIGINT/SIGTERM; then finish the running ones (a second signal: at once)."""
+    require_queue(ws.settings, queueing=False)
     ws.engine  # noqa: B018  (opens and upgrades the store before any job: the queue's tables exist)
+    _log_jobs()
     with bound_app(ws.settings) as app:
         asyncio.run(_run(app, ws, options))
+
+
+def _log_jobs() -> None:
+    """One line per job event on stderr, from procrastinate's and migrator's job loggers only
+    (migrator's tasks log ids and names; job args hold no secret)."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
+    for name in ("procrastinate", "migrator.jobs", "migrator.worker"):
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.INFO)
+        logger.addHandler(handler)
 
 
 async def _run(app: object, ws: Workspace, options: WorkerOptions) -> None:

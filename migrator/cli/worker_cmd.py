@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 import typer
 
 from migrator.app.worker import WorkerOptions, run_worker
@@ -22,8 +20,5 @@ def worker(
 ) -> None:
     """Run queued jobs from the workspace's PostgreSQL (stop: Ctrl-C; running jobs finish first)."""
     options = WorkerOptions(concurrency, tuple(queue or ()), stalled_after)
-    # One line per job event on stderr (procrastinate's and migrator's loggers); no arguments
-    # are logged by migrator's tasks beyond ids and names, and the job args hold no secret.
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     run_worker(state(ctx), options)
     typer.echo("worker stopped", err=True)

@@ -154,7 +154,7 @@ def test_sigkilled_worker_job_is_retried_by_the_other(
     survivor = second if victim is first else first
     assert sql(pg_env, "select pid from snapshots where id = :s", s=done) == [(survivor.pid,)]
     job = cli(pg_env, "jobs", "show", str(job_id), "--format", "json").json()
-    assert job["attempts"] >= 1 and job["task"] == "discover"
+    assert job["attempts"] >= 1 and job["task"] == "discover" and job["what"] == small_sim.url
 
 
 @pytest.mark.vcsim
@@ -207,6 +207,8 @@ def test_schedule_discovery_queues_its_next_run(
     )
     cancelled = cli(pg_env, "jobs", "cancel", str(later[0][0]), "--format", "json").json()
     assert cancelled["status"] == "cancelled"  # the schedule ends
+    finished = migrator("jobs", "cancel", str(first), env=store_env(pg_env))
+    assert_one_line_error(finished, ExitCode.CONFLICT, "only a queued job")
     missing = migrator("jobs", "show", "999", env=store_env(pg_env))
     assert_one_line_error(missing, ExitCode.NOT_FOUND, "no job with id 999")
 
@@ -260,6 +262,10 @@ def test_plan_fans_out_one_job_per_wave(
     assert f"plan 1 kubevirt: {2 * len(waves)}/{2 * len(waves)} done, 0 failed" in listed.stderr, (
         listed.stderr
     )
+    rows = cli(env, "jobs", "list", "--format", "json").json()
+    generated = sorted(r["what"] for r in rows if r["task"] == "generate-wave")
+    assert generated == sorted(f"wave {n} kubevirt" for n in waves)
+    assert {r["batch"] for r in rows} == {"plan 1 kubevirt"}
     prs = cli(env, "pr", "list", "--format", "json").json()
     assert sorted(p["wave"] for p in prs) == waves and {p["target"] for p in prs} == {"kubevirt"}
 

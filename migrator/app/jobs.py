@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from migrator.app.discovery import DiscoverRequest
 from migrator.app.workspace import Workspace
 from migrator.dburl import parse
 from migrator.errors import Conflict, NotFound, StoreError, UsageError
@@ -28,6 +27,7 @@ from migrator.settings import Settings
 if TYPE_CHECKING:
     import procrastinate
 
+    from migrator.app.discovery import DiscoverRequest
     from migrator.app.generation import GenerateRequest
     from waves.parameters import PlanParameters
 
@@ -136,13 +136,18 @@ class JobView:
 
     @property
     def what(self) -> str:
-        """One line about the job from its arguments (never a secret: args hold none)."""
+        """One line about the job from its arguments (they never hold a secret)."""
         a = self.args
-        for key, label in (("server", ""), ("wave", "wave "), ("snapshot", "snapshot ")):
-            if a.get(key) is not None:
-                target = f" {a['target']}" if a.get("target") else ""
-                return f"{label}{a[key]}{target}"
-        return a.get("batch") or ""
+        request, land = a.get("request") or {}, a.get("land") or {}
+        if self.task == "discover":
+            return str(request.get("server", ""))
+        if self.task == "generate-wave":
+            return f"wave {request.get('wave')} {request.get('target')}"
+        if self.task == "land-pr":
+            return f"wave {land.get('wave')} {land.get('target')}"
+        if a.get("snapshot") is not None:
+            return f"snapshot {a['snapshot']}"
+        return "latest snapshot" if self.task == "plan-waves" else ""
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -215,12 +220,14 @@ def progress(jobs: list[JobView]) -> dict[str, Any]:
 
 
 def cancel_job(ws: Workspace, job_id: int) -> JobView:
-    """A queued job is cancelled; a running one is asked to abort (it stops between steps)."""
+    """A queued job is cancelled. A running one is not stopped: its result is one transaction
+    that either lands whole or not at all, and stopping it midway would gain nothing."""
     job = get_job(ws, job_id)
-    if job.status not in ("todo", "doing"):
-        raise Conflict(f"job {job_id} is {job.status}: only a queued or running job can be cancelled")
+    if job.status != "todo":
+        raise Conflict(f"job {job_id} is {job.status}: only a queued job can be cancelled")
     with open_queue(ws.settings) as app:
-        app.job_manager.cancel_job_by_id(job_id, abort=job.status == "doing")
+        if not app.job_manager.cancel_job_by_id(job_id):
+            raise Conflict(f"job {job_id} started meanwhile: only a queued job can be cancelled")
     return get_job(ws, job_id)
 
 

@@ -84,7 +84,7 @@ def cancel(
     job_id: int = typer.Argument(..., help="The job's id."),
     fmt: Format = typer.Option(Format.table, "--format", help="table or json."),
 ) -> None:
-    """Cancel a queued job; ask a running one to abort."""
+    """Cancel a queued job (a running one finishes: its result is one transaction)."""
     _print_one(cancel_job(state(ctx), job_id), fmt)
 
 

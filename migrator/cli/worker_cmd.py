@@ -12,7 +12,9 @@ def worker(
     ctx: typer.Context,
     concurrency: int = typer.Option(1, "--concurrency", min=1, max=64, help="Jobs run at once."),
     queue: list[str] = typer.Option(
-        None, "--queue", help="Only these queues: discovery, planning, generation [default: all]."
+        None,
+        "--queue",
+        help="Only this queue (repeatable): discovery, planning or generation; default: every queue.",
     ),
     stalled_after: float = typer.Option(
         30.0, "--stalled-after", help="Seconds without a heartbeat before a worker's jobs are retried."

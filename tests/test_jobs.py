@@ -235,9 +235,30 @@ def test_one_planning_job_per_workspace_then_a_worker_plans(
     shown = client.get("/jobs")
     assert shown.status_code == 200 and "plan-waves" in shown.text and "1 succeeded" in shown.text
     ws.close()
-    # A failed job can be retried, a finished one cannot: exit 10.
+    # A finished job cannot be retried (exit 10); a failed one can. A password variable the worker
+    # does not have fails the job at once (bad input is not retried by itself).
     refused = migrator("jobs", "retry", str(job_id), env=store_env(env))
     assert_one_line_error(refused, ExitCode.CONFLICT, "only a failed job")
+    args = [
+        "discover",
+        "--server",
+        demo_sim.url,
+        "--user",
+        "ro",
+        "--password-env",
+        "NOT_ON_THE_WORKER",
+        "--queue",
+    ]
+    failing = int(cli(env, *args).stdout.split("job(s) ")[1].split()[0])
+    wait_for(lambda: job_status(env, failing) == "failed", "the failed job")
+    attempts = "select attempts, status from procrastinate_jobs where id = :i"
+    [(before, _)] = sql(env, attempts, i=failing)
+    retried = cli(env, "jobs", "retry", str(failing), "--format", "json").json()
+    assert retried["status"] in ("todo", "doing", "failed") and retried["attempts"] > before
+    # the worker ran it again: more attempts, failed again for the same reason
+    wait_for(
+        lambda: (row := sql(env, attempts, i=failing)[0])[1] == "failed" and row[0] > before + 1, "the rerun"
+    )
 
 
 def test_plan_fans_out_one_job_per_wave(

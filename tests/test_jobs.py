@@ -335,3 +335,31 @@ def test_schema_is_procrastinates_own(pg_env: dict[str, str]) -> None:
     shipped = Path(__file__).resolve().parents[1] / "migrator/store/migrations/procrastinate-3.10.0.sql"
     installed = (resources.files("procrastinate.sql") / "schema.sql").read_text(encoding="utf-8")
     assert shipped.read_text(encoding="utf-8") == installed
+
+
+def test_revision_0016_downgrades_and_upgrades_again(pg_env: dict[str, str], tmp_path: Path) -> None:
+    """Downgrade removes every procrastinate object; opening the workspace applies them again."""
+    from alembic import command
+
+    from migrator.settings import Settings
+    from migrator.store.database import open_engine
+    from migrator.store.schema import alembic_config
+
+    url = pg_env["MIGRATOR_DB_URL"]
+    open_engine(Settings.resolve(tmp_path / "ws", url)).dispose()
+    objects = (
+        "select count(*) from pg_class where relname like 'procrastinate%' union all "
+        "select count(*) from pg_proc where proname like 'procrastinate%' union all "
+        "select count(*) from pg_type where typname like 'procrastinate%'"
+    )
+    created = [n for (n,) in sql(pg_env, objects)]
+    assert all(created), created
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        config = alembic_config()
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0014_embeddings")
+    engine.dispose()
+    assert [n for (n,) in sql(pg_env, objects)] == [0, 0, 0]
+    open_engine(Settings.resolve(tmp_path / "ws", url)).dispose()
+    assert [n for (n,) in sql(pg_env, objects)] == created

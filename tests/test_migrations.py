@@ -21,7 +21,7 @@ from migrator.store import models
 from migrator.store.database import open_engine
 from migrator.store.generated import GeneratedStore
 from migrator.store.migrations.versions.v0001_baseline import _tables as release_010_tables
-from migrator.store.schema import HEAD, current_revision, revisions, script_head
+from migrator.store.schema import HEAD, current_revision, own_object, revisions, script_head
 from tests.conftest import fresh_pg_database
 from tests.helpers import assert_one_line_error, migrator
 
@@ -32,7 +32,7 @@ RELEASE_0_1_0 = ROOT / "fixtures" / "workspaces" / "release-0.1.0.db"
 def _schema_diff(engine: Engine) -> list[object]:
     """What `alembic revision --autogenerate` would write: must be nothing."""
     with engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        context = MigrationContext.configure(conn, opts={"compare_type": True, "include_name": own_object})
         return list(compare_metadata(context, SQLModel.metadata))
 
 
@@ -188,7 +188,7 @@ def test_migration_scripts_are_packaged() -> None:
         assert (folder / "__init__.py").is_file()
         package = ".".join(folder.relative_to(ROOT).parts)
         assert package in config["packages"], package
-    assert config["package-data"]["migrator.store.migrations"] == ["script.py.mako"]
+    assert config["package-data"]["migrator.store.migrations"] == ["script.py.mako", "procrastinate-*.sql"]
     assert (migrations / "script.py.mako").is_file()
     assert "alembic" in " ".join(
         tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]

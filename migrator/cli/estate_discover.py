@@ -12,7 +12,12 @@ from migrator.errors import Incomplete, UsageError
 
 
 def discover_estate_cmd(
-    ws: Workspace, perf_days: float, workers: int | None, timeout: float, connection_options: bool = False
+    ws: Workspace,
+    perf_days: float,
+    workers: int | None,
+    timeout: float,
+    connection_options: bool = False,
+    queue: bool = False,
 ) -> None:
     """Exit 0 when the estate snapshot is complete; 7 (stored but incomplete) naming the vCenters
     that failed, while the previous complete estate snapshot stays the planning default."""
@@ -21,9 +26,16 @@ def discover_estate_cmd(
             "--estate reads each vCenter's server and credentials from the estate "
             "(`migrator estate list`): drop --server, --user and the password and TLS options"
         )
+    settings = DiscoverySettings(perf_days, workers, timeout)
+    if queue:
+        from migrator.app.jobs import queue_estate_discovery
+        from migrator.cli.discover_cmd import print_enqueued
+
+        print_enqueued(queue_estate_discovery(ws, settings))
+        return
     err = Console(stderr=True, highlight=False)
     with discovery_progress() as progress:
-        outcomes, state = discover_estate(ws, DiscoverySettings(perf_days, workers, timeout), progress)
+        outcomes, state = discover_estate(ws, settings, progress)
     for o in outcomes:
         where = f"snapshot {o.snapshot_id}" if o.snapshot_id else _escape(o.error or "")
         err.print(f"{o.vcenter}: {o.status}: {where}", markup=False)

@@ -72,6 +72,14 @@ COMMANDS: dict[str, Entry] = {
         _command(_CMD.format("discover"), "discover"),
         "Discover a vCenter into a new inventory snapshot (read-only), or every vCenter of the estate.",
     ),
+    "schedule-discovery": Entry(
+        _command(_CMD.format("discover"), "schedule_discovery"),
+        "Discover a vCenter now and then every interval, on the workers (docs/scale.md).",
+    ),
+    "worker": Entry(
+        _command(_CMD.format("worker"), "worker"),
+        "Run queued jobs from the workspace's PostgreSQL (stop: Ctrl-C; running jobs finish first).",
+    ),
     "drift": Entry(
         _command(_CMD.format("drift"), "drift"),
         "Where the CMDB and vCenter disagree: CPU, memory, IP, application, environment; CIs without\n"
@@ -134,6 +142,7 @@ COMMANDS: dict[str, Entry] = {
     "conversations": Entry(_group(_CMD.format("refine")), "Refinement conversations (docs/agents.md)."),
     "llm": Entry(_group(_CMD.format("llm")), "Chat-model usage (docs/agents.md)."),
     "eval": Entry(_group(_CMD.format("eval")), "Measure migrator against recorded reviews."),
+    "jobs": Entry(_group(_CMD.format("jobs")), "Queued work: list, show, cancel, retry (docs/scale.md)."),
     "identities": Entry(
         _group(_CMD.format("identities")),
         "People and their dashboard tokens (team mode): add, list, revoke.",

@@ -7,6 +7,7 @@ Each target's own options (--region, --vddk-url, ...) come from the transpiler r
 from __future__ import annotations
 
 import inspect
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from rich.console import Console
 from agents.generator.transpiler_agent import DEFAULT_ATTEMPTS
 from migrator.app.generation import GenerateRequest, GenerateResult, generate
 from migrator.app.prs import LandResult, land_waves
+from migrator.app.workspace import Workspace
 from migrator.cli import pr_cmd
 from migrator.cli.context import state
 from migrator.cli.flags import flag
@@ -34,6 +36,20 @@ COLUMNS = [
     ("status", "Status"),
     ("out_dir", "Folder"),
 ]
+
+
+QUEUE_OPTION = typer.Option(False, "--queue", help="Queue one job per wave for the workers (docs/scale.md).")
+
+
+@dataclass(frozen=True)
+class Lander:
+    """`--land` and its options: where and how each clean wave lands as a pull request."""
+
+    repo: str | None
+    base: str
+    overwrite_edits: bool
+    token_env: str | None
+    forge: tuple[str | None, str | None, str | None]
 
 
 def plan(
@@ -61,6 +77,7 @@ def plan(
     forge: str = pr_cmd.FORGE_OPTION,
     forge_api: str = pr_cmd.FORGE_API_OPTION,
     forge_repo: str = pr_cmd.FORGE_REPO_OPTION,
+    queue: bool = QUEUE_OPTION,
     **target_options: Any,
 ) -> None:
     """Generate and validate infrastructure code for the waves of the stored plan (docs/plan.md).
@@ -68,18 +85,42 @@ def plan(
     `migrator plan refine --help`: change a wave's code from a request (docs/agents.md).
     """
     request = GenerateRequest(target, wave, out, plan_id, target_options, max_attempts, use_tools)
+    lander = Lander(repo, base, overwrite_edits, token_env, (forge, forge_api, forge_repo)) if land else None
+    if queue:
+        return _queue(state(ctx), request, lander)
     result = generate(state(ctx), request)
-    landed: list[LandResult] = []
-    if land:
-        forge_opts = (forge, forge_api, forge_repo)
-        req = pr_cmd.land_request(
-            target, 0, repo, base, overwrite_edits, result.plan_id, token_env, forge_opts
-        )
-        clean = [w.wave for w in result.waves if not w.needs_human]
-        landed = land_waves(state(ctx), req, clean, notify=pr_cmd.forge_wait_line)
+    landed = _land(state(ctx), result, lander)
     _print(result, fmt, landed)
     if (error := result.incomplete()) is not None:
         raise error
+
+
+def _land(ws: Workspace, result: GenerateResult, lander: Lander | None) -> list[LandResult]:
+    if lander is None:
+        return []
+    req = pr_cmd.land_request(
+        result.target, 0, lander.repo, lander.base, lander.overwrite_edits, result.plan_id,
+        lander.token_env, lander.forge,
+    )  # fmt: skip
+    clean = [w.wave for w in result.waves if not w.needs_human]
+    return land_waves(ws, req, clean, notify=pr_cmd.forge_wait_line)
+
+
+def _queue(ws: Workspace, request: GenerateRequest, lander: Lander | None) -> None:
+    """One job per wave; a landing as job arguments holds the token's variable name, not the token."""
+    from migrator.app.jobs import queue_generation
+    from migrator.cli.discover_cmd import print_enqueued
+
+    land = None
+    if lander is not None:
+        who = pr_cmd.author()
+        kind, api, forge_repo = lander.forge
+        land = {
+            "target": request.target, "repo": lander.repo, "base": lander.base,
+            "overwrite_edits": lander.overwrite_edits, "token_env": lander.token_env,
+            "author": [who.name, who.email], "forge": kind, "forge_api": api, "forge_repo": forge_repo,
+        }  # fmt: skip
+    print_enqueued(queue_generation(ws, request, land))
 
 
 def _print(result: GenerateResult, fmt: Format, landed: list[LandResult]) -> None:

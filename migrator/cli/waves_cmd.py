@@ -115,9 +115,16 @@ def plan(
     ),
     fmt: Format = typer.Option(Format.table, "--format", help="table, json or csv."),
     snapshot: int = SNAPSHOT_OPTION,
+    queue: bool = typer.Option(False, "--queue", help="Queue the planning for a worker (docs/scale.md)."),
 ) -> None:
     """Plan waves from the latest snapshot, all flow evidence and the pins; store and print the plan."""
     params = _parameters(ctx.params)  # every option above, by name
+    if queue:
+        from migrator.app.jobs import queue_wave_plan
+        from migrator.cli.discover_cmd import print_enqueued
+
+        print_enqueued(queue_wave_plan(state(ctx), params, snapshot))
+        return
     result = plan_waves(state(ctx), params, snapshot)
     _print_plan(result.document, fmt)
     _print_plan_notes(result)

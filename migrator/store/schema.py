@@ -28,6 +28,12 @@ _PG_LOCK_KEY = 0x6D6967726174  # "migrat": serialises concurrent upgrades on Pos
 _ATTEMPTS = 3
 
 
+def own_object(name: str | None, type_: str, _parents: object) -> bool:
+    """For autogenerate: migrator's own objects. procrastinate's tables (revision 0016_jobs) are
+    procrastinate's schema, not migrator's models."""
+    return not (type_ == "table" and name is not None and name.startswith("procrastinate_"))
+
+
 def current_revision(connection: Connection) -> str | None:
     """The database's Alembic revision; None for a new or a pre-Alembic database."""
     if not inspect(connection).has_table(VERSION_TABLE):

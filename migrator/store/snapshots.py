@@ -126,6 +126,20 @@ class SnapshotStore:
         except SQLAlchemyError:
             pass
 
+    def interrupt_running(self, server: str, reason: str) -> None:
+        """Mark the running discoveries of one vCenter interrupted: a retried job's earlier attempt,
+        whose process died (its worker may be on another machine, where `begin` cannot ask)."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(SNAPSHOTS)
+                .where(
+                    SNAPSHOTS.c.status == RUNNING,
+                    SNAPSHOTS.c.source == "vcenter",
+                    SNAPSHOTS.c.server == server,
+                )
+                .values(status=INTERRUPTED, error=reason[:2000], finished_at=now())
+            )
+
     # -- reading ---------------------------------------------------------------------------
     def list(self) -> list[Snapshot]:
         with self._session() as session:

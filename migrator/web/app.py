@@ -28,7 +28,7 @@ from migrator.errors import (
     UsageError,
 )
 from migrator.review.repo import Author
-from migrator.web import schedule_pages, views, whatif_drift
+from migrator.web import jobs_pages, schedule_pages, views, whatif_drift
 from migrator.web.security import TOKEN_COOKIE, Guard, actor_of, middleware
 
 HERE = FilePath(__file__).resolve().parent
@@ -200,6 +200,7 @@ def _pages(app: FastAPI, ws: Workspace, guard: Guard, templates: Jinja2Templates
 
     whatif_drift.routes(app, ws, page, acting)
     schedule_pages.routes(app, ws, page)
+    jobs_pages.routes(app, ws, page)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def overview_page(request: Request) -> Response:

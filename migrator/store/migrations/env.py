@@ -9,6 +9,7 @@ from sqlmodel import SQLModel, create_engine
 
 import migrator.store.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from migrator.settings import Settings
+from migrator.store.schema import own_object
 
 TARGET = SQLModel.metadata
 
@@ -19,6 +20,7 @@ def _configure(connection: Connection) -> None:
         target_metadata=TARGET,
         render_as_batch=True,  # SQLite cannot ALTER most things: batch mode copies the table
         compare_type=True,
+        include_name=own_object,  # procrastinate's tables are its own schema (0016_jobs)
     )
 
 

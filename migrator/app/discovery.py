@@ -1,0 +1,64 @@
+"""Discovery as a use case: one vCenter read (strictly read-only) into a new snapshot. The CLI
+runs it here; a queued job (migrator.app.job_tasks) runs the same request on a worker."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from migrator.app.snapshots import SnapshotResult, record_snapshot
+from migrator.app.workspace import Workspace
+from migrator.errors import UsageError
+from migrator.secrets import Secret
+from migrator.store.inventory import Inventory
+from migrator.vcenter.address import parse_server
+from migrator.vcenter.connection import ConnectionParams, TLSOptions
+from migrator.vcenter.discovery import DiscoveryOptions, ProgressFn
+from migrator.vcenter.discovery import discover as run_discovery
+
+
+@dataclass(frozen=True)
+class DiscoverRequest:
+    """What to read and how; never the password itself (a queued job stores this as its args)."""
+
+    server: str
+    user: str
+    insecure: bool = False
+    thumbprint: str | None = None
+    ca_file: str | None = None
+    perf_days: float = 7.0
+    workers: int | None = None
+    timeout: float = 120.0
+
+    def __post_init__(self) -> None:
+        if self.insecure and self.thumbprint:
+            raise UsageError(
+                "{insecure} and {thumbprint} exclude each other: a pinned thumbprint is verified",
+                field=("insecure", "thumbprint"),
+            )
+
+    @property
+    def display(self) -> str:
+        """The vCenter as snapshots name it (the discovery lock of a job is keyed on it)."""
+        return parse_server(self.server).display
+
+    def as_args(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def discover(
+    ws: Workspace, request: DiscoverRequest, password: Secret, progress: ProgressFn | None = None
+) -> SnapshotResult:
+    """Read the vCenter and store it as one snapshot (one transaction; a failure is recorded)."""
+    address = parse_server(request.server)
+    tls = TLSOptions(request.insecure, request.thumbprint, Path(request.ca_file) if request.ca_file else None)
+    params = ConnectionParams(address, request.user, password, tls, request.timeout)
+    options = DiscoveryOptions(request.perf_days, request.workers)
+
+    def read() -> Inventory:
+        if progress is None:
+            return run_discovery(params, options)
+        return run_discovery(params, options, progress)
+
+    return record_snapshot(ws, "vcenter", address.display, read, what="discovery")

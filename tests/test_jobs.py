@@ -363,3 +363,39 @@ def test_revision_0016_downgrades_and_upgrades_again(pg_env: dict[str, str], tmp
     assert [n for (n,) in sql(pg_env, objects)] == [0, 0, 0]
     open_engine(Settings.resolve(tmp_path / "ws", url)).dispose()
     assert [n for (n,) in sql(pg_env, objects)] == created
+
+
+@pytest.mark.vcsim
+def test_estate_discovery_fans_out_one_job_per_vcenter(
+    small_sim: Simulator, demo_sim: Simulator, pg_env: dict[str, str], workers: Workers
+) -> None:
+    # Two vCenters with their own passwords: the jobs name the variables, the worker reads them.
+    env = {**pg_env, "VC_SMALL_PASS": small_sim.password, "VC_DEMO_PASS": demo_sim.password}
+    for name, sim, var in (("vc-small", small_sim, "VC_SMALL_PASS"), ("vc-demo", demo_sim, "VC_DEMO_PASS")):
+        add = ["estate", "add", name, "--server", sim.url, "--user", sim.username, "--password-env", var]
+        assert migrator(*add, env=store_env(env)).code == 0
+    queued = migrator("discover", "--estate", "--queue", "--perf-days", "0", env=store_env(env))
+    assert queued.code == 0, queued.stderr
+    assert queued.stdout.startswith("queued estate snapshot "), queued.stdout
+    rows = cli(env, "jobs", "list", "--format", "json").json()
+    discoveries = [r for r in rows if r["task"] == "discover-estate-vcenter"]
+    assert len(discoveries) == 2 and len({r["lock"] for r in discoveries}) == 2, rows
+    ids = [r["id"] for r in discoveries]
+    stored = str(sql(env, "select args from procrastinate_jobs"))
+    assert small_sim.password not in stored and demo_sim.password not in stored
+    workers.env = env
+    workers.start("--concurrency", "2")
+    estate = "select id from snapshots where source = 'estate' and status = 'complete'"
+    [(estate_id,)] = wait_for(lambda: sql(env, estate), "the estate snapshot", timeout=180)
+    members = sql(env, "select vcenter, status, snapshot_id from estate_members order by vcenter")
+    assert [m[:2] for m in members] == [("vc-demo", "complete"), ("vc-small", "complete")], members
+    count = "select count(*) from vms where snapshot_id = :s"
+    parts = [sql(env, count, s=m[2])[0][0] for m in members]
+    assert parts[1] == VMS and parts[0] > 0, parts
+    assert sql(env, count, s=estate_id)[0][0] == sum(parts)  # both vCenters, each VM once
+    assert all(job_status(env, i) == "succeeded" for i in ids), ids
+    # The job that settled the estate snapshot queued its findings.
+    wait_for(
+        lambda: sql(env, "select count(*) from procrastinate_jobs where task_name = 'findings'") == [(1,)],
+        "the estate's findings job",
+    )

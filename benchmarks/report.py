@@ -30,6 +30,7 @@ def runs(quick: bool) -> list[tuple[str, list[str]]]:
         *planning,
         ("code generation", ["plan.py"]),
         ("dashboard", ["dashboard.py"]),
+        ("vector search", ["vectors.py"]),
     ]
 
 

@@ -14,6 +14,7 @@ from migrator.store import vec
 from migrator.store.database import open_engine
 from migrator.store.embeddings import EmbeddingStore, pack
 from migrator.store.models import Embedding
+from migrator.store.snapshots import now
 
 
 def unit(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -28,7 +29,14 @@ def filled(tmp_path: Path, n: int = 400) -> tuple[EmbeddingStore, np.ndarray]:
     for i, v in enumerate(vectors):
         target, kind = ("terraform-aws" if i % 3 else "kubevirt"), ("example" if i % 5 else "cache")
         store.add(
-            Embedding(kind=kind, target=target, facts_hash=f"h{i % 2}", text=f"row {i}", vector=pack(v))
+            Embedding(
+                created_at=now(),
+                kind=kind,
+                target=target,
+                facts_hash=f"h{i % 2}",
+                text=f"row {i}",
+                vector=pack(v),
+            )
         )
     return store, unit(rng, 12)
 

@@ -32,6 +32,7 @@ def runs(quick: bool) -> list[tuple[str, list[str]]]:
         ("dashboard", ["dashboard.py"]),
         ("what-if", ["whatif.py"]),
         ("cli start-up", ["cli.py"]),
+        ("vector search", ["vectors.py"]),
     ]
 
 

@@ -234,3 +234,61 @@ def summary(results: list[CaseResult]) -> dict[str, Any]:
         },
         "cases_worse": [r.case for r in results if r.edits_with > r.edits_without],
     }
+
+
+# ---- the model path: requests and model edits on the replay's plan model ----------------------
+
+# What the request names per slot the case's reviewers changed (kinds only: never a value, never
+# a VM; the values can only come from the retrieved examples). docs/learning.md.
+REQUEST_WORDS = {"instance-family": "instance family", "volume:boot": "boot disk",
+                 "volume:data": "data disk", "tag": "tag"}  # fmt: skip
+PLAN_KINDS = ("instance-type", "instance-family", "volume", "tags")  # what `apply_edit` models
+
+
+def _kind_of(slot: str) -> str:
+    return "tag" if slot.startswith("tag:") else slot
+
+
+def request_for(case: Case) -> str:
+    """The refinement request of a case: the kinds of change its reviewers made, as a user would
+    ask for the team's usual corrections ("" when the reviewers changed nothing)."""
+    changed = {_kind_of(s) for vm in case.vms for s in fix(vm.generated, vm.merged)}
+    words = [REQUEST_WORDS[k] for k in REQUEST_WORDS if k in changed]
+    if not words:
+        return ""
+    listed = words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+    return f"apply the {listed} corrections our reviewers usually make to these VMs"
+
+
+def apply_edit(plan: Plan, edit: Mapping[str, Any]) -> tuple[Plan, int]:
+    """A plan edit (JSON form, one VM) on a VM's plan, and the changes it makes that the replay's plan
+    model does not hold (a size, a wave-level kind...): the merged plan did not have them, so each
+    is one reviewer edit to undo it. A family keeps the generated size, as `apply` does."""
+    kind = edit.get("kind")
+    if kind == "instance-family":
+        return apply(plan, "instance-family", str(edit["family"])), 0
+    new = {"instance_type": plan["instance_type"], "disks": dict(plan["disks"]), "tags": dict(plan["tags"])}
+    if kind == "instance-type":
+        new["instance_type"] = str(edit["instance_type"])
+        return new, 0
+    if kind == "tags":
+        new["tags"].update({str(k): str(v) for k, v in (edit.get("tags") or {}).items()})
+        return new, 0
+    if kind == "volume" and edit.get("disk") in plan["disks"]:
+        settings = {k: edit[k] for k in ("type", "iops", "throughput") if edit.get(k) is not None}
+        new["disks"][str(edit["disk"])] = {**plan["disks"][str(edit["disk"])], **settings}
+        return new, int(edit.get("size_gb") is not None)
+    return new, 1
+
+
+def apply_edits_to(plans: Mapping[str, Plan], edits: list[Mapping[str, Any]]) -> tuple[dict[str, Plan], int]:
+    """Every VM's plan once the edits apply, and the changes outside the replay's plan model."""
+    out, outside = dict(plans), 0
+    for edit in edits:
+        vm = edit.get("vm")
+        if isinstance(vm, str) and vm in out:
+            out[vm], extra = apply_edit(out[vm], edit)
+            outside += extra
+        else:  # a wave-level edit (region, port rule, anti-affinity set, ...)
+            outside += 1
+    return out, outside

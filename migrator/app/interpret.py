@@ -61,13 +61,18 @@ def interpret(
     names = NameIndex(facts_of(v, params) for v in snap.vms)
     chosen = snap.vms if vm is None else _choose(snap.vms, vm)
     client = client if client is not None else client_for("interpret", ws.llm)
+    if client is None:
+        return InterpretResult(snap.snapshot_id, None, [deterministic(r, params, names) for r in chosen])
+    from migrator.app.interpret_examples import retriever  # it reads vm_facts (below)
+
+    examples = retriever(ws)
     out = []
     for record in chosen:
-        if client is None:
-            out.append(deterministic(record, params, names))
-        else:
-            out.append(with_model(record, params, names, client, snapshot=snap.snapshot_id, command=command))
-    return InterpretResult(snap.snapshot_id, None if client is None else client.spec.id, out)
+        shots = [(c.text, c.answer) for c in examples.similar(record)] if examples is not None else []
+        out.append(
+            with_model(record, params, names, client, snapshot=snap.snapshot_id, command=command, shots=shots)
+        )
+    return InterpretResult(snap.snapshot_id, client.spec.id, out)
 
 
 def _choose(vms: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from agents.eval.replay import load_corpus, replay, summary
 from migrator.app.edits import _store, with_change
 from migrator.app.workspace import Workspace
 from migrator.errors import NotFound, UsageError
@@ -303,12 +301,3 @@ def forget(ws: Workspace, correction_id: int) -> dict[str, Any]:
     row.status = FORGOTTEN
     ws.learning.save_corrections([row])
     return {"id": correction_id, "status": FORGOTTEN, "removed_edits": removed}
-
-
-# ---- `migrator eval replay` ----------------------------------------------------------------------
-
-
-def replay_corpus(folder: Path) -> dict[str, Any]:
-    """The replay of a corpus folder: per case and in summary (docs/learning.md)."""
-    results = replay(load_corpus(folder))
-    return {"corpus": str(folder), "summary": summary(results), "cases": [r.as_dict() for r in results]}

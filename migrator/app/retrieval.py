@@ -4,8 +4,8 @@ to a refinement request, by embedding (agents/llm/embed.py), as few-shot example
 
 An example is one VM of a merged, approved PR with the fix its reviewers merged; its text (facts
 and fix) is embedded once and stored (table `embeddings`, kind `example`). Only fixes the
-target's refine schema can express become examples (an `instance-family` fix cannot: the aws
-refine schema has whole instance types and the example does not record the size). Inventory
+target's refine schema can express become examples (an `instance-family` fix as the aws schema's
+`instance-family` kind; never a size). Inventory
 text inside an example is data: it is cleaned, shown on one line, and an example whose text
 trips the injection detector is never shown.
 """
@@ -61,6 +61,8 @@ def model_edits(example: LearningExample, kinds: Sequence[str]) -> list[dict[str
             edits += [
                 {"kind": "volume", "target": f"vm: {vm}", "disk": d, **json.loads(value)} for d in chosen
             ]
+        elif slot == "instance-family" and slot in kinds:
+            edits.append({"kind": slot, "target": f"vm: {vm}", "family": clean(value, 16)})
         elif slot in VM_SLOTS and slot in kinds:
             edits.append({"kind": slot, "target": f"vm: {vm}", VM_SLOTS[slot]: clean(value, 80)})
     return edits
@@ -108,19 +110,32 @@ def similar(
     sync_examples(ws, embed)
     store = EmbeddingStore(ws.engine)
     by_id = {e.id: e for e in ws.learning.examples()}
-    found: list[Retrieved] = []
-    for hit in store.nearest(embed(request), "example", k=len(by_id) or 1, target=target):
-        example = by_id.get(hit.row.ref)
-        edits = model_edits(example, kinds) if example is not None else []
-        if example is None or not edits or not safe(hit.row.text):
-            continue
-        provenance = (
-            f"PR #{example.pr}, approved by {clean(example.approver, 80)}, merge {example.commit[:12]}"
-        )
-        found.append(Retrieved(hit.row.text, {"edits": edits, "question": ""}, provenance, hit.score))
-        if len(found) == k:
-            break
-    return found[::-1]
+    query = embed(request)
+    wanted = 4 * k  # some nearest may be unsafe or inexpressible: ask for more, then all
+    while True:
+        hits = store.nearest(query, "example", k=wanted, target=target)
+        found: list[Retrieved] = []
+        for hit in hits:
+            example = by_id.get(hit.row.ref)
+            shown = as_retrieved(example, hit.row.text, hit.score, kinds) if example is not None else None
+            if shown is not None:
+                found.append(shown)
+            if len(found) == k:
+                return found[::-1]
+        if len(hits) < wanted:  # every row was ranked
+            return found[::-1]
+        wanted *= 4
+
+
+def as_retrieved(example: LearningExample, text: str, score: float, kinds: Sequence[str]) -> Retrieved | None:
+    """The example as a few-shot example, or None when the schema cannot express its fix or its
+    text trips the injection detector (then it is never shown)."""
+    edits = model_edits(example, kinds)
+    if not edits or not safe(text):
+        return None
+    merge = f", merge {example.commit[:12]}" if example.commit else ""
+    provenance = f"PR #{example.pr}, approved by {clean(example.approver, 80)}{merge}"
+    return Retrieved(text, {"edits": edits, "question": ""}, provenance, score)
 
 
 def retrieve(ws: Workspace, target: str, request: str, kinds: Sequence[str]) -> list[Retrieved]:

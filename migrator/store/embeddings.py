@@ -1,8 +1,10 @@
 """Stored embeddings (table `embeddings`, revision 0014) and their nearest-neighbour search.
 
-The search is brute force: every row of one kind and target is read and scored with one matrix
-product (vectors are unit length, so the dot product is the cosine). That is portable across
-SQLite and PostgreSQL and needs no extension; docs/learning.md says where it stops being enough.
+In a SQLite file the search runs inside SQLite with sqlite-vec's `vec_distance_cosine` over the
+BLOB column (migrator/store/vec.py) and reads only the k nearest rows. Elsewhere (PostgreSQL, or
+when the extension cannot load) it is brute force: every row of one kind and target is read and
+scored with one matrix product (vectors are unit length, so the dot product is the cosine).
+Both give the same top k; docs/learning.md has the figures and where each stops being enough.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from migrator.errors import StoreError
+from migrator.store import vec
 from migrator.store.models import Embedding
 from migrator.store.snapshots import _table, now
 
@@ -85,7 +88,29 @@ class EmbeddingStore:
         target: str | None = None,
         facts_hash: str | None = None,
     ) -> builtins.list[Hit]:
+        if k <= 0:
+            return []
+        found = vec.nearest_ids(self.engine, pack(query), kind, k, target, facts_hash)
+        if found is None:
+            return self.brute_force(query, kind, k, target, facts_hash)
+        by_id = {r.id: r for r in self.by_ids([i for i, _ in found])}
+        return [Hit(by_id[i], score) for i, score in found if i in by_id]
+
+    def brute_force(
+        self,
+        query: NDArray[np.float32],
+        kind: str,
+        k: int,
+        target: str | None = None,
+        facts_hash: str | None = None,
+    ) -> builtins.list[Hit]:
         return top_k(query, self.rows(kind, target, facts_hash), k)
+
+    def by_ids(self, ids: builtins.list[int]) -> builtins.list[Embedding]:
+        if not ids:
+            return []
+        with Session(self.engine, expire_on_commit=False) as session:
+            return list(session.scalars(select(Embedding).where(TABLE.c.id.in_(ids))).all())
 
     def forget_refs(self, kind: str, refs: set[int]) -> None:
         """Remove the vectors derived from rows that are gone."""

@@ -431,8 +431,9 @@ class AuditRecord(SQLModel, table=True):
 class Embedding(SQLModel, table=True):
     """A stored sentence embedding (agents/llm/embed.py, 384 float32 as bytes; docs/learning.md):
     kind `example` is one learning example's facts and fix (ref = its id), kind `cache` one checked
-    model answer of the semantic cache (keyed by the request's vector and the wave facts' hash).
-    Searched by brute force (a dot product per row), which is portable across SQLite and PostgreSQL."""
+    model answer of the semantic cache (keyed by the request's vector and the wave facts' hash),
+    kind `interpret` one confirmed interpretation (ref = the learning example's id). Searched in
+    SQLite with sqlite-vec over this column, else by brute force (migrator/store/embeddings.py)."""
 
     __tablename__ = "embeddings"
     __table_args__ = (Index("ix_embeddings_kind_target", "kind", "target"),)

@@ -90,7 +90,7 @@ def _workers(
     children = _children_cpu()
     for pool in _pools():
         pool.shutdown()
-    engine._pool.cache_clear()
+    engine._new_pool.cache_clear()
     warm_row["workers_cpu"] = _children_cpu() - children
     print(f"{'':34s} workers of both runs: {warm_row['workers_cpu']:.2f} s CPU")
     return [cold, warm], [cold_row, warm_row]

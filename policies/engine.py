@@ -9,6 +9,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from functools import cache
+from threading import Lock
 from typing import Any
 
 from migrator.diagnostics import Diagnostic
@@ -88,19 +89,27 @@ def _evaluate_parts(
     try:
         return list(_pool(workers).map(evaluate_part, parts, [clusters] * len(parts), [target] * len(parts)))
     except BrokenProcessPool:  # a worker died (killed, out of memory): answer in this process
-        _pool.cache_clear()
+        _new_pool.cache_clear()
         return [evaluate_part(vms, clusters, target)]
 
 
-@cache
+_POOL_LOCK = Lock()  # the dashboard's threads may ask at once: one pool per process
+
+
 def _pool(workers: int) -> ProcessPoolExecutor:
+    with _POOL_LOCK:
+        return _new_pool(workers)
+
+
+@cache
+def _new_pool(workers: int) -> ProcessPoolExecutor:
     """Worker processes kept for the life of this one, each with its compiled pack. Spawned, not
     forked: the dashboard evaluates in a thread of a process holding sockets and locks."""
     return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_warm)
 
 
 def _warm() -> None:
-    """A worker compiles the pack as it starts, while the parent prepares the input."""
+    """A worker compiles the pack as it starts (once: the pool is kept)."""
     evaluate_part([], [], "any")
 
 

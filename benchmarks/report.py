@@ -5,7 +5,7 @@ The contract with the scripts: each prints, among its human-readable lines, one 
 `BENCH {json}` whose object has `bench` (a name) and `figures`, a list of
 `[label, value, target]` (strings; target "" when there is none). A script that prints no such
 line still runs and shows its output; the table says its figures are missing.
-Usage: python benchmarks/report.py [--quick]  (--quick: planning at 10,000 VMs only)
+Usage: python benchmarks/report.py [--quick]  (--quick: planning and findings at 10,000 VMs only)
 """
 
 from __future__ import annotations
@@ -23,11 +23,14 @@ PREFIX = "BENCH "
 
 def runs(quick: bool) -> list[tuple[str, list[str]]]:
     planning = [("planning 10k", ["waves.py", "--vms", "10000"])]
+    findings = [("findings 10k", ["findings.py", "--vms", "10000"])]
     if not quick:
         planning.append(("planning 50k", ["waves.py", "--vms", "50000"]))
+        findings.append(("findings 50k", ["findings.py", "--vms", "50000", "--no-reference"]))
     return [
         ("discovery", ["discovery.py"]),
         *planning,
+        *findings,
         ("code generation", ["plan.py"]),
         ("dashboard", ["dashboard.py"]),
         ("what-if", ["whatif.py"]),
@@ -67,7 +70,7 @@ def table(rows: list[tuple[str, str, str, str]]) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="skip the 50,000-VM planning run")
+    parser.add_argument("--quick", action="store_true", help="skip the 50,000-VM planning and findings runs")
     args = parser.parse_args()
     rows: list[tuple[str, str, str, str]] = []
     failed = 0

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from functools import cache
+from threading import Lock
 from typing import Any
 
 from migrator.diagnostics import Diagnostic
-from policies.registry import DIAGNOSTIC_SEVERITY, SEVERITIES, Policy, evaluate, policies
-
-BATCH = 50  # rego-cpp slows down more than linearly with input size; evaluate in batches
+from policies.registry import (
+    DIAGNOSTIC_SEVERITY,
+    SEVERITIES,
+    Policy,
+    evaluate,
+    evaluate_findings,
+    named_in_pack,
+    policies,
+)
 
 
 @dataclass(frozen=True, order=True)
@@ -30,50 +42,100 @@ def _by_package(family: str) -> dict[str, Policy]:
     return {p.name: p for p in policies(family)}
 
 
+# From this many VMs the estate is split over worker processes, one per core (at most
+# MAX_WORKERS): rego-cpp runs on one core, and a finding depends on its own VM only (with the
+# clusters and the target, which every part gets whole). Below it, the workers' start-up
+# (about a second, once per process) would cost more than it saves.
+PARALLEL_FROM = 2000
+MAX_WORKERS = 4
+
+
 def source_findings(
     vms: list[dict[str, Any]], clusters: list[dict[str, Any]], target: str | None = None
 ) -> list[Finding]:
-    """Every source policy over the VMs; `target` picks the meaning text (and target limits)."""
-    by_package = _by_package("source")
-    found: set[Finding] = set()
-    for start in range(0, len(vms), BATCH):
-        batch = vms[start : start + BATCH]
-        policy_input = {"target": target or "any", "vms": batch, "clusters": _clusters_of(batch, clusters)}
-        results = evaluate("source", policy_input)
-        for package, result in results.items():
-            policy = by_package.get(package)
-            if policy is None:
-                continue
-            meaning = (policy.metadata.get("targets") or {}).get(target or "", "")
-            for f in result.get("findings") or []:
-                found.add(
-                    Finding(
-                        str(f["vm"]),
-                        policy.id,
-                        policy.severity,
-                        str(policy.metadata["title"]),
-                        str(f["message"]),
-                        str(policy.metadata.get("vsphere_path", "")),
-                        meaning,
-                    )
-                )
-    return sorted(found, key=lambda f: (f.vm, SEVERITIES.index(f.severity), f.policy, f.message))
+    """Every source policy over the VMs; `target` picks the meaning text (and target limits).
+
+    The whole estate is one input and one query per core: each policy is an array comprehension
+    over `input.vms` (docs/policies.md, "How the input reaches the engine"), and each VM carries
+    only the fields the pack names (`registry.named_in_pack`)."""
+    named = named_in_pack("source")
+    slim = [_named_fields(vm, named) for vm in vms]
+    results: dict[str, list[Any]] = {}
+    for part in _evaluate_parts(slim, clusters, target or "any"):
+        for name, found in part.items():
+            results.setdefault(name, []).extend(found)
+    found_set: set[Finding] = set()
+    for policy in policies("source"):
+        meaning = (policy.metadata.get("targets") or {}).get(target or "", "")
+        found_set.update(_finding(policy, f, meaning) for f in results.get(policy.name, []))
+    return sorted(found_set, key=lambda f: (f.vm, SEVERITIES.index(f.severity), f.policy, f.message))
 
 
-def _clusters_of(batch: list[dict[str, Any]], clusters: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The clusters as a batch's findings can see them: the VMs' own clusters and the DRS rules that
-    name one of its VMs (the only two links the source policies follow from a VM to a cluster).
+def evaluate_part(
+    vms: list[dict[str, Any]], clusters: list[dict[str, Any]], target: str
+) -> dict[str, list[Any]]:
+    """The source pack's findings over some VMs (run in this process or in a worker)."""
+    return evaluate_findings("source", {"target": target, "vms": vms, "clusters": clusters})
 
-    Sending every cluster with every rule to every batch made the input, and rego-cpp's parse of
-    it, grow with the estate; tests/test_policies.py checks the findings are unchanged."""
-    names = {vm.get("name") for vm in batch}
-    own = {vm.get("cluster") for vm in batch}
-    out = []
-    for cluster in clusters:
-        rules = [r for r in cluster.get("drs_rules") or [] if names.intersection(r.get("vms") or [])]
-        if rules or cluster.get("name") in own:
-            out.append({**cluster, "drs_rules": rules})
+
+def _evaluate_parts(
+    vms: list[dict[str, Any]], clusters: list[dict[str, Any]], target: str
+) -> list[dict[str, list[Any]]]:
+    workers = min(MAX_WORKERS, os.cpu_count() or 1)
+    if len(vms) < PARALLEL_FROM or workers < 2:
+        return [evaluate_part(vms, clusters, target)]
+    size = -(-len(vms) // workers)
+    parts = [vms[start : start + size] for start in range(0, len(vms), size)]
+    try:
+        return list(_pool(workers).map(evaluate_part, parts, [clusters] * len(parts), [target] * len(parts)))
+    except BrokenProcessPool:  # a worker died (killed, out of memory): answer in this process
+        _new_pool.cache_clear()
+        return [evaluate_part(vms, clusters, target)]
+
+
+_POOL_LOCK = Lock()  # the dashboard's threads may ask at once: one pool per process
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    with _POOL_LOCK:
+        return _new_pool(workers)
+
+
+@cache
+def _new_pool(workers: int) -> ProcessPoolExecutor:
+    """Worker processes kept for the life of this one, each with its compiled pack. Spawned, not
+    forked: the dashboard evaluates in a thread of a process holding sockets and locks."""
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_warm)
+
+
+def _warm() -> None:
+    """A worker compiles the pack as it starts (once: the pool is kept)."""
+    evaluate_part([], [], "any")
+
+
+def _named_fields(vm: dict[str, Any], named: frozenset[str]) -> dict[str, Any]:
+    """The VM with only the fields the pack names, and so for each object in a list it holds (its
+    disks, its NICs); values below that are kept whole (a policy may print one with %v)."""
+    out = {}
+    for key, value in vm.items():
+        if key not in named:
+            continue
+        if isinstance(value, list):
+            value = [{k: v for k, v in x.items() if k in named} if isinstance(x, dict) else x for x in value]
+        out[key] = value
     return out
+
+
+def _finding(policy: Policy, f: dict[str, Any], meaning: str) -> Finding:
+    return Finding(
+        str(f["vm"]),
+        policy.id,
+        policy.severity,
+        str(policy.metadata["title"]),
+        str(f["message"]),
+        str(policy.metadata.get("vsphere_path", "")),
+        meaning,
+    )
 
 
 def blocking(findings: Iterable[Finding]) -> dict[str, list[str]]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -95,6 +96,62 @@ def evaluate(
         rego = interpreter(family, scopes)
         set_input(rego, policy_input)
         return query(rego, f"data.migrator.{family}", _bundle(family, scopes))
+
+
+def evaluate_findings(family: str, policy_input: dict[str, Any]) -> dict[str, list[Any]]:
+    """Only the `findings` of every policy of the family over the input: package name -> findings.
+
+    One compiled query per policy over one input: unlike `evaluate`, it leaves out the metadata
+    and each policy's helper rules (an index of the clusters, the names DRS rules list), which
+    would otherwise be written out as JSON and parsed back, and 22 small queries take 0.7 of the
+    time of one query of the same 22 rules in rego-cpp (measured on 10,000 VMs)."""
+    with _EVALUATING:
+        rego = interpreter(family)
+        set_input(rego, policy_input)
+        return {
+            name: list(query_value(rego, f"data.migrator.{family}.{name}.findings", bundle) or [])
+            for name, bundle in _findings_bundles(family).items()
+        }
+
+
+@cache
+def _findings_bundles(family: str) -> dict[str, Bundle]:
+    """Each policy's `findings` rule compiled once per process."""
+    out = {}
+    for policy in policies(family):
+        try:
+            out[policy.name] = interpreter(family).build(f"data.{policy.package}.findings")
+        except Exception as exc:  # regopy raises its own error types for compilation failures
+            raise MigratorError(
+                f"policy compilation failed for {policy.id}: {str(exc).splitlines()[0]}"
+            ) from None
+    return out
+
+
+# Rego's tokens that can name an input field: comments (skipped), strings, raw strings, identifiers.
+_TOKENS = re.compile(r'#[^\n]*|"((?:[^"\\\n]|\\.)*)"|`([^`]*)`|([A-Za-z_][A-Za-z0-9_]*)')
+
+
+@cache
+def named_in_pack(family: str) -> frozenset[str]:
+    """Every identifier and string literal in the family's policies and the shared library.
+
+    A policy reads a field of the input by naming it (`vm.disks`, `object.get(disk, "rdm", x)`, a
+    key in a table such as hot_plug's `settings`): a VM or disk field the pack never names cannot
+    change a finding, so `policies.engine` leaves such fields (utilisation, tags, custom
+    attributes, UUIDs, controllers) out of the input. rego-cpp's cost grows with the size of each
+    record, both building the input and binding a VM to a variable (docs/policies.md)."""
+    texts = [p.text for p in policies(family)]
+    if any("migrator.lib" in text for text in texts):  # only then can the library read the input
+        texts += library().values()
+    names: set[str] = set()
+    for text in texts:
+        for match in _TOKENS.finditer(text):
+            string, raw, identifier = match.groups()
+            if string is not None:
+                names.add(json.loads(f'"{string}"'))
+            names.update(x for x in (raw, identifier) if x is not None)
+    return frozenset(names)
 
 
 @cache
@@ -197,13 +254,18 @@ def fixtures(policy_id: str) -> dict[str, Any] | None:
 
 def query(rego: Interpreter, path: str, bundle: Bundle | None = None) -> dict[str, Any]:
     """Evaluate `path` (compiled in `bundle` when given) and return its value ({} when undefined)."""
+    value = query_value(rego, path, bundle)
+    return value if isinstance(value, dict) else {}
+
+
+def query_value(rego: Interpreter, path: str, bundle: Bundle | None = None) -> Any:
+    """Evaluate `path` (compiled in `bundle` when given) and return its value (None when undefined)."""
     try:
         output = rego.query(path) if bundle is None else rego.query_bundle(bundle)
+        data = json.loads(str(output))
     except json.JSONDecodeError as exc:
         raise MigratorError(f"the policy engine returned unreadable output for {path}: {exc.msg}") from None
     except Exception as exc:  # regopy raises its own error types for evaluation failures
         raise MigratorError(f"policy evaluation failed for {path}: {str(exc).splitlines()[0]}") from None
-    data = json.loads(str(output))
-    expressions = data.get("expressions") or [{}]
-    value: dict[str, Any] = expressions[0] if isinstance(expressions[0], dict) else {}
-    return value
+    expressions = data.get("expressions") or [None]
+    return expressions[0]

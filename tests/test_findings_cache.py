@@ -19,6 +19,7 @@ from migrator.app.workspace import Workspace
 from migrator.inventory_import import read_export
 from policies.engine import source_findings
 from tests.drift_helpers import demo_workspace
+from tests.policy_reference import reference_findings
 from waves.parameters import PlanParameters
 from waves.synthetic import generate
 
@@ -106,16 +107,14 @@ def test_a_new_snapshot_or_another_policy_bundle_is_never_served_an_old_entry(
     assert ws.findings_cache.entry(app_findings._key(after.snapshot_id, None)) is not None
 
 
-def test_a_batch_sees_its_own_clusters_and_the_drs_rules_naming_its_vms(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_drs_rules_of_another_cluster_reach_the_vms_they_name() -> None:
     estate = generate(130)
     vms = [vm for vm in estate.vms if not vm.get("template")]
     clusters = copy.deepcopy(estate.clusters)
     clusters[0]["drs_enabled"] = True
     clusters[-1]["dpm_enabled"] = True
-    # vm-host rules in a cluster that is not the VMs' own, naming VMs of different batches
-    far = [vms[3]["name"], vms[engine.BATCH + 7]["name"], vms[2 * engine.BATCH + 1]["name"]]
+    # vm-host rules in a cluster that is not the VMs' own, naming VMs far apart in the list
+    far = [vms[3]["name"], vms[57]["name"], vms[101]["name"]]
     clusters.append(
         {
             "name": "Licensing",
@@ -123,11 +122,10 @@ def test_a_batch_sees_its_own_clusters_and_the_drs_rules_naming_its_vms(
             "drs_rules": [{"name": "sql-hosts", "kind": "vm-host", "vms": far, "hosts": ["h1", "h2"]}],
         }
     )
-    filtered = source_findings(vms, clusters, "terraform-aws")
-    monkeypatch.setattr(engine, "_clusters_of", lambda batch, every: every)
-    assert source_findings(vms, clusters, "terraform-aws") == filtered
-    assert {f.vm for f in filtered if f.policy == "SRC-VM-HOST-AFFINITY"} == set(far)
-    assert any(f.policy == "SRC-DRS-DPM" for f in filtered)
+    found = source_findings(vms, clusters, "terraform-aws")
+    assert found == reference_findings(vms, clusters, "terraform-aws")  # the old per-batch path
+    assert {f.vm for f in found if f.policy == "SRC-VM-HOST-AFFINITY"} == set(far)
+    assert any(f.policy == "SRC-DRS-DPM" for f in found)
 
 
 def test_the_cli_and_the_dashboard_share_one_entry(ws: Workspace) -> None:

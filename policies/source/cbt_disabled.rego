@@ -16,9 +16,9 @@ metadata := {
 	},
 }
 
-findings contains {"vm": vm.name, "message": msg} if {
+findings := [{"vm": vm.name, "message": msg} |
 	some vm in input.vms
 	vm.power_state == "poweredOn"
 	vm.cbt_enabled != true
 	msg := "changed block tracking is off: only a cold migration is possible"
-}
+]

@@ -16,8 +16,8 @@ metadata := {
 	},
 }
 
-findings contains {"vm": vm.name, "message": msg} if {
+findings := [{"vm": vm.name, "message": msg} |
 	some vm in input.vms
 	count(object.get(vm, "cpu_affinity", [])) + count([1 | object.get(vm, "numa_affinity", null) != null]) > 0
 	msg := "CPU or NUMA affinity is set and will be dropped"
-}
+]

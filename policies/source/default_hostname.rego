@@ -16,16 +16,14 @@ metadata := {
 	},
 }
 
-findings contains {"vm": vm.name, "message": msg} if {
-	some vm in input.vms
-	hostname := hostname_of(vm)
-	hostname in {"", "localhost", "localhost.localdomain", "localhost.local", "LOCALHOST", "Localhost"}
-	msg := message(vm)
-}
+# No host name (missing or not a string), and a default one: two cheap passes over the VMs, no
+# function call per VM (rego-cpp's calls cost more than the test they wrap).
+findings := array.concat(
+	[{"vm": vm.name, "message": message(vm)} | some vm in input.vms; not is_string(object.get(vm, "hostname", null))],
+	[{"vm": vm.name, "message": message(vm)} | some vm in input.vms; vm.hostname in defaults],
+)
 
-hostname_of(vm) := vm.hostname if is_string(vm.hostname)
-
-else := ""
+defaults := {"", "localhost", "localhost.localdomain", "localhost.local", "LOCALHOST", "Localhost"}
 
 # Messages quote input values only (rego-cpp quotes strings computed by builtins in sprintf).
 message(vm) := sprintf("host name is %s", [vm.hostname]) if {

@@ -16,9 +16,9 @@ metadata := {
 	},
 }
 
-findings contains {"vm": vm.name, "message": msg} if {
+findings := [{"vm": vm.name, "message": msg} |
 	some vm in input.vms
-	some i, disk in vm.disks
+	some i; disk := vm.disks[i]
 	object.get(disk, "datastore", null) == null
 	msg := sprintf("disk %d has no datastore", [i])
-}
+]

@@ -16,13 +16,18 @@ metadata := {
 	},
 }
 
-findings contains {"vm": vm.name, "message": msg} if {
+findings := [{"vm": vm.name, "message": msg} |
 	some vm in input.vms
-	some cluster in input.clusters
-	cluster.name == vm.cluster
-	some key, label in features
-	cluster[key] == true
-	msg := sprintf("cluster %s has %s enabled", [cluster.name, label])
-}
+	some cluster in clusters_named[vm.cluster]
+	some feature in features
+	cluster[feature[0]] == true
+	msg := sprintf("cluster %s has %s enabled", [cluster.name, feature[1]])
+]
 
-features := {"drs_enabled": "DRS", "dpm_enabled": "DPM"}
+features := [["drs_enabled", "DRS"], ["dpm_enabled", "DPM"]]
+
+# Cluster name -> the clusters of that name: a lookup per VM instead of a scan of every cluster.
+clusters_named := {name: [cluster | some cluster in input.clusters; cluster.name == name] |
+	some named in input.clusters
+	name := named.name
+}

@@ -16,8 +16,8 @@ metadata := {
 	},
 }
 
-findings contains {"vm": vm.name, "message": msg} if {
+findings := [{"vm": vm.name, "message": msg} |
 	some vm in input.vms
 	not object.get(vm, "fault_tolerance", "notConfigured") in {"notConfigured", null}
 	msg := sprintf("fault tolerance state %s", [vm.fault_tolerance])
-}
+]

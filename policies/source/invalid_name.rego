@@ -16,8 +16,8 @@ metadata := {
 	},
 }
 
-findings contains {"vm": vm.name, "message": msg} if {
+findings := [{"vm": vm.name, "message": msg} |
 	some vm in input.vms
 	not regex.match(`^[A-Za-z0-9.-]{1,63}$`, vm.name)
 	msg := "name has characters outside [A-Za-z0-9.-] or is 64+ characters long"
-}
+]

@@ -16,9 +16,9 @@ metadata := {
 	},
 }
 
-findings contains {"vm": vm.name, "message": msg} if {
+findings := [{"vm": vm.name, "message": msg} |
 	some vm in input.vms
 	count(object.get(vm, "ip_addresses", [])) == 0
 	count([ip | some nic in object.get(vm, "nics", []); some ip in object.get(nic, "ip_addresses", [])]) == 0
 	msg := "no guest IP address reported"
-}
+]

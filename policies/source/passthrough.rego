@@ -16,8 +16,8 @@ metadata := {
 	},
 }
 
-findings contains {"vm": vm.name, "message": msg} if {
+findings := [{"vm": vm.name, "message": msg} |
 	some vm in input.vms
 	vm.passthrough_devices > 0
 	msg := sprintf("%d PCI passthrough device(s)", [vm.passthrough_devices])
-}
+]

@@ -16,9 +16,9 @@ metadata := {
 	},
 }
 
-findings contains {"vm": vm.name, "message": msg} if {
+findings := [{"vm": vm.name, "message": msg} |
 	some vm in input.vms
-	some i, disk in vm.disks
+	some i; disk := vm.disks[i]
 	object.get(disk, "rdm", null) != null
 	msg := sprintf("disk %d is an RDM (%v)", [i, disk.rdm])
-}
+]

@@ -16,8 +16,8 @@ metadata := {
 	},
 }
 
-findings contains {"vm": vm.name, "message": msg} if {
+findings := [{"vm": vm.name, "message": msg} |
 	some vm in input.vms
 	vm.snapshot_count > 0
 	msg := sprintf("%d snapshot(s)", [vm.snapshot_count])
-}
+]

@@ -16,8 +16,8 @@ metadata := {
 	},
 }
 
-findings contains {"vm": vm.name, "message": msg} if {
+findings := [{"vm": vm.name, "message": msg} |
 	some vm in input.vms
 	vm.sriov_nics > 0
 	msg := sprintf("%d SR-IOV adapter(s)", [vm.sriov_nics])
-}
+]

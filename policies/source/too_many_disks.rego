@@ -16,11 +16,11 @@ metadata := {
 	},
 }
 
-findings contains {"vm": vm.name, "message": msg} if {
+findings := [{"vm": vm.name, "message": msg} |
 	some vm in input.vms
 	count(vm.disks) > limit
 	msg := sprintf("%d disks, more than the %d the target takes", [count(vm.disks), limit])
-}
+]
 
 limit := 27 if input.target == "terraform-aws"
 

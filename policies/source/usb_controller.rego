@@ -16,8 +16,8 @@ metadata := {
 	},
 }
 
-findings contains {"vm": vm.name, "message": msg} if {
+findings := [{"vm": vm.name, "message": msg} |
 	some vm in input.vms
 	vm.usb_controllers > 0
 	msg := sprintf("%d USB controller(s)", [vm.usb_controllers])
-}
+]

@@ -1,0 +1,115 @@
+"""The whole-estate evaluation of the source policies gives exactly the findings of the per-batch
+evaluation it replaced (tests/policy_reference.py: the old rules, 50 VMs a query), on the demo
+estate, a synthetic estate with every policy's facts planted, and hostile text. The 10,000-VM
+comparison is in benchmarks/findings.py (too slow for a test through the old path)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+
+from policies import engine
+from policies.engine import source_findings
+from policies.registry import named_in_pack, policies
+from tests.golden import FIXTURES
+from tests.policy_reference import planted, reference_findings
+from waves.synthetic import generate
+
+TARGETS = (None, "kubevirt", "terraform-aws")
+
+
+def _same(vms: list[dict[str, Any]], clusters: list[dict[str, Any]], target: str | None) -> list[Any]:
+    expected = reference_findings(copy.deepcopy(vms), copy.deepcopy(clusters), target)
+    found = source_findings(vms, clusters, target)
+    assert found == expected
+    return found
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_demo_estate(target: str | None) -> None:
+    inventory = json.loads((FIXTURES / "inventories" / "demo.json").read_text(encoding="utf-8"))
+    assert _same(inventory["vms"], inventory["clusters"], target)
+
+
+@pytest.fixture(scope="module")
+def synthetic() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    estate = generate(400, seed=3)
+    planted(estate.vms, estate.clusters, seed=3)
+    return estate.vms, estate.clusters
+
+
+@pytest.mark.parametrize("target", ["kubevirt", "terraform-aws"])
+def test_synthetic_estate_with_every_policy_planted(
+    synthetic: tuple[list[dict[str, Any]], list[dict[str, Any]]], target: str
+) -> None:
+    found = _same(*synthetic, target)
+    assert {f.policy for f in found} == {p.id for p in policies("source")}, "every policy must fire"
+
+
+def test_the_estate_split_over_worker_processes(
+    synthetic: tuple[list[dict[str, Any]], list[dict[str, Any]]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Real worker processes (spawned) each take a part of the VMs; the findings are the same."""
+    in_process = source_findings(*synthetic, "kubevirt")
+    monkeypatch.setattr(engine, "PARALLEL_FROM", 10)
+    monkeypatch.setattr(engine, "MAX_WORKERS", 2)
+    monkeypatch.setattr(engine.os, "cpu_count", lambda: 2)
+    assert source_findings(*synthetic, "kubevirt") == in_process
+
+
+def test_hostile_corpus() -> None:
+    """Names, host names, guest ids and annotations from the hostile corpus, with the DRS rules
+    and clusters named after them; duplicate cluster names; values of the wrong type."""
+    corpus = json.loads((FIXTURES / "hostile" / "annotations.json").read_text(encoding="utf-8"))
+    texts = [c["annotation"] for c in corpus] + [
+        'a"b\\c',
+        "line\nbreak",
+        "${x} %{y}",
+        "\u202eevil",
+        "x" * 3000,
+    ]
+    vms = []
+    for i, text in enumerate(texts):
+        vms.append(
+            {
+                "name": text if i % 3 else f"{text} {i}",
+                "annotation": text,
+                "hostname": text if i % 2 else "localhost",
+                "guest_id": text if i % 4 == 0 else "otherGuest",
+                "cluster": texts[i % 4],
+                "snapshot_count": i % 3,
+                "fault_tolerance": text if i % 5 == 0 else "notConfigured",
+                "disks": [{"datastore": None, "rdm": text if i % 2 else None, "capacity_gb": i % 2}],
+                "custom_fields": {text: text},
+            }
+        )
+    clusters = [
+        {"name": name, "drs_enabled": True, "dpm_enabled": bool(j % 2), "drs_rules": []}
+        for j, name in enumerate(texts[:4] * 2)  # each name twice: two clusters may share a name
+    ]
+    clusters[1]["drs_rules"].append(
+        {"name": texts[2], "kind": "vm-host", "vms": [v["name"] for v in vms[::2]]}
+    )
+    for target in TARGETS:
+        assert _same(vms, clusters, target)
+
+
+def test_minimal_and_odd_records() -> None:
+    vms: list[dict[str, Any]] = [
+        {"name": "bare"},
+        {"name": "disks", "disks": [{}]},
+        {"name": "numbers", "hostname": 5, "guest_id": 7, "disks": [{"capacity_gb": "big"}], "cluster": 3},
+        {"name": "nulls", "hostname": None, "guest_id": None, "fault_tolerance": None, "nics": [{}]},
+    ]
+    assert _same(vms, [{"name": "c"}, {"name": 3, "drs_enabled": True}], "kubevirt")
+
+
+def test_only_fields_the_pack_names_reach_the_engine() -> None:
+    named = named_in_pack("source")
+    assert {"disks", "datastore", "cpu_hot_add", "hostname", "rdm"} <= named
+    assert not {"perf", "custom_fields", "annotation", "tags", "moref", "label"} & named
+    vm = {"name": "a", "perf": {"cpu_p95_pct": 1}, "disks": [{"label": "Hard disk 1", "rdm": {"lun": "x"}}]}
+    assert engine._named_fields(vm, named) == {"name": "a", "disks": [{"rdm": {"lun": "x"}}]}

@@ -44,6 +44,7 @@ from gopeer import PeerRun, run_peer  # benchmarks/gopeer.py, beside this script
 from pyVim.connect import Disconnect, SmartConnect
 from pyVmomi import vim, vmodl
 
+from migrator.simulator.build import SimulatorUnavailable
 from migrator.simulator.estate import Estate
 from migrator.simulator.launcher import Simulator
 from migrator.vcenter.perf import BATCH, PerfPlan, ask, plan_perf, rollups, tree_rollups
@@ -194,7 +195,10 @@ def run_go_peer(sim: Simulator) -> tuple[Run, float]:
     vcsim = psutil.Process(sim.process.pid)
     sim_cpu = cpu_of(vcsim)
     started = time.perf_counter()
-    peer: PeerRun = run_peer(sim, list(VM_PROPERTIES.values()))
+    try:
+        peer: PeerRun = run_peer(sim, list(VM_PROPERTIES.values()))
+    except (RuntimeError, SimulatorUnavailable) as exc:  # one line, not a traceback
+        raise SystemExit(f"Go peer: {exc}") from None
     elapsed = time.perf_counter() - started
     if peer.decoded != peer.vms:
         raise SystemExit(f"Go peer decoded {peer.decoded} of {peer.vms} VMs")

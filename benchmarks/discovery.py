@@ -5,6 +5,12 @@ Prints VMs/s, wall time and peak RSS (the whole process tree: CLI + workers) of
 stream over a ContainerView with the same VM property set, run in this process against the
 same simulator. Targets (issue 14), as ratios of discovery's time to the baseline's in the
 same run: inventory only <= 0.5x, with 7 days of utilisation <= 1.0x; peak RSS < 1 GiB.
+The strong anchor (issue 24) is the compiled peer, benchmarks/gopeer.py: a govmomi client
+reading the same VM property set over a ContainerView into typed mo.VirtualMachine objects,
+run twice (before and after the CLI runs; the faster counts) against the same simulator.
+Target: inventory-only discovery at most 1.0x of the peer, process wall against process wall
+(both start a process, log in and retrieve; discovery also reads tags and infrastructure and
+stores the snapshot); the ratio to the peer's retrieval alone is printed beside it.
 Every figure is printed with the load average beside it and with CPU seconds (user + sys of the
 CLI and its workers; of this process for the baseline; of vcsim separately), which other
 processes on the machine disturb far less than wall time. Last, the client CPU to read QueryPerf
@@ -13,6 +19,7 @@ both give identical rollups. The last line is `BENCH {json}`
 (benchmarks/report.py). The CLI runs as installed code does, with bytecode caches allowed.
 
     python benchmarks/discovery.py [--vms 10000] [--clusters 10] [--perf-days 0 7] [--skip-baseline]
+                                   [--skip-peer]
 """
 
 from __future__ import annotations
@@ -33,9 +40,11 @@ from pathlib import Path
 from typing import Any
 
 import psutil
+from gopeer import PeerRun, run_peer  # benchmarks/gopeer.py, beside this script
 from pyVim.connect import Disconnect, SmartConnect
 from pyVmomi import vim, vmodl
 
+from migrator.simulator.build import SimulatorUnavailable
 from migrator.simulator.estate import Estate
 from migrator.simulator.launcher import Simulator
 from migrator.vcenter.perf import BATCH, PerfPlan, ask, plan_perf, rollups, tree_rollups
@@ -166,6 +175,42 @@ def run_baseline(sim: Simulator) -> Run:
         return Run(elapsed, time.process_time() - cpu, cpu_of(vcsim) - sim_cpu, os.getloadavg()[0], count)
 
 
+@dataclass
+class Peer:
+    """The Go peer's best round: its process wall (exec, login, retrieval, decoding, logout)
+    and the retrieval alone, as timed inside it."""
+
+    run: Run  # wall_s = the process; cpu_s = the peer's own user + sys (rusage)
+    retrieve_s: float
+    rounds: list[float]
+
+    def line(self) -> str:
+        walls = ", ".join(f"{w:.2f}" for w in self.rounds)
+        return f"{self.run.line()}; retrieval + decoding {self.retrieve_s:.2f} s; rounds {walls} s"
+
+
+def run_go_peer(sim: Simulator) -> tuple[Run, float]:
+    """One round of the Go peer; vcsim's CPU from /proc/<pid>/stat (psutil reads it) around it."""
+    assert sim.process is not None
+    vcsim = psutil.Process(sim.process.pid)
+    sim_cpu = cpu_of(vcsim)
+    started = time.perf_counter()
+    try:
+        peer: PeerRun = run_peer(sim, list(VM_PROPERTIES.values()))
+    except (RuntimeError, SimulatorUnavailable) as exc:  # one line, not a traceback
+        raise SystemExit(f"Go peer: {exc}") from None
+    elapsed = time.perf_counter() - started
+    if peer.decoded != peer.vms:
+        raise SystemExit(f"Go peer decoded {peer.decoded} of {peer.vms} VMs")
+    run = Run(elapsed, peer.cpu_s, cpu_of(vcsim) - sim_cpu, os.getloadavg()[0], peer.vms)
+    return run, peer.elapsed_s
+
+
+def best_peer(rounds: list[tuple[Run, float]]) -> Peer:
+    run, retrieve_s = min(rounds, key=lambda r: r[0].wall_s)
+    return Peer(run, retrieve_s, [r.wall_s for r, _ in rounds])
+
+
 def perf_reading(sim: Simulator, days: float, vms: int = 200) -> list[list[str]]:
     """CPU seconds to read QueryPerf answers, scaled to 10,000 VMs: the byte scan against the
     lxml tree it falls back to, on the same answers fetched once from vcsim (best of five)."""
@@ -208,6 +253,7 @@ def main() -> None:
     parser.add_argument("--clusters", type=int, default=10)
     parser.add_argument("--perf-days", type=float, nargs="+", default=[0.0, 7.0])
     parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument("--skip-peer", action="store_true", help="do not build or run the Go peer")
     args = parser.parse_args()
 
     print(
@@ -220,6 +266,7 @@ def main() -> None:
             f"vcsim with {args.vms} VMs in {args.clusters} clusters up "
             f"in {time.perf_counter() - started:.1f} s"
         )
+        peer_rounds = [] if args.skip_peer else [run_go_peer(sim)]
         results: dict[float, Run] = {}
         for days in args.perf_days:
             with tempfile.TemporaryDirectory() as ws:
@@ -231,7 +278,13 @@ def main() -> None:
         base = None if args.skip_baseline else run_baseline(sim)
         if base is not None:
             print(f"baseline, one pyvmomi RetrievePropertiesEx stream, same VM property set: {base.line()}")
+        peer = None
+        if not args.skip_peer:
+            peer = best_peer([*peer_rounds, run_go_peer(sim)])
+            print(f"Go peer (govmomi, ContainerView, typed mo.VirtualMachine), best of 2: {peer.line()}")
         figures = summarise(results, base)
+        if peer is not None:
+            figures += against_peer(results, peer)
         if max(args.perf_days) > 0:
             figures += perf_reading(sim, max(args.perf_days))
         print(f"load average at the end {_load()}")
@@ -276,6 +329,46 @@ def summarise(results: dict[float, Run], base: Run | None) -> list[list[str]]:
     peak = max((run.peak_rss for run in results.values()), default=0)
     print(f"peak RSS {peak / 2**20:.0f} MiB (target < 1024 MiB: {'met' if peak < 2**30 else 'NOT met'})")
     figures.append(["discovery peak RSS MiB", f"{peak / 2**20:.0f}", "< 1024"])
+    return figures
+
+
+def against_peer(results: dict[float, Run], peer: Peer) -> list[list[str]]:
+    """Inventory-only discovery against the Go peer, with the split the issue asks for."""
+    p = peer.run
+    figures = [
+        [
+            "Go peer: wall s (retrieval s; CPU client + vcsim; load)",
+            f"{p.wall_s:.2f} ({peer.retrieve_s:.2f}; {p.cpu_s:.1f} + {p.sim_cpu_s:.1f}; {p.load:.1f})",
+            "",
+        ]
+    ]
+    run = results.get(0.0)
+    if run is None:
+        return figures
+    ratio, strict = run.wall_s / p.wall_s, run.wall_s / peer.retrieve_s
+    print(
+        f"discover --perf-days 0 / Go peer: {ratio:.2f}x wall, process against process (target <= 1.0x: "
+        f"{'met' if ratio <= 1.0 else 'NOT met'}); {strict:.2f}x of the peer's retrieval alone"
+    )
+    print(
+        f"split, discovery against peer: vcsim CPU {run.sim_cpu_s:.1f} s vs {p.sim_cpu_s:.1f} s; "
+        f"client CPU {run.cpu_s:.1f} s (CLI + workers) vs {p.cpu_s:.1f} s; "
+        "store: not reported separately by discovery (inside its client CPU and wall)"
+    )
+    figures.append(
+        [
+            "discovery inventory only / Go peer: wall (vs retrieval alone)",
+            f"{ratio:.2f}x ({strict:.2f}x)",
+            "<= 1.0x",
+        ]
+    )
+    figures.append(
+        [
+            "discovery inventory only vs Go peer: vcsim CPU s, client CPU s",
+            f"{run.sim_cpu_s:.1f} vs {p.sim_cpu_s:.1f}; {run.cpu_s:.1f} vs {p.cpu_s:.1f}",
+            "",
+        ]
+    )
     return figures
 
 

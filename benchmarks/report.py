@@ -4,7 +4,8 @@ figure beside its target.
 The contract with the scripts: each prints, among its human-readable lines, one or more lines
 `BENCH {json}` whose object has `bench` (a name) and `figures`, a list of
 `[label, value, target]` (strings; target "" when there is none). A script that prints no such
-line still runs and shows its output; the table says its figures are missing.
+line still runs and shows its output; the table says its figures are missing. Discovery's
+rows include inventory-only discovery against the Go peer (benchmarks/gopeer.py), target 1.0x.
 Usage: python benchmarks/report.py [--quick]  (--quick: planning and findings at 10,000 VMs only)
 """
 

@@ -3,7 +3,10 @@ vCenters, references to them, and duplicates. Pure functions; the vcsim path is 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from migrator.app.estate_union import CLONE, MOVED, SEEN_TWICE, MemberInventory, combine, duplicates
 from migrator.store.inventory import Inventory
@@ -96,3 +99,51 @@ def test_duplicates_are_reported_never_merged() -> None:
     assert [(p["vcenter"], p["moref"]) for p in moved["previously"]] == [("vc-a", "vm-40")]
     assert found[0]["vms"][0]["vcenter"] == "vc-a" and found[0]["vms"][0]["moref"] == "vm-5"
     assert duplicates(vms[2:3]) == []
+
+
+def test_a_settle_that_fails_mid_combine_gives_its_claim_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Combining raised after the claim: the estate snapshot goes back to running (not stuck in
+    `assembling`), and the next settle combines it."""
+    from migrator.app import estates
+    from migrator.app.workspace import Workspace
+    from tests.helpers import migrator
+
+    ws_path = tmp_path / "ws"
+    inventory = Path(__file__).resolve().parents[1] / "fixtures" / "inventories" / "demo.json"
+    for name in ("vc-a", "vc-b"):
+        assert migrator("import", "inventory", str(inventory), workspace=ws_path).code == 0
+        add = [
+            "estate",
+            "add",
+            name,
+            "--server",
+            f"{name}.example.com",
+            "--user",
+            "ro",
+            "--password-env",
+            "P",
+        ]
+        assert migrator(*add, workspace=ws_path).code == 0
+    ws = Workspace.open(ws_path)
+    try:
+        snapshots = [s.id for s in ws.store.list()]
+        estate_id = estates.start_estate_snapshot(ws)
+        for member, snapshot in zip(ws.estates.members(estate_id), snapshots, strict=True):
+            assert member.id is not None
+            ws.estates.mark(member.id, status="complete", snapshot_id=snapshot, instance_uuid=member.vcenter)
+
+        def broken(parts: object) -> object:
+            raise RuntimeError("the worker stopped here")
+
+        monkeypatch.setattr(estates, "combine", broken)
+        with pytest.raises(RuntimeError):
+            estates.settle_estate_snapshot(ws, estate_id)
+        assert ws.store.get(estate_id).status == "running"
+        monkeypatch.undo()
+        settled = estates.settle_estate_snapshot(ws, estate_id)
+        assert settled is not None and settled.status == "complete"
+        assert estates.settle_estate_snapshot(ws, estate_id) is None  # settled once
+    finally:
+        ws.close()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -253,3 +254,36 @@ def test_handoff_mgn_refuses_a_missing_or_unfilled_id(demo_out: Path, tmp_path: 
     assert_one_line_error(migrator(*base, str(tmp_path / "absent.json")), 2, "cannot read")
     other = ("handoff", "mgn", "--wave", "9", "--out", str(demo_out.parent), "--terraform-output")
     assert_one_line_error(migrator(*other, str(tmp_path / "a.json")), 6, "no MGN import file")
+
+
+def test_handoff_mgn_fills_only_the_nic_columns(demo_out: Path, tmp_path: Path) -> None:
+    """A tag whose inventory text looks like a placeholder stays as it is; a NIC cell holding
+    something migrator cannot fill is refused, never left in a file said to be complete."""
+    out = tmp_path / "migration"
+    shutil.copytree(demo_out.parent, out)
+    folder = out / demo_out.name / "wave-01"
+    table = rows((folder / mgn.CSV_FILE).read_text(encoding="utf-8"))
+    tag = next(c for c in table[0] if c.startswith("mgn:server:tag:") or c.startswith("mgn:launch:tag:"))
+    wanted = placeholders(demo_out / "wave-01")
+    group = sorted(wanted["security_group_ids"])[0]
+    table[0][tag] = f"{{{{aws_security_group.{group}.id}}}}"  # what a hostile tag value could say
+    write_rows(folder / mgn.CSV_FILE, table)
+    subnets = {k: fake_id("subnet", k) for k in wanted["subnet_ids"]}
+    groups = {k: fake_id("sg", k) for k in wanted["security_group_ids"]}
+    output = tmp_path / "tf-output.json"
+    output.write_text(json.dumps(terraform_output(1, subnets, groups)), encoding="utf-8")
+    args = ("handoff", "mgn", "--wave", "1", "--terraform-output", str(output), "--out", str(out))
+    result = migrator(*args)
+    assert result.code == 0, result.stderr
+    assert rows(result.stdout)[0][tag] == f"{{{{aws_security_group.{group}.id}}}}"
+    table[0]["mgn:launch:nic:0:subnet-id"] = "{{var.something_else}}"
+    write_rows(folder / mgn.CSV_FILE, table)
+    assert_one_line_error(migrator(*args), 2, "mgn:launch:nic:0:subnet-id", "not an ID migrator can fill")
+
+
+def write_rows(path: Path, table: list[dict[str, str]]) -> None:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(table[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(table)
+    path.write_text(buffer.getvalue(), encoding="utf-8")

@@ -308,6 +308,12 @@ def test_queue_needs_postgresql(tmp_path: Path) -> None:
             if args[0] in ("jobs", "worker")
             else "--queue needs a PostgreSQL workspace",
         )
+    # Which vCenter comes first: a schedule without one is a usage error, not a crash.
+    for missing in (["--user", "ro"], ["--server", "vc.example.com"]):
+        result = migrator(
+            "schedule-discovery", "--every", "1d", "--password-env", "P", *missing, workspace=ws
+        )
+        assert_one_line_error(result, ExitCode.USAGE, "give --server and --user")
 
 
 def test_dashboard_jobs_on_sqlite_say_there_is_no_queue(tmp_path: Path) -> None:

@@ -196,5 +196,9 @@ def test_without_a_model_the_column_says_not_run(tmp_path: Path) -> None:
     table = migrator("eval", "replay", str(folder), workspace=tmp_path / "ws")
     assert table.code == 0 and "not run" in table.stdout
     assert "model path: not run (no model configured (MIGRATOR_LLM))" in table.stdout
+    zero = migrator(
+        "eval", "replay", str(folder), "--model-cases", "0", "--format", "json", workspace=tmp_path / "ws"
+    )
+    assert zero.json()["summary"]["model"] == {"status": NOT_RUN, "reason": "--model-cases 0"}
     bad = migrator("eval", "replay", str(folder), "--model-cases", "-1", workspace=tmp_path / "ws")
     assert bad.code == 2 and "--model-cases" in bad.stderr and "Traceback" not in bad.stderr

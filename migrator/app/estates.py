@@ -218,6 +218,14 @@ def settle_estate_snapshot(ws: Workspace, estate_snapshot_id: int) -> EstateSnap
     while members are pending, or when another caller already settled it."""
     if not ws.estates.claim(estate_snapshot_id):
         return None
+    try:
+        return _settle_claimed(ws, estate_snapshot_id)
+    except BaseException:
+        ws.estates.release(estate_snapshot_id)  # an error or a stop mid-combine: the next settle retries
+        raise
+
+
+def _settle_claimed(ws: Workspace, estate_snapshot_id: int) -> EstateSnapshotState:
     members = ws.estates.members(estate_snapshot_id)
     failed = [m for m in members if m.status != COMPLETE]
     if failed:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,9 @@ class MgnHandoff:
     filled: int  # cells replaced
 
 
+_ID_COLUMN = re.compile(r"mgn:launch:nic:\d+:(subnet-id|security-group-id:\d+)")
+
+
 def mgn_import(request: MgnHandoffRequest) -> MgnHandoff:
     """The wave's MGN import file with the IDs of its applied Terraform."""
     if request.wave < 1:
@@ -52,12 +56,20 @@ def mgn_import(request: MgnHandoffRequest) -> MgnHandoff:
     outputs = _terraform_outputs(request.terraform_output, request.wave)
     rows = list(csv.reader(io.StringIO(source.read_text(encoding="utf-8"), newline="")))
     filled = 0
+    # Only the NIC columns carry migrator's placeholders: a tag or name cell is inventory text,
+    # which may look like one and must stay as it is.
+    columns = [i for i, name in enumerate(rows[0] if rows else []) if _ID_COLUMN.fullmatch(name)]
     for row in rows[1:]:
-        for index, cell in enumerate(row):
+        for index in columns:
+            cell = row[index] if index < len(row) else ""
             found = mgn.placeholder(cell)
             if found is not None:
                 row[index] = csv_cell(_id(outputs, *found, request.terraform_output))
                 filled += 1
+            elif "{{" in cell:
+                raise InputFileError(
+                    f"{source}: {rows[0][index]} holds {cell!r}, not an ID migrator can fill"
+                )
     out = io.StringIO()
     csv.writer(out, lineterminator="\n").writerows(rows)  # cells already escaped when planned
     return MgnHandoff(out.getvalue(), source, max(len(rows) - 1, 0), filled)

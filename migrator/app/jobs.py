@@ -310,11 +310,26 @@ def queue_estate_discovery(ws: Workspace, settings: DiscoverySettings) -> Enqueu
     from migrator.vcenter.address import parse_server
 
     estate_snapshot = start_estate_snapshot(ws)
-    ids = []
-    for vcenter in ws.estates.list():
-        args = {"estate_snapshot": estate_snapshot, "vcenter": vcenter["name"], "settings": asdict(settings)}
-        options = discovery_options(parse_server(vcenter["server"]).display)
-        ids.append(defer(ws, "discover-estate-vcenter", args, **options))
+    ids: list[int] = []
+    members = ws.estates.members(estate_snapshot)  # the definitions copied in: what the jobs read
+    try:
+        for member in members:
+            args = {
+                "estate_snapshot": estate_snapshot,
+                "vcenter": member.vcenter,
+                "settings": asdict(settings),
+            }
+            options = discovery_options(parse_server(member.definition["server"]).display)
+            ids.append(defer(ws, "discover-estate-vcenter", args, **options))
+    except BaseException:
+        # Members left without a job would stay pending forever: mark them, settle what is there.
+        for member in members[len(ids) :]:
+            assert member.id is not None
+            ws.estates.mark(member.id, status="failed", error="its discovery job could not be queued")
+        from migrator.app.estates import settle_estate_snapshot
+
+        settle_estate_snapshot(ws, estate_snapshot)
+        raise
     return Enqueued(ids, f"estate snapshot {estate_snapshot}: {len(ids)} vCenter(s)")
 
 

@@ -195,7 +195,7 @@ def model_summary(
 ) -> dict[str, Any]:
     """The model column's figures over the cases it ran, beside the other two on the same cases."""
     if model is None or limit == 0:
-        why = "no model configured (MIGRATOR_LLM)" if model is None else "--model-cases 0"
+        why = "--model-cases 0" if limit == 0 else "no model configured (MIGRATOR_LLM)"
         return {"status": NOT_RUN, "reason": why}
     ran = [r for r in rows if r["edits_model"] is not None]
     ends = [r["model"]["status"] for r in ran]

@@ -55,11 +55,25 @@ def run_worker(ws: Workspace, options: WorkerOptions) -> None:
         asyncio.run(_run(app, ws, options))
 
 
+class _JobFormatter(logging.Formatter):
+    """procrastinate logs a failed job with its exception: migrator's own errors (bad input, a
+    vCenter down, a refused check) are one line, as on the command line; anything else is a bug
+    and keeps its traceback for the report."""
+
+    def formatException(self, ei: Any) -> str:
+        from migrator.errors import MigratorError
+
+        exc = ei[1]
+        if isinstance(exc, MigratorError):
+            return f"  {type(exc).__name__}: {exc.message.splitlines()[0] if exc.message else ''}"
+        return super().formatException(ei)
+
+
 def _log_jobs() -> None:
     """One line per job event on stderr, from procrastinate's and migrator's job loggers only
     (migrator's tasks log ids and names; job args hold no secret)."""
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
+    handler.setFormatter(_JobFormatter("%(asctime)s %(name)s %(message)s"))
     for name in ("procrastinate", "migrator.jobs", "migrator.worker"):
         logger = logging.getLogger(name)
         logger.setLevel(logging.INFO)

@@ -95,6 +95,8 @@ def schedule_discovery(
     timeout: float = TIMEOUT,
 ) -> None:
     """Discover a vCenter now and then every interval, on the workers (docs/scale.md)."""
+    if not server or not user:
+        raise UsageError("give --server and --user: the vCenter to discover on every run")
     ca = str(ca_file) if ca_file else None
     request = DiscoverRequest(server, user, insecure, thumbprint, ca, perf_days, workers, timeout)
     print_enqueued(queue_discovery(state(ctx), request, password_env, None, every))

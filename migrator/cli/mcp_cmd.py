@@ -26,7 +26,7 @@ def mcp(
         help="Environment variable holding the token (never the token): required with --http; in team "
         "mode an identity's token, whose role the change tools check.",
     ),
-    rate: int = typer.Option(120, "--rate", min=1, max=100_000, help="Tool calls per client per minute."),
+    rate: int = typer.Option(120, "--rate", min=1, max=100_000, help="Tool calls per identity per minute."),
 ) -> None:
     """Serve migrator's read tools (and with --allow-edits its change tools) to an MCP client.
     Over stdio unless --http; Ctrl-C stops it."""

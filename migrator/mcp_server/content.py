@@ -78,7 +78,7 @@ def register(server: MCPServer[Any], ws: Workspace) -> None:
         description="A generated wave's PLAN.md or REPORT.md (latest plan).",
     )
     def wave_doc(target: str, wave: str, name: str) -> str:
-        if not wave.isdigit():
+        if not (wave.isascii() and wave.isdigit()):
             raise ResourceError(f"wave {wave[:20]!r}: a wave is a number")
         return wave_document(ws, target, int(wave), name)
 

@@ -27,7 +27,7 @@ def parse_address(address: str) -> tuple[str, int]:
     """`127.0.0.1:8765` -> (host, port); loopback only (an agent endpoint is not a public service)."""
     host, _, port = address.rpartition(":")
     host = host.strip("[]")
-    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+    if not host or not (port.isascii() and port.isdigit()) or not 0 < int(port) < 65536:
         raise UsageError(f"--http {address[:80]!r}: give HOST:PORT, e.g. 127.0.0.1:8765")
     if not is_loopback(host):
         raise UsageError(f"--http {host[:80]!r}: migrator mcp listens on loopback only (127.0.0.1, ::1)")

@@ -1,7 +1,7 @@
 """`migrator mcp`: the registry's tools, the wave resources and the prompts on the official MCP SDK's
 MCPServer, over stdio or streamable HTTP on loopback (docs/mcp.md).
 
-Each call: rate limit per client, the caller's identity (the stdio server's, or the HTTP bearer
+Each call: rate limit per identity, the caller's identity (the stdio server's, or the HTTP bearer
 token's in team mode), the role check of a change tool, the adapter, and one recorded interaction.
 A MigratorError reaches the client as the SDK's ToolError (its message, one line); anything else
 as the SDK's generic error, never a traceback or a path.
@@ -40,7 +40,7 @@ INSTRUCTIONS = (
 class ServeOptions:
     allow_edits: bool = False
     actor: Actor | None = None  # stdio: who the server acts as (None: the machine's user)
-    per_minute: int = 120  # tool calls per client per minute
+    per_minute: int = 120  # tool calls per identity per minute
     use_tools: bool = True  # terraform/tofu and kubeconform when on PATH, as `migrator plan`
 
 
@@ -87,11 +87,14 @@ def _adapter(
     def tool(ctx: Context, **arguments: Any) -> BaseModel:
         client = _client(ctx)
         started = time.monotonic()
-        if not limiter.admit(client):
+        actor = _actor(ws, options, ctx)
+        # Keyed on who calls (the token's identity, or the server's user), not on the name the
+        # client gives itself: a new session with a new name gets no fresh budget.
+        if not limiter.admit(actor.name):
             _record(ws, client, spec, arguments, "refused", started, "rate limit")
-            raise ToolError(f"rate limit: at most {options.per_minute} tool calls a minute per client")
+            raise ToolError(f"rate limit: at most {options.per_minute} tool calls a minute per identity")
         try:
-            call = Call(ws, _actor(ws, options, ctx), client, options.use_tools)
+            call = Call(ws, actor, client, options.use_tools)
             if spec.action is not None:
                 call.actor.require(spec.action)
             answer = spec.run(call, spec.input(**arguments))

@@ -67,7 +67,7 @@ class ToolSpec:
 
 def _page(items: list[Any], cursor: str | None, limit: int) -> tuple[list[Any], dict[str, Any]]:
     """One page and its paging fields; the cursor is the offset of the page's first item."""
-    if cursor is not None and not cursor.isdigit():
+    if cursor is not None and not (cursor.isascii() and cursor.isdigit()):
         raise UsageError(f"cursor {cursor[:20]!r}: pass next_cursor of the previous page")
     start = int(cursor or 0)
     end = start + limit

@@ -128,6 +128,18 @@ class EstateStore:
             )
             return claimed.rowcount == 1
 
+    def release(self, estate_snapshot_id: int) -> None:
+        """Give a claim back (assembling -> running) when combining failed, so that the next settle
+        (a retried job, `discover --estate` again) can claim it instead of it waiting forever."""
+        from migrator.store.snapshots import RUNNING, SNAPSHOTS
+
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(SNAPSHOTS)
+                .where(SNAPSHOTS.c.id == estate_snapshot_id, SNAPSHOTS.c.status == ASSEMBLING)
+                .values(status=RUNNING)
+            )
+
     def mark(self, member_id: int, **values: Any) -> None:
         """Record a member's progress (status, snapshot id, error, instance UUID) in its own transaction."""
         if values.get("status") in SETTLED:

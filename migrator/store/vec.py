@@ -14,6 +14,7 @@ import logging
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,8 @@ def nearest_ids(
     if facts_hash is not None:
         where, args = where + " AND facts_hash = ?", [*args, facts_hash]
     try:
-        conn = connect(f"file:{path}?mode=ro", uri=True)
+        # percent-encoded: a ? or # in the workspace's path would otherwise end the file name
+        conn = connect(f"file:{quote(str(path))}?mode=ro", uri=True)
     except Exception:  # the file cannot be opened this way: brute force
         return None
     try:

@@ -44,7 +44,7 @@ class Trace:
     previews: list[bool] = field(default_factory=list)  # accepted, per preview_edits call
     applied: list[dict[str, Any]] = field(default_factory=list)  # the edits apply_edits stored
     applied_after_clean_preview: bool = True
-    stored: list[dict[str, Any]] = field(default_factory=list)  # list_edits after the case
+    stored: list[dict[str, Any]] = field(default_factory=list)  # list_edits of source agent, after
 
 
 class ToolError(Exception):
@@ -110,10 +110,15 @@ async def _attempt(
         state["status"] = "empty"
         return None
     expanded = expand(case.wave, data["edits"])
-    if expanded.problems or expanded.rejected:
-        return [f"REFINE-EDIT-INVALID: {p}" for p in expanded.problems] or ["an edit failed its own checks"]
-    edits = [e.model_dump(mode="json") for e in expanded.edits]
+    mine = [f"REFINE-EDIT-INVALID: {p}" for p in expanded.problems]
+    if mine and not expanded.rejected:  # a selector or disk the wave lacks: nothing to send
+        return mine
+    # forms that failed their edit's own checks (a world-open port) go to the server as well: it
+    # is the authority this loop measures, and must refuse them itself
+    edits = [e.model_dump(mode="json") for e in expanded.edits] + expanded.rejected
     problems = await _check(s, case, wave, edits, trace)
+    if mine:
+        return sorted({*mine, *problems}) if problems else ["the server accepted an edit its model refuses"]
     if problems:
         return problems
     trace.applied_after_clean_preview &= bool(trace.previews and trace.previews[-1])
@@ -159,7 +164,8 @@ async def _converse(
         state["messages"].append(["user", FEEDBACK + "\n".join(problems[: refine_edit_graph.MAX_FEEDBACK])])
     if state["status"] == "running":
         state["status"] = "failed"
-    trace.stored = (await call(s, "list_edits"))["edits"]
+    listed = (await call(s, "list_edits", limit=200))["edits"]
+    trace.stored = [e for e in listed if e["source"] == "agent"]  # not the workspace's pins
     return state, trace
 
 

@@ -8,7 +8,7 @@ LOCK   := requirements.lock
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) | sha256sum | cut -c1-12)
 PIP    := $(BIN)/python -m pip install -q --disable-pip-version-check
 
-.PHONY: demo test deps system-deps lint typecheck unit bench golden eval docs vcsim clean vendor-web lock
+.PHONY: demo test deps system-deps lint typecheck unit bench golden eval eval-mcp docs vcsim clean vendor-web lock
 
 demo: deps                     ## seed the bundled estate into vcsim, discover, plan, land PRs, then serve the dashboard (MIGRATOR_DEMO_SERVE=0: stop)
 	$(BIN)/python -m migrator.simulator demo --estate fixtures/estates/demo.yaml --flows fixtures/flows/demo-flows.csv
@@ -62,6 +62,9 @@ docs: deps                     ## rewrite docs/policies.md from the policy metad
 
 eval: deps                     ## golden refinement prompts against the model MIGRATOR_LLM names: pass rates per prompt version
 	$(BIN)/python -m agents.eval
+
+eval-mcp: deps                 ## the same golden prompts through `migrator mcp --allow-edits` (propose, preview, apply), the same table
+	$(BIN)/python -m agents.eval --via mcp
 
 golden: deps                   ## rewrite the golden plans after an intended change (review the diff)
 	UPDATE_GOLDEN=1 $(BIN)/python -m pytest -q tests/test_waves_cli.py tests/test_transpilers.py tests/test_handoff_forklift.py tests/test_handoff_mgn.py -k golden

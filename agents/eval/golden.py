@@ -40,6 +40,7 @@ class Case:
     wave: WaveInput
     request: str
     expect: dict[str, Any]
+    wave_name: str = ""  # the facts file in agents/eval/waves/
 
 
 @dataclass
@@ -87,7 +88,15 @@ def load_cases(folder: Path = GOLDEN) -> list[Case]:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         wave = wave_from_yaml(WAVES / f"{data['wave']}.yaml")
         cases.append(
-            Case(data["id"], data["prompt_version"], data["target"], wave, data["request"], data["expect"])
+            Case(
+                data["id"],
+                data["prompt_version"],
+                data["target"],
+                wave,
+                data["request"],
+                data["expect"],
+                data["wave"],
+            )
         )
     return cases
 
@@ -184,3 +193,24 @@ def totals(outcomes: list[Outcome]) -> str:
     for version, (passed, total) in pass_rates(outcomes).items():
         lines.append(f"prompt {version}: {passed}/{total} passed ({100 * passed // max(total, 1)}%)")
     return "\n".join(lines)
+
+
+def as_json(outcomes: list[Outcome]) -> dict[str, Any]:
+    """The table as data (`--format json`): each case, the totals and the pass rate per version."""
+
+    def count(values: list[bool | None]) -> dict[str, int]:
+        known = [v for v in values if v is not None]
+        return {"passed": sum(known), "total": len(known)}
+
+    return {
+        "cases": [
+            {"case": o.case, "prompt_version": o.prompt_version, "converged": o.converged,
+             "attempts": o.attempts, "edits_correct": o.edits_correct,
+             "refused_correctly": o.refused_correctly, "asked": o.asked, "problems": o.problems}
+            for o in outcomes
+        ],
+        "edits_correct": count([o.edits_correct for o in outcomes]),
+        "refused_correctly": count([o.refused_correctly for o in outcomes]),
+        "asked": count([o.asked for o in outcomes]),
+        "prompt_versions": {v: {"passed": p, "total": t} for v, (p, t) in pass_rates(outcomes).items()},
+    }  # fmt: skip

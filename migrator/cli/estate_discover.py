@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.console import Console
 
-from migrator.app.estates import DiscoverySettings, discover_estate, latest_estate_snapshot
+from migrator.app.estates import DiscoverySettings, VCenterOutcome, discover_estate, latest_estate_snapshot
 from migrator.app.workspace import Workspace
 from migrator.cli.progress import discovery_progress
 from migrator.cli.summary import print_snapshot_summary
@@ -28,19 +28,12 @@ def discover_estate_cmd(
         )
     settings = DiscoverySettings(perf_days, workers, timeout)
     if queue:
-        from migrator.app.jobs import queue_estate_discovery
-        from migrator.cli.discover_cmd import print_enqueued
-
-        print_enqueued(queue_estate_discovery(ws, settings))
+        _queue(ws, settings)
         return
     err = Console(stderr=True, highlight=False)
     with discovery_progress() as progress:
         outcomes, state = discover_estate(ws, settings, progress)
-    for o in outcomes:
-        where = f"snapshot {o.snapshot_id}" if o.snapshot_id else _escape(o.error or "")
-        err.print(f"{o.vcenter}: {o.status}: {where}", markup=False)
-        for line in o.warnings:
-            err.print(f"  warning: {line}", markup=False)
+    _print_outcomes(err, outcomes)
     if state.status != "complete":
         failed = ", ".join(m["vcenter"] for m in state.failed)
         default = latest_estate_snapshot(ws)
@@ -59,6 +52,21 @@ def discover_estate_cmd(
             f"{state.duplicates} possible duplicate(s) across vCenters: see `migrator estate duplicates`",
             markup=False,
         )
+
+
+def _queue(ws: Workspace, settings: DiscoverySettings) -> None:
+    from migrator.app.jobs import queue_estate_discovery
+    from migrator.cli.discover_cmd import print_enqueued
+
+    print_enqueued(queue_estate_discovery(ws, settings))
+
+
+def _print_outcomes(err: Console, outcomes: list[VCenterOutcome]) -> None:
+    for o in outcomes:
+        where = f"snapshot {o.snapshot_id}" if o.snapshot_id else _escape(o.error or "")
+        err.print(f"{o.vcenter}: {o.status}: {where}", markup=False)
+        for line in o.warnings:
+            err.print(f"  warning: {line}", markup=False)
 
 
 def _escape(text: str) -> str:

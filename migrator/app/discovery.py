@@ -32,6 +32,7 @@ class DiscoverRequest:
     timeout: float = 120.0
 
     def __post_init__(self) -> None:
+        parse_server(self.server)  # first: a URL carrying credentials is refused before anything is read
         if self.insecure and self.thumbprint:
             raise UsageError(
                 "{insecure} and {thumbprint} exclude each other: a pinned thumbprint is verified",

@@ -11,15 +11,13 @@ the source's hash, so a second run starts at once.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from migrator.simulator.build import GOPATH, SimulatorUnavailable, cache_dir
+from migrator.simulator.build import build_go
 from migrator.simulator.launcher import Simulator
 
 GO_SOURCE = Path(__file__).resolve().parent / "gopeer" / "main.go"
@@ -36,34 +34,7 @@ class PeerRun:
 
 def binary_path() -> Path:
     """Path of the peer for the current main.go, building it if needed."""
-    digest = hashlib.sha256(GO_SOURCE.read_bytes()).hexdigest()[:12]
-    target = cache_dir() / f"gopeer-{digest}"
-    if target.exists():
-        return target
-    go = shutil.which("go")
-    if go is None or not (GOPATH / "src/github.com/vmware/govmomi/view").is_dir():
-        raise SimulatorUnavailable(
-            "building the Go peer needs Debian's golang-go and golang-github-vmware-govmomi-dev"
-        )
-    workdir = cache_dir() / f"gopeer-build-{digest}"
-    workdir.mkdir(parents=True, exist_ok=True)
-    shutil.copy(GO_SOURCE, workdir / "main.go")
-    env = dict(
-        os.environ, GOPATH=str(GOPATH), GO111MODULE="off", GOCACHE=str(cache_dir() / "gocache"), GOFLAGS=""
-    )
-    partial = target.with_suffix(".partial")
-    result = subprocess.run(
-        [go, "build", "-o", str(partial), "."],
-        cwd=workdir,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise SimulatorUnavailable(f"go build of the peer failed: {result.stderr.strip()[-2000:]}")
-    partial.replace(target)
-    return target
+    return build_go(GO_SOURCE, "gopeer", "gopeer-build", "view", "the Go peer")
 
 
 def run_peer(sim: Simulator, paths: list[str]) -> PeerRun:

@@ -27,32 +27,38 @@ def binary_path() -> Path:
     override = os.environ.get(BINARY_ENV)
     if override:
         return Path(override)
-    digest = hashlib.sha256(GO_SOURCE.read_bytes()).hexdigest()[:12]
-    target = cache_dir() / f"vcsim-{digest}"
+    return build_go(GO_SOURCE, "vcsim", "build", "simulator", "vcsim", " (make deps installs them)")
+
+
+def build_go(source: Path, binary: str, workdir: str, package: str, what: str, hint: str = "") -> Path:
+    """Build one main.go against Debian's govmomi in GOPATH mode, cached under cache_dir() as
+    `<binary>-<hash of the source>` (built in `<workdir>-<hash>`), so a second run starts at once.
+    `package` is the govmomi package whose presence says Debian's govmomi is installed."""
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()[:12]
+    target = cache_dir() / f"{binary}-{digest}"
     if target.exists():
         return target
     go = shutil.which("go")
-    if go is None or not (GOPATH / "src/github.com/vmware/govmomi/simulator").is_dir():
+    if go is None or not (GOPATH / "src/github.com/vmware/govmomi" / package).is_dir():
         raise SimulatorUnavailable(
-            "building vcsim needs Debian's golang-go and golang-github-vmware-govmomi-dev "
-            "(make deps installs them)"
+            f"building {what} needs Debian's golang-go and golang-github-vmware-govmomi-dev{hint}"
         )
-    workdir = cache_dir() / f"build-{digest}"
-    workdir.mkdir(parents=True, exist_ok=True)
-    shutil.copy(GO_SOURCE, workdir / "main.go")
+    folder = cache_dir() / f"{workdir}-{digest}"
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(source, folder / "main.go")
     env = dict(
         os.environ, GOPATH=str(GOPATH), GO111MODULE="off", GOCACHE=str(cache_dir() / "gocache"), GOFLAGS=""
     )
     partial = target.with_suffix(".partial")
     result = subprocess.run(
         [go, "build", "-o", str(partial), "."],
-        cwd=workdir,
+        cwd=folder,
         env=env,
         capture_output=True,
         text=True,
         check=False,
     )
     if result.returncode != 0:
-        raise SimulatorUnavailable(f"go build of vcsim failed: {result.stderr.strip()[-2000:]}")
+        raise SimulatorUnavailable(f"go build of {what} failed: {result.stderr.strip()[-2000:]}")
     partial.replace(target)
     return target

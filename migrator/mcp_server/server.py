@@ -26,6 +26,7 @@ from migrator.app.workspace import Workspace
 from migrator.errors import MigratorError
 from migrator.mcp_server import content
 from migrator.mcp_server.tools import TOOLS, Call, ToolSpec
+from migrator.web.security import bearer_token
 
 SERVER_NAME = "migrator"
 INSTRUCTIONS = (
@@ -136,8 +137,7 @@ def _actor(ws: Workspace, options: ServeOptions, ctx: Context) -> Actor:
     except ValueError:  # called outside a client request (in-process)
         headers = None
     if headers is not None and team_mode(ws):
-        given = headers.get("authorization", "")
-        found = authenticate(ws, given[7:].strip() if given.lower().startswith("bearer ") else "")
+        found = authenticate(ws, bearer_token(headers.get("authorization", "")))
         if found is None:
             raise ToolError("unknown or revoked token")
         return Actor(found.name, "mcp", found.role)

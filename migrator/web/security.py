@@ -71,11 +71,16 @@ class Guard:
         return given is not None and hmac.compare_digest(given.encode(), self.csrf.encode())
 
 
+def bearer_token(authorization: str) -> str:
+    """The token of an `Authorization: Bearer ...` header value; "" for any other value."""
+    return authorization[7:].strip() if authorization.lower().startswith("bearer ") else ""
+
+
 def given_token(request: Request) -> str:
     """The bearer token, else the login cookie's; "" when neither."""
     header = request.headers.get("authorization", "")
-    if header.lower().startswith("bearer "):
-        return header[7:].strip()
+    if header.lower().startswith("bearer "):  # a bearer header wins, even an empty one
+        return bearer_token(header)
     return request.cookies.get(TOKEN_COOKIE) or ""
 
 

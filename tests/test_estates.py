@@ -195,6 +195,13 @@ def test_planning_reads_an_estate_snapshot_across_vcenters(
         assert page.status_code == 200, page.text[:300]
         assert f"In vCenter <strong>{vc}</strong> as web-01" in page.text
         assert client.get(f"/api/vms/{quote(name)}").json()["facts"]["vcenter"] == vc
+    # the agent's inventory search (MCP search_inventory) filters by vCenter
+    from migrator.app.agent import VMFilter, search_vms
+
+    _, in_b = search_vms(Workspace.open(ws), VMFilter(vcenter="VC-B"))
+    _, every = search_vms(Workspace.open(ws), VMFilter())
+    assert {v["vcenter"] for v in in_b} == {"vc-b"} and "web-01@vc-b" in {v["name"] for v in in_b}
+    assert len(in_b) < len(every) == 9 and {v["vcenter"] for v in every} == {"vc-a", "vc-b", "vc-c"}
 
 
 def test_estate_add_list_remove_never_stores_a_password(tmp_path: Path) -> None:

@@ -47,6 +47,7 @@ class VMFilter:
     datastore: str | None = None
     tag: str | None = None
     name: str | None = None
+    vcenter: str | None = None  # exact (case-insensitive): the vCenter a VM was read from
 
 
 def search_vms(
@@ -57,9 +58,11 @@ def search_vms(
     snap = ws.store.get(snapshot)
     assert snap.id is not None
     planned = _planned_facts(ws, snap.id)
+    # an estate snapshot stamps each VM with its vCenter; a one-vCenter snapshot names it once
+    origin = snap.server if snap.source == "vcenter" else None
     found = []
     for vm in ws.store.records(snap.id, "vms"):
-        row = _summary(vm, planned.get(str(vm.get("name")), {}))
+        row = _summary(vm, planned.get(str(vm.get("name")), {}), origin)
         if _matches(row, wanted):
             found.append(row)
     return snap.id, found
@@ -72,10 +75,11 @@ def _planned_facts(ws: Workspace, snapshot_id: int) -> dict[str, dict[str, Any]]
     return document["vms"] if int(document["plan"]["snapshot_id"]) == snapshot_id else {}
 
 
-def _summary(vm: dict[str, Any], placed: dict[str, Any]) -> dict[str, Any]:
+def _summary(vm: dict[str, Any], placed: dict[str, Any], origin: str | None) -> dict[str, Any]:
     custom = vm.get("custom_fields") or {}
     return {
         "name": str(vm.get("name")),
+        "vcenter": vm.get("vcenter") or origin,
         "application": placed.get("app") or custom.get("app"),
         "tier": custom.get("tier") or custom.get("role"),
         "env": placed.get("env") or custom.get("env"),
@@ -100,6 +104,7 @@ def _matches(row: dict[str, Any], wanted: VMFilter) -> bool:
         and has(row["name"], wanted.name)
         and (wanted.datastore is None or any(has(d, wanted.datastore) for d in row["datastores"]))
         and (wanted.tag is None or wanted.tag in row["tags"])
+        and (wanted.vcenter is None or wanted.vcenter.casefold() == str(row["vcenter"] or "").casefold())
     )
 
 

@@ -61,10 +61,14 @@ class SearchInventory(Paged):
     datastore: str | None = Field(default=None, max_length=200)
     tag: str | None = Field(default=None, max_length=200, description="an exact tag")
     name: str | None = Field(default=None, max_length=200, description="substring of the VM name")
+    vcenter: str | None = Field(
+        default=None, max_length=200, description="the vCenter a VM was read from (exact, as in estate list)"
+    )
 
 
 class VMSummary(BaseModel):
     name: str
+    vcenter: str | None
     application: str | None
     tier: str | None
     env: str | None

@@ -90,7 +90,7 @@ def list_snapshots(call: Call, _: m.NoInput) -> m.SnapshotList:
 
 
 def search_inventory(call: Call, q: m.SearchInventory) -> m.InventoryPage:
-    wanted = agent.VMFilter(q.application, q.tier, q.os, q.datastore, q.tag, q.name)
+    wanted = agent.VMFilter(q.application, q.tier, q.os, q.datastore, q.tag, q.name, q.vcenter)
     snapshot, found = agent.search_vms(call.ws, wanted, q.snapshot)
     page, info = _page(found, q.cursor, q.limit)
     return m.InventoryPage(snapshot=snapshot, vms=[m.VMSummary(**row) for row in page], **info)
@@ -329,7 +329,7 @@ TOOLS: list[ToolSpec] = [
     _tool("list_snapshots", "The inventory snapshots: id, source, origin, status, VM count.", list_snapshots),
     _tool(
         "search_inventory",
-        "VMs of a snapshot filtered by application, tier, OS, datastore, tag or name; paged.",
+        "VMs of a snapshot filtered by application, tier, OS, datastore, tag, name or vCenter; paged.",
         search_inventory,
     ),
     _tool(

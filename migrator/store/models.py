@@ -512,3 +512,15 @@ class UtilisationSample(SQLModel, table=True):
     interval_s: int
     cpu_pct: float | None = None
     mem_pct: float | None = None
+
+
+class UtilisationRun(SQLModel, table=True):
+    """A discovery that kept its samples in the history: which vCenter its snapshot read (the
+    instance UUID its VMs' history is keyed by) and how many samples it brought."""
+
+    __tablename__ = "utilisation_runs"
+
+    snapshot_id: int = Field(foreign_key="snapshots.id", primary_key=True)
+    vcenter_uuid: str
+    samples: int
+    at: datetime = Field(sa_type=DateTime(timezone=True))

@@ -1,7 +1,8 @@
 """Utilisation history kept by periodic discovery, and why jobs failed (docs/scale.md).
 
 `utilisation_samples`: every sample a discovery with history read, one row per VM (vCenter
-instance UUID, moref) and timestamp. `job_errors`: the one-line reason of each failed attempt of
+instance UUID, moref) and timestamp; `utilisation_runs`: which snapshots brought samples, and
+their vCenter's instance UUID. `job_errors`: the one-line reason of each failed attempt of
 a queued job (procrastinate's events carry no message).
 
 Revision ID: 0018_utilisation_history
@@ -34,6 +35,15 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("vcenter_uuid", "moref", "at"),
     )
     op.create_table(
+        "utilisation_runs",
+        sa.Column("snapshot_id", sa.Integer(), nullable=False),
+        sa.Column("vcenter_uuid", sa.String(), nullable=False),
+        sa.Column("samples", sa.Integer(), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["snapshot_id"], ["snapshots.id"]),
+        sa.PrimaryKeyConstraint("snapshot_id"),
+    )
+    op.create_table(
         "job_errors",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("job_id", sa.BigInteger(), nullable=False),
@@ -50,4 +60,5 @@ def downgrade() -> None:
     with op.batch_alter_table("job_errors", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_job_errors_job_id"))
     op.drop_table("job_errors")
+    op.drop_table("utilisation_runs")
     op.drop_table("utilisation_samples")

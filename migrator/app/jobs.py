@@ -134,7 +134,7 @@ class JobView:
     started_at: datetime | None
     finished_at: datetime | None
     worker_id: int | None
-    error: str | None = None  # why the latest failed attempt failed (one line)
+    error: str | None = None  # why the latest failed attempt failed (one line); None once succeeded
 
     @property
     def what(self) -> str:
@@ -180,7 +180,8 @@ SELECT j.id, j.task_name, j.status, j.queue_name, j.lock, j.attempts, j.args, j.
        (SELECT max(e.at) FROM procrastinate_events e WHERE e.job_id = j.id
          AND e.type IN ('succeeded', 'failed', 'cancelled', 'aborted')),
        j.worker_id,
-       (SELECT e.error FROM job_errors e WHERE e.job_id = j.id ORDER BY e.id DESC LIMIT 1)
+       CASE WHEN j.status = 'succeeded' THEN NULL  -- an attempt failed, a later one did it
+            ELSE (SELECT e.error FROM job_errors e WHERE e.job_id = j.id ORDER BY e.id DESC LIMIT 1) END
   FROM procrastinate_jobs j
 """
 

@@ -73,3 +73,35 @@ def test_two_periodic_discoveries_size_over_the_longer_span(sim: Simulator, tmp_
     empty = record_snapshot(ws, "vcenter", sim.url, lambda: Inventory()).snapshot_id
     assert ws.history.add(empty, UUID, again) == len(series)
     assert ws.history.samples({UUID})[moref] == series
+
+
+@pytest.mark.vcsim
+def test_an_estate_snapshot_takes_each_vms_history_by_its_vcenter(
+    sim: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In an estate snapshot a VM's history is found through its `vcenter_uuid`: the vCenter with
+    a kept week sizes over it, the other over its own day, though both have the same morefs."""
+    from migrator.app.estates import DiscoverySettings, VCenterDefinition, add_vcenter, discover_estate
+
+    other_uuid = "5a1b2c3d-0000-4000-8000-00000000b0b0"
+    with Simulator(
+        topology=Estate.generated(8, clusters=1), password="other-Pa55", instance_uuid=other_uuid
+    ) as other:
+        ws = Workspace.open(tmp_path)
+        run(ws, sim, 7, history=True)  # a periodic run of vc-a only
+        for name, s in (("vc-a", sim), ("vc-b", other)):
+            monkeypatch.setenv(f"PW_{name[-1].upper()}", s.password)
+            add_vcenter(ws, VCenterDefinition(name, s.url, s.username, password_env=f"PW_{name[-1].upper()}"))
+        _outcomes, state = discover_estate(ws, DiscoverySettings(perf_days=1.0, workers=1))
+    assert state.status == "complete"
+    sized = size_snapshot(ws, SizingParameters(), state.estate_snapshot_id).as_dict()
+    records = list(ws.store.records(state.estate_snapshot_id, "vms"))
+    vcenter_of = {vm["name"]: vm["vcenter"] for vm in records}
+    spans: dict[str, set[str]] = {"vc-a": set(), "vc-b": set()}
+    for vm in sized["vms"]:
+        if " over " in vm["basis"]:
+            spans[vcenter_of[vm["vm"]]].add(vm["basis"].split(" over ")[1])
+    assert spans["vc-b"] == {"1.0 day(s)"}, spans  # its own snapshot's window
+    assert spans["vc-a"] and all(6.9 < float(d.split()[0]) <= 7.1 for d in spans["vc-a"]), spans
+    with_perf = sum(1 for vm in records if vm["vcenter"] == "vc-a" and vm.get("perf"))
+    assert sized["utilisation"]["vms"] == with_perf and sized["utilisation"]["runs"] == 1

@@ -6,7 +6,8 @@ The contract with the scripts: each prints, among its human-readable lines, one 
 `[label, value, target]` (strings; target "" when there is none). A script that prints no such
 line still runs and shows its output; the table says its figures are missing. Discovery's
 rows include inventory-only discovery against the Go peer (benchmarks/gopeer.py), target 1.0x.
-Usage: python benchmarks/report.py [--quick]  (--quick: planning and findings at 10,000 VMs only)
+Usage: python benchmarks/report.py [--quick]  (--quick: planning and findings at 10,000 VMs only,
+no estate benchmark)
 """
 
 from __future__ import annotations
@@ -25,13 +26,16 @@ PREFIX = "BENCH "
 def runs(quick: bool) -> list[tuple[str, list[str]]]:
     planning = [("planning 10k", ["waves.py", "--vms", "10000"])]
     findings = [("findings 10k", ["findings.py", "--vms", "10000"])]
+    estate = []
     if not quick:
         planning.append(("planning 50k", ["waves.py", "--vms", "50000"]))
+        estate.append(("estate 3x10k", ["estate.py"]))
         findings.append(("findings 50k", ["findings.py", "--vms", "50000", "--no-reference"]))
     return [
         ("discovery", ["discovery.py"]),
         *planning,
         *findings,
+        *estate,
         ("code generation", ["plan.py"]),
         ("dashboard", ["dashboard.py"]),
         ("what-if", ["whatif.py"]),

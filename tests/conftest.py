@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import socket
-import subprocess
-import tempfile
 from collections.abc import Iterator
-from glob import glob
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, make_url, text
 
 from migrator.simulator.build import binary_path
 from migrator.simulator.estate import Estate
 from migrator.simulator.launcher import Simulator
+from migrator.simulator.postgres import fresh_database, throwaway_postgres
 from migrator.simulator.seed import seed
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -62,70 +57,11 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A throw-away PostgreSQL cluster from Debian's package, with password authentication."""
-    bins = sorted(glob("/usr/lib/postgresql/*/bin"))
-    assert bins, "PostgreSQL server binaries missing: make test installs Debian's postgresql"
-    bindir = Path(bins[-1])
-    datadir = Path(tempfile.mkdtemp(prefix="migrator-pg-"))
-    port = free_port()
-    password = "pg-Secret-42"
-    as_postgres: list[str] = []
-    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
-        shutil.chown(datadir, "postgres", "postgres")
-        as_postgres = ["runuser", "-u", "postgres", "--"]
-    pwfile = datadir / "pw"
-    pwfile.write_text(password)
-    if as_postgres:
-        shutil.chown(pwfile, "postgres", "postgres")
-    subprocess.run(
-        [
-            *as_postgres,
-            str(bindir / "initdb"),
-            "-D",
-            str(datadir / "data"),
-            "-U",
-            "migrator",
-            "--pwfile",
-            str(pwfile),
-            "-A",
-            "scram-sha-256",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    opts = f"-p {port} -k {datadir} -c listen_addresses=127.0.0.1 -c fsync=off"
-    subprocess.run(
-        [
-            *as_postgres,
-            str(bindir / "pg_ctl"),
-            "-D",
-            str(datadir / "data"),
-            "-o",
-            opts,
-            "-l",
-            str(datadir / "log"),
-            "-w",
-            "start",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    try:
-        yield f"postgresql+psycopg2://migrator:{password}@127.0.0.1:{port}/postgres"
-    finally:
-        subprocess.run(
-            [*as_postgres, str(bindir / "pg_ctl"), "-D", str(datadir / "data"), "-m", "immediate", "stop"],
-            check=False,
-            capture_output=True,
-        )
-        shutil.rmtree(datadir, ignore_errors=True)
+    with throwaway_postgres() as url:
+        yield url
 
 
 def fresh_pg_database(url: str, name: str) -> str:
     """An empty database `name` on the suite's PostgreSQL server (dropped first if a run left it),
     as a URL with the password in it, for the test's own environment only."""
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return make_url(url).set(database=name).render_as_string(hide_password=False)
+    return fresh_database(url, name)

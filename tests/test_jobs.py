@@ -198,6 +198,9 @@ def test_schedule_discovery_queues_its_next_run(
     )
     assert len(later) == 1 and later[0][1] == "todo", later
     assert 86300 < later[0][2].total_seconds() <= 86400  # the next run, a day later
+    # every run keeps its samples in the utilisation history (docs/scale.md#utilisation-history)
+    [(samples,)] = sql(pg_env, "select samples from utilisation_runs")
+    assert samples > 0 and sql(pg_env, "select count(*) from utilisation_samples") == [(samples,)]
     wait_for(
         lambda: (
             sql(pg_env, "select status from procrastinate_jobs where task_name = 'findings'")
@@ -259,6 +262,64 @@ def test_one_planning_job_per_workspace_then_a_worker_plans(
     wait_for(
         lambda: (row := sql(env, attempts, i=failing)[0])[1] == "failed" and row[0] > before + 1, "the rerun"
     )
+    # Why it failed: the task's one line, in `jobs show`, `jobs list --format json` and on /jobs.
+    why = (
+        "UsageError: environment variable NOT_ON_THE_WORKER (the vCenter password) is not set on this worker"
+    )
+    shown_job = cli(env, "jobs", "show", str(failing), "--format", "json").json()
+    assert shown_job["status"] == "failed" and shown_job["error"] == why, shown_job
+    assert why in cli(env, "jobs", "show", str(failing)).stdout
+    listed = {j["id"]: j for j in cli(env, "jobs", "list", "--format", "json").json()}
+    assert listed[failing]["error"] == why and listed[job_id]["error"] is None
+    stored = sql(env, "select job_id, attempt, error from job_errors order by id")
+    assert [r[0] for r in stored] == [failing] * len(stored) and len(stored) >= 2  # one per attempt
+    assert {r[2] for r in stored} == {why}
+    ws = Workspace.open(Path(pg_env.get("TMPDIR", "/tmp")) / "unused", env["MIGRATOR_DB_URL"])
+    page = local_client(create_app(ws)).get("/jobs").text
+    ws.close()
+    assert "is not set on this worker" in page and "Traceback" not in page
+
+
+def test_two_planning_jobs_never_run_at_once(
+    demo_sim: Simulator, pg_env: dict[str, str], workers: Workers
+) -> None:
+    """The planning lock: a second planning job waits while the first runs, even with a free
+    worker. No timing: the first job is held inside the store (the plans table locked by this
+    test), and a job queued after the second one shows that the free worker looked past it."""
+    env = {**pg_env, **sim_env(demo_sim)}
+    cli(env, *discover_args(demo_sim, "--perf-days", "0"))
+    engine = create_engine(env["MIGRATOR_DB_URL"])
+    holder = engine.connect()
+    try:
+        holding = holder.begin()
+        holder.execute(text("LOCK TABLE wave_plans IN EXCLUSIVE MODE"))  # reads pass, the insert waits
+        first = int(
+            cli(env, "waves", "plan", "--max-vms", "6", "--queue").stdout.split("job(s) ")[1].split()[0]
+        )
+        workers.start()
+        wait_for(lambda: job_status(env, first) == "doing", "the first planning job running")
+        # The queueing lock is free again (the first is no longer queued): a second one is queued.
+        second = int(
+            cli(env, "waves", "plan", "--max-vms", "5", "--queue").stdout.split("job(s) ")[1].split()[0]
+        )
+        workers.start()
+        probe_args = ["discover", "--server", demo_sim.url, "--user", "ro", "--password-env", "UNSET_HERE"]
+        probe = int(cli(env, *probe_args, "--queue").stdout.split("job(s) ")[1].split()[0])
+        # The free worker fetches the oldest job it may run: it ran the probe, so it passed over
+        # the second planning job because of the lock.
+        wait_for(lambda: job_status(env, probe) == "failed", "the probe job")
+        assert job_status(env, second) == "todo" and job_status(env, first) == "doing"
+        holding.rollback()
+    finally:
+        holder.close()
+        engine.dispose()
+    wait_for(lambda: job_status(env, second) == "succeeded", "the second planning job")
+    runs = [cli(env, "jobs", "show", str(i), "--format", "json").json() for i in (first, second)]
+    assert [r["status"] for r in runs] == ["succeeded", "succeeded"]
+    assert runs[0]["lock"] == runs[1]["lock"] == "planning"
+    assert runs[0]["finished_at"] <= runs[1]["started_at"], runs
+    plans = sql(env, "select id from wave_plans order by id")
+    assert len(plans) == 2
 
 
 def test_plan_fans_out_one_job_per_wave(
@@ -405,3 +466,14 @@ def test_estate_discovery_fans_out_one_job_per_vcenter(
         lambda: sql(env, "select count(*) from procrastinate_jobs where task_name = 'findings'") == [(1,)],
         "the estate's findings job",
     )
+
+
+def test_failure_reason_is_one_line_without_a_bugs_text() -> None:
+    """migrator's errors are shown as the CLI shows them; any other exception (a bug) keeps only
+    its type: its text might quote a connection string or a value."""
+    from migrator.app.jobs import failure_reason
+    from migrator.errors import VCenterError
+
+    assert failure_reason(VCenterError("vc1: login refused\nmore")) == "VCenterError: vc1: login refused"
+    leaked = RuntimeError("postgresql://u:s3cret@db/x unreachable")
+    assert failure_reason(leaked) == "internal error (RuntimeError): see the worker's log"

@@ -30,6 +30,7 @@ class DiscoverRequest:
     perf_days: float = 7.0
     workers: int | None = None
     timeout: float = 120.0
+    history: bool = False  # keep every sample in the utilisation history (schedule-discovery)
 
     def __post_init__(self) -> None:
         parse_server(self.server)  # first: a URL carrying credentials is refused before anything is read
@@ -55,11 +56,26 @@ def discover(
     address = parse_server(request.server)
     tls = TLSOptions(request.insecure, request.thumbprint, Path(request.ca_file) if request.ca_file else None)
     params = ConnectionParams(address, request.user, password, tls, request.timeout)
-    options = DiscoveryOptions(request.perf_days, request.workers)
+    options = DiscoveryOptions(request.perf_days, request.workers, history=request.history)
+    read_ones: list[Inventory] = []
 
     def read() -> Inventory:
-        if progress is None:
-            return run_discovery(params, options)
-        return run_discovery(params, options, progress)
+        inventory = (
+            run_discovery(params, options) if progress is None else run_discovery(params, options, progress)
+        )
+        read_ones.append(inventory)
+        return inventory
 
-    return record_snapshot(ws, "vcenter", address.display, read, what="discovery")
+    result = record_snapshot(ws, "vcenter", address.display, read, what="discovery")
+    if request.history and read_ones:
+        keep_history(ws, result.snapshot_id, read_ones[0])
+    return result
+
+
+def keep_history(ws: Workspace, snapshot_id: int, inventory: Inventory) -> int:
+    """Add a discovery's samples to the utilisation history, keyed by its vCenter's instance
+    UUID (docs/scale.md#utilisation-history). A vCenter that names no UUID keeps none: its VMs
+    could not be told from another vCenter's."""
+    if not inventory.source_uuid:
+        return 0
+    return ws.history.add(snapshot_id, inventory.source_uuid, inventory.history)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from migrator.app.history import HistoryUse, with_history
 from migrator.app.planning import load_inputs
 from migrator.app.workspace import Workspace
 from migrator.export import build_export
@@ -51,18 +52,24 @@ class SizingResult:
     vms: list[dict[str, Any]]  # one sizing per VM (templates left out)
     totals: dict[str, Any]
     prices: dict[str, Any]  # the price catalog's provenance
+    history: HistoryUse | None = None  # what came from the utilisation history (None: none kept)
 
     def as_dict(self) -> dict[str, Any]:
-        """`size --format json` (docs/size.md)."""
+        """`size --format json` (docs/size.md); `utilisation` only when history was used."""
         params = {"percentile": self.parameters.percentile, "comfort": self.parameters.comfort}
-        return {"parameters": params, "prices": self.prices, "totals": self.totals, "vms": self.vms}
+        doc = {"parameters": params, "prices": self.prices, "totals": self.totals, "vms": self.vms}
+        if self.history is not None:
+            doc["utilisation"] = self.history.as_dict()
+        return doc
 
 
 def size_snapshot(ws: Workspace, params: SizingParameters, snapshot: int | None = None) -> SizingResult:
     """Right-size every VM of a snapshot and price it on AWS."""
     selected = snapshot_vms(ws, snapshot)
-    sizes = [size_vm(vm, params) for vm in selected.vms if not vm.get("template")]
-    return SizingResult(selected.snapshot_id, params, sizes, totals(sizes), price_source())
+    vms, used = with_history(ws, selected.snapshot_id, selected.vms)
+    sizes = [size_vm(vm, params) for vm in vms if not vm.get("template")]
+    history = used if used.vms else None
+    return SizingResult(selected.snapshot_id, params, sizes, totals(sizes), price_source(), history)
 
 
 def dependency_graph(ws: Workspace, snapshot: int | None = None) -> DependencyGraph:

@@ -11,17 +11,19 @@ reads from its own environment.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import procrastinate
 from procrastinate import JobContext, exceptions
 
 from migrator.app.discovery import DiscoverRequest, discover
-from migrator.app.jobs import LAND_LOCK, discovery_options, findings_options
+from migrator.app.jobs import LAND_LOCK, discovery_options, failure_reason, findings_options
 from migrator.app.workspace import Workspace
 from migrator.errors import ForgeError, InterruptedRun, StoreError, UsageError, VCenterError
 from migrator.secrets import Secret
@@ -47,6 +49,28 @@ def _ws(context: JobContext) -> Workspace:
     return ws
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def records_failure(task: F) -> F:
+    """Store why an attempt failed (`jobs show`, the dashboard) before procrastinate marks it:
+    the one line of failure_reason, in its own transaction, then the exception goes on as before
+    (retry or fail)."""
+
+    @functools.wraps(task)
+    def wrapper(context: JobContext, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return task(context, *args, **kwargs)
+        except Exception as exc:
+            from migrator.store.job_errors import record_job_error
+
+            assert context.job.id is not None
+            record_job_error(_ws(context).engine, context.job.id, context.job.attempts, failure_reason(exc))
+            raise
+
+    return wrapper  # type: ignore[return-value]
+
+
 def _env_secret(name: str, what: str) -> Secret:
     value = os.environ.get(name)
     if value is None:
@@ -55,6 +79,7 @@ def _env_secret(name: str, what: str) -> Secret:
 
 
 @app.task(name="discover", queue="discovery", retry=RETRY, pass_context=True)
+@records_failure
 def discover_job(
     context: JobContext, request: dict[str, Any], password_env: str, every_seconds: float | None = None
 ) -> int:
@@ -81,6 +106,7 @@ def discover_job(
 
 
 @app.task(name="discover-estate-vcenter", queue="discovery", retry=RETRY, pass_context=True)
+@records_failure
 def discover_estate_vcenter_job(
     context: JobContext, estate_snapshot: int, vcenter: str, settings: dict[str, Any]
 ) -> int | None:
@@ -116,6 +142,7 @@ def _queue_next_discovery(
 
 
 @app.task(name="plan-waves", queue="planning", retry=RETRY, pass_context=True)
+@records_failure
 def plan_waves_job(context: JobContext, parameters: dict[str, Any], snapshot: int | None = None) -> int:
     """Plan the waves of a snapshot (stored as one plan; unplaced VMs are in it, for a human)."""
     from migrator.app.planning import plan_waves
@@ -128,6 +155,7 @@ def plan_waves_job(context: JobContext, parameters: dict[str, Any], snapshot: in
 
 
 @app.task(name="generate-wave", queue="generation", retry=RETRY, pass_context=True)
+@records_failure
 def generate_wave_job(
     context: JobContext, request: dict[str, Any], land: dict[str, Any] | None = None, batch: str | None = None
 ) -> None:
@@ -145,6 +173,7 @@ def generate_wave_job(
 
 
 @app.task(name="land-pr", queue="generation", retry=RETRY, pass_context=True)
+@records_failure
 def land_pr_job(context: JobContext, land: dict[str, Any], batch: str | None = None) -> int:
     """Land one generated wave as one pull request (git push and the forge, when configured)."""
     from migrator.app.prs import LandRequest, Reviews
@@ -159,6 +188,7 @@ def land_pr_job(context: JobContext, land: dict[str, Any], batch: str | None = N
 
 
 @app.task(name="findings", queue="planning", retry=RETRY, pass_context=True)
+@records_failure
 def findings_job(context: JobContext, snapshot: int, target: str | None = None) -> dict[str, int]:
     """Evaluate the source policies over one snapshot once (the findings cache stores them)."""
     from migrator.app.findings import findings_summary

@@ -134,6 +134,7 @@ class JobView:
     started_at: datetime | None
     finished_at: datetime | None
     worker_id: int | None
+    error: str | None = None  # why the latest failed attempt failed (one line); None once succeeded
 
     @property
     def what(self) -> str:
@@ -168,6 +169,7 @@ class JobView:
             "started_at": self.started_at,
             "finished_at": self.finished_at,
             "worker_id": self.worker_id,
+            "error": self.error,
         }
 
 
@@ -177,7 +179,9 @@ SELECT j.id, j.task_name, j.status, j.queue_name, j.lock, j.attempts, j.args, j.
        (SELECT max(e.at) FROM procrastinate_events e WHERE e.job_id = j.id AND e.type = 'started'),
        (SELECT max(e.at) FROM procrastinate_events e WHERE e.job_id = j.id
          AND e.type IN ('succeeded', 'failed', 'cancelled', 'aborted')),
-       j.worker_id
+       j.worker_id,
+       CASE WHEN j.status = 'succeeded' THEN NULL  -- an attempt failed, a later one did it
+            ELSE (SELECT e.error FROM job_errors e WHERE e.job_id = j.id ORDER BY e.id DESC LIMIT 1) END
   FROM procrastinate_jobs j
 """
 
@@ -206,6 +210,18 @@ def _query(ws: Workspace, sql: str, params: dict[str, Any]) -> list[JobView]:
     except SQLAlchemyError as exc:
         raise StoreError(f"cannot read the job queue: {type(exc).__name__}") from None
     return [JobView(r[0], r[1], str(r[2]), r[3], r[4], r[5], dict(r[6] or {}), *r[7:]) for r in rows]
+
+
+def failure_reason(exc: BaseException) -> str:
+    """The one line stored and shown for a failed job. migrator's own errors are written for the
+    user (no secret: the CLI prints them too); anything else is a bug whose text might quote a
+    connection string or a value, so only its type is kept and its traceback stays in the log."""
+    from migrator.errors import MigratorError
+
+    if isinstance(exc, MigratorError):
+        first = (exc.message.splitlines() or [""])[0]
+        return f"{type(exc).__name__}: {first}"
+    return f"internal error ({type(exc).__name__}): see the worker's log"
 
 
 def progress(jobs: list[JobView]) -> dict[str, Any]:

@@ -31,11 +31,14 @@ class PlanInputs:
 
 def load_inputs(ws: Workspace, snapshot: int | None) -> PlanInputs:
     """The inputs of a plan from one snapshot (None: the latest complete one)."""
+    from migrator.app.history import with_history
+
     snap = ws.store.get(snapshot)
     assert snap.id is not None
+    vms, _used = with_history(ws, snap.id, list(ws.store.records(snap.id, "vms")))  # sizing's percentiles
     return PlanInputs(
         snapshot_id=snap.id,
-        vms=with_cmdb(list(ws.store.records(snap.id, "vms")), ws.cmdb.latest()),
+        vms=with_cmdb(vms, ws.cmdb.latest()),
         clusters=list(ws.store.records(snap.id, "clusters")),
         flows=list(ws.flows.flows()),
         pins=ws.plans.pins(),

@@ -85,7 +85,7 @@ async def _run(app: object, ws: Workspace, options: WorkerOptions) -> None:
 
     assert isinstance(app, procrastinate.App)
     async with app.open_async():
-        recovery = asyncio.create_task(_recover_stalled(app, options))
+        recovery = asyncio.create_task(_recover_stalled(app, ws, options))
         queues: dict[str, Any] = {"queues": list(options.queues)} if options.queues else {}  # every queue
         try:
             await app.run_worker_async(
@@ -104,9 +104,11 @@ async def _run(app: object, ws: Workspace, options: WorkerOptions) -> None:
                 await recovery
 
 
-async def _recover_stalled(app: object, options: WorkerOptions) -> None:
+async def _recover_stalled(app: object, ws: Workspace, options: WorkerOptions) -> None:
     import procrastinate
     from procrastinate import exceptions
+
+    from migrator.store.job_errors import record_job_error
 
     assert isinstance(app, procrastinate.App)
     manager = app.job_manager
@@ -122,7 +124,9 @@ async def _recover_stalled(app: object, options: WorkerOptions) -> None:
             try:
                 if job.attempts >= MAX_STALLED_RETRIES:
                     await manager.finish_job(job, status=procrastinate.jobs.Status.FAILED, delete_job=False)
-                    log.warning("job %s failed: its worker died %s times", job.id, job.attempts)
+                    reason = f"its worker died {job.attempts} times (out of memory or killed?)"
+                    await asyncio.to_thread(record_job_error, ws.engine, job.id, job.attempts, reason)
+                    log.warning("job %s failed: %s", job.id, reason)
                 else:
                     await manager.retry_job(job)
                     log.warning("job %s: its worker stopped sending heartbeats; queued again", job.id)

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from migrator.store.findings import FindingsCache
     from migrator.store.flows import FlowStore
     from migrator.store.generated import GeneratedStore
+    from migrator.store.history import HistoryStore
     from migrator.store.identities import AuditStore, IdentityStore
     from migrator.store.learning import LearningStore
     from migrator.store.llm import LLMStore
@@ -140,6 +141,13 @@ class Workspace:
         from migrator.store.estates import EstateStore
 
         return EstateStore(self.engine)
+
+    @property
+    def history(self) -> HistoryStore:
+        """Utilisation history kept by periodic discovery (docs/scale.md#utilisation-history)."""
+        from migrator.store.history import HistoryStore
+
+        return HistoryStore(self.engine)
 
     def close(self) -> None:
         """Release the database connections (a long-running caller, e.g. the dashboard, on shutdown)."""

@@ -98,7 +98,10 @@ def schedule_discovery(
     if not server or not user:
         raise UsageError("give --server and --user: the vCenter to discover on every run")
     ca = str(ca_file) if ca_file else None
-    request = DiscoverRequest(server, user, insecure, thumbprint, ca, perf_days, workers, timeout)
+    # every run keeps its samples: the history sizing reads (docs/scale.md#utilisation-history)
+    request = DiscoverRequest(
+        server, user, insecure, thumbprint, ca, perf_days, workers, timeout, history=True
+    )
     print_enqueued(queue_discovery(state(ctx), request, password_env, None, every))
 
 

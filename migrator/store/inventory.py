@@ -25,6 +25,9 @@ class Inventory:
     warnings: list[str] = field(default_factory=list)
     # the vCenter's about.instanceUuid (discovery only): identifies its VMs across an estate
     source_uuid: str | None = None
+    # periodic discovery: moref -> its samples with times (migrator.vcenter.perfhistory), kept
+    # in the utilisation history, never in the snapshot's records
+    history: dict[str, list[list[Any]]] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         return {key: len(getattr(self, key)) for key in INVENTORY_KINDS}

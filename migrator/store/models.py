@@ -484,3 +484,43 @@ class EstateMember(SQLModel, table=True):
     error: str | None = None
     instance_uuid: str | None = None  # the vCenter's about.instanceUuid
     finished_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+
+class JobError(SQLModel, table=True):
+    """Why an attempt of a queued job failed (docs/scale.md#jobs): the one line the task raised,
+    never a traceback or a secret. procrastinate's events say when, not why."""
+
+    __tablename__ = "job_errors"
+
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: int = Field(sa_type=BigInteger, index=True)  # procrastinate_jobs.id (no key: jobs are pruned)
+    attempt: int  # 0 for the first run
+    error: str
+    at: datetime = Field(sa_type=DateTime(timezone=True))
+
+
+class UtilisationSample(SQLModel, table=True):
+    """One utilisation sample of one VM, kept by periodic discovery beyond vCenter's own rollups
+    (docs/scale.md#utilisation-history). The VM is its vCenter's instance UUID and its moref;
+    a sample is stored once per timestamp (floored to its interval), whichever run read it first."""
+
+    __tablename__ = "utilisation_samples"
+
+    vcenter_uuid: str = Field(primary_key=True)
+    moref: str = Field(primary_key=True)
+    at: datetime = Field(sa_type=DateTime(timezone=True), primary_key=True)
+    interval_s: int
+    cpu_pct: float | None = None
+    mem_pct: float | None = None
+
+
+class UtilisationRun(SQLModel, table=True):
+    """A discovery that kept its samples in the history: which vCenter its snapshot read (the
+    instance UUID its VMs' history is keyed by) and how many samples it brought."""
+
+    __tablename__ = "utilisation_runs"
+
+    snapshot_id: int = Field(foreign_key="snapshots.id", primary_key=True)
+    vcenter_uuid: str
+    samples: int
+    at: datetime = Field(sa_type=DateTime(timezone=True))

@@ -15,7 +15,7 @@ import ssl
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pyVmomi import vim, vmodl
@@ -51,6 +51,7 @@ AFTER_LOGIN_ERRORS: tuple[type[BaseException], ...] = (*NETWORK_ERRORS, vmodl.Me
 class DiscoveryOptions:
     perf_days: float = 7.0
     workers: int | None = None  # None: one per CPU core, when the estate is large enough
+    history: bool = False  # keep every sample with its time (periodic discovery's history)
     typed_parse: bool = (
         False  # internal: pyvmomi's typed objects, the reference the fast path is tested against
     )
@@ -102,11 +103,14 @@ def _discover(
     plan = plan_perf(content, options.perf_days)
     if options.perf_days > 0 and plan is None:
         warnings.append("no CPU/memory performance counters available: VMs have no utilisation data")
+    if plan is not None and options.history:
+        plan = replace(plan, keep_samples=True)
     refs = list_morefs(content, vim.VirtualMachine)
     progress("vms", 0, len(refs))
     vms = _collect_vms(conn, refs, infra.lookups, plan, options, progress)
     _resolve_rule_members(infra, vms)
     vms.sort(key=lambda v: (v["name"], v["moref"]))
+    history = {vm["moref"]: vm["perf"].pop("history") for vm in vms if "history" in (vm.get("perf") or {})}
     return Inventory(
         vms=vms,
         hosts=sorted(infra.hosts, key=lambda h: h["name"]),
@@ -115,6 +119,7 @@ def _discover(
         datastores=sorted(infra.datastores, key=lambda d: d["name"]),
         warnings=warnings,
         source_uuid=getattr(content.about, "instanceUuid", None) or None,
+        history=history,
     )
 
 

@@ -38,6 +38,7 @@ class PerfPlan:
     window_days: float
     start: datetime
     end: datetime
+    keep_samples: bool = False  # periodic discovery: each sample with its time, for the history
 
     @property
     def expected_samples(self) -> int:
@@ -167,8 +168,18 @@ def rollups(answer: Answer, plan: PerfPlan) -> dict[str, dict[str, Any] | None]:
     body = b"".join(answer.chunks)
     scanned = scan_samples(body)
     if scanned is None:
-        return tree_rollups(Answer(answer.method, [body]), plan)
-    return {ref: rollup(series, plan) for ref, series in scanned.items()}
+        result = tree_rollups(Answer(answer.method, [body]), plan)
+    else:
+        result = {ref: rollup(series, plan) for ref, series in scanned.items()}
+    if plan.keep_samples:
+        # Carried in the rollup to the parent process; discovery moves it to Inventory.history.
+        from migrator.vcenter.perfhistory import timed_samples
+
+        for ref, rows in timed_samples(body, answer.method, plan.counter_ids).items():
+            found = result.get(ref)
+            if found is not None and rows:
+                found["history"] = rows
+    return result
 
 
 def tree_rollups(answer: Answer, plan: PerfPlan) -> dict[str, dict[str, Any] | None]:

@@ -3,5 +3,5 @@ neither SQLAlchemy nor Alembic (migrator/store/quickread.py checks it with sqlit
 
 from __future__ import annotations
 
-HEAD = "0016_jobs"
+HEAD = "0017_tenants"
 VERSION_TABLE = "alembic_version"

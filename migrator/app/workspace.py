@@ -84,6 +84,15 @@ class Workspace:
         return self._database.engine is not None
 
     @property
+    def folder(self) -> Path:
+        """Where the tenant's files live (the plans repository): the workspace folder for the
+        tenant 'default', `<workspace>/tenants/<tenant>` for any other, so tenants that share a
+        workspace folder (the workers' shared disk) never share a branch."""
+        if self.tenant == DEFAULT_TENANT:
+            return self.settings.workspace
+        return self.settings.workspace / "tenants" / self.tenant
+
+    @property
     def cache_key(self) -> tuple[str, str]:
         """What an in-process cache of stored data is keyed by: the database and the tenant."""
         return (self.settings.db_url, self.tenant)

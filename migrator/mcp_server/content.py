@@ -34,7 +34,7 @@ def wave_document(ws: Workspace, target: str, wave: int, name: str) -> str:
     if not found:
         raise ResourceError(f"wave {wave} of plan {plan_id} was not generated for {target[:40]!r}")
     folder = Path(found[0]["out_dir"]).resolve()
-    root = ws.settings.workspace.resolve()
+    root = ws.folder.resolve()
     if not folder.is_relative_to(root):
         raise ResourceError(f"wave {wave} was generated outside the workspace: not served")
     path = folder / name

@@ -350,3 +350,48 @@ def test_a_role_that_bypasses_row_level_security_is_refused_a_tenant(
     refused = migrator("--tenant", "a", "snapshots", "list", env=env)
     assert_one_line_error(refused, ExitCode.STORE, "superuser or has BYPASSRLS")
     assert migrator("snapshots", "list", env=env).code == 0  # the default tenant: as before
+
+
+def test_mcp_over_http_serves_each_token_its_own_tenant(two: Two) -> None:
+    import anyio
+    import httpx2 as httpx
+    from mcp.client.session import ClientSession
+    from mcp.client.streamable_http import streamable_http_client
+    from mcp.types import Implementation
+
+    from tests.test_mcp import _wait, free_port
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/mcp"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MIGRATOR_")}
+    env.update(MIGRATOR_DB_URL=two.url, MIGRATOR_WORKSPACE=str(two.folder), TOK=two.tokens["a"])
+    argv = migrator_command("--tenant", "a", "mcp", "--http", f"127.0.0.1:{port}", "--token-env", "TOK")
+    server = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    async def tool(token: str, name: str, arguments: dict[str, Any] | None = None) -> Any:
+        async with (
+            httpx.AsyncClient(headers={"authorization": f"Bearer {token}"}, timeout=120) as client,
+            streamable_http_client(url, http_client=client) as (read, write),
+            ClientSession(read, write, client_info=Implementation(name="t", version="1")) as s,
+        ):
+            await s.initialize()
+            result = await s.call_tool(name, arguments or {})
+            text = " ".join(getattr(c, "text", "") for c in result.content)
+            return result.structured_content, text if result.is_error else None
+
+    try:
+        _wait(url)
+        a_snaps, _ = anyio.run(tool, two.tokens["a"], "list_snapshots")
+        b_snaps, _ = anyio.run(tool, two.tokens["b"], "list_snapshots")
+        assert [s["id"] for s in a_snaps["snapshots"]] == [two.ids["snapshot"]]
+        assert two.ids["snapshot"] not in [s["id"] for s in b_snaps["snapshots"]]
+        b_prs, _ = anyio.run(tool, two.tokens["b"], "list_pull_requests")
+        assert b_prs["pull_requests"] == []
+        guess = {"number": two.ids["pr"]}
+        _, failed = anyio.run(tool, two.tokens["b"], "pull_request_diff", guess)
+        assert failed is not None and "no pull request" in failed.lower(), failed  # a's, guessed from b
+        _, ok = anyio.run(tool, two.tokens["a"], "pull_request_diff", guess)
+        assert ok is None
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -319,6 +319,16 @@ def test_a_0016_sqlite_workspace_upgrades_with_its_rows_under_default(tmp_path: 
     url = f"sqlite:///{tmp_path / 'old.db'}"
     _at_0016(url)
     _upgraded_rows(url, tmp_path)
+    # and back: 0017's downgrade keeps the rows (referenced tables are not copied), then up again
+    from alembic import command
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        config = alembic_config()
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0016_jobs")
+    engine.dispose()
+    _upgraded_rows(url, tmp_path)
 
 
 # -- one-line errors ------------------------------------------------------------------------------

@@ -110,10 +110,19 @@ def _upgrade_sqlite(table: str) -> None:
     with op.batch_alter_table(table, naming_convention=_SQLITE_NAMES) as batch:
         batch.add_column(_column(primary_key=table in KEYED))  # the key becomes (key, tenant)
         if table in UNIQUE:
-            batch.drop_constraint(f"uq_{table}_{UNIQUE[table]}", type_="unique")
+            batch.drop_constraint(_sqlite_unique(table, UNIQUE[table]), type_="unique")
             batch.create_unique_constraint(f"uq_{table}_tenant_{UNIQUE[table]}", ["tenant", UNIQUE[table]])
         if table in KEYED:
             batch.create_primary_key(f"{table}_pkey", [KEYED[table], "tenant"])
+
+
+def _sqlite_unique(table: str, column: str) -> str:
+    """The name of the unique constraint on `column` alone: unnamed as created (the convention
+    names it), or named by this revision's downgrade."""
+    for found in sa.inspect(op.get_bind()).get_unique_constraints(table):
+        if found["column_names"] == [column] and found.get("name"):
+            return str(found["name"])
+    return f"uq_{table}_{column}"
 
 
 def _upgrade_postgres(table: str) -> None:
@@ -142,6 +151,9 @@ def downgrade() -> None:
             op.execute(f"DROP POLICY IF EXISTS {POLICY} ON {table}")
             op.execute(f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY")
             op.execute(f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY")
+        if table not in UNIQUE and table not in KEYED:
+            op.drop_column(table, "tenant")  # in place (SQLite 3.35+): no copy of a referenced table
+            continue
         with op.batch_alter_table(table) as batch:
             if table in UNIQUE:
                 batch.drop_constraint(f"uq_{table}_tenant_{UNIQUE[table]}", type_="unique")

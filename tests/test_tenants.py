@@ -180,6 +180,9 @@ def test_the_dashboard_serves_each_token_its_own_tenant(two: Two) -> None:
     assert get("b", "/api/overview").status_code == 200
     wrong = client.get("/api/prs", headers={"Authorization": "Bearer mgr_b.not-a-token"})
     assert wrong.status_code == 401
+    # a's secret with b's name in front: b holds no such hash
+    forged = two.tokens["a"].replace("mgr_a.", "mgr_b.", 1)
+    assert client.get("/api/prs", headers={"Authorization": f"Bearer {forged}"}).status_code == 401
 
 
 def test_a_raw_select_under_bs_setting_returns_no_row_of_a(two: Two) -> None:

@@ -44,6 +44,8 @@ class Workspace:
 
     settings: Settings
     _database: _Database = field(default_factory=_Database, repr=False)
+    # (the database's engine, it as this tenant): rebuilt when the database is opened again
+    _bound: tuple[Engine, Engine] | None = field(default=None, repr=False)
 
     @classmethod
     def open(
@@ -72,12 +74,15 @@ class Workspace:
             from migrator.store.database import open_engine
 
             self._database.engine = open_engine(self.settings)
-        from migrator.store import tenancy
+        base = self._database.engine
+        if self._bound is None or self._bound[0] is not base:
+            from migrator.store import tenancy
 
-        if self.tenant != DEFAULT_TENANT and not self._database.isolated:
-            tenancy.require_isolation(self._database.engine)
-            self._database.isolated = True
-        return tenancy.bind(self._database.engine, self.tenant)
+            if self.tenant != DEFAULT_TENANT and not self._database.isolated:
+                tenancy.require_isolation(base)
+                self._database.isolated = True
+            self._bound = (base, tenancy.bind(base, self.tenant))
+        return self._bound[1]
 
     @property
     def engine_open(self) -> bool:

@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from migrator.simulator.build import binary_path
 from migrator.simulator.estate import Estate
@@ -65,3 +67,28 @@ def fresh_pg_database(url: str, name: str) -> str:
     """An empty database `name` on the suite's PostgreSQL server (dropped first if a run left it),
     as a URL with the password in it, for the test's own environment only."""
     return fresh_database(url, name)
+
+
+APP_ROLE = "migrator_app"
+APP_PASSWORD = "app-Secret-42"
+
+
+def app_role_database(url: str, name: str) -> str:
+    """A fresh database `name` owned by the role `migrator_app`, NOSUPERUSER NOBYPASSRLS (the suite
+    connects as the cluster's superuser, which row-level security would not bind): the migrations
+    run as it, so it owns the tables, and their FORCE ROW LEVEL SECURITY binds it
+    (docs/scale.md#tenants). A URL as that role, for the test's own environment only."""
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": APP_ROLE}).first() is None:
+            conn.execute(
+                text(
+                    f"CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE "
+                    f"PASSWORD '{APP_PASSWORD}'"
+                )
+            )
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}" OWNER {APP_ROLE}'))
+    admin.dispose()
+    app = make_url(url).set(database=name, username=APP_ROLE, password=APP_PASSWORD)
+    return app.render_as_string(hide_password=False)

@@ -159,7 +159,7 @@ _ESTATES: dict[tuple[Any, ...], _Estate] = {}  # the last one: a snapshot never 
 def _estate(ws: Workspace, snapshot: int | None, params: PlanParameters) -> _Estate:
     snap = ws.store.get(snapshot)
     cmdb = ws.cmdb.latest()
-    key = (ws.settings.db_url, snap.id, snap.status, cmdb.import_id if cmdb else None, params)
+    key = (*ws.cache_key, snap.id, snap.status, cmdb.import_id if cmdb else None, params)
     estate = _ESTATES.get(key)
     if estate is None:
         vms = snapshot_vms(ws, snap.id)

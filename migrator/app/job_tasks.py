@@ -27,6 +27,7 @@ from migrator.app.jobs import LAND_LOCK, discovery_options, failure_reason, find
 from migrator.app.workspace import Workspace
 from migrator.errors import ForgeError, InterruptedRun, StoreError, UsageError, VCenterError
 from migrator.secrets import Secret
+from migrator.settings import DEFAULT_TENANT
 
 log = logging.getLogger("migrator.jobs")
 
@@ -43,10 +44,12 @@ RETRY = procrastinate.RetryStrategy(
 app = procrastinate.App(connector=procrastinate.PsycopgConnector())
 
 
-def _ws(context: JobContext) -> Workspace:
+def _ws(context: JobContext, tenant: str) -> Workspace:
+    """The worker's workspace as the job's tenant (every job carries the tenant that queued it),
+    before the job touches the store: its reads and writes are that tenant's alone."""
     ws = context.additional_context["workspace"]
     assert isinstance(ws, Workspace)
-    return ws
+    return ws.as_tenant(tenant)
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -65,7 +68,12 @@ def records_failure(task: F) -> F:
             from migrator.store.job_errors import record_job_error
 
             assert context.job.id is not None
-            record_job_error(_ws(context).engine, context.job.id, context.job.attempts, failure_reason(exc))
+            record_job_error(
+                _ws(context, kwargs.get("tenant", DEFAULT_TENANT)).engine,
+                context.job.id,
+                context.job.attempts,
+                failure_reason(exc),
+            )
             raise
 
     return wrapper  # type: ignore[return-value]
@@ -81,14 +89,18 @@ def _env_secret(name: str, what: str) -> Secret:
 @app.task(name="discover", queue="discovery", retry=RETRY, pass_context=True)
 @records_failure
 def discover_job(
-    context: JobContext, request: dict[str, Any], password_env: str, every_seconds: float | None = None
+    context: JobContext,
+    request: dict[str, Any],
+    password_env: str,
+    every_seconds: float | None = None,
+    tenant: str = DEFAULT_TENANT,
 ) -> int:
     """Discover one vCenter into one snapshot. With `every_seconds` (schedule-discovery) the next
     run is queued first, so a failed run does not end the schedule."""
-    ws = _ws(context)
+    ws = _ws(context, tenant)
     req = DiscoverRequest(**request)
     if every_seconds:
-        _queue_next_discovery(context, req, password_env, every_seconds)
+        _queue_next_discovery(context, req, password_env, every_seconds, tenant)
     if context.job.attempts > 0:
         # Only this job reads this vCenter now (its lock): a `running` snapshot of it is the one
         # the killed attempt left. Mark it, so no reader mistakes it for a discovery under way.
@@ -100,7 +112,7 @@ def discover_job(
     # Then its findings, on any worker: the dashboard and planning read them from the cache.
     with contextlib.suppress(exceptions.AlreadyEnqueued):
         context.app.configure_task(name="findings", **findings_options(result.snapshot_id)).defer(
-            snapshot=result.snapshot_id, target=None
+            snapshot=result.snapshot_id, target=None, tenant=tenant
         )
     return result.snapshot_id
 
@@ -108,13 +120,17 @@ def discover_job(
 @app.task(name="discover-estate-vcenter", queue="discovery", retry=RETRY, pass_context=True)
 @records_failure
 def discover_estate_vcenter_job(
-    context: JobContext, estate_snapshot: int, vcenter: str, settings: dict[str, Any]
+    context: JobContext,
+    estate_snapshot: int,
+    vcenter: str,
+    settings: dict[str, Any],
+    tenant: str = DEFAULT_TENANT,
 ) -> int | None:
     """Discover one vCenter of an estate snapshot. A vCenter that fails is recorded on its member
     (the estate snapshot is then incomplete), not retried: `discover --estate` again retries it."""
     from migrator.app.estates import DiscoverySettings, discover_estate_vcenter
 
-    ws = _ws(context)
+    ws = _ws(context, tenant)
     if context.job.attempts > 0:
         # As in discover_job: the killed attempt's `running` snapshot of this vCenter (its lock).
         server = ws.estates.member(estate_snapshot, vcenter).definition["server"]
@@ -124,32 +140,34 @@ def discover_estate_vcenter_job(
     if outcome.settled is not None and outcome.settled.status == "complete":
         with contextlib.suppress(exceptions.AlreadyEnqueued):
             context.app.configure_task(name="findings", **findings_options(estate_snapshot)).defer(
-                snapshot=estate_snapshot, target=None
+                snapshot=estate_snapshot, target=None, tenant=tenant
             )
     return outcome.snapshot_id
 
 
 def _queue_next_discovery(
-    context: JobContext, req: DiscoverRequest, password_env: str, every_seconds: float
+    context: JobContext, req: DiscoverRequest, password_env: str, every_seconds: float, tenant: str
 ) -> None:
     # A retried attempt finds the next run queued already (the schedule's queueing lock).
     with contextlib.suppress(exceptions.AlreadyEnqueued):
         context.app.configure_task(
             name="discover",
-            **discovery_options(req.display, scheduled=True),
+            **discovery_options(req.display, tenant, scheduled=True),
             schedule_in={"seconds": int(every_seconds)},
-        ).defer(request=req.as_args(), password_env=password_env, every_seconds=every_seconds)
+        ).defer(request=req.as_args(), password_env=password_env, every_seconds=every_seconds, tenant=tenant)
 
 
 @app.task(name="plan-waves", queue="planning", retry=RETRY, pass_context=True)
 @records_failure
-def plan_waves_job(context: JobContext, parameters: dict[str, Any], snapshot: int | None = None) -> int:
+def plan_waves_job(
+    context: JobContext, parameters: dict[str, Any], snapshot: int | None = None, tenant: str = DEFAULT_TENANT
+) -> int:
     """Plan the waves of a snapshot (stored as one plan; unplaced VMs are in it, for a human)."""
     from migrator.app.planning import plan_waves
     from waves.parameters import PlanParameters
 
     values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in parameters.items()}
-    result = plan_waves(_ws(context), PlanParameters(**values), snapshot)
+    result = plan_waves(_ws(context, tenant), PlanParameters(**values), snapshot)
     log.info("job %s: plan %s stored", context.job.id, result.plan_id)
     return result.plan_id
 
@@ -157,24 +175,30 @@ def plan_waves_job(context: JobContext, parameters: dict[str, Any], snapshot: in
 @app.task(name="generate-wave", queue="generation", retry=RETRY, pass_context=True)
 @records_failure
 def generate_wave_job(
-    context: JobContext, request: dict[str, Any], land: dict[str, Any] | None = None, batch: str | None = None
+    context: JobContext,
+    request: dict[str, Any],
+    land: dict[str, Any] | None = None,
+    batch: str | None = None,
+    tenant: str = DEFAULT_TENANT,
 ) -> None:
     """Generate and validate one wave for one target; then, when clean and asked, queue its landing."""
     from migrator.app.generation import GenerateRequest, generate
 
     req = GenerateRequest(**{**request, "out": Path(request["out"])})
-    result = generate(_ws(context), req)
+    result = generate(_ws(context, tenant), req)
     wave = result.waves[0]
     log.info("job %s: wave %s %s: %s", context.job.id, wave.wave, req.target, wave.status)
     if land is not None and not wave.needs_human:
         context.app.configure_task(name="land-pr", queue="generation", lock=LAND_LOCK).defer(
-            land={**land, "wave": wave.wave, "plan_id": result.plan_id}, batch=batch
+            land={**land, "wave": wave.wave, "plan_id": result.plan_id}, batch=batch, tenant=tenant
         )
 
 
 @app.task(name="land-pr", queue="generation", retry=RETRY, pass_context=True)
 @records_failure
-def land_pr_job(context: JobContext, land: dict[str, Any], batch: str | None = None) -> int:
+def land_pr_job(
+    context: JobContext, land: dict[str, Any], batch: str | None = None, tenant: str = DEFAULT_TENANT
+) -> int:
     """Land one generated wave as one pull request (git push and the forge, when configured)."""
     from migrator.app.prs import LandRequest, Reviews
     from migrator.review.repo import Author
@@ -182,17 +206,19 @@ def land_pr_job(context: JobContext, land: dict[str, Any], batch: str | None = N
     token_env = land.pop("token_env", None)
     author = Author(*land.pop("author"))
     token = _env_secret(token_env, "the forge token").reveal() if token_env else None
-    result = Reviews(_ws(context)).land(replace(LandRequest(author=author, **land), token=token))
+    result = Reviews(_ws(context, tenant)).land(replace(LandRequest(author=author, **land), token=token))
     log.info("job %s: PR %s %s", context.job.id, result.number, result.action)
     return result.number
 
 
 @app.task(name="findings", queue="planning", retry=RETRY, pass_context=True)
 @records_failure
-def findings_job(context: JobContext, snapshot: int, target: str | None = None) -> dict[str, int]:
+def findings_job(
+    context: JobContext, snapshot: int, target: str | None = None, tenant: str = DEFAULT_TENANT
+) -> dict[str, int]:
     """Evaluate the source policies over one snapshot once (the findings cache stores them)."""
     from migrator.app.findings import findings_summary
 
-    summary = findings_summary(_ws(context), target, snapshot)
+    summary = findings_summary(_ws(context, tenant), target, snapshot)
     log.info("job %s: findings of snapshot %s: %s", context.job.id, snapshot, summary.counts)
     return dict(summary.counts)

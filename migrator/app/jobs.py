@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 # the database; generation and landing also write files (the output folder, the plans repository).
 QUEUES = ("discovery", "planning", "generation")
 STATUSES = ("todo", "doing", "succeeded", "failed", "cancelled", "aborting", "aborted")
-PLANNING_LOCK = "planning"  # one planning job per workspace (per estate once estates exist)
+PLANNING_LOCK = "planning"  # one planning job per tenant (`planning:<tenant>`)
 LAND_LOCK = "plans-repository"  # one landing at a time writes the plans repository
 
 
@@ -106,9 +106,12 @@ class Enqueued:
 
 def defer(ws: Workspace, task: str, args: dict[str, Any], **options: Any) -> int:
     """Queue one job of `task` (a name in migrator.app.job_tasks) with `options` (queue, lock,
-    queueing_lock, schedule_in). A queueing lock already held is a Conflict (exit 10)."""
+    queueing_lock, schedule_in). A queueing lock already held is a Conflict (exit 10). The job
+    carries the tenant that queued it: the worker runs it as that tenant, and only that tenant's
+    listings show it (procrastinate's tables are the queue's, shared by every tenant)."""
     from procrastinate import exceptions
 
+    args = {**args, "tenant": ws.tenant}
     ws.engine  # noqa: B018  (opening the store upgrades it: procrastinate's tables exist after)
     try:
         with open_queue(ws.settings) as app:
@@ -187,26 +190,31 @@ SELECT j.id, j.task_name, j.status, j.queue_name, j.lock, j.attempts, j.args, j.
 
 
 def list_jobs(ws: Workspace, status: str | None = None, limit: int = 200) -> list[JobView]:
-    """The newest jobs first (at most `limit`), optionally of one status."""
+    """The tenant's newest jobs first (at most `limit`), optionally of one status."""
     if status is not None and status not in STATUSES:
         raise UsageError(f"{{status}} {status!r}: use one of {', '.join(STATUSES)}", field="status")
-    where = "WHERE j.status = CAST(:status AS procrastinate_job_status)" if status else ""
-    sql = f"{_SELECT} {where} ORDER BY j.id DESC LIMIT :limit"
+    where = "AND j.status = CAST(:status AS procrastinate_job_status)" if status else ""
+    sql = f"{_SELECT} WHERE {_TENANT} {where} ORDER BY j.id DESC LIMIT :limit"
     return _query(ws, sql, {"status": status, "limit": limit})
 
 
 def get_job(ws: Workspace, job_id: int) -> JobView:
-    found = _query(ws, f"{_SELECT} WHERE j.id = :id", {"id": job_id})
+    """One of the tenant's jobs; another tenant's id is answered like a missing one."""
+    found = _query(ws, f"{_SELECT} WHERE {_TENANT} AND j.id = :id", {"id": job_id})
     if not found:
         raise NotFound(f"no job with id {job_id}")
     return found[0]
+
+
+# A job's tenant is in its arguments (jobs queued before tenants existed: 'default').
+_TENANT = "COALESCE(j.args->>'tenant', 'default') = :tenant"
 
 
 def _query(ws: Workspace, sql: str, params: dict[str, Any]) -> list[JobView]:
     require_queue(ws.settings, queueing=False)
     try:
         with ws.engine.connect() as conn:
-            rows = conn.execute(text(sql), params).all()
+            rows = conn.execute(text(sql), {**params, "tenant": ws.tenant}).all()
     except SQLAlchemyError as exc:
         raise StoreError(f"cannot read the job queue: {type(exc).__name__}") from None
     return [JobView(r[0], r[1], str(r[2]), r[3], r[4], r[5], dict(r[6] or {}), *r[7:]) for r in rows]
@@ -265,17 +273,19 @@ def retry_job(ws: Workspace, job_id: int) -> JobView:
 # -- what the front ends queue -------------------------------------------------------------------
 
 
-def discovery_options(display: str, scheduled: bool = False) -> dict[str, Any]:
-    """At most one discovery per vCenter runs at a time (the lock); a schedule keeps one pending run."""
+def discovery_options(display: str, tenant: str, scheduled: bool = False) -> dict[str, Any]:
+    """At most one discovery per vCenter runs at a time, whichever tenant asks (the lock: the
+    vCenter is one); a tenant's schedule keeps one pending run."""
     options: dict[str, Any] = {"queue": "discovery", "lock": f"vcenter:{display}"}
     if scheduled:
-        options["queueing_lock"] = f"schedule:{display}"
+        options["queueing_lock"] = f"schedule:{tenant}:{display}"
     return options
 
 
-def planning_options() -> dict[str, Any]:
-    """One planning job per workspace: queued once (queueing lock), run once at a time (lock)."""
-    return {"queue": "planning", "lock": PLANNING_LOCK, "queueing_lock": PLANNING_LOCK}
+def planning_options(tenant: str) -> dict[str, Any]:
+    """One planning job per tenant: queued once (queueing lock), run once at a time (lock)."""
+    lock = f"{PLANNING_LOCK}:{tenant}"
+    return {"queue": "planning", "lock": lock, "queueing_lock": lock}
 
 
 def every(value: str) -> timedelta:
@@ -312,7 +322,7 @@ def queue_discovery(
     args: dict[str, Any] = {"request": request.as_args(), "password_env": password_env}
     if interval is not None:
         args["every_seconds"] = interval.total_seconds()
-    options = discovery_options(request.display, scheduled=interval is not None)
+    options = discovery_options(request.display, ws.tenant, scheduled=interval is not None)
     what = f"discovery of {request.display}" + (f" every {every_text}" if every_text else "")
     return Enqueued([defer(ws, "discover", args, **options)], what)
 
@@ -335,7 +345,7 @@ def queue_estate_discovery(ws: Workspace, settings: DiscoverySettings) -> Enqueu
                 "vcenter": member.vcenter,
                 "settings": asdict(settings),
             }
-            options = discovery_options(parse_server(member.definition["server"]).display)
+            options = discovery_options(parse_server(member.definition["server"]).display, ws.tenant)
             ids.append(defer(ws, "discover-estate-vcenter", args, **options))
     except BaseException:
         # Members left without a job would stay pending forever: mark them, settle what is there.
@@ -353,7 +363,7 @@ def queue_wave_plan(ws: Workspace, parameters: PlanParameters, snapshot: int | N
     """Queue one wave plan of the snapshot (None: the latest complete one when the job runs)."""
     require_queue(ws.settings)
     args = {"parameters": asdict(parameters), "snapshot": snapshot}
-    return Enqueued([defer(ws, "plan-waves", args, **planning_options())], "wave plan")
+    return Enqueued([defer(ws, "plan-waves", args, **planning_options(ws.tenant))], "wave plan")
 
 
 def queue_generation(ws: Workspace, request: GenerateRequest, land: dict[str, Any] | None = None) -> Enqueued:

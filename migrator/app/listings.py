@@ -19,7 +19,12 @@ def reading(ws: Workspace) -> Iterator[quickread.Connection]:
     if not ws.engine_open:
         connection = quickread.open_current_sqlite(ws.settings.db_url)
     if connection is None:
-        connection = ws.engine.raw_connection()
+        engine = ws.engine
+        connection = engine.raw_connection()  # no SQLAlchemy transaction: set the tenant here
+        if engine.dialect.name == "postgresql":
+            from migrator.store.tenancy import set_on
+
+            set_on(connection, ws.tenant)
     try:
         yield connection
     finally:

@@ -112,7 +112,7 @@ class Reviews:
         self.notify = notify or (lambda line: None)  # one-line warnings for the front end
 
     def repo_for(self, location: str | None, base: str, token: str | None = None) -> PlansRepo:
-        return PlansRepo.open(self.ws.settings.workspace, location, base, token or self.token)
+        return PlansRepo.open(self.ws.folder, location, base, token or self.token)
 
     # --- landing -------------------------------------------------------------------------
 

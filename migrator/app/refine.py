@@ -83,7 +83,7 @@ def refine(ws: Workspace, req: RefineRequest, model: StructuredModel) -> RefineR
     if req.target not in refine_graph.SUFFIXES:
         raise UsageError(f"unknown {{target}} {req.target!r}", field="target")
     pr = _open_pr(ws, req.target, req.wave)
-    repo = PlansRepo.open(ws.settings.workspace, None, pr.base)
+    repo = PlansRepo.open(ws.folder, None, pr.base)
     files = _code_files(req.target, repo.files_at(pr.branch, folder_name(req.target, req.wave)))
     facts = json.dumps(pr.facts, sort_keys=True, default=str)[:MAX_FACTS]
     conv = open_conversation(ws, pr, req)
@@ -171,7 +171,7 @@ def _land(ws: Workspace, conv: Conversation, state: dict[str, Any], author: Auth
     assert conv.id is not None
     pr = _open_pr(ws, conv.target, conv.wave)
     folder = folder_name(conv.target, conv.wave)
-    repo = PlansRepo.open(ws.settings.workspace, None, pr.base)
+    repo = PlansRepo.open(ws.folder, None, pr.base)
     current = {n: d for n, d in repo.files_at(pr.branch, folder).items() if d is not None}
     if _code_files(conv.target, current) != state["files"]:
         raise Conflict(f"the branch {pr.branch} changed during refinement {conv.id}: refine again")

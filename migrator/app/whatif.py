@@ -116,7 +116,7 @@ def _basis_key(ws: Workspace) -> tuple[Any, ...]:
         raise NotFound("no wave plan yet: run `migrator waves plan`")
     snap = ws.store.get(None)
     flow_sets = tuple((s.id, s.records) for s in ws.flows.sets())
-    return (ws.settings.db_url, plan, snap.id, str(snap.started_at), flow_sets, ws.cmdb.latest_id())
+    return (*ws.cache_key, plan, snap.id, str(snap.started_at), flow_sets, ws.cmdb.latest_id())
 
 
 def _basis(ws: Workspace) -> _Basis:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from migrator.settings import Settings
+from migrator.settings import DEFAULT_TENANT, Settings
 
 # Each store is imported by the property that returns it: importing them all (SQLAlchemy and every
 # SQLModel table) took 0.5 s, more than `migrator snapshots list` may take (migrator/store/quickread.py).
@@ -29,28 +29,79 @@ if TYPE_CHECKING:
 
 
 @dataclass
+class _Database:
+    """The one engine (and pool) behind a workspace and its other tenants' views of it."""
+
+    engine: Engine | None = None
+    isolated: bool = False  # checked that the database keeps tenants apart (tenancy.require_isolation)
+
+
+@dataclass
 class Workspace:
-    """What every use case gets. The database is opened (and upgraded) only when first needed."""
+    """What every use case gets. The database is opened (and upgraded) only when first needed.
+
+    A workspace acts as one tenant (`settings.tenant`, docs/scale.md#tenants): every transaction
+    of its engine sets that tenant, which PostgreSQL's row-level security enforces."""
 
     settings: Settings
-    _engine: Engine | None = field(default=None, repr=False)
+    _database: _Database = field(default_factory=_Database, repr=False)
+    # (the database's engine, it as this tenant): rebuilt when the database is opened again
+    _bound: tuple[Engine, Engine] | None = field(default=None, repr=False)
 
     @classmethod
-    def open(cls, workspace: Path | None = None, db_url: str | None = None) -> Workspace:
-        """A workspace folder and database URL, each defaulting to the environment, then ./.migrator."""
-        return cls(Settings.resolve(workspace, db_url))
+    def open(
+        cls, workspace: Path | None = None, db_url: str | None = None, tenant: str | None = None
+    ) -> Workspace:
+        """A workspace folder, database URL and tenant, each defaulting to the environment, then
+        ./.migrator and the tenant `default`."""
+        return cls(Settings.resolve(workspace, db_url, tenant))
+
+    @property
+    def tenant(self) -> str:
+        return self.settings.tenant
+
+    def as_tenant(self, tenant: str) -> Workspace:
+        """The same database (engine, pool) acting as another tenant: a dashboard request as its
+        token's tenant, a job as the tenant that queued it."""
+        if tenant == self.tenant:
+            return self
+        settings = replace(self.settings, tenant=tenant)
+        settings.check_tenant_store()
+        return Workspace(settings, self._database)
 
     @property
     def engine(self) -> Engine:
-        if self._engine is None:
+        if self._database.engine is None:
             from migrator.store.database import open_engine
 
-            self._engine = open_engine(self.settings)
-        return self._engine
+            self._database.engine = open_engine(self.settings)
+        base = self._database.engine
+        if self._bound is None or self._bound[0] is not base:
+            from migrator.store import tenancy
+
+            if self.tenant != DEFAULT_TENANT and not self._database.isolated:
+                tenancy.require_isolation(base)
+                self._database.isolated = True
+            self._bound = (base, tenancy.bind(base, self.tenant))
+        return self._bound[1]
 
     @property
     def engine_open(self) -> bool:
-        return self._engine is not None
+        return self._database.engine is not None
+
+    @property
+    def folder(self) -> Path:
+        """Where the tenant's files live (the plans repository): the workspace folder for the
+        tenant 'default', `<workspace>/tenants/<tenant>` for any other, so tenants that share a
+        workspace folder (the workers' shared disk) never share a branch."""
+        if self.tenant == DEFAULT_TENANT:
+            return self.settings.workspace
+        return self.settings.workspace / "tenants" / self.tenant
+
+    @property
+    def cache_key(self) -> tuple[str, str]:
+        """What an in-process cache of stored data is keyed by: the database and the tenant."""
+        return (self.settings.db_url, self.tenant)
 
     @property
     def store(self) -> SnapshotStore:
@@ -151,6 +202,6 @@ class Workspace:
 
     def close(self) -> None:
         """Release the database connections (a long-running caller, e.g. the dashboard, on shutdown)."""
-        if self._engine is not None:
-            self._engine.dispose()
-            self._engine = None
+        if self._database.engine is not None:
+            self._database.engine.dispose()
+            self._database.engine = None

@@ -13,7 +13,7 @@ from migrator.cli.compat import ABORT_EXCEPTIONS, EXIT_EXCEPTIONS, USAGE_EXCEPTI
 from migrator.cli.flags import flag
 from migrator.cli.lazy import LazyGroup
 from migrator.errors import ExitCode, MigratorError, UsageError
-from migrator.settings import DB_URL_ENV, WORKSPACE_ENV
+from migrator.settings import DB_URL_ENV, TENANT_ENV, WORKSPACE_ENV
 
 # The commands are listed in migrator/cli/lazy.py and imported when one runs.
 app = typer.Typer(
@@ -51,6 +51,13 @@ def root(
         help=f"Database URL (postgresql://user@host/db) instead of SQLite; env {DB_URL_ENV}. "
         "Keep passwords out of argv: use the env variable, PGPASSWORD or ~/.pgpass.",
     ),
+    tenant: str = typer.Option(
+        None,
+        "--tenant",
+        envvar=TENANT_ENV,
+        help="The tenant (a team's estate) to act as, on PostgreSQL (docs/scale.md#tenants); "
+        "default: default.",
+    ),
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Show the version."
     ),
@@ -64,7 +71,7 @@ def root(
         return
     from migrator.app.workspace import Workspace  # the stores' models: only for commands that use them
 
-    ctx.obj = Workspace.open(workspace, db)
+    ctx.obj = Workspace.open(workspace, db, tenant)
 
 
 def _carries_secret(db: str) -> bool:

@@ -8,10 +8,11 @@ the workspace: no resource reads a file outside it.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError
 
 from migrator.app.workspace import Workspace
@@ -33,7 +34,7 @@ def wave_document(ws: Workspace, target: str, wave: int, name: str) -> str:
     if not found:
         raise ResourceError(f"wave {wave} of plan {plan_id} was not generated for {target[:40]!r}")
     folder = Path(found[0]["out_dir"]).resolve()
-    root = ws.settings.workspace.resolve()
+    root = ws.folder.resolve()
     if not folder.is_relative_to(root):
         raise ResourceError(f"wave {wave} was generated outside the workspace: not served")
     path = folder / name
@@ -71,16 +72,18 @@ def review_prompt(number: int) -> str:
     )
 
 
-def register(server: MCPServer[Any], ws: Workspace) -> None:
+def register(server: MCPServer[Any], acting: Callable[[Context], Workspace]) -> None:
+    """`acting`: the workspace a request runs as (its token's tenant)."""
+
     @server.resource(
         "migrator://waves/{target}/{wave}/{name}",
         mime_type="text/markdown",
         description="A generated wave's PLAN.md or REPORT.md (latest plan).",
     )
-    def wave_doc(target: str, wave: str, name: str) -> str:
+    def wave_doc(target: str, wave: str, name: str, ctx: Context) -> str:
         if not (wave.isascii() and wave.isdigit()):
             raise ResourceError(f"wave {wave[:20]!r}: a wave is a number")
-        return wave_document(ws, target, int(wave), name)
+        return wave_document(acting(ctx), target, int(wave), name)
 
     @server.resource(
         "migrator://contracts/inventory-export.schema.json",

@@ -75,8 +75,13 @@ def build_server(ws: Workspace, options: ServeOptions) -> MigratorMCP:
             annotations=annotations,
             structured_output=True,
         )
-    content.register(server, ws)
+    content.register(server, lambda ctx: acting_ws(ws, options, ctx))
     return server
+
+
+def acting_ws(ws: Workspace, options: ServeOptions, ctx: Context) -> Workspace:
+    """The workspace a call runs as: its token's tenant (docs/scale.md#tenants)."""
+    return ws.as_tenant(_actor(ws, options, ctx).tenant)
 
 
 def _adapter(
@@ -89,20 +94,21 @@ def _adapter(
         client = _client(ctx)
         started = time.monotonic()
         actor = _actor(ws, options, ctx)
+        ws_ = ws.as_tenant(actor.tenant)  # the token's tenant: no call reads another tenant's ids
         # Keyed on who calls (the token's identity, or the server's user), not on the name the
         # client gives itself: a new session with a new name gets no fresh budget.
         if not limiter.admit(actor.name):
-            _record(ws, client, spec, arguments, "refused", started, "rate limit")
+            _record(ws_, client, spec, arguments, "refused", started, "rate limit")
             raise ToolError(f"rate limit: at most {options.per_minute} tool calls a minute per identity")
         try:
-            call = Call(ws, actor, client, options.use_tools)
+            call = Call(ws_, actor, client, options.use_tools)
             if spec.action is not None:
                 call.actor.require(spec.action)
             answer = spec.run(call, spec.input(**arguments))
         except MigratorError as exc:
-            _record(ws, client, spec, arguments, "refused", started, exc.message)
+            _record(ws_, client, spec, arguments, "refused", started, exc.message)
             raise ToolError(exc.message) from None
-        _record(ws, client, spec, arguments, "valid", started)
+        _record(ws_, client, spec, arguments, "valid", started)
         return answer
 
     params = [inspect.Parameter("ctx", inspect.Parameter.KEYWORD_ONLY, annotation=Context)]
@@ -140,8 +146,8 @@ def _actor(ws: Workspace, options: ServeOptions, ctx: Context) -> Actor:
         found = authenticate(ws, bearer_token(headers.get("authorization", "")))
         if found is None:
             raise ToolError("unknown or revoked token")
-        return Actor(found.name, "mcp", found.role)
-    return options.actor or Actor(os_user(), "mcp")
+        return Actor(found.name, "mcp", found.role, found.tenant)
+    return options.actor or Actor(os_user(), "mcp", tenant=ws.tenant)
 
 
 def _record(

@@ -305,7 +305,7 @@ def replan(call: Call, q: m.Replan) -> m.Replanned:
 def land(call: Call, q: m.LandWave) -> m.Landed:
     """Generate the wave into the workspace's `migration/` folder with its edits, then land it."""
     call.actor.require("land")
-    out = call.ws.settings.workspace / "migration"
+    out = call.ws.folder / "migration"
     generated = generate(call.ws, GenerateRequest(q.target, q.wave, out, use_tools=call.use_tools))
     landed = Reviews(call.ws, actor=call.actor).land(LandRequest(q.target, q.wave))
     return m.Landed(

@@ -10,6 +10,7 @@ from sqlmodel import create_engine
 from migrator.dburl import parse, redact, scrub
 from migrator.errors import StoreError
 from migrator.settings import Settings
+from migrator.store import tenancy
 from migrator.store.schema import upgrade
 
 
@@ -29,6 +30,7 @@ def open_engine(settings: Settings) -> Engine:
         raise _failure(settings.db_url, "cannot use", exc) from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+    tenancy.install(engine)  # before the upgrade: its engine names no tenant and sets none
     try:
         upgrade(engine)
     except OperationalError as exc:

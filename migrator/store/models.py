@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Index, LargeBinary
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Index, LargeBinary, String, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -405,7 +405,7 @@ class Identity(SQLModel, table=True):
     __tablename__ = "identities"
 
     id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(unique=True)
+    name: str  # unique per tenant (uq_identities_tenant_name)
     role: str  # viewer | reviewer | approver
     token_sha256: str = Field(unique=True)  # hex digest; never the token
     created_at: datetime = Field(sa_type=DateTime(timezone=True))
@@ -456,7 +456,7 @@ class EstateVCenter(SQLModel, table=True):
     __tablename__ = "estate_vcenters"
 
     id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(unique=True)  # the estate's name for it, e.g. prod-vc-01
+    name: str  # the estate's name for it, e.g. prod-vc-01; unique per tenant
     server: str  # as given to `estate add --server`
     username: str
     password_env: str | None = None
@@ -524,3 +524,77 @@ class UtilisationRun(SQLModel, table=True):
     vcenter_uuid: str
     samples: int
     at: datetime = Field(sa_type=DateTime(timezone=True))
+
+
+# -- tenants (revision 0017_tenants, docs/scale.md#tenants) ---------------------------------------
+# Every table below holds a team's data and carries its tenant. The column is the database's, not
+# the models': it is not mapped, so no code sets or reads it; inserts take the column default
+# ('default' on SQLite, the transaction's `migrator.tenant` setting on PostgreSQL) and PostgreSQL's
+# row-level security policies filter every statement by it (migrator.store.tenancy).
+TENANT_MODELS: tuple[type[SQLModel], ...] = (
+    Snapshot,
+    *INVENTORY_TABLES.values(),
+    FlowSet,
+    FlowRow,
+    WavePlanRecord,
+    WaveSchedule,
+    WavePin,
+    PlanEdit,
+    GeneratedWave,
+    PullRequest,
+    MergedWave,
+    CmdbImport,
+    CmdbItem,
+    Conversation,
+    LLMInteraction,
+    LLMCacheEntry,
+    FindingsCacheEntry,
+    FindingsCacheVM,
+    LearningExample,
+    LearnedCorrection,
+    Identity,
+    AuditRecord,
+    Embedding,
+    EstateVCenter,
+    EstateMember,
+    JobError,
+    UtilisationSample,
+    UtilisationRun,
+)
+# Keys that were global and are chosen by people or derived from content: one per tenant now (a
+# tenant must never learn from a conflict that another tenant holds a name, a pin or an answer).
+_TENANT_KEYS = {"wave_pins", "llm_cache", "utilisation_samples"}  # the tenant joins the primary key
+_TENANT_UNIQUE = {"identities": "name", "estate_vcenters": "name"}
+# Tables whose listings filter by tenant alone (children are reached through their parent's id).
+_TENANT_INDEXED = {
+    "snapshots",
+    "flow_sets",
+    "wave_plans",
+    "plan_edits",
+    "generated_waves",
+    "pull_requests",
+    "cmdb_imports",
+    "conversations",
+    "llm_interactions",
+    "learning_examples",
+    "learned_corrections",
+    "audit_log",
+    "embeddings",
+}
+
+
+def _add_tenant_column(model: type[SQLModel]) -> None:
+    table = model.__table__  # type: ignore[attr-defined]
+    keyed = table.name in _TENANT_KEYS
+    table.append_column(
+        Column("tenant", String(), nullable=False, server_default=text("'default'"), primary_key=keyed)
+    )
+    if table.name in _TENANT_UNIQUE:
+        column = _TENANT_UNIQUE[table.name]
+        table.append_constraint(UniqueConstraint("tenant", column, name=f"uq_{table.name}_tenant_{column}"))
+    if table.name in _TENANT_INDEXED:
+        Index(f"ix_{table.name}_tenant", table.c.tenant)
+
+
+for _model in TENANT_MODELS:
+    _add_tenant_column(_model)

@@ -29,7 +29,7 @@ from migrator.errors import (
 )
 from migrator.review.repo import Author
 from migrator.web import jobs_pages, schedule_pages, views, whatif_drift
-from migrator.web.security import TOKEN_COOKIE, Guard, actor_of, middleware
+from migrator.web.security import TOKEN_COOKIE, Guard, TenantWs, actor_of, middleware
 
 HERE = FilePath(__file__).resolve().parent
 AUTHOR_NAME_ENV, AUTHOR_EMAIL_ENV = "MIGRATOR_GIT_AUTHOR_NAME", "MIGRATOR_GIT_AUTHOR_EMAIL"
@@ -60,11 +60,11 @@ def create_app(ws: Workspace, guard: Guard | None = None, forge_token: str | Non
     app.middleware("http")(middleware(guard))
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.add_exception_handler(MigratorError, _error)  # type: ignore[arg-type]
-    _api(app, ws, forge_token)
+    _api(app, forge_token)
     templates = Jinja2Templates(directory=HERE / "templates")
     # A name as one URL path segment: "/", "?", "#", "%" and ":" quoted (urlencode keeps "/").
     templates.env.filters["segment"] = lambda text: quote(str(text), safe="")
-    _pages(app, ws, guard, templates)
+    _pages(app, guard, templates)
     return app
 
 
@@ -134,30 +134,31 @@ def _author() -> Author:
     )
 
 
-def _api(app: FastAPI, ws: Workspace, forge_token: str | None) -> None:
+def _api(app: FastAPI, forge_token: str | None) -> None:
     @app.get("/api/overview", tags=["estate"])
-    def api_overview() -> dict[str, Any]:
+    def api_overview(ws: TenantWs) -> dict[str, Any]:
         return views.overview(ws)
 
     @app.get("/api/waves", tags=["waves"])
-    def api_waves() -> list[dict[str, Any]]:
+    def api_waves(ws: TenantWs) -> list[dict[str, Any]]:
         return views.wave_rows(views.plan(ws))
 
     @app.get("/api/waves/{number}", tags=["waves"])
-    def api_wave(number: int = Path(ge=0, le=2**31 - 1)) -> dict[str, Any]:
+    def api_wave(ws: TenantWs, number: int = Path(ge=0, le=2**31 - 1)) -> dict[str, Any]:
         return views.wave(ws, number)
 
     @app.get("/api/vms/{name:path}", tags=["estate"])
-    def api_vm(name: str = Path(max_length=2000)) -> dict[str, Any]:
+    def api_vm(ws: TenantWs, name: str = Path(max_length=2000)) -> dict[str, Any]:
         return views.vm(ws, name)
 
     @app.get("/api/endpoints/{address:path}", tags=["estate"])
-    def api_endpoint(address: str = Path(max_length=2000)) -> dict[str, Any]:
+    def api_endpoint(ws: TenantWs, address: str = Path(max_length=2000)) -> dict[str, Any]:
         """An external endpoint (a flow address that is no VM): its VMs, ports, bytes, waves."""
         return views.endpoint(ws, address)
 
     @app.get("/api/graph", tags=["graph"])
     def api_graph(
+        ws: TenantWs,
         wave: int | None = Query(None, ge=0, le=100_000),
         application: str | None = Query(None, max_length=500),
         environment: str | None = Query(None, max_length=500),
@@ -167,23 +168,23 @@ def _api(app: FastAPI, ws: Workspace, forge_token: str | None) -> None:
         return Response(body, media_type="application/json")  # type: ignore[return-value]
 
     @app.get("/api/prs", tags=["pull requests"])
-    def api_prs() -> list[dict[str, Any]]:
+    def api_prs(ws: TenantWs) -> list[dict[str, Any]]:
         return [_pr_row(pr) for pr in Reviews(ws).prs.all()]
 
     @app.get("/api/prs/{number}", tags=["pull requests"])
-    def api_pr(number: int = Path(ge=0, le=2**31 - 1)) -> dict[str, Any]:
+    def api_pr(ws: TenantWs, number: int = Path(ge=0, le=2**31 - 1)) -> dict[str, Any]:
         return pr_detail(ws, number)
 
     @app.post("/api/prs/{number}/approve", tags=["pull requests"])
     def api_approve(
-        request: Request, body: Approval, number: int = Path(ge=0, le=2**31 - 1)
+        ws: TenantWs, request: Request, body: Approval, number: int = Path(ge=0, le=2**31 - 1)
     ) -> dict[str, Any]:
         """Approve as the token's person (team mode: `by` is ignored), else as `by`."""
         return _pr_row(Reviews(ws, forge_token, actor=acting(request)).approve(number, body.by))
 
     @app.post("/api/prs/{number}/merge", tags=["pull requests"])
     def api_merge(
-        request: Request, body: MergeRequest, number: int = Path(ge=0, le=2**31 - 1)
+        ws: TenantWs, request: Request, body: MergeRequest, number: int = Path(ge=0, le=2**31 - 1)
     ) -> dict[str, Any]:
         result = Reviews(ws, forge_token, actor=acting(request)).merge(number, _author(), body.use_tools)
         return {
@@ -193,25 +194,25 @@ def _api(app: FastAPI, ws: Workspace, forge_token: str | None) -> None:
         }
 
 
-def _pages(app: FastAPI, ws: Workspace, guard: Guard, templates: Jinja2Templates) -> None:
+def _pages(app: FastAPI, guard: Guard, templates: Jinja2Templates) -> None:
     def page(request: Request, name: str, **context: Any) -> Response:
         extra = {"csrf": guard.csrf, "actor": actor_of(request)}
         return templates.TemplateResponse(request, name, {**extra, **context})
 
-    whatif_drift.routes(app, ws, page, acting)
-    schedule_pages.routes(app, ws, page)
-    jobs_pages.routes(app, ws, page)
+    whatif_drift.routes(app, page, acting)
+    schedule_pages.routes(app, page)
+    jobs_pages.routes(app, page)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def overview_page(request: Request) -> Response:
+    def overview_page(ws: TenantWs, request: Request) -> Response:
         return page(request, "overview.html", o=views.overview(ws))
 
     @app.get("/graph", response_class=HTMLResponse, include_in_schema=False)
-    def graph_page(request: Request) -> Response:
+    def graph_page(ws: TenantWs, request: Request) -> Response:
         return page(request, "graph.html", plan=views.plan(ws))
 
     @app.get("/waves/{number}", response_class=HTMLResponse, include_in_schema=False)
-    def wave_page(request: Request, number: int = Path(ge=0, le=2**31 - 1)) -> Response:
+    def wave_page(ws: TenantWs, request: Request, number: int = Path(ge=0, le=2**31 - 1)) -> Response:
         w = views.wave(ws, number)
         prs = []
         for pr in w["prs"]:
@@ -219,20 +220,20 @@ def _pages(app: FastAPI, ws: Workspace, guard: Guard, templates: Jinja2Templates
         return page(request, "wave.html", w=w, prs=prs)
 
     @app.get("/vms/{name:path}", response_class=HTMLResponse, include_in_schema=False)
-    def vm_page(request: Request, name: str = Path(max_length=2000)) -> Response:
+    def vm_page(ws: TenantWs, request: Request, name: str = Path(max_length=2000)) -> Response:
         waves = [{"number": w["number"], "name": w["name"]} for w in views.plan(ws)["waves"]]
         return page(request, "vm.html", v=views.vm(ws, name), waves=waves)
 
     @app.get("/endpoints/{address:path}", response_class=HTMLResponse, include_in_schema=False)
-    def endpoint_page(request: Request, address: str = Path(max_length=2000)) -> Response:
+    def endpoint_page(ws: TenantWs, request: Request, address: str = Path(max_length=2000)) -> Response:
         return page(request, "endpoint.html", e=views.endpoint(ws, address))
 
     @app.get("/prs", response_class=HTMLResponse, include_in_schema=False)
-    def prs_page(request: Request) -> Response:
+    def prs_page(ws: TenantWs, request: Request) -> Response:
         return page(request, "prs.html", prs=[_pr_row(pr) for pr in Reviews(ws).prs.all()])
 
     @app.get("/prs/{number}", response_class=HTMLResponse, include_in_schema=False)
-    def pr_page(request: Request, number: int = Path(ge=0, le=2**31 - 1)) -> Response:
+    def pr_page(ws: TenantWs, request: Request, number: int = Path(ge=0, le=2**31 - 1)) -> Response:
         pr = pr_detail(ws, number)
         return page(request, "pr.html", pr=pr, plan_html=markdown(pr["plan_md"]))
 

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from migrator.app.jobs import list_jobs, progress
 from migrator.app.workspace import Workspace
+from migrator.web.security import TenantWs
 
 LIMIT = 200
 
@@ -22,12 +23,12 @@ def jobs_document(ws: Workspace) -> dict[str, Any]:
     return {"queue": True, "progress": progress(jobs), "jobs": [j.as_dict() for j in jobs]}
 
 
-def routes(app: FastAPI, ws: Workspace, page: Any) -> None:
+def routes(app: FastAPI, page: Any) -> None:
     @app.get("/api/jobs", tags=["jobs"])
-    def api_jobs() -> dict[str, Any]:
+    def api_jobs(ws: TenantWs) -> dict[str, Any]:
         """The newest 200 jobs (queued, running, finished), counts by status and per fan-out."""
         return jobs_document(ws)
 
     @app.get("/jobs", response_class=HTMLResponse, include_in_schema=False)
-    def jobs_page(request: Request) -> Response:
+    def jobs_page(ws: TenantWs, request: Request) -> Response:
         return page(request, "jobs.html", doc=jobs_document(ws))

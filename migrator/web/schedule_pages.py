@@ -12,8 +12,8 @@ from fastapi import FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from migrator.app.schedule import WhatIf, stored_schedule, what_if
-from migrator.app.workspace import Workspace
 from migrator.errors import NotFound, UsageError
+from migrator.web.security import TenantWs
 from waves.schedule_inputs import ScheduleInputs
 
 WIDTH, LABEL, TOP, ROW, BAR = 1100, 260, 34, 34, 12  # SVG geometry, in user units
@@ -108,15 +108,17 @@ def _whatif(bandwidth: str | None, windows: str | None) -> WhatIf:
     return WhatIf(bandwidth=bandwidth.strip() if bandwidth and bandwidth.strip() else None, windows=listed)
 
 
-def routes(app: FastAPI, ws: Workspace, page: Any) -> None:
+def routes(app: FastAPI, page: Any) -> None:
     @app.get("/api/schedule", tags=["schedule"])
-    def api_schedule() -> dict[str, Any]:
+    def api_schedule(ws: TenantWs) -> dict[str, Any]:
         """The latest plan's stored schedule (`migrator schedule`, docs/schedule.md)."""
         return stored_schedule(ws)
 
     @app.get("/api/schedule/whatif", tags=["schedule"])
     def api_schedule_whatif(
-        bandwidth: str | None = Query(None, max_length=50), windows: str | None = Query(None, max_length=2000)
+        ws: TenantWs,
+        bandwidth: str | None = Query(None, max_length=50),
+        windows: str | None = Query(None, max_length=2000),
     ) -> dict[str, Any]:
         """The stored schedule recomputed with another bandwidth ("1Gbps") or windows
         ("Sat 22:00-06:00, Wed 20:00-23:00"); nothing is stored."""
@@ -124,6 +126,7 @@ def routes(app: FastAPI, ws: Workspace, page: Any) -> None:
 
     @app.get("/schedule", response_class=HTMLResponse, include_in_schema=False)
     def schedule_page(
+        ws: TenantWs,
         request: Request,
         bandwidth: str | None = Query(None, max_length=50),
         windows: str | None = Query(None, max_length=2000),

@@ -9,13 +9,15 @@ import os
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Annotated
 from urllib.parse import urlsplit
 
-from fastapi import Request, Response
+from fastapi import Depends, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
 from migrator.app.identities import Actor
+from migrator.app.workspace import Workspace
 
 TOKEN_ENV = "MIGRATOR_DASHBOARD_TOKEN"
 TOKEN_COOKIE = "migrator_dashboard"
@@ -88,6 +90,20 @@ def actor_of(request: Request) -> Actor | None:
     """The team identity the middleware admitted the request as; None outside team mode."""
     actor = getattr(request.state, "actor", None)
     return actor if isinstance(actor, Actor) else None
+
+
+def request_ws(request: Request) -> Workspace:
+    """The workspace a request runs as: in team mode its token's tenant (so a request can never
+    read another tenant's ids: PostgreSQL's row-level security answers them as missing), else
+    the tenant the dashboard was started as."""
+    served = request.app.state.ws
+    assert isinstance(served, Workspace)
+    actor = actor_of(request)
+    return served.as_tenant(actor.tenant) if actor is not None else served
+
+
+# What every route takes as its workspace (never the app's own: that is the served tenant's).
+TenantWs = Annotated[Workspace, Depends(request_ws)]
 
 
 def _hostname(host_header: str) -> str:

@@ -82,7 +82,7 @@ def plan(ws: Workspace, plan_id: int | None = None) -> dict[str, Any]:
     stamp = ws.plans.stamp(plan_id)
     if stamp is None:
         return ws.plans.get(plan_id)  # raises the store's "no such plan" error
-    return _plans.get((ws.settings.db_url, *stamp), lambda: ws.plans.get(stamp[0]))
+    return _plans.get((*ws.cache_key, *stamp), lambda: ws.plans.get(stamp[0]))
 
 
 def _gb(mb: float | None) -> float:
@@ -94,7 +94,7 @@ def estate(ws: Workspace, snapshot: int | None = None) -> dict[str, Any]:
     snap = ws.store.get(snapshot)
     if snap.status != "complete":
         return _estate(ws, snapshot)
-    key = (ws.settings.db_url, snap.id, str(snap.started_at))
+    key = (*ws.cache_key, snap.id, str(snap.started_at))
     return _totals.get(key, lambda: _estate(ws, snap.id))
 
 
@@ -152,7 +152,7 @@ _filling_lock = Lock()
 def _fill(ws: Workspace, target: str | None, snapshot: int | None) -> str | None:
     """Start filling the cache for (snapshot, target) unless it is running; the last run's error
     (reported once, then retried) or None."""
-    key = (ws.settings.db_url, target, snapshot)
+    key = (*ws.cache_key, target, snapshot)
     with _filling_lock:
         if key in _filling:
             error = _filling[key]
@@ -270,7 +270,7 @@ def endpoint(ws: Workspace, address: str, plan_id: int | None = None) -> dict[st
     removed flow set shows at once."""
     doc = plan(ws, plan_id)
     flow_sets = tuple(s.id for s in ws.flows.sets())
-    key = (ws.settings.db_url, doc["plan"]["id"], doc["plan"].get("created_at"), flow_sets)
+    key = (*ws.cache_key, doc["plan"]["id"], doc["plan"].get("created_at"), flow_sets)
     known = _endpoints.get(key, lambda: external_endpoints(ws, doc))
     return external_endpoint(known, address).as_dict()
 
@@ -379,7 +379,7 @@ def graph_json(
     if stamp is None:
         ws.plans.get(plan_id)  # raises the store's "no such plan" error
         raise NotFound("no wave plan yet: run `migrator waves plan`")
-    key = (ws.settings.db_url, *stamp, wave, app, env, aggregate)
+    key = (*ws.cache_key, *stamp, wave, app, env, aggregate)
 
     def build() -> bytes:
         data = graph(ws, stamp[0], wave, app, env, aggregate)

@@ -16,6 +16,7 @@ from migrator.app.whatif import apply_pin, apply_unpin, preview_pin, preview_unp
 from migrator.app.workspace import Workspace
 from migrator.errors import NotFound
 from migrator.web import views
+from migrator.web.security import TenantWs
 
 MAX_ID = 2**31 - 1  # ids within the store's INTEGER (a fresh Query per parameter: FastAPI binds it)
 
@@ -56,17 +57,17 @@ def cmdb_drift(ws: Workspace) -> dict[str, Any] | None:
     return report
 
 
-def routes(app: FastAPI, ws: Workspace, page: Any, acting: Callable[[Request], Actor]) -> None:
+def routes(app: FastAPI, page: Any, acting: Callable[[Request], Actor]) -> None:
     @app.get("/api/whatif", tags=["what-if"])
     def api_whatif(
-        vm: str = Query(max_length=2000), wave: int | None = Query(None, ge=0, le=MAX_ID)
+        ws: TenantWs, vm: str = Query(max_length=2000), wave: int | None = Query(None, ge=0, le=MAX_ID)
     ) -> dict[str, Any]:
         """The re-planned result of pinning `vm` to `wave` (no wave: of unpinning it); nothing is stored."""
         result = preview_pin(ws, vm, wave) if wave is not None else preview_unpin(ws, vm)
         return result.as_dict()
 
     @app.post("/api/pins", tags=["what-if"])
-    def api_pin(request: Request, body: Pin) -> dict[str, Any]:
+    def api_pin(ws: TenantWs, request: Request, body: Pin) -> dict[str, Any]:
         """Save: pin (or unpin) and re-plan, like `waves pin` + `waves plan` (team mode: reviewers and up)."""
         actor = acting(request)
         if body.wave is not None:
@@ -76,29 +77,32 @@ def routes(app: FastAPI, ws: Workspace, page: Any, acting: Callable[[Request], A
         return {"plan_id": result.plan_id, "notes": result.notes}
 
     @app.get("/api/snapshots", tags=["drift"])
-    def api_snapshots() -> list[dict[str, Any]]:
+    def api_snapshots(ws: TenantWs) -> list[dict[str, Any]]:
         return snapshot_rows(ws)
 
     @app.get("/api/snapshots/diff", tags=["drift"])
-    def api_snapshot_diff(a: int = Query(ge=1, le=MAX_ID), b: int = Query(ge=1, le=MAX_ID)) -> dict[str, Any]:
+    def api_snapshot_diff(
+        ws: TenantWs, a: int = Query(ge=1, le=MAX_ID), b: int = Query(ge=1, le=MAX_ID)
+    ) -> dict[str, Any]:
         return diff_snapshots(ws, a, b).as_dict()
 
     @app.get("/api/drift", tags=["drift"])
-    def api_drift() -> dict[str, Any]:
+    def api_drift(ws: TenantWs) -> dict[str, Any]:
         """CMDB says X, vCenter says Y (needs `migrator import cmdb`)."""
         return drift(ws).as_dict()
 
     @app.get("/whatif", response_class=HTMLResponse, include_in_schema=False)
-    def whatif_page(request: Request) -> Response:
+    def whatif_page(ws: TenantWs, request: Request) -> Response:
         doc = ws.plans.get(None)
         return page(request, "whatif.html", plan=doc, vms=sorted(doc["vms"]))
 
     @app.get("/cmdb", response_class=HTMLResponse, include_in_schema=False)
-    def cmdb_page(request: Request) -> Response:
+    def cmdb_page(ws: TenantWs, request: Request) -> Response:
         return page(request, "cmdb.html", report=cmdb_drift(ws))
 
     @app.get("/drift", response_class=HTMLResponse, include_in_schema=False)
     def drift_page(
+        ws: TenantWs,
         request: Request,
         a: int | None = Query(None, ge=1, le=MAX_ID),
         b: int | None = Query(None, ge=1, le=MAX_ID),

@@ -3,10 +3,12 @@
 `utilisation_samples`: every sample a discovery with history read, one row per VM (vCenter
 instance UUID, moref) and timestamp; `utilisation_runs`: which snapshots brought samples, and
 their vCenter's instance UUID. `job_errors`: the one-line reason of each failed attempt of
-a queued job (procrastinate's events carry no message).
+a queued job (procrastinate's events carry no message). Each holds a team's data: a `tenant`
+column (the samples' key takes it in: two teams may read the same vCenter) and, on PostgreSQL,
+the row-level security policy of revision 0017_tenants.
 
 Revision ID: 0018_utilisation_history
-Revises: 0016_jobs
+Revises: 0017_tenants
 Created: 2026-12-07 16:30:00
 """
 
@@ -18,9 +20,30 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0018_utilisation_history"
-down_revision: str | Sequence[str] | None = "0016_jobs"
+down_revision: str | Sequence[str] | None = "0017_tenants"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+
+SETTING = "current_setting('migrator.tenant', true)"
+TABLES = ("utilisation_samples", "utilisation_runs", "job_errors")
+
+
+def _tenant() -> sa.Column[str]:
+    """As 0017_tenants: 'default' on SQLite; on PostgreSQL the transaction's tenant setting."""
+    postgres = op.get_bind().dialect.name == "postgresql"
+    default = sa.text(SETTING if postgres else "'default'")
+    return sa.Column("tenant", sa.String(), nullable=False, server_default=default)
+
+
+def _row_level_security() -> None:
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    for table in TABLES:
+        op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
+        op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
+        rule = f"tenant = {SETTING}"
+        op.execute(f"CREATE POLICY tenant_isolation ON {table} USING ({rule}) WITH CHECK ({rule})")
 
 
 def upgrade() -> None:
@@ -32,7 +55,8 @@ def upgrade() -> None:
         sa.Column("interval_s", sa.Integer(), nullable=False),
         sa.Column("cpu_pct", sa.Float(), nullable=True),
         sa.Column("mem_pct", sa.Float(), nullable=True),
-        sa.PrimaryKeyConstraint("vcenter_uuid", "moref", "at"),
+        _tenant(),
+        sa.PrimaryKeyConstraint("vcenter_uuid", "moref", "at", "tenant"),
     )
     op.create_table(
         "utilisation_runs",
@@ -40,6 +64,7 @@ def upgrade() -> None:
         sa.Column("vcenter_uuid", sa.String(), nullable=False),
         sa.Column("samples", sa.Integer(), nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        _tenant(),
         sa.ForeignKeyConstraint(["snapshot_id"], ["snapshots.id"]),
         sa.PrimaryKeyConstraint("snapshot_id"),
     )
@@ -50,10 +75,12 @@ def upgrade() -> None:
         sa.Column("attempt", sa.Integer(), nullable=False),
         sa.Column("error", sa.String(), nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        _tenant(),
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("job_errors", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_job_errors_job_id"), ["job_id"], unique=False)
+    _row_level_security()
 
 
 def downgrade() -> None:

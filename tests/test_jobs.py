@@ -316,7 +316,7 @@ def test_two_planning_jobs_never_run_at_once(
     wait_for(lambda: job_status(env, second) == "succeeded", "the second planning job")
     runs = [cli(env, "jobs", "show", str(i), "--format", "json").json() for i in (first, second)]
     assert [r["status"] for r in runs] == ["succeeded", "succeeded"]
-    assert runs[0]["lock"] == runs[1]["lock"] == "planning"
+    assert runs[0]["lock"] == runs[1]["lock"] == "planning:default"  # one planning job per tenant
     assert runs[0]["finished_at"] <= runs[1]["started_at"], runs
     plans = sql(env, "select id from wave_plans order by id")
     assert len(plans) == 2

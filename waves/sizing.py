@@ -1,4 +1,5 @@
-"""Right-sizing from observed utilisation, and mapping to AWS instance types and KubeVirt requests.
+"""Right-sizing from observed utilisation, and mapping the one need per VM to each cloud's
+catalogue (AWS instance types, Azure VM sizes) and to KubeVirt requests.
 
 Need = configured size x the chosen percentile of utilisation x a comfort factor (Azure's
 convention: P95 and 1.3), never below a floor for the guest OS family. Without samples the VM
@@ -37,9 +38,14 @@ class SizingParameters:
             raise UsageError("{comfort} must be between 1.0 and 4.0", field="comfort")
 
 
+# cloud -> its catalogue of sizes with prices, source and date (docs/size.md); the key is also the
+# key of that cloud's choice in size_vm's result (sizing["aws"], sizing["azure"])
+CATALOGUES = {"aws": "data/aws-ec2-us-east-1.json", "azure": "data/azure-vm-eastus.json"}
+
+
 @cache
-def catalog() -> dict[str, Any]:
-    text = resources.files("waves").joinpath("data/aws-ec2-us-east-1.json").read_text(encoding="utf-8")
+def catalog(cloud: str = "aws") -> dict[str, Any]:
+    text = resources.files("waves").joinpath(CATALOGUES[cloud]).read_text(encoding="utf-8")
     data: dict[str, Any] = json.loads(text)
     return data
 
@@ -68,11 +74,11 @@ def coverage_rating(perf: dict[str, Any] | None) -> str:
 
 
 @cache  # a few hundred distinct shapes in a large estate; callers only read the entry
-def cheapest(vcpu: int, memory_mb: int, family: str) -> dict[str, Any] | None:
+def cheapest(vcpu: int, memory_mb: int, family: str, cloud: str = "aws") -> dict[str, Any] | None:
     price_key = f"{family}_hourly"
     fitting = [
         i
-        for i in catalog()["instances"]
+        for i in catalog(cloud)["instances"]
         if i["vcpu"] >= vcpu and i["memory_gib"] * 1024 >= memory_mb and i.get(price_key) is not None
     ]
     if not fitting:
@@ -95,10 +101,20 @@ def instance(type_name: str) -> dict[str, Any] | None:
     return next((i for i in catalog()["instances"] if i["type"] == type_name), None)
 
 
-def monthly_usd(instance: dict[str, Any] | None, os_family: str) -> float | None:
+def monthly_usd(instance: dict[str, Any] | None, os_family: str, cloud: str = "aws") -> float | None:
     """An instance type's on-demand price per month for a guest OS family (None: not priced)."""
     hourly = instance.get(f"{os_family}_hourly") if instance else None
-    return None if hourly is None else round(hourly * catalog()["hours_per_month"], 2)
+    return None if hourly is None else round(hourly * catalog(cloud)["hours_per_month"], 2)
+
+
+def azure_size(vcpu: int, memory_mb: int, family: str) -> dict[str, Any]:
+    """The cheapest Azure size for a need, with its monthly price (None values: none fits)."""
+    found = cheapest(vcpu, memory_mb, family, "azure")
+    return {
+        "vm_size": found["type"] if found else None,
+        "series": found["family"] if found else None,
+        "monthly_usd": monthly_usd(found, family, "azure"),
+    }
 
 
 def unknown_size(vm: dict[str, Any]) -> list[str]:
@@ -165,6 +181,10 @@ def size_vm(vm: dict[str, Any], params: SizingParameters) -> dict[str, Any]:
             "monthly_usd": round(sized_type[price_key] * hours, 2) if sized_type else None,
             "as_is_type": as_is_type["type"] if as_is_type else None,
             "as_is_monthly_usd": round(as_is_type[price_key] * hours, 2) if as_is_type else None,
+        },
+        "azure": {
+            **azure_size(vcpu, memory, family),
+            "as_is_size": azure_size(vcpu_now, mem_now, family)["vm_size"],
         },
         "kubevirt": {
             "cores": vcpu,

@@ -24,7 +24,7 @@ from transpilers.model import SpreadSet, TargetOptions, VMInput, WaveInput
 from transpilers.naming import dns_slug, tf_names, tf_slug
 from transpilers.security_groups import WORLD_V4, IngressRule, edited_rules, ingress_rules, tier_key
 from transpilers.terraform_aws import NO_NETWORK, subnet_key
-from waves.sizing import azure_size
+from waves.sizing import azure_of
 
 HEADER = header("terraform-azure")
 DATABASE_TIERS = {"db", "database", "sql", "data"}  # as the guardrails name them (policies/iac)
@@ -72,7 +72,8 @@ class TerraformAzure:
         for group in sorted(names.groups):
             main += _group(wave, group, names.groups[group])
         main += _rules(rules, names.groups, notes)
-        main += [_availability_set(wave, s, names.spread[s.id]) for s in wave.spread if s.id in names.spread]
+        joined = {s.id for s in names.spread_of.values()}  # a set no VM joins (all in earlier sets): none
+        main += [_availability_set(wave, s, names.spread[s.id]) for s in wave.spread if s.id in joined]
         for name in sorted(placed):
             main += _vm_blocks(wave, placed[name], names)
         windows = any(vm.sizing["os_family"] == "windows" for vm in placed.values())
@@ -115,8 +116,7 @@ def _placed(wave: WaveInput) -> tuple[dict[str, VMInput], list[Diagnostic]]:
 def _size(vm: VMInput) -> dict[str, object]:
     """The Azure size for the VM's need as it stands after plan edits (a resize edit changes the
     need; the Azure catalogue then picks again: waves/data/azure-vm-eastus.json)."""
-    s = vm.sizing
-    return azure_size(int(s["vcpu"]), int(s["memory_mb"]), str(s["os_family"]))
+    return azure_of(vm.sizing)
 
 
 def _names(wave: WaveInput, placed: dict[str, VMInput]) -> _Names:
@@ -342,10 +342,10 @@ def _nics(wave: WaveInput, vm: VMInput, ident: str, group: str) -> list[Block]:
             .set("private_ip_address_allocation", "Dynamic")
         )
         nic = _located(
-            Block("resource", ["azurerm_network_interface", name])
-            .set("name", f"{dns_slug(vm.name, 58)}-nic{index}")
-            .set("ip_configuration", config)
-        )
+            Block("resource", ["azurerm_network_interface", name]).set(
+                "name", f"{dns_slug(vm.name, 58)}-nic{index}"
+            )
+        ).set("ip_configuration", config)
         blocks.append(_with_tags(nic, _tags(wave, vm, {"Name": aws_tag_value(f"{vm.name} nic {index}")})))
         blocks.append(
             Block("resource", ["azurerm_network_interface_security_group_association", name])

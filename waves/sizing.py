@@ -117,6 +117,20 @@ def azure_size(vcpu: int, memory_mb: int, family: str) -> dict[str, Any]:
     }
 
 
+def azure_of(need: dict[str, Any], as_is: tuple[int, int] | None = None) -> dict[str, Any]:
+    """The Azure choice for a VM's need (vcpu, memory_mb, os_family: the sizing after any plan
+    edit) and for its size today (`as_is`, else the need's *_now fields): the same one-need,
+    one-catalogue rule as AWS, so an edited need re-picks the Azure size too."""
+    family = str(need["os_family"])
+    sized = azure_size(int(need["vcpu"]), int(need["memory_mb"]), family)
+    now = as_is or (
+        int(need.get("vcpu_now") or need["vcpu"]),
+        int(need.get("memory_mb_now") or need["memory_mb"]),
+    )
+    current = azure_size(now[0], now[1], family)
+    return {**sized, "as_is_size": current["vm_size"], "as_is_monthly_usd": current["monthly_usd"]}
+
+
 def unknown_size(vm: dict[str, Any]) -> list[str]:
     """The size fields the inventory does not know (null: an empty RVTools cell, for instance)."""
     return [key for key in ("num_cpu", "memory_mb") if vm.get(key) is None]
@@ -182,10 +196,7 @@ def size_vm(vm: dict[str, Any], params: SizingParameters) -> dict[str, Any]:
             "as_is_type": as_is_type["type"] if as_is_type else None,
             "as_is_monthly_usd": round(as_is_type[price_key] * hours, 2) if as_is_type else None,
         },
-        "azure": {
-            **azure_size(vcpu, memory, family),
-            "as_is_size": azure_size(vcpu_now, mem_now, family)["vm_size"],
-        },
+        "azure": azure_of({"vcpu": vcpu, "memory_mb": memory, "os_family": family}, (vcpu_now, mem_now)),
         "kubevirt": {
             "cores": vcpu,
             "memory_guest": f"{memory_guest}Mi",
@@ -212,6 +223,6 @@ def totals(sizes: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def price_source() -> dict[str, str]:
-    data = catalog()
+def price_source(cloud: str = "aws") -> dict[str, str]:
+    data = catalog(cloud)
     return {k: data[k] for k in ("region", "currency", "as_of", "source")}

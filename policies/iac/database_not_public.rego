@@ -9,7 +9,7 @@ metadata := {
 	"severity": "critical",
 	"title": "Database servers never publicly addressable",
 	"description": "A VM of the database tier gets no public IP and no security group open to the world, on any port.",
-	"remediation": "Remove associate_public_ip_address and world-open rules from database instances.",
+	"remediation": "Remove associate_public_ip_address and world-open rules from database instances; on Azure, public_ip_address_id from their NICs and world-open rules from their NICs' network security groups.",
 	"applies_to": ["terraform", "kubernetes"],
 	"scope": "any",
 }
@@ -37,4 +37,30 @@ findings contains {"resource": sprintf("Service/%s", [m.name]), "file": m.file, 
 database_instances contains r if {
 	some r in lib.resources("aws_instance")
 	object.get(object.get(r.config, "tags", {}), "tier", "") in database_tiers
+}
+
+# Azure: a database VM's NIC (network_interface_ids) with a public IP, or in a network security
+# group (azurerm_network_interface_security_group_association) that admits the world.
+azure_database_nics contains [vm, nic] if {
+	some type in ["azurerm_linux_virtual_machine", "azurerm_windows_virtual_machine"]
+	some vm in lib.resources(type)
+	object.get(object.get(vm.config, "tags", {}), "tier", "") in database_tiers
+	some ref in object.get(vm.config, "network_interface_ids", [])
+	some nic in lib.resources("azurerm_network_interface")
+	ref == sprintf("${azurerm_network_interface.%s.id}", [nic.name])
+}
+
+findings contains {"resource": vm.address, "file": vm.file, "message": sprintf("database VM's NIC %s has a public IP address", [nic.address])} if {
+	some [vm, nic] in azure_database_nics
+	some config in object.get(nic.config, "ip_configuration", [])
+	object.get(config, "public_ip_address_id", "") != ""
+}
+
+findings contains {"resource": vm.address, "file": vm.file, "message": sprintf("database VM's NIC %s is in a network security group open to the world", [nic.address])} if {
+	some [vm, nic] in azure_database_nics
+	some link in lib.resources("azurerm_network_interface_security_group_association")
+	object.get(link.config, "network_interface_id", "") == sprintf("${azurerm_network_interface.%s.id}", [nic.name])
+	nsg := trim_suffix(trim_prefix(object.get(link.config, "network_security_group_id", ""), "${azurerm_network_security_group."), ".id}")
+	some rule in lib.azure_world_ingress
+	rule.sg == sprintf("${azurerm_network_security_group.%s.name}", [nsg])
 }

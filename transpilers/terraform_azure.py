@@ -322,7 +322,9 @@ def _vm_blocks(wave: WaveInput, vm: VMInput, names: _Names) -> list[Block]:
     ident = names.vms[vm.name]
     group = names.groups[tier_key(vm)]
     nics = _nics(wave, vm, ident, group)
-    nic_ids = [Expr(f"azurerm_network_interface.{ident}_nic{i}.id") for i in range(max(1, len(vm.nics)))]
+    nic_ids: list[Value] = [
+        Expr(f"azurerm_network_interface.{ident}_nic{i}.id") for i in range(max(1, len(vm.nics)))
+    ]
     spread = names.spread_of.get(vm.name)
     machine = _machine(wave, vm, ident, nic_ids, names.spread[spread.id] if spread else None, spread)
     return [*nics, machine, *_data_disks(wave, vm, ident)]

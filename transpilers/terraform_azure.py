@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from migrator.diagnostics import Diagnostic
 from transpilers.base import Rendered, TranspilerMeta, header
@@ -24,7 +25,7 @@ from transpilers.model import SpreadSet, TargetOptions, VMInput, WaveInput
 from transpilers.naming import dns_slug, tf_names, tf_slug
 from transpilers.security_groups import WORLD_V4, IngressRule, edited_rules, ingress_rules, tier_key
 from transpilers.terraform_aws import NO_NETWORK, subnet_key
-from waves.sizing import azure_of
+from waves.sizing import azure_of, data_disks
 
 HEADER = header("terraform-azure")
 DATABASE_TIERS = {"db", "database", "sql", "data"}  # as the guardrails name them (policies/iac)
@@ -95,7 +96,7 @@ def _placed(wave: WaveInput) -> tuple[dict[str, VMInput], list[Diagnostic]]:
     for vm in wave.vms:
         if vm.name in wave.blocked:
             continue
-        if _size(vm)["vm_size"] is None:
+        if azure_choice(vm)["vm_size"] is None:
             notes.append(
                 Diagnostic(
                     "transpiler",
@@ -103,8 +104,8 @@ def _placed(wave: WaveInput) -> tuple[dict[str, VMInput], list[Diagnostic]]:
                     "error",
                     "main.tf",
                     None,
-                    f"{vm.name}: {vm.sizing['vcpu']} vCPU / {vm.sizing['memory_mb']} MiB fits no "
-                    "catalogued Azure VM size",
+                    f"{vm.name}: {vm.sizing['vcpu']} vCPU / {vm.sizing['memory_mb']} MiB with "
+                    f"{data_disks(vm.record)} data disk(s) fits no catalogued Azure VM size",
                     vm.name,
                 )
             )
@@ -113,10 +114,10 @@ def _placed(wave: WaveInput) -> tuple[dict[str, VMInput], list[Diagnostic]]:
     return placed, notes
 
 
-def _size(vm: VMInput) -> dict[str, object]:
+def azure_choice(vm: VMInput) -> dict[str, Any]:
     """The Azure size for the VM's need as it stands after plan edits (a resize edit changes the
     need; the Azure catalogue then picks again: waves/data/azure-vm-eastus.json)."""
-    return azure_of(vm.sizing)
+    return azure_of(vm.sizing, disks=data_disks(vm.record))
 
 
 def _names(wave: WaveInput, placed: dict[str, VMInput]) -> _Names:
@@ -379,7 +380,7 @@ def _machine(
     kind = "azurerm_windows_virtual_machine" if family == "windows" else "azurerm_linux_virtual_machine"
     limit = WINDOWS_NAME_MAX if family == "windows" else 64
     block = _located(Block("resource", [kind, ident]).set("name", dns_slug(vm.name, 64)))
-    block.set("computer_name", dns_slug(vm.name, limit)).set("size", str(_size(vm)["vm_size"]))
+    block.set("computer_name", dns_slug(vm.name, limit)).set("size", str(azure_choice(vm)["vm_size"]))
     block.set("network_interface_ids", nic_ids)
     block.set(
         "source_image_id", Expr(f'lookup(var.image_overrides, "{ident}", var.image_ids["{image_key}"])')

@@ -74,12 +74,19 @@ def coverage_rating(perf: dict[str, Any] | None) -> str:
 
 
 @cache  # a few hundred distinct shapes in a large estate; callers only read the entry
-def cheapest(vcpu: int, memory_mb: int, family: str, cloud: str = "aws") -> dict[str, Any] | None:
+def cheapest(
+    vcpu: int, memory_mb: int, family: str, cloud: str = "aws", disks: int = 0
+) -> dict[str, Any] | None:
+    """The cheapest catalogued size that holds the need (and, where the catalogue records how
+    many data disks a size takes, the VM's data disks: Azure's limit grows with the size)."""
     price_key = f"{family}_hourly"
     fitting = [
         i
         for i in catalog(cloud)["instances"]
-        if i["vcpu"] >= vcpu and i["memory_gib"] * 1024 >= memory_mb and i.get(price_key) is not None
+        if i["vcpu"] >= vcpu
+        and i["memory_gib"] * 1024 >= memory_mb
+        and i.get(price_key) is not None
+        and i.get("max_data_disks", disks) >= disks
     ]
     if not fitting:
         return None
@@ -107,9 +114,10 @@ def monthly_usd(instance: dict[str, Any] | None, os_family: str, cloud: str = "a
     return None if hourly is None else round(hourly * catalog(cloud)["hours_per_month"], 2)
 
 
-def azure_size(vcpu: int, memory_mb: int, family: str) -> dict[str, Any]:
-    """The cheapest Azure size for a need, with its monthly price (None values: none fits)."""
-    found = cheapest(vcpu, memory_mb, family, "azure")
+def azure_size(vcpu: int, memory_mb: int, family: str, disks: int = 0) -> dict[str, Any]:
+    """The cheapest Azure size for a need and its data disks, with its monthly price (None
+    values: none fits)."""
+    found = cheapest(vcpu, memory_mb, family, "azure", disks)
     return {
         "vm_size": found["type"] if found else None,
         "series": found["family"] if found else None,
@@ -117,17 +125,23 @@ def azure_size(vcpu: int, memory_mb: int, family: str) -> dict[str, Any]:
     }
 
 
-def azure_of(need: dict[str, Any], as_is: tuple[int, int] | None = None) -> dict[str, Any]:
+def data_disks(record: dict[str, Any]) -> int:
+    """The disks beside the OS disk (the first), which a cloud attaches as data disks."""
+    return max(0, len(record.get("disks") or []) - 1)
+
+
+def azure_of(need: dict[str, Any], as_is: tuple[int, int] | None = None, disks: int = 0) -> dict[str, Any]:
     """The Azure choice for a VM's need (vcpu, memory_mb, os_family: the sizing after any plan
     edit) and for its size today (`as_is`, else the need's *_now fields): the same one-need,
-    one-catalogue rule as AWS, so an edited need re-picks the Azure size too."""
+    one-catalogue rule as AWS, so an edited need re-picks the Azure size too. `disks`: the
+    disks beside the OS disk, which the size must be able to attach."""
     family = str(need["os_family"])
-    sized = azure_size(int(need["vcpu"]), int(need["memory_mb"]), family)
+    sized = azure_size(int(need["vcpu"]), int(need["memory_mb"]), family, disks)
     now = as_is or (
         int(need.get("vcpu_now") or need["vcpu"]),
         int(need.get("memory_mb_now") or need["memory_mb"]),
     )
-    current = azure_size(now[0], now[1], family)
+    current = azure_size(now[0], now[1], family, disks)
     return {**sized, "as_is_size": current["vm_size"], "as_is_monthly_usd": current["monthly_usd"]}
 
 
@@ -196,7 +210,11 @@ def size_vm(vm: dict[str, Any], params: SizingParameters) -> dict[str, Any]:
             "as_is_type": as_is_type["type"] if as_is_type else None,
             "as_is_monthly_usd": round(as_is_type[price_key] * hours, 2) if as_is_type else None,
         },
-        "azure": azure_of({"vcpu": vcpu, "memory_mb": memory, "os_family": family}, (vcpu_now, mem_now)),
+        "azure": azure_of(
+            {"vcpu": vcpu, "memory_mb": memory, "os_family": family},
+            (vcpu_now, mem_now),
+            data_disks(vm),
+        ),
         "kubevirt": {
             "cores": vcpu,
             "memory_guest": f"{memory_guest}Mi",

@@ -20,8 +20,9 @@ from transpilers.base import TranspilerMeta
 from transpilers.forklift import MIGRATION_FILE, PLAN_FILE, transfer_path, warm_decision
 from transpilers.mgn import CSV_FILE as MGN_CSV
 from transpilers.mgn import POST_LAUNCH_FILE as MGN_POST_LAUNCH
-from transpilers.model import TargetOptions, WaveInput
-from waves.sizing import azure_of, price_source
+from transpilers.model import TargetOptions, VMInput, WaveInput
+from transpilers.terraform_azure import azure_choice
+from waves.sizing import price_source
 
 MARKER = "<!-- migrator:plan -->"
 
@@ -112,8 +113,8 @@ def _estimate(f: PlanFacts) -> str:
     if f.meta.cloud != "azure":
         sized, as_is = m["aws_monthly_usd"], m["aws_as_is_monthly_usd"]
         return f"- AWS estimate: ${sized:,.2f}/month sized, ${as_is:,.2f} as-is"
-    sized = sum(azure_of(vm.sizing)["monthly_usd"] or 0 for vm in f.wave.vms)
-    as_is = sum(azure_of(vm.sizing)["as_is_monthly_usd"] or 0 for vm in f.wave.vms)
+    sized = sum(azure_choice(vm)["monthly_usd"] or 0 for vm in f.wave.vms)
+    as_is = sum(azure_choice(vm)["as_is_monthly_usd"] or 0 for vm in f.wave.vms)
     return f"- Azure estimate: ${sized:,.2f}/month sized, ${as_is:,.2f} as-is"
 
 
@@ -208,9 +209,10 @@ def _changes(f: PlanFacts) -> str:
     return "\n".join(lines)
 
 
-def _target_of(f: PlanFacts, s: dict[str, Any]) -> str:
+def _target_of(f: PlanFacts, vm: VMInput) -> str:
+    s = vm.sizing
     if f.meta.cloud == "azure":
-        return str(azure_of(s)["vm_size"] or "none fits")
+        return str(azure_choice(vm)["vm_size"] or "none fits")
     if f.meta.language == "terraform":
         return str(s["aws"]["instance_type"] or "none fits")
     kv = s["kubevirt"]
@@ -232,7 +234,7 @@ def _vm_table(f: PlanFacts) -> str:
         r, s = vm.record, vm.sizing
         disks = "+".join(str(round(float(d.get("capacity_gb") or 0))) for d in r.get("disks") or []) or "0"
         nets = ", ".join(sorted({str(n["network"]) for n in vm.nics})) or "none"
-        target = "blocked" if vm.name in f.wave.blocked else _target_of(f, s)
+        target = "blocked" if vm.name in f.wave.blocked else _target_of(f, vm)
         vcenter = f" {cell(str(r.get('vcenter') or ''))} |" if estate else ""
         lines.append(
             f"| {cell(vm.name)} |{vcenter} {cell(r.get('guest_os') or r.get('guest_id') or 'unknown')} "
@@ -370,7 +372,7 @@ def _azure_cost(f: PlanFacts) -> str:
     ]
     sized = as_is = 0.0
     for vm in f.wave.vms:
-        a = azure_of(vm.sizing)
+        a = azure_choice(vm)
         sized += a["monthly_usd"] or 0
         as_is += a["as_is_monthly_usd"] or 0
         lines.append(

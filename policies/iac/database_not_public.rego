@@ -40,27 +40,41 @@ database_instances contains r if {
 }
 
 # Azure: a database VM's NIC (network_interface_ids) with a public IP, or in a network security
-# group (azurerm_network_interface_security_group_association) that admits the world.
-azure_database_nics contains [vm, nic] if {
-	some type in ["azurerm_linux_virtual_machine", "azurerm_windows_virtual_machine"]
-	some vm in lib.resources(type)
-	object.get(object.get(vm.config, "tags", {}), "tier", "") in database_tiers
-	some ref in object.get(vm.config, "network_interface_ids", [])
+# group (azurerm_network_interface_security_group_association) that admits the world. Indexed
+# once per query (sets and a reference -> name object), so a wave of a hundred VMs is not a
+# VM x NIC x association product.
+azure_nic_names := {sprintf("${azurerm_network_interface.%s.id}", [nic.name]): nic.name |
 	some nic in lib.resources("azurerm_network_interface")
-	ref == sprintf("${azurerm_network_interface.%s.id}", [nic.name])
 }
 
-findings contains {"resource": vm.address, "file": vm.file, "message": sprintf("database VM's NIC %s has a public IP address", [nic.address])} if {
-	some [vm, nic] in azure_database_nics
+azure_public_nics contains nic.name if {
+	some nic in lib.resources("azurerm_network_interface")
 	some config in object.get(nic.config, "ip_configuration", [])
 	object.get(config, "public_ip_address_id", "") != ""
 }
 
-findings contains {"resource": vm.address, "file": vm.file, "message": sprintf("database VM's NIC %s is in a network security group open to the world", [nic.address])} if {
-	some [vm, nic] in azure_database_nics
+azure_world_nsgs := {rule.sg | some rule in lib.azure_world_ingress}
+
+azure_exposed_nics contains object.get(link.config, "network_interface_id", "") if {
 	some link in lib.resources("azurerm_network_interface_security_group_association")
-	object.get(link.config, "network_interface_id", "") == sprintf("${azurerm_network_interface.%s.id}", [nic.name])
-	nsg := trim_suffix(trim_prefix(object.get(link.config, "network_security_group_id", ""), "${azurerm_network_security_group."), ".id}")
-	some rule in lib.azure_world_ingress
-	rule.sg == sprintf("${azurerm_network_security_group.%s.name}", [nsg])
+	id := object.get(link.config, "network_security_group_id", "")
+	name := trim_suffix(trim_prefix(id, "${azurerm_network_security_group."), ".id}")
+	sprintf("${azurerm_network_security_group.%s.name}", [name]) in azure_world_nsgs
+}
+
+azure_database_nics contains [vm, ref] if {
+	some type in ["azurerm_linux_virtual_machine", "azurerm_windows_virtual_machine"]
+	some vm in lib.resources(type)
+	object.get(object.get(vm.config, "tags", {}), "tier", "") in database_tiers
+	some ref in object.get(vm.config, "network_interface_ids", [])
+}
+
+findings contains {"resource": vm.address, "file": vm.file, "message": sprintf("database VM's NIC azurerm_network_interface.%s has a public IP address", [azure_nic_names[ref]])} if {
+	some [vm, ref] in azure_database_nics
+	azure_nic_names[ref] in azure_public_nics
+}
+
+findings contains {"resource": vm.address, "file": vm.file, "message": sprintf("database VM's NIC azurerm_network_interface.%s is in a network security group open to the world", [azure_nic_names[ref]])} if {
+	some [vm, ref] in azure_database_nics
+	ref in azure_exposed_nics
 }

@@ -245,3 +245,14 @@ def test_the_azure_catalogue_records_source_and_date_and_sizes_the_need() -> Non
     linux = azure_of({"vcpu": 4, "memory_mb": 16384, "os_family": "linux"})
     assert windows["monthly_usd"] > linux["monthly_usd"]
     assert azure_of({"vcpu": 500, "memory_mb": 1024, "os_family": "linux"})["vm_size"] is None
+
+
+def test_vms_whose_names_slug_alike_get_distinct_azure_names() -> None:
+    a, b = _vm(0, 2, 1, "linux", "web"), _vm(1, 2, 1, "linux", "web")
+    a = VMInput("web 01", {**a.record, "name": "web 01"}, a.sizing, "app", "prod", "web", a.ips)
+    b = VMInput("web-01", {**b.record, "name": "web-01"}, b.sizing, "app", "prod", "web", b.ips)
+    wave = WaveInput(1, "w", (a, b), (), (), {}, {"web 01": 1, "web-01": 1})
+    main = TerraformAzure().render(wave, TargetOptions()).files["main.tf"]
+    names = [line.split('"')[1] for line in main.splitlines() if line.strip().startswith("name ")]
+    mine = [n for n in names if n.startswith("web-01")]
+    assert len(mine) == len(set(mine)) == 8  # 2 x (VM, OS disk, NIC, data disk), hashed apart

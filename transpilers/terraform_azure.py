@@ -22,7 +22,7 @@ from transpilers.base import Rendered, TranspilerMeta, header
 from transpilers.escape import aws_tag_value, one_line
 from transpilers.hcl import Block, Expr, Value, render
 from transpilers.model import SpreadSet, TargetOptions, VMInput, WaveInput
-from transpilers.naming import dns_slug, tf_names, tf_slug
+from transpilers.naming import dns_names, dns_slug, tf_names, tf_slug
 from transpilers.security_groups import WORLD_V4, IngressRule, edited_rules, ingress_rules, tier_key
 from transpilers.terraform_aws import NO_NETWORK, subnet_key
 from waves.sizing import azure_of, data_disks
@@ -41,6 +41,7 @@ class _Names:
     """The Terraform names of the wave's VMs, tier groups and anti-affinity sets."""
 
     vms: dict[str, str]
+    azure: dict[str, str]  # VM -> its Azure resource name (unique in the wave: a hash where slugs collide)
     groups: dict[str, str]
     spread: dict[str, str]
     spread_of: dict[str, SpreadSet]
@@ -125,9 +126,11 @@ def _names(wave: WaveInput, placed: dict[str, VMInput]) -> _Names:
     spread_of: dict[str, SpreadSet] = {}
     for s in spread:  # a VM joins one availability set: the first set that names it
         for member in s.vms:
-            spread_of.setdefault(member, s)
+            if member in placed:
+                spread_of.setdefault(member, s)
     return _Names(
         tf_names(placed),
+        dns_names(placed, 56),  # room for the -nicN, -diskN and -osdisk suffixes within 64
         tf_names(sorted({tier_key(vm) for vm in placed.values()})),
         tf_names(s.id for s in spread),
         spread_of,
@@ -322,18 +325,20 @@ def disk_type(vm: VMInput, os_disk: bool) -> str:
 def _vm_blocks(wave: WaveInput, vm: VMInput, names: _Names) -> list[Block]:
     ident = names.vms[vm.name]
     group = names.groups[tier_key(vm)]
-    nics = _nics(wave, vm, ident, group)
+    azure = names.azure[vm.name]
+    nics = _nics(wave, vm, (ident, azure), group)
     nic_ids: list[Value] = [
         Expr(f"azurerm_network_interface.{ident}_nic{i}.id") for i in range(max(1, len(vm.nics)))
     ]
     spread = names.spread_of.get(vm.name)
-    machine = _machine(wave, vm, ident, nic_ids, names.spread[spread.id] if spread else None, spread)
-    return [*nics, machine, *_data_disks(wave, vm, ident)]
+    machine = _machine(wave, vm, (ident, azure), nic_ids, names.spread[spread.id] if spread else None, spread)
+    return [*nics, machine, *_data_disks(wave, vm, (ident, azure))]
 
 
-def _nics(wave: WaveInput, vm: VMInput, ident: str, group: str) -> list[Block]:
+def _nics(wave: WaveInput, vm: VMInput, named: tuple[str, str], group: str) -> list[Block]:
     """One NIC per source NIC (a VM with none gets one in the `unconnected` subnet), each in its
     tier's NSG and ASG; the first is the primary."""
+    ident, azure = named
     keys = [subnet_key(vm, nic) for nic in vm.nics] or [NO_NETWORK]
     blocks = []
     for index, key in enumerate(keys):
@@ -345,9 +350,7 @@ def _nics(wave: WaveInput, vm: VMInput, ident: str, group: str) -> list[Block]:
             .set("private_ip_address_allocation", "Dynamic")
         )
         nic = _located(
-            Block("resource", ["azurerm_network_interface", name]).set(
-                "name", f"{dns_slug(vm.name, 58)}-nic{index}"
-            )
+            Block("resource", ["azurerm_network_interface", name]).set("name", f"{azure}-nic{index}")
         ).set("ip_configuration", config)
         blocks.append(_with_tags(nic, _tags(wave, vm, {"Name": aws_tag_value(f"{vm.name} nic {index}")})))
         blocks.append(
@@ -370,7 +373,7 @@ def _efi(vm: VMInput) -> bool:
 def _machine(
     wave: WaveInput,
     vm: VMInput,
-    ident: str,
+    named: tuple[str, str],  # (Terraform name, Azure name)
     nic_ids: list[Value],
     set_ident: str | None,
     spread: SpreadSet | None,
@@ -379,7 +382,8 @@ def _machine(
     image_key = f"{family}-gen2" if _efi(vm) else family
     kind = "azurerm_windows_virtual_machine" if family == "windows" else "azurerm_linux_virtual_machine"
     limit = WINDOWS_NAME_MAX if family == "windows" else 64
-    block = _located(Block("resource", [kind, ident]).set("name", dns_slug(vm.name, 64)))
+    ident, azure = named
+    block = _located(Block("resource", [kind, ident]).set("name", azure))
     block.set("computer_name", dns_slug(vm.name, limit)).set("size", str(azure_choice(vm)["vm_size"]))
     block.set("network_interface_ids", nic_ids)
     block.set(
@@ -397,18 +401,18 @@ def _machine(
     if family != "windows":
         key = Block("admin_ssh_key").set("username", Expr("var.admin_username"))
         block.set("admin_ssh_key", key.set("public_key", Expr("var.admin_ssh_public_key")))
-    block.set("os_disk", _os_disk(vm))
+    block.set("os_disk", _os_disk(vm, azure))
     extra = {"migrator-spread-set": aws_tag_value(spread.id)} if spread else {}
     return _with_tags(block, _tags(wave, vm, extra))
 
 
-def _os_disk(vm: VMInput) -> Block:
+def _os_disk(vm: VMInput, azure: str) -> Block:
     disks = list(vm.record.get("disks") or [])
     change = vm.changes.volume(disks[0].get("label")) if disks else None
     size = math.ceil(float(disks[0].get("capacity_gb") or 0)) if disks else 0
     disk = (
         Block("os_disk")
-        .set("name", f"{dns_slug(vm.name, 56)}-osdisk")
+        .set("name", f"{azure}-osdisk")
         .set("caching", "ReadWrite")
         .set("storage_account_type", _edited_type(change.type if change else None, disk_type(vm, True)))
         .set("disk_encryption_set_id", Expr("var.disk_encryption_set_id"))
@@ -423,7 +427,8 @@ def _edited_type(edited: str | None, chosen: str) -> str:
     return edited if edited in AZURE_DISK_TYPES else chosen
 
 
-def _data_disks(wave: WaveInput, vm: VMInput, ident: str) -> list[Block]:
+def _data_disks(wave: WaveInput, vm: VMInput, named: tuple[str, str]) -> list[Block]:
+    ident, azure = named
     blocks = []
     for index, disk in enumerate(list(vm.record.get("disks") or [])[1:], start=1):
         name = f"{ident}_disk{index}"
@@ -431,7 +436,7 @@ def _data_disks(wave: WaveInput, vm: VMInput, ident: str) -> list[Block]:
         kind = _edited_type(change.type, disk_type(vm, False))
         managed = _located(
             Block("resource", ["azurerm_managed_disk", name])
-            .set("name", f"{dns_slug(vm.name, 56)}-disk{index}")
+            .set("name", f"{azure}-disk{index}")
             .set("storage_account_type", kind)
             .set("create_option", "Empty")
             .set("disk_size_gb", change.size_gb or max(1, math.ceil(float(disk.get("capacity_gb") or 0))))

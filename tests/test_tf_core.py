@@ -24,7 +24,7 @@ from agents.validator.aws_schema import schema_json
 from agents.validator.tf_core import core_command
 from agents.validator.tf_session import CoreSession
 from agents.validator.tfprovider import load_response, schema_response
-from scripts.build_aws_schema import Sources, build
+from scripts.build_provider_schema import Sources, build
 from tests.golden import GOLDEN
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -84,7 +84,7 @@ def test_output_is_byte_identical_across_runs(demo_plan_ws: Path, tmp_path: Path
 
 
 def test_registry_metadata_is_complete() -> None:
-    assert set(TRANSPILERS) == {"terraform-aws", "kubevirt"}
+    assert set(TRANSPILERS) == {"terraform-aws", "kubevirt", "terraform-azure"}
     for key, t in TRANSPILERS.items():
         assert t.meta.id == key
         assert t.meta.language in ("terraform", "kubernetes")
@@ -209,11 +209,10 @@ def test_hostile_inventory_text_yields_valid_inert_code(tmp_path: Path, target: 
         assert "\u200b" not in text.split("\n", 1)[0]
     report = validate_folder(tmp_path, ValidatorOptions(use_tools=False))
     assert report.counts["error"] == 0, [d.message for d in report.diagnostics]
-    if target == "terraform-aws":
+    if target.startswith("terraform-"):
         main = hcl2.loads((tmp_path / "main.tf").read_text(encoding="utf-8"))
-        instances = [
-            v for entry in main["resource"] for k, v in entry.items() if literal(k) == "aws_instance"
-        ]
+        kind = {"terraform-aws": "aws_instance", "terraform-azure": "azurerm_linux_virtual_machine"}[target]
+        instances = [v for entry in main["resource"] for k, v in entry.items() if literal(k) == kind]
         assert len(instances) == len(HOSTILE)
         for instance in instances:
             body = next(iter(instance.values()))

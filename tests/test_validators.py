@@ -42,7 +42,7 @@ def test_broken_fixture_gives_exactly_the_expected_diagnostics(case: Path) -> No
         for d in report.diagnostics
     ]
     assert got == expected and expected
-    if case.parent.name == "terraform":
+    if case.parent.name in ("terraform", "terraform-azure"):
         assert "terraform" in report.checkers and "terraform-builtin" not in report.checkers
         recorded = json.loads((case / "terraform.json").read_text(encoding="utf-8"))
         terraform = sorted(
@@ -128,7 +128,11 @@ def test_validate_cli_reports_and_fails_with_exit_8(tmp_path: Path) -> None:
     )
     assert folders == [
         "kubevirt-forklift",
-        *(f"{t}/wave-0{n}" for t in ("kubevirt-forklift", "kubevirt", "terraform-aws") for n in (1, 2, 3)),
+        *(
+            f"{t}/wave-0{n}"
+            for t in ("kubevirt-forklift", "kubevirt", "terraform-aws", "terraform-azure")
+            for n in (1, 2, 3)
+        ),
     ]
     # warnings fail too when asked: wave 1 of kubevirt has none, so build one with a floating image
     folder = tmp_path / "kv"

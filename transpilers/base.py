@@ -18,7 +18,7 @@ _HEADER_LINE = re.compile(re.escape("# " + _HEADER).replace(re.escape("{target}"
 
 # The registered targets' ids, light enough for the validator to read a header without loading
 # the transpilers (transpilers/registry.py registers them; a test keeps the two equal).
-TARGET_IDS: tuple[str, ...] = ("terraform-aws", "kubevirt")
+TARGET_IDS: tuple[str, ...] = ("terraform-aws", "kubevirt", "terraform-azure")
 
 
 def header(target: str) -> str:
@@ -54,7 +54,10 @@ class TranspilerMeta:
     language: str  # "terraform" | "kubernetes": which validators read the output
     description: str
     options: tuple[OptionSpec, ...] = ()  # the target's own settings, with their defaults
-    sizing: str = "aws"  # the wave planner's sizing target (PlanParameters.target) for this target
+    # the wave planner's sizing target (PlanParameters.target) for this target, which is also the
+    # key of its choice in each VM's sizing (waves/sizing.py: sizing["aws"], sizing["azure"])
+    sizing: str = "aws"
+    cloud: str = "aws"  # where the output lands: aws | azure | kubevirt (docs/targets.md)
     estate_files: tuple[str, ...] = ()  # the names estate_files() may write beside the wave folders
 
 

@@ -14,9 +14,10 @@ from transpilers.base import OptionSpec, Transpiler
 from transpilers.kubevirt import KubeVirt
 from transpilers.model import TargetOptions
 from transpilers.terraform_aws import TerraformAws
+from transpilers.terraform_azure import TerraformAzure
 
-TRANSPILERS: dict[str, Transpiler] = {t.meta.id: t for t in (TerraformAws(), KubeVirt())}
-TARGETS: tuple[str, ...] = tuple(TRANSPILERS)  # terraform-aws, kubevirt
+TRANSPILERS: dict[str, Transpiler] = {t.meta.id: t for t in (TerraformAws(), KubeVirt(), TerraformAzure())}
+TARGETS: tuple[str, ...] = tuple(TRANSPILERS)  # terraform-aws, kubevirt, terraform-azure
 
 
 def get(target: str) -> Transpiler:
@@ -26,6 +27,11 @@ def get(target: str) -> Transpiler:
         raise UsageError(
             f"{{target}} {target!r}: use one of {', '.join(sorted(TRANSPILERS))}", field="target"
         ) from None
+
+
+def for_sizing(sizing: str) -> str | None:
+    """The code target (by name order) whose planner sizing is `sizing` (aws -> terraform-aws)."""
+    return next((name for name, t in sorted(TRANSPILERS.items()) if t.meta.sizing == sizing), None)
 
 
 def option_specs() -> dict[str, tuple[OptionSpec, list[str]]]:

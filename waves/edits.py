@@ -421,20 +421,20 @@ KINDS += ("instance-family", "cpu-memory", "network", "anti-affinity", "availabi
 TARGETS_OF = {
     "instance-type": ("terraform-aws",),
     "volume": ("terraform-aws", "kubevirt"),
-    "tags": ("terraform-aws", "kubevirt"),
+    "tags": ("terraform-aws", "kubevirt", "terraform-azure"),
     "boot-bus": ("kubevirt",),
     "nic-model": ("kubevirt",),
     "storage-class": ("kubevirt",),
     "region": ("terraform-aws",),
     "namespace": ("kubevirt",),
-    "port-rule": ("terraform-aws",),
+    "port-rule": ("terraform-aws", "terraform-azure"),
     "wave-pin": ("planner",),
     "instance-family": ("terraform-aws",),
-    "cpu-memory": ("terraform-aws", "kubevirt"),
-    "network": ("terraform-aws", "kubevirt"),
-    "anti-affinity": ("terraform-aws", "kubevirt"),
+    "cpu-memory": ("terraform-aws", "kubevirt", "terraform-azure"),  # Azure re-picks its size
+    "network": ("terraform-aws", "kubevirt", "terraform-azure"),
+    "anti-affinity": ("terraform-aws", "kubevirt", "terraform-azure"),
     "availability-zone": ("terraform-aws",),
-    "cutover-window": ("terraform-aws", "kubevirt"),  # PLAN.md and REPORT.md of either
+    "cutover-window": ("terraform-aws", "kubevirt", "terraform-azure"),  # PLAN.md and REPORT.md
 }
 
 

@@ -1,4 +1,5 @@
-"""Right-sizing from observed utilisation, and mapping to AWS instance types and KubeVirt requests.
+"""Right-sizing from observed utilisation, and mapping the one need per VM to each cloud's
+catalogue (AWS instance types, Azure VM sizes) and to KubeVirt requests.
 
 Need = configured size x the chosen percentile of utilisation x a comfort factor (Azure's
 convention: P95 and 1.3), never below a floor for the guest OS family. Without samples the VM
@@ -37,9 +38,14 @@ class SizingParameters:
             raise UsageError("{comfort} must be between 1.0 and 4.0", field="comfort")
 
 
+# cloud -> its catalogue of sizes with prices, source and date (docs/size.md); the key is also the
+# key of that cloud's choice in size_vm's result (sizing["aws"], sizing["azure"])
+CATALOGUES = {"aws": "data/aws-ec2-us-east-1.json", "azure": "data/azure-vm-eastus.json"}
+
+
 @cache
-def catalog() -> dict[str, Any]:
-    text = resources.files("waves").joinpath("data/aws-ec2-us-east-1.json").read_text(encoding="utf-8")
+def catalog(cloud: str = "aws") -> dict[str, Any]:
+    text = resources.files("waves").joinpath(CATALOGUES[cloud]).read_text(encoding="utf-8")
     data: dict[str, Any] = json.loads(text)
     return data
 
@@ -68,12 +74,19 @@ def coverage_rating(perf: dict[str, Any] | None) -> str:
 
 
 @cache  # a few hundred distinct shapes in a large estate; callers only read the entry
-def cheapest(vcpu: int, memory_mb: int, family: str) -> dict[str, Any] | None:
+def cheapest(
+    vcpu: int, memory_mb: int, family: str, cloud: str = "aws", disks: int = 0
+) -> dict[str, Any] | None:
+    """The cheapest catalogued size that holds the need (and, where the catalogue records how
+    many data disks a size takes, the VM's data disks: Azure's limit grows with the size)."""
     price_key = f"{family}_hourly"
     fitting = [
         i
-        for i in catalog()["instances"]
-        if i["vcpu"] >= vcpu and i["memory_gib"] * 1024 >= memory_mb and i.get(price_key) is not None
+        for i in catalog(cloud)["instances"]
+        if i["vcpu"] >= vcpu
+        and i["memory_gib"] * 1024 >= memory_mb
+        and i.get(price_key) is not None
+        and i.get("max_data_disks", disks) >= disks
     ]
     if not fitting:
         return None
@@ -95,10 +108,41 @@ def instance(type_name: str) -> dict[str, Any] | None:
     return next((i for i in catalog()["instances"] if i["type"] == type_name), None)
 
 
-def monthly_usd(instance: dict[str, Any] | None, os_family: str) -> float | None:
+def monthly_usd(instance: dict[str, Any] | None, os_family: str, cloud: str = "aws") -> float | None:
     """An instance type's on-demand price per month for a guest OS family (None: not priced)."""
     hourly = instance.get(f"{os_family}_hourly") if instance else None
-    return None if hourly is None else round(hourly * catalog()["hours_per_month"], 2)
+    return None if hourly is None else round(hourly * catalog(cloud)["hours_per_month"], 2)
+
+
+def azure_size(vcpu: int, memory_mb: int, family: str, disks: int = 0) -> dict[str, Any]:
+    """The cheapest Azure size for a need and its data disks, with its monthly price (None
+    values: none fits)."""
+    found = cheapest(vcpu, memory_mb, family, "azure", disks)
+    return {
+        "vm_size": found["type"] if found else None,
+        "series": found["family"] if found else None,
+        "monthly_usd": monthly_usd(found, family, "azure"),
+    }
+
+
+def data_disks(record: dict[str, Any]) -> int:
+    """The disks beside the OS disk (the first), which a cloud attaches as data disks."""
+    return max(0, len(record.get("disks") or []) - 1)
+
+
+def azure_of(need: dict[str, Any], as_is: tuple[int, int] | None = None, disks: int = 0) -> dict[str, Any]:
+    """The Azure choice for a VM's need (vcpu, memory_mb, os_family: the sizing after any plan
+    edit) and for its size today (`as_is`, else the need's *_now fields): the same one-need,
+    one-catalogue rule as AWS, so an edited need re-picks the Azure size too. `disks`: the
+    disks beside the OS disk, which the size must be able to attach."""
+    family = str(need["os_family"])
+    sized = azure_size(int(need["vcpu"]), int(need["memory_mb"]), family, disks)
+    now = as_is or (
+        int(need.get("vcpu_now") or need["vcpu"]),
+        int(need.get("memory_mb_now") or need["memory_mb"]),
+    )
+    current = azure_size(now[0], now[1], family, disks)
+    return {**sized, "as_is_size": current["vm_size"], "as_is_monthly_usd": current["monthly_usd"]}
 
 
 def unknown_size(vm: dict[str, Any]) -> list[str]:
@@ -166,6 +210,11 @@ def size_vm(vm: dict[str, Any], params: SizingParameters) -> dict[str, Any]:
             "as_is_type": as_is_type["type"] if as_is_type else None,
             "as_is_monthly_usd": round(as_is_type[price_key] * hours, 2) if as_is_type else None,
         },
+        "azure": azure_of(
+            {"vcpu": vcpu, "memory_mb": memory, "os_family": family},
+            (vcpu_now, mem_now),
+            data_disks(vm),
+        ),
         "kubevirt": {
             "cores": vcpu,
             "memory_guest": f"{memory_guest}Mi",
@@ -192,6 +241,6 @@ def totals(sizes: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def price_source() -> dict[str, str]:
-    data = catalog()
+def price_source(cloud: str = "aws") -> dict[str, str]:
+    data = catalog(cloud)
     return {k: data[k] for k in ("region", "currency", "as_of", "source")}

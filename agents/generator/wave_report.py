@@ -8,6 +8,7 @@ from policies.engine import Finding
 from transpilers.base import TranspilerMeta
 from transpilers.escape import md_text
 from transpilers.model import WaveInput
+from transpilers.terraform_azure import azure_choice
 
 
 def render_report(meta: TranspilerMeta, wave: WaveInput, result: AgentResult, findings: list[Finding]) -> str:
@@ -64,6 +65,10 @@ def render_report(meta: TranspilerMeta, wave: WaveInput, result: AgentResult, fi
         size = planned.sizing
         lines.append(
             f"- {md_text(planned.name)} ({state}): {size['vcpu']} vCPU, {size['memory_mb']} MiB, "
-            f"AWS {size['aws']['instance_type'] or 'none fits'}"
+            + (
+                f"Azure {azure_choice(planned)['vm_size'] or 'none fits'}"
+                if meta.cloud == "azure"
+                else f"AWS {size['aws']['instance_type'] or 'none fits'}"
+            )
         )
     return "\n".join(lines) + "\n"

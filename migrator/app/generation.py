@@ -164,17 +164,20 @@ def wave_folder(root: Path, number: int) -> Path:
 
 def generate(ws: Workspace, request: GenerateRequest) -> GenerateResult:
     """Generate and validate infrastructure code for the selected waves of a stored plan."""
+    # The target is resolved here, once: everything below reads the transpiler and its metadata
+    # (its id, cloud, sizing key, language), so a new target is one module plus its registration.
     transpiler = get(request.target)
+    target = transpiler.meta.id
     planned = planned_inputs(ws, request.plan_id)
     snapshot = ws.store.get(planned.snapshot_id)
     options = target_options(source_defaults(snapshot.server, request.options))
-    root = request.out / request.target
+    root = request.out / target
     root.mkdir(parents=True, exist_ok=True)
     recover(root)  # put back what an interrupted earlier run left half-swapped
-    models = plan_model_records(ws, planned.plan_id, planned.snapshot_id, request.target)
+    models = plan_model_records(ws, planned.plan_id, planned.snapshot_id, target)
     chosen = select_waves(planned.waves, request.wave)
-    apply_learned(ws, chosen, request.target)  # learned corrections become edits (docs/learning.md)
-    edits = _plan_edits(ws, planned, request.target)
+    apply_learned(ws, chosen, target)  # learned corrections become edits (docs/learning.md)
+    edits = _plan_edits(ws, planned, target)
     cutovers = request.cutovers or stored_cutovers(ws, planned.plan_id)
     outcomes = [
         generate_wave(
@@ -188,7 +191,7 @@ def generate(ws: Workspace, request: GenerateRequest) -> GenerateResult:
             (root / name).unlink(missing_ok=True)
     for name, text in estate.items():
         (root / name).write_text(text, encoding="utf-8")
-    return GenerateResult(planned.plan_id, request.target, root, outcomes)
+    return GenerateResult(planned.plan_id, target, root, outcomes)
 
 
 def _scheduled(wave: WaveInput, cutovers: Mapping[int, datetime]) -> WaveInput:
@@ -211,7 +214,8 @@ def generate_wave(
     """One wave: block VMs with critical findings, apply the plan edits, generate into place, record
     it in the store."""
     records = [vm.record for vm in wave_input.vms]
-    findings = source_findings(records, planned.clusters, request.target)
+    target = transpiler.meta.id
+    findings = source_findings(records, planned.clusters, target)
     wave_input = replace(wave_input, blocked=blocking(findings))
     folder = wave_folder(root, wave_input.number)
     report = model_report(ws, models, records, wave_input.number)
@@ -223,7 +227,7 @@ def generate_wave(
         findings,
         planned.document,
         report,
-        free_edits(ws, request.target, wave_input.number),
+        free_edits(ws, target, wave_input.number),
         ws.schedules.latest(planned.plan_id),
     )
     result = _generate_edited(ws, context, wave_input, options, edits or [])
@@ -232,7 +236,7 @@ def generate_wave(
         GeneratedWave(
             created_at=now(),
             plan_id=planned.plan_id,
-            target=request.target,
+            target=target,
             wave=wave_input.number,
             status=result.status,
             attempts=result.attempts,

@@ -15,7 +15,7 @@ from typing import Any
 
 from migrator.app.workspace import Workspace
 from migrator.errors import NotFound, UsageError
-from transpilers.registry import TRANSPILERS
+from transpilers.registry import for_sizing
 from waves.schedule import Schedule, WaveLoad, WaveSlot, schedule
 from waves.schedule_inputs import (
     ScheduleInputs,
@@ -137,7 +137,7 @@ def _wave_json(w: WaveSlot) -> dict[str, Any]:
 def runbook_target(plan: dict[str, Any]) -> str:
     """The code target whose wave folders hold the runbooks (PLAN.md): the plan's sizing target's."""
     sizing = plan["plan"]["parameters"].get("target") or "aws"
-    return next((name for name, t in sorted(TRANSPILERS.items()) if t.meta.sizing == sizing), sizing)
+    return for_sizing(sizing) or sizing
 
 
 def runbook_link(target: str, wave: int, base: str = "") -> str:

@@ -20,7 +20,9 @@ from transpilers.base import TranspilerMeta
 from transpilers.forklift import MIGRATION_FILE, PLAN_FILE, transfer_path, warm_decision
 from transpilers.mgn import CSV_FILE as MGN_CSV
 from transpilers.mgn import POST_LAUNCH_FILE as MGN_POST_LAUNCH
-from transpilers.model import TargetOptions, WaveInput
+from transpilers.model import TargetOptions, VMInput, WaveInput
+from transpilers.terraform_azure import azure_choice
+from waves.sizing import price_source
 
 MARKER = "<!-- migrator:plan -->"
 
@@ -54,12 +56,12 @@ class PlanFacts:
 
 def render_plan(f: PlanFacts) -> str:
     v = view(f.wave, f.folder)
-    cutover, rollback = runbooks(f.meta.language, v, f.files)
+    cutover, rollback = runbooks(f.meta.language, v, f.files, f.meta.cloud)
     sections = [
         _summary(f),
         *([_changes(f)] if f.edits else []),  # a wave without edits reads as before
         _vm_table(f),
-        _executor(f) if f.meta.id == "kubevirt" else _mgn(f),
+        *_handoff(f),
         _why(f),
         facts_section(f.vm_facts),
         _diagram(f),
@@ -100,10 +102,20 @@ def _summary(f: PlanFacts) -> str:
         f"{m['replication_hours']} h",
         f"- Generated code: **{f.status}** after {f.attempts} attempt(s); {counts['error']} error(s), "
         f"{counts['warning']} warning(s)",
-        f"- AWS estimate: ${m['aws_monthly_usd']:,.2f}/month sized, ${m['aws_as_is_monthly_usd']:,.2f} as-is",
+        _estimate(f),
         f"- Files in `{f.folder}`: " + ", ".join(code(n) for n in sorted(f.files)),
     ]
     return "\n".join(lines)
+
+
+def _estimate(f: PlanFacts) -> str:
+    m = f.wave_doc["metrics"]
+    if f.meta.cloud != "azure":
+        sized, as_is = m["aws_monthly_usd"], m["aws_as_is_monthly_usd"]
+        return f"- AWS estimate: ${sized:,.2f}/month sized, ${as_is:,.2f} as-is"
+    sized = sum(azure_choice(vm)["monthly_usd"] or 0 for vm in f.wave.vms)
+    as_is = sum(azure_choice(vm)["as_is_monthly_usd"] or 0 for vm in f.wave.vms)
+    return f"- Azure estimate: ${sized:,.2f}/month sized, ${as_is:,.2f} as-is"
 
 
 def _executor(f: PlanFacts) -> str:
@@ -135,6 +147,14 @@ def _executor(f: PlanFacts) -> str:
             "converts guests with virt-v2v instead).",
         ]
     return "\n".join(lines)
+
+
+def _handoff(f: PlanFacts) -> list[str]:
+    """The target's hand-off section: Forklift/CDI for kubevirt, MGN for AWS; none for Azure,
+    whose VMs come from the images the runbook names."""
+    if f.meta.id == "kubevirt":
+        return [_executor(f)]
+    return [_mgn(f)] if f.meta.cloud == "aws" else []
 
 
 def _mgn(f: PlanFacts) -> str:
@@ -189,7 +209,10 @@ def _changes(f: PlanFacts) -> str:
     return "\n".join(lines)
 
 
-def _target_of(f: PlanFacts, s: dict[str, Any]) -> str:
+def _target_of(f: PlanFacts, vm: VMInput) -> str:
+    s = vm.sizing
+    if f.meta.cloud == "azure":
+        return str(azure_choice(vm)["vm_size"] or "none fits")
     if f.meta.language == "terraform":
         return str(s["aws"]["instance_type"] or "none fits")
     kv = s["kubevirt"]
@@ -211,7 +234,7 @@ def _vm_table(f: PlanFacts) -> str:
         r, s = vm.record, vm.sizing
         disks = "+".join(str(round(float(d.get("capacity_gb") or 0))) for d in r.get("disks") or []) or "0"
         nets = ", ".join(sorted({str(n["network"]) for n in vm.nics})) or "none"
-        target = "blocked" if vm.name in f.wave.blocked else _target_of(f, s)
+        target = "blocked" if vm.name in f.wave.blocked else _target_of(f, vm)
         vcenter = f" {cell(str(r.get('vcenter') or ''))} |" if estate else ""
         lines.append(
             f"| {cell(vm.name)} |{vcenter} {cell(r.get('guest_os') or r.get('guest_id') or 'unknown')} "
@@ -315,6 +338,8 @@ def _findings(f: PlanFacts) -> str:
 
 
 def _cost(f: PlanFacts) -> str:
+    if f.meta.cloud == "azure":
+        return _azure_cost(f)
     lines = [
         "## Cost against as-is",
         "",
@@ -335,6 +360,34 @@ def _cost(f: PlanFacts) -> str:
     lines += ["", f"AWS on-demand {prices.get('region', '?')} prices as of {prices.get('as_of', '?')}."]
     if f.meta.language != "terraform":
         lines.append("On KubeVirt the sizing sets the VMs' requests; the AWS figures compare the footprint.")
+    return "\n".join(lines)
+
+
+def _azure_cost(f: PlanFacts) -> str:
+    lines = [
+        "## Cost against as-is",
+        "",
+        "| VM | as-is size | as-is $/month | sized size | sized $/month |",
+        "|---|---|---|---|---|",
+    ]
+    sized = as_is = 0.0
+    for vm in f.wave.vms:
+        a = azure_choice(vm)
+        sized += a["monthly_usd"] or 0
+        as_is += a["as_is_monthly_usd"] or 0
+        lines.append(
+            f"| {cell(vm.name)} | {a['as_is_size'] or 'none fits'} | {_usd(a['as_is_monthly_usd'])} "
+            f"| {a['vm_size'] or 'none fits'} | {_usd(a['monthly_usd'])} |"
+        )
+    lines.append(f"| total | | {_usd(as_is)} | | {_usd(sized)} |")
+    prices = price_source("azure")
+    lines += [
+        "",
+        f"Azure pay-as-you-go {prices['region']} list prices as of {prices['as_of']} "
+        "(entered by hand, not fetched: waves/data/azure-vm-eastus.json says how; refresh before budgeting). "
+        "Licences the price cannot show are not priced: Windows Server and SQL Server with "
+        "Azure Hybrid Benefit or licence mobility cost less than the licence-included figures here.",
+    ]
     return "\n".join(lines)
 
 

@@ -469,8 +469,14 @@ def forklift_rollback(v: WaveView, files: dict[str, str]) -> list[Step]:
     ]
 
 
-def runbooks(target_language: str, v: WaveView, files: dict[str, str]) -> tuple[list[Step], list[Step]]:
-    if target_language == "terraform":
+def runbooks(
+    target_language: str, v: WaveView, files: dict[str, str], cloud: str = "aws"
+) -> tuple[list[Step], list[Step]]:
+    if target_language == "terraform" and cloud == "azure":
+        from migrator.review.runbooks_azure import azure_cutover, azure_rollback  # it imports this module
+
+        cutover, rollback = azure_cutover(v, files), azure_rollback(v)
+    elif target_language == "terraform":
         cutover, rollback = terraform_cutover(v, files), terraform_rollback(v)
     elif PLAN_FILE in files:
         cutover, rollback = forklift_cutover(v, files), forklift_rollback(v, files)

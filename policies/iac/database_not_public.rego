@@ -9,7 +9,7 @@ metadata := {
 	"severity": "critical",
 	"title": "Database servers never publicly addressable",
 	"description": "A VM of the database tier gets no public IP and no security group open to the world, on any port.",
-	"remediation": "Remove associate_public_ip_address and world-open rules from database instances.",
+	"remediation": "Remove associate_public_ip_address and world-open rules from database instances; on Azure, public_ip_address_id from their NICs and world-open rules from their NICs' network security groups.",
 	"applies_to": ["terraform", "kubernetes"],
 	"scope": "any",
 }
@@ -37,4 +37,44 @@ findings contains {"resource": sprintf("Service/%s", [m.name]), "file": m.file, 
 database_instances contains r if {
 	some r in lib.resources("aws_instance")
 	object.get(object.get(r.config, "tags", {}), "tier", "") in database_tiers
+}
+
+# Azure: a database VM's NIC (network_interface_ids) with a public IP, or in a network security
+# group (azurerm_network_interface_security_group_association) that admits the world. Indexed
+# once per query (sets and a reference -> name object), so a wave of a hundred VMs is not a
+# VM x NIC x association product.
+azure_nic_names := {sprintf("${azurerm_network_interface.%s.id}", [nic.name]): nic.name |
+	some nic in lib.resources("azurerm_network_interface")
+}
+
+azure_public_nics contains nic.name if {
+	some nic in lib.resources("azurerm_network_interface")
+	some config in object.get(nic.config, "ip_configuration", [])
+	object.get(config, "public_ip_address_id", "") != ""
+}
+
+azure_world_nsgs := {rule.sg | some rule in lib.azure_world_ingress}
+
+azure_exposed_nics contains object.get(link.config, "network_interface_id", "") if {
+	some link in lib.resources("azurerm_network_interface_security_group_association")
+	id := object.get(link.config, "network_security_group_id", "")
+	name := trim_suffix(trim_prefix(id, "${azurerm_network_security_group."), ".id}")
+	sprintf("${azurerm_network_security_group.%s.name}", [name]) in azure_world_nsgs
+}
+
+azure_database_nics contains [vm, ref] if {
+	some type in ["azurerm_linux_virtual_machine", "azurerm_windows_virtual_machine"]
+	some vm in lib.resources(type)
+	object.get(object.get(vm.config, "tags", {}), "tier", "") in database_tiers
+	some ref in object.get(vm.config, "network_interface_ids", [])
+}
+
+findings contains {"resource": vm.address, "file": vm.file, "message": sprintf("database VM's NIC azurerm_network_interface.%s has a public IP address", [azure_nic_names[ref]])} if {
+	some [vm, ref] in azure_database_nics
+	azure_nic_names[ref] in azure_public_nics
+}
+
+findings contains {"resource": vm.address, "file": vm.file, "message": sprintf("database VM's NIC azurerm_network_interface.%s is in a network security group open to the world", [azure_nic_names[ref]])} if {
+	some [vm, ref] in azure_database_nics
+	ref in azure_exposed_nics
 }

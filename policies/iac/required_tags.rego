@@ -1,4 +1,4 @@
-# Traceability tags and labels present: Instances and volumes carry Name, migration-wave, source-moref, source-uuid, app and env tags; VirtualMachines carry the migration-wave label and the source annotations.
+# Traceability tags and labels present: Instances and volumes (EC2 instances and EBS volumes, Azure VMs and managed disks) carry Name, migration-wave, source-moref, source-uuid, app and env tags; VirtualMachines carry the migration-wave label and the source annotations.
 package migrator.iac.required_tags
 
 import data.migrator.lib
@@ -8,7 +8,7 @@ metadata := {
 	"id": "IAC-REQUIRED-TAGS",
 	"severity": "warning",
 	"title": "Traceability tags and labels present",
-	"description": "Instances and volumes carry Name, migration-wave, source-moref, source-uuid, app and env tags; VirtualMachines carry the migration-wave label and the source annotations.",
+	"description": "Instances and volumes (EC2 instances and EBS volumes, Azure VMs and managed disks) carry Name, migration-wave, source-moref, source-uuid, app and env tags; VirtualMachines carry the migration-wave label and the source annotations.",
 	"remediation": "Regenerate with migrator, or add the missing tags by hand.",
 	"applies_to": ["terraform", "kubernetes"],
 	"scope": "generated",
@@ -17,7 +17,7 @@ metadata := {
 required := {"Name", "migration-wave", "source-moref", "source-uuid", "app", "env"}
 
 findings contains {"resource": r.address, "file": r.file, "message": sprintf("missing tag %s", [tag])} if {
-	some type in ["aws_instance", "aws_ebs_volume"]
+	some type in ["aws_instance", "aws_ebs_volume", "azurerm_linux_virtual_machine", "azurerm_windows_virtual_machine", "azurerm_managed_disk"]
 	some r in lib.resources(type)
 	some tag in required
 	not tag in object.keys(object.get(r.config, "tags", {}))

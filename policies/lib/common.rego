@@ -23,7 +23,69 @@ first_block(config, name) := blocks[0] if {
 # Ingress rules open to the whole internet, from any of the three ways Terraform writes one,
 # as {sg, protocol, from, to, address, file}. Arrays, not partial sets: rego-cpp inserts into
 # sets slowly, and a large wave has a thousand rules (benchmarks/plan.py).
-world_ingress := array.concat(array.concat(_vpc_rules, _sg_rules), _inline_rules)
+world_ingress := array.concat(array.concat(array.concat(_vpc_rules, _sg_rules), _inline_rules), azure_world_ingress)
+
+# Azure: inbound Allow rules of network security groups whose source is the world (`*`, `Any`,
+# the `Internet` service tag, 0.0.0.0/0 or ::/0), as azurerm_network_security_rule resources or
+# inline security_rule blocks of azurerm_network_security_group, one entry per port range;
+# `sg` is the group's `${azurerm_network_security_group.NAME.name}` reference.
+azure_world_sources := {"*", "any", "internet", "0.0.0.0/0", "::/0"}
+
+azure_world_ingress := array.concat(_azure_rule_resources, _azure_inline_rules)
+
+_azure_rule_resources := [rule |
+	some r in resources("azurerm_network_security_rule")
+	_azure_world_allow(r.config)
+	some range in _azure_port_ranges(r.config)
+	rule := _azure_rule(r, object.get(r.config, "network_security_group_name", ""), r.config, range)
+]
+
+_azure_inline_rules := [rule |
+	some r in resources("azurerm_network_security_group")
+	some block in object.get(r.config, "security_rule", [])
+	_azure_world_allow(block)
+	some range in _azure_port_ranges(block)
+	rule := _azure_rule(r, sprintf("${azurerm_network_security_group.%s.name}", [r.name]), block, range)
+]
+
+_azure_world_allow(config) if {
+	lower(object.get(config, "direction", "")) == "inbound"
+	lower(object.get(config, "access", "")) == "allow"
+	some source in array.concat([object.get(config, "source_address_prefix", "")], object.get(config, "source_address_prefixes", []))
+	lower(source) in azure_world_sources
+}
+
+_azure_port_ranges(config) := [range |
+	some text in array.concat([object.get(config, "destination_port_range", "")], object.get(config, "destination_port_ranges", []))
+	text != ""
+	range := _azure_range(text)
+]
+
+_azure_range(text) := [0, 65535] if text == "*"
+
+_azure_range(text) := [to_number(parts[0]), to_number(parts[1])] if {
+	text != "*"
+	parts := split(text, "-")
+	count(parts) == 2
+}
+
+_azure_range(text) := [to_number(text), to_number(text)] if {
+	text != "*"
+	not contains(text, "-")
+}
+
+_azure_rule(r, sg, config, range) := {
+	"sg": sg,
+	"protocol": _azure_protocol(object.get(config, "protocol", "")),
+	"from": range[0],
+	"to": range[1],
+	"address": r.address,
+	"file": r.file,
+}
+
+_azure_protocol(p) := "-1" if p == "*"
+
+_azure_protocol(p) := lower(p) if p != "*"
 
 _vpc_rules := [rule |
 	some r in resources("aws_vpc_security_group_ingress_rule")

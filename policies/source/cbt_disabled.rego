@@ -13,6 +13,7 @@ metadata := {
 	"targets": {
 		"kubevirt": "Warm migration needs CBT; without it the VM moves cold.",
 		"terraform-aws": "Incremental replication needs CBT; without it the copy is full and cold.",
+		"terraform-azure": "Azure Migrate's agentless replication needs CBT; without it every cycle copies the whole disk.",
 	},
 }
 

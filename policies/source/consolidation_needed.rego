@@ -13,6 +13,7 @@ metadata := {
 	"targets": {
 		"kubevirt": "The import may read an inconsistent chain.",
 		"terraform-aws": "Replication may read an inconsistent chain.",
+		"terraform-azure": "Azure Migrate replication may read an inconsistent chain.",
 	},
 }
 

@@ -13,6 +13,7 @@ metadata := {
 	"targets": {
 		"kubevirt": "The pinning is dropped; use dedicatedCpuPlacement if needed.",
 		"terraform-aws": "Pinning is not available; use a dedicated host if licensing requires it.",
+		"terraform-azure": "Pinning is not available; use an Azure Dedicated Host if licensing requires it.",
 	},
 }
 

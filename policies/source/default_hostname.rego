@@ -13,6 +13,7 @@ metadata := {
 	"targets": {
 		"kubevirt": "The VM name is used as host name.",
 		"terraform-aws": "The instance gets an AWS-assigned host name.",
+		"terraform-azure": "The VM gets the computer name migrator derives from its name (15 characters on Windows).",
 	},
 }
 

@@ -13,6 +13,7 @@ metadata := {
 	"targets": {
 		"kubevirt": "CDI has no backing file to import over VDDK.",
 		"terraform-aws": "There is no file to replicate into an EBS volume.",
+		"terraform-azure": "There is no file to replicate into a managed disk.",
 	},
 }
 

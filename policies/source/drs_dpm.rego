@@ -13,6 +13,7 @@ metadata := {
 	"targets": {
 		"kubevirt": "Scheduling is done by Kubernetes.",
 		"terraform-aws": "Placement is done by EC2.",
+		"terraform-azure": "Placement is done by Azure.",
 	},
 }
 

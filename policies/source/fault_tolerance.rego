@@ -13,6 +13,7 @@ metadata := {
 	"targets": {
 		"kubevirt": "KubeVirt restarts the VM on another node instead.",
 		"terraform-aws": "EC2 recovers the instance instead; there is no lock-step secondary.",
+		"terraform-azure": "Azure heals the VM on another host instead; there is no lock-step secondary.",
 	},
 }
 

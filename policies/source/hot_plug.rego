@@ -13,6 +13,7 @@ metadata := {
 	"targets": {
 		"kubevirt": "KubeVirt supports hot-plug only with maxSockets/maxGuest set; the setting is dropped.",
 		"terraform-aws": "EC2 has no hot-add; resize by changing the instance type.",
+		"terraform-azure": "Azure has no hot-add; resize by changing the VM size.",
 	},
 }
 

@@ -13,6 +13,7 @@ metadata := {
 	"targets": {
 		"kubevirt": "Warm migration with CBT cannot snapshot it; plan a cold migration.",
 		"terraform-aws": "Snapshot-based replication does not see it; plan a cold copy.",
+		"terraform-azure": "Snapshot-based replication does not see it; plan a cold copy.",
 	},
 }
 

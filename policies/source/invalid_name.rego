@@ -13,6 +13,7 @@ metadata := {
 	"targets": {
 		"kubevirt": "The VirtualMachine gets a DNS-1123 name; the original is kept in an annotation.",
 		"terraform-aws": "Terraform names and tags are sanitised; the original is kept in the Name tag.",
+		"terraform-azure": "Azure names and tags are sanitised; the original is kept in the Name tag.",
 	},
 }
 

@@ -13,6 +13,7 @@ metadata := {
 	"targets": {
 		"kubevirt": "Static IP preservation and flow-based checks are not possible.",
 		"terraform-aws": "Security groups miss this VM's traffic.",
+		"terraform-azure": "Network security groups miss this VM's traffic.",
 	},
 }
 

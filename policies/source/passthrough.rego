@@ -13,6 +13,7 @@ metadata := {
 	"targets": {
 		"kubevirt": "KubeVirt cannot attach the source host's device; the import would produce a VM without it.",
 		"terraform-aws": "EC2 has no passthrough of on-premises devices; the workload needs a redesign.",
+		"terraform-azure": "Azure has no passthrough of on-premises devices; the workload needs a redesign.",
 	},
 }
 

@@ -13,6 +13,7 @@ metadata := {
 	"targets": {
 		"kubevirt": "VDDK imports VMDKs; the RDM's data is not copied.",
 		"terraform-aws": "The LUN's data is not replicated into EBS.",
+		"terraform-azure": "The LUN's data is not replicated into a managed disk.",
 	},
 }
 

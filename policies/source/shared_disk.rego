@@ -13,6 +13,7 @@ metadata := {
 	"targets": {
 		"kubevirt": "A DataVolume per VM would copy the shared disk once per VM; use one ReadWriteMany PVC instead.",
 		"terraform-aws": "gp3 volumes cannot be attached to two instances; io2 Multi-Attach is needed.",
+		"terraform-azure": "A managed disk attaches to one VM unless created as a shared disk (max_shares), which migrator does not generate.",
 	},
 }
 

@@ -13,6 +13,7 @@ metadata := {
 	"targets": {
 		"kubevirt": "Only the current state is imported; the snapshot history is not.",
 		"terraform-aws": "Only the current state is replicated.",
+		"terraform-azure": "Only the current state is replicated.",
 	},
 }
 

@@ -13,6 +13,7 @@ metadata := {
 	"targets": {
 		"kubevirt": "The interface becomes a bridge interface unless an SR-IOV network is configured.",
 		"terraform-aws": "The interface becomes an ENA interface.",
+		"terraform-azure": "The interface becomes a standard Azure NIC; enable Accelerated Networking on a size that has it.",
 	},
 }
 

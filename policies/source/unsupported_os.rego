@@ -13,6 +13,7 @@ metadata := {
 	"targets": {
 		"kubevirt": "virt-v2v may not install virtio drivers; the VM may not boot.",
 		"terraform-aws": "VM Import may refuse the image; use a rebuilt AMI.",
+		"terraform-azure": "Azure may not support or boot the guest; use an endorsed image or rebuild.",
 	},
 }
 

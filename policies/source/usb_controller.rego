@@ -13,6 +13,7 @@ metadata := {
 	"targets": {
 		"kubevirt": "USB devices of the source host are not carried over.",
 		"terraform-aws": "EC2 has no USB devices.",
+		"terraform-azure": "Azure VMs have no USB devices.",
 	},
 }
 

@@ -13,6 +13,7 @@ metadata := {
 	"targets": {
 		"kubevirt": "Add a nodeSelector or node affinity for licensed nodes.",
 		"terraform-aws": "Consider EC2 Dedicated Hosts for per-core licensing.",
+		"terraform-azure": "Consider Azure Dedicated Hosts for per-core licensing.",
 	},
 }
 

@@ -13,6 +13,7 @@ metadata := {
 	"targets": {
 		"kubevirt": "Add spec.domain.devices.tpm with persistence after import; sealed keys are lost.",
 		"terraform-aws": "Use an instance type and AMI with NitroTPM; sealed keys are lost.",
+		"terraform-azure": "Secure boot and vTPM are set for EFI sources, but the source vTPM's sealed keys are lost.",
 	},
 }
 

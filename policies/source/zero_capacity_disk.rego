@@ -13,6 +13,7 @@ metadata := {
 	"targets": {
 		"kubevirt": "A DataVolume needs a storage request larger than zero.",
 		"terraform-aws": "An EBS volume needs a size of at least 1 GiB.",
+		"terraform-azure": "A managed disk needs a size of at least 1 GiB.",
 	},
 }
 

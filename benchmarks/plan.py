@@ -119,7 +119,7 @@ def main() -> int:
         f"transpile + validate, both targets: {total:.1f} s with {jobs} process(es) (target < {target_s} s); "
         f"{os.cpu_count()} cores, load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}"
     )
-    print(f"peak resident memory of the process tree (sampled): {rss_mib:.0f} MiB (target < 2048 MiB)")
+    print(f"peak memory of the process tree (Pss, sampled): {rss_mib:.0f} MiB (target < 2048 MiB)")
     print(
         f"CPU time of this process tree (workers, Terraform cores, providers): {cpu:.1f} s, "
         f"{cpu / jobs:.1f} s per process: what the wall time would be on {jobs} idle cores"
@@ -145,7 +145,7 @@ def main() -> int:
             f"< {target_s}",
         ],
         [f"{k}: CPU s of all processes (/ {jobs} = idle-machine wall)", f"{cpu:.1f}", f"< {target_s * jobs}"],
-        [f"{k}: peak RSS of the process tree MiB", f"{rss_mib:.0f}", "< 2048"],
+        [f"{k}: peak memory of the process tree (Pss) MiB", f"{rss_mib:.0f}", "< 2048"],
         [f"{k}: stage split (summed s)", _split(checker_time), ""],
         ["errors / warnings", " / ".join(f"{t['errors']}/{t['warnings']}" for t in targets.values()), "0/0"],
     ]
@@ -173,8 +173,11 @@ def _split(checker_time: dict[str, float]) -> str:
 
 
 class _PeakTreeRss:
-    """The largest sum of resident memory over this process and its descendants, sampled every
-    0.2 s in a thread while the block runs (Linux /proc; 0 elsewhere)."""
+    """The largest sum of memory over this process and its descendants, sampled every 0.2 s in
+    a thread while the block runs (Linux /proc; 0 elsewhere). Each process counts its
+    proportional share (Pss): the pool's forked workers share the parent's pages (the estate,
+    the plan) copy-on-write, and a sum of their resident sizes would count those pages once per
+    worker."""
 
     def __init__(self) -> None:
         self.peak = 0
@@ -197,7 +200,8 @@ class _PeakTreeRss:
 
 
 def _tree_rss() -> int:
-    """Bytes resident in this process and every live descendant."""
+    """Bytes of memory (Pss; VmRSS where smaps_rollup is missing) of this process and every
+    live descendant."""
     parents: dict[int, int] = {}
     for entry in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -210,15 +214,18 @@ def _tree_rss() -> int:
         children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in tree]
         tree.update(children)
         frontier += children
-    total = 0
-    for pid in tree:
+    return sum(_memory(pid) for pid in tree)
+
+
+def _memory(pid: int) -> int:
+    for file, field in (("smaps_rollup", "Pss:"), ("status", "VmRSS:")):
         try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1]) * 1024
+            for line in Path(f"/proc/{pid}/{file}").read_text().splitlines():
+                if line.startswith(field):
+                    return int(line.split()[1]) * 1024
         except (OSError, ValueError):
             continue
-    return total
+    return 0
 
 
 def _summary(
@@ -236,6 +243,9 @@ def _summary(
         for checker, seconds in o["timings"].items():
             checker_time[f"{target}:{checker}"] += seconds
     files, errors, warnings = (sum(o[k] for o in mine) for k in ("files", "errors", "warnings"))
+    for o in mine:
+        if o["first_error"]:
+            print(f"  {target} {o['first_error'][:200]}")
     seconds = sum(o["seconds"] for o in mine)
     print(
         f"{target}: {len(inputs)} waves, {files} files, {errors} errors, {warnings} warnings, "
@@ -301,6 +311,10 @@ def _one_wave(job: tuple[str, Any, Path]) -> dict[str, Any]:
         "status": outcome.status,
         "timings": dict(outcome.report.timings),
         "render": outcome.render_seconds,
+        "first_error": next(
+            (f"wave {wave.number}: {d.rule} {d.file}: {d.message}" for d in outcome.diagnostics if d.severity == "error"),
+            None,
+        ),
         "seconds": time.perf_counter() - t0,
     }
 

@@ -312,7 +312,11 @@ def _one_wave(job: tuple[str, Any, Path]) -> dict[str, Any]:
         "timings": dict(outcome.report.timings),
         "render": outcome.render_seconds,
         "first_error": next(
-            (f"wave {wave.number}: {d.rule} {d.file}: {d.message}" for d in outcome.diagnostics if d.severity == "error"),
+            (
+                f"wave {wave.number}: {d.rule} {d.file}: {d.message}"
+                for d in outcome.diagnostics
+                if d.severity == "error"
+            ),
             None,
         ),
         "seconds": time.perf_counter() - t0,

@@ -141,7 +141,8 @@ def main() -> int:
     k = f"{args.vms // 1000}k" if args.vms >= 1000 else str(args.vms)
     summary["figures"] = [
         [
-            f"{k} VMs, {len(inputs)} waves, {len(TRANSPILERS)} targets: wall s ({jobs} proc, load {load[0]:.1f})",
+            f"{k} VMs, {len(inputs)} waves, {len(TRANSPILERS)} targets: "
+            f"wall s ({jobs} proc, load {load[0]:.1f})",
             f"{total:.1f}",
             f"< {target_s}",
         ],

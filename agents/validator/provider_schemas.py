@@ -40,7 +40,8 @@ class SchemaProvider:
 
 
 PROVIDERS: dict[str, SchemaProvider] = {
-    p.name: p for p in (
+    p.name: p
+    for p in (
         SchemaProvider("aws", "6.25.0"),
         SchemaProvider("azurerm", "4.55.0"),
         SchemaProvider("google", "6.50.0"),

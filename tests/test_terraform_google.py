@@ -7,6 +7,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from agents.validator.tf_module import literal
 from agents.validator.tfprovider import load_response, schema_response
 from tests.golden import workspace_with
 from tests.helpers import migrator
-from transpilers.model import NetworkInput, SpreadSet, TargetOptions, Traffic, VMInput, WaveInput
+from transpilers.model import NetworkInput, SpreadSet, TargetOptions, Traffic, VMChanges, VMInput, WaveInput
 from transpilers.terraform_google import (
     HYPERDISK,
     PD_BALANCED,
@@ -345,3 +346,15 @@ def test_vms_whose_names_slug_alike_get_distinct_gce_names() -> None:
     assert len(instance_names) == len(set(instance_names)) == 3
     assert all(GCE_NAME.match(n) for n in names)
     assert "vm-9front" in instance_names
+
+
+def test_tag_edits_become_escaped_labels_and_never_replace_migrators_own() -> None:
+    vm = _vm(0, 1, 1, "linux", "web")
+    edited = replace(
+        vm, changes=VMChanges(tags=(("Cost Center", "R&D Ünit"), ("name", "spoof"), ("9x", "y")))
+    )
+    wave = WaveInput(1, "w", (edited,), (), (), {}, {"vm-0": 1})
+    with_tmp = TerraformGoogle().render(wave, TargetOptions()).files["main.tf"]
+    labels = {m[0]: m[1] for m in re.findall(r'^    ([a-z0-9_-]+)\s+= "([^"]*)"$', with_tmp, re.M)}
+    assert labels["cost_center"] == "r_d_unit" and labels["k_9x"] == "y"
+    assert labels["name"] == "vm-0"  # migrator's label, not the edit's

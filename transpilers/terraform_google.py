@@ -264,8 +264,10 @@ def _labels(wave: WaveInput, vm: VMInput, extra: dict[str, str] | None = None) -
         "env": gce_label(vm.env or ""),
         "tier": gce_label(vm.tier or ""),
     }
-    for key, value in vm.changes.tags:  # plan edits
-        labels[gce_label_key(key)] = gce_label(value)
+    for key, value in vm.changes.tags:  # plan edits; never over migrator's own labels (`Name` -> `name`)
+        escaped = gce_label_key(key)
+        if escaped not in labels and escaped != "migrator-spread-set":
+            labels[escaped] = gce_label(value)
     labels.update({k: gce_label(v) for k, v in (extra or {}).items()})
     return labels
 

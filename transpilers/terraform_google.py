@@ -222,7 +222,7 @@ def _firewall(wave: WaveInput, rule: IngressRule, names: _Names) -> Block:
     label = f"wave{wave.number}-{rule.group}-{rule.protocol}-{ports}-from-{source}"
     block = (
         Block("resource", ["google_compute_firewall", ident])
-        .set("name", gce_name(label, 63))
+        .set("name", f"{gce_name(label, 56)}-{short_hash(ident)}")  # unique in the project
         .set(
             "description", one_line(f"{rule.why} {rule.protocol}/{ports} from {source} to {rule.group}", 2048)
         )

@@ -24,6 +24,7 @@ from transpilers.escape import aws_tag_value, hcl_string, label_value, one_line
 from transpilers.model import NetworkInput, SpreadSet, TargetOptions, Traffic, VMInput, WaveInput
 from transpilers.naming import DNS1123_MAX, dns_names, tf_names
 from transpilers.registry import TRANSPILERS
+from transpilers.terraform_google import gce_label
 
 KUBEVIRT_FLAGS = (
     "--vddk-url",
@@ -84,7 +85,7 @@ def test_output_is_byte_identical_across_runs(demo_plan_ws: Path, tmp_path: Path
 
 
 def test_registry_metadata_is_complete() -> None:
-    assert set(TRANSPILERS) == {"terraform-aws", "kubevirt", "terraform-azure"}
+    assert set(TRANSPILERS) == {"terraform-aws", "kubevirt", "terraform-azure", "terraform-google"}
     for key, t in TRANSPILERS.items():
         assert t.meta.id == key
         assert t.meta.language in ("terraform", "kubernetes")
@@ -211,15 +212,21 @@ def test_hostile_inventory_text_yields_valid_inert_code(tmp_path: Path, target: 
     assert report.counts["error"] == 0, [d.message for d in report.diagnostics]
     if target.startswith("terraform-"):
         main = hcl2.loads((tmp_path / "main.tf").read_text(encoding="utf-8"))
-        kind = {"terraform-aws": "aws_instance", "terraform-azure": "azurerm_linux_virtual_machine"}[target]
+        kind = {
+            "terraform-aws": "aws_instance",
+            "terraform-azure": "azurerm_linux_virtual_machine",
+            "terraform-google": "google_compute_instance",
+        }[target]
+        google = target == "terraform-google"  # GCE labels: lowercase keys, escaped values
         instances = [v for entry in main["resource"] for k, v in entry.items() if literal(k) == kind]
         assert len(instances) == len(HOSTILE)
         for instance in instances:
             body = next(iter(instance.values()))
-            tags = {literal(k): v for k, v in body["tags"].items()}
+            tags = {literal(k): v for k, v in body["labels" if google else "tags"].items()}
             for value in tags.values():
                 assert not str(value).startswith("${")  # every tag is a literal, never an expression
-            assert literal(tags["Name"]) in {aws_tag_value(t) for t in HOSTILE}
+            escape = gce_label if google else aws_tag_value
+            assert literal(tags["name" if google else "Name"]) in {escape(t) for t in HOSTILE}
     else:
         docs = [
             d for f in tmp_path.glob("vm-*.yaml") for d in yaml.safe_load_all(f.read_text(encoding="utf-8"))

@@ -9,6 +9,7 @@ from transpilers.base import TranspilerMeta
 from transpilers.escape import md_text
 from transpilers.model import WaveInput
 from transpilers.terraform_azure import azure_choice
+from transpilers.terraform_google import gcp_choice
 
 
 def render_report(meta: TranspilerMeta, wave: WaveInput, result: AgentResult, findings: list[Finding]) -> str:
@@ -68,6 +69,8 @@ def render_report(meta: TranspilerMeta, wave: WaveInput, result: AgentResult, fi
             + (
                 f"Azure {azure_choice(planned)['vm_size'] or 'none fits'}"
                 if meta.cloud == "azure"
+                else f"Google Cloud {gcp_choice(planned)['machine_type'] or 'none fits'}"
+                if meta.cloud == "gcp"
                 else f"AWS {size['aws']['instance_type'] or 'none fits'}"
             )
         )

@@ -40,7 +40,12 @@ class SchemaProvider:
 
 
 PROVIDERS: dict[str, SchemaProvider] = {
-    p.name: p for p in (SchemaProvider("aws", "6.25.0"), SchemaProvider("azurerm", "4.55.0"))
+    p.name: p
+    for p in (
+        SchemaProvider("aws", "6.25.0"),
+        SchemaProvider("azurerm", "4.55.0"),
+        SchemaProvider("google", "6.50.0"),
+    )
 }
 DEFAULT = "aws"  # code that names no provider of these is judged as hashicorp/aws code, as before
 

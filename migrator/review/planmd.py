@@ -11,6 +11,7 @@ from typing import Any
 
 from migrator.diagnostics import Diagnostic, count
 from migrator.review import mermaid
+from migrator.review.cost_google import gcp_cost, gcp_estimate
 from migrator.review.markdown import cell, code, fence_for, prose
 from migrator.review.modeluse import facts_section, findings_section, usage_section
 from migrator.review.runbooks import Step, WaveView, runbooks, view
@@ -22,6 +23,7 @@ from transpilers.mgn import CSV_FILE as MGN_CSV
 from transpilers.mgn import POST_LAUNCH_FILE as MGN_POST_LAUNCH
 from transpilers.model import TargetOptions, VMInput, WaveInput
 from transpilers.terraform_azure import azure_choice
+from transpilers.terraform_google import gcp_choice
 from waves.sizing import price_source
 
 MARKER = "<!-- migrator:plan -->"
@@ -110,6 +112,8 @@ def _summary(f: PlanFacts) -> str:
 
 def _estimate(f: PlanFacts) -> str:
     m = f.wave_doc["metrics"]
+    if f.meta.cloud == "gcp":
+        return gcp_estimate(f.wave.vms)
     if f.meta.cloud != "azure":
         sized, as_is = m["aws_monthly_usd"], m["aws_as_is_monthly_usd"]
         return f"- AWS estimate: ${sized:,.2f}/month sized, ${as_is:,.2f} as-is"
@@ -213,6 +217,8 @@ def _target_of(f: PlanFacts, vm: VMInput) -> str:
     s = vm.sizing
     if f.meta.cloud == "azure":
         return str(azure_choice(vm)["vm_size"] or "none fits")
+    if f.meta.cloud == "gcp":
+        return str(gcp_choice(vm)["machine_type"] or "none fits")
     if f.meta.language == "terraform":
         return str(s["aws"]["instance_type"] or "none fits")
     kv = s["kubevirt"]
@@ -340,6 +346,8 @@ def _findings(f: PlanFacts) -> str:
 def _cost(f: PlanFacts) -> str:
     if f.meta.cloud == "azure":
         return _azure_cost(f)
+    if f.meta.cloud == "gcp":
+        return gcp_cost(f.wave.vms, cell, _usd)
     lines = [
         "## Cost against as-is",
         "",

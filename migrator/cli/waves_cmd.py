@@ -84,6 +84,11 @@ def _print_plan(doc: dict[str, Any], fmt: Format) -> None:
         )
 
 
+SIZING_TARGET_OPTION = typer.Option(
+    "aws", "--target", help="aws, azure, gcp or kubevirt (sizing); terraform-aws means aws."
+)
+
+
 @app.command("plan")
 def plan(
     ctx: typer.Context,
@@ -95,9 +100,7 @@ def plan(
     ),
     window_hours: float = typer.Option(None, "--window-hours", help="Replication window per wave."),
     max_per_host: int = typer.Option(10, "--max-per-host", help="VMs per source ESXi host per wave."),
-    target: str = typer.Option(
-        "aws", "--target", help="aws, azure, gcp or kubevirt (sizing); terraform-aws means aws."
-    ),
+    target: str = SIZING_TARGET_OPTION,
     couple_gb_per_day: float = typer.Option(1.0, "--couple-gb-per-day", help="Traffic that ties two VMs."),
     shared_min_clients: int = typer.Option(
         25, "--shared-min-clients", help="Clients that make a shared service."

@@ -23,6 +23,7 @@ from migrator.app.semantic_cache import reusable
 from migrator.app.workspace import Workspace
 from migrator.errors import ChecksFailed
 from migrator.settings import Settings
+from migrator.store import tenancy
 from migrator.store.database import open_engine
 from migrator.store.embeddings import EmbeddingStore, pack, unpack
 from migrator.store.models import Embedding, LearningExample
@@ -89,7 +90,10 @@ def test_nearest_neighbour_in_sqlite_is_the_labelled_one(
 def test_nearest_neighbours_in_postgresql_are_the_labelled_ones(postgres_url: str, tmp_path: Path) -> None:
     """The same brute-force search over a bytea column (no pgvector); a target of its own keeps the
     shared test cluster's other rows out."""
-    store = EmbeddingStore(open_engine(Settings.resolve(tmp_path / "ws", postgres_url)))
+    # as a tenant: on PostgreSQL a row's tenant is the transaction's setting (docs/scale.md#tenants)
+    store = EmbeddingStore(
+        tenancy.bind(open_engine(Settings.resolve(tmp_path / "ws", postgres_url)), "default")
+    )
     target = f"pg-{tmp_path.name}"
     ids = {}
     for name, text in LABELLED.items():

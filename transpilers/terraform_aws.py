@@ -36,6 +36,14 @@ def subnet_key(vm: VMInput, nic: dict[str, object]) -> str:
     return vm.changes.network(nic) or network_key(str(nic["network"]))
 
 
+def subnet_keys(placed: dict[str, VMInput]) -> list[str]:
+    """Every `var.subnet_ids` key the placed VMs use, sorted; NO_NETWORK when a VM has no NIC."""
+    keys = {subnet_key(vm, n) for vm in placed.values() for n in vm.nics}
+    if any(not vm.nics for vm in placed.values()):
+        keys.add(NO_NETWORK)
+    return sorted(keys)
+
+
 class TerraformAws:
     meta = TranspilerMeta(
         id="terraform-aws",
@@ -82,9 +90,7 @@ class TerraformAws:
         for s in spread:  # an instance joins one placement group: the first set that names it
             for member in s.vms:
                 spread_of.setdefault(member, s)
-        networks = sorted({subnet_key(vm, n) for vm in placed.values() for n in vm.nics})
-        if any(not vm.nics for vm in placed.values()):
-            networks = sorted({*networks, NO_NETWORK})
+        networks = subnet_keys(placed)
 
         main: list[Block] = [_provider()]
         main += [_security_group(wave, g, group_ids[g]) for g in groups]

@@ -24,7 +24,7 @@ from transpilers.hcl import Block, Expr, Value, render
 from transpilers.model import SpreadSet, TargetOptions, VMInput, WaveInput
 from transpilers.naming import dns_names, dns_slug, tf_names, tf_slug
 from transpilers.security_groups import WORLD_V4, IngressRule, edited_rules, ingress_rules, tier_key
-from transpilers.terraform_aws import NO_NETWORK, subnet_key
+from transpilers.terraform_aws import NO_NETWORK, subnet_key, subnet_keys
 from waves.sizing import azure_of, data_disks
 
 HEADER = header("terraform-azure")
@@ -67,9 +67,7 @@ class TerraformAzure:
         rules = edited_rules(rules, wave.port_rules)
         notes += rule_notes
         names = _names(wave, placed)
-        networks = sorted({subnet_key(vm, n) for vm in placed.values() for n in vm.nics})
-        if any(not vm.nics for vm in placed.values()):
-            networks = sorted({*networks, NO_NETWORK})
+        networks = subnet_keys(placed)
         main: list[Block] = [Block("provider", ["azurerm"]).set("features", Block("features"))]
         for group in sorted(names.groups):
             main += _group(wave, group, names.groups[group])

@@ -23,7 +23,7 @@ from transpilers.hcl import Block, Expr, Value, render
 from transpilers.model import SpreadSet, TargetOptions, VMInput, WaveInput
 from transpilers.naming import ascii_fold, dns_slug, short_hash, tf_names, tf_slug, unique
 from transpilers.security_groups import WORLD_V4, IngressRule, edited_rules, ingress_rules, tier_key
-from transpilers.terraform_aws import NO_NETWORK, subnet_key
+from transpilers.terraform_aws import NO_NETWORK, subnet_key, subnet_keys
 from waves.sizing import gcp_of
 
 HEADER = header("terraform-google")
@@ -94,9 +94,7 @@ class TerraformGoogle:
         rules = edited_rules(rules, wave.port_rules)
         notes += rule_notes
         names = _names(wave, placed)
-        networks = sorted({subnet_key(vm, n) for vm in placed.values() for n in vm.nics})
-        if any(not vm.nics for vm in placed.values()):
-            networks = sorted({*networks, NO_NETWORK})
+        networks = subnet_keys(placed)
         main: list[Block] = [_provider()]
         main += [_firewall(wave, rule, names) for rule in rules]
         joined = {s.id for s in names.spread_of.values()}  # a set no VM joins (all in earlier sets): none

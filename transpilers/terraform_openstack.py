@@ -106,7 +106,7 @@ def _placed(
         if flavor is None:
             message = (
                 f"{vm.name}: {vm.sizing['vcpu']} vCPU / {vm.sizing['memory_mb']} MiB fits no flavor "
-                f"of {catalogue.origin}"
+                f"of {catalogue.label}"
             )
             notes.append(Diagnostic("transpiler", "TF-NO-FLAVOR", "error", "main.tf", None, message, vm.name))
             continue

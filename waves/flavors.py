@@ -73,6 +73,12 @@ class FlavorCatalogue:
     currency: str | None  # None: the file carries no prices
     flavors: tuple[Flavor, ...]
 
+    @property
+    def label(self) -> str:
+        """How generated files name the catalogue: the shipped example's package path, or the
+        user's file name only (a local path does not belong in a plans repository)."""
+        return self.origin if self.origin == EXAMPLE_NAME else Path(self.origin).name
+
     def fitting(self, vcpu: int, memory_mb: int) -> Flavor | None:
         """The smallest flavor with at least the need's vCPUs and memory: the cheapest where the
         file carries prices, else the fewest vCPUs, then the least memory (then by name)."""

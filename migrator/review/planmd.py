@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from migrator.diagnostics import Diagnostic, count
-from migrator.review import mermaid
+from migrator.review import mermaid, planmd_openstack
 from migrator.review.markdown import cell, code, fence_for, prose
 from migrator.review.modeluse import facts_section, findings_section, usage_section
 from migrator.review.runbooks import Step, WaveView, runbooks, view
@@ -110,6 +110,8 @@ def _summary(f: PlanFacts) -> str:
 
 def _estimate(f: PlanFacts) -> str:
     m = f.wave_doc["metrics"]
+    if f.meta.cloud == "openstack":
+        return planmd_openstack.estimate(f.wave.vms, f.options)
     if f.meta.cloud != "azure":
         sized, as_is = m["aws_monthly_usd"], m["aws_as_is_monthly_usd"]
         return f"- AWS estimate: ${sized:,.2f}/month sized, ${as_is:,.2f} as-is"
@@ -213,6 +215,8 @@ def _target_of(f: PlanFacts, vm: VMInput) -> str:
     s = vm.sizing
     if f.meta.cloud == "azure":
         return str(azure_choice(vm)["vm_size"] or "none fits")
+    if f.meta.cloud == "openstack":
+        return planmd_openstack.flavor_name(vm, f.options)
     if f.meta.language == "terraform":
         return str(s["aws"]["instance_type"] or "none fits")
     kv = s["kubevirt"]
@@ -340,6 +344,8 @@ def _findings(f: PlanFacts) -> str:
 def _cost(f: PlanFacts) -> str:
     if f.meta.cloud == "azure":
         return _azure_cost(f)
+    if f.meta.cloud == "openstack":
+        return planmd_openstack.cost(f.wave.vms, f.options)
     lines = [
         "## Cost against as-is",
         "",

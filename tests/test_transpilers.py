@@ -84,7 +84,7 @@ def test_output_is_byte_identical_across_runs(demo_plan_ws: Path, tmp_path: Path
 
 
 def test_registry_metadata_is_complete() -> None:
-    assert set(TRANSPILERS) == {"terraform-aws", "kubevirt", "terraform-azure"}
+    assert set(TRANSPILERS) == {"terraform-aws", "kubevirt", "terraform-azure", "terraform-openstack"}
     for key, t in TRANSPILERS.items():
         assert t.meta.id == key
         assert t.meta.language in ("terraform", "kubernetes")

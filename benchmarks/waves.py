@@ -80,6 +80,9 @@ def main() -> None:
     doc, placement, graph = result.document, result.placement, result.graph
     waves_of = placement.wave_of_vm
     time_target = 10 if args.vms <= 10_000 else 20
+    # issue 24 at 100,000 VMs: a cut of at most 0.9x METIS's and waves at least 48 of 50 full
+    cut_target = 0.9 if args.vms >= 100_000 else 1.05
+    fill_target = f">= {0.96 * PlanParameters().max_vms:g}" if args.vms >= 100_000 else ""
     rss = peak_rss_mib()
     load = os.getloadavg()[0]
     print(
@@ -128,7 +131,7 @@ def main() -> None:
         f"in {metis_s:.1f} s"
     )
     ratio = ours / max(metis, 1)
-    print(f"cross-wave ratio ours/METIS: {ratio:.3f} (target <= 1.05)")
+    print(f"cross-wave ratio ours/METIS: {ratio:.3f} (target <= {cut_target})")
     part_of = dict(zip(nodes, membership, strict=True))
     shared_set = set(estate.shared)
     app_edges = {e: w for e, w in edges.items() if not shared_set & set(e)}
@@ -166,7 +169,7 @@ def main() -> None:
         "peak_rss_mib": round(rss),
         "rss_target_mib": 2048,
         "cut_ratio": round(ratio, 3),
-        "cut_target": 1.05,
+        "cut_target": cut_target,
         "apps_split": len(split),
         "violations": len(violations),
         "waves": fill["waves"],
@@ -182,9 +185,13 @@ def main() -> None:
             f"< {time_target}",
         ],
         [f"{k}: peak RSS MiB", f"{rss:.0f}", "< 2048"],
-        [f"{k}: cut ours/METIS", f"{ratio:.3f}", "<= 1.05"],
+        [f"{k}: cut ours/METIS", f"{ratio:.3f}", f"<= {cut_target}"],
         [f"{k}: apps split / violations", f"{len(split)} / {len(violations)}", "0 / 0"],
-        [f"{k}: fill (waves, mean of max)", f"{fill['waves']}, {fill['mean_vms']} of {fill['max_vms']}", ""],
+        [
+            f"{k}: fill (waves, mean of max)",
+            f"{fill['waves']}, {fill['mean_vms']} of {fill['max_vms']}",
+            fill_target,
+        ],
     ]
     print("BENCH " + json.dumps(summary))
 

@@ -17,10 +17,10 @@ from policies.registry import (
     DIAGNOSTIC_SEVERITY,
     SEVERITIES,
     Policy,
-    evaluate,
     evaluate_findings,
     named_in_pack,
     policies,
+    scoped_findings,
 )
 
 
@@ -151,11 +151,11 @@ def iac_diagnostics(policy_input: dict[str, Any], scopes: tuple[str, ...] | None
     """The IaC guardrails' findings; only the guardrails of `scopes` run when it is given."""
     by_package = _by_package("iac")
     out = []
-    for package, result in evaluate("iac", policy_input, scopes).items():
+    for package, found in scoped_findings("iac", policy_input, scopes).items():
         policy = by_package.get(package)
         if policy is None:
             continue
-        for f in result.get("findings") or []:
+        for f in found:
             out.append(
                 Diagnostic(
                     "policy",

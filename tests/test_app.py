@@ -130,7 +130,13 @@ def test_snapshot_sequence_records_failures_and_interruptions(tmp_path: Path) ->
 
 
 def test_targets_and_their_options_come_from_the_registry() -> None:
-    assert TARGETS == ("terraform-aws", "kubevirt", "terraform-azure", "terraform-openstack")
+    assert TARGETS == (
+        "terraform-aws",
+        "kubevirt",
+        "terraform-azure",
+        "terraform-google",
+        "terraform-openstack",
+    )
     defaults = TargetOptions()
     declared = option_specs()
     for name, (spec, targets) in declared.items():
@@ -147,7 +153,7 @@ def test_targets_and_their_options_come_from_the_registry() -> None:
     for name in declared:
         assert flag(name) in help_text, name
     assert sizing_target("terraform-aws") == "aws" and sizing_target("kubevirt") == "kubevirt"
-    assert sizing_target("terraform-azure") == "azure"
+    assert sizing_target("terraform-azure") == "azure" and sizing_target("terraform-google") == "gcp"
     assert sizing_target("terraform-openstack") == "aws"  # the need; the flavor comes from --flavors
     assert declared["flavors"][1] == ["terraform-openstack"]
 

@@ -477,3 +477,34 @@ def test_failure_reason_is_one_line_without_a_bugs_text() -> None:
     assert failure_reason(VCenterError("vc1: login refused\nmore")) == "VCenterError: vc1: login refused"
     leaked = RuntimeError("postgresql://u:s3cret@db/x unreachable")
     assert failure_reason(leaked) == "internal error (RuntimeError): see the worker's log"
+
+
+@pytest.mark.vcsim
+def test_a_worker_sigkilled_in_an_estate_discovery_the_other_completes_the_estate(
+    small_sim: Simulator, demo_sim: Simulator, pg_env: dict[str, str], workers: Workers
+) -> None:
+    """Issue 23's test: one vCenter's job dies with its worker (SIGKILL) mid-discovery; the other
+    worker retries it and the estate snapshot completes, each VM once."""
+    env = {**pg_env, "VC_SMALL_PASS": small_sim.password, "VC_DEMO_PASS": demo_sim.password}
+    for name, sim, var in (("vc-small", small_sim, "VC_SMALL_PASS"), ("vc-demo", demo_sim, "VC_DEMO_PASS")):
+        add = ["estate", "add", name, "--server", sim.url, "--user", sim.username, "--password-env", var]
+        assert migrator(*add, env=store_env(env)).code == 0
+    assert migrator("discover", "--estate", "--queue", "--perf-days", "0", env=store_env(env)).code == 0
+    workers.env = env
+    first, second = workers.start(), workers.start()
+    running = "select id, pid from snapshots where status = 'running' and source = 'vcenter'"
+    row = wait_for(lambda: sql(env, running), "a vCenter's discovery under way")
+    victim = next(p for p in (first, second) if p.pid == row[0][1])
+    os.killpg(victim.pid, signal.SIGKILL)
+    victim.wait()
+
+    estate = "select id from snapshots where source = 'estate' and status = 'complete'"
+    [(estate_id,)] = wait_for(lambda: sql(env, estate), "the estate snapshot", timeout=300)
+    assert sql(env, "select status from snapshots where id = :s", s=row[0][0]) == [("interrupted",)]
+    members = sql(env, "select vcenter, status, snapshot_id from estate_members order by vcenter")
+    assert [m[:2] for m in members] == [("vc-demo", "complete"), ("vc-small", "complete")], members
+    assert row[0][0] not in {m[2] for m in members}  # the member is the retried run's snapshot
+    count = "select count(*), count(distinct moref) from vms where snapshot_id = :s"
+    parts = [sql(env, count, s=m[2])[0] for m in members]
+    assert all(total == distinct > 0 for total, distinct in parts), parts
+    assert sql(env, count, s=estate_id)[0][0] == sum(p[0] for p in parts)  # each VM once

@@ -102,6 +102,12 @@ def test_registry_names_every_tool_with_models_and_the_doc_is_current() -> None:
         "replan",
         "land_wave",
     }
+    from typing import get_args
+
+    from migrator.mcp_server.models import Target
+    from transpilers.registry import TARGETS
+
+    assert set(get_args(Target)) == set(TARGETS)  # an agent may name every registered target
     doc = (ROOT / "docs" / "mcp.md").read_text(encoding="utf-8")
     assert render_tool_table() in doc, "docs/mcp.md is stale: python -m migrator.mcp_server.docs"
 

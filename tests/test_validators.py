@@ -42,7 +42,7 @@ def test_broken_fixture_gives_exactly_the_expected_diagnostics(case: Path) -> No
         for d in report.diagnostics
     ]
     assert got == expected and expected
-    if case.parent.name in ("terraform", "terraform-azure", "terraform-openstack"):
+    if case.parent.name in ("terraform", "terraform-azure", "terraform-google", "terraform-openstack"):
         assert "terraform" in report.checkers and "terraform-builtin" not in report.checkers
         recorded = json.loads((case / "terraform.json").read_text(encoding="utf-8"))
         terraform = sorted(

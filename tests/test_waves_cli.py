@@ -155,7 +155,7 @@ def test_user_errors_are_one_line(tmp_path: Path, demo_ws: Path) -> None:
         "--bandwidth-mbps and --window-hours go together",
     )
     assert_one_line_error(
-        migrator("waves", "plan", "--target", "gcp", workspace=demo_ws), 2, "use aws, azure or kubevirt"
+        migrator("waves", "plan", "--target", "oci", workspace=demo_ws), 2, "use aws, azure, gcp or kubevirt"
     )
     assert migrator("waves", "plan", workspace=demo_ws).code == 0
     assert_one_line_error(

@@ -25,6 +25,7 @@ from tests.web_helpers import (
     local_client,
     planned_workspace,
 )
+from transpilers.registry import TARGETS
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +94,7 @@ def test_wave_and_vm_apis(client: TestClient) -> None:
     name = wave["vms"][0]["name"]
     vm = client.get(f"/api/vms/{quote(name, safe='')}").json()
     assert vm["name"] == name and vm["placement"]["wave"] == 1
-    assert set(vm["findings"]) == {"kubevirt", "terraform-aws"} and vm["disks"]
+    assert set(vm["findings"]) == set(TARGETS) and vm["disks"]  # every registered target
     assert client.get("/api/waves/999").status_code == 404
     assert client.get("/api/vms/no-such-vm").status_code == 404
 

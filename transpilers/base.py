@@ -18,7 +18,13 @@ _HEADER_LINE = re.compile(re.escape("# " + _HEADER).replace(re.escape("{target}"
 
 # The registered targets' ids, light enough for the validator to read a header without loading
 # the transpilers (transpilers/registry.py registers them; a test keeps the two equal).
-TARGET_IDS: tuple[str, ...] = ("terraform-aws", "kubevirt", "terraform-azure", "terraform-openstack")
+TARGET_IDS: tuple[str, ...] = (
+    "terraform-aws",
+    "kubevirt",
+    "terraform-azure",
+    "terraform-google",
+    "terraform-openstack",
+)
 
 
 def header(target: str) -> str:

@@ -421,25 +421,44 @@ KINDS += ("instance-family", "cpu-memory", "network", "anti-affinity", "availabi
 TARGETS_OF = {
     "instance-type": ("terraform-aws",),
     "volume": ("terraform-aws", "kubevirt"),
-    "tags": ("terraform-aws", "kubevirt", "terraform-azure", "terraform-openstack"),  # OpenStack: metadata
+    "tags": (
+        "terraform-aws",
+        "kubevirt",
+        "terraform-azure",
+        "terraform-google",
+        "terraform-openstack",
+    ),  # OpenStack: metadata
     "boot-bus": ("kubevirt",),
     "nic-model": ("kubevirt",),
     "storage-class": ("kubevirt",),
     "region": ("terraform-aws",),
     "namespace": ("kubevirt",),
-    "port-rule": ("terraform-aws", "terraform-azure", "terraform-openstack"),
+    "port-rule": ("terraform-aws", "terraform-azure", "terraform-google", "terraform-openstack"),
     "wave-pin": ("planner",),
     "instance-family": ("terraform-aws",),
-    "cpu-memory": ("terraform-aws", "kubevirt", "terraform-azure", "terraform-openstack"),  # sizes re-picked
-    "network": ("terraform-aws", "kubevirt", "terraform-azure", "terraform-openstack"),
-    "anti-affinity": ("terraform-aws", "kubevirt", "terraform-azure", "terraform-openstack"),
+    "cpu-memory": (
+        "terraform-aws",
+        "kubevirt",
+        "terraform-azure",
+        "terraform-google",
+        "terraform-openstack",
+    ),  # re-picks each size
+    "network": ("terraform-aws", "kubevirt", "terraform-azure", "terraform-google", "terraform-openstack"),
+    "anti-affinity": (
+        "terraform-aws",
+        "kubevirt",
+        "terraform-azure",
+        "terraform-google",
+        "terraform-openstack",
+    ),
     "availability-zone": ("terraform-aws",),
     "cutover-window": (
         "terraform-aws",
         "kubevirt",
         "terraform-azure",
+        "terraform-google",
         "terraform-openstack",
-    ),  # PLAN/REPORT.md
+    ),  # PLAN.md, REPORT.md
 }
 
 

@@ -50,8 +50,8 @@ class PlanParameters:
                 "give {max_storage_gb} or {bandwidth_mbps}/{window_hours}, not both",
                 field=("max_storage_gb", "bandwidth_mbps", "window_hours"),
             )
-        if self.target not in ("aws", "azure", "kubevirt"):
-            raise UsageError(f"{{target}} {self.target!r}: use aws, azure or kubevirt", field="target")
+        if self.target not in ("aws", "azure", "gcp", "kubevirt"):
+            raise UsageError(f"{{target}} {self.target!r}: use aws, azure, gcp or kubevirt", field="target")
         if self.couple_gb_per_day <= 0 or self.shared_min_clients < 2 or self.pilot_vms < 0:
             raise UsageError("coupling threshold, shared-service clients and pilot size must be sensible")
 

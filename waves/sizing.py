@@ -40,7 +40,11 @@ class SizingParameters:
 
 # cloud -> its catalogue of sizes with prices, source and date (docs/size.md); the key is also the
 # key of that cloud's choice in size_vm's result (sizing["aws"], sizing["azure"])
-CATALOGUES = {"aws": "data/aws-ec2-us-east-1.json", "azure": "data/azure-vm-eastus.json"}
+CATALOGUES = {
+    "aws": "data/aws-ec2-us-east-1.json",
+    "azure": "data/azure-vm-eastus.json",
+    "gcp": "data/gcp-compute-us-central1.json",
+}
 
 
 @cache
@@ -143,6 +147,29 @@ def azure_of(need: dict[str, Any], as_is: tuple[int, int] | None = None, disks: 
     )
     current = azure_size(now[0], now[1], family, disks)
     return {**sized, "as_is_size": current["vm_size"], "as_is_monthly_usd": current["monthly_usd"]}
+
+
+def gcp_size(vcpu: int, memory_mb: int, family: str) -> dict[str, Any]:
+    """The cheapest Compute Engine machine type for a need, with its monthly price (None
+    values: none fits). GCE attaches up to 127 data disks to every catalogued type, so disks
+    never bind the choice."""
+    found = cheapest(vcpu, memory_mb, family, "gcp")
+    return {
+        "machine_type": found["type"] if found else None,
+        "family": found["family"] if found else None,
+        "monthly_usd": monthly_usd(found, family, "gcp"),
+    }
+
+
+def gcp_of(need: dict[str, Any]) -> dict[str, Any]:
+    """The Compute Engine choice for a VM's need (the sizing after any plan edit) and for its
+    size today (the need's *_now fields): the same one-need, one-catalogue rule as AWS and Azure
+    (waves/data/gcp-compute-us-central1.json)."""
+    family = str(need["os_family"])
+    sized = gcp_size(int(need["vcpu"]), int(need["memory_mb"]), family)
+    now_vcpu = int(need.get("vcpu_now") or need["vcpu"])
+    current = gcp_size(now_vcpu, int(need.get("memory_mb_now") or need["memory_mb"]), family)
+    return {**sized, "as_is_type": current["machine_type"], "as_is_monthly_usd": current["monthly_usd"]}
 
 
 def unknown_size(vm: dict[str, Any]) -> list[str]:

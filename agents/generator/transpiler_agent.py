@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +34,7 @@ class AgentResult:
     report: ValidationReport
     transpiler_diagnostics: list[Diagnostic] = field(default_factory=list)
     history: list[dict[str, int]] = field(default_factory=list)  # counts per attempt
+    render_seconds: float = 0.0  # the transpiler's own time (the validator's is in report.timings)
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
@@ -64,7 +66,9 @@ def run_wave(
     validator: ValidatorOptions | None = None,
 ) -> AgentResult:
     fixer = fixer or DeterministicFixer()
+    started = time.perf_counter()
     rendered = transpiler.render(wave, options)
+    render_seconds = time.perf_counter() - started
     files = rendered.files
     known = known_files(
         files, rendered.blocks, rendered.documents
@@ -95,4 +99,5 @@ def run_wave(
         report,
         list(rendered.diagnostics),
         history,
+        render_seconds,
     )

@@ -9,6 +9,7 @@ from transpilers.base import TranspilerMeta
 from transpilers.escape import md_text
 from transpilers.model import TargetOptions, VMInput, WaveInput
 from transpilers.terraform_azure import azure_choice
+from transpilers.terraform_google import gcp_choice
 from transpilers.terraform_openstack import flavor_of
 from waves.flavors import load_flavors
 
@@ -82,6 +83,8 @@ def _choice(meta: TranspilerMeta, planned: VMInput, options: TargetOptions | Non
     """The size the target's cloud gives the VM's need."""
     if meta.cloud == "azure":
         return f"Azure {azure_choice(planned)['vm_size'] or 'none fits'}"
+    if meta.cloud == "gcp":
+        return f"Google Cloud {gcp_choice(planned)['machine_type'] or 'none fits'}"
     if meta.cloud == "openstack":  # the flavor of the user's catalogue (--flavors)
         flavor = flavor_of(planned, load_flavors(options.flavors if options else None))
         return f"OpenStack flavor {flavor.name if flavor else 'none fits'}"

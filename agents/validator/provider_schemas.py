@@ -45,6 +45,7 @@ PROVIDERS: dict[str, SchemaProvider] = {
     for p in (
         SchemaProvider("aws", "6.25.0"),
         SchemaProvider("azurerm", "4.55.0"),
+        SchemaProvider("google", "6.50.0"),
         SchemaProvider("openstack", "3.0.0", "terraform-provider-openstack"),
     )
 }

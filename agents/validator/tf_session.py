@@ -108,6 +108,10 @@ class CoreSession:
         config = self.folder / "cli.tfrc"  # empty: the user's CLI configuration plays no part
         config.write_text("", encoding="utf-8")
         return {
+            # Go's collector at its default (100) takes a quarter of the core's CPU on a wave of
+            # a few hundred resources; 400 trades some tens of MB of heap for it (measured:
+            # 0.47 -> 0.35 CPU s per validate of 400 instances). A GOGC the user set is kept.
+            "GOGC": "400",
             **os.environ,
             "PYTHONPATH": str(project_root),
             "TF_CLI_CONFIG_FILE": str(config),

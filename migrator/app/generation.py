@@ -179,9 +179,19 @@ def generate(ws: Workspace, request: GenerateRequest) -> GenerateResult:
     apply_learned(ws, chosen, target)  # learned corrections become edits (docs/learning.md)
     edits = _plan_edits(ws, planned, target)
     cutovers = request.cutovers or stored_cutovers(ws, planned.plan_id)
+    found = findings_by_wave(chosen, planned.clusters, target)
     outcomes = [
         generate_wave(
-            ws, transpiler, planned, _scheduled(wave_input, cutovers), options, root, request, models, edits
+            ws,
+            transpiler,
+            planned,
+            _scheduled(wave_input, cutovers),
+            options,
+            root,
+            request,
+            models,
+            edits,
+            found.get(wave_input.number),
         )
         for wave_input in chosen
     ]
@@ -192,6 +202,26 @@ def generate(ws: Workspace, request: GenerateRequest) -> GenerateResult:
     for name, text in estate.items():
         (root / name).write_text(text, encoding="utf-8")
     return GenerateResult(planned.plan_id, target, root, outcomes)
+
+
+def findings_by_wave(
+    waves: list[WaveInput], clusters: list[dict[str, Any]], target: str
+) -> dict[int, list[Finding]]:
+    """Every wave's source findings from one evaluation of the pack over all their VMs (a
+    finding depends on its own VM, the clusters and the target only: policies/engine.py), which
+    spares a query of every policy per wave. {} when a VM name is in two waves: each wave is
+    then evaluated on its own (a finding names its VM by name)."""
+    names = [str(vm.record.get("name")) for w in waves for vm in w.vms]
+    if len(waves) < 2 or len(set(names)) != len(names):
+        return {}
+    found = source_findings([vm.record for w in waves for vm in w.vms], clusters, target)
+    wave_of = {str(vm.record.get("name")): w.number for w in waves for vm in w.vms}
+    out: dict[int, list[Finding]] = {w.number: [] for w in waves}
+    for f in found:  # sorted as source_findings sorts, so each wave's list is too
+        if f.vm not in wave_of:
+            return {}  # a finding this split cannot place: each wave on its own
+        out[wave_of[f.vm]].append(f)
+    return out
 
 
 def _scheduled(wave: WaveInput, cutovers: Mapping[int, datetime]) -> WaveInput:
@@ -210,12 +240,15 @@ def generate_wave(
     request: GenerateRequest,
     models: PlanModelRecords,
     edits: list[StoredEdit] | None = None,
+    findings: list[Finding] | None = None,
 ) -> WaveOutcome:
     """One wave: block VMs with critical findings, apply the plan edits, generate into place, record
-    it in the store."""
+    it in the store. `findings`: the wave's source findings when already evaluated
+    (`findings_by_wave`)."""
     records = [vm.record for vm in wave_input.vms]
     target = transpiler.meta.id
-    findings = source_findings(records, planned.clusters, target)
+    if findings is None:
+        findings = source_findings(records, planned.clusters, target)
     wave_input = replace(wave_input, blocked=blocking(findings))
     folder = wave_folder(root, wave_input.number)
     report = model_report(ws, models, records, wave_input.number)

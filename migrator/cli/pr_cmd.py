@@ -273,7 +273,7 @@ def merge(
 @app.command("land")
 def land(
     ctx: typer.Context,
-    target: str = typer.Option(..., "--target", help="terraform-aws or kubevirt."),
+    target: str = typer.Option(..., "--target", help="The target, as `plan --target` names it."),
     wave: int = typer.Option(..., "--wave", min=1, help="Wave number."),
     repo: str = REPO_OPTION,
     base: str = BASE_OPTION,

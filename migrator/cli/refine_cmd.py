@@ -33,7 +33,7 @@ def plan_refine(
     ctx: typer.Context,
     request: str = typer.Argument(None, help="What to change, in plain language."),
     wave: int = typer.Option(None, "--wave", min=1, help="The wave to refine."),
-    target: str = typer.Option(None, "--target", help="terraform-aws or kubevirt."),
+    target: str = typer.Option(None, "--target", help="The target, as `plan --target` names it."),
     max_attempts: int = typer.Option(4, "--max-attempts", min=1, max=10, help="Model attempts at most."),
     resume_id: int = typer.Option(None, "--resume", help="Continue an interrupted refinement."),
     use_tools: bool = typer.Option(

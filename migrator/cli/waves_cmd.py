@@ -96,7 +96,7 @@ def plan(
     window_hours: float = typer.Option(None, "--window-hours", help="Replication window per wave."),
     max_per_host: int = typer.Option(10, "--max-per-host", help="VMs per source ESXi host per wave."),
     target: str = typer.Option(
-        "aws", "--target", help="aws, azure or kubevirt (sizing); terraform-aws means aws."
+        "aws", "--target", help="aws, azure, gcp or kubevirt (sizing); terraform-aws means aws."
     ),
     couple_gb_per_day: float = typer.Option(1.0, "--couple-gb-per-day", help="Traffic that ties two VMs."),
     shared_min_clients: int = typer.Option(

@@ -11,6 +11,7 @@ from typing import Any
 
 from migrator.diagnostics import Diagnostic, count
 from migrator.review import mermaid, planmd_openstack
+from migrator.review.cost_google import gcp_cost, gcp_estimate
 from migrator.review.markdown import cell, code, fence_for, prose
 from migrator.review.modeluse import facts_section, findings_section, usage_section
 from migrator.review.runbooks import Step, WaveView, runbooks, view
@@ -22,6 +23,7 @@ from transpilers.mgn import CSV_FILE as MGN_CSV
 from transpilers.mgn import POST_LAUNCH_FILE as MGN_POST_LAUNCH
 from transpilers.model import TargetOptions, VMInput, WaveInput
 from transpilers.terraform_azure import azure_choice
+from transpilers.terraform_google import gcp_choice
 from waves.sizing import price_source
 
 MARKER = "<!-- migrator:plan -->"
@@ -110,6 +112,8 @@ def _summary(f: PlanFacts) -> str:
 
 def _estimate(f: PlanFacts) -> str:
     m = f.wave_doc["metrics"]
+    if f.meta.cloud == "gcp":
+        return gcp_estimate(f.wave.vms)
     if f.meta.cloud == "openstack":
         return planmd_openstack.estimate(f.wave.vms, f.options)
     if f.meta.cloud != "azure":
@@ -215,6 +219,8 @@ def _target_of(f: PlanFacts, vm: VMInput) -> str:
     s = vm.sizing
     if f.meta.cloud == "azure":
         return str(azure_choice(vm)["vm_size"] or "none fits")
+    if f.meta.cloud == "gcp":
+        return str(gcp_choice(vm)["machine_type"] or "none fits")
     if f.meta.cloud == "openstack":
         return planmd_openstack.flavor_name(vm, f.options)
     if f.meta.language == "terraform":
@@ -344,6 +350,8 @@ def _findings(f: PlanFacts) -> str:
 def _cost(f: PlanFacts) -> str:
     if f.meta.cloud == "azure":
         return _azure_cost(f)
+    if f.meta.cloud == "gcp":
+        return gcp_cost(f.wave.vms, cell, _usd)
     if f.meta.cloud == "openstack":
         return planmd_openstack.cost(f.wave.vms, f.options)
     lines = [

@@ -476,6 +476,10 @@ def runbooks(
         from migrator.review.runbooks_azure import azure_cutover, azure_rollback  # it imports this module
 
         cutover, rollback = azure_cutover(v, files), azure_rollback(v)
+    elif target_language == "terraform" and cloud == "gcp":
+        from migrator.review.runbooks_google import google_cutover, google_rollback  # it imports this module
+
+        cutover, rollback = google_cutover(v, files), google_rollback(v)
     elif target_language == "terraform" and cloud == "openstack":
         from migrator.review.runbooks_openstack import openstack_cutover, openstack_rollback  # imports this
 

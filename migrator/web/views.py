@@ -33,9 +33,9 @@ from migrator.app.inventory import find_vm, snapshot_vms
 from migrator.app.prs import Reviews
 from migrator.app.workspace import Workspace
 from migrator.errors import MigratorError, NotFound
+from transpilers.registry import TARGETS
 
 SEVERITIES = ("critical", "warning", "info")
-TARGETS = ("kubevirt", "terraform-aws")
 AGGREGATE_ABOVE = 2000  # nodes: above this the graph is grouped by application unless asked otherwise
 
 

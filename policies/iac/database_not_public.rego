@@ -9,7 +9,7 @@ metadata := {
 	"severity": "critical",
 	"title": "Database servers never publicly addressable",
 	"description": "A VM of the database tier gets no public IP (on OpenStack: no floating IP) and no security group open to the world, on any port.",
-	"remediation": "Remove associate_public_ip_address and world-open rules from database instances; on Azure, public_ip_address_id from their NICs and world-open rules from their NICs' network security groups; on OpenStack, floating IP associations of their ports and world-open rules from their ports' security groups.",
+	"remediation": "Remove associate_public_ip_address and world-open rules from database instances; on Azure, public_ip_address_id from their NICs and world-open rules from their NICs' network security groups; on Google Cloud, access_config from their network interfaces and world-open firewall rules that target their network tags; on OpenStack, floating IP associations of their ports and world-open rules from their ports' security groups.",
 	"applies_to": ["terraform", "kubernetes"],
 	"scope": "any",
 }
@@ -77,6 +77,33 @@ findings contains {"resource": vm.address, "file": vm.file, "message": sprintf("
 findings contains {"resource": vm.address, "file": vm.file, "message": sprintf("database VM's NIC azurerm_network_interface.%s is in a network security group open to the world", [azure_nic_names[ref]])} if {
 	some [vm, ref] in azure_database_nics
 	ref in azure_exposed_nics
+}
+
+# Google Cloud: a database instance (labels.tier) with an external IP (an access_config block on
+# a network interface), or reached by a world-open firewall rule that targets one of its network
+# tags or every instance (no target_tags).
+google_database_instances contains r if {
+	some r in lib.resources("google_compute_instance")
+	object.get(object.get(r.config, "labels", {}), "tier", "") in database_tiers
+}
+
+findings contains {"resource": r.address, "file": r.file, "message": "database instance has an external IP address (access_config)"} if {
+	some r in google_database_instances
+	some nic in object.get(r.config, "network_interface", [])
+	count(object.get(nic, "access_config", [])) > 0
+}
+
+findings contains {"resource": r.address, "file": r.file, "message": sprintf("database instance is reached by %s, open to the world", [rule.address])} if {
+	some r in google_database_instances
+	some rule in lib.google_world_ingress
+	_google_targets(rule, r)
+}
+
+_google_targets(rule, _) if count(rule.targets) == 0
+
+_google_targets(rule, r) if {
+	some tag in rule.targets
+	tag in object.get(r.config, "tags", [])
 }
 
 # OpenStack: a database instance (metadata tier) whose port (network.port) has a floating IP

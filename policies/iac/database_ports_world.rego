@@ -9,7 +9,7 @@ metadata := {
 	"severity": "critical",
 	"title": "No database ports open to the world",
 	"description": "Database and cache ports (SQL Server, Oracle, MySQL, PostgreSQL, MongoDB, Redis, ...) are never reachable from the world (0.0.0.0/0, ::/0; on Azure also `*`, `Any`, `Internet`; on OpenStack also a rule with no remote).",
-	"remediation": "Admit the application tier's security group (on Azure: its application security group) instead.",
+	"remediation": "Admit the application tier's security group (on Azure: its application security group; on Google Cloud: a firewall rule with its network tag in source_tags) instead.",
 	"applies_to": ["terraform"],
 	"scope": "any",
 }

@@ -22,14 +22,23 @@ sources(plan, kind, ref) := [s |
 	s := object.get(entry.source, "id", object.get(entry.source, "name", ""))
 ]
 
+# The map's sources as a set, once per Plan and kind (not once per VM's network or datastore).
+mapped(plan, kind, ref) := {s | some s in sources(plan, kind, ref)}
+
 findings contains {"resource": sprintf("Plan/%s", [p.name]), "file": p.file, "message": sprintf("network %s of VM %s is not in the NetworkMap", [use[1], use[0]])} if {
 	some p in lib.manifests("Plan")
-	some use in lib.forklift_uses(p, "network")
-	not use[1] in sources(p, "NetworkMap", "network")
+	uses := lib.forklift_uses(p, "network")
+	absent := {u[1] | some u in uses} - mapped(p, "NetworkMap", "network")
+	count(absent) > 0
+	some use in uses
+	use[1] in absent
 }
 
 findings contains {"resource": sprintf("Plan/%s", [p.name]), "file": p.file, "message": sprintf("datastore %s of VM %s is not in the StorageMap", [use[1], use[0]])} if {
 	some p in lib.manifests("Plan")
-	some use in lib.forklift_uses(p, "datastore")
-	not use[1] in sources(p, "StorageMap", "storage")
+	uses := lib.forklift_uses(p, "datastore")
+	absent := {u[1] | some u in uses} - mapped(p, "StorageMap", "storage")
+	count(absent) > 0
+	some use in uses
+	use[1] in absent
 }

@@ -24,9 +24,35 @@ first_block(config, name) := blocks[0] if {
 # as {sg, protocol, from, to, address, file}. Arrays, not partial sets: rego-cpp inserts into
 # sets slowly, and a large wave has a thousand rules (benchmarks/plan.py).
 world_ingress := array.concat(
-	array.concat(array.concat(array.concat(_vpc_rules, _sg_rules), _inline_rules), azure_world_ingress),
+	array.concat(
+		array.concat(array.concat(array.concat(_vpc_rules, _sg_rules), _inline_rules), azure_world_ingress),
+		google_world_ingress,
+	),
 	openstack_world_ingress,
 )
+
+# Google Cloud: enabled INGRESS google_compute_firewall rules (the direction defaults to INGRESS)
+# whose source_ranges hold 0.0.0.0/0 or ::/0, one entry per allow block and port range (no ports:
+# every port; protocol "all": every protocol); `sg` is the rule's address, `targets` its
+# target_tags ([]: the rule applies to every instance of the network).
+google_world_ingress := [rule |
+	some r in resources("google_compute_firewall")
+	upper(object.get(r.config, "direction", "INGRESS")) == "INGRESS"
+	object.get(r.config, "disabled", false) != true
+	some cidr in object.get(r.config, "source_ranges", [])
+	cidr in world_cidrs
+	some allow in object.get(r.config, "allow", [])
+	some range in _google_port_ranges(allow)
+	rule := {
+		"sg": r.address,
+		"targets": object.get(r.config, "target_tags", []),
+		"protocol": _google_protocol(lower(object.get(allow, "protocol", ""))),
+		"from": range[0],
+		"to": range[1],
+		"address": r.address,
+		"file": r.file,
+	}
+]
 
 # OpenStack: ingress openstack_networking_secgroup_rule_v2 resources whose remote is the world:
 # remote_ip_prefix 0.0.0.0/0 or ::/0, or neither a prefix nor a remote group (Neutron then admits
@@ -45,6 +71,14 @@ openstack_world_ingress := [rule |
 		"file": r.file,
 	}
 ]
+
+_google_protocol(p) := "-1" if p == "all"
+
+_google_protocol(p) := p if p != "all"
+
+_google_port_ranges(allow) := [[0, 65535]] if count(object.get(allow, "ports", [])) == 0
+
+_google_port_ranges(allow) := [_azure_range(text) | some text in allow.ports] if count(object.get(allow, "ports", [])) > 0
 
 _openstack_world(config) if object.get(config, "remote_ip_prefix", "") in world_cidrs
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from migrator.errors import ExitCode
 from tests.helpers import Result, assert_one_line_error, migrator
 from tests.xlsx_raw import NS, sheet_xml, vinfo_rows, write_xlsx
+from transpilers.registry import TARGETS
 
 BILLION_LAUGHS = (
     '<!DOCTYPE lolz [<!ENTITY lol "lol">'
@@ -195,7 +196,7 @@ def test_empty_size_cells_are_unknown_and_planning_copes(tmp_path: Path) -> None
     assert planned.code in (0, 7), planned.stderr
     assert "internal error" not in planned.stderr
     assert "size unknown (vCPU count and memory empty in the inventory)" in planned.stdout
-    for target in ("terraform-aws", "kubevirt", "terraform-azure", "terraform-openstack"):
+    for target in TARGETS:  # every registered target
         out = tmp_path / target
         made = migrator("plan", "--target", target, "--out", str(out), workspace=tmp_path)
         assert made.code in (0, 7, 8), made.stderr

@@ -135,6 +135,7 @@ def test_validate_cli_reports_and_fails_with_exit_8(tmp_path: Path) -> None:
                 "kubevirt",
                 "terraform-aws",
                 "terraform-azure",
+                "terraform-google",
                 "terraform-openstack",
             )
             for n in (1, 2, 3)

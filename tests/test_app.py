@@ -130,7 +130,13 @@ def test_snapshot_sequence_records_failures_and_interruptions(tmp_path: Path) ->
 
 
 def test_targets_and_their_options_come_from_the_registry() -> None:
-    assert TARGETS == ("terraform-aws", "kubevirt", "terraform-azure", "terraform-google")
+    assert TARGETS == (
+        "terraform-aws",
+        "kubevirt",
+        "terraform-azure",
+        "terraform-google",
+        "terraform-openstack",
+    )
     defaults = TargetOptions()
     declared = option_specs()
     for name, (spec, targets) in declared.items():
@@ -148,6 +154,8 @@ def test_targets_and_their_options_come_from_the_registry() -> None:
         assert flag(name) in help_text, name
     assert sizing_target("terraform-aws") == "aws" and sizing_target("kubevirt") == "kubevirt"
     assert sizing_target("terraform-azure") == "azure" and sizing_target("terraform-google") == "gcp"
+    assert sizing_target("terraform-openstack") == "aws"  # the need; the flavor comes from --flavors
+    assert declared["flavors"][1] == ["terraform-openstack"]
 
 
 def test_incomplete_results_become_exit_7_errors(ws: Workspace) -> None:

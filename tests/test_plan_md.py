@@ -61,7 +61,14 @@ def _plan_md_files(root: Path) -> list[Path]:
 
 def test_golden_plan_md_exists_for_every_wave_and_target() -> None:
     found = {p.parent.relative_to(GOLDEN / "iac").as_posix() for p in _plan_md_files(GOLDEN / "iac")}
-    targets = ("kubevirt", "kubevirt-forklift", "terraform-aws", "terraform-azure", "terraform-google")
+    targets = (
+        "kubevirt",
+        "kubevirt-forklift",
+        "terraform-aws",
+        "terraform-azure",
+        "terraform-google",
+        "terraform-openstack",
+    )
     assert found == {f"{t}/wave-0{n}" for t in targets for n in (1, 2, 3)}
 
 
@@ -69,7 +76,7 @@ def test_golden_mermaid_blocks_parse_with_the_real_parser() -> None:
     blocks = [
         b for p in _plan_md_files(GOLDEN / "iac") for b in mermaid_blocks(p.read_text(encoding="utf-8"))
     ]
-    assert len(blocks) == 15  # 5 targets x 3 waves
+    assert len(blocks) == 18  # one per wave: 6 golden trees x 3 waves
     results = parse_mermaid(blocks)
     assert all(r["ok"] for r in results), results
     assert {r["type"] for r in results} == {"flowchart-v2"}
@@ -98,7 +105,7 @@ def hostile_plans(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert migrator("import", "inventory", str(tmp / "inv.json"), workspace=ws).code == 0
     assert migrator("import", "flows", str(FIXTURES / "flows" / "demo-flows.csv"), workspace=ws).code == 0
     assert migrator("waves", "plan", workspace=ws).code in (0, 7)
-    for target in ("terraform-aws", "kubevirt", "terraform-azure", "terraform-google"):
+    for target in ("terraform-aws", "kubevirt", "terraform-azure", "terraform-google", "terraform-openstack"):
         result = migrator("plan", "--target", target, "--out", str(tmp / "out"), "--no-tools", workspace=ws)
         assert result.code in (0, 7), result.stderr
     return tmp / "out"

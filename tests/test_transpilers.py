@@ -85,7 +85,13 @@ def test_output_is_byte_identical_across_runs(demo_plan_ws: Path, tmp_path: Path
 
 
 def test_registry_metadata_is_complete() -> None:
-    assert set(TRANSPILERS) == {"terraform-aws", "kubevirt", "terraform-azure", "terraform-google"}
+    assert set(TRANSPILERS) == {
+        "terraform-aws",
+        "kubevirt",
+        "terraform-azure",
+        "terraform-google",
+        "terraform-openstack",
+    }
     for key, t in TRANSPILERS.items():
         assert t.meta.id == key
         assert t.meta.language in ("terraform", "kubernetes")
@@ -215,6 +221,7 @@ def test_hostile_inventory_text_yields_valid_inert_code(tmp_path: Path, target: 
         kind = {
             "terraform-aws": "aws_instance",
             "terraform-azure": "azurerm_linux_virtual_machine",
+            "terraform-openstack": "openstack_compute_instance_v2",
             "terraform-google": "google_compute_instance",
         }[target]
         google = target == "terraform-google"  # GCE labels: lowercase keys, escaped values
@@ -222,11 +229,14 @@ def test_hostile_inventory_text_yields_valid_inert_code(tmp_path: Path, target: 
         assert len(instances) == len(HOSTILE)
         for instance in instances:
             body = next(iter(instance.values()))
-            tags = {literal(k): v for k, v in body["labels" if google else "tags"].items()}
+            block = "labels" if google else ("tags" if "tags" in body else "metadata")  # OpenStack: metadata
+            tags = {literal(k): v for k, v in body[block].items()}
             for value in tags.values():
                 assert not str(value).startswith("${")  # every tag is a literal, never an expression
-            escape = gce_label if google else aws_tag_value
-            assert literal(tags["name" if google else "Name"]) in {escape(t) for t in HOSTILE}
+            if google:
+                assert literal(tags["name"]) in {gce_label(t) for t in HOSTILE}
+            else:  # (OpenStack: Nova's metadata values hold 255 characters)
+                assert literal(tags["Name"]) in {aws_tag_value(t)[:n] for t in HOSTILE for n in (255, 256)}
     else:
         docs = [
             d for f in tmp_path.glob("vm-*.yaml") for d in yaml.safe_load_all(f.read_text(encoding="utf-8"))

@@ -42,7 +42,7 @@ def test_broken_fixture_gives_exactly_the_expected_diagnostics(case: Path) -> No
         for d in report.diagnostics
     ]
     assert got == expected and expected
-    if case.parent.name in ("terraform", "terraform-azure", "terraform-google"):
+    if case.parent.name in ("terraform", "terraform-azure", "terraform-google", "terraform-openstack"):
         assert "terraform" in report.checkers and "terraform-builtin" not in report.checkers
         recorded = json.loads((case / "terraform.json").read_text(encoding="utf-8"))
         terraform = sorted(
@@ -130,7 +130,14 @@ def test_validate_cli_reports_and_fails_with_exit_8(tmp_path: Path) -> None:
         "kubevirt-forklift",
         *(
             f"{t}/wave-0{n}"
-            for t in ("kubevirt-forklift", "kubevirt", "terraform-aws", "terraform-azure", "terraform-google")
+            for t in (
+                "kubevirt-forklift",
+                "kubevirt",
+                "terraform-aws",
+                "terraform-azure",
+                "terraform-google",
+                "terraform-openstack",
+            )
             for n in (1, 2, 3)
         ),
     ]

@@ -18,7 +18,13 @@ _HEADER_LINE = re.compile(re.escape("# " + _HEADER).replace(re.escape("{target}"
 
 # The registered targets' ids, light enough for the validator to read a header without loading
 # the transpilers (transpilers/registry.py registers them; a test keeps the two equal).
-TARGET_IDS: tuple[str, ...] = ("terraform-aws", "kubevirt", "terraform-azure", "terraform-google")
+TARGET_IDS: tuple[str, ...] = (
+    "terraform-aws",
+    "kubevirt",
+    "terraform-azure",
+    "terraform-google",
+    "terraform-openstack",
+)
 
 
 def header(target: str) -> str:
@@ -57,7 +63,7 @@ class TranspilerMeta:
     # the wave planner's sizing target (PlanParameters.target) for this target, which is also the
     # key of its choice in each VM's sizing (waves/sizing.py: sizing["aws"], sizing["azure"])
     sizing: str = "aws"
-    cloud: str = "aws"  # where the output lands: aws | azure | kubevirt (docs/targets.md)
+    cloud: str = "aws"  # where the output lands: aws | azure | kubevirt | openstack (docs/targets.md)
     estate_files: tuple[str, ...] = ()  # the names estate_files() may write beside the wave folders
 
 

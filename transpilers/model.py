@@ -121,12 +121,17 @@ class TargetOptions:
     hook_image: str | None = None  # Forklift hooks: the runner image (None: forklift_hooks.DEFAULT_IMAGE)
     hook_service_account: str | None = None  # the hook Job's service account (None: Forklift's default)
     executor: str = "forklift"  # kubevirt: who moves the VMs, Forklift (virt-v2v) or CDI (docs/handoff.md)
+    flavors: str | None = None  # terraform-openstack: the flavor catalogue file (None: the shipped example)
 
     def __post_init__(self) -> None:
         if self.executor not in EXECUTORS:
             raise UsageError(
                 f"{{executor}} {self.executor!r}: use one of {', '.join(EXECUTORS)}", field="executor"
             )
+        if self.flavors is not None:  # a bad flavor file is refused before any wave is rendered
+            from waves.flavors import load_flavors  # YAML and jsonschema only when given
+
+            load_flavors(self.flavors)
         # The URL is written into the manifests: credentials belong in the Secret (--vddk-secret).
         if self.vddk_url and url_carries_credentials(self.vddk_url):
             raise UsageError(

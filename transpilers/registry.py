@@ -16,11 +16,14 @@ from transpilers.model import TargetOptions
 from transpilers.terraform_aws import TerraformAws
 from transpilers.terraform_azure import TerraformAzure
 from transpilers.terraform_google import TerraformGoogle
+from transpilers.terraform_openstack import TerraformOpenstack
 
 TRANSPILERS: dict[str, Transpiler] = {
-    t.meta.id: t for t in (TerraformAws(), KubeVirt(), TerraformAzure(), TerraformGoogle())
+    t.meta.id: t
+    for t in (TerraformAws(), KubeVirt(), TerraformAzure(), TerraformGoogle(), TerraformOpenstack())
 }
-TARGETS: tuple[str, ...] = tuple(TRANSPILERS)  # terraform-aws, kubevirt, terraform-azure, terraform-google
+# terraform-aws, kubevirt, terraform-azure, terraform-google, terraform-openstack
+TARGETS: tuple[str, ...] = tuple(TRANSPILERS)
 
 
 def get(target: str) -> Transpiler:

@@ -421,24 +421,43 @@ KINDS += ("instance-family", "cpu-memory", "network", "anti-affinity", "availabi
 TARGETS_OF = {
     "instance-type": ("terraform-aws",),
     "volume": ("terraform-aws", "kubevirt"),
-    "tags": ("terraform-aws", "kubevirt", "terraform-azure", "terraform-google"),
+    "tags": (
+        "terraform-aws",
+        "kubevirt",
+        "terraform-azure",
+        "terraform-google",
+        "terraform-openstack",
+    ),  # OpenStack: metadata
     "boot-bus": ("kubevirt",),
     "nic-model": ("kubevirt",),
     "storage-class": ("kubevirt",),
     "region": ("terraform-aws",),
     "namespace": ("kubevirt",),
-    "port-rule": ("terraform-aws", "terraform-azure", "terraform-google"),
+    "port-rule": ("terraform-aws", "terraform-azure", "terraform-google", "terraform-openstack"),
     "wave-pin": ("planner",),
     "instance-family": ("terraform-aws",),
-    "cpu-memory": ("terraform-aws", "kubevirt", "terraform-azure", "terraform-google"),  # re-picks each size
-    "network": ("terraform-aws", "kubevirt", "terraform-azure", "terraform-google"),
-    "anti-affinity": ("terraform-aws", "kubevirt", "terraform-azure", "terraform-google"),
+    "cpu-memory": (
+        "terraform-aws",
+        "kubevirt",
+        "terraform-azure",
+        "terraform-google",
+        "terraform-openstack",
+    ),  # re-picks each size
+    "network": ("terraform-aws", "kubevirt", "terraform-azure", "terraform-google", "terraform-openstack"),
+    "anti-affinity": (
+        "terraform-aws",
+        "kubevirt",
+        "terraform-azure",
+        "terraform-google",
+        "terraform-openstack",
+    ),
     "availability-zone": ("terraform-aws",),
     "cutover-window": (
         "terraform-aws",
         "kubevirt",
         "terraform-azure",
         "terraform-google",
+        "terraform-openstack",
     ),  # PLAN.md, REPORT.md
 }
 

@@ -7,12 +7,20 @@ from agents.generator.transpiler_agent import AgentResult
 from policies.engine import Finding
 from transpilers.base import TranspilerMeta
 from transpilers.escape import md_text
-from transpilers.model import WaveInput
+from transpilers.model import TargetOptions, VMInput, WaveInput
 from transpilers.terraform_azure import azure_choice
 from transpilers.terraform_google import gcp_choice
+from transpilers.terraform_openstack import flavor_of
+from waves.flavors import load_flavors
 
 
-def render_report(meta: TranspilerMeta, wave: WaveInput, result: AgentResult, findings: list[Finding]) -> str:
+def render_report(
+    meta: TranspilerMeta,
+    wave: WaveInput,
+    result: AgentResult,
+    findings: list[Finding],
+    options: TargetOptions | None = None,
+) -> str:
     counts = result.report.counts
     lines = [
         f"# Wave {wave.number}: {md_text(wave.name)} ({meta.id})",
@@ -66,12 +74,18 @@ def render_report(meta: TranspilerMeta, wave: WaveInput, result: AgentResult, fi
         size = planned.sizing
         lines.append(
             f"- {md_text(planned.name)} ({state}): {size['vcpu']} vCPU, {size['memory_mb']} MiB, "
-            + (
-                f"Azure {azure_choice(planned)['vm_size'] or 'none fits'}"
-                if meta.cloud == "azure"
-                else f"Google Cloud {gcp_choice(planned)['machine_type'] or 'none fits'}"
-                if meta.cloud == "gcp"
-                else f"AWS {size['aws']['instance_type'] or 'none fits'}"
-            )
+            + _choice(meta, planned, options)
         )
     return "\n".join(lines) + "\n"
+
+
+def _choice(meta: TranspilerMeta, planned: VMInput, options: TargetOptions | None) -> str:
+    """The size the target's cloud gives the VM's need."""
+    if meta.cloud == "azure":
+        return f"Azure {azure_choice(planned)['vm_size'] or 'none fits'}"
+    if meta.cloud == "gcp":
+        return f"Google Cloud {gcp_choice(planned)['machine_type'] or 'none fits'}"
+    if meta.cloud == "openstack":  # the flavor of the user's catalogue (--flavors)
+        flavor = flavor_of(planned, load_flavors(options.flavors if options else None))
+        return f"OpenStack flavor {flavor.name if flavor else 'none fits'}"
+    return f"AWS {planned.sizing['aws']['instance_type'] or 'none fits'}"

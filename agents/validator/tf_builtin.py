@@ -1,7 +1,8 @@
 """The built-in Terraform validator: the fallback when Terraform's core cannot be loaded
 (agents/validator/tf_core.py says so in a warning). It reports what `terraform validate` reports for the
 constructs migrator emits, against the same generated schemas the schema-only provider serves
-(hashicorp/aws and hashicorp/azurerm: agents/validator/provider_schemas.py, scripts/build_provider_schema.py).
+(hashicorp/aws, hashicorp/azurerm, terraform-provider-openstack/openstack:
+agents/validator/provider_schemas.py, scripts/build_provider_schema.py).
 
 Summaries and details follow Terraform's own wording so a reviewer sees the same message either
 way. Expressions are not evaluated: their references are checked, their types are not, so it

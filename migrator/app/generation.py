@@ -402,7 +402,7 @@ def _generate(
             validator=ValidatorOptions(use_tools=c.use_tools),
         )
         (staging / "REPORT.md").write_text(
-            render_report(c.transpiler.meta, wave, result, c.findings), encoding="utf-8"
+            render_report(c.transpiler.meta, wave, result, c.findings, options), encoding="utf-8"
         )
         plan_md = _plan_md(
             c.transpiler,

@@ -20,7 +20,7 @@ DATA_NOTICE = (
 MAX_LIMIT = 200
 Name = Field(min_length=1, max_length=512)
 Target = Literal[
-    "terraform-aws", "kubevirt", "terraform-azure", "terraform-google"
+    "terraform-aws", "kubevirt", "terraform-azure", "terraform-google", "terraform-openstack"
 ]  # = transpilers.registry.TARGETS (a test)
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from migrator.diagnostics import Diagnostic, count
-from migrator.review import mermaid
+from migrator.review import mermaid, planmd_openstack
 from migrator.review.cost_google import gcp_cost, gcp_estimate
 from migrator.review.markdown import cell, code, fence_for, prose
 from migrator.review.modeluse import facts_section, findings_section, usage_section
@@ -114,6 +114,8 @@ def _estimate(f: PlanFacts) -> str:
     m = f.wave_doc["metrics"]
     if f.meta.cloud == "gcp":
         return gcp_estimate(f.wave.vms)
+    if f.meta.cloud == "openstack":
+        return planmd_openstack.estimate(f.wave.vms, f.options)
     if f.meta.cloud != "azure":
         sized, as_is = m["aws_monthly_usd"], m["aws_as_is_monthly_usd"]
         return f"- AWS estimate: ${sized:,.2f}/month sized, ${as_is:,.2f} as-is"
@@ -219,6 +221,8 @@ def _target_of(f: PlanFacts, vm: VMInput) -> str:
         return str(azure_choice(vm)["vm_size"] or "none fits")
     if f.meta.cloud == "gcp":
         return str(gcp_choice(vm)["machine_type"] or "none fits")
+    if f.meta.cloud == "openstack":
+        return planmd_openstack.flavor_name(vm, f.options)
     if f.meta.language == "terraform":
         return str(s["aws"]["instance_type"] or "none fits")
     kv = s["kubevirt"]
@@ -348,6 +352,8 @@ def _cost(f: PlanFacts) -> str:
         return _azure_cost(f)
     if f.meta.cloud == "gcp":
         return gcp_cost(f.wave.vms, cell, _usd)
+    if f.meta.cloud == "openstack":
+        return planmd_openstack.cost(f.wave.vms, f.options)
     lines = [
         "## Cost against as-is",
         "",

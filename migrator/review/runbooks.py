@@ -480,6 +480,10 @@ def runbooks(
         from migrator.review.runbooks_google import google_cutover, google_rollback  # it imports this module
 
         cutover, rollback = google_cutover(v, files), google_rollback(v)
+    elif target_language == "terraform" and cloud == "openstack":
+        from migrator.review.runbooks_openstack import openstack_cutover, openstack_rollback  # imports this
+
+        cutover, rollback = openstack_cutover(v, files), openstack_rollback(v)
     elif target_language == "terraform":
         cutover, rollback = terraform_cutover(v, files), terraform_rollback(v)
     elif PLAN_FILE in files:

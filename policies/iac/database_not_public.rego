@@ -1,4 +1,4 @@
-# Database servers never publicly addressable: A VM of the database tier gets no public IP and no security group open to the world, on any port.
+# Database servers never publicly addressable: A VM of the database tier gets no public IP (on OpenStack: no floating IP) and no security group open to the world, on any port.
 package migrator.iac.database_not_public
 
 import data.migrator.lib
@@ -8,8 +8,8 @@ metadata := {
 	"id": "IAC-DATABASE-NOT-PUBLIC",
 	"severity": "critical",
 	"title": "Database servers never publicly addressable",
-	"description": "A VM of the database tier gets no public IP and no security group open to the world, on any port.",
-	"remediation": "Remove associate_public_ip_address and world-open rules from database instances; on Azure, public_ip_address_id from their NICs and world-open rules from their NICs' network security groups; on Google Cloud, access_config from their network interfaces and world-open firewall rules that target their network tags.",
+	"description": "A VM of the database tier gets no public IP (on OpenStack: no floating IP) and no security group open to the world, on any port.",
+	"remediation": "Remove associate_public_ip_address and world-open rules from database instances; on Azure, public_ip_address_id from their NICs and world-open rules from their NICs' network security groups; on Google Cloud, access_config from their network interfaces and world-open firewall rules that target their network tags; on OpenStack, floating IP associations of their ports and world-open rules from their ports' security groups.",
 	"applies_to": ["terraform", "kubernetes"],
 	"scope": "any",
 }
@@ -104,4 +104,41 @@ _google_targets(rule, _) if count(rule.targets) == 0
 _google_targets(rule, r) if {
 	some tag in rule.targets
 	tag in object.get(r.config, "tags", [])
+}
+
+# OpenStack: a database instance (metadata tier) whose port (network.port) has a floating IP
+# (openstack_networking_floatingip_associate_v2.port_id) or is in a security group with a
+# world-open rule, or with a floating IP associated to the instance itself
+# (openstack_compute_floatingip_associate_v2.instance_id).
+openstack_database_ports contains [vm, object.get(net, "port", "")] if {
+	some vm in lib.resources("openstack_compute_instance_v2")
+	object.get(object.get(vm.config, "metadata", {}), "tier", "") in database_tiers
+	some net in object.get(vm.config, "network", [])
+}
+
+openstack_floating_ports := {object.get(a.config, "port_id", "") | some a in lib.resources("openstack_networking_floatingip_associate_v2")}
+
+openstack_world_groups := {rule.sg | some rule in lib.openstack_world_ingress}
+
+openstack_exposed_ports contains sprintf("${openstack_networking_port_v2.%s.id}", [port.name]) if {
+	some port in lib.resources("openstack_networking_port_v2")
+	some sg in object.get(port.config, "security_group_ids", [])
+	sg in openstack_world_groups
+}
+
+findings contains {"resource": vm.address, "file": vm.file, "message": sprintf("database instance's port %s has a floating IP", [trim_suffix(trim_prefix(ref, "${"), "}")])} if {
+	some [vm, ref] in openstack_database_ports
+	ref in openstack_floating_ports
+}
+
+findings contains {"resource": vm.address, "file": vm.file, "message": sprintf("database instance's port %s is in a security group open to the world", [trim_suffix(trim_prefix(ref, "${"), "}")])} if {
+	some [vm, ref] in openstack_database_ports
+	ref in openstack_exposed_ports
+}
+
+findings contains {"resource": vm.address, "file": vm.file, "message": "database instance has a floating IP"} if {
+	some vm in lib.resources("openstack_compute_instance_v2")
+	object.get(object.get(vm.config, "metadata", {}), "tier", "") in database_tiers
+	some a in lib.resources("openstack_compute_floatingip_associate_v2")
+	object.get(a.config, "instance_id", "") == sprintf("${openstack_compute_instance_v2.%s.id}", [vm.name])
 }

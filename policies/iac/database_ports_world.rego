@@ -1,4 +1,4 @@
-# No database ports open to the world: Database and cache ports (SQL Server, Oracle, MySQL, PostgreSQL, MongoDB, Redis, ...) are never reachable from the world (0.0.0.0/0, ::/0; on Azure also `*`, `Any`, `Internet`).
+# No database ports open to the world: Database and cache ports (SQL Server, Oracle, MySQL, PostgreSQL, MongoDB, Redis, ...) are never reachable from the world (0.0.0.0/0, ::/0; on Azure also `*`, `Any`, `Internet`; on OpenStack also a rule with no remote).
 package migrator.iac.database_ports_world
 
 import data.migrator.lib
@@ -8,7 +8,7 @@ metadata := {
 	"id": "IAC-DATABASE-PORTS-WORLD",
 	"severity": "critical",
 	"title": "No database ports open to the world",
-	"description": "Database and cache ports (SQL Server, Oracle, MySQL, PostgreSQL, MongoDB, Redis, ...) are never reachable from the world (0.0.0.0/0, ::/0; on Azure also `*`, `Any`, `Internet`).",
+	"description": "Database and cache ports (SQL Server, Oracle, MySQL, PostgreSQL, MongoDB, Redis, ...) are never reachable from the world (0.0.0.0/0, ::/0; on Azure also `*`, `Any`, `Internet`; on OpenStack also a rule with no remote).",
 	"remediation": "Admit the application tier's security group (on Azure: its application security group; on Google Cloud: a firewall rule with its network tag in source_tags) instead.",
 	"applies_to": ["terraform"],
 	"scope": "any",

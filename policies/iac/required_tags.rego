@@ -1,4 +1,4 @@
-# Traceability tags and labels present: Instances and volumes (EC2 instances and EBS volumes, Azure VMs and managed disks) carry Name, migration-wave, source-moref, source-uuid, app and env tags (Compute Engine instances and disks: the same as lowercase labels); VirtualMachines carry the migration-wave label and the source annotations.
+# Traceability tags and labels present: Instances and volumes (EC2 instances and EBS volumes, Azure VMs and managed disks) carry Name, migration-wave, source-moref, source-uuid, app and env tags (Compute Engine instances and disks: the same as lowercase labels; OpenStack instances and volumes: as metadata); VirtualMachines carry the migration-wave label and the source annotations.
 package migrator.iac.required_tags
 
 import data.migrator.lib
@@ -8,7 +8,7 @@ metadata := {
 	"id": "IAC-REQUIRED-TAGS",
 	"severity": "warning",
 	"title": "Traceability tags and labels present",
-	"description": "Instances and volumes (EC2 instances and EBS volumes, Azure VMs and managed disks) carry Name, migration-wave, source-moref, source-uuid, app and env tags (Compute Engine instances and disks: the same as lowercase labels); VirtualMachines carry the migration-wave label and the source annotations.",
+	"description": "Instances and volumes (EC2 instances and EBS volumes, Azure VMs and managed disks) carry Name, migration-wave, source-moref, source-uuid, app and env tags (Compute Engine instances and disks: the same as lowercase labels; OpenStack instances and volumes: as metadata); VirtualMachines carry the migration-wave label and the source annotations.",
 	"remediation": "Regenerate with migrator, or add the missing tags by hand.",
 	"applies_to": ["terraform", "kubernetes"],
 	"scope": "generated",
@@ -31,6 +31,13 @@ findings contains {"resource": r.address, "file": r.file, "message": sprintf("mi
 	some r in lib.resources(type)
 	some label in google_required
 	not label in object.keys(object.get(r.config, "labels", {}))
+}
+
+findings contains {"resource": r.address, "file": r.file, "message": sprintf("missing metadata %s", [key])} if {
+	some type in ["openstack_compute_instance_v2", "openstack_blockstorage_volume_v3"]
+	some r in lib.resources(type)
+	some key in required
+	not key in object.keys(object.get(r.config, "metadata", {}))
 }
 
 findings contains {"resource": sprintf("VirtualMachine/%s", [m.name]), "file": m.file, "message": "missing label migration-wave"} if {

@@ -24,8 +24,11 @@ first_block(config, name) := blocks[0] if {
 # as {sg, protocol, from, to, address, file}. Arrays, not partial sets: rego-cpp inserts into
 # sets slowly, and a large wave has a thousand rules (benchmarks/plan.py).
 world_ingress := array.concat(
-	array.concat(array.concat(array.concat(_vpc_rules, _sg_rules), _inline_rules), azure_world_ingress),
-	google_world_ingress,
+	array.concat(
+		array.concat(array.concat(array.concat(_vpc_rules, _sg_rules), _inline_rules), azure_world_ingress),
+		google_world_ingress,
+	),
+	openstack_world_ingress,
 )
 
 # Google Cloud: enabled INGRESS google_compute_firewall rules (the direction defaults to INGRESS)
@@ -51,6 +54,24 @@ google_world_ingress := [rule |
 	}
 ]
 
+# OpenStack: ingress openstack_networking_secgroup_rule_v2 resources whose remote is the world:
+# remote_ip_prefix 0.0.0.0/0 or ::/0, or neither a prefix nor a remote group (Neutron then admits
+# every address). No protocol admits every protocol, no port range every port; `sg` is the
+# rule's security_group_id (`${openstack_networking_secgroup_v2.NAME.id}`).
+openstack_world_ingress := [rule |
+	some r in resources("openstack_networking_secgroup_rule_v2")
+	lower(object.get(r.config, "direction", "")) == "ingress"
+	_openstack_world(r.config)
+	rule := {
+		"sg": object.get(r.config, "security_group_id", ""),
+		"protocol": _openstack_protocol(lower(object.get(r.config, "protocol", ""))),
+		"from": object.get(r.config, "port_range_min", 0),
+		"to": object.get(r.config, "port_range_max", 65535),
+		"address": r.address,
+		"file": r.file,
+	}
+]
+
 _google_protocol(p) := "-1" if p == "all"
 
 _google_protocol(p) := p if p != "all"
@@ -58,6 +79,17 @@ _google_protocol(p) := p if p != "all"
 _google_port_ranges(allow) := [[0, 65535]] if count(object.get(allow, "ports", [])) == 0
 
 _google_port_ranges(allow) := [_azure_range(text) | some text in allow.ports] if count(object.get(allow, "ports", [])) > 0
+
+_openstack_world(config) if object.get(config, "remote_ip_prefix", "") in world_cidrs
+
+_openstack_world(config) if {
+	object.get(config, "remote_ip_prefix", "") == ""
+	object.get(config, "remote_group_id", "") == ""
+}
+
+_openstack_protocol(p) := "-1" if p in {"", "any"}
+
+_openstack_protocol(p) := p if not p in {"", "any"}
 
 # Azure: inbound Allow rules of network security groups whose source is the world (`*`, `Any`,
 # the `Internet` service tag, 0.0.0.0/0 or ::/0), as azurerm_network_security_rule resources or

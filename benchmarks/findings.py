@@ -9,6 +9,10 @@ the new, each in this process (wall and CPU seconds, the load average beside the
   one process the same with only the fields the pack names (what runs below PARALLEL_FROM VMs)
   workers     the same split over one worker process per core, cold (the pool's start and the
               pack's compilation included) and warm (the pool kept, as a server keeps it)
+  next        a real SQLite workspace: the estate's snapshot evaluated (and cached), then the
+              next discovery with 1% of the VMs changed, whose evaluation reuses the findings
+              of unchanged VMs (migrator/app/findings.py `_known`); its findings are compared
+              with a whole evaluation of the changed estate
 and checks that every step gives exactly the reference's findings (the reference is skipped
 with --no-reference: at 50,000 VMs it takes minutes; the steps are then compared with each
 other). The last line is a JSON summary (`BENCH {...}`) that benchmarks/report.py collects.
@@ -18,10 +22,12 @@ Usage: python benchmarks/findings.py [--vms 10000] [--no-reference]
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import resource
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -29,6 +35,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from migrator.app.findings import FindingsQuery, list_findings
+from migrator.app.snapshots import store_inventory
+from migrator.app.workspace import Workspace
+from migrator.store.inventory import Inventory
 from policies import engine
 from policies.engine import Finding, source_findings
 from tests.policy_reference import planted, reference_findings
@@ -101,6 +111,28 @@ def _pools() -> list[Any]:
     return [engine._pool(workers)] if workers > 1 else []
 
 
+def _next_snapshot(vms: list[dict[str, Any]], clusters: list[dict[str, Any]]) -> tuple[bool, dict[str, Any]]:
+    """The estate stored and evaluated in a workspace, then its next discovery with every
+    hundredth VM changed: that evaluation is timed (store reads included) and checked."""
+    after = copy.deepcopy(vms)
+    for vm in after[::100]:
+        vm["snapshot_count"] = int(vm.get("snapshot_count") or 0) + 1
+    with tempfile.TemporaryDirectory(prefix="migrator-bench-") as folder:
+        ws = Workspace.open(Path(folder))
+        store_inventory(ws, "import", "first", Inventory(vms=vms, clusters=clusters))
+        list_findings(ws, FindingsQuery(target="kubevirt"))
+        store_inventory(ws, "import", "next", Inventory(vms=after, clusters=clusters))
+        found, row = timed(
+            "next snapshot, 1% changed (workspace)",
+            lambda: list_findings(ws, FindingsQuery(target="kubevirt")).findings,
+        )
+        ws.close()
+    whole = source_findings(after, clusters, "kubevirt")
+    same = found == whole
+    print(f"{'':34s} identical to a whole evaluation of the changed estate: {'yes' if same else 'NO'}")
+    return same, row
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--vms", type=int, default=10_000)
@@ -128,7 +160,9 @@ def main() -> None:
         )
         rows.append(row)
     expected = reference if reference is not None else one
-    identical = all(r == expected for r in results)
+    next_same, row = _next_snapshot(vms, clusters)
+    rows.append(row)
+    identical = all(r == expected for r in results) and next_same
     print(
         f"identical findings: {'yes' if identical else 'NO'} ({len(expected)} findings, against "
         f"{'the reference' if reference is not None else 'the one-process run'})"

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import multiprocessing
 import os
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -50,14 +53,62 @@ PARALLEL_FROM = 2000
 MAX_WORKERS = 4
 
 
+@dataclass(frozen=True)
+class KnownFindings:
+    """An earlier evaluation a new one may reuse: each VM's fact digest then (names that were
+    unique in it only), the clusters' digest, and a reader of its findings by VM name."""
+
+    digests: dict[str, str]
+    clusters: str
+    findings: Callable[[list[str]], list[Finding]]
+
+
+def fact_digests(vms: Iterable[dict[str, Any]]) -> dict[str, str]:
+    """VM name -> digest of the facts the pack reads, for names that occur once."""
+    named, records = named_in_pack("source"), list(vms)
+    counts = Counter(vm["name"] for vm in records)
+    return {vm["name"]: _digest(_named_fields(vm, named)) for vm in records if counts[vm["name"]] == 1}
+
+
+def clusters_digest(clusters: list[dict[str, Any]]) -> str:
+    return _digest(clusters)
+
+
+def _digest(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
 def source_findings(
-    vms: list[dict[str, Any]], clusters: list[dict[str, Any]], target: str | None = None
+    vms: list[dict[str, Any]],
+    clusters: list[dict[str, Any]],
+    target: str | None = None,
+    known: KnownFindings | None = None,
 ) -> list[Finding]:
     """Every source policy over the VMs; `target` picks the meaning text (and target limits).
 
     The whole estate is one input and one query per core: each policy is an array comprehension
     over `input.vms` (docs/policies.md, "How the input reaches the engine"), and each VM carries
-    only the fields the pack names (`registry.named_in_pack`)."""
+    only the fields the pack names (`registry.named_in_pack`). A finding depends on its own VM,
+    the clusters and the target only, so with `known` (an earlier evaluation of the same target
+    and pack) a VM whose facts and name are unchanged takes its findings from there."""
+    if known is None or known.clusters != clusters_digest(clusters):
+        return _evaluate_all(vms, clusters, target)
+    digests = fact_digests(vms)
+    same = [name for name, digest in digests.items() if known.digests.get(name) == digest]
+    unchanged = set(same)
+    changed = [vm for vm in vms if vm["name"] not in unchanged]
+    found = set(known.findings(same)) | set(_evaluate_all(changed, clusters, target) if changed else [])
+    return sorted(found, key=_order)
+
+
+def _order(f: Finding) -> tuple[str, int, str, str]:
+    return (f.vm, SEVERITIES.index(f.severity), f.policy, f.message)
+
+
+def _evaluate_all(
+    vms: list[dict[str, Any]], clusters: list[dict[str, Any]], target: str | None
+) -> list[Finding]:
     named = named_in_pack("source")
     slim = [_named_fields(vm, named) for vm in vms]
     results: dict[str, list[Any]] = {}
@@ -68,7 +119,7 @@ def source_findings(
     for policy in policies("source"):
         meaning = (policy.metadata.get("targets") or {}).get(target or "", "")
         found_set.update(_finding(policy, f, meaning) for f in results.get(policy.name, []))
-    return sorted(found_set, key=lambda f: (f.vm, SEVERITIES.index(f.severity), f.policy, f.message))
+    return sorted(found_set, key=_order)
 
 
 def evaluate_part(

@@ -146,3 +146,35 @@ def test_the_cli_and_the_dashboard_share_one_entry(ws: Workspace) -> None:
     assert overview["findings"]["counts"] == {
         s: entry.counts.get(s, 0) for s in ("critical", "warning", "info")
     }
+
+
+def test_a_new_snapshot_evaluates_only_the_vms_whose_facts_changed(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The next discovery of the same estate (real SQLite, real Rego): the findings of unchanged
+    VMs come from the earlier snapshot's entry, the changed VM is evaluated, and the result is
+    what a whole evaluation gives."""
+    findings_summary(ws, "terraform-aws")  # the first snapshot's entry
+    export = read_export(FIXTURES / "inventories" / "demo.json")
+    vms = copy.deepcopy(export.vms)
+    changed = next(vm for vm in vms if not vm.get("template"))
+    changed["snapshot_count"] = int(changed.get("snapshot_count") or 0) + 4
+    store_inventory(ws, "import", "next.json", type(export)(vms=vms, clusters=export.clusters))
+    evaluated: list[str] = []
+    whole = engine._evaluate_all
+
+    def spy(part: list[dict[str, object]], *args: object) -> list[engine.Finding]:
+        evaluated.extend(str(vm["name"]) for vm in part)
+        return whole(part, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine, "_evaluate_all", spy)
+    found = list_findings(ws, FindingsQuery(target="terraform-aws")).findings
+    assert evaluated == [changed["name"]]
+    monkeypatch.setattr(engine, "_evaluate_all", whole)
+    assert found == fresh(ws, "terraform-aws")
+    assert any(f.vm == changed["name"] and f.policy == "SRC-SNAPSHOTS" for f in found)
+    # another target has no earlier entry: the whole estate is evaluated
+    monkeypatch.setattr(engine, "_evaluate_all", spy)
+    evaluated.clear()
+    list_findings(ws, FindingsQuery(target="kubevirt"))
+    assert len(evaluated) == len(vms)

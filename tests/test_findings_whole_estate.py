@@ -113,3 +113,65 @@ def test_only_fields_the_pack_names_reach_the_engine() -> None:
     assert not {"perf", "custom_fields", "annotation", "tags", "moref", "label"} & named
     vm = {"name": "a", "perf": {"cpu_p95_pct": 1}, "disks": [{"label": "Hard disk 1", "rdm": {"lun": "x"}}]}
     assert engine._named_fields(vm, named) == {"name": "a", "disks": [{"rdm": {"lun": "x"}}]}
+
+
+def _known_from(
+    vms: list[dict[str, Any]], clusters: list[dict[str, Any]], target: str
+) -> engine.KnownFindings:
+    """An earlier evaluation as the findings cache keeps it: findings by VM name."""
+    earlier = source_findings(vms, clusters, target)
+    return engine.KnownFindings(
+        digests=engine.fact_digests(vms),
+        clusters=engine.clusters_digest(clusters),
+        findings=lambda names: [f for f in earlier if f.vm in set(names)],
+    )
+
+
+def _changed_estate(vms: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], set[str]]:
+    """The next discovery of the estate: facts changed, a VM renamed, one gone, one new, and a
+    name now shared by two VMs. Returns the VMs and the names whose facts are not as before."""
+    after = copy.deepcopy(vms[1:])  # vms[0] is gone
+    after[3]["snapshot_count"] = int(after[3].get("snapshot_count") or 0) + 3
+    after[5]["usb_controllers"] = int(after[5].get("usb_controllers") or 0) + 1
+    after[8]["guest_id"] = "win31Guest" if after[8].get("guest_id") != "win31Guest" else "rhel9_64Guest"
+    after[13]["name"] = "renamed-" + after[13]["name"]
+    twin = copy.deepcopy(after[21])
+    twin["moref"] = "vm-twin"
+    newcomer = copy.deepcopy(after[30])
+    newcomer.update(name="newcomer", moref="vm-new", usb_controllers=1, snapshot_count=2)
+    after += [twin, newcomer]
+    changed = {after[i]["name"] for i in (3, 5, 8, 13, 21)} | {"newcomer"}
+    return after, changed
+
+
+def test_a_new_snapshot_reuses_the_findings_of_unchanged_vms_and_evaluates_the_rest(
+    synthetic: tuple[list[dict[str, Any]], list[dict[str, Any]]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    vms, clusters = synthetic
+    known = _known_from(vms, clusters, "kubevirt")
+    after, changed = _changed_estate(vms)
+    expected = reference_findings(copy.deepcopy(after), copy.deepcopy(clusters), "kubevirt")
+    evaluated: list[str] = []
+    whole = engine._evaluate_all
+
+    def spy(part: list[dict[str, Any]], *args: Any) -> list[Any]:
+        evaluated.extend(vm["name"] for vm in part)
+        return whole(part, *args)
+
+    monkeypatch.setattr(engine, "_evaluate_all", spy)
+    assert source_findings(after, clusters, "kubevirt", known) == expected
+    # the renamed, changed, new and now-duplicated VMs only (the twin's name counts twice)
+    assert sorted(evaluated) == sorted([*changed, after[21]["name"]])
+    assert {f.policy for f in expected if f.vm in changed} >= {"SRC-SNAPSHOTS", "SRC-USB"}
+
+
+def test_changed_clusters_mean_every_vm_is_evaluated_again(
+    synthetic: tuple[list[dict[str, Any]], list[dict[str, Any]]],
+) -> None:
+    vms, clusters = synthetic
+    known = _known_from(vms, clusters, "kubevirt")
+    moved = copy.deepcopy(clusters)
+    moved[0]["dpm_enabled"] = not moved[0].get("dpm_enabled")
+    expected = reference_findings(copy.deepcopy(vms), copy.deepcopy(moved), "kubevirt")
+    assert source_findings(vms, moved, "kubevirt", known) == expected
+    assert expected != source_findings(vms, clusters, "kubevirt")

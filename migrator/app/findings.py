@@ -18,7 +18,7 @@ from migrator.errors import NotFound, UsageError
 from migrator.store.findings import CacheEntry, CacheKey
 from migrator.store.models import Snapshot
 from migrator.store.snapshots import COMPLETE
-from policies.engine import Finding, source_findings
+from policies.engine import Finding, KnownFindings, clusters_digest, fact_digests, source_findings
 from policies.registry import SEVERITIES, bundle_digest
 from transpilers.registry import TARGETS
 
@@ -143,13 +143,30 @@ def _estate(ws: Workspace, snap: Snapshot, target: str | None, entry: CacheEntry
     assert snap.id is not None
     if entry is not None:
         return _rows(ws, entry, None)
-    found = _evaluate(ws, snap.id, target, list(ws.store.records(snap.id, "vms")))
+    vms = list(ws.store.records(snap.id, "vms"))
+    clusters = list(ws.store.records(snap.id, "clusters"))
+    known = _known(ws, snap.id, target) if snap.status == COMPLETE else None
+    found = source_findings(vms, clusters, target, known)
     if snap.status == COMPLETE:
         by_vm: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for f in found:
             by_vm[f.vm].append(f.as_dict())
         ws.findings_cache.put(_key(snap.id, target), _counts(found), by_vm)
     return found
+
+
+def _known(ws: Workspace, snapshot_id: int, target: str | None) -> KnownFindings | None:
+    """The newest earlier snapshot's cached findings for this target and pack, to reuse for
+    every VM whose facts did not change (docs/policies.md, "Re-evaluating a new snapshot")."""
+    earlier = ws.findings_cache.latest_before(_key(snapshot_id, target))
+    if earlier is None:
+        return None
+    previous_id, entry = earlier
+    return KnownFindings(
+        digests=fact_digests(ws.store.records(previous_id, "vms")),
+        clusters=clusters_digest(list(ws.store.records(previous_id, "clusters"))),
+        findings=lambda names: _rows(ws, entry, names),
+    )
 
 
 def _evaluate(

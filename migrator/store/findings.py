@@ -50,6 +50,23 @@ class FindingsCache:
             row = conn.execute(stmt).first()
         return None if row is None else CacheEntry(int(row[0]), dict(row[1]))
 
+    def latest_before(self, key: CacheKey) -> tuple[int, CacheEntry] | None:
+        """The newest entry of an earlier snapshot for the same target and bundle, with its
+        snapshot id (a new snapshot's evaluation reuses what did not change since)."""
+        stmt = (
+            select(ENTRIES.c.snapshot_id, ENTRIES.c.id, ENTRIES.c.counts)
+            .where(
+                (ENTRIES.c.snapshot_id < key.snapshot_id)
+                & (ENTRIES.c.target == key.target)
+                & (ENTRIES.c.bundle == key.bundle)
+            )
+            .order_by(ENTRIES.c.snapshot_id.desc())
+            .limit(1)
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(stmt).first()
+        return None if row is None else (int(row[0]), CacheEntry(int(row[1]), dict(row[2])))
+
     def findings(self, entry_id: int, vms: Iterable[str] | None = None) -> list[dict[str, Any]]:
         """The entry's findings, of every VM or only of the named ones."""
         with self.engine.connect() as conn:

@@ -177,6 +177,7 @@ def _add_flows(graph: DependencyGraph, flows: Iterable[Flow]) -> None:
     first: datetime | None = None
     last: datetime | None = None
     pairs: dict[tuple[str, str], dict[str, Any]] = {}
+    port_names: dict[tuple[str, int], str] = {}
     for flow in flows:
         stats["flows"] += 1
         src = resolver.node(flow.src_ip, flow.src_name)
@@ -188,8 +189,10 @@ def _add_flows(graph: DependencyGraph, flows: Iterable[Flow]) -> None:
         agg["bytes"] += flow.bytes
         agg["packets"] += flow.packets
         agg["connections"] += flow.connections
-        if flow.dst_port is not None:
-            agg["ports"].add(f"{flow.protocol}/{flow.dst_port}")
+        if flow.dst_port is not None:  # one string per distinct port, shared by every edge
+            key = (flow.protocol, flow.dst_port)
+            port = port_names.get(key) or port_names.setdefault(key, f"{flow.protocol}/{flow.dst_port}")
+            agg["ports"].add(port)
         for seen in (flow.first_seen, flow.last_seen):
             if seen is not None:
                 first = seen if first is None or seen < first else first

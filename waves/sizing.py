@@ -83,18 +83,23 @@ def cheapest(
 ) -> dict[str, Any] | None:
     """The cheapest catalogued size that holds the need (and, where the catalogue records how
     many data disks a size takes, the VM's data disks: Azure's limit grows with the size)."""
+    for i in _by_price(cloud, family):  # the first that fits is the cheapest
+        if (
+            i["vcpu"] >= vcpu
+            and i["memory_gib"] * 1024 >= memory_mb
+            and i.get("max_data_disks", disks) >= disks
+        ):
+            return i
+    return None
+
+
+@cache
+def _by_price(cloud: str, family: str) -> list[dict[str, Any]]:
+    """The priced sizes for a guest OS family, cheapest first (ties: fewer vCPUs, less memory,
+    then the name, so that the choice is stable)."""
     price_key = f"{family}_hourly"
-    fitting = [
-        i
-        for i in catalog(cloud)["instances"]
-        if i["vcpu"] >= vcpu
-        and i["memory_gib"] * 1024 >= memory_mb
-        and i.get(price_key) is not None
-        and i.get("max_data_disks", disks) >= disks
-    ]
-    if not fitting:
-        return None
-    return min(fitting, key=lambda i: (i[price_key], i["vcpu"], i["memory_gib"], i["type"]))
+    priced = [i for i in catalog(cloud)["instances"] if i.get(price_key) is not None]
+    return sorted(priced, key=lambda i: (i[price_key], i["vcpu"], i["memory_gib"], i["type"]))
 
 
 def smallest_in_family(vcpu: int, memory_mb: int, family: str) -> dict[str, Any] | None:

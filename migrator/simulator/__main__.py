@@ -14,6 +14,7 @@ from pathlib import Path
 
 from migrator.settings import Settings
 from migrator.simulator.build import SimulatorUnavailable, binary_path
+from migrator.simulator.demo_targets import land_every_target
 from migrator.simulator.estate import Estate
 from migrator.simulator.launcher import Simulator
 from migrator.simulator.learning_demo import learning_demo
@@ -105,8 +106,8 @@ def demo(estate_file: Path, flows_file: Path) -> None:
             _migrator("waves", "plan")
             _migrator("waves", "explain", "crm-app-01")
             _migrator(*DEMO_SCHEDULE)
-            _migrator("plan", "--target", "terraform-aws", "--out", "migration", "--land")
-            _migrator("plan", "--target", "kubevirt", "--out", "migration", "--land", *_vddk_flags(sim))
+            # every registered target, each wave its own pull request
+            land_every_target(_migrator, Path("migration"), {"kubevirt": _vddk_flags(sim)})
             if _with_model():
                 _refine_demo()
             # reviewers' merged edits teach the next wave (docs/learning.md)

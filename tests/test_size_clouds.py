@@ -17,7 +17,11 @@ from tests.golden import FIXTURES, workspace_with
 from tests.helpers import assert_one_line_error, migrator
 
 DATA = Path(__file__).resolve().parents[1] / "waves" / "data"
-FILES = {"aws": "aws-ec2-us-east-1.json", "azure": "azure-vm-eastus.json", "gcp": "gcp-compute-us-central1.json"}
+FILES = {
+    "aws": "aws-ec2-us-east-1.json",
+    "azure": "azure-vm-eastus.json",
+    "gcp": "gcp-compute-us-central1.json",
+}
 PRICED = ("aws", "azure", "gcp")
 
 
@@ -36,7 +40,9 @@ def _data_disks() -> dict[str, int]:
     return {vm["name"]: max(0, len(vm["disks"]) - 1) for vm in doc["vms"] if not vm.get("template")}
 
 
-def expected(cloud: str, vcpu: int, memory_mb: int, family: str, disks: int) -> tuple[str | None, float | None]:
+def expected(
+    cloud: str, vcpu: int, memory_mb: int, family: str, disks: int
+) -> tuple[str | None, float | None]:
     """The catalogue's cheapest fitting entry for a need, read straight from the file."""
     data = _catalogue(cloud)
     rate = f"{family}_hourly"

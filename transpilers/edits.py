@@ -34,7 +34,14 @@ from waves.edits import (
     Volume,
     WavePin,
 )
-from waves.sizing import KUBEVIRT_MEMORY_STEP_MB, cheapest, instance, monthly_usd, smallest_in_family
+from waves.sizing import (
+    KUBEVIRT_MEMORY_STEP_MB,
+    cheapest,
+    gcp_of,
+    instance,
+    monthly_usd,
+    smallest_in_family,
+)
 
 
 @dataclass(frozen=True)
@@ -198,6 +205,7 @@ def _resized(vm: VMInput, edit: InstanceFamily | CpuMemory) -> VMInput:
         kubevirt = {"cores": vcpu, "memory_guest": guest, "cpu_request": f"{vcpu * 1000}m"}
         sizing = {**sizing, "vcpu": vcpu, "memory_mb": memory, "kubevirt": {**sizing["kubevirt"], **kubevirt}}
         sizing["kubevirt"]["memory_request"] = guest
+        sizing["gcp"] = gcp_of(sizing)  # the stored Compute Engine choice follows the new need
     os_family = str(sizing["os_family"])
     fits = (
         smallest_in_family(vcpu, memory, changes.family)

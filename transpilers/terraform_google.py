@@ -133,9 +133,11 @@ def _placed(wave: WaveInput) -> tuple[dict[str, VMInput], list[Diagnostic]]:
 
 
 def gcp_choice(vm: VMInput) -> dict[str, Any]:
-    """The machine type for the VM's need as it stands after plan edits (a resize edit changes
-    the need; the GCE catalogue then picks again: waves/data/gcp-compute-us-central1.json)."""
-    return gcp_of(vm.sizing)
+    """The machine type for the VM's need as it stands after plan edits: the sizing's stored
+    choice (waves.sizing.size_vm; a resize edit picks again from the GCE catalogue,
+    waves/data/gcp-compute-us-central1.json). A sizing made without it is picked here."""
+    stored: dict[str, Any] | None = vm.sizing.get("gcp")
+    return stored if stored is not None else gcp_of(vm.sizing)
 
 
 def _names(wave: WaveInput, placed: dict[str, VMInput]) -> _Names:

@@ -6,6 +6,7 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping
 from typing import Any
 
+from waves.clouds import wave_costs
 from waves.graph import DependencyGraph
 from waves.parameters import PlanParameters
 from waves.planner import PHASE_LABEL, Group, Placement, violations
@@ -67,7 +68,7 @@ def build_document(
         "fill": _fill(waves, params),
         "shared_services": [{"vm": vm, "reason": why} for vm, why in placement.ctx.shared.items()],
         "anti_affinity": anti_affinity,
-        "cost": {**totals(all_sizes), "prices": price_source()},
+        "cost": {**totals(all_sizes), **_plan_cloud_costs(all_sizes), "prices": price_source()},
         "graph": dict(sorted(graph.stats.items())),
         "notes": placement.notes,
         "violations": violations(placement),
@@ -145,7 +146,25 @@ def _metrics(
         "sized_memory_gb": cost["memory_gb"],
         "aws_monthly_usd": cost["aws_monthly_usd"],
         "aws_as_is_monthly_usd": cost["aws_as_is_monthly_usd"],
+        **_cloud_costs(sizes),
     }
+
+
+def _cloud_costs(sizes: list[dict[str, Any]]) -> dict[str, Any]:
+    """The wave on each priced cloud (sized, on-demand, licence-included Windows) and the
+    cheapest one: `azure_monthly_usd`, `gcp_monthly_usd`, `cheapest_cloud` (docs/waves-json.md)."""
+    costs = wave_costs(sizes)
+    per_cloud = costs["monthly_usd"]
+    return {
+        "azure_monthly_usd": per_cloud["azure"],
+        "gcp_monthly_usd": per_cloud["gcp"],
+        "cheapest_cloud": costs["cheapest_cloud"],
+    }
+
+
+def _plan_cloud_costs(sizes: list[dict[str, Any]]) -> dict[str, Any]:
+    per_cloud = wave_costs(sizes)["monthly_usd"]
+    return {"azure_monthly_usd": per_cloud["azure"], "gcp_monthly_usd": per_cloud["gcp"]}
 
 
 def _group_risk(g: Group) -> tuple[int, list[str]]:

@@ -1,5 +1,6 @@
 """Right-sizing from observed utilisation, and mapping the one need per VM to each cloud's
-catalogue (AWS instance types, Azure VM sizes) and to KubeVirt requests.
+catalogue (AWS instance types, Azure VM sizes, Compute Engine machine types) and to KubeVirt
+requests.
 
 Need = configured size x the chosen percentile of utilisation x a comfort factor (Azure's
 convention: P95 and 1.3), never below a floor for the guest OS family. Without samples the VM
@@ -39,7 +40,7 @@ class SizingParameters:
 
 
 # cloud -> its catalogue of sizes with prices, source and date (docs/size.md); the key is also the
-# key of that cloud's choice in size_vm's result (sizing["aws"], sizing["azure"])
+# key of that cloud's choice in size_vm's result (sizing["aws"], sizing["azure"], sizing["gcp"])
 CATALOGUES = {
     "aws": "data/aws-ec2-us-east-1.json",
     "azure": "data/azure-vm-eastus.json",
@@ -247,6 +248,17 @@ def size_vm(vm: dict[str, Any], params: SizingParameters) -> dict[str, Any]:
             (vcpu_now, mem_now),
             data_disks(vm),
         ),
+        "gcp": gcp_of(
+            {
+                "vcpu": vcpu,
+                "memory_mb": memory,
+                "os_family": family,
+                "vcpu_now": vcpu_now,
+                "memory_mb_now": mem_now,
+            }
+        ),
+        # what the prices cannot show (licensing per cloud: licensing_flags)
+        "licence": {"windows": family == "windows", "sql_server": _mentions_sql_server(vm)},
         "kubevirt": {
             "cores": vcpu,
             "memory_guest": f"{memory_guest}Mi",

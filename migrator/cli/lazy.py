@@ -87,7 +87,7 @@ COMMANDS: dict[str, Entry] = {
     ),
     "size": Entry(
         _command(_CMD.format("size"), "size"),
-        "Right-size every VM of a snapshot and price it on AWS (catalog and provenance: docs/size.md).",
+        "Right-size every VM of a snapshot and price it on AWS, or side by side per --cloud (docs/size.md).",
     ),
     "plan": Entry(
         _plan, "Generate and validate infrastructure code for the waves of the stored plan (docs/plan.md)."

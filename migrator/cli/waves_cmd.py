@@ -35,7 +35,11 @@ WAVE_COLUMNS = [
     ("cross_wave_edges", "X-wave edges"),
     ("risk", "Risk"),
     ("aws_monthly_usd", "AWS $/month"),
+    ("azure_monthly_usd", "Azure $/month"),
+    ("gcp_monthly_usd", "GCP $/month"),
+    ("cheapest_cloud", "Cheapest"),
 ]
+CLOUD_COST_KEYS = ("aws_monthly_usd", "azure_monthly_usd", "gcp_monthly_usd", "cheapest_cloud")
 
 
 def _wave_row(wave: dict[str, Any]) -> dict[str, Any]:
@@ -46,14 +50,15 @@ def _wave_row(wave: dict[str, Any]) -> dict[str, Any]:
         **{k: wave["metrics"][k] for k in ("vcpu", "memory_gb", "storage_gb", "replication_hours")},
         "cross_wave_edges": wave["metrics"]["cross_wave_edges"],
         "risk": wave["risk"]["level"],
-        "aws_monthly_usd": wave["metrics"]["aws_monthly_usd"],
+        # .get: a plan stored before per-cloud costs has only AWS's
+        **{k: wave["metrics"].get(k) for k in CLOUD_COST_KEYS},
         "sized_vcpu": wave["metrics"]["sized_vcpu"],
         "sized_memory_gb": wave["metrics"]["sized_memory_gb"],
         "vms": wave["vms"],
     }
 
 
-KUBEVIRT_COLUMNS = [c for c in WAVE_COLUMNS if c[0] != "aws_monthly_usd"] + [
+KUBEVIRT_COLUMNS = [c for c in WAVE_COLUMNS if c[0] not in CLOUD_COST_KEYS] + [
     ("sized_vcpu", "Sized cores"),
     ("sized_memory_gb", "Sized GiB"),
 ]
@@ -80,8 +85,14 @@ def _print_plan(doc: dict[str, Any], fmt: Format) -> None:
         _out.print(
             f"cross-wave traffic: {cross['edges']} edge(s), {cross['bytes'] / 1e9:.3g} GB; "
             f"AWS estimate ${doc['cost']['aws_monthly_usd']:,.0f}/month sized "
-            f"(${doc['cost']['aws_as_is_monthly_usd']:,.0f} as-is)"
+            f"(${doc['cost']['aws_as_is_monthly_usd']:,.0f} as-is)" + _other_clouds(doc["cost"])
         )
+
+
+def _other_clouds(cost: dict[str, Any]) -> str:
+    if cost.get("azure_monthly_usd") is None:  # a plan stored before per-cloud costs
+        return ""
+    return f"; Azure ${cost['azure_monthly_usd']:,.0f}, Google Cloud ${cost['gcp_monthly_usd']:,.0f} sized"
 
 
 SIZING_TARGET_OPTION = typer.Option(

@@ -11,6 +11,7 @@ from typing import Any
 
 from migrator.diagnostics import Diagnostic, count
 from migrator.review import mermaid, planmd_openstack
+from migrator.review.cost_clouds import clouds_line
 from migrator.review.cost_google import gcp_cost, gcp_estimate
 from migrator.review.markdown import cell, code, fence_for, prose
 from migrator.review.modeluse import facts_section, findings_section, usage_section
@@ -105,6 +106,7 @@ def _summary(f: PlanFacts) -> str:
         f"- Generated code: **{f.status}** after {f.attempts} attempt(s); {counts['error']} error(s), "
         f"{counts['warning']} warning(s)",
         _estimate(f),
+        clouds_line(f.wave.vms),
         f"- Files in `{f.folder}`: " + ", ".join(code(n) for n in sorted(f.files)),
     ]
     return "\n".join(lines)

@@ -193,6 +193,7 @@ def wave_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
                 "replication_hours": m.get("replication_hours"),
                 "cross_wave_edges": m.get("cross_wave_edges"),
                 "aws_monthly_usd": m.get("aws_monthly_usd"),
+                "cheapest_cloud": m.get("cheapest_cloud"),  # None on a plan stored before it
                 "risk": w["risk"]["level"],
             }
         )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from graphlib import CycleError, TopologicalSorter
 from typing import Any
@@ -185,20 +186,30 @@ def _tf_expected(files: dict[str, str]) -> int:
     )
 
 
-def terraform_cutover(v: WaveView, files: dict[str, str]) -> list[Step]:
+@dataclass(frozen=True)
+class CloudCommands:
+    """What one Terraform target's runbooks say in their own cloud's words; the order, the
+    source VMs' power steps and the port checks are the same for every cloud."""
+
+    name: str  # in "remove the wave's <name> resources"
+    prepare_title: str
+    prepare_note: str  # which variables to set, and where each VM's image comes from
+    verify_title: str
+    verify: Callable[[WaveView], list[str]]  # the cloud's status commands
+    stop_title: str
+    stop: Callable[[WaveView], list[str]]  # stop the new machines (in the wave's folder)
+    destroy_note: str
+
+
+def cloud_cutover(v: WaveView, files: dict[str, str], cloud: CloudCommands) -> list[Step]:
     plan_file = f"wave-{v.wave.number:02d}.tfplan"
-    stop_order = list(reversed(v.placed))
     ip_of = "\"$(terraform output -json private_ips | jq -r --arg vm {vm} '.[$vm]')\""
     checks = [_nc(proto, ip_of.format(vm=q(vm)), port) for vm in v.placed for proto, port in _ports(v, vm)]
     return [
         Step(
-            "Before the window: fill in the variables and import each VM's disks as an AMI",
+            cloud.prepare_title,
             [f"cd {q(v.folder)}", "cp terraform.tfvars.example terraform.tfvars"],
-            [
-                "Set `vpc_id`, `subnet_ids`, `kms_key_id` and `ami_ids` in `terraform.tfvars`; give each "
-                "VM its imported image (AWS Application Migration Service or `aws ec2 import-image`) "
-                "in `ami_overrides`."
-            ],
+            [cloud.prepare_note],
         ),
         Step(
             "Initialise and save the plan; review it",
@@ -207,42 +218,45 @@ def terraform_cutover(v: WaveView, files: dict[str, str]) -> list[Step]:
         ),
         Step(
             "Stop the source VMs (clients before the servers they use), then take the final sync",
-            _govc_power(v, stop_order, "-s"),
+            _govc_power(v, list(reversed(v.placed)), "-s"),
         ),
         Step("Apply the saved plan", [f"terraform apply -input=false {plan_file}"]),
-        Step(
-            "Verify: instances healthy and the observed ports answering",
-            [
-                "terraform output -json private_ips",
-                f"aws ec2 wait instance-status-ok --instance-ids {_INSTANCE_IDS}",
-                *checks,
-            ],
-        ),
+        Step(cloud.verify_title, ["terraform output -json private_ips", *cloud.verify(v), *checks]),
         _repoint(v, back=False),
     ]
 
 
-def terraform_rollback(v: WaveView) -> list[Step]:
+def cloud_rollback(v: WaveView, cloud: CloudCommands) -> list[Step]:
     return [
         _repoint(v, back=True),
-        Step(
-            "Stop the new instances so only one copy serves",
-            [
-                f"cd {q(v.folder)}",
-                f"aws ec2 stop-instances --instance-ids {_INSTANCE_IDS}",
-            ],
-        ),
+        Step(cloud.stop_title, [f"cd {q(v.folder)}", *cloud.stop(v)]),
         Step("Power the source VMs back on (servers first)", _govc_power(v, v.placed, "-on")),
         Step("Verify the source VMs serve again", _source_checks(v) or ["# no observed ports to check"]),
         Step(
-            "Only after the decision is final: remove the wave's AWS resources",
+            f"Only after the decision is final: remove the wave's {cloud.name} resources",
             [
                 "terraform plan -destroy -input=false -out=destroy.tfplan",
                 "terraform apply -input=false destroy.tfplan",
             ],
-            ["Writes made on the new instances since cutover are lost unless copied back first."],
+            [cloud.destroy_note],
         ),
     ]
+
+
+AWS = CloudCommands(
+    name="AWS",
+    prepare_title="Before the window: fill in the variables and import each VM's disks as an AMI",
+    prepare_note=(
+        "Set `vpc_id`, `subnet_ids`, `kms_key_id` and `ami_ids` in `terraform.tfvars`; give each "
+        "VM its imported image (AWS Application Migration Service or `aws ec2 import-image`) "
+        "in `ami_overrides`."
+    ),
+    verify_title="Verify: instances healthy and the observed ports answering",
+    verify=lambda v: [f"aws ec2 wait instance-status-ok --instance-ids {_INSTANCE_IDS}"],
+    stop_title="Stop the new instances so only one copy serves",
+    stop=lambda v: [f"aws ec2 stop-instances --instance-ids {_INSTANCE_IDS}"],
+    destroy_note="Writes made on the new instances since cutover are lost unless copied back first.",
+)
 
 
 # --- KubeVirt -------------------------------------------------------------------------------
@@ -472,25 +486,31 @@ def forklift_rollback(v: WaveView, files: dict[str, str]) -> list[Step]:
 def runbooks(
     target_language: str, v: WaveView, files: dict[str, str], cloud: str = "aws"
 ) -> tuple[list[Step], list[Step]]:
-    if target_language == "terraform" and cloud == "azure":
-        from migrator.review.runbooks_azure import azure_cutover, azure_rollback  # it imports this module
-
-        cutover, rollback = azure_cutover(v, files), azure_rollback(v)
-    elif target_language == "terraform" and cloud == "gcp":
-        from migrator.review.runbooks_google import google_cutover, google_rollback  # it imports this module
-
-        cutover, rollback = google_cutover(v, files), google_rollback(v)
-    elif target_language == "terraform" and cloud == "openstack":
-        from migrator.review.runbooks_openstack import openstack_cutover, openstack_rollback  # imports this
-
-        cutover, rollback = openstack_cutover(v, files), openstack_rollback(v)
-    elif target_language == "terraform":
-        cutover, rollback = terraform_cutover(v, files), terraform_rollback(v)
+    if target_language == "terraform":
+        commands = _cloud_commands(cloud)
+        cutover, rollback = cloud_cutover(v, files, commands), cloud_rollback(v, commands)
     elif PLAN_FILE in files:
         cutover, rollback = forklift_cutover(v, files), forklift_rollback(v, files)
     else:
         cutover, rollback = kubevirt_cutover(v, files), kubevirt_rollback(v, files)
     return [*_window(v), *cutover], rollback
+
+
+def _cloud_commands(cloud: str) -> CloudCommands:
+    # the other clouds' modules import this one, so they are read when first asked for
+    if cloud == "azure":
+        from migrator.review.runbooks_azure import AZURE
+
+        return AZURE
+    if cloud == "gcp":
+        from migrator.review.runbooks_google import GOOGLE
+
+        return GOOGLE
+    if cloud == "openstack":
+        from migrator.review.runbooks_openstack import OPENSTACK
+
+        return OPENSTACK
+    return AWS
 
 
 def _window(v: WaveView) -> list[Step]:

@@ -115,3 +115,18 @@ def render(blocks: Sequence[Block], header: str | None = None) -> str:
     parts = [f"# {one_line(header)}\n\n"] if header else []
     parts.append("\n".join(render_block(b) for b in blocks))
     return "".join(parts)
+
+
+def terraform_versions(provider: str, source: str, version: str) -> Block:
+    """The root module's `terraform` block: Terraform >= 1.5 and the one provider it needs."""
+    required: dict[str, Value] = {"source": source, "version": version}
+    providers = Block("required_providers").set(provider, required)
+    return Block("terraform").set("required_version", ">= 1.5").set("required_providers", providers)
+
+
+def variable(name: str, type_: str, description: str, default: Value | None = None) -> Block:
+    """An input variable of the root module (`default` None: the user must set it)."""
+    block = Block("variable", [name]).set("type", Expr(type_)).set("description", description)
+    if default is not None:
+        block.set("default", default)
+    return block

@@ -16,7 +16,7 @@ from migrator.diagnostics import Diagnostic
 from transpilers import mgn
 from transpilers.base import OptionSpec, Rendered, TranspilerMeta, header
 from transpilers.escape import aws_description, aws_tag_value, hcl_string, one_line
-from transpilers.hcl import Block, Expr, Value, render
+from transpilers.hcl import Block, Expr, Value, render, terraform_versions, variable
 from transpilers.model import SpreadSet, TargetOptions, VMInput, VolumeChange, WaveInput
 from transpilers.naming import dns_slug, tf_names, tf_slug
 from transpilers.security_groups import WORLD_V4, IngressRule, edited_rules, ingress_rules, tier_key
@@ -109,9 +109,9 @@ class TerraformAws:
             )
         nsx = _nsx_segments(wave, placed)
         blocks = {
-            "versions.tf": [_versions()],
+            "versions.tf": [terraform_versions("aws", "hashicorp/aws", "~> 6.0")],
             "variables.tf": _variables(networks, sorted(nsx), region=options.region)
-            + _zone_variable(wave.availability_zone),
+            + _zonevariable(wave.availability_zone),
             "main.tf": main,
             "outputs.tf": _outputs(wave, ids, group_ids),
         }
@@ -146,19 +146,6 @@ def _mgn_files(
     return {mgn.CSV_FILE: mgn.import_csv(rows), mgn.POST_LAUNCH_FILE: mgn.post_launch(checks, platforms)}
 
 
-def _versions() -> Block:
-    aws: dict[str, Value] = {"source": "hashicorp/aws", "version": "~> 6.0"}
-    providers = Block("required_providers").set("aws", aws)
-    return Block("terraform").set("required_version", ">= 1.5").set("required_providers", providers)
-
-
-def _variable(name: str, type_: str, description: str, default: Value | None = None) -> Block:
-    block = Block("variable", [name]).set("type", Expr(type_)).set("description", description)
-    if default is not None:
-        block.set("default", default)
-    return block
-
-
 def _nsx_segments(wave: WaveInput, placed: dict[str, VMInput]) -> dict[str, str]:
     """Subnet key -> what it was, for source networks that are NSX segments (no VLAN)."""
     found: dict[str, str] = {}
@@ -176,22 +163,22 @@ def _variables(networks: list[str], nsx: list[str], region: str = "us-east-1") -
     keys = ", ".join(networks)
     segments = f" NSX segments among them: {', '.join(nsx)}." if nsx else ""
     return [
-        _variable("region", "string", "AWS region the wave lands in.", region),  # --region
-        _variable("vpc_id", "string", "VPC the wave's security groups are created in."),
-        _variable("subnet_ids", "map(string)", f"Subnet ID per source network; keys: {keys}.{segments}"),
-        _variable("ami_ids", "map(string)", "AMI ID per OS family; keys: linux, windows."),
-        _variable("ami_overrides", "map(string)", "AMI ID per VM (Terraform name), overriding ami_ids.", {}),
-        _variable("kms_key_id", "string", "ARN of the KMS key that encrypts every EBS volume."),
-        _variable("common_tags", "map(string)", "Tags added to every resource (provider default_tags).", {}),
+        variable("region", "string", "AWS region the wave lands in.", region),  # --region
+        variable("vpc_id", "string", "VPC the wave's security groups are created in."),
+        variable("subnet_ids", "map(string)", f"Subnet ID per source network; keys: {keys}.{segments}"),
+        variable("ami_ids", "map(string)", "AMI ID per OS family; keys: linux, windows."),
+        variable("ami_overrides", "map(string)", "AMI ID per VM (Terraform name), overriding ami_ids.", {}),
+        variable("kms_key_id", "string", "ARN of the KMS key that encrypts every EBS volume."),
+        variable("common_tags", "map(string)", "Tags added to every resource (provider default_tags).", {}),
     ]
 
 
-def _zone_variable(zone: str | None) -> list[Block]:
+def _zonevariable(zone: str | None) -> list[Block]:
     """The availability zone a plan edit chose for the wave (none: the subnets decide)."""
     if zone is None:
         return []
     description = "Availability zone of the wave's instances (plan edit); every subnet must be in it."
-    return [_variable("availability_zone", "string", description, zone)]
+    return [variable("availability_zone", "string", description, zone)]
 
 
 def _provider() -> Block:

@@ -20,7 +20,7 @@ from typing import Any
 from migrator.diagnostics import Diagnostic
 from transpilers.base import Rendered, TranspilerMeta, header
 from transpilers.escape import aws_tag_value, one_line
-from transpilers.hcl import Block, Expr, Value, render
+from transpilers.hcl import Block, Expr, Value, render, terraform_versions, variable
 from transpilers.model import SpreadSet, TargetOptions, VMInput, WaveInput
 from transpilers.naming import dns_names, dns_slug, tf_names, tf_slug
 from transpilers.security_groups import WORLD_V4, IngressRule, edited_rules, ingress_rules, tier_key
@@ -78,7 +78,7 @@ class TerraformAzure:
             main += _vm_blocks(wave, placed[name], names)
         windows = any(vm.sizing["os_family"] == "windows" for vm in placed.values())
         blocks = {
-            "versions.tf": [_versions()],
+            "versions.tf": [terraform_versions("azurerm", "hashicorp/azurerm", "~> 4.0")],
             "variables.tf": _variables(networks, windows),
             "main.tf": main,
             "outputs.tf": _outputs(wave, placed, names.vms),
@@ -135,48 +135,35 @@ def _names(wave: WaveInput, placed: dict[str, VMInput]) -> _Names:
     )
 
 
-def _versions() -> Block:
-    azurerm: dict[str, Value] = {"source": "hashicorp/azurerm", "version": "~> 4.0"}
-    providers = Block("required_providers").set("azurerm", azurerm)
-    return Block("terraform").set("required_version", ">= 1.5").set("required_providers", providers)
-
-
-def _variable(name: str, type_: str, description: str, default: Value | None = None) -> Block:
-    block = Block("variable", [name]).set("type", Expr(type_)).set("description", description)
-    if default is not None:
-        block.set("default", default)
-    return block
-
-
 def _variables(networks: list[str], windows: bool) -> list[Block]:
     keys = ", ".join(networks)
     found = [
-        _variable("resource_group_name", "string", "Existing resource group the wave lands in."),
-        _variable(
+        variable("resource_group_name", "string", "Existing resource group the wave lands in."),
+        variable(
             "location",
             "string",
             "Azure region of the wave (the size catalogue is priced for eastus).",
             "eastus",
         ),
-        _variable("subnet_ids", "map(string)", f"Subnet resource ID per source network; keys: {keys}."),
-        _variable(
+        variable("subnet_ids", "map(string)", f"Subnet resource ID per source network; keys: {keys}."),
+        variable(
             "image_ids",
             "map(string)",
             "Image resource ID per OS family and generation; keys: linux, windows, linux-gen2, "
             "windows-gen2 (Gen2 images for sources that boot EFI: secure boot and vTPM).",
         ),
-        _variable(
+        variable(
             "image_overrides", "map(string)", "Image ID per VM (Terraform name), overriding image_ids.", {}
         ),
-        _variable(
+        variable(
             "disk_encryption_set_id", "string", "Disk encryption set (customer-managed key) for every disk."
         ),
-        _variable("admin_username", "string", "Local administrator created on every VM.", "azureadmin"),
-        _variable("admin_ssh_public_key", "string", "SSH public key of the administrator (Linux VMs)."),
+        variable("admin_username", "string", "Local administrator created on every VM.", "azureadmin"),
+        variable("admin_ssh_public_key", "string", "SSH public key of the administrator (Linux VMs)."),
     ]
     if windows:  # never a default, never in a file migrator writes: TF_VAR_admin_password or a vault
         found.append(
-            _variable("admin_password", "string", "Password of the administrator (Windows VMs).").set(
+            variable("admin_password", "string", "Password of the administrator (Windows VMs).").set(
                 "sensitive", True
             )
         )

@@ -19,7 +19,7 @@ from typing import Any
 from migrator.diagnostics import Diagnostic
 from transpilers.base import Rendered, TranspilerMeta, header
 from transpilers.escape import one_line
-from transpilers.hcl import Block, Expr, Value, render
+from transpilers.hcl import Block, Expr, Value, render, terraform_versions, variable
 from transpilers.model import SpreadSet, TargetOptions, VMInput, WaveInput
 from transpilers.naming import ascii_fold, dns_slug, short_hash, tf_names, tf_slug, unique
 from transpilers.security_groups import WORLD_V4, IngressRule, edited_rules, ingress_rules, tier_key
@@ -102,7 +102,7 @@ class TerraformGoogle:
         for name in sorted(placed):
             main += _vm_blocks(wave, placed[name], names)
         blocks = {
-            "versions.tf": [_versions()],
+            "versions.tf": [terraform_versions("google", "hashicorp/google", "~> 6.0")],
             "variables.tf": _variables(networks),
             "main.tf": main,
             "outputs.tf": _outputs(wave, names.vms),
@@ -171,41 +171,28 @@ def _provider() -> Block:
     )
 
 
-def _versions() -> Block:
-    google: dict[str, Value] = {"source": "hashicorp/google", "version": "~> 6.0"}
-    providers = Block("required_providers").set("google", google)
-    return Block("terraform").set("required_version", ">= 1.5").set("required_providers", providers)
-
-
-def _variable(name: str, type_: str, description: str, default: Value | None = None) -> Block:
-    block = Block("variable", [name]).set("type", Expr(type_)).set("description", description)
-    if default is not None:
-        block.set("default", default)
-    return block
-
-
 def _variables(networks: list[str]) -> list[Block]:
     keys = ", ".join(networks)
     return [
-        _variable("project", "string", "Google Cloud project the wave lands in."),
-        _variable(
+        variable("project", "string", "Google Cloud project the wave lands in."),
+        variable(
             "region",
             "string",
             "Region of the wave (the machine-type catalogue is priced for us-central1).",
             "us-central1",
         ),
-        _variable(
+        variable(
             "zone", "string", "Zone every instance and disk of the wave is created in.", "us-central1-a"
         ),
-        _variable("network", "string", "VPC network (self link) the firewall rules apply to."),
-        _variable("subnetworks", "map(string)", f"Subnetwork (self link) per source network; keys: {keys}."),
-        _variable(
+        variable("network", "string", "VPC network (self link) the firewall rules apply to."),
+        variable("subnetworks", "map(string)", f"Subnetwork (self link) per source network; keys: {keys}."),
+        variable(
             "images",
             "map(string)",
             "Image per OS family; keys: linux, windows (UEFI-capable images for shielded VMs).",
         ),
-        _variable("image_overrides", "map(string)", "Image per VM (Terraform name), overriding images.", {}),
-        _variable(
+        variable("image_overrides", "map(string)", "Image per VM (Terraform name), overriding images.", {}),
+        variable(
             "kms_key_self_link", "string", "Cloud KMS key (customer-managed encryption) for every disk."
         ),
     ]

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from migrator.diagnostics import Diagnostic
 from transpilers.base import OptionSpec, Rendered, TranspilerMeta, header
 from transpilers.escape import aws_tag_value, one_line
-from transpilers.hcl import Block, Expr, Value, render
+from transpilers.hcl import Block, Expr, Value, render, terraform_versions, variable
 from transpilers.model import SpreadSet, TargetOptions, VMInput, WaveInput
 from transpilers.naming import dns_names, dns_slug, tf_names, tf_slug
 from transpilers.security_groups import IngressRule, edited_rules, ingress_rules, tier_key
@@ -82,7 +82,7 @@ class TerraformOpenstack:
         for name in sorted(placed):
             main += _vm_blocks(wave, placed[name], flavors[name], names)
         blocks = {
-            "versions.tf": [_versions()],
+            "versions.tf": [terraform_versions("openstack", SOURCE, "~> 3.0")],
             "variables.tf": _variables(networks),
             "main.tf": main,
             "outputs.tf": _outputs(wave, names.vms),
@@ -136,34 +136,21 @@ def _names(wave: WaveInput, placed: dict[str, VMInput]) -> _Names:
     )
 
 
-def _versions() -> Block:
-    openstack: dict[str, Value] = {"source": SOURCE, "version": "~> 3.0"}
-    providers = Block("required_providers").set("openstack", openstack)
-    return Block("terraform").set("required_version", ">= 1.5").set("required_providers", providers)
-
-
-def _variable(name: str, type_: str, description: str, default: Value | None = None) -> Block:
-    block = Block("variable", [name]).set("type", Expr(type_)).set("description", description)
-    if default is not None:
-        block.set("default", default)
-    return block
-
-
 def _variables(networks: list[str]) -> list[Block]:
     keys = ", ".join(networks)
     return [
-        _variable("network_ids", "map(string)", f"Neutron network ID per source network; keys: {keys}."),
-        _variable("image_ids", "map(string)", "Glance image ID per OS family; keys: linux, windows."),
-        _variable(
+        variable("network_ids", "map(string)", f"Neutron network ID per source network; keys: {keys}."),
+        variable("image_ids", "map(string)", "Glance image ID per OS family; keys: linux, windows."),
+        variable(
             "image_overrides", "map(string)", "Image ID per VM (Terraform name), overriding image_ids.", {}
         ),
-        _variable("key_pair", "string", "Nova key pair injected into every instance."),
-        _variable(
+        variable("key_pair", "string", "Nova key pair injected into every instance."),
+        variable(
             "volume_type",
             "string",
             "Cinder volume type of every volume: an encrypted (LUKS) type where the cloud offers one.",
         ),
-        _variable("availability_zone", "string", "Nova and Cinder availability zone of the wave.", "nova"),
+        variable("availability_zone", "string", "Nova and Cinder availability zone of the wave.", "nova"),
     ]
 
 

@@ -5,6 +5,7 @@ cloud does not have is refused."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,8 @@ from pydantic import ValidationError
 
 from agents.validator import ValidatorOptions, validate_folder
 from migrator.review.reviewer_edits import differences, hcl_resources
+from tests.golden import workspace_with
+from tests.helpers import Result, assert_one_line_error, migrator
 from transpilers.edits import apply_edits
 from transpilers.model import NetworkInput, TargetOptions, VMInput, WaveInput
 from transpilers.registry import get
@@ -185,3 +188,31 @@ def test_an_edit_naming_a_cloud_is_honoured_by_that_clouds_target_only() -> None
             assert not honoured_by(target, kind, "gcp" if target != "terraform-google" else "azure")
     assert not honoured_by("kubevirt", "disk-type", "aws")
     assert honoured_by("kubevirt", "volume")  # kinds without a cloud: as before
+
+
+def test_edits_add_refuses_a_size_or_disk_type_the_cloud_lacks_in_one_line(tmp_path: Path) -> None:
+    ws = workspace_with(tmp_path / "ws", "demo.json", "demo-flows.csv")
+    assert migrator("waves", "plan", workspace=ws).code == 0
+
+    def add(edit: dict[str, Any]) -> Result:
+        (ws / "edit.json").write_text(json.dumps(edit), encoding="utf-8")
+        return migrator("edits", "add", str(ws / "edit.json"), "--who", "alice", workspace=ws)
+
+    bogus = add({"kind": "vm-size", "vm": "crm-db-01", "cloud": "azure", "size": "Standard_X99"})
+    assert_one_line_error(
+        bogus, 8, "edit 1 refused: size: ", "'Standard_X99' is not in the azure size catalogue (eastus)"
+    )
+    family = add({"kind": "size-family", "vm": "crm-db-01", "cloud": "gcp", "family": "m3"})
+    assert_one_line_error(family, 8, "edit 2 refused: family: ", "'m3' is not a gcp size family")
+    disk = add({"kind": "disk-type", "vm": "crm-db-01", "disk": "disk-9", "cloud": "gcp", "type": "pd-ssd"})
+    assert_one_line_error(disk, 8, "edit 3 refused: VM 'crm-db-01' has no disk labelled 'disk-9'")
+    good = add({"kind": "vm-size", "vm": "crm-db-01", "cloud": "gcp", "size": "n2-highmem-8"})
+    assert good.code == 0, good.stderr
+    listed = migrator("edits", "list", "--format", "json", workspace=ws).json()
+    assert [(e["kind"], e["status"]) for e in listed] == [
+        ("vm-size", "refused"),
+        ("size-family", "refused"),
+        ("disk-type", "refused"),
+        ("vm-size", "applied"),
+    ]
+    assert listed[3]["change"] == "crm-db-01: machine type n2-highmem-8"

@@ -26,6 +26,7 @@ from pydantic import (
     ConfigDict,
     Field,
     TypeAdapter,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -425,17 +426,17 @@ class VmSize(_Edit):
     cloud: Literal["azure", "gcp", "openstack"]
     size: str = Field(min_length=1, max_length=255)
 
-    @model_validator(mode="after")
-    def _known(self) -> Self:
-        if self.cloud == "openstack":
-            if not re.match(OPENSTACK_NAME, self.size):
-                raise ValueError(f"{self.size[:80]!r} is not a flavor name (A-Z a-z 0-9 space . _ : + -)")
-            return self
-        known = {i["type"] for i in catalog(self.cloud)["instances"]}
-        if self.size not in known:
-            where = catalog(self.cloud)["region"]
-            raise ValueError(f"{self.size[:80]!r} is not in the {self.cloud} size catalogue ({where})")
-        return self
+    @field_validator("size")
+    @classmethod
+    def _known(cls, value: str, info: ValidationInfo) -> str:
+        cloud = info.data.get("cloud")
+        if cloud == "openstack":  # the user's flavor file is checked when the edit is applied
+            if not re.match(OPENSTACK_NAME, value):
+                raise ValueError(f"{value[:80]!r} is not a flavor name (A-Z a-z 0-9 space . _ : + -)")
+        elif cloud is not None and value not in {i["type"] for i in catalog(cloud)["instances"]}:
+            where = catalog(cloud)["region"]
+            raise ValueError(f"{value[:80]!r} is not in the {cloud} size catalogue ({where})")
+        return value
 
     def describe(self) -> str:
         what = {"azure": "Azure VM size", "gcp": "machine type", "openstack": "flavor"}[self.cloud]
@@ -451,13 +452,15 @@ class SizeFamily(_Edit):
     cloud: Literal["azure", "gcp"]
     family: str = Field(max_length=16)
 
-    @model_validator(mode="after")
-    def _known(self) -> Self:
-        families = catalog(self.cloud)["families"]
-        if self.family not in families:
+    @field_validator("family")
+    @classmethod
+    def _known(cls, value: str, info: ValidationInfo) -> str:
+        cloud = info.data.get("cloud")
+        families = catalog(cloud)["families"] if cloud is not None else {value: ""}
+        if value not in families:
             known = ", ".join(sorted(families))
-            raise ValueError(f"{self.family!r} is not a {self.cloud} size family of the catalogue ({known})")
-        return self
+            raise ValueError(f"{value!r} is not a {cloud} size family of the catalogue ({known})")
+        return value
 
     def describe(self) -> str:
         return f"{self.vm}: {self.cloud} size family {self.family}"
@@ -473,21 +476,19 @@ class DiskType(_Edit):
     cloud: Literal["aws", "azure", "gcp", "openstack"]
     type: str = Field(min_length=1, max_length=255)
 
-    @model_validator(mode="after")
-    def _known(self) -> Self:
-        known = DISK_TYPES[self.cloud]
+    @field_validator("type")
+    @classmethod
+    def _known(cls, value: str, info: ValidationInfo) -> str:
+        cloud = info.data.get("cloud")
+        known = DISK_TYPES[cloud] if cloud is not None else frozenset({value})
         if known is None:
-            if not re.match(OPENSTACK_NAME, self.type):
-                raise ValueError(
-                    f"{self.type[:80]!r} is not a volume type name (A-Z a-z 0-9 space . _ : + -)"
-                )
-        elif self.type in ("io1", "io2") and self.cloud == "aws":
-            raise ValueError(f"{self.type} volumes need iops: use a volume edit with type and iops")
-        elif self.type not in known:
-            raise ValueError(
-                f"{self.type[:80]!r} is not a {self.cloud} disk type ({', '.join(sorted(known))})"
-            )
-        return self
+            if not re.match(OPENSTACK_NAME, value):
+                raise ValueError(f"{value[:80]!r} is not a volume type name (A-Z a-z 0-9 space . _ : + -)")
+        elif value in ("io1", "io2") and cloud == "aws":
+            raise ValueError(f"{value} volumes need iops: use a volume edit with type and iops")
+        elif value not in known:
+            raise ValueError(f"{value[:80]!r} is not a {cloud} disk type ({', '.join(sorted(known))})")
+        return value
 
     def describe(self) -> str:
         return f"{self.vm} disk {self.disk}: {self.cloud} disk type {self.type}"

@@ -22,6 +22,7 @@ from transpilers.registry import get
 from transpilers.terraform_azure import azure_choice
 from transpilers.terraform_google import gcp_choice
 from waves.edits import TARGETS_OF, honoured_by, parse_edit
+from waves.learning import Example, applicable, edits_for, generalise, slots_of
 from waves.sizing import catalog, size_entry
 
 
@@ -216,3 +217,29 @@ def test_edits_add_refuses_a_size_or_disk_type_the_cloud_lacks_in_one_line(tmp_p
         ("vm-size", "applied"),
     ]
     assert listed[3]["change"] == "crm-db-01: machine type n2-highmem-8"
+
+
+def test_azure_and_google_sizes_and_disk_types_are_learned_as_families_and_types() -> None:
+    disks = ("boot", "d1", "d2")
+    size = {"kind": "vm-size", "vm": "db", "cloud": "azure", "size": "Standard_E8s_v5"}
+    assert slots_of(size, disks) == {"size-family:azure": "Esv5"}
+    assert slots_of({"kind": "vm-size", "vm": "db", "cloud": "openstack", "size": "m1.large"}, disks) == {}
+    data = {"kind": "disk-type", "vm": "db", "disk": "d1", "cloud": "gcp", "type": "pd-ssd"}
+    assert slots_of(data, disks) == {"disk-type:gcp:data": "pd-ssd"}
+    examples = [
+        Example(
+            pr, pr, f"db-{pr}-{i}", {"role": "database"}, disks, {}, {"size-family:gcp": "n2"}, ("a",), "a"
+        )
+        for pr in (1, 2)
+        for i in range(2)
+    ]
+    [correction] = [c for c in generalise(examples) if c.fact == "role"]
+    assert correction.describe() == "VMs with role database: gcp size family n2"
+    learned = edits_for(correction.slot, correction.value, "db-9", disks)
+    assert [parse_edit(e).describe() for e in learned] == ["db-9: gcp size family n2"]
+    typed = edits_for("disk-type:gcp:data", "pd-ssd", "db-9", disks)
+    assert [parse_edit(e).describe() for e in typed] == [
+        "db-9 disk d1: gcp disk type pd-ssd",
+        "db-9 disk d2: gcp disk type pd-ssd",
+    ]
+    assert not applicable("disk-type:gcp:data", ("boot",))

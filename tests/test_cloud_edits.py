@@ -13,6 +13,9 @@ import pytest
 from pydantic import ValidationError
 
 from agents.validator import ValidatorOptions, validate_folder
+from migrator.app.agent import preview_edits
+from migrator.app.generation import planned_inputs, select_waves
+from migrator.app.workspace import Workspace
 from migrator.review.reviewer_edits import differences, hcl_resources
 from tests.golden import workspace_with
 from tests.helpers import Result, assert_one_line_error, migrator
@@ -243,3 +246,23 @@ def test_azure_and_google_sizes_and_disk_types_are_learned_as_families_and_types
         "db-9 disk d2: gcp disk type pd-ssd",
     ]
     assert not applicable("disk-type:gcp:data", ("boot",))
+
+
+def test_an_edit_preview_prices_an_azure_size_on_azure(tmp_path: Path) -> None:
+    """The MCP preview resolves the target once and prices the wave on its cloud: an Azure size
+    edit changes the Azure estimate by the catalogue's difference."""
+    root = workspace_with(tmp_path / "ws", "demo.json", "demo-flows.csv")
+    assert migrator("waves", "plan", workspace=root).code == 0
+    ws = Workspace.open(root)
+    [wave] = select_waves(planned_inputs(ws, None).waves, 3)
+    vm = next(v for v in wave.vms if v.name == "crm-db-01")
+    edit = parse_edit({"kind": "vm-size", "vm": "crm-db-01", "cloud": "azure", "size": "Standard_E16s_v5"})
+    shown = preview_edits(ws, "terraform-azure", 3, [edit], use_tools=False)
+    assert shown.problems == []
+    new = size_entry("azure", "Standard_E16s_v5")
+    assert new is not None
+    hourly = new[f"{vm.sizing['os_family']}_hourly"]
+    change = round(hourly * catalog("azure")["hours_per_month"] - azure_choice(vm)["monthly_usd"], 2)
+    assert shown.cost["change_usd"] == change and change > 0
+    assert "main.tf" in shown.files_changed
+    assert '+  size                  = "Standard_E16s_v5"' in shown.diff

@@ -13,14 +13,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from transpilers.model import SpreadSet, TargetOptions, VMInput, VolumeChange, WaveInput
+from transpilers.model import SpreadSet, TargetOptions, VMChanges, VMInput, VolumeChange, WaveInput
 from transpilers.security_groups import tier_key
 from waves.edits import (
+    EBS_TYPES,
     AntiAffinity,
     AvailabilityZone,
     BootBus,
     CpuMemory,
     CutoverWindow,
+    DiskType,
     Edit,
     InstanceFamily,
     InstanceType,
@@ -29,19 +31,27 @@ from waves.edits import (
     NicModel,
     PortRule,
     Region,
+    SizeFamily,
     StorageClass,
     Tags,
+    VmSize,
     Volume,
     WavePin,
 )
+from waves.flavors import load_flavors
 from waves.sizing import (
     KUBEVIRT_MEMORY_STEP_MB,
     cheapest,
+    data_disks,
+    edited_size,
     gcp_of,
     instance,
     monthly_usd,
+    size_entry,
     smallest_in_family,
 )
+
+HYPERDISK_ONLY = {"n4"}  # Compute Engine families that attach Hyperdisk only (terraform_google.py)
 
 
 @dataclass(frozen=True)
@@ -62,6 +72,7 @@ def apply_edits(wave: WaveInput, options: TargetOptions, edits: Sequence[Edit]) 
     refused: dict[int, str] = {}
     for index, edit in enumerate(edits):
         why = _refusal(wave, vms, groups, edit) or _refusal_more(wave, vms, edit)
+        why = why or _refusal_cloud(vms, options, edit)
         if why:
             refused[index] = why
             continue
@@ -141,7 +152,7 @@ def _refusal(wave: WaveInput, vms: dict[str, VMInput], groups: set[str], edit: E
         return f"names wave {edit.wave_number}, not wave {wave.number}"
     if edit.vm_name is not None and edit.vm_name not in vms:
         return f"VM {edit.vm_name!r} is not in wave {wave.number}"
-    if isinstance(edit, Volume):
+    if isinstance(edit, Volume | DiskType):
         labels = [d.get("label") for d in vms[edit.vm].record.get("disks") or []]
         if edit.disk not in labels:
             known = ", ".join(repr(str(label)) for label in labels) or "none"
@@ -187,6 +198,8 @@ def _apply_vm(vm: VMInput, edit: Edit) -> VMInput:
         changes = replace(changes, networks=networks)
     elif isinstance(edit, InstanceFamily | CpuMemory):
         return _resized(vm, edit)
+    elif isinstance(edit, VmSize | SizeFamily | DiskType):
+        changes = _cloud_change(changes, edit)
     return replace(vm, changes=changes)
 
 
@@ -206,6 +219,7 @@ def _resized(vm: VMInput, edit: InstanceFamily | CpuMemory) -> VMInput:
         sizing = {**sizing, "vcpu": vcpu, "memory_mb": memory, "kubevirt": {**sizing["kubevirt"], **kubevirt}}
         sizing["kubevirt"]["memory_request"] = guest
         sizing["gcp"] = gcp_of(sizing)  # the stored Compute Engine choice follows the new need
+        changes = replace(changes, sizes=())  # a new need re-picks every cloud's size (families stay)
     os_family = str(sizing["os_family"])
     fits = (
         smallest_in_family(vcpu, memory, changes.family)
@@ -218,3 +232,81 @@ def _resized(vm: VMInput, edit: InstanceFamily | CpuMemory) -> VMInput:
         "monthly_usd": monthly_usd(fits, os_family),
     }
     return replace(vm, sizing={**sizing, "aws": aws}, changes=changes)
+
+
+def _cloud_change(changes: VMChanges, edit: VmSize | SizeFamily | DiskType) -> VMChanges:
+    """A size, a size family or a disk type on one cloud: the latest of a size and a family on a
+    cloud wins, as an instance type and a family do on AWS."""
+    if isinstance(edit, VmSize):
+        sizes = (*tuple((c, v) for c, v in changes.sizes if c != edit.cloud), (edit.cloud, edit.size))
+        return replace(
+            changes, sizes=sizes, families=tuple((c, f) for c, f in changes.families if c != edit.cloud)
+        )
+    if isinstance(edit, SizeFamily):
+        families = (*tuple((c, f) for c, f in changes.families if c != edit.cloud), (edit.cloud, edit.family))
+        return replace(
+            changes, families=families, sizes=tuple((c, v) for c, v in changes.sizes if c != edit.cloud)
+        )
+    before = changes.volume(edit.disk)
+    iops, throughput = before.iops, before.throughput
+    if edit.cloud == "aws":  # an EBS type that takes no IOPS or throughput drops them (gp2, st1, sc1)
+        iops_bounds, throughput_bounds = EBS_TYPES[edit.type]
+        iops = iops if iops_bounds else None
+        throughput = throughput if throughput_bounds else None
+    merged = VolumeChange(edit.type, before.size_gb, iops, throughput)
+    volumes = (*tuple((lbl, c) for lbl, c in changes.volumes if lbl != edit.disk), (edit.disk, merged))
+    return replace(changes, volumes=volumes)
+
+
+def _refusal_cloud(vms: dict[str, VMInput], options: TargetOptions, edit: Edit) -> str | None:
+    """What a cloud's catalogue or flavor file says against a size or disk type edit."""
+    if isinstance(edit, VmSize) and edit.cloud == "openstack":
+        flavors = load_flavors(options.flavors)
+        if flavors.named(edit.size) is None:
+            known = ", ".join(f.name for f in flavors.flavors)
+            return f"flavor {edit.size!r} is not in the flavor catalogue {flavors.label} ({known})"
+        return None
+    if isinstance(edit, VmSize | SizeFamily):
+        return _size_refusal(vms[edit.vm], edit)
+    if isinstance(edit, DiskType):
+        return _disk_refusal(vms[edit.vm], edit)
+    return None
+
+
+def _size_refusal(vm: VMInput, edit: VmSize | SizeFamily) -> str | None:
+    disks = data_disks(vm.record) if edit.cloud == "azure" else 0
+    size = edit.size if isinstance(edit, VmSize) else None
+    family = edit.family if isinstance(edit, SizeFamily) else None
+    chosen = edited_size(edit.cloud, vm.sizing, size, family, disks)
+    if chosen is None or chosen["type"] is None:
+        need = f"{vm.sizing['vcpu']} vCPU / {vm.sizing['memory_mb']} MiB"
+        return f"no {edit.cloud} {family} size fits {vm.name!r} ({need}, {disks} data disk(s))"
+    entry = size_entry(edit.cloud, chosen["type"]) or {}
+    if entry.get("max_data_disks", disks) < disks:
+        return (
+            f"{chosen['type']} attaches at most {entry['max_data_disks']} data disks; {vm.name!r} has {disks}"
+        )
+    persistent = [c.type for _, c in vm.changes.volumes if c.type and c.type.startswith("pd-")]
+    if edit.cloud == "gcp" and chosen["family"] in HYPERDISK_ONLY and persistent:
+        return f"{chosen['family']} attaches Hyperdisk only; {vm.name!r} has a {persistent[0]} disk edit"
+    return None
+
+
+def _disk_refusal(vm: VMInput, edit: DiskType) -> str | None:
+    first = (vm.record.get("disks") or [{}])[0].get("label")
+    if edit.cloud == "azure" and edit.type == "PremiumV2_LRS" and edit.disk == first:
+        return f"PremiumV2_LRS cannot be an OS disk ({vm.name!r} disk {edit.disk!r} is its first)"
+    if edit.cloud == "gcp" and edit.type.startswith("pd-"):
+        family = _gcp_family(vm)
+        if family in HYPERDISK_ONLY:
+            return f"{vm.name!r} is on {family}, which attaches Hyperdisk only (not {edit.type})"
+    return None
+
+
+def _gcp_family(vm: VMInput) -> str | None:
+    """The VM's Compute Engine family as edited so far (else the catalogue's cheapest fit)."""
+    edited = edited_size("gcp", vm.sizing, vm.changes.size("gcp"), vm.changes.family_on("gcp"))
+    if edited is not None:
+        return edited["family"]
+    fit = cheapest(int(vm.sizing["vcpu"]), int(vm.sizing["memory_mb"]), str(vm.sizing["os_family"]), "gcp")
+    return fit["family"] if fit else None

@@ -33,6 +33,16 @@ class VMChanges:
     volumes: tuple[tuple[str, VolumeChange], ...] = ()  # disk label -> change
     family: str | None = None  # an edited instance family: re-sizing stays in it
     networks: tuple[tuple[str, str], ...] = ()  # NIC label -> target network (subnet key, NAD)
+    sizes: tuple[tuple[str, str], ...] = ()  # cloud -> an edited size (azure, gcp, openstack)
+    families: tuple[tuple[str, str], ...] = ()  # cloud -> an edited size family (azure, gcp)
+
+    def size(self, cloud: str) -> str | None:
+        """The size a plan edit names on a cloud (None: the catalogue picks)."""
+        return dict(self.sizes).get(cloud)
+
+    def family_on(self, cloud: str) -> str | None:
+        """The size family a plan edit names on a cloud other than AWS (AWS's is `family`)."""
+        return dict(self.families).get(cloud)
 
     def volume(self, label: object) -> VolumeChange:
         return next((c for lbl, c in self.volumes if lbl == label), VolumeChange())

@@ -25,12 +25,13 @@ from transpilers.model import SpreadSet, TargetOptions, VMInput, WaveInput
 from transpilers.naming import dns_names, dns_slug, tf_names, tf_slug
 from transpilers.security_groups import WORLD_V4, IngressRule, edited_rules, ingress_rules, tier_key
 from transpilers.terraform_aws import NO_NETWORK, subnet_key, subnet_keys
-from waves.sizing import azure_of, data_disks
+from waves.edits import DISK_TYPES
+from waves.sizing import azure_of, data_disks, edited_size
 
 HEADER = header("terraform-azure")
 DATABASE_TIERS = {"db", "database", "sql", "data"}  # as the guardrails name them (policies/iac)
 PREMIUM_V2, PREMIUM, STANDARD_SSD = "PremiumV2_LRS", "Premium_LRS", "StandardSSD_LRS"
-AZURE_DISK_TYPES = {PREMIUM_V2, PREMIUM, STANDARD_SSD, "StandardSSD_ZRS", "Premium_ZRS", "Standard_LRS"}
+AZURE_DISK_TYPES = DISK_TYPES["azure"] or frozenset()  # the edits vocabulary's, one list
 FIRST_PRIORITY, DENY_PRIORITY = 100, 4096  # NSG rule priorities: flows first, the VNet deny last
 WINDOWS_NAME_MAX = 15  # a Windows computer name (NetBIOS)
 _TAG_KEY_UNSAFE = re.compile(r"[<>%&\\?/]")  # characters Azure refuses in tag names
@@ -116,7 +117,19 @@ def _placed(wave: WaveInput) -> tuple[dict[str, VMInput], list[Diagnostic]]:
 def azure_choice(vm: VMInput) -> dict[str, Any]:
     """The Azure size for the VM's need as it stands after plan edits (a resize edit changes the
     need; the Azure catalogue then picks again: waves/data/azure-vm-eastus.json)."""
-    return azure_of(vm.sizing, disks=data_disks(vm.record))
+    chosen = azure_of(vm.sizing, disks=data_disks(vm.record))
+    changes = vm.changes
+    edited = edited_size(
+        "azure", vm.sizing, changes.size("azure"), changes.family_on("azure"), data_disks(vm.record)
+    )
+    if edited is None:
+        return chosen
+    return {
+        **chosen,
+        "vm_size": edited["type"],
+        "series": edited["family"],
+        "monthly_usd": edited["monthly_usd"],
+    }
 
 
 def _names(wave: WaveInput, placed: dict[str, VMInput]) -> _Names:

@@ -24,12 +24,13 @@ from transpilers.model import SpreadSet, TargetOptions, VMInput, WaveInput
 from transpilers.naming import ascii_fold, dns_slug, short_hash, tf_names, tf_slug, unique
 from transpilers.security_groups import WORLD_V4, IngressRule, edited_rules, ingress_rules, tier_key
 from transpilers.terraform_aws import NO_NETWORK, subnet_key, subnet_keys
-from waves.sizing import gcp_of
+from waves.edits import DISK_TYPES
+from waves.sizing import edited_size, gcp_of
 
 HEADER = header("terraform-google")
 DATABASE_TIERS = {"db", "database", "sql", "data"}  # as the guardrails name them (policies/iac)
 PD_BALANCED, PD_SSD, HYPERDISK = "pd-balanced", "pd-ssd", "hyperdisk-balanced"
-GCE_DISK_TYPES = {PD_BALANCED, PD_SSD, HYPERDISK, "pd-standard", "pd-extreme", "hyperdisk-extreme"}
+GCE_DISK_TYPES = DISK_TYPES["gcp"] or frozenset()  # the edits vocabulary's, one list
 HYPERDISK_ONLY = {"n4"}  # machine families that attach Hyperdisk only (no persistent disk types)
 NAME_MAX = 55  # a GCE name is at most 63 characters: room for the -disk12 suffix
 LABEL_MAX = 63
@@ -135,9 +136,19 @@ def _placed(wave: WaveInput) -> tuple[dict[str, VMInput], list[Diagnostic]]:
 def gcp_choice(vm: VMInput) -> dict[str, Any]:
     """The machine type for the VM's need as it stands after plan edits: the sizing's stored
     choice (waves.sizing.size_vm; a resize edit picks again from the GCE catalogue,
-    waves/data/gcp-compute-us-central1.json). A sizing made without it is picked here."""
+    waves/data/gcp-compute-us-central1.json; a sizing made without it is picked here), unless a
+    `vm-size` or `size-family` edit chose the machine type."""
     stored: dict[str, Any] | None = vm.sizing.get("gcp")
-    return stored if stored is not None else gcp_of(vm.sizing)
+    chosen = stored if stored is not None else gcp_of(vm.sizing)
+    edited = edited_size("gcp", vm.sizing, vm.changes.size("gcp"), vm.changes.family_on("gcp"))
+    if edited is None:
+        return chosen
+    return {
+        **chosen,
+        "machine_type": edited["type"],
+        "family": edited["family"],
+        "monthly_usd": edited["monthly_usd"],
+    }
 
 
 def _names(wave: WaveInput, placed: dict[str, VMInput]) -> _Names:

@@ -117,6 +117,9 @@ def _placed(
 
 def flavor_of(vm: VMInput, catalogue: FlavorCatalogue) -> Flavor | None:
     """The flavor for the VM's need as it stands after plan edits (a cpu-memory edit changes it)."""
+    edited = vm.changes.size("openstack")
+    if edited is not None:  # a vm-size edit names a flavor of the file (checked when applied)
+        return catalogue.named(edited)
     return catalogue.fitting(int(vm.sizing["vcpu"]), int(vm.sizing["memory_mb"]))
 
 
@@ -266,6 +269,13 @@ def _boot_gb(vm: VMInput) -> int:
     return (change.size_gb if change else None) or max(size, MIN_BOOT_GB)
 
 
+def _volume_type(vm: VMInput, index: int) -> Value:
+    """The wave's `var.volume_type`, or the volume type a disk-type edit names for this disk."""
+    disks = list(vm.record.get("disks") or [])
+    edited = vm.changes.volume(disks[index].get("label")).type if index < len(disks) else None
+    return edited if edited is not None else Expr("var.volume_type")
+
+
 def _instance(_wave: WaveInput, vm: VMInput, named: tuple[str, str], flavor: Flavor, nports: int) -> Block:
     """The instance boots from a volume the size of its source OS disk (flavors' root disks are
     often smaller than a VMware OS disk; the boot volume outlives the instance)."""
@@ -277,7 +287,7 @@ def _instance(_wave: WaveInput, vm: VMInput, named: tuple[str, str], flavor: Fla
         .set("source_type", "image")
         .set("destination_type", "volume")
         .set("volume_size", _boot_gb(vm))
-        .set("volume_type", Expr("var.volume_type"))
+        .set("volume_type", _volume_type(vm, 0))
         .set("boot_index", 0)
         .set("delete_on_termination", False)
     )
@@ -307,7 +317,7 @@ def _data_volumes(wave: WaveInput, vm: VMInput, named: tuple[str, str]) -> list[
             Block("resource", ["openstack_blockstorage_volume_v3", name])
             .set("name", f"{cloud}-vol{index}")
             .set("size", size)
-            .set("volume_type", Expr("var.volume_type"))
+            .set("volume_type", _volume_type(vm, index))
             .set("availability_zone", Expr("var.availability_zone"))
             .set("metadata", _metadata(wave, vm, extra))
         )

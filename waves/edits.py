@@ -26,6 +26,7 @@ from pydantic import (
     ConfigDict,
     Field,
     TypeAdapter,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -390,6 +391,109 @@ class CutoverWindow(_Edit):
         return f"wave {self.wave}: cutover window {_utc(self.start)} to {_utc(self.end)}"
 
 
+# --- sizes and disk types per cloud -------------------------------------------------------------
+# AWS keeps `instance-type` and `instance-family` (stored since the first vocabulary); the other
+# clouds name theirs with `vm-size`/`size-family`, and every cloud's disk type is a `disk-type`.
+# An edit naming a cloud is honoured by that cloud's target only (honoured_by).
+CLOUD_TARGETS = {
+    "aws": "terraform-aws",
+    "azure": "terraform-azure",
+    "gcp": "terraform-google",
+    "openstack": "terraform-openstack",
+}
+# Disk types each cloud's transpiler writes or accepts (None: any volume type name of the cloud,
+# which the user's OpenStack defines). AWS io1/io2 need IOPS: a `volume` edit says both.
+DISK_TYPES: dict[str, frozenset[str] | None] = {
+    "aws": frozenset({"gp3", "gp2", "st1", "sc1"}),
+    "azure": frozenset(
+        {"PremiumV2_LRS", "Premium_LRS", "StandardSSD_LRS", "StandardSSD_ZRS", "Premium_ZRS", "Standard_LRS"}
+    ),
+    "gcp": frozenset(
+        {"pd-balanced", "pd-ssd", "hyperdisk-balanced", "pd-standard", "pd-extreme", "hyperdisk-extreme"}
+    ),
+    "openstack": None,
+}
+# A size or volume type name as OpenStack spells them (checked against the flavor file at generation).
+OPENSTACK_NAME = r"^[A-Za-z0-9][A-Za-z0-9 ._:+-]{0,254}$"
+
+
+class VmSize(_Edit):
+    """One VM's size on a cloud other than AWS: an Azure VM size, a Compute Engine machine type
+    (both from the catalogue) or an OpenStack flavor (from the `--flavors` file, at generation)."""
+
+    kind: Literal["vm-size"] = "vm-size"
+    vm: VMName
+    cloud: Literal["azure", "gcp", "openstack"]
+    size: str = Field(min_length=1, max_length=255)
+
+    @field_validator("size")
+    @classmethod
+    def _known(cls, value: str, info: ValidationInfo) -> str:
+        cloud = info.data.get("cloud")
+        if cloud == "openstack":  # the user's flavor file is checked when the edit is applied
+            if not re.match(OPENSTACK_NAME, value):
+                raise ValueError(f"{value[:80]!r} is not a flavor name (A-Z a-z 0-9 space . _ : + -)")
+        elif cloud is not None and value not in {i["type"] for i in catalog(cloud)["instances"]}:
+            where = catalog(cloud)["region"]
+            raise ValueError(f"{value[:80]!r} is not in the {cloud} size catalogue ({where})")
+        return value
+
+    def describe(self) -> str:
+        what = {"azure": "Azure VM size", "gcp": "machine type", "openstack": "flavor"}[self.cloud]
+        return f"{self.vm}: {what} {self.size}"
+
+
+class SizeFamily(_Edit):
+    """One VM on a size family of the Azure or Compute Engine catalogue (Dsv5, Esv5; e2, n2, n4,
+    c3): the transpiler takes the smallest size of that family that fits the VM's sized need."""
+
+    kind: Literal["size-family"] = "size-family"
+    vm: VMName
+    cloud: Literal["azure", "gcp"]
+    family: str = Field(max_length=16)
+
+    @field_validator("family")
+    @classmethod
+    def _known(cls, value: str, info: ValidationInfo) -> str:
+        cloud = info.data.get("cloud")
+        families = catalog(cloud)["families"] if cloud is not None else {value: ""}
+        if value not in families:
+            known = ", ".join(sorted(families))
+            raise ValueError(f"{value!r} is not a {cloud} size family of the catalogue ({known})")
+        return value
+
+    def describe(self) -> str:
+        return f"{self.vm}: {self.cloud} size family {self.family}"
+
+
+class DiskType(_Edit):
+    """The disk type of one VM's disk (by its inventory label) on one cloud: an EBS volume type,
+    an Azure managed disk type, a Compute Engine disk type or an OpenStack volume type."""
+
+    kind: Literal["disk-type"] = "disk-type"
+    vm: VMName
+    disk: str = Field(min_length=1, max_length=256, description="the disk's inventory label")
+    cloud: Literal["aws", "azure", "gcp", "openstack"]
+    type: str = Field(min_length=1, max_length=255)
+
+    @field_validator("type")
+    @classmethod
+    def _known(cls, value: str, info: ValidationInfo) -> str:
+        cloud = info.data.get("cloud")
+        known = DISK_TYPES[cloud] if cloud is not None else frozenset({value})
+        if known is None:
+            if not re.match(OPENSTACK_NAME, value):
+                raise ValueError(f"{value[:80]!r} is not a volume type name (A-Z a-z 0-9 space . _ : + -)")
+        elif value in ("io1", "io2") and cloud == "aws":
+            raise ValueError(f"{value} volumes need iops: use a volume edit with type and iops")
+        elif value not in known:
+            raise ValueError(f"{value[:80]!r} is not a {cloud} disk type ({', '.join(sorted(known))})")
+        return value
+
+    def describe(self) -> str:
+        return f"{self.vm} disk {self.disk}: {self.cloud} disk type {self.type}"
+
+
 def _utc(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
@@ -410,13 +514,17 @@ Edit = Annotated[
     | Network
     | AntiAffinity
     | AvailabilityZone
-    | CutoverWindow,
+    | CutoverWindow
+    | VmSize
+    | SizeFamily
+    | DiskType,
     Field(discriminator="kind"),
 ]
 EDIT_ADAPTER: TypeAdapter[Edit] = TypeAdapter(Edit)
 KINDS: tuple[str, ...] = ("instance-type", "volume", "tags", "boot-bus", "nic-model", "storage-class")
 KINDS += ("region", "namespace", "port-rule", "wave-pin")
 KINDS += ("instance-family", "cpu-memory", "network", "anti-affinity", "availability-zone", "cutover-window")
+KINDS += ("vm-size", "size-family", "disk-type")
 # Which targets honour each kind ("planner": the wave planner, not a transpiler).
 TARGETS_OF = {
     "instance-type": ("terraform-aws",),
@@ -459,7 +567,15 @@ TARGETS_OF = {
         "terraform-google",
         "terraform-openstack",
     ),  # PLAN.md, REPORT.md
+    "vm-size": ("terraform-azure", "terraform-google", "terraform-openstack"),  # each by its `cloud`
+    "size-family": ("terraform-azure", "terraform-google"),
+    "disk-type": ("terraform-aws", "terraform-azure", "terraform-google", "terraform-openstack"),
 }
+
+
+def honoured_by(target: str, kind: str, cloud: object = None) -> bool:
+    """Whether a target applies an edit of this kind (one naming a cloud: that cloud's target only)."""
+    return target in TARGETS_OF[kind] and (cloud is None or CLOUD_TARGETS.get(str(cloud)) == target)
 
 
 class Provenance(BaseModel):

@@ -85,6 +85,10 @@ class FlavorCatalogue:
         fits = [f for f in self.flavors if f.vcpus >= vcpu and f.ram_mb >= memory_mb]
         return min(fits, key=lambda f: (f.hourly or 0.0, f.vcpus, f.ram_mb, f.disk_gb, f.name), default=None)
 
+    def named(self, name: str) -> Flavor | None:
+        """The flavor of that name (None: the file has none)."""
+        return next((f for f in self.flavors if f.name == name), None)
+
 
 def load_flavors(path: str | None) -> FlavorCatalogue:
     """The catalogue in `path` (None: the shipped example), or one clear InputFileError naming

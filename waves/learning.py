@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from waves.facts import NONPROD_VALUES, lookup
+from waves.sizing import size_entry
 
 # The facts a correction can be keyed by, normalised so that spelling does not split evidence.
 FACT_KEYS = ("role", "application", "os", "environment", "size")
@@ -91,6 +92,11 @@ def describe_action(slot: str, value: str) -> str:
     if slot.startswith("volume:"):
         settings = ", ".join(f"{k} {v}" for k, v in json.loads(value).items())
         return f"{slot[7:]} disks {settings}"
+    if slot.startswith("size-family:"):
+        return f"{slot.split(':')[1]} size family {value}"
+    if slot.startswith("disk-type:"):
+        _, cloud, which = slot.split(":")
+        return f"{which} disks {cloud} type {value}"
     return f"{slot} {value}"
 
 
@@ -163,6 +169,22 @@ def slots_of(edit: Mapping[str, Any], disks: Sequence[str]) -> dict[str, str]:
         return {f"tag:{k}": str(v) for k, v in dict(edit["tags"]).items()}
     if kind in VM_SLOTS:
         return {str(kind): str(edit[VM_SLOTS[str(kind)]])}
+    return _cloud_slots(edit, disks)
+
+
+def _cloud_slots(edit: Mapping[str, Any], disks: Sequence[str]) -> dict[str, str]:
+    """Azure and Google sizes are learned as their family (as AWS types are); disk types per cloud
+    as the boot or data disks' type. An OpenStack flavor is the user's name for one size: never
+    learned."""
+    kind, cloud = edit.get("kind"), str(edit.get("cloud"))
+    if kind == "vm-size" and cloud in ("azure", "gcp"):
+        entry = size_entry(cloud, str(edit["size"]))
+        return {f"size-family:{cloud}": str(entry["family"])} if entry else {}
+    if kind == "size-family":
+        return {f"size-family:{cloud}": str(edit["family"])}
+    if kind == "disk-type":
+        boot = bool(disks) and edit.get("disk") == disks[0]
+        return {f"disk-type:{cloud}:{'boot' if boot else 'data'}": str(edit["type"])}
     return {}
 
 
@@ -177,11 +199,17 @@ def edits_for(slot: str, value: str, vm: str, disks: Sequence[str]) -> list[dict
         return [{"kind": "tags", "vm": vm, "tags": {slot[4:]: value}}]
     if slot in VM_SLOTS:
         return [{"kind": slot, "vm": vm, VM_SLOTS[slot]: value}]
+    if slot.startswith("size-family:"):
+        return [{"kind": "size-family", "vm": vm, "cloud": slot.split(":")[1], "family": value}]
+    if slot.startswith("disk-type:"):
+        _, cloud, which = slot.split(":")
+        chosen = disks[:1] if which == "boot" else disks[1:]
+        return [{"kind": "disk-type", "vm": vm, "disk": d, "cloud": cloud, "type": value} for d in chosen]
     return []
 
 
 def applicable(slot: str, disks: Sequence[str]) -> bool:
-    return slot != "volume:data" or len(disks) > 1
+    return not (slot == "volume:data" or slot.endswith(":data")) or len(disks) > 1
 
 
 # ---- generalising ----------------------------------------------------------------------------

@@ -288,3 +288,45 @@ def totals(sizes: list[dict[str, Any]]) -> dict[str, Any]:
 def price_source(cloud: str = "aws") -> dict[str, str]:
     data = catalog(cloud)
     return {k: data[k] for k in ("region", "currency", "as_of", "source")}
+
+
+# --- a plan edit's size (waves/edits.py: vm-size, size-family) ------------------------------------
+
+
+def size_entry(cloud: str, name: str) -> dict[str, Any] | None:
+    """The catalogue's entry for one size of a cloud (None: not in the catalogue)."""
+    return next((i for i in catalog(cloud)["instances"] if i["type"] == name), None)
+
+
+def smallest_of_family(
+    cloud: str, family: str, vcpu: int, memory_mb: int, disks: int = 0
+) -> dict[str, Any] | None:
+    """The smallest size of one family of a cloud's catalogue that holds the need and its data
+    disks (a plan edit chose the family)."""
+    fitting = [
+        i
+        for i in catalog(cloud)["instances"]
+        if i["family"] == family
+        and i["vcpu"] >= vcpu
+        and i["memory_gib"] * 1024 >= memory_mb
+        and i.get("max_data_disks", disks) >= disks
+    ]
+    return min(fitting, key=lambda i: (i["vcpu"], i["memory_gib"], i["type"]), default=None)
+
+
+def edited_size(
+    cloud: str, need: dict[str, Any], size: str | None, family: str | None, disks: int = 0
+) -> dict[str, Any] | None:
+    """The size a plan edit chose on a cloud, with its family and monthly price: the named size,
+    else the smallest of the named family that fits the need (type None: none fits). None when no
+    edit chose one (the catalogue's cheapest fit stands)."""
+    if size is None and family is None:
+        return None
+    found = size_entry(cloud, size) if size else None
+    if found is None and family is not None:
+        found = smallest_of_family(cloud, family, int(need["vcpu"]), int(need["memory_mb"]), disks)
+    return {
+        "type": found["type"] if found else None,
+        "family": found["family"] if found else None,
+        "monthly_usd": monthly_usd(found, str(need["os_family"]), cloud),
+    }

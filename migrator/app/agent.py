@@ -28,9 +28,12 @@ from migrator.diagnostics import Diagnostic
 from migrator.errors import NotFound, UsageError
 from migrator.store.models import LLMInteraction
 from policies.engine import blocking, source_findings
+from transpilers.base import Transpiler
 from transpilers.edits import apply_edits
-from transpilers.model import TargetOptions, WaveInput
+from transpilers.model import TargetOptions, VMInput, WaveInput
 from transpilers.registry import TARGETS, get, target_options
+from transpilers.terraform_azure import azure_choice
+from transpilers.terraform_google import gcp_choice
 from waves.edits import Edit
 
 TOOL_TASK = "mcp"  # llm_interactions.task of a tool call
@@ -115,7 +118,8 @@ class EditPreview:
     problems: list[dict[str, Any]]  # the edits against the plan, the wave and the validators
     diff: str  # unified diff of the wave's files, current edits -> current and proposed edits
     files_changed: list[str] = field(default_factory=list)
-    # the wave's AWS estimate (USD a month, as PLAN.md's cost table): before, after, change
+    # the wave's estimate on the target's cloud (USD a month, as PLAN.md's cost table): before,
+    # after, change (AWS's for kubevirt and terraform-openstack, as before)
     cost: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -131,6 +135,7 @@ def preview_edits(
     fails); the diff is what the proposal changes in the generated files."""
     if target not in TARGETS:
         raise UsageError(f"unknown target {target!r}: use one of {', '.join(TARGETS)}", field="target")
+    transpiler = get(target)  # resolved once: both renders below use it
     planned = planned_inputs(ws, None)
     found = next((w for w in planned.waves if w.number == wave), None)
     if found is None:
@@ -143,8 +148,8 @@ def preview_edits(
     options = target_options(stored_options(ws, planned, target, wave))
     names = {vm.name for vm in found.vms}
     current = [e.edit for e in for_wave(for_target(active_edits(ws), target), wave, names)]
-    before, base_errors, was = _render(target, found, options, current, use_tools)
-    after, errors, now = _render(target, found, options, [*current, *edits], use_tools)
+    before, base_errors, was = _render(transpiler, found, options, current, use_tools)
+    after, errors, now = _render(transpiler, found, options, [*current, *edits], use_tools)
     added = [d.as_dict() for d in errors if d not in base_errors]
     changed = sorted(p for p in set(before) | set(after) if before.get(p) != after.get(p))
     cost = {"before_usd": round(was, 2), "after_usd": round(now, 2), "change_usd": round(now - was, 2)}
@@ -152,11 +157,11 @@ def preview_edits(
 
 
 def _render(
-    target: str, wave: WaveInput, options: TargetOptions, edits: list[Edit], use_tools: bool
+    transpiler: Transpiler, wave: WaveInput, options: TargetOptions, edits: list[Edit], use_tools: bool
 ) -> tuple[dict[str, str], list[Diagnostic], float]:
-    """(files, errors, the wave's AWS monthly estimate) of the wave with `edits` applied."""
+    """(files, errors, the wave's monthly estimate on the target's cloud) with `edits` applied."""
     applied = apply_edits(wave, options, edits)
-    monthly = sum(float((vm.sizing.get("aws") or {}).get("monthly_usd") or 0) for vm in applied.wave.vms)
+    monthly = sum(_monthly(transpiler.meta.cloud, vm) for vm in applied.wave.vms)
     if applied.refused:
         refused = [
             Diagnostic("edit", "EDIT-NOT-IN-WAVE", "error", "", None, w) for w in applied.refused.values()
@@ -164,7 +169,7 @@ def _render(
         return {}, refused, monthly
     with tempfile.TemporaryDirectory(prefix="migrator-preview-") as tmp:
         result = run_wave(
-            get(target),
+            transpiler,
             applied.wave,
             applied.options,
             Path(tmp) / "wave",
@@ -172,6 +177,16 @@ def _render(
             validator=ValidatorOptions(use_tools=use_tools),
         )
     return result.files, [d for d in result.diagnostics if d.severity == "error"], monthly
+
+
+def _monthly(cloud: str, vm: VMInput) -> float:
+    """One VM's monthly price where the target's cloud is priced, as PLAN.md's cost table shows it
+    (Azure and Google from their catalogues, after any size edit; AWS's otherwise)."""
+    if cloud == "azure":
+        return float(azure_choice(vm)["monthly_usd"] or 0)
+    if cloud == "gcp":
+        return float(gcp_choice(vm)["monthly_usd"] or 0)
+    return float((vm.sizing.get("aws") or {}).get("monthly_usd") or 0)
 
 
 def _diff(before: dict[str, str], after: dict[str, str], paths: list[str]) -> str:

@@ -25,13 +25,14 @@ from migrator.store.snapshots import now
 from waves.edits import (
     FREE_KIND,
     KINDS,
-    TARGETS_OF,
     AntiAffinity,
+    DiskType,
     Edit,
     Network,
     Provenance,
     Volume,
     WavePin,
+    honoured_by,
     parse_edit,
     parse_recorded,
 )
@@ -113,7 +114,7 @@ def _plan_diagnostics(ws: Workspace, edit: Edit) -> list[Diagnostic]:
     problems = []
     if edit.vm_name is not None and edit.vm_name not in wave_of:
         problems.append(f"VM {edit.vm_name!r} is not in plan {document['plan']['id']}")
-    elif isinstance(edit, Volume):
+    elif isinstance(edit, Volume | DiskType):
         record = ws.store.vm(int(document["plan"]["snapshot_id"]), edit.vm)
         labels = [str(d.get("label")) for d in record.get("disks") or []]
         if edit.disk not in labels:
@@ -215,7 +216,7 @@ def active_edits(ws: Workspace) -> list[StoredEdit]:
 
 def for_target(edits: list[StoredEdit], target: str) -> list[StoredEdit]:
     """The edits a target honours (a pin is the planner's, an instance type only AWS's)."""
-    return [e for e in edits if target in TARGETS_OF[e.edit.kind]]
+    return [e for e in edits if honoured_by(target, e.edit.kind, getattr(e.edit, "cloud", None))]
 
 
 def for_wave(edits: list[StoredEdit], number: int, vms: set[str]) -> list[StoredEdit]:

@@ -21,7 +21,7 @@ from migrator.store.models import LearnedCorrection, LearningExample, PullReques
 from migrator.store.prs import PullRequestStore
 from migrator.store.snapshots import now
 from transpilers.model import WaveInput
-from waves.edits import TARGETS_OF, Provenance, parse_edit
+from waves.edits import Provenance, honoured_by, parse_edit
 from waves.learning import Correction, Example, edits_for, generalise, matches, normalise, slots_of
 
 ACTIVE = "active"
@@ -225,7 +225,7 @@ def _derive(
     target: str,
     taken: set[tuple[str, str]],
 ) -> int:
-    if target not in TARGETS_OF[str(data["kind"])]:
+    if not honoured_by(target, str(data["kind"]), data.get("cloud")):
         return 0
     try:
         edit = parse_edit(data)  # a value the vocabulary refuses never becomes an edit

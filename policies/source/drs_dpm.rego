@@ -19,16 +19,20 @@ metadata := {
 
 findings := [{"vm": vm.name, "message": msg} |
 	some vm in input.vms
-	some cluster in clusters_named[vm.cluster]
-	some feature in features
-	cluster[feature[0]] == true
-	msg := sprintf("cluster %s has %s enabled", [cluster.name, feature[1]])
+	some msg in cluster_messages[vm.cluster]
 ]
 
 features := [["drs_enabled", "DRS"], ["dpm_enabled", "DPM"]]
 
-# Cluster name -> the clusters of that name: a lookup per VM instead of a scan of every cluster.
-clusters_named := {name: [cluster | some cluster in input.clusters; cluster.name == name] |
+# Cluster name -> the messages of the clusters of that name: a lookup per VM instead of a scan of
+# every cluster. The messages, not the clusters: rego-cpp copies the value a VM looks up in, and
+# whole clusters (their DRS rules) made that 0.7 s over 10,000 VMs instead of 0.4 s.
+cluster_messages := {name: [sprintf("cluster %s has %s enabled", [cluster.name, feature[1]]) |
+		some cluster in input.clusters
+		cluster.name == name
+		some feature in features
+		cluster[feature[0]] == true
+	] |
 	some named in input.clusters
 	name := named.name
 }

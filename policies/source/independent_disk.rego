@@ -19,7 +19,7 @@ metadata := {
 
 findings := [{"vm": vm.name, "message": msg} |
 	some vm in input.vms
-	some i; disk := vm.disks[i]
-	disk.independent == true
+	some i
+	vm.disks[i].independent == true
 	msg := sprintf("disk %d is independent", [i])
 ]

@@ -19,7 +19,7 @@ metadata := {
 
 findings := [{"vm": vm.name, "message": msg} |
 	some vm in input.vms
-	some i; disk := vm.disks[i]
-	object.get(disk, "rdm", null) != null
-	msg := sprintf("disk %d is an RDM (%v)", [i, disk.rdm])
+	some i
+	vm.disks[i].rdm != null
+	msg := sprintf("disk %d is an RDM (%v)", [i, vm.disks[i].rdm])
 ]

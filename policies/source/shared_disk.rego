@@ -19,7 +19,7 @@ metadata := {
 
 findings := [{"vm": vm.name, "message": msg} |
 	some vm in input.vms
-	some i; disk := vm.disks[i]
-	object.get(disk, "sharing", "sharingNone") == "sharingMultiWriter"
+	some i
+	vm.disks[i].sharing == "sharingMultiWriter"
 	msg := sprintf("disk %d is shared (multi-writer)", [i])
 ]

@@ -127,10 +127,35 @@ def scoped_findings(
     with _EVALUATING:
         rego = interpreter(family, scopes)
         set_input(rego, policy_input)
+        if policy_input.get("resources"):
+            return _pack_findings(rego, family, scopes)
         return {
             name: list(query_value(rego, f"data.migrator.{family}.{name}.findings", bundle) or [])
             for name, bundle in _findings_bundles(family, scopes).items()
         }
+
+
+def _pack_findings(rego: Interpreter, family: str, scopes: tuple[str, ...] | None) -> dict[str, list[Any]]:
+    """Every policy's `findings` in one query, for an input with Terraform resources: the
+    library's index of resources by type (`lib.resources`) is then built once for the whole pack,
+    not once per policy, which halves a large wave's guardrails (docs/policies.md). Manifest-only
+    inputs keep one query per policy, which is faster there (no index to share)."""
+    path, bundle = _pack_bundle(family, scopes)
+    found = query_value(rego, path, bundle)
+    if not isinstance(found, dict):  # every `findings` is a partial set, so always defined
+        raise MigratorError(f"the policy engine returned no findings object for {path}")
+    return {name: list(value or []) for name, value in found.items()}
+
+
+@cache
+def _pack_bundle(family: str, scopes: tuple[str, ...] | None = None) -> tuple[str, Bundle]:
+    """One object of every policy's (of those scopes) `findings`, compiled once per process."""
+    names = [p.name for p in policies(family) if scopes is None or p.scope in scopes]
+    path = "{" + ", ".join(f'"{name}": data.migrator.{family}.{name}.findings' for name in names) + "}"
+    try:
+        return path, interpreter(family, scopes).build(path)
+    except Exception as exc:  # regopy raises its own error types for compilation failures
+        raise MigratorError(f"policy compilation failed for {family}: {str(exc).splitlines()[0]}") from None
 
 
 @cache

@@ -10,7 +10,16 @@ admin_ports := {22, 23, 3389, 5985, 5986}
 database_ports := {1433, 1521, 3306, 5432, 5984, 6379, 9042, 9200, 11211, 27017}
 
 # Resources of one Terraform type.
-resources(type) := [r | some r in input.resources; r.type == type]
+resources(type) := object.get(_resources_by_type, type, [])
+
+# Each type's resources in input order, built once per query: rego-cpp does not memoise a
+# function's result, so every call scanned the wave's resources again (the pack made 40 such
+# calls); IaC inputs with resources are evaluated as one query for the whole pack
+# (docs/policies.md, "How the input reaches the engine"). Callers name string types only, so
+# only string types are indexed (a hostile non-string `type` cannot become an object key).
+_resources_by_type := {type: [r | some r in input.resources; r.type == type] | some type in _resource_types}
+
+_resource_types := {r.type | some r in input.resources; is_string(r.type)}
 
 # The first block of a nested block list, or {} when absent.
 # Indexed, not `some b in`: a resource with two such blocks (invalid, reported by Terraform's

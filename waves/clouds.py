@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from waves.sizing import catalog
+from waves.sizing import price_source
 
 if TYPE_CHECKING:  # the plan path needs no YAML: flavors are read only for --cloud openstack
     from waves.flavors import FlavorCatalogue
@@ -97,8 +97,7 @@ def provenance(cloud: str, flavors: FlavorCatalogue | None = None) -> dict[str, 
     if cloud == "openstack":
         assert flavors is not None
         return {"file": flavors.label, "source": flavors.source, "as_of": flavors.as_of}
-    data = catalog(cloud)
-    return {k: data[k] for k in ("region", "currency", "as_of", "source")}
+    return price_source(cloud)
 
 
 def wave_costs(sizes: Sequence[dict[str, Any]]) -> dict[str, Any]:

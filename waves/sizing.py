@@ -104,18 +104,13 @@ def _by_price(cloud: str, family: str) -> list[dict[str, Any]]:
 
 
 def smallest_in_family(vcpu: int, memory_mb: int, family: str) -> dict[str, Any] | None:
-    """The smallest type of one instance family that fits (a plan edit chose the family)."""
-    fitting = [
-        i
-        for i in catalog()["instances"]
-        if i["family"] == family and i["vcpu"] >= vcpu and i["memory_gib"] * 1024 >= memory_mb
-    ]
-    return min(fitting, key=lambda i: (i["vcpu"], i["memory_gib"], i["type"]), default=None)
+    """The smallest AWS type of one instance family that fits (a plan edit chose the family)."""
+    return smallest_of_family("aws", family, vcpu, memory_mb)
 
 
 def instance(type_name: str) -> dict[str, Any] | None:
-    """The catalogue's entry for one instance type (None: not in the catalogue)."""
-    return next((i for i in catalog()["instances"] if i["type"] == type_name), None)
+    """The AWS catalogue's entry for one instance type (None: not in the catalogue)."""
+    return size_entry("aws", type_name)
 
 
 def monthly_usd(instance: dict[str, Any] | None, os_family: str, cloud: str = "aws") -> float | None:
@@ -216,7 +211,8 @@ def size_vm(vm: dict[str, Any], params: SizingParameters) -> dict[str, Any]:
     if memory < floor:
         memory = floor
         flags.append(f"memory raised to the {family} floor of {floor} MiB")
-    if _mentions_sql_server(vm):
+    sql_server = _mentions_sql_server(vm)
+    if sql_server:
         flags.append(
             "SQL Server: licence not priced; bring your own (License Mobility) or use a licence-included AMI"
         )
@@ -258,7 +254,7 @@ def size_vm(vm: dict[str, Any], params: SizingParameters) -> dict[str, Any]:
             }
         ),
         # what the prices cannot show (licensing per cloud: licensing_flags)
-        "licence": {"windows": family == "windows", "sql_server": _mentions_sql_server(vm)},
+        "licence": {"windows": family == "windows", "sql_server": sql_server},
         "kubevirt": {
             "cores": vcpu,
             "memory_guest": f"{memory_guest}Mi",

@@ -216,15 +216,17 @@ def _rationale(phase: str, groups: list[Group], params: PlanParameters) -> list[
     return out
 
 
-Views = dict[str, tuple[list[tuple[str, dict[str, Any]]], list[tuple[str, dict[str, Any]]]]]
+# VM name -> (depends_on, dependents), each entry (partner, ports, bytes, evidence kinds, confidence)
+DependencyView = tuple[str, list[str], int, list[str], float]
+Views = dict[str, tuple[list[DependencyView], list[DependencyView]]]
 
 
 def dependency_views(graph: DependencyGraph) -> Views:
     """Per VM, its `depends_on` and `dependents` entries without the partner's wave: they depend
     on the graph alone, so waves.plan.prepare makes them once for every plan of a what-if."""
-    # one view per edge, shared by its two ends (_explain copies it into the document)
-    # and equal port and evidence lists shared too: at 100,000 VMs a few hundred distinct lists
-    # stand for over a million (the document is only read and serialised)
+    # flat tuples, not dicts (a million entries at 100,000 VMs: _explain makes the dicts), and
+    # equal port and evidence lists shared: a few hundred distinct lists stand for over a million
+    # (the document is only read and serialised)
     lists: dict[tuple[str, ...], list[str]] = {}
     edge_views = {
         (u, v): _edge_view(data, lists) for u, v, data in graph.g.edges(data=True) if data["depends"]
@@ -234,12 +236,12 @@ def dependency_views(graph: DependencyGraph) -> Views:
         if not graph.g.has_node(vm):
             continue
         depends_on = [
-            (other, view)
+            (other, *view)
             for other in sorted(graph.g.successors(vm))
             if (view := edge_views.get((vm, other))) is not None
         ]
         dependents = [
-            (other, view)
+            (other, *view)
             for other in sorted(graph.g.predecessors(vm))
             if (view := edge_views.get((other, vm))) is not None
         ]
@@ -270,8 +272,8 @@ def _explain(
         "placement": group.placement,
         "group": group.members if len(group.members) <= 100 else [*group.members[:100], "..."],
         "tied_by": links[:MAX_LINKS_SHOWN],
-        "depends_on": [{"vm": o, "wave": waves_of.get(o), **rest} for o, rest in depends_on_views],
-        "dependents": [{"vm": o, "wave": waves_of.get(o), **rest} for o, rest in dependents_views],
+        "depends_on": _entries(depends_on_views, waves_of),
+        "dependents": _entries(dependents_views, waves_of),
         "shared_service": placement.ctx.shared.get(vm),
         "pinned": vm in placement.ctx.pins,
         "app": f.app,
@@ -282,13 +284,22 @@ def _explain(
     }
 
 
-def _edge_view(data: dict[str, Any], lists: dict[tuple[str, ...], list[str]]) -> dict[str, Any]:
+def _entries(views: list[DependencyView], waves_of: Mapping[str, int]) -> list[dict[str, Any]]:
+    return [
+        {"vm": o, "wave": waves_of.get(o), "ports": p, "bytes": b, "evidence": e, "confidence": c}
+        for o, p, b, e, c in views
+    ]
+
+
+def _edge_view(
+    data: dict[str, Any], lists: dict[tuple[str, ...], list[str]]
+) -> tuple[list[str], int, list[str], float]:
     """An edge as the document shows it, but for the partner (`vm`, `wave`), which come first."""
     ports = tuple(data["ports"][:10])
     kinds = tuple(e["kind"] for e in data["evidence"])
-    return {
-        "ports": lists.setdefault(ports, list(ports)),
-        "bytes": data["bytes"],
-        "evidence": lists.setdefault(kinds, list(kinds)),
-        "confidence": data["confidence"],
-    }
+    return (
+        lists.setdefault(ports, list(ports)),
+        data["bytes"],
+        lists.setdefault(kinds, list(kinds)),
+        data["confidence"],
+    )

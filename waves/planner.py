@@ -32,9 +32,11 @@ from waves.rules import (
     TOGETHER_RULES,
     Link,
     PlanContext,
+    Precedence,
     check_plan,
     links_of,
     memo,
+    precedence_reason,
     precedences_of,
     shared_of,
 )
@@ -138,7 +140,7 @@ class Planner:
                 gdag.add_edge(group_of[target], group_of[dependent])
         return groups, group_of, gdag
 
-    def _tied(self) -> tuple[list[list[str]], list[Link], list[tuple[str, str, str]]]:
+    def _tied(self) -> tuple[list[list[str]], list[Link], list[Precedence]]:
         """Union-find over every together rule, then dependency cycles between groups merged:
         the members of each group, the links that tie them, the precedences between VMs."""
         uf = UnionFind(self.placeable)
@@ -149,19 +151,19 @@ class Planner:
         while True:  # merge dependency cycles between groups until the group graph is a DAG
             dag = nx.DiGraph()
             dag.add_nodes_from({uf.find(vm) for vm in uf.parent})
-            reasons: dict[tuple[str, str], str] = {}
-            for target, dependent, reason in precedences:
-                a, b = uf.find(target), uf.find(dependent)
+            reasons: dict[tuple[str, str], Precedence] = {}
+            for precedence in precedences:
+                a, b = uf.find(precedence[0]), uf.find(precedence[1])
                 if a != b:
                     dag.add_edge(a, b)
-                    reasons.setdefault((a, b), reason)
+                    reasons.setdefault((a, b), precedence)
             cycles = [c for c in nx.strongly_connected_components(dag) if len(c) > 1]
             if not cycles:
                 break
             for cycle in cycles:
                 roots = sorted(cycle)
                 sub = dag.subgraph(roots)
-                why = "; ".join(reasons[e] for e in sorted(sub.edges)[:4])
+                why = "; ".join(precedence_reason(reasons[e]) for e in sorted(sub.edges)[:4])
                 for other in roots[1:]:
                     uf.union(roots[0], other)
                     links.append(Link(roots[0], other, "two-way-dependencies", f"dependency cycle: {why}"))

@@ -283,3 +283,21 @@ def test_planted_applications_stay_whole_and_no_rule_breaks() -> None:
     assert check_plan(result.placement.ctx, waves) == []
     assert {s["vm"] for s in result.document["shared_services"]} == set(estate.shared)
     assert result.document["unplaced"] == []
+
+
+def test_business_fact_precedence_custom_attribute_by_name_then_first_tag() -> None:
+    """A fact is the first custom attribute by name among its keys with a value (any case),
+    else the first tag of one of its categories with a value; blank values never count."""
+    from waves.facts import lookup
+
+    record = {
+        "custom_fields": {"b-app": "x", "Application": "  ", "app": "billing", "APP": "Payroll"},
+        "tags": ["env:", "Environment:qa", "env:prod", "application:tagged"],
+    }
+    # sorted names: APP < Application < app < b-app; Application is blank, APP comes first
+    assert lookup(record, ("app", "application")) == ("Payroll", "custom attribute APP")
+    assert lookup(record, ("application",)) == ("tagged", "tag application:tagged")
+    # the blank env tag is skipped; the first tag with a value wins over a later one
+    assert lookup(record, ("env", "environment")) == ("qa", "tag Environment:qa")
+    assert lookup(record, ("owner",)) == (None, None)
+    assert lookup({"custom_fields": {"Env": 3}}, ("env",)) == ("3", "custom attribute Env")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Mapping
+from operator import itemgetter
 from typing import Any
 
 from waves.clouds import wave_costs
@@ -228,24 +229,17 @@ def dependency_views(graph: DependencyGraph) -> Views:
     # equal port and evidence lists shared: a few hundred distinct lists stand for over a million
     # (the document is only read and serialised)
     lists: dict[tuple[str, ...], list[str]] = {}
-    edge_views = {
-        (u, v): _edge_view(data, lists) for u, v, data in graph.g.edges(data=True) if data["depends"]
-    }
-    views: Views = {}
-    for vm in graph.facts:
-        if not graph.g.has_node(vm):
-            continue
-        depends_on = [
-            (other, *view)
-            for other in sorted(graph.g.successors(vm))
-            if (view := edge_views.get((vm, other))) is not None
-        ]
-        dependents = [
-            (other, *view)
-            for other in sorted(graph.g.predecessors(vm))
-            if (view := edge_views.get((other, vm))) is not None
-        ]
-        views[vm] = (depends_on, dependents)
+    views: Views = {vm: ([], []) for vm in graph.facts if graph.g.has_node(vm)}
+    for u, v, data in graph.g.edges(data=True):
+        if data["depends"]:
+            view = _edge_view(data, lists)
+            if u in views:
+                views[u][0].append((v, *view))
+            if v in views:
+                views[v][1].append((u, *view))
+    for depends_on, dependents in views.values():  # by partner, as the document lists them
+        depends_on.sort(key=itemgetter(0))
+        dependents.sort(key=itemgetter(0))
     return views
 
 

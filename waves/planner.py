@@ -173,10 +173,12 @@ class Planner:
     def _describe(self, groups: list[Group], group_of: dict[str, int]) -> None:
         p = self.params
         externals: dict[int, set[str]] = defaultdict(set)
-        for u, v in self.graph.g.edges:
-            for vm, other in ((u, v), (v, u)):
-                if vm in group_of and other not in self.graph.facts:
-                    externals[group_of[vm]].add(other)
+        dgraph = self.graph.g
+        for other in dgraph:  # from the external endpoints, not over every edge
+            if other not in self.graph.facts:
+                for vm in (*dgraph.pred[other], *dgraph.succ[other]):
+                    if vm in group_of:
+                        externals[group_of[vm]].add(other)
         for g in groups:
             for vm in g.members:
                 f = self.graph.facts[vm]
@@ -590,9 +592,10 @@ class Planner:
         hi = min(hi, ub.get(g.gid, hi), cur if g.shared else hi)  # shared services only move earlier
         traffic = _traffic_by_wave(g.gid, adj, wave_of)
         best: tuple[float, int] | None = None
+        room = self.params.max_vms - g.vms  # most waves are full: tested first, without a call
         for i in range(lb, min(hi, len(waves) - 1) + 1):
             w = waves[i]
-            if i == cur or not w.groups or w.phase != g.phase or not self._fits(w, g):
+            if w.vms > room or i == cur or not w.groups or w.phase != g.phase or not self._fits(w, g):
                 continue
             score = (traffic.get(i, 0.0), -i)
             if best is None or score > best:

@@ -137,3 +137,47 @@ def test_nsx_segment_on_a_vsphere7_distributed_switch() -> None:
     lk.names["dvportgroup-2"] = "pg"
     rec = _dvportgroup_record("dvportgroup-2", {"config": plain, "key": "dvportgroup-2"}, lk, {})
     assert (rec["segment_id"], rec["segment_type"]) == (None, None)
+
+
+def test_devices_sorted_in_one_pass_controllers_disks_cards_and_counts() -> None:
+    """Every device kind a record reads, typed as pyVmomi builds them: controllers by their most
+    specific type (SAS before plain LSI Logic), a disk on its controller, NICs, passthrough
+    devices, SR-IOV cards (a NIC and counted), both USB controller kinds and a vTPM."""
+    d = vim.vm.device
+    devices = [
+        d.VirtualLsiLogicSASController(key=1000),
+        d.ParaVirtualSCSIController(key=1001),
+        d.VirtualIDEController(key=200),
+        d.VirtualPCIController(key=100),  # a controller of no catalogued kind: "other"
+        d.VirtualDisk(
+            key=2000,
+            controllerKey=1001,
+            unitNumber=0,
+            capacityInKB=1024 * 1024,
+            backing=d.VirtualDisk.FlatVer2BackingInfo(fileName="[ds] a.vmdk", diskMode="persistent"),
+        ),
+        d.VirtualVmxnet3(key=4000, macAddress="00:50:56:AA:00:01"),
+        d.VirtualSriovEthernetCard(key=4001, macAddress="00:50:56:aa:00:02"),
+        d.VirtualPCIPassthrough(key=5000),
+        d.VirtualPCIPassthrough(key=5001),
+        d.VirtualUSBController(key=7000),
+        d.VirtualUSBXHCIController(key=14000),
+        d.VirtualTPM(key=11000),
+        None,  # an unset entry is skipped, as any reader would
+    ]
+    rec = vm_record("vm-9", {"name": "devices", "config.hardware.device": devices}, _tree())
+    assert [(x["key"], x["controller"], x["capacity_gb"]) for x in rec["disks"]] == [(2000, "pvscsi", 1.0)]
+    assert [(n["type"], n["mac"]) for n in rec["nics"]] == [
+        ("vmxnet3", "00:50:56:aa:00:01"),
+        ("sriov", "00:50:56:aa:00:02"),
+    ]
+    assert (rec["passthrough_devices"], rec["sriov_nics"], rec["usb_controllers"], rec["vtpm"]) == (
+        2,
+        1,
+        2,
+        True,
+    )
+    bare = vm_record(
+        "vm-10", {"name": "bare", "config.hardware.device": [d.VirtualIDEController(key=200)]}, _tree()
+    )
+    assert (bare["disks"], bare["nics"], bare["passthrough_devices"], bare["vtpm"]) == ([], [], 0, False)

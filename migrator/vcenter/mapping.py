@@ -248,19 +248,74 @@ def _snapshot_count(info: Any) -> int:
     return count
 
 
+_PASSTHROUGH, _SRIOV, _USB, _VTPM = range(4)  # the device kinds a record counts
+_COUNTED: list[tuple[int, Any]] = [
+    (_PASSTHROUGH, vim.vm.device.VirtualPCIPassthrough),
+    (_SRIOV, vim.vm.device.VirtualSriovEthernetCard),
+    (_USB, vim.vm.device.VirtualUSBController | vim.vm.device.VirtualUSBXHCIController),
+    (_VTPM, vim.vm.device.VirtualTPM),
+]
+
+
+@dataclass(frozen=True)
+class _DeviceClass:
+    """What a record needs to know of one device class, decided once per class."""
+
+    controller: str | None  # the controller's type name; None: not a controller
+    card: bool
+    disk: bool
+    counted: tuple[int, ...]  # the _COUNTED kinds it is
+
+
+_DEVICE_CLASSES: dict[type, _DeviceClass] = {}
+
+
+def _device_class(cls: type) -> _DeviceClass:
+    found = _DEVICE_CLASSES.get(cls)
+    if found is None:
+        controller = None
+        if issubclass(cls, vim.vm.device.VirtualController):
+            controller = next((name for c, name in _CONTROLLERS if issubclass(cls, c)), "other")
+        found = _DEVICE_CLASSES[cls] = _DeviceClass(
+            controller,
+            issubclass(cls, vim.vm.device.VirtualEthernetCard),
+            issubclass(cls, vim.vm.device.VirtualDisk),
+            tuple(kind for kind, c in _COUNTED if issubclass(cls, c)),
+        )
+    return found
+
+
+class _Devices:
+    """A VM's devices sorted by what the record reads of them, in one pass over the device list
+    (it was seven, each testing every device: a tenth of discovery's client time)."""
+
+    def __init__(self, devices: list[Any]) -> None:
+        self.controllers: dict[int, str] = {}
+        self.cards: list[Any] = []
+        self.disks: list[Any] = []
+        self.counts = [0] * len(_COUNTED)
+        for dev in devices:
+            if dev is None:
+                continue
+            kind = _device_class(vim_type(dev))
+            if kind.controller is not None:
+                self.controllers[dev.key] = kind.controller
+            if kind.card:
+                self.cards.append(dev)
+            if kind.disk:
+                self.disks.append(dev)
+            for counted in kind.counted:
+                self.counts[counted] += 1
+
+
 def vm_record(ref: str, props: dict[str, Any], lookups: Lookups) -> dict[str, Any]:
     """One VM of the inventory export contract, from its retrieved properties."""
-    devices = props.get("config.hardware.device") or []
-    controllers = {
-        d.key: _type_name(d, _CONTROLLERS, "other")
-        for d in devices
-        if is_a(d, vim.vm.device.VirtualController)
-    }
-    cards = [d for d in devices if is_a(d, vim.vm.device.VirtualEthernetCard)]
+    found = _Devices(props.get("config.hardware.device") or [])
+    cards = found.cards
     ips_by_mac, guest_interfaces = _guest_ips(
         props.get("guest.net"), {(d.macAddress or "").lower() for d in cards} - {""}
     )
-    disks = [_disk(d, controllers, lookups) for d in devices if is_a(d, vim.vm.device.VirtualDisk)]
+    disks = [_disk(d, found.controllers, lookups) for d in found.disks]
     nics = [_nic(d, lookups, ips_by_mac) for d in cards]
     extra = {o.key: o.value for o in props.get("config.extraConfig") or []}
     ip_addresses: list[str] = []
@@ -328,13 +383,10 @@ def vm_record(ref: str, props: dict[str, Any], lookups: Lookups) -> dict[str, An
             "numa_affinity": extra.get("numa.nodeAffinity"),
             "fault_tolerance": props.get("runtime.faultToleranceState") or "notConfigured",
             "committed_gb": round((props.get("summary.storage.committed") or 0) / GIB, 3),
-            "passthrough_devices": sum(is_a(d, vim.vm.device.VirtualPCIPassthrough) for d in devices),
-            "sriov_nics": sum(is_a(d, vim.vm.device.VirtualSriovEthernetCard) for d in devices),
-            "usb_controllers": sum(
-                is_a(d, vim.vm.device.VirtualUSBController | vim.vm.device.VirtualUSBXHCIController)
-                for d in devices
-            ),
-            "vtpm": any(is_a(d, vim.vm.device.VirtualTPM) for d in devices),
+            "passthrough_devices": found.counts[_PASSTHROUGH],
+            "sriov_nics": found.counts[_SRIOV],
+            "usb_controllers": found.counts[_USB],
+            "vtpm": found.counts[_VTPM] > 0,
             "perf": None,
         }
     )

@@ -63,7 +63,7 @@ def _both_paths(sim: Simulator) -> tuple[list[dict[str, Any]], list[dict[str, An
         typed = collect_chunk(conn, refs, lookups, None, typed=True)
         fast = collect_chunk(conn, refs, lookups, None)
         paged = [
-            vm_record(ref, props, lookups)
+            vm_record(ref, props, lookups, raw=True)
             for ref, props in retrieve_raw(
                 conn.content, vim.VirtualMachine, refs, P.VM_PROPERTIES.values(), 3
             )
@@ -92,6 +92,20 @@ def test_fast_path_records_equal_typed_records(
     assert any(r["snapshot_count"] for r in typed) or any(r["guest_interfaces"] for r in typed)
     assert any(r["custom_fields"] for r in typed) or any(r["vapp"] for r in typed)
     assert any(ip for r in typed for ip in r["ip_addresses"])
+    # the raw path skips the pass that makes values plain: they must be plain already (a str
+    # subclass such as a pyvmomi enum would not pickle across the worker processes)
+    assert not [v for r in fast + paged for v in _leaves(r) if type(v) not in PLAIN]
+
+
+PLAIN = (str, int, float, bool, type(None))
+
+
+def _leaves(value: Any) -> list[Any]:
+    if isinstance(value, dict):
+        return [leaf for v in value.values() for leaf in _leaves(v)]
+    if isinstance(value, list):
+        return [leaf for v in value for leaf in _leaves(v)]
+    return [value]
 
 
 class _Body(io.BytesIO):

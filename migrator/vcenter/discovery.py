@@ -180,7 +180,7 @@ def collect_chunk(
         )
     else:
         pages = retrieve_raw(conn.content, vim.VirtualMachine, refs, paths, PAGE_SIZE)
-    records = [vm_record(ref, props, lookups) for ref, props in pages]
+    records = [vm_record(ref, props, lookups, raw=not typed) for ref, props in pages]
     if plan is not None:
         live = [r["moref"] for r in records if r["power_state"] == "poweredOn" and not r["template"]]
         perf = query_perf(conn.content, live, plan) if live else {}

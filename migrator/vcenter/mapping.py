@@ -308,8 +308,9 @@ class _Devices:
                 self.counts[counted] += 1
 
 
-def vm_record(ref: str, props: dict[str, Any], lookups: Lookups) -> dict[str, Any]:
-    """One VM of the inventory export contract, from its retrieved properties."""
+def vm_record(ref: str, props: dict[str, Any], lookups: Lookups, raw: bool = False) -> dict[str, Any]:
+    """One VM of the inventory export contract, from its retrieved properties. `raw`: they come
+    from rawprops, whose values are plain already, so the pass that makes them plain is skipped."""
     found = _Devices(props.get("config.hardware.device") or [])
     cards = found.cards
     ips_by_mac, guest_interfaces = _guest_ips(
@@ -341,52 +342,51 @@ def vm_record(ref: str, props: dict[str, Any], lookups: Lookups) -> dict[str, An
         lookups.custom_field_names.get(cv.key, str(cv.key)): clean_text(cv.value)
         for cv in props.get("customValue") or []
     }
-    return plain(
-        {
-            "name": clean_text(props.get("name")) or ref,
-            "moref": ref,
-            "instance_uuid": props.get("config.instanceUuid"),
-            "bios_uuid": props.get("config.uuid"),
-            "template": bool(props.get("config.template", False)),
-            "power_state": props.get("runtime.powerState"),
-            "num_cpu": props.get("config.hardware.numCPU"),
-            "cores_per_socket": props.get("config.hardware.numCoresPerSocket") or 1,
-            "memory_mb": props.get("config.hardware.memoryMB"),
-            "guest_id": props.get("config.guestId"),
-            "guest_os": clean_text(props.get("config.guestFullName") or props.get("guest.guestFullName")),
-            "tools_guest_os": clean_text(props.get("guest.guestFullName")),
-            "firmware": props.get("config.firmware") or "bios",
-            "secure_boot": bool(boot is not None and boot.efiSecureBootEnabled),
-            "hw_version": props.get("config.version"),
-            "annotation": clean_text(props.get("config.annotation")) or "",
-            "datacenter": lookups.names.get(lookups.first_ancestor(chains, "Datacenter") or ""),
-            "cluster": lookups.names.get(cluster or ""),
-            "host": lookups.names.get(host or ""),
-            "folder": lookups.path_below(folder, "Datacenter"),
-            "resource_pool": lookups.path_below(pool, *COMPUTE_KINDS) if pool else None,
-            "vapp": lookups.names.get(vapp or ""),
-            "custom_fields": custom,
-            "tags": sorted(lookups.tags.get(ref, [])),
-            "disks": disks,
-            "nics": nics,
-            "ip_addresses": ip_addresses,
-            "guest_interfaces": guest_interfaces,
-            "hostname": clean_text(props.get("guest.hostName")),
-            "tools_status": props.get("guest.toolsRunningStatus"),
-            "tools_version_status": props.get("guest.toolsVersionStatus2"),
-            "snapshot_count": _snapshot_count(props.get("snapshot")),
-            "cbt_enabled": bool(props.get("config.changeTrackingEnabled", False)),
-            "consolidation_needed": bool(props.get("runtime.consolidationNeeded", False)),
-            "cpu_hot_add": bool(props.get("config.cpuHotAddEnabled", False)),
-            "memory_hot_add": bool(props.get("config.memoryHotAddEnabled", False)),
-            "cpu_affinity": list(cpu_affinity.affinitySet) if cpu_affinity is not None else [],
-            "numa_affinity": extra.get("numa.nodeAffinity"),
-            "fault_tolerance": props.get("runtime.faultToleranceState") or "notConfigured",
-            "committed_gb": round((props.get("summary.storage.committed") or 0) / GIB, 3),
-            "passthrough_devices": found.counts[_PASSTHROUGH],
-            "sriov_nics": found.counts[_SRIOV],
-            "usb_controllers": found.counts[_USB],
-            "vtpm": found.counts[_VTPM] > 0,
-            "perf": None,
-        }
-    )
+    record = {
+        "name": clean_text(props.get("name")) or ref,
+        "moref": ref,
+        "instance_uuid": props.get("config.instanceUuid"),
+        "bios_uuid": props.get("config.uuid"),
+        "template": bool(props.get("config.template", False)),
+        "power_state": props.get("runtime.powerState"),
+        "num_cpu": props.get("config.hardware.numCPU"),
+        "cores_per_socket": props.get("config.hardware.numCoresPerSocket") or 1,
+        "memory_mb": props.get("config.hardware.memoryMB"),
+        "guest_id": props.get("config.guestId"),
+        "guest_os": clean_text(props.get("config.guestFullName") or props.get("guest.guestFullName")),
+        "tools_guest_os": clean_text(props.get("guest.guestFullName")),
+        "firmware": props.get("config.firmware") or "bios",
+        "secure_boot": bool(boot is not None and boot.efiSecureBootEnabled),
+        "hw_version": props.get("config.version"),
+        "annotation": clean_text(props.get("config.annotation")) or "",
+        "datacenter": lookups.names.get(lookups.first_ancestor(chains, "Datacenter") or ""),
+        "cluster": lookups.names.get(cluster or ""),
+        "host": lookups.names.get(host or ""),
+        "folder": lookups.path_below(folder, "Datacenter"),
+        "resource_pool": lookups.path_below(pool, *COMPUTE_KINDS) if pool else None,
+        "vapp": lookups.names.get(vapp or ""),
+        "custom_fields": custom,
+        "tags": sorted(lookups.tags.get(ref, [])),
+        "disks": disks,
+        "nics": nics,
+        "ip_addresses": ip_addresses,
+        "guest_interfaces": guest_interfaces,
+        "hostname": clean_text(props.get("guest.hostName")),
+        "tools_status": props.get("guest.toolsRunningStatus"),
+        "tools_version_status": props.get("guest.toolsVersionStatus2"),
+        "snapshot_count": _snapshot_count(props.get("snapshot")),
+        "cbt_enabled": bool(props.get("config.changeTrackingEnabled", False)),
+        "consolidation_needed": bool(props.get("runtime.consolidationNeeded", False)),
+        "cpu_hot_add": bool(props.get("config.cpuHotAddEnabled", False)),
+        "memory_hot_add": bool(props.get("config.memoryHotAddEnabled", False)),
+        "cpu_affinity": list(cpu_affinity.affinitySet) if cpu_affinity is not None else [],
+        "numa_affinity": extra.get("numa.nodeAffinity"),
+        "fault_tolerance": props.get("runtime.faultToleranceState") or "notConfigured",
+        "committed_gb": round((props.get("summary.storage.committed") or 0) / GIB, 3),
+        "passthrough_devices": found.counts[_PASSTHROUGH],
+        "sriov_nics": found.counts[_SRIOV],
+        "usb_controllers": found.counts[_USB],
+        "vtpm": found.counts[_VTPM] > 0,
+        "perf": None,
+    }
+    return record if raw else plain(record)

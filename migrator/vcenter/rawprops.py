@@ -34,28 +34,26 @@ class ManagedRef:
 
 
 class RawObject:
-    """A vSphere data object read lazily from its XML element."""
-
-    __slots__ = ("_cache", "_children", "_cls", "_el")
+    """A vSphere data object read lazily from its XML element. A property, once converted, is
+    kept as an instance attribute, so later reads are plain attribute reads that never reach
+    __getattr__ (the mapping reads some properties of every device several times)."""
 
     def __init__(self, element: Any, cls: type) -> None:
         self._el = element
         self._cls = cls
-        self._cache: dict[str, Any] = {}
         self._children: dict[str, list[Any]] | None = None
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):
+        if name.startswith("_"):  # no vSphere property starts with one: ours, or Python's
             raise AttributeError(name)
-        value = self._cache.get(name, _MISSING)
-        if value is _MISSING:
-            ptype = _property_type(self._cls, name)  # AttributeError, like the typed object
-            children = self._children
-            if children is None:  # one pass over the children instead of a search per property
-                children = self._children = {}
-                for child in self._el:
-                    children.setdefault(child.tag, []).append(child)
-            value = self._cache[name] = _value(children.get(VIM + name, []), ptype)
+        ptype = _property_type(self._cls, name)  # AttributeError, like the typed object
+        children = self._children
+        if children is None:  # one pass over the children instead of a search per property
+            children = self._children = {}
+            for child in self._el:
+                children.setdefault(child.tag, []).append(child)
+        value = _value(children.get(VIM + name, []), ptype)
+        setattr(self, name, value)
         return value
 
 

@@ -25,4 +25,6 @@ def cut_by_clean_text(value: object) -> bool:
 
 def _normalised(value: object) -> str:
     text = unicodedata.normalize("NFC", str(value))
+    if text.isprintable():  # the common case, without a pass per character: no Cc or Cs is printable
+        return text
     return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cs"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import UTC, datetime
 from pathlib import Path
 from xml.etree import ElementTree
@@ -72,6 +73,21 @@ def test_clean_text_strips_controls_keeps_meaning() -> None:
     assert len(cleaned) == MAX_TEXT
     assert clean_text("Cafe\u0301") == "Café"  # NFC
     assert clean_text(None) is None
+
+
+def test_clean_text_fast_path_drops_exactly_what_the_per_character_rule_drops() -> None:
+    """Printable text skips the per-character pass: for every code point in the ranges that
+    hold controls, separators, format characters, surrogates and private use, alone and inside
+    text, the result equals the rule (NFC, then drop Cc and Cs but newline and tab)."""
+
+    def rule(text: str) -> str:
+        text = unicodedata.normalize("NFC", text)
+        return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cs"))
+
+    points = [*range(0x0, 0x3100), *range(0xD7F0, 0xE010), *range(0xFDD0, 0x10000), 0x1F600, 0xE0001]
+    for text in (chr(p) for p in points):
+        assert clean_text(text) == rule(text)
+        assert clean_text(f"vm{text}01") == rule(f"vm{text}01")
 
 
 def test_secret_does_not_reveal_itself() -> None:

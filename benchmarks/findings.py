@@ -107,8 +107,8 @@ def _workers(
 
 
 def _pools() -> list[Any]:
-    workers = min(engine.MAX_WORKERS, os.cpu_count() or 1)
-    return [engine._pool(workers)] if workers > 1 else []
+    processes = min(engine.MAX_WORKERS, os.cpu_count() or 1)  # this one and its workers
+    return [engine._pool(processes - 1)] if processes > 1 else []
 
 
 def _next_snapshot(vms: list[dict[str, Any]], clusters: list[dict[str, Any]]) -> tuple[bool, dict[str, Any]]:

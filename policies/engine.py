@@ -8,7 +8,7 @@ import multiprocessing
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from functools import cache
@@ -45,12 +45,16 @@ def _by_package(family: str) -> dict[str, Policy]:
     return {p.name: p for p in policies(family)}
 
 
-# From this many VMs the estate is split over worker processes, one per core (at most
-# MAX_WORKERS): rego-cpp runs on one core, and a finding depends on its own VM only (with the
-# clusters and the target, which every part gets whole). Below it, the workers' start-up
-# (about a second, once per process) would cost more than it saves.
+# From this many VMs the estate is split into parts that this process and worker processes
+# (one per further core, MAX_WORKERS processes at most) evaluate at once: rego-cpp runs on one
+# core, and a finding depends on its own VM only (with the clusters and the target, which every
+# part gets whole). Below it, a worker's start-up (about a second, once per process) would cost
+# more than it saves. PARTS_PER_PROCESS parts a process let a worker that starts late (spawned,
+# compiling the pack) take fewer of them, rather than this process waiting for its half.
 PARALLEL_FROM = 2000
 MAX_WORKERS = 4
+PARTS_PER_PROCESS = 4
+MIN_PART = 500  # VMs: each part repeats the clusters' input and each policy's per-query setup
 
 
 @dataclass(frozen=True)
@@ -132,16 +136,39 @@ def evaluate_part(
 def _evaluate_parts(
     vms: list[dict[str, Any]], clusters: list[dict[str, Any]], target: str
 ) -> list[dict[str, list[Any]]]:
-    workers = min(MAX_WORKERS, os.cpu_count() or 1)
-    if len(vms) < PARALLEL_FROM or workers < 2:
+    processes = min(MAX_WORKERS, os.cpu_count() or 1)
+    if len(vms) < PARALLEL_FROM or processes < 2:
         return [evaluate_part(vms, clusters, target)]
-    size = -(-len(vms) // workers)
+    size = max(MIN_PART, -(-len(vms) // (processes * PARTS_PER_PROCESS)))
     parts = [vms[start : start + size] for start in range(0, len(vms), size)]
     try:
-        return list(_pool(workers).map(evaluate_part, parts, [clusters] * len(parts), [target] * len(parts)))
-    except BrokenProcessPool:  # a worker died (killed, out of memory): answer in this process
+        pending = [_pool(processes - 1).submit(evaluate_part, part, clusters, target) for part in parts]
+    except BrokenProcessPool:  # a worker died earlier (killed, out of memory): a new pool next time
         _new_pool.cache_clear()
         return [evaluate_part(vms, clusters, target)]
+    return _share(parts, pending, clusters, target)
+
+
+def _share(
+    parts: list[list[dict[str, Any]]],
+    pending: list[Future[dict[str, list[Any]]]],
+    clusters: list[dict[str, Any]],
+    target: str,
+) -> list[dict[str, list[Any]]]:
+    """The parts' findings: the workers take parts from the first, this process from the last,
+    each part one that no worker has started (a cancelled future); then the workers' results."""
+    results: list[dict[str, list[Any]] | None] = [None] * len(parts)
+    for index in reversed(range(len(parts))):
+        if pending[index].cancel():
+            results[index] = evaluate_part(parts[index], clusters, target)
+    for index, future in enumerate(pending):
+        if results[index] is None:
+            try:
+                results[index] = future.result()
+            except BrokenProcessPool:  # a worker died (killed, out of memory): answer here
+                _new_pool.cache_clear()
+                results[index] = evaluate_part(parts[index], clusters, target)
+    return [r for r in results if r is not None]
 
 
 _POOL_LOCK = Lock()  # the dashboard's threads may ask at once: one pool per process

@@ -109,10 +109,7 @@ def evaluate_findings(family: str, policy_input: dict[str, Any]) -> dict[str, li
     with _EVALUATING:
         rego = interpreter(family)
         set_input(rego, policy_input)
-        return {
-            name: list(query_value(rego, f"data.migrator.{family}.{name}.findings", bundle) or [])
-            for name, bundle in _findings_bundles(family).items()
-        }
+        return _each_findings(rego, family, None)
 
 
 def scoped_findings(
@@ -129,10 +126,16 @@ def scoped_findings(
         set_input(rego, policy_input)
         if policy_input.get("resources"):
             return _pack_findings(rego, family, scopes)
-        return {
-            name: list(query_value(rego, f"data.migrator.{family}.{name}.findings", bundle) or [])
-            for name, bundle in _findings_bundles(family, scopes).items()
-        }
+        return _each_findings(rego, family, scopes)
+
+
+def _each_findings(rego: Interpreter, family: str, scopes: tuple[str, ...] | None) -> dict[str, list[Any]]:
+    """Each policy's `findings` (of those scopes) by its own query, an entry point of one bundle."""
+    bundle, entrypoints = _findings_bundles(family, scopes)
+    return {
+        name: list(query_value(rego, f"data.migrator.{family}.{name}.findings", bundle, entrypoint) or [])
+        for name, entrypoint in entrypoints.items()
+    }
 
 
 def _pack_findings(rego: Interpreter, family: str, scopes: tuple[str, ...] | None) -> dict[str, list[Any]]:
@@ -159,19 +162,27 @@ def _pack_bundle(family: str, scopes: tuple[str, ...] | None = None) -> tuple[st
 
 
 @cache
-def _findings_bundles(family: str, scopes: tuple[str, ...] | None = None) -> dict[str, Bundle]:
-    """Each policy's `findings` rule (of those scopes, when given) compiled once per process."""
-    out = {}
-    for policy in policies(family):
-        if scopes is not None and policy.scope not in scopes:
-            continue
+def _findings_bundles(family: str, scopes: tuple[str, ...] | None = None) -> tuple[Bundle, dict[str, str]]:
+    """Each policy's `findings` rule (of those scopes, when given) as an entry point of one bundle
+    compiled once per process, and the entry point of each policy (package name -> entry point).
+
+    One bundle of 22 entry points compiles in 0.02 s, 22 bundles of one query each in 0.5 s (the
+    source pack): every query bundle compiled the whole pack again. Each worker process pays it."""
+    names = {p.name: p for p in policies(family) if scopes is None or p.scope in scopes}
+    entrypoints = {name: p.package.replace(".", "/") + "/findings" for name, p in names.items()}
+    rego = interpreter(family, scopes)
+    try:
+        return rego.build(None, list(entrypoints.values())), entrypoints
+    except Exception:  # regopy raises its own error types for compilation failures
+        pass
+    for policy in names.values():  # which policy fails, on its own
         try:
-            out[policy.name] = interpreter(family, scopes).build(f"data.{policy.package}.findings")
-        except Exception as exc:  # regopy raises its own error types for compilation failures
+            rego.build(f"data.{policy.package}.findings")
+        except Exception as exc:
             raise MigratorError(
                 f"policy compilation failed for {policy.id}: {str(exc).splitlines()[0]}"
             ) from None
-    return out
+    raise MigratorError(f"policy compilation failed for the {family} pack's entry points")
 
 
 # Rego's tokens that can name an input field: comments (skipped), strings, raw strings, identifiers.
@@ -361,10 +372,18 @@ def query(rego: Interpreter, path: str, bundle: Bundle | None = None) -> dict[st
     return value if isinstance(value, dict) else {}
 
 
-def query_value(rego: Interpreter, path: str, bundle: Bundle | None = None) -> Any:
-    """Evaluate `path` (compiled in `bundle` when given) and return its value (None when undefined)."""
+def query_value(
+    rego: Interpreter, path: str, bundle: Bundle | None = None, entrypoint: str | None = None
+) -> Any:
+    """Evaluate `path` (compiled in `bundle` when given, as its `entrypoint` when given) and return
+    its value (None when undefined)."""
     try:
-        output = rego.query(path) if bundle is None else rego.query_bundle(bundle)
+        if bundle is None:
+            output = rego.query(path)
+        elif entrypoint is None:
+            output = rego.query_bundle(bundle)
+        else:
+            output = rego.query_bundle_entrypoint(bundle, entrypoint)
         data = json.loads(str(output))
     except json.JSONDecodeError as exc:
         raise MigratorError(f"the policy engine returned unreadable output for {path}: {exc.msg}") from None

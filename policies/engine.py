@@ -12,7 +12,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from functools import cache
-from threading import Lock
+from threading import Condition, Lock
 from typing import Any
 
 from migrator.diagnostics import Diagnostic
@@ -141,34 +141,71 @@ def _evaluate_parts(
         return [evaluate_part(vms, clusters, target)]
     size = max(MIN_PART, -(-len(vms) // (processes * PARTS_PER_PROCESS)))
     parts = [vms[start : start + size] for start in range(0, len(vms), size)]
-    try:
-        pending = [_pool(processes - 1).submit(evaluate_part, part, clusters, target) for part in parts]
-    except BrokenProcessPool:  # a worker died earlier (killed, out of memory): a new pool next time
-        _new_pool.cache_clear()
-        return [evaluate_part(vms, clusters, target)]
-    return _share(parts, pending, clusters, target)
+    share = _Share(parts, _pool(processes - 1), clusters, target)
+    for _ in range(processes - 1):
+        share.feed()
+    return share.results()
 
 
-def _share(
-    parts: list[list[dict[str, Any]]],
-    pending: list[Future[dict[str, list[Any]]]],
-    clusters: list[dict[str, Any]],
-    target: str,
-) -> list[dict[str, list[Any]]]:
-    """The parts' findings: the workers take parts from the first, this process from the last,
-    each part one that no worker has started (a cancelled future); then the workers' results."""
-    results: list[dict[str, list[Any]] | None] = [None] * len(parts)
-    for index in reversed(range(len(parts))):
-        if pending[index].cancel():
-            results[index] = evaluate_part(parts[index], clusters, target)
-    for index, future in enumerate(pending):
-        if results[index] is None:
+class _Share:
+    """The parts of one evaluation: each worker is handed the first part left when it has none
+    (one at a time: the pool queues a submitted part where it can no longer be taken back, which
+    left a worker one part more than this process), this process takes the last ones."""
+
+    def __init__(
+        self,
+        parts: list[list[dict[str, Any]]],
+        pool: ProcessPoolExecutor,
+        clusters: list[dict[str, Any]],
+        target: str,
+    ) -> None:
+        self.parts, self.pool, self.clusters, self.target = parts, pool, clusters, target
+        self.lock = Condition()
+        self.first, self.last = 0, len(parts)  # parts[first:last] are left
+        self.sent: dict[int, Future[dict[str, list[Any]]] | None] = {}  # None: the pool refused it
+
+    def feed(self, _done: Future[dict[str, list[Any]]] | None = None) -> None:
+        """Hand a worker the first part left (also called as a part's future completes)."""
+        with self.lock:
+            if self.first >= self.last:
+                return
+            index = self.first
+            self.first += 1
+        future: Future[dict[str, list[Any]]] | None
+        try:
+            future = self.pool.submit(evaluate_part, self.parts[index], self.clusters, self.target)
+        except Exception:  # a broken or shut down pool (a worker died): this process answers it
+            future = None
+        with self.lock:
+            self.sent[index] = future
+            self.lock.notify_all()
+        if future is not None:
+            future.add_done_callback(self.feed)
+
+    def _take_last(self) -> int | None:
+        with self.lock:
+            if self.first >= self.last:
+                return None
+            self.last -= 1
+            return self.last
+
+    def results(self) -> list[dict[str, list[Any]]]:
+        """This process's parts, then the workers' (a part a dead worker held is answered here)."""
+        out = []
+        while (index := self._take_last()) is not None:
+            out.append(evaluate_part(self.parts[index], self.clusters, self.target))
+        with self.lock:
+            self.lock.wait_for(lambda: len(self.sent) == self.first)
+            sent = sorted(self.sent.items())
+        for index, future in sent:
             try:
-                results[index] = future.result()
+                if future is None:
+                    raise BrokenProcessPool(f"part {index} was not taken")
+                out.append(future.result())
             except BrokenProcessPool:  # a worker died (killed, out of memory): answer here
                 _new_pool.cache_clear()
-                results[index] = evaluate_part(parts[index], clusters, target)
-    return [r for r in results if r is not None]
+                out.append(evaluate_part(self.parts[index], self.clusters, self.target))
+        return out
 
 
 _POOL_LOCK = Lock()  # the dashboard's threads may ask at once: one pool per process

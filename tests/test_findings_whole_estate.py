@@ -56,7 +56,7 @@ def test_the_estate_split_over_worker_processes(
     workers_only: bool,
 ) -> None:
     """Real worker processes (spawned) and this one each take parts of the VMs; the findings are
-    the same. With `workers_only` this process cancels no future, so the worker answers every part."""
+    the same. With `workers_only` this process takes no part, so the worker answers every part."""
     in_process = source_findings(*synthetic, "kubevirt")
     monkeypatch.setattr(engine, "PARALLEL_FROM", 10)
     monkeypatch.setattr(engine, "MAX_WORKERS", 2)
@@ -72,7 +72,12 @@ def test_the_estate_split_over_worker_processes(
 
     monkeypatch.setattr(engine, "evaluate_findings", here)
     if workers_only:
-        monkeypatch.setattr(engine.Future, "cancel", lambda self: False)
+
+        def none_left(share: engine._Share) -> None:  # wait as the workers take every part
+            with share.lock:
+                share.lock.wait_for(lambda: share.first >= share.last)
+
+        monkeypatch.setattr(engine._Share, "_take_last", none_left)
     assert source_findings(*synthetic, "kubevirt") == in_process
     assert sum(taken) < len(synthetic[0]), "the worker took no part"
     assert (not taken) if workers_only else taken

@@ -7,8 +7,10 @@ the new, each in this process (wall and CPU seconds, the load average beside the
   reference   the old per-batch path: the old rules (partial sets), 50 VMs a query
   all fields  the whole-estate rules, one query per policy, every VM field in the input
   one process the same with only the fields the pack names (what runs below PARALLEL_FROM VMs)
-  workers     the same split over one worker process per core, cold (the pool's start and the
-              pack's compilation included) and warm (the pool kept, as a server keeps it)
+  workers     the same, cut into parts that this process and one worker process per further core
+              evaluate at once (engine.PARTS_PER_PROCESS), cold (the pool's start and the pack's
+              compilation included) and warm (the pool kept, as a server keeps it); "CPU here" is
+              this process's share, the workers' CPU is counted when the pool is shut down
   next        a real SQLite workspace: the estate's snapshot evaluated (and cached), then the
               next discovery with 1% of the VMs changed, whose evaluation reuses the findings
               of unchanged VMs (migrator/app/findings.py `_known`); its findings are compared
@@ -107,8 +109,8 @@ def _workers(
 
 
 def _pools() -> list[Any]:
-    workers = min(engine.MAX_WORKERS, os.cpu_count() or 1)
-    return [engine._pool(workers)] if workers > 1 else []
+    processes = min(engine.MAX_WORKERS, os.cpu_count() or 1)  # this one and its workers
+    return [engine._pool(processes - 1)] if processes > 1 else []
 
 
 def _next_snapshot(vms: list[dict[str, Any]], clusters: list[dict[str, Any]]) -> tuple[bool, dict[str, Any]]:

@@ -54,29 +54,33 @@ defaults) unescaped when they pass through `sprintf`, which corrupts its JSON ou
 
 How the input reaches the engine: each family's query is compiled once per process, and each
 evaluation covers a whole wave (every resource and manifest of the folder) or, for the source
-policies, the whole estate in one input: each policy's `findings` is one compiled query over it,
-and from 2,000 VMs the estate is split over worker processes (spawned, one per core, at most 4,
-kept for the life of the process), each evaluating a part with every cluster (a finding depends
-on its own VM, its cluster and the DRS rules naming it). rego-cpp inserts into a partial set in
-time that grows with the set (a `findings contains` rule with 3,500 findings took 27 s over
-2,000 VMs, its array form 0.3 s), which is why source findings are array comprehensions, and
-why joins are written as lookups (`cluster_messages`, `unsupported_ids`) rather than a
-VM-by-cluster or VM-by-rule scan. A lookup copies the rule value it looks in, so it pays for
-that value's size once per VM: drs_dpm looks up each cluster's messages, not whole clusters with
-their DRS rules (0.74 to 0.36 s of CPU over 10,000 VMs), and vm_host_affinity, whose set of 200
-tied names cost 1.46 s, first searches one string holding those names a line each (0.29 s). A
-disk is read in place (`vm.disks[i].independent`) rather than bound to a variable first:
-independent_disk 0.59 to 0.41 s, rdm 0.51 to 0.42 s, shared_disk 0.76 to 0.43 s. Over the whole
-pack one process spent 13.3 s of CPU on the first evaluation of 10,000 VMs before these
-rewrites and 11.9 s after (`benchmarks/findings.py`, "one process"), of which building the
-input took 2.4 s (4.0 s before). `benchmarks/findings.py` times each step against the old
-evaluation (50 VMs a query) and `tests/test_findings_whole_estate.py` checks the findings are
-identical. The input is handed over as a value built in memory (`regopy.Input`),
+policies, the whole estate in one input: each policy's `findings` is one query over it, an entry
+point of one bundle (22 bundles of one query each took 0.5 s of CPU to compile, as each compiled
+the whole pack; one bundle of 22 entry points 0.03 s). From 2,000 VMs the estate is cut into
+parts that this process and worker processes (spawned, one per further core, at most 4 processes
+in all, kept for the life of the process) evaluate at once, each part with every cluster (a
+finding depends on its own VM, its cluster and the DRS rules naming it): the workers take parts
+from the first, this process from the last, so a worker that starts late (a cold start imports
+the program and compiles the pack) takes fewer, and this process never waits idle. rego-cpp
+inserts into a partial set in time that grows with the set (a `findings contains` rule with
+3,500 findings took 27 s over 2,000 VMs, its array form 0.3 s), which is why source findings are
+array comprehensions, and why joins are written as lookups (`cluster_messages`,
+`unsupported_ids`) rather than a VM-by-cluster or VM-by-rule scan. A lookup copies the rule
+value it looks in, so it pays for that value's size once per VM: drs_dpm looks up each cluster's
+messages, not whole clusters with their DRS rules (0.74 to 0.36 s of CPU over 10,000 VMs), and
+vm_host_affinity, whose set of 200 tied names cost 1.46 s, first searches one string holding
+those names a line each (0.29 s). A disk is read in place (`vm.disks[i].independent`) rather
+than bound to a variable first: independent_disk 0.59 to 0.41 s, rdm 0.51 to 0.42 s, shared_disk
+0.76 to 0.43 s. Over the whole pack one process spent 13.3 s of CPU on the first evaluation of
+10,000 VMs before these rewrites and 11.9 s after (`benchmarks/findings.py`, "one process"), of
+which building the input took 2.4 s (4.0 s before). `benchmarks/findings.py` times each step
+against the old evaluation (50 VMs a query) and `tests/test_findings_whole_estate.py` checks the
+findings are identical. The input is handed over as a value built in memory (`regopy.Input`),
 which rego-cpp reads two to four times faster than the same JSON text. It is the JSON text's
 value exactly: the input goes through a JSON round trip first, every string is passed in its
-escaped JSON form (rego-cpp keeps a parsed string that way and its builtins see the escapes), and
-an integer beyond 64 bits or a NaN takes the text route (`tests/test_known_parse.py` checks both
-routes give the same answers on hostile input).
+escaped JSON form (rego-cpp keeps a parsed string that way and its builtins see the escapes),
+and an integer beyond 64 bits or a NaN takes the text route (`tests/test_known_parse.py` checks
+both routes give the same answers on hostile input).
 
 Re-evaluating a new snapshot: the next discovery of an estate mostly repeats the last one, so a
 complete snapshot's first evaluation starts from the newest earlier snapshot that has findings

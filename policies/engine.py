@@ -8,11 +8,11 @@ import multiprocessing
 import os
 from collections import Counter
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from functools import cache
-from threading import Lock
+from threading import Condition, Lock
 from typing import Any
 
 from migrator.diagnostics import Diagnostic
@@ -45,12 +45,16 @@ def _by_package(family: str) -> dict[str, Policy]:
     return {p.name: p for p in policies(family)}
 
 
-# From this many VMs the estate is split over worker processes, one per core (at most
-# MAX_WORKERS): rego-cpp runs on one core, and a finding depends on its own VM only (with the
-# clusters and the target, which every part gets whole). Below it, the workers' start-up
-# (about a second, once per process) would cost more than it saves.
+# From this many VMs the estate is split into parts that this process and worker processes
+# (one per further core, MAX_WORKERS processes at most) evaluate at once: rego-cpp runs on one
+# core, and a finding depends on its own VM only (with the clusters and the target, which every
+# part gets whole). Below it, a worker's start-up (about a second, once per process) would cost
+# more than it saves. PARTS_PER_PROCESS parts a process let a worker that starts late (spawned,
+# compiling the pack) take fewer of them, rather than this process waiting for its half.
 PARALLEL_FROM = 2000
 MAX_WORKERS = 4
+PARTS_PER_PROCESS = 4
+MIN_PART = 500  # VMs: each part repeats the clusters' input and each policy's per-query setup
 
 
 @dataclass(frozen=True)
@@ -132,16 +136,76 @@ def evaluate_part(
 def _evaluate_parts(
     vms: list[dict[str, Any]], clusters: list[dict[str, Any]], target: str
 ) -> list[dict[str, list[Any]]]:
-    workers = min(MAX_WORKERS, os.cpu_count() or 1)
-    if len(vms) < PARALLEL_FROM or workers < 2:
+    processes = min(MAX_WORKERS, os.cpu_count() or 1)
+    if len(vms) < PARALLEL_FROM or processes < 2:
         return [evaluate_part(vms, clusters, target)]
-    size = -(-len(vms) // workers)
+    size = max(MIN_PART, -(-len(vms) // (processes * PARTS_PER_PROCESS)))
     parts = [vms[start : start + size] for start in range(0, len(vms), size)]
-    try:
-        return list(_pool(workers).map(evaluate_part, parts, [clusters] * len(parts), [target] * len(parts)))
-    except BrokenProcessPool:  # a worker died (killed, out of memory): answer in this process
-        _new_pool.cache_clear()
-        return [evaluate_part(vms, clusters, target)]
+    share = _Share(parts, _pool(processes - 1), clusters, target)
+    for _ in range(processes - 1):
+        share.feed()
+    return share.results()
+
+
+class _Share:
+    """The parts of one evaluation: each worker is handed the first part left when it has none
+    (one at a time: the pool queues a submitted part where it can no longer be taken back, which
+    left a worker one part more than this process), this process takes the last ones."""
+
+    def __init__(
+        self,
+        parts: list[list[dict[str, Any]]],
+        pool: ProcessPoolExecutor,
+        clusters: list[dict[str, Any]],
+        target: str,
+    ) -> None:
+        self.parts, self.pool, self.clusters, self.target = parts, pool, clusters, target
+        self.lock = Condition()
+        self.first, self.last = 0, len(parts)  # parts[first:last] are left
+        self.sent: dict[int, Future[dict[str, list[Any]]] | None] = {}  # None: the pool refused it
+
+    def feed(self, _done: Future[dict[str, list[Any]]] | None = None) -> None:
+        """Hand a worker the first part left (also called as a part's future completes)."""
+        with self.lock:
+            if self.first >= self.last:
+                return
+            index = self.first
+            self.first += 1
+        future: Future[dict[str, list[Any]]] | None
+        try:
+            future = self.pool.submit(evaluate_part, self.parts[index], self.clusters, self.target)
+        except Exception:  # a broken or shut down pool (a worker died): this process answers it
+            future = None
+        with self.lock:
+            self.sent[index] = future
+            self.lock.notify_all()
+        if future is not None:
+            future.add_done_callback(self.feed)
+
+    def _take_last(self) -> int | None:
+        with self.lock:
+            if self.first >= self.last:
+                return None
+            self.last -= 1
+            return self.last
+
+    def results(self) -> list[dict[str, list[Any]]]:
+        """This process's parts, then the workers' (a part a dead worker held is answered here)."""
+        out = []
+        while (index := self._take_last()) is not None:
+            out.append(evaluate_part(self.parts[index], self.clusters, self.target))
+        with self.lock:
+            self.lock.wait_for(lambda: len(self.sent) == self.first)
+            sent = sorted(self.sent.items())
+        for index, future in sent:
+            try:
+                if future is None:
+                    raise BrokenProcessPool(f"part {index} was not taken")
+                out.append(future.result())
+            except BrokenProcessPool:  # a worker died (killed, out of memory): answer here
+                _new_pool.cache_clear()
+                out.append(evaluate_part(self.parts[index], self.clusters, self.target))
+        return out
 
 
 _POOL_LOCK = Lock()  # the dashboard's threads may ask at once: one pool per process

@@ -109,10 +109,7 @@ def evaluate_findings(family: str, policy_input: dict[str, Any]) -> dict[str, li
     with _EVALUATING:
         rego = interpreter(family)
         set_input(rego, policy_input)
-        return {
-            name: list(query_value(rego, f"data.migrator.{family}.{name}.findings", bundle) or [])
-            for name, bundle in _findings_bundles(family).items()
-        }
+        return _each_findings(rego, family, None)
 
 
 def scoped_findings(
@@ -129,10 +126,16 @@ def scoped_findings(
         set_input(rego, policy_input)
         if policy_input.get("resources"):
             return _pack_findings(rego, family, scopes)
-        return {
-            name: list(query_value(rego, f"data.migrator.{family}.{name}.findings", bundle) or [])
-            for name, bundle in _findings_bundles(family, scopes).items()
-        }
+        return _each_findings(rego, family, scopes)
+
+
+def _each_findings(rego: Interpreter, family: str, scopes: tuple[str, ...] | None) -> dict[str, list[Any]]:
+    """Each policy's `findings` (of those scopes) by its own query, an entry point of one bundle."""
+    bundle, entrypoints = _findings_bundles(family, scopes)
+    return {
+        name: list(query_value(rego, f"data.migrator.{family}.{name}.findings", bundle, entrypoint) or [])
+        for name, entrypoint in entrypoints.items()
+    }
 
 
 def _pack_findings(rego: Interpreter, family: str, scopes: tuple[str, ...] | None) -> dict[str, list[Any]]:
@@ -159,19 +162,27 @@ def _pack_bundle(family: str, scopes: tuple[str, ...] | None = None) -> tuple[st
 
 
 @cache
-def _findings_bundles(family: str, scopes: tuple[str, ...] | None = None) -> dict[str, Bundle]:
-    """Each policy's `findings` rule (of those scopes, when given) compiled once per process."""
-    out = {}
-    for policy in policies(family):
-        if scopes is not None and policy.scope not in scopes:
-            continue
+def _findings_bundles(family: str, scopes: tuple[str, ...] | None = None) -> tuple[Bundle, dict[str, str]]:
+    """Each policy's `findings` rule (of those scopes, when given) as an entry point of one bundle
+    compiled once per process, and the entry point of each policy (package name -> entry point).
+
+    One bundle of 22 entry points compiles in 0.02 s, 22 bundles of one query each in 0.5 s (the
+    source pack): every query bundle compiled the whole pack again. Each worker process pays it."""
+    names = {p.name: p for p in policies(family) if scopes is None or p.scope in scopes}
+    entrypoints = {name: p.package.replace(".", "/") + "/findings" for name, p in names.items()}
+    rego = interpreter(family, scopes)
+    try:
+        return rego.build(None, list(entrypoints.values())), entrypoints
+    except Exception:  # regopy raises its own error types for compilation failures
+        pass
+    for policy in names.values():  # which policy fails, on its own
         try:
-            out[policy.name] = interpreter(family, scopes).build(f"data.{policy.package}.findings")
-        except Exception as exc:  # regopy raises its own error types for compilation failures
+            rego.build(f"data.{policy.package}.findings")
+        except Exception as exc:
             raise MigratorError(
                 f"policy compilation failed for {policy.id}: {str(exc).splitlines()[0]}"
             ) from None
-    return out
+    raise MigratorError(f"policy compilation failed for the {family} pack's entry points")
 
 
 # Rego's tokens that can name an input field: comments (skipped), strings, raw strings, identifiers.
@@ -261,6 +272,11 @@ def _input(plain: Any) -> Input:
 
 
 class _InputBuilder:
+    """Pushes a plain value onto a regopy input handle (the C API is a stack machine: a value, or
+    the items of an object or array and then the object or array). Scalars inside an object or
+    array are pushed inline rather than by a call of `add` each: most of an estate's values are
+    scalars in a VM's fields, and a Python call per value was a third of the builder's time."""
+
     def __init__(self, handle: Any) -> None:
         self.handle = handle
         self.strings: dict[str, bytes] = {}
@@ -277,19 +293,51 @@ class _InputBuilder:
 
     def add(self, value: Any) -> None:
         """One value (JSON's types only: `set_input` passes a JSON round trip's result)."""
-        kind, handle = type(value), self.handle
-        if kind is str:
-            code = self.string(handle, self.text(value))
-        elif kind is dict:
-            for key, item in value.items():
-                self.check(self.string(handle, self.text(key)))
-                self.add(item)
-                self.check(self.item(handle))
-            code = self.object(handle, len(value))
+        kind = type(value)
+        if kind is dict:
+            self.add_object(value)
         elif kind is list:
             for item in value:
-                self.add(item)
-            code = self.array(handle, len(value))
+                self.add_item(item)
+            self.check(self.array(self.handle, len(value)))
+        else:
+            self.add_item(value)
+
+    def add_object(self, value: dict[str, Any]) -> None:
+        handle, string, item, strings = self.handle, self.string, self.item, self.strings
+        for key, val in value.items():
+            encoded = strings.get(key)
+            if string(handle, self.text(key) if encoded is None else encoded):
+                self.fail()
+            kind = type(val)
+            if kind is str:
+                encoded = strings.get(val)
+                code = string(handle, self.text(val) if encoded is None else encoded)
+            elif kind is bool:
+                code = self.boolean(handle, val)
+            elif kind is int:
+                code = self.integer(handle, val)
+            elif val is None:
+                code = self.null(handle)
+            else:
+                code = 0
+                self.add(val)
+            if code or item(handle):
+                self.fail()
+        self.check(self.object(handle, len(value)))
+
+    def add_item(self, value: Any) -> None:
+        """A value of an array (or the whole input): scalars here, containers by `add`."""
+        kind, handle = type(value), self.handle
+        if kind is str:
+            encoded = self.strings.get(value)
+            code = self.string(handle, self.text(value) if encoded is None else encoded)
+        elif kind is dict:
+            self.add_object(value)
+            return
+        elif kind is list:
+            self.add(value)
+            return
         elif kind is bool:
             code = self.boolean(handle, value)
         elif kind is int:
@@ -306,6 +354,10 @@ class _InputBuilder:
     def check(code: int) -> None:
         if code != _capi.Code.OK:
             raise _capi.RegoError("Unable to create input", code)
+
+    @staticmethod
+    def fail() -> None:
+        raise _capi.RegoError("Unable to create input", _capi.Code.ERROR)
 
 
 @cache
@@ -361,10 +413,18 @@ def query(rego: Interpreter, path: str, bundle: Bundle | None = None) -> dict[st
     return value if isinstance(value, dict) else {}
 
 
-def query_value(rego: Interpreter, path: str, bundle: Bundle | None = None) -> Any:
-    """Evaluate `path` (compiled in `bundle` when given) and return its value (None when undefined)."""
+def query_value(
+    rego: Interpreter, path: str, bundle: Bundle | None = None, entrypoint: str | None = None
+) -> Any:
+    """Evaluate `path` (compiled in `bundle` when given, as its `entrypoint` when given) and return
+    its value (None when undefined)."""
     try:
-        output = rego.query(path) if bundle is None else rego.query_bundle(bundle)
+        if bundle is None:
+            output = rego.query(path)
+        elif entrypoint is None:
+            output = rego.query_bundle(bundle)
+        else:
+            output = rego.query_bundle_entrypoint(bundle, entrypoint)
         data = json.loads(str(output))
     except json.JSONDecodeError as exc:
         raise MigratorError(f"the policy engine returned unreadable output for {path}: {exc.msg}") from None

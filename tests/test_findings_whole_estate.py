@@ -49,15 +49,38 @@ def test_synthetic_estate_with_every_policy_planted(
     assert {f.policy for f in found} == {p.id for p in policies("source")}, "every policy must fire"
 
 
+@pytest.mark.parametrize("workers_only", [False, True])
 def test_the_estate_split_over_worker_processes(
-    synthetic: tuple[list[dict[str, Any]], list[dict[str, Any]]], monkeypatch: pytest.MonkeyPatch
+    synthetic: tuple[list[dict[str, Any]], list[dict[str, Any]]],
+    monkeypatch: pytest.MonkeyPatch,
+    workers_only: bool,
 ) -> None:
-    """Real worker processes (spawned) each take a part of the VMs; the findings are the same."""
+    """Real worker processes (spawned) and this one each take parts of the VMs; the findings are
+    the same. With `workers_only` this process takes no part, so the worker answers every part."""
     in_process = source_findings(*synthetic, "kubevirt")
     monkeypatch.setattr(engine, "PARALLEL_FROM", 10)
     monkeypatch.setattr(engine, "MAX_WORKERS", 2)
+    monkeypatch.setattr(engine, "MIN_PART", 1)
+    monkeypatch.setattr(engine, "PARTS_PER_PROCESS", 8)
     monkeypatch.setattr(engine.os, "cpu_count", lambda: 2)
+    taken: list[int] = []  # this process's parts (spawned workers import the engine afresh)
+    evaluate_findings = engine.evaluate_findings
+
+    def here(family: str, policy_input: dict[str, Any]) -> dict[str, list[Any]]:
+        taken.append(len(policy_input["vms"]))
+        return evaluate_findings(family, policy_input)
+
+    monkeypatch.setattr(engine, "evaluate_findings", here)
+    if workers_only:
+
+        def none_left(share: engine._Share) -> None:  # wait as the workers take every part
+            with share.lock:
+                share.lock.wait_for(lambda: share.first >= share.last)
+
+        monkeypatch.setattr(engine._Share, "_take_last", none_left)
     assert source_findings(*synthetic, "kubevirt") == in_process
+    assert sum(taken) < len(synthetic[0]), "the worker took no part"
+    assert (not taken) if workers_only else taken
 
 
 def test_hostile_corpus() -> None:

@@ -136,6 +136,14 @@ HOSTILE_INPUTS: list[Any] = [
     {"big": 2**64, "nested": {"deeper": [{"x": "${x} %{y}"}]}},
     {"date": datetime.date(2026, 1, 2), 3: "int key", "tuple": (1, "2")},
     {"nan": float("nan")},
+    {
+        "": "",
+        "f": 1.5,
+        "z": None,
+        "t": True,
+        "i": 7,
+        "o": {"": None, "l": [[], [{}], ""]},
+    },  # each field type inline
 ]
 QUERIES = [
     "input",

@@ -51,6 +51,11 @@ def _by_package(family: str) -> dict[str, Policy]:
 # (about a second, once per process) would cost more than it saves.
 PARALLEL_FROM = 2000
 MAX_WORKERS = 4
+# At most this many VMs per query in a worker: a worker keeps the memory its largest query took
+# (about 40 kB per VM in rego-cpp and Python's heaps, not given back), and the pool outlives the
+# evaluation, so 10,000 VMs in two halves left two workers of 330 MB beside the code generation
+# that follows; parts of 1,000 leave 150 MB each for 0.2 s more CPU per worker (benchmarks/plan.py).
+PART_VMS = 1000
 
 
 @dataclass(frozen=True)
@@ -87,8 +92,9 @@ def source_findings(
 ) -> list[Finding]:
     """Every source policy over the VMs; `target` picks the meaning text (and target limits).
 
-    The whole estate is one input and one query per core: each policy is an array comprehension
-    over `input.vms` (docs/policies.md, "How the input reaches the engine"), and each VM carries
+    The whole estate is one input and one query per core (in parts of at most PART_VMS VMs):
+    each policy is an array comprehension over `input.vms` (docs/policies.md, "How the input
+    reaches the engine"), and each VM carries
     only the fields the pack names (`registry.named_in_pack`). A finding depends on its own VM,
     the clusters and the target only, so with `known` (an earlier evaluation of the same target
     and pack) a VM whose facts and name are unchanged takes its findings from there."""
@@ -135,7 +141,7 @@ def _evaluate_parts(
     workers = min(MAX_WORKERS, os.cpu_count() or 1)
     if len(vms) < PARALLEL_FROM or workers < 2:
         return [evaluate_part(vms, clusters, target)]
-    size = -(-len(vms) // workers)
+    size = min(-(-len(vms) // workers), PART_VMS)
     parts = [vms[start : start + size] for start in range(0, len(vms), size)]
     try:
         return list(_pool(workers).map(evaluate_part, parts, [clusters] * len(parts), [target] * len(parts)))

@@ -58,6 +58,9 @@ def test_the_estate_split_over_worker_processes(
     monkeypatch.setattr(engine, "MAX_WORKERS", 2)
     monkeypatch.setattr(engine.os, "cpu_count", lambda: 2)
     assert source_findings(*synthetic, "kubevirt") == in_process
+    # more parts than workers (each worker answers several queries)
+    monkeypatch.setattr(engine, "PART_VMS", max(1, len(synthetic[0]) // 5))
+    assert source_findings(*synthetic, "kubevirt") == in_process
 
 
 def test_hostile_corpus() -> None:

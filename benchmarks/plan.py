@@ -99,6 +99,10 @@ def main() -> int:
     # part, and so are not copied into every forked worker's share of the peak either.
     del estate, result, document
     gc.collect()
+    # The forked workers inherit the inputs but read only the jobs pickled to them: frozen, the
+    # inherited objects are not visited by the workers' collections, whose writes to every
+    # object's header would copy those pages into each worker (about 50 MB each at 10,000 VMs).
+    gc.freeze()
     planning = time.perf_counter() - started
     print(f"{args.vms} VMs planned into {len(inputs)} waves in {planning:.1f} s (not part of the target)")
     jobs = max(1, args.jobs)

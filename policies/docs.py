@@ -56,10 +56,10 @@ How the input reaches the engine: each family's query is compiled once per proce
 evaluation covers a whole wave (every resource and manifest of the folder) or, for the source
 policies, the whole estate in one input: each policy's `findings` is one compiled query over it,
 and from 2,000 VMs the estate is split over worker processes (spawned, one per core, at most 4,
-kept for the life of the process), each evaluating parts of at most 1,000 VMs with every
-cluster (a finding depends on its own VM, its cluster and the DRS rules naming it; a worker keeps
-the memory of its largest query, about 40 kB per VM: halves of 10,000 VMs left two 330 MB
-workers beside the code generation, parts of 1,000 about 210 MB each). rego-cpp inserts into a partial set in
+kept for the life of the process), each evaluating parts of at most 500 VMs with every cluster
+(a finding depends on its own VM, its cluster and the DRS rules naming it; a worker keeps the
+memory of its largest query, about 40 kB per VM: halves of 10,000 VMs left two 330 MB workers
+beside the code generation, parts of 500 about 185 MB each). rego-cpp inserts into a partial set in
 time that grows with the set (a `findings contains` rule with 3,500 findings took 27 s over
 2,000 VMs, its array form 0.3 s), which is why source findings are array comprehensions, and
 why joins are written as lookups (`cluster_messages`, `unsupported_ids`) rather than a

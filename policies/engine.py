@@ -54,8 +54,9 @@ MAX_WORKERS = 4
 # At most this many VMs per query in a worker: a worker keeps the memory its largest query took
 # (about 40 kB per VM in rego-cpp and Python's heaps, not given back), and the pool outlives the
 # evaluation, so 10,000 VMs in two halves left two workers of 330 MB beside the code generation
-# that follows; parts of 1,000 leave 150 MB each for 0.2 s more CPU per worker (benchmarks/plan.py).
-PART_VMS = 1000
+# that follows. Measured per worker over 10,000 VMs (a light main module): halves 277 MB and 2.3 s
+# of CPU, parts of 1,000 154 MB and 2.5 s, parts of 500 129 MB and 2.85 s.
+PART_VMS = 500
 
 
 @dataclass(frozen=True)

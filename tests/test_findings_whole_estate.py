@@ -81,6 +81,9 @@ def test_the_estate_split_over_worker_processes(
     assert source_findings(*synthetic, "kubevirt") == in_process
     assert sum(taken) < len(synthetic[0]), "the worker took no part"
     assert (not taken) if workers_only else taken
+    # parts capped by PART_VMS (the idle workers' memory beside code generation): the same findings
+    monkeypatch.setattr(engine, "PART_VMS", max(1, len(synthetic[0]) // 5))
+    assert source_findings(*synthetic, "kubevirt") == in_process
 
 
 def test_hostile_corpus() -> None:

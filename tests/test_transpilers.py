@@ -274,3 +274,78 @@ def test_blocked_vms_are_left_out_and_reported(demo_plan_ws: Path, tmp_path: Pat
     assert "dns_01" not in (folder / "main.tf").read_text(encoding="utf-8")
     text = (folder / "REPORT.md").read_text(encoding="utf-8")
     assert "## Blocked VMs (not written)" in text and "dns-01: SRC-PASSTHROUGH" in text
+
+
+def test_observed_peers_are_joined_into_exact_blocks() -> None:
+    """A port's observed /32s become the fewest blocks holding exactly those addresses (a block
+    only where every address in it was observed); group references, port ranges, edited rules
+    and lone addresses are kept, in their place."""
+    from transpilers.security_groups import IngressRule, collapsed
+
+    observed = [IngressRule("db-all", "tcp", 5432, None, f"10.0.0.{i}/32") for i in (4, 5, 6, 7, 9)]
+    rules = [
+        IngressRule("db-all", "tcp", 22, "web-all", None),
+        *observed,
+        IngressRule("db-all", "tcp", 5432, None, "2001:db8::/128"),
+        IngressRule("db-all", "tcp", 5432, None, "2001:db8::1/128"),
+        IngressRule("db-all", "tcp", 6000, None, "10.0.0.8/32", last_port=6010),
+        IngressRule("db-all", "udp", 53, None, "10.0.0.10/32", why="edited"),
+        IngressRule("db-all", "udp", 53, None, "10.0.0.11/32"),
+    ]
+    assert [(r.port, r.peer_group, r.cidr, r.last_port, r.why) for r in collapsed(rules)] == [
+        (22, "web-all", None, None, "observed"),
+        (5432, None, "10.0.0.4/30", None, "observed"),
+        (5432, None, "10.0.0.9/32", None, "observed"),
+        (5432, None, "2001:db8::/127", None, "observed"),
+        (6000, None, "10.0.0.8/32", 6010, "observed"),
+        (53, None, "10.0.0.10/32", None, "edited"),
+        (53, None, "10.0.0.11/32", None, "observed"),
+    ]
+
+
+def test_aws_rules_admit_exactly_the_observed_peers(tmp_path: Path) -> None:
+    """A service reached from many VMs of other waves gets one rule per exact block, not per
+    peer; a plan edit that removes one peer's /32 still removes just that address."""
+    import ipaddress
+
+    from transpilers.security_groups import tier_key
+    from waves.edits import PortRule
+
+    wave = hostile_wave()
+    server = wave.vms[0]
+    peers = [f"peer-{i}" for i in range(64)]
+    traffic = tuple(Traffic(p, server.name, ("udp/53",), (f"10.1.0.{i}",)) for i, p in enumerate(peers))
+    remove = PortRule(
+        action="remove",
+        wave=1,
+        group=tier_key(server),
+        cidr="10.1.0.5/32",
+        protocol="udp",
+        from_port=53,
+        to_port=53,
+    )
+    wave = WaveInput(
+        1, "w", wave.vms, traffic, (), wave.networks, {**wave.wave_of, **dict.fromkeys(peers, 2)}
+    )
+    for edits, expected in (
+        ((), {"10.1.0.0/26"}),
+        (
+            (remove,),
+            {"10.1.0.0/30", "10.1.0.4/32", "10.1.0.6/31", "10.1.0.8/29", "10.1.0.16/28", "10.1.0.32/27"},
+        ),
+    ):
+        rendered = TRANSPILERS["terraform-aws"].render(
+            WaveInput(**{**wave.__dict__, "port_rules": edits}), TargetOptions()
+        )
+        rules = [
+            body
+            for block in hcl2.loads(rendered.files["main.tf"])["resource"]
+            for kind, named in block.items()
+            if literal(kind) == "aws_vpc_security_group_ingress_rule"
+            for body in named.values()
+            if body["from_port"] == 53
+        ]
+        cidrs = {literal(r["cidr_ipv4"]) for r in rules}
+        assert cidrs == expected
+        admitted = {a for cidr in cidrs for a in ipaddress.ip_network(cidr)}
+        assert admitted == {ipaddress.ip_address(f"10.1.0.{i}") for i in range(64) if not (edits and i == 5)}

@@ -19,7 +19,14 @@ from transpilers.escape import aws_description, aws_tag_value, hcl_string, one_l
 from transpilers.hcl import Block, Expr, Value, render, terraform_versions, variable
 from transpilers.model import SpreadSet, TargetOptions, VMInput, VolumeChange, WaveInput
 from transpilers.naming import dns_slug, tf_names, tf_slug
-from transpilers.security_groups import WORLD_V4, IngressRule, edited_rules, ingress_rules, tier_key
+from transpilers.security_groups import (
+    WORLD_V4,
+    IngressRule,
+    collapsed,
+    edited_rules,
+    ingress_rules,
+    tier_key,
+)
 
 HEADER = header("terraform-aws")
 ROOT_MIN_GB = 8  # smallest root volume the common AMIs accept
@@ -82,7 +89,8 @@ class TerraformAws:
         groups = sorted({tier_key(vm) for vm in placed.values()})
         group_ids = tf_names(groups)
         rules, rule_notes = ingress_rules(wave, placed, options)
-        rules = edited_rules(rules, wave.port_rules)
+        # edits name the observed /32s, so they apply before the addresses are joined into blocks
+        rules = collapsed(edited_rules(rules, wave.port_rules))
         notes += rule_notes
         spread = [s for s in wave.spread if sum(vm in placed for vm in s.vms) >= 2]
         spread_ids = tf_names(s.id for s in spread)

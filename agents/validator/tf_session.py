@@ -112,6 +112,11 @@ class CoreSession:
             # a few hundred resources; 400 trades some tens of MB of heap for it (measured:
             # 0.47 -> 0.35 CPU s per validate of 400 instances). A GOGC the user set is kept.
             "GOGC": "400",
+            # ... and a soft ceiling on the heap, so that a large wave (thousands of resources)
+            # does not grow it to five times its live size and keep the pages: the collector
+            # works harder only near the ceiling (measured on a 4,600-resource wave: peak 563 ->
+            # 424 MB, the same CPU). A GOMEMLIMIT the user set is kept.
+            "GOMEMLIMIT": "300MiB",
             **os.environ,
             "PYTHONPATH": str(project_root),
             "TF_CLI_CONFIG_FILE": str(config),

@@ -19,8 +19,17 @@ required := {"Name", "migration-wave", "source-moref", "source-uuid", "app", "en
 findings contains {"resource": r.address, "file": r.file, "message": sprintf("missing tag %s", [tag])} if {
 	some type in ["aws_instance", "aws_ebs_volume", "azurerm_linux_virtual_machine", "azurerm_windows_virtual_machine", "azurerm_managed_disk"]
 	some r in lib.resources(type)
-	some tag in required
-	not tag in object.keys(object.get(r.config, "tags", {}))
+	some tag in required - present(r.config, "tags")
+}
+
+# The keys of the object `config[name]` ({} when it is absent or not an object, an expression such
+# as `${local.tags}`: then every tag counts as missing, as object.keys' failure made it before).
+# Computed once per resource, not once per required tag: the pack's costliest rule on a wave.
+present(config, name) := {key |
+	value := object.get(config, name, {})
+	is_object(value)
+	some key
+	_ = value[key]
 }
 
 # GCE label keys are lowercase: `name` stands for Name
@@ -29,15 +38,13 @@ google_required := {"name", "migration-wave", "source-moref", "source-uuid", "ap
 findings contains {"resource": r.address, "file": r.file, "message": sprintf("missing label %s", [label])} if {
 	some type in ["google_compute_instance", "google_compute_disk"]
 	some r in lib.resources(type)
-	some label in google_required
-	not label in object.keys(object.get(r.config, "labels", {}))
+	some label in google_required - present(r.config, "labels")
 }
 
 findings contains {"resource": r.address, "file": r.file, "message": sprintf("missing metadata %s", [key])} if {
 	some type in ["openstack_compute_instance_v2", "openstack_blockstorage_volume_v3"]
 	some r in lib.resources(type)
-	some key in required
-	not key in object.keys(object.get(r.config, "metadata", {}))
+	some key in required - present(r.config, "metadata")
 }
 
 findings contains {"resource": sprintf("VirtualMachine/%s", [m.name]), "file": m.file, "message": "missing label migration-wave"} if {

@@ -97,37 +97,43 @@ def _value(elements: list[Any], ptype: type) -> Any:
 
 
 _LIST, _DATA, _REF, _BOOL, _INT, _FLOAT, _TEXT = range(7)
-_KINDS: dict[type, int] = {}
+# (xsi:type or None, declared class) -> (how the value is read, its class): one dict lookup per
+# value instead of a type lookup and a kind lookup (every device of every VM is a value).
+_PLANS: dict[tuple[str | None, type], tuple[int, type]] = {}
 
 
 def _kind(cls: type) -> int:
-    """How a value of this class is read, decided once per class (the checks are ordered)."""
-    kind = _KINDS.get(cls)
-    if kind is None:
-        checks = [
-            (list, _LIST),
-            (VmomiSupport.DataObject, _DATA),
-            (VmomiSupport.ManagedObject, _REF),
-            (bool, _BOOL),
-            (int, _INT),
-            (float, _FLOAT),
-        ]
-        kind = _KINDS[cls] = next((k for base, k in checks if issubclass(cls, base)), _TEXT)
-    return kind
+    """How a value of this class is read (the checks are ordered)."""
+    checks = [
+        (list, _LIST),
+        (VmomiSupport.DataObject, _DATA),
+        (VmomiSupport.ManagedObject, _REF),
+        (bool, _BOOL),
+        (int, _INT),
+        (float, _FLOAT),
+    ]
+    return next((k for base, k in checks if issubclass(cls, base)), _TEXT)
+
+
+def _plan(xsi: str | None, declared: type) -> tuple[int, type]:
+    if xsi is not None and xsi.endswith("ManagedObjectReference"):
+        plan = (_REF, declared)
+    else:
+        cls = (_wsdl_type(xsi) if xsi else None) or declared
+        plan = (_kind(cls), cls)
+    _PLANS[(xsi, declared)] = plan
+    return plan
 
 
 def _one(element: Any, declared: type) -> Any:
     xsi = element.get(XSI_TYPE)
-    if xsi is not None and xsi.endswith("ManagedObjectReference"):
-        return ManagedRef(element.text or "", element.get("type") or "")
-    cls = (_wsdl_type(xsi) if xsi else None) or declared
-    kind = _kind(cls)
+    kind, cls = _PLANS.get((xsi, declared)) or _plan(xsi, declared)
     if kind == _DATA:
         return RawObject(element, cls)
-    if kind == _LIST:  # an ArrayOfX value: one child element per item
-        return [_one(child, cls.Item) for child in element]  # type: ignore[attr-defined]
     if kind == _REF:
         return ManagedRef(element.text or "", element.get("type") or "")
+    if kind == _LIST:  # an ArrayOfX value: one child element per item
+        return [_one(child, cls.Item) for child in element]  # type: ignore[attr-defined]
     text = element.text or ""
     if kind == _BOOL:
         return text in ("true", "1")

@@ -1,9 +1,9 @@
 """The discovery agent's deterministic core: vCenter -> one inventory snapshot.
 
 The parent process logs in, reads the (small) infrastructure, tags and perf counter
-catalogue, then lists the VMs' morefs and hands chunks of them to worker processes that
-join the same session. Parsing SOAP responses for devices is CPU-bound Python inside
-pyvmomi (measured: ~2 ms per VM), so processes, not threads, are what makes 10,000 VMs fast.
+catalogue, then lists the VMs' morefs and shares chunks of them between itself and worker
+processes that join the same session (one per further core). Parsing SOAP responses for
+devices is CPU-bound Python, so processes, not threads, are what makes 10,000 VMs fast.
 """
 
 from __future__ import annotations
@@ -206,32 +206,64 @@ def _collect_vms(
             progress("vms", len(out), len(refs))
         return out
 
+    # This process is one of the `workers`: it takes chunks beside the spawned ones, so one
+    # interpreter fewer starts and imports, and its records never cross a pipe.
     context = multiprocessing.get_context("spawn")  # never fork a process holding live sockets
     initargs = (conn.params, conn.api_version, conn.session_cookie, lookups, plan, options.typed_parse)
     with ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_worker_init, initargs=initargs
+        workers - 1, mp_context=context, initializer=_worker_init, initargs=initargs
     ) as pool:
-        with interrupts.signals_held():  # workers start deaf to Ctrl-C: the parent stops them
-            futures: list[Future[list[dict[str, Any]]]] = [
-                pool.submit(_worker_chunk, chunk) for chunk in chunks
-            ]
-        pending: set[Future[list[dict[str, Any]]]] = set(futures)
-        done_count = 0
-        try:
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_EXCEPTION)
-                for fut in done:
-                    done_count += len(fut.result())  # re-raises a worker's failure here
-                progress("vms", done_count, len(refs))
-        except BrokenProcessPool:
-            raise InterruptedRun("a discovery worker process died") from None
-        except BaseException:
-            for fut in pending:
-                fut.cancel()
-            raise
-    for fut in futures:
-        out += fut.result()
+        results = _share_chunks(
+            pool,
+            workers - 1,
+            chunks,
+            lambda chunk: collect_chunk(conn, chunk, lookups, plan, options.typed_parse),
+            lambda done: progress("vms", done, len(refs)),
+        )
+    for part in results:
+        out += part
     return out
+
+
+QUEUED_PER_WORKER = 2  # one running, one waiting: a worker never idles while this process maps
+
+
+def _share_chunks(
+    pool: ProcessPoolExecutor,
+    spawned: int,
+    chunks: list[list[str]],
+    own: Callable[[list[str]], list[dict[str, Any]]],
+    progress: Callable[[int], None],
+) -> list[list[dict[str, Any]]]:
+    """Each chunk's records, in chunk order. Workers are fed from the front, a few chunks ahead;
+    this process takes chunks from the back, so the last ones go to whoever is free."""
+    results: list[list[dict[str, Any]]] = [[] for _ in chunks]
+    todo = list(range(len(chunks)))
+    todo.reverse()  # pop() takes the front for the workers
+    running: dict[Future[list[dict[str, Any]]], int] = {}
+    done_count = 0
+    try:
+        while todo or running:
+            with interrupts.signals_held():  # workers start deaf to Ctrl-C: the parent stops them
+                while todo and len(running) < spawned * QUEUED_PER_WORKER:
+                    index = todo.pop()
+                    running[pool.submit(_worker_chunk, chunks[index])] = index
+            if todo:
+                index = todo.pop(0)
+                results[index] = own(chunks[index])
+                done_count += len(results[index])
+            finished, _ = wait(running, timeout=0 if todo else None, return_when=FIRST_EXCEPTION)
+            for fut in finished:
+                results[running.pop(fut)] = records = fut.result()  # re-raises a worker's failure
+                done_count += len(records)
+            progress(done_count)
+    except BrokenProcessPool:
+        raise InterruptedRun("a discovery worker process died") from None
+    except BaseException:
+        for fut in running:
+            fut.cancel()
+        raise
+    return results
 
 
 _worker_state: dict[str, Any] = {}

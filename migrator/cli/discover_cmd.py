@@ -27,7 +27,9 @@ INSECURE = typer.Option(False, "--insecure", help="Do not verify the TLS certifi
 THUMBPRINT = typer.Option(None, "--thumbprint", help="Pin the server certificate by SHA-256 fingerprint.")
 CA_FILE = typer.Option(None, "--ca-file", exists=True, dir_okay=False, help="Trust this CA bundle.")
 PERF_DAYS = typer.Option(7.0, "--perf-days", min=0, max=365, help="Days of utilisation to read (0: none).")
-WORKERS = typer.Option(None, "--workers", min=1, max=16, help="Worker processes [default: CPU cores].")
+WORKERS = typer.Option(
+    None, "--workers", min=1, max=16, help="Processes reading VMs, this one included [default: CPU cores]."
+)
 TIMEOUT = typer.Option(120.0, "--timeout", min=1, help="Seconds to wait for each vCenter answer.")
 ESTATE = typer.Option(
     False, "--estate", help="Every vCenter of the estate (`migrator estate add`): one estate snapshot."

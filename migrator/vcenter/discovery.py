@@ -1,16 +1,18 @@
 """The discovery agent's deterministic core: vCenter -> one inventory snapshot.
 
 The parent process logs in, reads the (small) infrastructure, tags and perf counter
-catalogue, then lists the VMs' morefs and hands chunks of them to worker processes that
-join the same session. Parsing SOAP responses for devices is CPU-bound Python inside
-pyvmomi (measured: ~2 ms per VM), so processes, not threads, are what makes 10,000 VMs fast.
+catalogue, then lists the VMs' morefs and shares chunks of them between itself and worker
+processes that join the same session (one per further core). Parsing SOAP responses for
+devices is CPU-bound Python, so processes, not threads, are what makes 10,000 VMs fast.
 """
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import multiprocessing
 import os
+import pickle
 import ssl
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_EXCEPTION, Future, ProcessPoolExecutor, wait
@@ -92,6 +94,24 @@ def _discover(
 ) -> Inventory:
     content = conn.content
     warnings = privilege_warnings(content)
+    refs = list_morefs(content, vim.VirtualMachine)
+    with _worker_pool(conn, options, len(refs)) as pool:  # they start while the rest is read
+        infra, plan, warnings = _read_estate(conn, params, options, progress, warnings)
+        progress("vms", 0, len(refs))
+        vms = _collect_vms(conn, refs, infra.lookups, plan, options, progress, pool)
+    _resolve_rule_members(infra, vms)
+    return _finish(infra, vms, warnings, content)
+
+
+def _read_estate(
+    conn: Connection,
+    params: ConnectionParams,
+    options: DiscoveryOptions,
+    progress: ProgressFn,
+    warnings: list[str],
+) -> tuple[Infrastructure, PerfPlan | None, list[str]]:
+    """Infrastructure, custom field names, tags and the perf plan: what mapping VMs needs."""
+    content = conn.content
     progress("infrastructure", 0, 1)
     infra = collect_infrastructure(content)
     warnings += infra.warnings
@@ -105,10 +125,10 @@ def _discover(
         warnings.append("no CPU/memory performance counters available: VMs have no utilisation data")
     if plan is not None and options.history:
         plan = replace(plan, keep_samples=True)
-    refs = list_morefs(content, vim.VirtualMachine)
-    progress("vms", 0, len(refs))
-    vms = _collect_vms(conn, refs, infra.lookups, plan, options, progress)
-    _resolve_rule_members(infra, vms)
+    return infra, plan, warnings
+
+
+def _finish(infra: Infrastructure, vms: list[dict[str, Any]], warnings: list[str], content: Any) -> Inventory:
     vms.sort(key=lambda v: (v["name"], v["moref"]))
     history = {vm["moref"]: vm["perf"].pop("history") for vm in vms if "history" in (vm.get("perf") or {})}
     return Inventory(
@@ -189,6 +209,34 @@ def collect_chunk(
     return records
 
 
+def _spawned(options: DiscoveryOptions, vm_count: int) -> int:
+    """Worker processes to start: this process is one of the `workers`, none below PARALLEL_FROM."""
+    workers = options.workers or min(os.cpu_count() or 1, 4)
+    return workers - 1 if vm_count >= PARALLEL_FROM else 0
+
+
+@contextlib.contextmanager
+def _worker_pool(
+    conn: Connection, options: DiscoveryOptions, vm_count: int
+) -> Iterator[tuple[ProcessPoolExecutor, int] | None]:
+    """The worker processes, started (and joined to the session) as soon as the VM count is
+    known, so their interpreter start-up and imports overlap this process reading the
+    infrastructure and tags; what mapping needs travels with each chunk."""
+    spawned = _spawned(options, vm_count)
+    if spawned < 1:
+        yield None
+        return
+    context = multiprocessing.get_context("spawn")  # never fork a process holding live sockets
+    initargs = (conn.params, conn.api_version, conn.session_cookie, options.typed_parse)
+    with ProcessPoolExecutor(
+        spawned, mp_context=context, initializer=_worker_init, initargs=initargs
+    ) as pool:
+        with interrupts.signals_held():  # workers start deaf to Ctrl-C: the parent stops them
+            for _ in range(spawned):  # a task each makes the pool start every process now
+                pool.submit(_worker_attach)
+        yield pool, spawned
+
+
 def _collect_vms(
     conn: Connection,
     refs: list[str],
@@ -196,71 +244,108 @@ def _collect_vms(
     plan: PerfPlan | None,
     options: DiscoveryOptions,
     progress: ProgressFn,
+    pool: tuple[ProcessPoolExecutor, int] | None = None,
 ) -> list[dict[str, Any]]:
     chunks = [refs[i : i + CHUNK] for i in range(0, len(refs), CHUNK)]
-    workers = options.workers or min(os.cpu_count() or 1, 4)
     out: list[dict[str, Any]] = []
-    if workers <= 1 or len(refs) < PARALLEL_FROM:
+    if pool is None:
         for chunk in chunks:
             out += collect_chunk(conn, chunk, lookups, plan, options.typed_parse)
             progress("vms", len(out), len(refs))
         return out
-
-    context = multiprocessing.get_context("spawn")  # never fork a process holding live sockets
-    initargs = (conn.params, conn.api_version, conn.session_cookie, lookups, plan, options.typed_parse)
-    with ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_worker_init, initargs=initargs
-    ) as pool:
-        with interrupts.signals_held():  # workers start deaf to Ctrl-C: the parent stops them
-            futures: list[Future[list[dict[str, Any]]]] = [
-                pool.submit(_worker_chunk, chunk) for chunk in chunks
-            ]
-        pending: set[Future[list[dict[str, Any]]]] = set(futures)
-        done_count = 0
-        try:
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_EXCEPTION)
-                for fut in done:
-                    done_count += len(fut.result())  # re-raises a worker's failure here
-                progress("vms", done_count, len(refs))
-        except BrokenProcessPool:
-            raise InterruptedRun("a discovery worker process died") from None
-        except BaseException:
-            for fut in pending:
-                fut.cancel()
-            raise
-    for fut in futures:
-        out += fut.result()
+    # This process takes chunks beside the spawned ones, so one interpreter fewer starts and
+    # imports, and its records never cross a pipe.
+    shared = pickle.dumps((lookups, plan))  # once: each task carries the same bytes
+    results = _share_chunks(
+        pool,
+        chunks,
+        shared,
+        lambda chunk: collect_chunk(conn, chunk, lookups, plan, options.typed_parse),
+        lambda done: progress("vms", done, len(refs)),
+    )
+    for part in results:
+        out += part
     return out
+
+
+QUEUED_PER_WORKER = 2  # one running, one waiting: a worker never idles while this process maps
+
+
+def _share_chunks(
+    pool: tuple[ProcessPoolExecutor, int],
+    chunks: list[list[str]],
+    shared: bytes,
+    own: Callable[[list[str]], list[dict[str, Any]]],
+    progress: Callable[[int], None],
+) -> list[list[dict[str, Any]]]:
+    """Each chunk's records, in chunk order. Workers are fed from the front, a few chunks ahead;
+    this process takes chunks from the back, so the last ones go to whoever is free."""
+    results: list[list[dict[str, Any]]] = [[] for _ in chunks]
+    todo = list(range(len(chunks)))
+    todo.reverse()  # pop() takes the front for the workers
+    running: dict[Future[list[dict[str, Any]]], int] = {}
+    done_count = 0
+    executor, spawned = pool
+    try:
+        while todo or running:
+            with interrupts.signals_held():  # workers start deaf to Ctrl-C: the parent stops them
+                while todo and len(running) < spawned * QUEUED_PER_WORKER:
+                    index = todo.pop()
+                    running[executor.submit(_worker_chunk, chunks[index], shared)] = index
+            if todo:
+                index = todo.pop(0)
+                results[index] = own(chunks[index])
+                done_count += len(results[index])
+            finished, _ = wait(running, timeout=0 if todo else None, return_when=FIRST_EXCEPTION)
+            for fut in finished:
+                results[running.pop(fut)] = records = fut.result()  # re-raises a worker's failure
+                done_count += len(records)
+            progress(done_count)
+    except BrokenProcessPool:
+        raise InterruptedRun("a discovery worker process died") from None
+    except BaseException:
+        for fut in running:
+            fut.cancel()
+        raise
+    return results
 
 
 _worker_state: dict[str, Any] = {}
 
 
-def _worker_init(
-    params: ConnectionParams,
-    version: str,
-    cookie: str,
-    lookups: Lookups,
-    plan: PerfPlan | None,
-    typed: bool = False,
-) -> None:
+def _worker_init(params: ConnectionParams, version: str, cookie: str, typed: bool = False) -> None:
     _worker_state["args"] = (params, version, cookie)
     _worker_state["typed"] = typed
-    _worker_state["lookups"] = lookups
-    _worker_state["plan"] = plan
 
 
-def _worker_chunk(refs: list[str]) -> list[dict[str, Any]]:
+def _worker_connection() -> Connection:
+    conn = _worker_state.get("conn")
+    if conn is None:
+        try:
+            conn = _worker_state["conn"] = Connection.attach(*_worker_state["args"])
+        except VCenterError as exc:  # the parent is logged in: vCenter went away since
+            raise InterruptedRun(f"connection to vCenter lost during discovery ({exc.message})") from None
+    return conn
+
+
+def _worker_attach() -> None:
+    """Join the session ahead of the first chunk; a failure here is met again, and reported, there."""
+    with contextlib.suppress(MigratorError, *AFTER_LOGIN_ERRORS):
+        _worker_connection()
+
+
+def _worker_chunk(refs: list[str], shared: bytes) -> list[dict[str, Any]]:
+    """One chunk's records; `shared` is the pickled (lookups, perf plan), unpickled once."""
     try:
-        conn = _worker_state.get("conn")
-        if conn is None:
-            try:
-                conn = _worker_state["conn"] = Connection.attach(*_worker_state["args"])
-            except VCenterError as exc:  # the parent is logged in: vCenter went away since
-                raise InterruptedRun(f"connection to vCenter lost during discovery ({exc.message})") from None
+        if _worker_state.get("shared") != shared:
+            _worker_state["lookups"], _worker_state["plan"] = pickle.loads(shared)
+            _worker_state["shared"] = shared
         return collect_chunk(
-            conn, refs, _worker_state["lookups"], _worker_state["plan"], _worker_state["typed"]
+            _worker_connection(),
+            refs,
+            _worker_state["lookups"],
+            _worker_state["plan"],
+            _worker_state["typed"],
         )
     except MigratorError:
         raise

@@ -38,21 +38,26 @@ class RawObject:
     kept as an instance attribute, so later reads are plain attribute reads that never reach
     __getattr__ (the mapping reads some properties of every device several times)."""
 
+    _children: dict[str, list[Any]] | None = None  # a class default: one store fewer per object
+
     def __init__(self, element: Any, cls: type) -> None:
         self._el = element
         self._cls = cls
-        self._children: dict[str, list[Any]] | None = None
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):  # no vSphere property starts with one: ours, or Python's
+        if name[0] == "_":  # no vSphere property starts with one: ours, or Python's
             raise AttributeError(name)
-        ptype = _property_type(self._cls, name)  # AttributeError, like the typed object
+        tag, item, ptype = _PROPERTIES.get((self._cls, name)) or _property(self._cls, name)
         children = self._children
         if children is None:  # one pass over the children instead of a search per property
             children = self._children = {}
             for child in self._el:
                 children.setdefault(child.tag, []).append(child)
-        value = _value(children.get(VIM + name, []), ptype)
+        elements = children.get(tag)
+        if item is not None:  # an array: one element per item, none when empty or unset
+            value: Any = [_one(e, item) for e in elements] if elements else []
+        else:
+            value = _one(elements[0], ptype) if elements else None
         setattr(self, name, value)
         return value
 
@@ -62,19 +67,18 @@ def vim_type(obj: Any) -> type:
     return obj._cls if isinstance(obj, RawObject) else type(obj)
 
 
-_PROPERTY_TYPES: dict[tuple[type, str], type] = {}
+# (class, property) -> (its element's tag, the item class if it is an array, its class)
+_PROPERTIES: dict[tuple[type, str], tuple[str, type | None, type]] = {}
 _WSDL_TYPES: dict[str, type | None] = {}
 
 
-def _property_type(cls: type, name: str) -> type:
-    key = (cls, name)
-    found = _PROPERTY_TYPES.get(key)
-    if found is None:
-        try:
-            found = cls._GetPropertyInfo(name).type  # type: ignore[attr-defined]
-        except (AttributeError, KeyError):
-            raise AttributeError(f"{cls.__name__} has no property {name!r}") from None
-        _PROPERTY_TYPES[key] = found
+def _property(cls: type, name: str) -> tuple[str, type | None, type]:
+    try:
+        ptype = cls._GetPropertyInfo(name).type  # type: ignore[attr-defined]
+    except (AttributeError, KeyError):
+        raise AttributeError(f"{cls.__name__} has no property {name!r}") from None  # as typed
+    item = ptype.Item if issubclass(ptype, list) else None
+    found = _PROPERTIES[(cls, name)] = (VIM + name, item, ptype)
     return found
 
 
@@ -89,45 +93,44 @@ def _wsdl_type(xsi: str) -> type | None:
     return _WSDL_TYPES[xsi]
 
 
-def _value(elements: list[Any], ptype: type) -> Any:
-    if issubclass(ptype, list):
-        item = ptype.Item  # type: ignore[attr-defined]
-        return [_one(e, item) for e in elements]
-    return _one(elements[0], ptype) if elements else None
-
-
 _LIST, _DATA, _REF, _BOOL, _INT, _FLOAT, _TEXT = range(7)
-_KINDS: dict[type, int] = {}
+# (xsi:type or None, declared class) -> (how the value is read, its class): one dict lookup per
+# value instead of a type lookup and a kind lookup (every device of every VM is a value).
+_PLANS: dict[tuple[str | None, type], tuple[int, type]] = {}
 
 
 def _kind(cls: type) -> int:
-    """How a value of this class is read, decided once per class (the checks are ordered)."""
-    kind = _KINDS.get(cls)
-    if kind is None:
-        checks = [
-            (list, _LIST),
-            (VmomiSupport.DataObject, _DATA),
-            (VmomiSupport.ManagedObject, _REF),
-            (bool, _BOOL),
-            (int, _INT),
-            (float, _FLOAT),
-        ]
-        kind = _KINDS[cls] = next((k for base, k in checks if issubclass(cls, base)), _TEXT)
-    return kind
+    """How a value of this class is read (the checks are ordered)."""
+    checks = [
+        (list, _LIST),
+        (VmomiSupport.DataObject, _DATA),
+        (VmomiSupport.ManagedObject, _REF),
+        (bool, _BOOL),
+        (int, _INT),
+        (float, _FLOAT),
+    ]
+    return next((k for base, k in checks if issubclass(cls, base)), _TEXT)
+
+
+def _plan(xsi: str | None, declared: type) -> tuple[int, type]:
+    if xsi is not None and xsi.endswith("ManagedObjectReference"):
+        plan = (_REF, declared)
+    else:
+        cls = (_wsdl_type(xsi) if xsi else None) or declared
+        plan = (_kind(cls), cls)
+    _PLANS[(xsi, declared)] = plan
+    return plan
 
 
 def _one(element: Any, declared: type) -> Any:
     xsi = element.get(XSI_TYPE)
-    if xsi is not None and xsi.endswith("ManagedObjectReference"):
-        return ManagedRef(element.text or "", element.get("type") or "")
-    cls = (_wsdl_type(xsi) if xsi else None) or declared
-    kind = _kind(cls)
+    kind, cls = _PLANS.get((xsi, declared)) or _plan(xsi, declared)
     if kind == _DATA:
         return RawObject(element, cls)
-    if kind == _LIST:  # an ArrayOfX value: one child element per item
-        return [_one(child, cls.Item) for child in element]  # type: ignore[attr-defined]
     if kind == _REF:
         return ManagedRef(element.text or "", element.get("type") or "")
+    if kind == _LIST:  # an ArrayOfX value: one child element per item
+        return [_one(child, cls.Item) for child in element]  # type: ignore[attr-defined]
     text = element.text or ""
     if kind == _BOOL:
         return text in ("true", "1")

@@ -8,8 +8,8 @@ line still runs and shows its output; the table says its figures are missing. Di
 rows include inventory-only discovery against the Go peer (benchmarks/gopeer.py), target 1.0x.
 Code generation runs at 1,000 VMs once per registered target (issue 26: each under 20 s; the
 registry's list, so a new target gets its row) and at 10,000 VMs for terraform-aws and kubevirt
-at once (issue 24: under 60 s and 2 GiB, with the stage split), planning at 10,000, 50,000 and 100,000 VMs, the
-estate benchmark at 3 x 10,000.
+at once (issue 24: under 60 s and 2 GiB, with the stage split), planning at 10,000, 50,000 and
+100,000 VMs, the estate benchmark at 3 x 10,000.
 Usage: python benchmarks/report.py [--quick]  (--quick: planning and findings at 10,000 VMs and
 code generation at 1,000 only, no estate benchmark)
 """

@@ -57,10 +57,10 @@ PARTS_PER_PROCESS = 4
 MIN_PART = 500  # VMs: each part repeats the clusters' input and each policy's per-query setup
 # At most this many VMs per query: a worker keeps the memory its largest query took (about 40 kB
 # per VM in rego-cpp and Python's heaps, not given back), and the pool outlives the evaluation,
-# beside the code generation that follows. Measured per worker over 10,000 VMs (a light main
-# module): halves 277 MB and 2.3 s of CPU, parts of 1,000 154 MB and 2.5 s, parts of 500 129 MB
-# and 2.85 s; each part costs about 0.05 s more, so 50,000 VMs take 50 parts rather than 8.
-PART_VMS = 1000
+# beside the code generation that follows (halves of 10,000 VMs left 277 MB workers, parts of
+# 1,000 154 MB). Each part repeats the clusters' input and the DRS-rule lookups, which grow with
+# the estate: 50,000 VMs in parts of 1,000 took 25.7 s cold (load 1.1), in parts of 5,000 19.8 s.
+PART_VMS = 5000
 
 
 @dataclass(frozen=True)

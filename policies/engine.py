@@ -97,12 +97,12 @@ def source_findings(
 ) -> list[Finding]:
     """Every source policy over the VMs; `target` picks the meaning text (and target limits).
 
-    The whole estate is one input and one query per core (in parts of at most PART_VMS VMs):
-    each policy is an array comprehension over `input.vms` (docs/policies.md, "How the input
-    reaches the engine"), and each VM carries
-    only the fields the pack names (`registry.named_in_pack`). A finding depends on its own VM,
-    the clusters and the target only, so with `known` (an earlier evaluation of the same target
-    and pack) a VM whose facts and name are unchanged takes its findings from there."""
+    The estate is one input per part (at most PART_VMS VMs, shared by this process and its
+    workers): each policy is an array comprehension over `input.vms` (docs/policies.md, "How the
+    input reaches the engine"), and each VM carries only the fields the pack names
+    (`registry.named_in_pack`). A finding depends on its own VM, the clusters and the target
+    only, so with `known` (an earlier evaluation of the same target and pack) a VM whose facts
+    and name are unchanged takes its findings from there."""
     if known is None or known.clusters != clusters_digest(clusters):
         return _evaluate_all(vms, clusters, target)
     digests = fact_digests(vms)

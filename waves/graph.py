@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 import networkx as nx
@@ -69,6 +70,12 @@ def flow_confidence(connections: int) -> float:
 
 def combine(confidences: Iterable[float]) -> float:
     return round(1 - math.prod(1 - c for c in confidences), 3)
+
+
+@cache
+def _combined_one(confidence: float) -> float:
+    """combine() of one piece of evidence (every flow edge's, half a million at 100,000 VMs)."""
+    return combine((confidence,))
 
 
 def unique_names(vms: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -182,7 +189,6 @@ def _add_flows(graph: DependencyGraph, flows: Iterable[Flow]) -> None:
         graph.window_days = max((seen[1] - seen[0]).total_seconds() / 86400, 1.0)
     order = {port: port_key(port) for port in port_names.values()}
     new_edges: list[tuple[str, str, dict[str, Any]]] = []
-    scores = {c: combine([c]) for c in (flow_confidence(1), flow_confidence(2), flow_confidence(10))}
     for (src, dst), (nbytes, packets, connections, port_set) in pairs.items():
         for node in (src, dst):
             if node not in graph.g:
@@ -196,7 +202,7 @@ def _add_flows(graph: DependencyGraph, flows: Iterable[Flow]) -> None:
             "connections": connections,
             "ports": ports,
             "evidence": [evidence],
-            "confidence": scores[evidence["confidence"]],  # what combine() makes of the one piece
+            "confidence": _combined_one(evidence["confidence"]),
         }
         new_edges.append((src, dst, data))
     # flows are the graph's first edges (build_graph adds DRS rules and references after), so

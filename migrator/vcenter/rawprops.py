@@ -20,7 +20,6 @@ from migrator.vcenter.rawsoap import VIM, XSI_TYPE, stream_elements
 PC = vmodl.query.PropertyCollector
 RESULT_CHILD_DEPTH = 5  # Envelope / Body / Response / returnval / (objects | token)
 _XSD_NS = "http://www.w3.org/2001/XMLSchema"
-_MISSING = object()
 
 
 class ManagedRef:
@@ -45,7 +44,7 @@ class RawObject:
         self._cls = cls
 
     def __getattr__(self, name: str) -> Any:
-        if name[0] == "_":  # no vSphere property starts with one: ours, or Python's
+        if name[:1] == "_":  # no vSphere property starts with one: ours, or Python's
             raise AttributeError(name)
         tag, item, ptype = _PROPERTIES.get((self._cls, name)) or _property(self._cls, name)
         children = self._children
